@@ -1,0 +1,28 @@
+/*
+ * The fewflow command: one function per subcommand, each in its own file
+ * src/cli/cmd_<name>.c. A subcommand gets argv with argv[0] set to its name
+ * (so getopt_long works) and returns the process exit status: 0 on success,
+ * 2 on bad input or usage, 1 on an internal failure. Only the CLI writes to
+ * stdout and only the CLI exits.
+ */
+#ifndef FEWFLOW_CLI_H
+#define FEWFLOW_CLI_H
+
+int cmd_data(int argc, char **argv);
+int cmd_train(int argc, char **argv);
+int cmd_eval(int argc, char **argv);
+int cmd_flows(int argc, char **argv);
+int cmd_detect(int argc, char **argv);
+int cmd_enroll(int argc, char **argv);
+int cmd_classes(int argc, char **argv);
+int cmd_forget(int argc, char **argv);
+
+/* Prints "fewflow: error: <err_msg()>" and returns the exit status for an
+ * error code: 1 for ERR_NOMEM, 2 for everything else. */
+int cli_fail(int code);
+
+/* Prints "fewflow <cmd>: <message>" for a usage mistake and returns 2. */
+int cli_usage_error(const char *cmd, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+#endif

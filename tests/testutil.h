@@ -1,0 +1,35 @@
+/*
+ * Helpers shared by the test executables (cmocka). Data-reading tests find
+ * the shared datasets with testutil_data_path(); the CLI binary under test
+ * is FEWFLOW_BIN, both set by CTest.
+ */
+#ifndef FEWFLOW_TESTUTIL_H
+#define FEWFLOW_TESTUTIL_H
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+/* Full path of a file under the shared data directory, in a static buffer
+ * (valid until the next call). Fails the test when the directory is absent. */
+const char *testutil_data_path(const char *relative);
+
+/* A fresh temporary directory for this process (created on first call). */
+const char *testutil_tmpdir(void);
+
+/* Runs a shell command, captures stdout into *out (malloc'd, may be NULL)
+ * and returns the exit status, or -1 when it could not be run. */
+int testutil_run(const char *cmd, char **out);
+
+/* Path of the fewflow binary under test. */
+const char *testutil_bin(void);
+
+#define assert_float_near(a, b, tol) \
+    assert_true(testutil_near((double)(a), (double)(b), (double)(tol), \
+                              #a, #b, __FILE__, __LINE__))
+int testutil_near(double a, double b, double tol, const char *sa,
+                  const char *sb, const char *file, int line);
+
+#endif
