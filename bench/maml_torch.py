@@ -128,13 +128,15 @@ def encode(x, y, cats, train):
     0, log1p for heavy-tailed non-negative columns, standardise on the
     training rows only."""
     is_train = y.isin(train).values
+    onehot = {}
     for c in cats:
         vocab = sorted(x.loc[is_train, c].astype(str).unique())
         vals = x[c].astype(str)
         for v in vocab:
-            x[c + "=" + v] = (vals == v).astype(np.float32)
-        x[c + "=other"] = (~vals.isin(vocab)).astype(np.float32)
-        x = x.drop(columns=[c])
+            onehot[c + "=" + v] = (vals == v).astype(np.float32)
+        onehot[c + "=other"] = (~vals.isin(vocab)).astype(np.float32)
+    if cats:
+        x = pd.concat([x.drop(columns=cats), pd.DataFrame(onehot)], axis=1)
     a = x.apply(pd.to_numeric, errors="coerce").values.astype(np.float64)
     a[~np.isfinite(a)] = 0.0
     tr = a[is_train]
@@ -289,9 +291,23 @@ def run_speed(args):
                       "threads": torch.get_num_threads()}))
 
 
+def run_dump(args):
+    """The encoded split as raw float32 for a C harness: a text index
+    (split, class, rows) beside one binary file of all rows in order."""
+    data = load(args.protocol)
+    with open(args.out + ".idx", "w") as idx, open(args.out + ".f32",
+                                                     "wb") as raw:
+        for split in ("train", "test"):
+            for name, rows in data[split].items():
+                idx.write("%s\t%s\t%d\t%d\n" % (split, name.replace(
+                    "\t", " "), rows.shape[0], rows.shape[1]))
+                raw.write(rows.numpy().astype("<f4").tobytes())
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("job", choices=["accuracy", "speed"])
+    ap.add_argument("job", choices=["accuracy", "speed", "dump"])
+    ap.add_argument("--out", default="/tmp/split")
     ap.add_argument("--protocol", choices=sorted(READERS), default="nsl-kdd")
     ap.add_argument("--method", choices=["maml", "fomaml", "anil"],
                     default="maml")
@@ -316,6 +332,8 @@ def main():
     torch.set_num_threads(args.threads)
     if args.job == "accuracy":
         run_accuracy(args)
+    elif args.job == "dump":
+        run_dump(args)
     else:
         run_speed(args)
 
