@@ -29,7 +29,9 @@
 
 #include "fewflow/episode.h"
 #include "fewflow/model.h"
+#include "fewflow/nn.h"
 #include "fewflow/rng.h"
+#include "fewflow/tensor.h"
 
 enum learner_mining {
     LEARNER_MINE_BATCH_HARD = 0,
@@ -67,6 +69,7 @@ struct learner;
 struct learner_ops {
     const char *name;             /* the --method value */
     const char *summary;          /* one line for --help */
+    const char *default_rule;     /* arch.rule unless --rule is given */
     /* Optional: trainable floats appended after the encoder's. */
     size_t (*extra_params)(const struct learner *l, size_t n_train_classes);
     /* Optional: allocate state; params are already initialised. */
@@ -86,25 +89,32 @@ struct learner_ops {
     void (*fini)(struct learner *l);
 };
 
+/* Largest number of parameter views (encoder layers' W and b, extras). */
+#define LEARNER_MAX_VIEWS (2 * MODEL_MAX_LAYERS + 2)
+
 struct learner {
     const struct learner_ops *ops;
     struct learner_opts opts;
     struct model_arch arch;
     size_t n_train_classes;
-    float *params;                /* n_params, owned */
+    struct nn_params layout;      /* views enc.W0, enc.b0, ..., "extra" */
+    struct nn_mlp mlp;
+    float *params;                /* layout.data: n_params floats */
     size_t n_params;
-    size_t n_enc_params;
+    size_t n_enc_params;          /* floats of the encoder views */
     const struct learner_data *data;   /* set during meta_train only */
     void *state;                  /* owned by ops */
-    void *enc;                    /* the encoder workspace (embed.c) */
+    struct tensor_arena *ar;      /* scratch for forward and backward */
 };
 
 /* The registered learner called name, or NULL. */
 const struct learner_ops *learner_find(const char *name);
 /* Registered learners in order, for --help: NULL past the end. */
 const struct learner_ops *learner_at(size_t i);
-/* The learner `train` uses when no --method is given. */
+/* The learner `train` uses when no --method is given, and the decision
+ * rule it then uses (which may differ from that learner's own). */
 const char *learner_default_name(void);
+const char *learner_default_rule(void);
 
 void learner_opts_default(struct learner_opts *o);
 /* Default encoder shape for n_in features: n_in → 128 → 128 → 64, relu. */
@@ -142,5 +152,27 @@ int learner_embed(struct learner *l, const float *x, size_t n, float *z);
 /* Predicted query labels for an episode whose rows are normalised. */
 int learner_classify(struct learner *l, const struct episode *ep,
                      int32_t *pred);
+
+/* The decision rule arch.rule applied to support and query embeddings
+ * (and, for rules that use them, the normalised rows of ep). */
+int learner_rule_apply(const struct learner *l, const struct episode *ep,
+                       const float *zs, const float *zq, size_t dim,
+                       int32_t *pred);
+
+/* For training steps: leaf tensors over every parameter view, in layout
+ * order (at most LEARNER_MAX_VIEWS), returned count in *n. */
+int learner_leaves(struct learner *l, struct tensor_arena *ar,
+                   struct tensor **leaves, int *n);
+
+/* The embedding of rows x (n × n_in) as a graph tensor over leaves;
+ * dropout_rng NULL for inference. NULL on failure (arena status). */
+struct tensor *learner_forward(struct learner *l, struct tensor_arena *ar,
+                               struct tensor *const *leaves, const float *x,
+                               size_t n, struct rng *dropout_rng);
+
+/* Backward pass of loss into grad (n_params floats, added to). */
+int learner_backward(struct learner *l, struct tensor_arena *ar,
+                     struct tensor *loss, struct tensor *const *leaves,
+                     int n_leaves, float *grad);
 
 #endif

@@ -53,7 +53,6 @@ struct model_arch {
     float skip_scale;
     uint32_t cosine;          /* 1: cosine distance, 0: squared Euclidean */
     char rule[16];            /* few-shot decision rule, see learner.h */
-    uint32_t log_input;       /* 1: sign(x)·log1p(|x|) before normalising */
 };
 
 struct model_data_file {

@@ -40,7 +40,7 @@ int fewshot_ncm(const float *xs, const int32_t *ys, size_t n_s,
                 const float *xq, size_t n_q, size_t d, size_t way,
                 int32_t *pred)
 {
-    float *mean = calloc(way * d ? way * d : 1, sizeof(float));
+    float *mean = calloc(way * d + 1, sizeof(float));
     size_t *count = calloc(way ? way : 1, sizeof(size_t));
     int32_t *lab = malloc((way ? way : 1) * sizeof(int32_t));
 

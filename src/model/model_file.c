@@ -22,7 +22,6 @@ void model_arch_write(struct bytes_writer *w, const struct model_arch *a)
     bytes_put_f32(w, a->skip_scale);
     bytes_put_u32(w, a->cosine);
     bytes_put_str(w, a->rule);
-    bytes_put_u32(w, a->log_input);
 }
 
 static int width_ok(uint32_t v)
@@ -64,7 +63,6 @@ int model_arch_read(struct bytes_reader *r, struct model_arch *a)
     a->skip_scale = bytes_get_f32(r);
     a->cosine = bytes_get_u32(r);
     get_fixed_str(r, a->rule, sizeof(a->rule));
-    a->log_input = bytes_get_u32(r);
     return r->failed ? ERR_PARSE : 0;
 }
 
