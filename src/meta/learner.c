@@ -23,7 +23,7 @@ void learner_opts_default(struct learner_opts *o)
     o->val_every = 100;
     o->val_episodes = 100;
     o->patience = 5;
-    o->margin = 1.0f;
+    o->margin = 0.5f;
     o->mining = LEARNER_MINE_BATCH_HARD;
     o->batch = 128;
     o->inner_steps = 5;

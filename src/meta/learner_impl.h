@@ -18,6 +18,9 @@ int learner_episodic_init(struct learner *l, struct rng *rng);
 void learner_episodic_fini(struct learner *l);
 struct episode *learner_episodic_episode(struct learner *l);
 
+/* Episodic state, and arch.cosine set: siamese and triplet. */
+int learner_unit_sphere_init(struct learner *l, struct rng *rng);
+
 /* Ends a training step: checks the arena, reads the loss, adds the
  * gradient into grad. */
 int learner_step_finish(struct learner *l, struct tensor *loss,

@@ -4,8 +4,10 @@
  * together): L = mean over positive pairs of d² + mean over negative pairs
  * of max(0, m − d)², d the Euclidean distance, m = opts.margin. Positives
  * and negatives are averaged separately so the many negative pairs do not
- * drown the few positive ones. At test time it classifies by the nearest
- * support row (rule "nn").
+ * drown the few positive ones. Embeddings are L2-normalised first, so
+ * the margin has a fixed meaning (distances lie in [0, 2]) and the loss
+ * cannot be lowered by shrinking the whole space. At test time it
+ * classifies by the nearest support row (rule "nn", cosine geometry).
  */
 #include <math.h>
 #include <stdlib.h>
@@ -74,7 +76,9 @@ static int siamese_step(struct learner *l, struct rng *rng, float *grad,
     y = tensor_arena_alloc(ar, (ep->n_support + ep->n_query) * sizeof(int));
     if (rc != 0 || !y)
         return rc ? rc : err_set(ERR_NOMEM, "siamese: out of memory");
-    z = learner_episode_embed_all(l, ar, leaves, ep, rng, y);
+    z = tensor_normalize_rows(ar, learner_episode_embed_all(l, ar, leaves,
+                                                            ep, rng, y),
+                              1e-8f);
     rc = pair_masks(ar, y, (int)(ep->n_support + ep->n_query), &pos, &neg,
                     &n_pos, &n_neg);
     if (rc != 0 || n_pos == 0.0f || n_neg == 0.0f)
@@ -93,11 +97,18 @@ static int siamese_step(struct learner *l, struct rng *rng, float *grad,
                                grad, loss);
 }
 
+/* Training and test both see unit-length embeddings. */
+int learner_unit_sphere_init(struct learner *l, struct rng *rng)
+{
+    l->arch.cosine = 1;
+    return learner_episodic_init(l, rng);
+}
+
 const struct learner_ops learner_siamese_ops = {
     .name = "siamese",
     .summary = "Siamese network, contrastive loss on episode pairs",
     .default_rule = "nn",
-    .init = learner_episodic_init,
+    .init = learner_unit_sphere_init,
     .train_step = siamese_step,
     .fini = learner_episodic_fini,
 };

@@ -9,6 +9,7 @@
  *     hardest negative.
  * Indices are chosen on the forward values; the loss then picks those
  * distances from the graph, so gradients flow only through chosen pairs.
+ * As FaceNet does, embeddings are L2-normalised before the loss.
  */
 #include <float.h>
 #include <stdlib.h>
@@ -93,7 +94,9 @@ static int triplet_step(struct learner *l, struct rng *rng, float *grad,
         return rc ? rc : err_set(ERR_NOMEM, "triplet: out of memory");
     pi = y + n;
     ni = y + 2 * n;
-    z = learner_episode_embed_all(l, ar, leaves, ep, rng, y);
+    z = tensor_normalize_rows(ar, learner_episode_embed_all(l, ar, leaves,
+                                                            ep, rng, y),
+                              1e-8f);
     d = tensor_sqrt(ar, tensor_affine(ar, tensor_sqdist(ar, z, z), 1.0f,
                                       1e-6f));
     if (!d)
@@ -111,7 +114,7 @@ const struct learner_ops learner_triplet_ops = {
     .name = "triplet",
     .summary = "triplet loss with margin, batch-hard or semi-hard mining",
     .default_rule = "nn",
-    .init = learner_episodic_init,
+    .init = learner_unit_sphere_init,
     .train_step = triplet_step,
     .fini = learner_episodic_fini,
 };
