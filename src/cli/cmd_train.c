@@ -29,6 +29,7 @@ struct train_args {
     struct model_arch arch;
     const char *hidden;
     int no_val;
+    size_t subclasses;
 };
 
 static void usage(FILE *out)
@@ -54,7 +55,9 @@ static void usage(FILE *out)
         "  --weight-decay F  --margin F (1)  --mining batch-hard|semi-hard\n"
         "  --batch N         rows per step for the baseline (128)\n"
         "  --val-every N (100) --val-episodes N (100) --patience N (5)\n"
-        "  --no-val          train all episodes, no early stopping\n",
+        "  --no-val          train all episodes, no early stopping\n"
+        "  --subclasses K    meta-train on up to K k-means sub-classes of\n"
+        "                    each training class (0: off)\n",
         learner_rule_names());
 }
 
@@ -129,6 +132,7 @@ static const struct option train_opts[] = {
     { "val-episodes", required_argument, NULL, 'V' },
     { "patience", required_argument, NULL, 't' },
     { "no-val", no_argument, NULL, 'n' },
+    { "subclasses", required_argument, NULL, 'u' },
     { "help", no_argument, NULL, 'h' },
     { NULL, 0, NULL, 0 },
 };
@@ -161,6 +165,7 @@ static int parse_size_opt(int c, const char *v, struct train_args *a)
     case 'e': a->arch.n_emb = (uint32_t)n; break;
     case 'Y': a->opts.lr_every = n; break;
     case 'b': a->opts.batch = n; break;
+    case 'u': a->subclasses = n; break;
     case 'v': a->opts.val_every = n; break;
     case 'V': a->opts.val_episodes = n; break;
     default: a->opts.patience = n; break;
@@ -318,6 +323,22 @@ static int build_samplers(struct train_args *a, struct train_run *r)
                                 a->opts.shot + 1);
 }
 
+/* Replaces the training table by its k-means sub-classes. */
+static int use_subclasses(struct train_args *a, struct train_run *r)
+{
+    size_t min_rows = a->opts.shot + a->opts.query;
+    struct table *sub = meta_table_subclasses(r->split.train, a->subclasses,
+                                              min_rows, a->opts.seed);
+
+    if (!sub)
+        return err_last();
+    log_info("train", "%zu training classes split into %zu sub-classes",
+             r->split.train->n_classes, sub->n_classes);
+    table_destroy(r->split.train);
+    r->split.train = sub;
+    return 0;
+}
+
 static int train_prepare(struct train_args *a, const struct protocol *p,
                          struct train_run *r)
 {
@@ -330,6 +351,8 @@ static int train_prepare(struct train_args *a, const struct protocol *p,
                    &r->schema, &r->all, NULL);
     if (rc == 0)
         rc = meta_split_build(r->all, p, a->opts.seed, &r->split);
+    if (rc == 0 && a->subclasses > 0)
+        rc = use_subclasses(a, r);
     if (rc == 0)
         rc = build_samplers(a, r);
     if (rc == 0)
