@@ -18,10 +18,14 @@
  * of experts: the logistic regression on x times a soft nearest-neighbour
  * vote in the embedding, so a multi-modal class is matched by its nearest
  * mode rather than its mean; "ens_st" the same product with the
- * self-trained regression on [x, c·z] as the first expert.
+ * self-trained regression on [x, c·z] as the first expert. "auto" is
+ * "ens_st" when some class has a single support row (a regression on one
+ * point per class says little, the embedding's similarity more) and
+ * "logreg_xz_st" otherwise.
  */
 static const char *const rule_names[] = {
     "mean", "nn", "logreg", "logreg_xz", "logreg_xz_st", "ens", "ens_st",
+    "auto",
 };
 
 int learner_rule_known(const char *rule)
@@ -35,7 +39,7 @@ int learner_rule_known(const char *rule)
 
 const char *learner_rule_names(void)
 {
-    return "mean nn logreg logreg_xz logreg_xz_st ens ens_st";
+    return "mean nn logreg logreg_xz logreg_xz_st ens ens_st auto";
 }
 
 static double mean_norm(const float *v, size_t n, size_t d)
@@ -260,6 +264,20 @@ static int rule_on_z(const char *rule, const struct episode *ep,
                        ep->way, pred);
 }
 
+static size_t min_class_support(const struct episode *ep)
+{
+    size_t least = (size_t)-1;
+
+    for (size_t c = 0; c < ep->way; c++) {
+        size_t n = 0;
+
+        for (size_t i = 0; i < ep->n_support; i++)
+            n += ep->ys[i] == (int32_t)c;
+        least = n < least ? n : least;
+    }
+    return least;
+}
+
 int learner_rule_apply(const struct learner *l, const struct episode *ep,
                        const float *zs, const float *zq, size_t dim,
                        int32_t *pred)
@@ -275,6 +293,10 @@ int learner_rule_apply(const struct learner *l, const struct episode *ep,
         return rule_ens(ep, zs, zq, dim, 0, pred);
     if (strcmp(l->arch.rule, "ens_st") == 0)
         return rule_ens(ep, zs, zq, dim, 1, pred);
+    if (strcmp(l->arch.rule, "auto") == 0)
+        return min_class_support(ep) < 2 ?
+            rule_ens(ep, zs, zq, dim, 1, pred) :
+            rule_logreg_xz(ep, zs, zq, dim, 1, pred, NULL);
     if (!l->arch.cosine)
         return rule_on_z(l->arch.rule, ep, zs, zq, dim, pred);
     ns = malloc(ep->n_support * dim * sizeof(float));
