@@ -56,7 +56,9 @@ struct flow_meter {
     uint32_t cap;
     uint32_t *buckets;
     uint32_t bucket_mask;
-    uint32_t free_head;
+    uint32_t free_head;       /* recycled entries */
+    uint32_t n_touched;       /* entries [n_touched, cap) never used yet:
+                                 memory is touched only as flows need it */
     uint32_t lru_head;        /* most recently used */
     uint32_t lru_tail;        /* least recently used: expires first */
     uint32_t n_active;
@@ -119,9 +121,7 @@ static int table_alloc(struct flow_meter *m)
         return ERR_NOMEM;
     m->bucket_mask = nb - 1;
     memset(m->buckets, 0xff, (size_t)nb * sizeof(*m->buckets));
-    for (uint32_t i = 0; i < m->cap; i++)
-        m->entries[i].hnext = i + 1 < m->cap ? i + 1 : NIL;
-    m->free_head = 0;
+    m->free_head = NIL;
     m->lru_head = m->lru_tail = NIL;
     return 0;
 }
@@ -300,12 +300,18 @@ static int expire_idle(struct flow_meter *m)
 /* A free entry, evicting the least recently used flow when full. */
 static struct flow_entry *entry_take(struct flow_meter *m, int *rc)
 {
-    if (m->free_head == NIL) {
-        m->stats.evicted++;
-        *rc = finish(m, &m->entries[m->lru_tail], FLOW_END_EVICTED);
+    struct flow_entry *e;
+
+    if (m->free_head == NIL && m->n_touched < m->cap) {
+        e = &m->entries[m->n_touched++];
+    } else {
+        if (m->free_head == NIL) {
+            m->stats.evicted++;
+            *rc = finish(m, &m->entries[m->lru_tail], FLOW_END_EVICTED);
+        }
+        e = &m->entries[m->free_head];
+        m->free_head = e->hnext;
     }
-    struct flow_entry *e = &m->entries[m->free_head];
-    m->free_head = e->hnext;
     m->n_active++;
     if (m->n_active > m->stats.max_active)
         m->stats.max_active = m->n_active;
