@@ -290,8 +290,9 @@ static void test_udp_one_way(void **state)
     assert_feat(0, "down_up_ratio", 0);
     assert_feat(0, "fwd_header_length", 24);
     assert_feat(0, "fwd_seg_size_min", 8);
-    assert_feat(0, "fwd_init_win_bytes", -1);
-    assert_feat(0, "bwd_init_win_bytes", -1);
+    assert_feat(0, "fwd_init_win_bytes", 0);
+    assert_feat(0, "bwd_init_win_bytes", 0);
+    assert_feat(0, "fwd_tcp_mss", -1);
     assert_feat(0, "syn_flag_count", 0);
     assert_feat(0, "total_tcp_flow_time", 0);
     assert_feat(0, "fwd_ip_bytes", 3 * 28 + 60);
@@ -638,7 +639,8 @@ static void test_bulk(void **state)
     assert_feat(0, "bwd_bytes_bulk_avg", 0);
 }
 
-/* A table of two flows meets three: the oldest idle one is evicted. */
+/* A table of two flows meets three: the least recently active one is
+ * evicted (recency is kept to one second: packets are 2 s apart). */
 static void test_eviction(void **state)
 {
     struct pcap_out o;
@@ -649,9 +651,9 @@ static void test_eviction(void **state)
     cfg.max_flows = 2;
     assert_int_equal(pcap_out_open(&o, path, DLT_EN10MB, 0), 0);
     udp_pkt(&o, T0, "10.0.0.1", "10.0.0.2", 1, 2, 5, -1);
-    udp_pkt(&o, T0 + 1, "10.0.0.1", "10.0.0.2", 3, 4, 5, -1);
-    udp_pkt(&o, T0 + 2, "10.0.0.1", "10.0.0.2", 1, 2, 5, -1);
-    udp_pkt(&o, T0 + 3, "10.0.0.1", "10.0.0.2", 5, 6, 5, -1);
+    udp_pkt(&o, T0 + 2 * SEC, "10.0.0.1", "10.0.0.2", 3, 4, 5, -1);
+    udp_pkt(&o, T0 + 4 * SEC, "10.0.0.1", "10.0.0.2", 1, 2, 5, -1);
+    udp_pkt(&o, T0 + 6 * SEC, "10.0.0.1", "10.0.0.2", 5, 6, 5, -1);
     pcap_out_close(&o);
 
     const struct flow_stats *st = run_cfg(path, &cfg, NULL);
