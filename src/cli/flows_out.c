@@ -1,0 +1,118 @@
+#include <inttypes.h>
+#include <math.h>
+#include <string.h>
+#include <time.h>
+
+#include "cli/flows_out.h"
+#include "fewflow/err.h"
+
+static const char *const id_columns[] = {
+    "flow_id", "src_ip", "src_port", "dst_ip", "dst_port", "protocol",
+    "timestamp", "end_timestamp", "vlan_id", "end_reason",
+};
+#define N_ID_COLUMNS (sizeof(id_columns) / sizeof(id_columns[0]))
+
+void flows_out_csv_header(FILE *f, int with_label)
+{
+    const char *const *names = flow_feature_names();
+
+    for (size_t i = 0; i < N_ID_COLUMNS; i++)
+        fprintf(f, "%s,", id_columns[i]);
+    for (size_t i = 0; i < flow_feature_count(); i++)
+        fprintf(f, i ? ",%s" : "%s", names[i]);
+    fputs(with_label ? ",label\n" : "\n", f);
+}
+
+/* Integral values (most features) skip printf's float path. */
+static char *put_num(char *p, float v)
+{
+    if (!isfinite(v))
+        v = 0.0f; /* never happens by construction; guard the contract */
+    if (v == truncf(v) && fabsf(v) < 1e15f) {
+        int64_t i = (int64_t)v;
+        char tmp[24];
+        int n = 0;
+        uint64_t u = i < 0 ? (uint64_t)(-i) : (uint64_t)i;
+        do {
+            tmp[n++] = (char)('0' + u % 10);
+            u /= 10;
+        } while (u);
+        if (i < 0)
+            *p++ = '-';
+        while (n)
+            *p++ = tmp[--n];
+        return p;
+    }
+    return p + sprintf(p, "%.9g", (double)v);
+}
+
+/* "2017-07-05 18:12:15.650811123" in UTC, as CIC-IDS2017 writes times
+ * (with nanoseconds). */
+static void format_time(int64_t ns, char *buf, size_t len)
+{
+    int64_t sec = ns >= 0 ? ns / 1000000000 : (ns - 999999999) / 1000000000;
+    long frac = (long)(ns - sec * 1000000000);
+    time_t t = (time_t)sec;
+    struct tm tm;
+
+    if (!gmtime_r(&t, &tm)) {
+        snprintf(buf, len, "%" PRId64, ns);
+        return;
+    }
+    size_t n = strftime(buf, len, "%Y-%m-%d %H:%M:%S", &tm);
+    snprintf(buf + n, len - n, ".%09ld", frac);
+}
+
+static void identity(const struct flow_record *r, char *src, char *dst,
+                     char *t0, char *t1)
+{
+    flow_addr_format(r, 0, src, 46);
+    flow_addr_format(r, 1, dst, 46);
+    format_time(r->first_ns, t0, 40);
+    format_time(r->last_ns, t1, 40);
+}
+
+int flows_out_csv_row(FILE *f, const struct flow_record *r,
+                      const char *label)
+{
+    char src[46], dst[46], t0[40], t1[40];
+    char line[4096];
+    const size_t n = flow_feature_count();
+
+    identity(r, src, dst, t0, t1);
+    char *p = line + snprintf(line, 512, "%" PRIu64 ",%s,%u,%s,%u,%u,%s,%s,%u,%s",
+                              r->id, src, r->src_port, dst, r->dst_port,
+                              r->protocol, t0, t1, r->vlan_id,
+                              flow_end_reason_str(r->end_reason));
+    for (size_t i = 0; i < n && p < line + sizeof(line) - 64; i++) {
+        *p++ = ',';
+        p = put_num(p, r->features[i]);
+    }
+    if (label)
+        p += snprintf(p, 256, ",%.200s", label);
+    *p++ = '\n';
+    return fwrite(line, 1, (size_t)(p - line), f) == (size_t)(p - line)
+        ? 0 : err_set(ERR_IO, "cannot write flows");
+}
+
+int flows_out_json(FILE *f, const struct flow_record *r, const char *label)
+{
+    char src[46], dst[46], t0[40], t1[40], num[40];
+    const char *const *names = flow_feature_names();
+
+    identity(r, src, dst, t0, t1);
+    fprintf(f, "{\"flow_id\":%" PRIu64 ",\"src_ip\":\"%s\",\"src_port\":%u,"
+            "\"dst_ip\":\"%s\",\"dst_port\":%u,\"protocol\":%u,"
+            "\"timestamp\":\"%s\",\"end_timestamp\":\"%s\",\"vlan_id\":%u,"
+            "\"end_reason\":\"%s\"", r->id, src, r->src_port, dst,
+            r->dst_port, r->protocol, t0, t1, r->vlan_id,
+            flow_end_reason_str(r->end_reason));
+    for (size_t i = 0; i < flow_feature_count(); i++) {
+        *put_num(num, r->features[i]) = '\0';
+        fprintf(f, ",\"%s\":%s", names[i], num);
+    }
+    if (label)
+        fprintf(f, ",\"label\":\"%s\"", label);
+    return fputs("}\n", f) == EOF ? err_set(ERR_IO, "cannot write flows")
+                                  : 0;
+}

@@ -1,0 +1,292 @@
+/*
+ * The loader's bookkeeping: options applied to a new schema, row storage,
+ * duplicate sets and turning stored rows into the table.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "data/hash.h"
+#include "data/load_impl.h"
+#include "fewflow/err.h"
+
+int loader_init(struct loader *ld, const struct data_options *opt,
+                const struct schema *fixed, struct data_stats *st)
+{
+    memset(ld, 0, sizeof(*ld));
+    data_options_init(&ld->defaults);
+    ld->opt = opt != NULL ? opt : &ld->defaults;
+    ld->st = st;
+    if (st != NULL)
+        memset(st, 0, sizeof(*st));
+    ld->profile = -1;
+    if (ld->opt->profile != NULL && strcmp(ld->opt->profile, "auto") != 0)
+        ld->profile = schema_profile_parse(ld->opt->profile);
+    if (ld->profile < -1)
+        return ld->profile;
+    ld->fitting = fixed == NULL;
+    if (fixed == NULL)
+        return 0;
+    /* Never written through: with fitting == 0 the loader only reads. */
+    ld->s = (struct schema *)fixed;
+    ld->t = table_create(fixed->n_cols,
+                         (const char *const *)fixed->col_names);
+    return ld->t != NULL ? 0 : ERR_NOMEM;
+}
+
+void loader_fini(struct loader *ld, int failed)
+{
+    free(ld->rows);
+    free(ld->ys);
+    free(ld->raw);
+    free(ld->field_of);
+    free(ld->lines.keys);
+    vocab_fini(&ld->labels);
+    if (ld->fitting)
+        schema_destroy(ld->s);
+    table_destroy(ld->t);
+    (void)failed;
+    memset(ld, 0, sizeof(*ld));
+}
+
+int loader_name_taken(char **names, size_t n, const char *name)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (strcmp(names[i], name) == 0)
+            return 1;
+    }
+    return 0;
+}
+
+void loader_names_free(char **names, size_t n)
+{
+    for (size_t i = 0; names != NULL && i < n; i++)
+        free(names[i]);
+    free(names);
+}
+
+/* The raw index of a column the user named, or ERR_NOTFOUND. */
+static long option_column(struct schema *s, const char *name,
+                          const char *what)
+{
+    char snake[256];
+
+    if (data_column_snake(name, snake, sizeof(snake)) != 0)
+        return err_set(ERR_INVALID, "%s: bad column name '%s'", what, name);
+    long i = schema_raw_find(s, snake);
+    if (i < 0)
+        return err_set(ERR_NOTFOUND, "%s: no column '%s' in the header",
+                       what, name);
+    return i;
+}
+
+static void set_label(struct schema *s, long i)
+{
+    if (s->label >= 0)
+        s->raw[s->label].role = SCHEMA_ROLE_DROPPED;
+    s->label = i;
+    if (i >= 0)
+        s->raw[i].role = SCHEMA_ROLE_LABEL;
+}
+
+static int apply_lists(struct loader *ld)
+{
+    const struct data_options *o = ld->opt;
+    struct schema *s = ld->s;
+
+    for (size_t k = 0; k < o->n_drop; k++) {
+        long i = option_column(s, o->drop[k], "--drop");
+        if (i < 0)
+            return (int)i;
+        if (i == s->label)
+            s->label = -1;
+        s->raw[i].role = SCHEMA_ROLE_DROPPED;
+    }
+    for (size_t k = 0; k < o->n_categorical; k++) {
+        long i = option_column(s, o->categorical[k], "--categorical");
+        if (i < 0)
+            return (int)i;
+        if (s->raw[i].role != SCHEMA_ROLE_NUMERIC)
+            return err_set(ERR_INVALID, "--categorical: column '%s' is the "
+                           "label or dropped", o->categorical[k]);
+        s->raw[i].role = SCHEMA_ROLE_CATEGORICAL;
+    }
+    return 0;
+}
+
+int loader_apply_options(struct loader *ld)
+{
+    const struct data_options *o = ld->opt;
+    struct schema *s = ld->s;
+
+    if (o->label != NULL) {
+        long i = option_column(s, o->label, "--label");
+        if (i < 0)
+            return (int)i;
+        set_label(s, i);
+    }
+    if (o->no_label)
+        set_label(s, -1);
+    if (o->label_family && s->profile != PROFILE_NSL_KDD)
+        return err_set(ERR_INVALID, "label families exist for nsl-kdd only "
+                       "(this is %s)", schema_profile_name(s->profile));
+    s->label_family = o->label_family;
+    return apply_lists(ld);
+}
+
+static int grow_rows(struct loader *ld)
+{
+    size_t cap = ld->cap_rows ? ld->cap_rows * 2 : 1024;
+    size_t w = ld->s->n_raw + 1;
+
+    if (cap > SIZE_MAX / sizeof(float) / w)
+        return err_set(ERR_NOMEM, "too many rows");
+    float *rows = realloc(ld->rows, cap * w * sizeof(float));
+    if (rows == NULL)
+        return err_set(ERR_NOMEM, "out of memory");
+    ld->rows = rows;
+    int32_t *ys = realloc(ld->ys, cap * sizeof(int32_t));
+    if (ys == NULL)
+        return err_set(ERR_NOMEM, "out of memory");
+    ld->ys = ys;
+    ld->cap_rows = cap;
+    return 0;
+}
+
+int loader_push_row(struct loader *ld, int32_t id)
+{
+    size_t n_raw = ld->s->n_raw;
+
+    if (!ld->fitting) {
+        struct table *t = ld->t;
+        int rc = table_reserve(t, t->n_rows + 1);
+        if (rc != 0)
+            return rc;
+        schema_expand(ld->s, ld->raw, t->x + t->n_rows * t->n_cols);
+        t->y[t->n_rows++] = id;
+        ld->n_rows++;
+        return 0;
+    }
+    if (ld->n_rows == ld->cap_rows) {
+        int rc = grow_rows(ld);
+        if (rc != 0)
+            return rc;
+    }
+    memcpy(ld->rows + ld->n_rows * n_raw, ld->raw, n_raw * sizeof(float));
+    ld->ys[ld->n_rows++] = id;
+    return 0;
+}
+
+static int set_grow(struct hash_set *hs)
+{
+    size_t cap = hs->cap ? hs->cap * 2 : 4096;
+    uint64_t *keys = calloc(cap, sizeof(uint64_t));
+
+    if (keys == NULL)
+        return err_set(ERR_NOMEM, "out of memory");
+    for (size_t i = 0; i < hs->cap; i++) {
+        if (hs->keys[i] == 0)
+            continue;
+        size_t h = (size_t)hs->keys[i] & (cap - 1);
+        while (keys[h] != 0)
+            h = (h + 1) & (cap - 1);
+        keys[h] = hs->keys[i];
+    }
+    free(hs->keys);
+    hs->keys = keys;
+    hs->cap = cap;
+    return 0;
+}
+
+/* Counts a duplicate line when its hash was seen before. A 64-bit hash
+ * over n lines collides with probability about n^2 / 2^65. */
+int loader_line_seen(struct loader *ld, uint64_t h)
+{
+    struct hash_set *hs = &ld->lines;
+
+    if (h == 0)
+        h = 1;
+    if (2 * (hs->n + 1) > hs->cap && set_grow(hs) != 0)
+        return ERR_NOMEM;
+    size_t i = (size_t)h & (hs->cap - 1);
+    for (; hs->keys[i] != 0; i = (i + 1) & (hs->cap - 1)) {
+        if (hs->keys[i] == h) {
+            ld->st->dup_lines++;
+            return 0;
+        }
+    }
+    hs->keys[i] = h;
+    hs->n++;
+    return 0;
+}
+
+static int add_classes(struct loader *ld)
+{
+    for (size_t k = 0; k < ld->labels.n; k++) {
+        if (table_class_add(ld->t, ld->labels.words[k]) < 0)
+            return ERR_NOMEM;
+    }
+    return 0;
+}
+
+int loader_finish_fit(struct loader *ld)
+{
+    struct schema *s = ld->s;
+    int rc = schema_freeze(s);
+
+    if (rc != 0)
+        return rc;
+    ld->t = table_create(s->n_cols, (const char *const *)s->col_names);
+    if (ld->t == NULL || table_reserve(ld->t, ld->n_rows) != 0)
+        return ERR_NOMEM;
+    for (size_t i = 0; i < ld->n_rows; i++) {
+        schema_expand(s, ld->rows + i * s->n_raw,
+                      ld->t->x + i * ld->t->n_cols);
+        ld->t->y[i] = ld->ys[i];
+    }
+    ld->t->n_rows = ld->n_rows;
+    free(ld->rows);
+    ld->rows = NULL;
+    return add_classes(ld);
+}
+
+int loader_finish_fixed(struct loader *ld)
+{
+    return add_classes(ld);
+}
+
+struct row_slot {
+    uint64_t hash;
+    size_t row;           /* row index + 1; 0 = empty */
+};
+
+uint64_t data_table_duplicates(const struct table *t, uint64_t *conflicts)
+{
+    size_t cap = 64, bytes = t->n_cols * sizeof(float);
+    uint64_t dups = 0;
+
+    *conflicts = 0;
+    while (cap < 2 * t->n_rows)
+        cap *= 2;
+    struct row_slot *slots = calloc(cap, sizeof(*slots));
+    if (slots == NULL)
+        return 0;
+    for (size_t i = 0; i < t->n_rows; i++) {
+        uint64_t h = hash_mix(hash_bytes(HASH_SEED, table_row(t, i), bytes));
+        size_t k = (size_t)h & (cap - 1);
+        for (; slots[k].row != 0; k = (k + 1) & (cap - 1)) {
+            size_t j = slots[k].row - 1;
+            if (slots[k].hash == h &&
+                memcmp(table_row(t, j), table_row(t, i), bytes) == 0)
+                break;
+        }
+        if (slots[k].row != 0) {
+            dups++;
+            *conflicts += t->y[slots[k].row - 1] != t->y[i];
+            continue;
+        }
+        slots[k].hash = h;
+        slots[k].row = i + 1;
+    }
+    free(slots);
+    return dups;
+}
