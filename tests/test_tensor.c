@@ -611,6 +611,28 @@ static void rewind_frees_what_came_after_the_mark(void **state)
     tensor_arena_destroy(ar);
 }
 
+/* A step that outgrows the first block: the next reset merges the blocks
+ * into one, after which steps neither allocate nor grow. */
+static void arena_merges_blocks_and_then_stays_put(void **state)
+{
+    struct tensor_arena *ar = tensor_arena_create(0);
+    size_t cap = 0, hw = 0;
+
+    for (int step = 0; step < 5; step++) {
+        tensor_arena_reset(ar);
+        for (int k = 0; k < 6; k++)
+            assert_non_null(tensor_zeros(ar, 400, 400));   /* 640 kB */
+        if (step == 0)
+            hw = tensor_arena_high_water(ar);
+        if (step == 1)
+            cap = tensor_arena_capacity(ar);
+    }
+    assert_true(cap >= 6 * 400 * 400 * sizeof(float));
+    assert_int_equal(tensor_arena_capacity(ar), cap);
+    assert_int_equal(tensor_arena_high_water(ar), hw);
+    tensor_arena_destroy(ar);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -622,6 +644,7 @@ int main(void)
         cmocka_unit_test(detach_and_no_grad_stop_the_graph),
         cmocka_unit_test(gradients_reach_intermediates_and_skip_later_tensors),
         cmocka_unit_test(rewind_frees_what_came_after_the_mark),
+        cmocka_unit_test(arena_merges_blocks_and_then_stays_put),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
