@@ -381,6 +381,14 @@ static struct tensor *f_sqdist(struct tensor_arena *ar, struct tensor **x)
     return tensor_sqdist(ar, x[0], x[1]);
 }
 
+static struct tensor *f_sqdist_self(struct tensor_arena *ar,
+                                    struct tensor **x)
+{
+    /* All pairs within one set, as Siamese and triplet losses use it. */
+    return tensor_sqrt(ar, tensor_affine(ar, tensor_sqdist(ar, x[0], x[0]),
+                                         1.0f, 0.5f));
+}
+
 static struct tensor *f_normalize(struct tensor_arena *ar, struct tensor **x)
 {
     return tensor_normalize_rows(ar, x[0], 1e-8f);
@@ -467,6 +475,7 @@ static const struct case_ cases[] = {
     { "cross_entropy", f_cross_entropy, 1, { SH(5, 4) }, -1.5f, 1.5f, 0 },
     { "pick", f_pick, 1, { SH(5, 4) }, -1, 1, 0 },
     { "sqdist", f_sqdist, 2, { SH(4, 3), SH(5, 3) }, -1, 1, 0 },
+    { "sqdist_self", f_sqdist_self, 1, { SH(5, 3) }, -1, 1, 0 },
     { "normalize_rows", f_normalize, 1, { SH(3, 4) }, -1, 1, 1 },
     { "cosine", f_cosine, 2, { SH(3, 4), SH(2, 4) }, -1, 1, 1 },
     { "gather_rows", f_gather, 1, { SH(4, 3) }, -1, 1, 0 },
