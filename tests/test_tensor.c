@@ -538,6 +538,21 @@ static void errors_are_sticky_and_propagate_null(void **state)
     tensor_arena_destroy(ar);
 }
 
+static void graphs_from_two_arenas_do_not_mix(void **state)
+{
+    struct tensor_arena *a1 = tensor_arena_create(0);
+    struct tensor_arena *a2 = tensor_arena_create(0);
+    float x[2] = { 1, 2 };
+    struct tensor *leaf = tensor_leaf(a1, x, 1, 2);
+
+    assert_null(tensor_relu(a2, leaf));
+    assert_int_equal(tensor_arena_status(a2), ERR_INVALID);
+    tensor_arena_reset(a2);
+    assert_non_null(tensor_relu(a2, tensor_detach(a2, leaf)));
+    tensor_arena_destroy(a1);
+    tensor_arena_destroy(a2);
+}
+
 static void arena_limit_fails_cleanly(void **state)
 {
     struct tensor_arena *ar = tensor_arena_create(1 << 20);
@@ -649,6 +664,7 @@ int main(void)
         cmocka_unit_test(forward_values_are_exact_on_known_inputs),
         cmocka_unit_test(errors_are_sticky_and_propagate_null),
         cmocka_unit_test(arena_limit_fails_cleanly),
+        cmocka_unit_test(graphs_from_two_arenas_do_not_mix),
         cmocka_unit_test(unused_and_constant_inputs_get_zero_gradients),
         cmocka_unit_test(detach_and_no_grad_stop_the_graph),
         cmocka_unit_test(gradients_reach_intermediates_and_skip_later_tensors),
