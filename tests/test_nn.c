@@ -118,10 +118,35 @@ static void mlp_gradient_matches_finite_differences(void **state)
  * H v of the MLP + cross-entropy loss by double backward, against the
  * central difference of gradients (g(theta + h v) - g(theta - h v)) / 2h,
  * tolerance 5e-3 + 5e-2 |numeric|. Both activations are tried: tanh has
- * curvature of its own (h = 1e-2), ReLU only through the softmax, and its
- * step is h = 1e-3 so that no unit's pre-activation changes sign between
- * theta - h v and theta + h v (that would make the difference meaningless).
+ * curvature of its own (h = 1e-2), ReLU only through the softmax; its step
+ * is h = 1e-3 and the test checks that no unit's pre-activation changes
+ * sign between theta - h v and theta + h v (which would make the central
+ * difference meaningless).
  */
+/* Hidden pre-activations x W0 + b0 at flat (N_ROWS x N_HID) into pre. */
+static void hidden_pre(struct net *n, float *flat, float *pre)
+{
+    struct tensor_arena *ar = tensor_arena_create(0);
+    struct tensor *w[4];
+
+    assert_int_equal(nn_params_leaves(ar, &n->p, flat, 0, 2, w), 0);
+    struct tensor *x = tensor_from(ar, n->x, N_ROWS, N_IN);
+    tensor_read(tensor_linear(ar, x, w[0], w[1]), pre);
+    tensor_arena_destroy(ar);
+}
+
+/* Fails when a ReLU unit is active at one of th_plus, th_minus only. */
+static void assert_same_relu_pattern(struct net *n, float *th_plus,
+                                     float *th_minus)
+{
+    float a[N_ROWS * N_HID], b[N_ROWS * N_HID];
+
+    hidden_pre(n, th_plus, a);
+    hidden_pre(n, th_minus, b);
+    for (int i = 0; i < N_ROWS * N_HID; i++)
+        assert_true((a[i] > 0) == (b[i] > 0));
+}
+
 static void check_hvp(enum nn_act act, uint64_t seed, float h)
 {
     struct tensor_arena *ar = tensor_arena_create(0);
@@ -150,12 +175,16 @@ static void check_hvp(enum nn_act act, uint64_t seed, float h)
     assert_int_equal(tensor_grad(ar, dot, w, 4, 0, hw), 0);
     assert_int_equal(nn_params_scatter(&n.p, 0, 4, hw, hv), 0);
 
-    for (size_t i = 0; i < np; i++)
+    float *th2 = malloc(np * 4);
+    for (size_t i = 0; i < np; i++) {
         th[i] = n.p.data[i] + h * v[i];
+        th2[i] = n.p.data[i] - h * v[i];
+    }
     net_grad(ar, &n, th, gp);
-    for (size_t i = 0; i < np; i++)
-        th[i] = n.p.data[i] - h * v[i];
-    net_grad(ar, &n, th, gm);
+    net_grad(ar, &n, th2, gm);
+    if (act == NN_ACT_RELU)
+        assert_same_relu_pattern(&n, th, th2);
+    free(th2);
     for (size_t i = 0; i < np; i++) {
         double num = ((double)gp[i] - gm[i]) / (2.0 * h);
         assert_float_near(hv[i], num, 5e-3 + 5e-2 * fabs(num));

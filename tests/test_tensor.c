@@ -576,6 +576,41 @@ static void detach_and_no_grad_stop_the_graph(void **state)
     tensor_arena_destroy(ar);
 }
 
+static void gradients_reach_intermediates_and_skip_later_tensors(void **s)
+{
+    struct tensor_arena *ar = tensor_arena_create(0);
+    float xa[3] = { 1, -2, 3 };
+    struct tensor *a = tensor_leaf(ar, xa, 1, 3);
+    struct tensor *h = tensor_scale(ar, a, 2.0f);         /* h = 2a */
+    struct tensor *y = tensor_sum(ar, tensor_square(ar, h));
+    struct tensor *later = tensor_exp(ar, a);             /* made after y */
+    struct tensor *xs[3] = { h, a, later }, *g[3];
+
+    assert_int_equal(tensor_grad(ar, y, xs, 3, 0, g), 0);
+    assert_float_near(tensor_at(g[0], 0, 1), 2 * -4.0, 0);   /* 2h */
+    assert_float_near(tensor_at(g[1], 0, 2), 8 * 3.0, 0);    /* 8a */
+    assert_float_near(tensor_at(g[2], 0, 0), 0, 0);
+    tensor_arena_destroy(ar);
+}
+
+static void rewind_frees_what_came_after_the_mark(void **state)
+{
+    struct tensor_arena *ar = tensor_arena_create(0);
+
+    assert_non_null(tensor_zeros(ar, 10, 10));
+    size_t used = tensor_arena_used(ar);
+    struct tensor_mark m = tensor_arena_mark(ar);
+    assert_non_null(tensor_zeros(ar, 100, 100));
+    assert_true(tensor_arena_used(ar) > used);
+    tensor_arena_rewind(ar, m);
+    assert_int_equal(tensor_arena_used(ar), used);
+    size_t cap = tensor_arena_capacity(ar);
+    tensor_arena_reset(ar);
+    assert_int_equal(tensor_arena_used(ar), 0);
+    assert_int_equal(tensor_arena_capacity(ar), cap);
+    tensor_arena_destroy(ar);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -585,6 +620,8 @@ int main(void)
         cmocka_unit_test(arena_limit_fails_cleanly),
         cmocka_unit_test(unused_and_constant_inputs_get_zero_gradients),
         cmocka_unit_test(detach_and_no_grad_stop_the_graph),
+        cmocka_unit_test(gradients_reach_intermediates_and_skip_later_tensors),
+        cmocka_unit_test(rewind_frees_what_came_after_the_mark),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
