@@ -55,6 +55,7 @@ struct tensor_node {
     const float *w;
     const struct tensor *aux;       /* a constant input, e.g. a mask source */
     uint64_t seq;                   /* creation order within the arena */
+    const struct tensor_arena *owner;
     /* Scratch of the tensor_grad call whose stamp matches. */
     uint32_t stamp, input_stamp;
     int relevant, owned;
