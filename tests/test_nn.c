@@ -531,6 +531,47 @@ static void maml_second_order_matches_pytorch_reference(void **state)
     tensor_arena_destroy(ar);
 }
 
+/* Five steps of each optimiser from the same start and gradients as
+ * torch.optim; |got - want| <= 1e-5 (1 + |want|). */
+static void optimisers_match_pytorch_reference(void **state)
+{
+    static const struct {
+        const char *name;
+        struct nn_optim_config cfg;
+    } runs[] = {
+        { "opt_sgd", { .kind = NN_OPTIM_SGD, .lr = 0.1f } },
+        { "opt_sgd_momentum", { .kind = NN_OPTIM_SGD, .lr = 0.1f,
+                                .momentum = 0.9f, .weight_decay = 0.01f } },
+        { "opt_sgd_nesterov", { .kind = NN_OPTIM_SGD, .lr = 0.1f,
+                                .momentum = 0.9f, .nesterov = 1 } },
+        { "opt_adam", { .kind = NN_OPTIM_ADAM, .lr = 0.05f,
+                        .weight_decay = 0.1f } },
+        { "opt_adamw", { .kind = NN_OPTIM_ADAMW, .lr = 0.05f,
+                         .weight_decay = 0.1f } },
+    };
+    struct ref r;
+    float p0[6], gs[30], want[6];
+
+    ref_load(&r);
+    ref_get(&r, "opt_p0", 6, p0);
+    ref_get(&r, "opt_grads", 30, gs);
+    for (size_t k = 0; k < sizeof(runs) / sizeof(runs[0]); k++) {
+        struct nn_optim o;
+        float p[6];
+        memcpy(p, p0, sizeof(p));
+        assert_int_equal(nn_optim_init(&o, &runs[k].cfg, 6), 0);
+        for (int t = 0; t < 5; t++)
+            nn_optim_step(&o, p, gs + 6 * t);
+        nn_optim_fini(&o);
+        ref_get(&r, runs[k].name, 6, want);
+        for (int i = 0; i < 6; i++)
+            if (fabs((double)p[i] - want[i]) > 1e-5 * (1.0 + fabs(want[i])))
+                fail_msg("%s[%d]: got %.7g, PyTorch %.7g", runs[k].name, i,
+                         (double)p[i], (double)want[i]);
+    }
+    free(r.text);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -545,6 +586,7 @@ int main(void)
         cmocka_unit_test(mlp_matches_pytorch_reference),
         cmocka_unit_test(protonet_loss_matches_pytorch_reference),
         cmocka_unit_test(maml_second_order_matches_pytorch_reference),
+        cmocka_unit_test(optimisers_match_pytorch_reference),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

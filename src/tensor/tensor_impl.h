@@ -37,9 +37,16 @@ typedef void (*tensor_backward_fn)(struct tensor_arena *ar,
                                    struct tensor *out, struct tensor *g,
                                    struct tensor **gin);
 
+/*
+ * accumulate (optional): the create_graph = 0 shortcut for a view of one
+ * source. It adds g into acc, the source's contiguous gradient buffer,
+ * instead of building a full-size gradient to be added afterwards.
+ */
 struct tensor_op {
     const char *name;
     tensor_backward_fn backward;
+    void (*accumulate)(struct tensor *acc, const struct tensor *out,
+                       const struct tensor *g);
 };
 
 enum { NODE_MAX_SRC = 3 };
