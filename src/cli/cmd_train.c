@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "cli/openset.h"
 #include "cli/meta_setup.h"
 #include "fewflow/data.h"
 #include "fewflow/embedder.h"
@@ -29,6 +30,7 @@ struct train_args {
     struct model_arch arch;
     const char *hidden;
     int no_val;
+    float benign_fpr;         /* for the class memory (detect module) */
 };
 
 static void usage(FILE *out)
@@ -54,7 +56,9 @@ static void usage(FILE *out)
         "  --weight-decay F  --margin F (1)  --mining batch-hard|semi-hard\n"
         "  --batch N         rows per step for the baseline (128)\n"
         "  --val-every N (100) --val-episodes N (100) --patience N (5)\n"
-        "  --no-val          train all episodes, no early stopping\n",
+        "  --no-val          train all episodes, no early stopping\n"
+        "  --benign-fpr F    class memory's benign false-alarm target "
+        "(0.01)\n",
         learner_rule_names());
 }
 
@@ -129,6 +133,7 @@ static const struct option train_opts[] = {
     { "val-episodes", required_argument, NULL, 'V' },
     { "patience", required_argument, NULL, 't' },
     { "no-val", no_argument, NULL, 'n' },
+    { "benign-fpr", required_argument, NULL, 'F' },
     { "help", no_argument, NULL, 'h' },
     { NULL, 0, NULL, 0 },
 };
@@ -190,6 +195,7 @@ static int parse_one(int c, int argc, char **argv, struct train_args *a)
     case 'M': return parse_float(optarg, &a->opts.margin, "--margin");
     case 'g': return parse_mining(optarg, &a->opts.mining);
     case 'n': a->no_val = 1; return 0;
+    case 'F': return parse_float(optarg, &a->benign_fpr, "--benign-fpr");
     default: return parse_size_opt(c, optarg, a);
     }
 }
@@ -202,6 +208,7 @@ static int parse_args(int argc, char **argv, struct train_args *a)
     learner_opts_default(&a->opts);
     learner_arch_default(&a->arch, 1);
     a->arch.rule[0] = '\0';
+    a->benign_fpr = 0.01f;
     optind = 1;
     while ((c = getopt_long(argc, argv, "o:h", train_opts, NULL)) != -1) {
         int rc;
@@ -430,6 +437,19 @@ static int train_save(const struct train_args *a, const struct protocol *p,
     return rc;
 }
 
+/* The detect module's class memory: prototypes and calibrated radii of
+ * the training classes, stored in the model just written. */
+static int train_attach_memory(const struct train_args *a)
+{
+    struct openset_memory_opts o;
+
+    openset_memory_opts_default(&o);
+    o.fit.benign_fpr = a->benign_fpr;
+    o.fit.seed = a->opts.seed;
+    return openset_attach_memory(a->out, (const char *const *)a->files.paths,
+                                 a->files.n, &o);
+}
+
 static void train_run_fini(struct train_run *r)
 {
     learner_destroy(r->l);
@@ -475,6 +495,8 @@ int cmd_train(int argc, char **argv)
         rc = train_fit(&a, &r);
     if (rc == 0)
         rc = train_save(&a, p, &r);
+    if (rc == 0)
+        rc = train_attach_memory(&a);
     if (rc == 0)
         train_report(&a, &r);
     train_run_fini(&r);
