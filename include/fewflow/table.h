@@ -37,6 +37,12 @@ void table_destroy(struct table *t);
  * gets a class id, new labels a new id. Returns 0 or ERR_NOMEM. */
 int table_append(struct table *t, const float *row, const char *label);
 
+/* Room for n_rows rows without reallocation. 0 or ERR_NOMEM. */
+int table_reserve(struct table *t, size_t n_rows);
+
+/* The id of a class name, adding it when absent: the id, or ERR_NOMEM. */
+int32_t table_class_add(struct table *t, const char *name);
+
 /* The id of a class name, or -1 when absent. */
 int32_t table_class_id(const struct table *t, const char *name);
 

@@ -1,0 +1,307 @@
+/*
+ * Class memory and the open-set decision: what a model remembers about each
+ * class in embedding space, and how a flow's embedding becomes a known
+ * class, a newly enrolled class, or `unknown`.
+ *
+ * Every class keeps one or more prototypes (points in the embedding space;
+ * several for multi-modal classes such as benign traffic), each prototype
+ * with its own radius. The distance of an embedding z to a class is the
+ * Euclidean distance to the nearest of its prototypes; its ratio is the
+ * smallest distance / radius over the class's prototypes, and z is inside
+ * the class when that ratio is at most 1. A flow takes the nearest class
+ * (by distance) among those it is inside; outside every class it is
+ * unknown. Its score is the ratio of the class it took, or, for an unknown
+ * flow, the smallest ratio over all classes: a score above 1 means
+ * "outside", and the score is the open-set novelty measure.
+ *
+ * Radii come from held-out rows of each class: each held-out row goes to
+ * its class's nearest prototype, and a prototype's radius is a quantile of
+ * its rows' distances. Benign classes are then calibrated so that the
+ * fraction of
+ * held-out benign rows that would raise an alert (decided as anything but a
+ * benign class) is at most a target false-alarm rate; the rate achieved is
+ * kept. A reservoir of benign calibration embeddings stays in the memory so
+ * that enrolment and forgetting can re-check that rate with no access to the
+ * training data.
+ *
+ * Glossary: dim = embedding size, n_in = encoded input columns, z = one
+ * embedding (dim floats), proto = prototype.
+ *
+ * Ownership: a memo owns its classes and every array in them; memo_destroy
+ * frees them. Read-only use (decisions) is thread-safe; changes are not.
+ */
+#ifndef FEWFLOW_DETECT_H
+#define FEWFLOW_DETECT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "fewflow/bytes.h"
+
+#define MEMO_CLASS_BENIGN 1u    /* flows of this class raise no alert */
+#define MEMO_CLASS_ENROLLED 2u  /* added after training from a few flows */
+
+#define MEMO_MAX_CLASSES 4096
+#define MEMO_MAX_PROTOS 256     /* per class */
+#define MEMO_NAME_MAX 128       /* bytes in a class name */
+#define MEMO_NEAR 3             /* nearest classes kept per decision */
+
+struct memo_class {
+    char *name;
+    uint32_t flags;           /* MEMO_CLASS_* */
+    uint32_t n_protos;
+    float *protos;            /* n_protos × dim */
+    float *radii;             /* n_protos, Euclidean, embedding units */
+    float radius;             /* the largest of radii (for display) */
+    float tail;               /* radii / typical spread of the prototype:
+                                 ratio · tail is the threshold-free novelty
+                                 (distance in units of the median spread) */
+    uint64_t n_support;       /* rows the prototypes were built from */
+    uint64_t n_calib;         /* held-out rows behind the radius; 0 = rule */
+    float *x_mean;            /* n_in: mean normalised input of support */
+};
+
+struct memo {
+    uint32_t dim;
+    uint32_t n_in;
+    size_t n_classes;
+    size_t cap_classes;
+    struct memo_class *cls;
+    float benign_fpr_target;  /* the false-alarm rate asked for */
+    float benign_fpr;         /* achieved on the benign reservoir */
+    float coverage;           /* quantile of own held-out rows per radius */
+    uint32_t n_reservoir;
+    float *reservoir;         /* n_reservoir × dim benign held-out z */
+};
+
+/* How an embedding relates to one class. */
+struct memo_eval {
+    float dist;               /* to the nearest prototype */
+    float ratio;              /* smallest distance / radius */
+    float radius;             /* radius of the prototype giving ratio */
+};
+
+struct memo_match {
+    int32_t cls;              /* class index */
+    float dist;
+};
+
+struct memo_decision {
+    int32_t cls;              /* decided class, -1 = unknown */
+    float dist;               /* to the decided class, else the nearest */
+    float radius;             /* of the prototype behind the score */
+    float score;              /* a ratio, see the header comment */
+    uint32_t n_near;
+    struct memo_match near[MEMO_NEAR];  /* nearest classes, ascending */
+};
+
+/* An empty memory. NULL (err_set) on failure or a zero dimension. */
+struct memo *memo_create(uint32_t dim, uint32_t n_in);
+void memo_destroy(struct memo *m);
+
+/* The index of a class by name, or -1. */
+int32_t memo_class_find(const struct memo *m, const char *name);
+
+/* Number of classes whose flags include MEMO_CLASS_BENIGN. */
+size_t memo_benign_count(const struct memo *m);
+
+/*
+ * Adds a class with n_protos prototypes (copied), all with one radius
+ * (memo_class_set_radii changes them one by one). x_mean may
+ * be NULL (zeros are stored). Returns the new index, or ERR_INVALID (empty
+ * or over-long name, duplicate name, bad count or non-finite value),
+ * ERR_RANGE (too many classes) or ERR_NOMEM.
+ */
+int memo_class_add(struct memo *m, const char *name, uint32_t flags,
+                   const float *protos, uint32_t n_protos, float radius,
+                   const float *x_mean);
+
+/* Sets the radii of class c (n_protos values, finite, ≥ 0). */
+void memo_class_set_radii(struct memo *m, size_t c, const float *radii);
+
+/* Multiplies every radius of class c by f. */
+void memo_class_scale_radii(struct memo *m, size_t c, float f);
+
+/* Removes a class by name. Returns 0 or ERR_NOTFOUND. */
+int memo_class_forget(struct memo *m, const char *name);
+
+/* Distance from z to every class: dist holds n_classes floats. */
+void memo_distances(const struct memo *m, const float *z, float *dist);
+
+/* Distance, ratio and radius for every class (n_classes entries). */
+void memo_evaluate(const struct memo *m, const float *z,
+                   struct memo_eval *ev);
+
+/* The decision from per-class evaluations (n_classes entries). */
+void memo_decide_from(const struct memo *m, const struct memo_eval *ev,
+                      struct memo_decision *out);
+
+/* The open-set decision for one embedding. */
+void memo_decide(const struct memo *m, const float *z,
+                 struct memo_decision *out);
+
+/*
+ * Decisions for n embeddings (row-major n × dim) at once; faster than
+ * memo_decide in a loop because prototypes are compared as a matrix
+ * product. scratch must hold memo_batch_scratch(m, n) floats.
+ */
+size_t memo_batch_scratch(const struct memo *m, size_t n);
+void memo_decide_batch(const struct memo *m, const float *z, size_t n,
+                       float *scratch, struct memo_decision *out);
+
+/* Replaces the benign reservoir with n embeddings (copied). 0 or ERR_*. */
+int memo_reservoir_set(struct memo *m, const float *z, size_t n);
+
+/* Serialisation into a model-file section (includes its own CRC-32). */
+int memo_write(const struct memo *m, struct bytes_writer *w);
+/* Reads what memo_write wrote; a damaged or foreign section gives NULL
+ * with err_set naming `what` (a file name) and the byte offset. */
+struct memo *memo_read(const void *data, size_t len, const char *what);
+
+/* ---- building and calibrating (calibrate.c) ---- */
+
+struct memo_fit_opts {
+    uint32_t n_protos;        /* prototypes per class (k-means when > 1) */
+    uint32_t benign_protos;   /* prototypes for benign classes */
+    float coverage;           /* own held-out rows inside the radius */
+    float benign_fpr;         /* target false-alarm rate on benign rows */
+    uint32_t max_reservoir;   /* benign held-out embeddings kept */
+    uint64_t seed;
+};
+
+void memo_fit_opts_default(struct memo_fit_opts *o);
+
+/*
+ * Prototypes of one class from `n` fit embeddings (n × dim): the mean when
+ * k == 1, else k-means++ seeded then Lloyd iterations. Writes k × dim into
+ * protos and returns the number of prototypes made (≤ k; fewer when there
+ * are fewer distinct rows), or a negative ERR_*.
+ */
+int memo_kmeans(const float *z, size_t n, uint32_t dim, uint32_t k,
+                uint64_t seed, float *protos);
+
+/* The q-quantile (0..1, linear interpolation) of n values; sorts v. */
+float memo_quantile(float *v, size_t n, float q);
+
+/*
+ * Builds a memory from labelled embeddings. fit rows make prototypes, calib
+ * rows the radii; both are n × dim with class ids into names[0..n_names).
+ * is_benign[c] marks benign classes. x_fit (n_fit × m->n_in, may be NULL)
+ * gives the normalised inputs for x_mean. Classes with no calibration rows
+ * take their radius from the fit rows. Returns 0 or ERR_*.
+ */
+struct memo_labelled {
+    const float *z;
+    const int32_t *y;
+    size_t n;
+};
+int memo_fit(struct memo *m, const char *const *names, size_t n_names,
+             const int *is_benign, const struct memo_labelled *fit,
+             const struct memo_labelled *calib, const float *x_fit,
+             const struct memo_fit_opts *o);
+
+/*
+ * Sets benign radii (and, when attack classes swallow too many benign
+ * rows, caps their radii) so that at most `target` of the reservoir rows
+ * are decided non-benign; stores target and the achieved rate. Returns 0,
+ * or ERR_STATE when there is no benign class or reservoir.
+ */
+int memo_calibrate_benign(struct memo *m, float target);
+
+/* The fraction of reservoir rows decided as something other than benign
+ * (0 when the reservoir is empty). */
+float memo_benign_fpr(const struct memo *m);
+
+/* From this many flows on, enrolment calibrates like training does. */
+#define MEMO_ENROLL_CALIBRATE 40
+
+/*
+ * Enrolment: adds class `name` from k support embeddings (k × dim) with no
+ * retraining. Below MEMO_ENROLL_CALIBRATE flows, up to max_protos support
+ * rows become prototypes as they are (exemplars; k-means beyond that) and
+ * the radius follows memo_enroll_radius. From MEMO_ENROLL_CALIBRATE flows
+ * on, every other flow builds max_protos k-means prototypes and the rest
+ * calibrate their radii at the memory's coverage, as for training classes.
+ * x (k × n_in, may be NULL) gives x_mean. Then the benign false-alarm rate
+ * is re-checked: when the new class takes more than its share of the
+ * reservoir, its radius shrinks to keep the rate at the target.
+ */
+struct memo_enroll_opts {
+    uint32_t max_protos;
+    float prior_weight;       /* pseudo-count of the prior radius */
+    int is_benign;
+    uint64_t seed;
+};
+void memo_enroll_opts_default(struct memo_enroll_opts *o);
+int memo_enroll(struct memo *m, const char *name, const float *z, size_t k,
+                const float *x, const struct memo_enroll_opts *o);
+
+/*
+ * The radius rule for a class known from k flows. The prior r_prior is
+ * the typical radius in this space: the median over the calibrated attack
+ * classes of their median prototype radius. With k ≥ 2 the support itself
+ * gives r_loo, twice the median distance from a support flow to its
+ * nearest other one; the two are pooled as (k·r_loo + w·r_prior) / (k + w)
+ * with w = prior_weight (default 20: measured on cic-ids2017, the prior
+ * alone beats any rule built from 5 or 10 flows, see bench/RESULTS.md).
+ * With k = 1 or no calibrated class the one estimate that exists is used;
+ * with neither, half the distance to the nearest prototype in memory.
+ */
+float memo_enroll_radius(const struct memo *m, const float *z, size_t k,
+                         float prior_weight);
+
+/* ---- open-set evaluation (openset.c) ---- */
+
+#define OPENSET_MAX_SHOTS 8
+
+struct openset_opts {
+    uint32_t shots[OPENSET_MAX_SHOTS];
+    uint32_t n_shots;
+    uint32_t trials;          /* random support draws per class and shot */
+    uint64_t seed;
+    struct memo_enroll_opts enroll;
+};
+
+void openset_opts_default(struct openset_opts *o);
+
+struct openset_report {
+    double auroc;             /* novel (positive) vs known test rows */
+    double benign_fpr;        /* benign test rows decided non-benign */
+    double unknown_recall;    /* novel rows decided unknown, no enrolment */
+    double known_accuracy;    /* known test rows decided as their class */
+    size_t n_known, n_novel_rows, n_benign;
+    size_t n_novel;           /* novel classes */
+    uint32_t n_shots;
+    uint32_t shots[OPENSET_MAX_SHOTS];
+    /* n_novel × n_shots, means over trials (NAN when a class had too few
+     * rows for that shot); malloc'd, freed by openset_report_fini. */
+    double *precision;
+    double *recall;
+    int32_t *novel_ids;       /* class ids (into the test set's names) */
+};
+
+void openset_report_fini(struct openset_report *r);
+
+/*
+ * Open-set evaluation on embeddings. base holds the known classes; test
+ * rows carry class ids, and known_of[id] is the memory index of a known
+ * class or -1 for a novel one. (a) AUROC of the novelty score (smallest
+ * distance / radius) for novel versus known rows; (b) for every novel
+ * class with more than K rows, enrol it from K random rows and measure
+ * precision and recall of that class on all other test rows; (c) benign
+ * false-alarm rate of the base memory. base is changed during the run and
+ * restored. Returns 0 or ERR_*.
+ */
+int openset_eval(struct memo *base, const struct memo_labelled *test,
+                 const int32_t *known_of, size_t n_ids,
+                 const struct openset_opts *o, struct openset_report *out);
+
+/* The threshold-free novelty of z: the smallest over classes of ratio ·
+ * tail, i.e. distance in units of each prototype's median spread. */
+float memo_novelty(const struct memo *m, const struct memo_eval *ev);
+
+/* Area under the ROC curve of scores for positives vs negatives (ties
+ * count one half; Mann-Whitney). NAN when either side is empty. */
+double openset_auroc(const float *score, const uint8_t *positive, size_t n);
+
+#endif

@@ -1,0 +1,133 @@
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "fewflow/alert.h"
+#include "fewflow/bytes.h"
+
+/*
+ * The alert line. Suricata's severity runs from 1 (high) to 3 (low):
+ * a flow inside an attack class is 1, an unknown flow 2, a benign flow
+ * (printed with --all) 3. The signature id is stable per class name so
+ * that SIEM rules can key on it: 9100000 for unknown, otherwise
+ * 9100001 + crc32(name) mod 99999.
+ */
+
+#define SID_UNKNOWN 9100000u
+
+static uint32_t signature_id(const struct memo_class *c)
+{
+    if (c == NULL)
+        return SID_UNKNOWN;
+    return SID_UNKNOWN + 1 +
+           bytes_crc32(0, c->name, strlen(c->name)) % 99999u;
+}
+
+static void put_alert_object(struct alert_buf *b, const struct memo_class *c)
+{
+    int benign = c && (c->flags & MEMO_CLASS_BENIGN);
+    int enrolled = c && (c->flags & MEMO_CLASS_ENROLLED);
+    const char *category = c == NULL ? "fewflow: unknown traffic"
+                           : benign  ? "fewflow: benign traffic"
+                           : enrolled ? "fewflow: enrolled attack class"
+                                      : "fewflow: known attack class";
+
+    alert_buf_printf(b, ",\"alert\":{\"action\":\"allowed\",\"gid\":1,"
+                     "\"signature_id\":%u,\"rev\":1,\"signature\":",
+                     signature_id(c));
+    char sig[MEMO_NAME_MAX + 64];
+    if (c == NULL)
+        snprintf(sig, sizeof(sig), "FEWFLOW unknown flow: outside every "
+                 "class radius");
+    else
+        snprintf(sig, sizeof(sig), "FEWFLOW %s flow: inside class %s",
+                 benign ? "benign" : "attack", c->name);
+    alert_buf_json_str(b, sig);
+    alert_buf_raw(b, ",\"category\":", 12);
+    alert_buf_json_str(b, category);
+    alert_buf_printf(b, ",\"severity\":%d}", c == NULL ? 2 : benign ? 3 : 1);
+}
+
+static void put_header(struct alert_buf *b, const struct alert_flow *f)
+{
+    char ts[40], pbuf[8];
+
+    alert_format_time(f->last_s, ts, sizeof(ts));
+    alert_buf_printf(b, "{\"timestamp\":\"%s\",\"flow_id\":%llu,"
+                     "\"event_type\":\"alert\",\"src_ip\":", ts,
+                     (unsigned long long)f->flow_id);
+    alert_buf_json_str(b, f->src_ip);
+    alert_buf_printf(b, ",\"src_port\":%u,\"dest_ip\":", f->src_port);
+    alert_buf_json_str(b, f->dest_ip);
+    alert_buf_printf(b, ",\"dest_port\":%u,\"proto\":", f->dest_port);
+    alert_buf_json_str(b, alert_proto_name(f->proto, pbuf, sizeof(pbuf)));
+}
+
+static void put_nearest(struct alert_buf *b, const struct memo *m,
+                        const struct memo_decision *dec)
+{
+    alert_buf_raw(b, ",\"nearest\":[", 12);
+    for (uint32_t i = 0; i < dec->n_near; i++) {
+        const struct memo_class *c = &m->cls[dec->near[i].cls];
+        alert_buf_raw(b, i ? ",{\"class\":" : "{\"class\":", i ? 10 : 9);
+        alert_buf_json_str(b, c->name);
+        alert_buf_raw(b, ",\"distance\":", 12);
+        alert_buf_json_num(b, dec->near[i].dist);
+        alert_buf_raw(b, ",\"radius\":", 10);
+        alert_buf_json_num(b, c->radius);
+        alert_buf_raw(b, "}", 1);
+    }
+    alert_buf_raw(b, "]", 1);
+}
+
+static void put_features(struct alert_buf *b, const struct alert_explain *ex,
+                         const struct detect_encoder *enc)
+{
+    alert_buf_raw(b, ",\"features\":[", 13);
+    for (size_t i = 0; ex != NULL && i < ex->n_pulls; i++) {
+        const struct alert_pull *p = &ex->pulls[i];
+        alert_buf_raw(b, i ? ",{\"name\":" : "{\"name\":", i ? 9 : 8);
+        alert_buf_json_str(b, enc && enc->col_names ? enc->col_names[p->col]
+                                                    : "?");
+        alert_buf_raw(b, ",\"value\":", 9);
+        alert_buf_json_num(b, p->value);
+        alert_buf_raw(b, ",\"class_typical\":", 17);
+        alert_buf_json_num(b, p->class_value);
+        alert_buf_raw(b, ",\"effect\":", 10);
+        alert_buf_json_num(b, p->effect);
+        alert_buf_raw(b, "}", 1);
+    }
+    alert_buf_raw(b, "]", 1);
+    if (ex != NULL && ex->n_pulls > 0)
+        alert_buf_printf(b, ",\"features_effect\":\"%s\"",
+                         ex->toward ? "toward_class" : "away_from_nearest");
+}
+
+void alert_format(struct alert_buf *b, const struct alert_flow *f,
+                  const struct memo *m, const struct memo_decision *dec,
+                  const struct alert_explain *ex,
+                  const struct detect_encoder *enc)
+{
+    const struct memo_class *c = dec->cls >= 0 ? &m->cls[dec->cls] : NULL;
+    char t0[40];
+
+    put_header(b, f);
+    put_alert_object(b, c);
+    alert_buf_raw(b, ",\"fewflow\":{\"class\":", 20);
+    alert_buf_json_str(b, c ? c->name : "unknown");
+    alert_buf_printf(b, ",\"known\":%s,\"enrolled\":%s,\"score\":",
+                     c ? "true" : "false",
+                     c && (c->flags & MEMO_CLASS_ENROLLED) ? "true"
+                                                            : "false");
+    alert_buf_json_num(b, dec->score);
+    alert_buf_raw(b, ",\"distance\":", 12);
+    alert_buf_json_num(b, dec->dist);
+    alert_buf_raw(b, ",\"radius\":", 10);
+    alert_buf_json_num(b, dec->radius);
+    put_nearest(b, m, dec);
+    put_features(b, ex, enc);
+    alert_format_time(f->first_s, t0, sizeof(t0));
+    alert_buf_printf(b, ",\"flow_start\":\"%s\",\"duration_s\":", t0);
+    alert_buf_json_num(b, f->last_s - f->first_s);
+    alert_buf_raw(b, "}}\n", 3);
+}

@@ -1,0 +1,325 @@
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fewflow/detect.h"
+#include "fewflow/err.h"
+#include "detect/memo_impl.h"
+
+struct memo *memo_create(uint32_t dim, uint32_t n_in)
+{
+    if (dim == 0) {
+        err_set(ERR_INVALID, "class memory: embedding dimension is 0");
+        return NULL;
+    }
+    struct memo *m = calloc(1, sizeof(*m));
+    if (m == NULL) {
+        err_set(ERR_NOMEM, "class memory: out of memory");
+        return NULL;
+    }
+    m->dim = dim;
+    m->n_in = n_in;
+    m->benign_fpr_target = 0.01f;
+    m->coverage = 0.95f;
+    return m;
+}
+
+static void class_fini(struct memo_class *c)
+{
+    free(c->name);
+    free(c->protos);
+    free(c->radii);
+    free(c->x_mean);
+    memset(c, 0, sizeof(*c));
+}
+
+void memo_destroy(struct memo *m)
+{
+    if (m == NULL)
+        return;
+    for (size_t i = 0; i < m->n_classes; i++)
+        class_fini(&m->cls[i]);
+    free(m->cls);
+    free(m->reservoir);
+    free(m);
+}
+
+int32_t memo_class_find(const struct memo *m, const char *name)
+{
+    for (size_t i = 0; i < m->n_classes; i++) {
+        if (strcmp(m->cls[i].name, name) == 0)
+            return (int32_t)i;
+    }
+    return -1;
+}
+
+size_t memo_benign_count(const struct memo *m)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < m->n_classes; i++)
+        n += (m->cls[i].flags & MEMO_CLASS_BENIGN) != 0;
+    return n;
+}
+
+static int all_finite(const float *v, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (!isfinite(v[i]))
+            return 0;
+    }
+    return 1;
+}
+
+static int check_new_class(const struct memo *m, const char *name,
+                           const float *protos, uint32_t n_protos,
+                           float radius)
+{
+    size_t len = name ? strlen(name) : 0;
+
+    if (len == 0 || len > MEMO_NAME_MAX)
+        return err_set(ERR_INVALID, "class name must have 1 to %d bytes",
+                       MEMO_NAME_MAX);
+    if (memo_class_find(m, name) >= 0)
+        return err_set(ERR_INVALID, "class '%s' already exists", name);
+    if (n_protos == 0 || n_protos > MEMO_MAX_PROTOS)
+        return err_set(ERR_INVALID, "class '%s': %u prototypes (1 to %d)",
+                       name, n_protos, MEMO_MAX_PROTOS);
+    if (!all_finite(protos, (size_t)n_protos * m->dim) ||
+        !isfinite(radius) || radius < 0)
+        return err_set(ERR_INVALID, "class '%s': non-finite prototype "
+                       "or bad radius", name);
+    if (m->n_classes >= MEMO_MAX_CLASSES)
+        return err_set(ERR_RANGE, "class memory is full (%d classes)",
+                       MEMO_MAX_CLASSES);
+    return 0;
+}
+
+static int grow_classes(struct memo *m)
+{
+    if (m->n_classes < m->cap_classes)
+        return 0;
+    size_t cap = m->cap_classes ? 2 * m->cap_classes : 8;
+    struct memo_class *c = realloc(m->cls, cap * sizeof(*c));
+    if (c == NULL)
+        return err_set(ERR_NOMEM, "class memory: out of memory");
+    m->cls = c;
+    m->cap_classes = cap;
+    return 0;
+}
+
+int memo_class_add(struct memo *m, const char *name, uint32_t flags,
+                   const float *protos, uint32_t n_protos, float radius,
+                   const float *x_mean)
+{
+    int rc = check_new_class(m, name, protos, n_protos, radius);
+    if (rc == 0)
+        rc = grow_classes(m);
+    if (rc != 0)
+        return rc;
+
+    struct memo_class c = { 0 };
+    size_t np = (size_t)n_protos * m->dim;
+    c.name = strdup(name);
+    c.protos = malloc(np * sizeof(float));
+    c.radii = malloc(n_protos * sizeof(float));
+    c.x_mean = calloc(m->n_in ? m->n_in : 1, sizeof(float));
+    if (!c.name || !c.protos || !c.radii || !c.x_mean) {
+        class_fini(&c);
+        return err_set(ERR_NOMEM, "class memory: out of memory");
+    }
+    memcpy(c.protos, protos, np * sizeof(float));
+    if (x_mean != NULL)
+        memcpy(c.x_mean, x_mean, m->n_in * sizeof(float));
+    c.flags = flags;
+    c.n_protos = n_protos;
+    c.radius = radius;
+    c.tail = 1;
+    for (uint32_t p = 0; p < n_protos; p++)
+        c.radii[p] = radius;
+    m->cls[m->n_classes] = c;
+    return (int)m->n_classes++;
+}
+
+void memo_class_set_radii(struct memo *m, size_t c, const float *radii)
+{
+    struct memo_class *cl = &m->cls[c];
+    cl->radius = 0;
+    for (uint32_t p = 0; p < cl->n_protos; p++) {
+        cl->radii[p] = radii[p];
+        if (radii[p] > cl->radius)
+            cl->radius = radii[p];
+    }
+}
+
+void memo_class_scale_radii(struct memo *m, size_t c, float f)
+{
+    struct memo_class *cl = &m->cls[c];
+    cl->tail *= f;
+    for (uint32_t p = 0; p < cl->n_protos; p++)
+        cl->radii[p] *= f;
+    cl->radius *= f;
+}
+
+int memo_class_forget(struct memo *m, const char *name)
+{
+    int32_t i = memo_class_find(m, name);
+    if (i < 0)
+        return err_set(ERR_NOTFOUND, "no class named '%s'", name);
+    class_fini(&m->cls[i]);
+    memmove(&m->cls[i], &m->cls[i + 1],
+            (m->n_classes - (size_t)i - 1) * sizeof(m->cls[0]));
+    m->n_classes--;
+    m->benign_fpr = memo_benign_fpr(m);
+    return 0;
+}
+
+int memo_reservoir_set(struct memo *m, const float *z, size_t n)
+{
+    float *r = NULL;
+
+    if (n > UINT32_MAX)
+        return err_set(ERR_RANGE, "benign reservoir too large");
+    if (n > 0) {
+        r = malloc(n * m->dim * sizeof(float));
+        if (r == NULL)
+            return err_set(ERR_NOMEM, "class memory: out of memory");
+        memcpy(r, z, n * m->dim * sizeof(float));
+    }
+    free(m->reservoir);
+    m->reservoir = r;
+    m->n_reservoir = (uint32_t)n;
+    return 0;
+}
+
+static float ratio(float dist, float radius)
+{
+    if (radius > 0)
+        return dist / radius;
+    return dist > 0 ? INFINITY : 0;
+}
+
+static float sq_dist(const float *a, const float *b, uint32_t d)
+{
+    float s = 0;
+    for (uint32_t j = 0; j < d; j++) {
+        float t = a[j] - b[j];
+        s += t * t;
+    }
+    return s;
+}
+
+void memo_evaluate_one(const struct memo *m, size_t c, const float *z,
+                       struct memo_eval *ev)
+{
+    const struct memo_class *cl = &m->cls[c];
+    ev->dist = INFINITY;
+    ev->ratio = INFINITY;
+    ev->radius = 0;
+    for (uint32_t p = 0; p < cl->n_protos; p++) {
+        float d = sqrtf(sq_dist(z, cl->protos + (size_t)p * m->dim, m->dim));
+        float r = ratio(d, cl->radii[p]);
+        if (d < ev->dist)
+            ev->dist = d;
+        if (r < ev->ratio || (p == 0 && r == INFINITY)) {
+            ev->ratio = r;
+            ev->radius = cl->radii[p];
+        }
+    }
+}
+
+void memo_distances_one(const struct memo *m, size_t c, const float *z,
+                        float *dist)
+{
+    struct memo_eval ev;
+    memo_evaluate_one(m, c, z, &ev);
+    *dist = ev.dist;
+}
+
+void memo_evaluate(const struct memo *m, const float *z,
+                   struct memo_eval *ev)
+{
+    for (size_t i = 0; i < m->n_classes; i++)
+        memo_evaluate_one(m, i, z, &ev[i]);
+}
+
+void memo_distances(const struct memo *m, const float *z, float *dist)
+{
+    for (size_t i = 0; i < m->n_classes; i++)
+        memo_distances_one(m, i, z, &dist[i]);
+}
+
+/* Keeps the MEMO_NEAR smallest distances in ascending order. */
+static void near_insert(struct memo_decision *out, int32_t cls, float dist)
+{
+    uint32_t n = out->n_near;
+    if (n == MEMO_NEAR && dist >= out->near[n - 1].dist)
+        return;
+    uint32_t i = n < MEMO_NEAR ? n : MEMO_NEAR - 1;
+    while (i > 0 && out->near[i - 1].dist > dist) {
+        out->near[i] = out->near[i - 1];
+        i--;
+    }
+    out->near[i].cls = cls;
+    out->near[i].dist = dist;
+    if (n < MEMO_NEAR)
+        out->n_near = n + 1;
+}
+
+void memo_decide_from(const struct memo *m, const struct memo_eval *ev,
+                      struct memo_decision *out)
+{
+    float best_in = INFINITY, best_ratio = INFINITY;
+    int32_t in = -1, by_ratio = -1;
+
+    memset(out, 0, sizeof(*out));
+    for (size_t i = 0; i < m->n_classes; i++) {
+        near_insert(out, (int32_t)i, ev[i].dist);
+        if (ev[i].ratio <= 1 && ev[i].dist < best_in) {
+            best_in = ev[i].dist;
+            in = (int32_t)i;
+        }
+        if (ev[i].ratio < best_ratio || by_ratio < 0) {
+            best_ratio = ev[i].ratio;
+            by_ratio = (int32_t)i;
+        }
+    }
+    out->cls = in;
+    int32_t shown = in >= 0 ? in : by_ratio;
+    if (shown < 0) {
+        out->cls = -1;
+        out->dist = INFINITY;
+        out->score = INFINITY;
+        return;
+    }
+    out->dist = ev[shown].dist;
+    out->radius = ev[shown].radius;
+    out->score = ev[shown].ratio;
+}
+
+void memo_decide(const struct memo *m, const float *z,
+                 struct memo_decision *out)
+{
+    struct memo_eval stack[32];
+    struct memo_eval *ev = m->n_classes <= 32
+                           ? stack : malloc(m->n_classes * sizeof(*ev));
+    if (ev == NULL) {
+        memset(out, 0, sizeof(*out));
+        out->cls = -1;
+        out->score = INFINITY;
+        return;
+    }
+    memo_evaluate(m, z, ev);
+    memo_decide_from(m, ev, out);
+    if (ev != stack)
+        free(ev);
+}
+
+float memo_novelty(const struct memo *m, const struct memo_eval *ev)
+{
+    float best = INFINITY;
+    for (size_t c = 0; c < m->n_classes; c++) {
+        float v = ev[c].ratio * m->cls[c].tail;
+        best = v < best ? v : best;
+    }
+    return best;
+}

@@ -1,0 +1,39 @@
+/*
+ * Internals shared by the detect module's files; not a public API.
+ */
+#ifndef FEWFLOW_MEMO_IMPL_H
+#define FEWFLOW_MEMO_IMPL_H
+
+#include "fewflow/detect.h"
+
+/* Total prototypes over all classes. */
+size_t memo_total_protos(const struct memo *m);
+
+/* Distance from z to class c alone. */
+void memo_distances_one(const struct memo *m, size_t c, const float *z,
+                        float *dist);
+
+/* Distance, ratio and radius of z for class c alone. */
+void memo_evaluate_one(const struct memo *m, size_t c, const float *z,
+                       struct memo_eval *ev);
+
+/*
+ * After a non-benign class idx was added: shrinks its radius so that the
+ * reservoir rows it takes from benign classes do not push the false-alarm
+ * rate over the target (or over what it already was, when higher).
+ */
+void memo_guard_benign(struct memo *m, size_t idx);
+
+/* Below this many held-out rows a prototype takes its class's scale. */
+#define MIN_ROWS_PER_PROTO 8
+
+/* Per-prototype scales (median row distance), see calibrate.c. */
+void memo_proto_scales(const struct memo_class *c, const float *d,
+                       const uint32_t *who, size_t n, float *tmp,
+                       float *scale);
+
+/* Per-prototype radii of class idx from n held-out rows (calibrate.c). */
+int memo_fit_radii(struct memo *m, size_t idx, const float *rows, size_t n,
+                   float coverage);
+
+#endif

@@ -1,0 +1,198 @@
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fewflow/bytes.h"
+#include "fewflow/detect.h"
+#include "fewflow/err.h"
+
+/*
+ * The class memory's section of a model file:
+ *   "FFMEMO" u16 version | u32 dim | u32 n_in | f32 target | f32 achieved |
+ *   f32 coverage | u32 n_classes | classes | u32 n_reservoir |
+ *   f32 reservoir[n_reservoir × dim] | u32 crc32 of everything before.
+ * A class: str name | u32 flags | u32 n_protos | u64 n_support |
+ *   u64 n_calib | f32 protos[n_protos × dim] | f32 radii[n_protos] |
+ *   f32 tail | f32 x_mean[n_in].
+ * The section carries its own checksum so that a memory copied between
+ * model files (enrol, forget) is checked where it is read.
+ */
+
+#define MEMO_MAGIC "FFMEMO"
+#define MEMO_VERSION 1
+#define MEMO_MAX_DIM 65536u
+#define MEMO_MAX_IN (1u << 20)
+
+static void write_class(const struct memo *m, const struct memo_class *c,
+                        struct bytes_writer *w)
+{
+    bytes_put_str(w, c->name);
+    bytes_put_u32(w, c->flags);
+    bytes_put_u32(w, c->n_protos);
+    bytes_put_u64(w, c->n_support);
+    bytes_put_u64(w, c->n_calib);
+    bytes_put_f32s(w, c->protos, (size_t)c->n_protos * m->dim);
+    bytes_put_f32s(w, c->radii, c->n_protos);
+    bytes_put_f32(w, c->tail);
+    bytes_put_f32s(w, c->x_mean, m->n_in);
+}
+
+int memo_write(const struct memo *m, struct bytes_writer *w)
+{
+    size_t start = w->len;
+
+    bytes_put(w, MEMO_MAGIC, 6);
+    bytes_put_u8(w, MEMO_VERSION & 0xff);
+    bytes_put_u8(w, MEMO_VERSION >> 8);
+    bytes_put_u32(w, m->dim);
+    bytes_put_u32(w, m->n_in);
+    bytes_put_f32(w, m->benign_fpr_target);
+    bytes_put_f32(w, m->benign_fpr);
+    bytes_put_f32(w, m->coverage);
+    bytes_put_u32(w, (uint32_t)m->n_classes);
+    for (size_t i = 0; i < m->n_classes; i++)
+        write_class(m, &m->cls[i], w);
+    bytes_put_u32(w, m->n_reservoir);
+    bytes_put_f32s(w, m->reservoir, (size_t)m->n_reservoir * m->dim);
+    if (bytes_writer_status(w) != 0)
+        return err_set(ERR_NOMEM, "class memory: out of memory");
+    bytes_put_u32(w, bytes_crc32(0, w->data + start, w->len - start));
+    return bytes_writer_status(w) ? ERR_NOMEM : 0;
+}
+
+/* Reads n floats into a fresh array after checking they fit what is left,
+ * so a forged count cannot make us allocate gigabytes. */
+static float *get_floats(struct bytes_reader *r, size_t n)
+{
+    if (r->failed || n > (r->len - r->pos) / 4) {
+        bytes_reader_fail(r);
+        return NULL;
+    }
+    float *v = malloc((n ? n : 1) * sizeof(float));
+    if (v == NULL) {
+        bytes_reader_fail(r);
+        return NULL;
+    }
+    bytes_get_f32s(r, v, n);
+    for (size_t i = 0; i < n && !r->failed; i++) {
+        if (!isfinite(v[i]))
+            bytes_reader_fail(r);
+    }
+    return v;
+}
+
+static int read_class(struct memo *m, struct bytes_reader *r)
+{
+    char *name = bytes_get_str(r, MEMO_NAME_MAX);
+    uint32_t flags = bytes_get_u32(r);
+    uint32_t n_protos = bytes_get_u32(r);
+    uint64_t n_support = bytes_get_u64(r);
+    uint64_t n_calib = bytes_get_u64(r);
+    if (n_protos == 0 || n_protos > MEMO_MAX_PROTOS)
+        bytes_reader_fail(r);
+    float *protos = get_floats(r, (size_t)n_protos * m->dim);
+    float *radii = get_floats(r, n_protos);
+    float tail = bytes_get_f32(r);
+    float *x_mean = get_floats(r, m->n_in);
+    if (!(tail > 0) || !isfinite(tail))
+        bytes_reader_fail(r);
+    for (uint32_t p = 0; radii && !r->failed && p < n_protos; p++) {
+        if (radii[p] < 0)
+            bytes_reader_fail(r);
+    }
+    int rc = ERR_PARSE;
+
+    if (!r->failed) {
+        rc = memo_class_add(m, name, flags, protos, n_protos, 0, x_mean);
+        if (rc >= 0) {
+            memo_class_set_radii(m, (size_t)rc, radii);
+            m->cls[rc].tail = tail;
+            m->cls[rc].n_support = n_support;
+            m->cls[rc].n_calib = n_calib;
+        }
+    }
+    free(name);
+    free(protos);
+    free(radii);
+    free(x_mean);
+    if (rc < 0)
+        bytes_reader_fail(r);
+    return rc < 0 ? rc : 0;
+}
+
+static int read_header(struct bytes_reader *r, uint32_t *dim, uint32_t *n_in)
+{
+    char magic[6];
+    bytes_get(r, magic, 6);
+    if (r->failed || memcmp(magic, MEMO_MAGIC, 6) != 0)
+        return ERR_FORMAT;
+    uint32_t version = bytes_get_u8(r);
+    version |= (uint32_t)bytes_get_u8(r) << 8;
+    if (version != MEMO_VERSION)
+        return ERR_FORMAT;
+    *dim = bytes_get_u32(r);
+    *n_in = bytes_get_u32(r);
+    if (*dim == 0 || *dim > MEMO_MAX_DIM || *n_in > MEMO_MAX_IN) {
+        bytes_reader_fail(r);
+        return ERR_PARSE;
+    }
+    return r->failed ? ERR_PARSE : 0;
+}
+
+static int read_body(struct memo *m, struct bytes_reader *r)
+{
+    m->benign_fpr_target = bytes_get_f32(r);
+    m->benign_fpr = bytes_get_f32(r);
+    m->coverage = bytes_get_f32(r);
+    uint32_t n_classes = bytes_get_u32(r);
+    if (n_classes > MEMO_MAX_CLASSES)
+        bytes_reader_fail(r);
+    for (uint32_t i = 0; i < n_classes && !r->failed; i++)
+        read_class(m, r);
+    uint32_t n_res = bytes_get_u32(r);
+    float *res = get_floats(r, (size_t)n_res * m->dim);
+    if (!r->failed && memo_reservoir_set(m, res, n_res) != 0)
+        bytes_reader_fail(r);
+    free(res);
+    return r->failed ? ERR_PARSE : 0;
+}
+
+static int check_crc(const void *data, size_t len)
+{
+    if (len < 4)
+        return ERR_PARSE;
+    const uint8_t *p = (const uint8_t *)data + len - 4;
+    uint32_t stored = (uint32_t)p[0] | (uint32_t)p[1] << 8 |
+                      (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+    return bytes_crc32(0, data, len - 4) == stored ? 0 : ERR_CHECKSUM;
+}
+
+struct memo *memo_read(const void *data, size_t len, const char *what)
+{
+    struct bytes_reader r;
+    uint32_t dim = 0, n_in = 0;
+    struct memo *m = NULL;
+
+    bytes_reader_init(&r, data, len >= 4 ? len - 4 : 0);
+    int rc = read_header(&r, &dim, &n_in);
+    if (rc == ERR_FORMAT) {
+        err_set(rc, "%s: not a fewflow class memory (offset %zu)", what,
+                r.pos);
+        return NULL;
+    }
+    if (rc == 0 && check_crc(data, len) != 0) {
+        err_set(ERR_CHECKSUM, "%s: class memory is damaged "
+                "(checksum mismatch over %zu bytes)", what, len);
+        return NULL;
+    }
+    if (rc == 0 && (m = memo_create(dim, n_in)) == NULL)
+        return NULL;
+    if (rc != 0 || read_body(m, &r) != 0 || r.pos != r.len) {
+        size_t at = r.failed ? r.fail_pos : r.pos;
+        err_set(ERR_PARSE, "%s: class memory: bad or truncated data at "
+                "offset %zu", what, at);
+        memo_destroy(m);
+        return NULL;
+    }
+    return m;
+}

@@ -1,0 +1,794 @@
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fewflow/alert.h"
+#include "fewflow/detect.h"
+#include "fewflow/err.h"
+#include "fewflow/rng.h"
+#include "testutil.h"
+
+/* Two classes on a line, 2-D embeddings: every figure is checkable by hand. */
+static struct memo *two_classes(float ra, float rb)
+{
+    struct memo *m = memo_create(2, 0);
+    float a[2] = { 0, 0 }, b[2] = { 3, 0 };
+    assert_non_null(m);
+    assert_int_equal(memo_class_add(m, "A", 0, a, 1, ra, NULL), 0);
+    assert_int_equal(memo_class_add(m, "B", MEMO_CLASS_BENIGN, b, 1, rb,
+                                    NULL), 1);
+    return m;
+}
+
+static void decision_takes_nearest_class_inside_its_radius(void **state)
+{
+    struct memo *m = two_classes(1, 1);
+    struct memo_decision d;
+    float inside_a[2] = { 0.5f, 0 }, between[2] = { 1.6f, 0 };
+
+    memo_decide(m, inside_a, &d);
+    assert_int_equal(d.cls, 0);
+    assert_float_near(d.dist, 0.5, 1e-6);
+    assert_float_near(d.score, 0.5, 1e-6);
+    assert_int_equal(d.n_near, 2);
+    assert_int_equal(d.near[1].cls, 1);
+    assert_float_near(d.near[1].dist, 2.5, 1e-6);
+
+    /* Outside both radii: unknown; the score is the smallest d/r, 1.4. */
+    memo_decide(m, between, &d);
+    assert_int_equal(d.cls, -1);
+    assert_float_near(d.score, 1.4, 1e-6);
+    assert_int_equal(d.near[0].cls, 1);
+    memo_destroy(m);
+
+    /* Overlapping radii: both contain z; the nearer one (A, 1.4) wins. */
+    m = two_classes(2, 2);
+    float overlap[2] = { 1.4f, 0 };
+    memo_decide(m, overlap, &d);
+    assert_int_equal(d.cls, 0);
+    assert_float_near(d.score, 0.7, 1e-6);
+    memo_destroy(m);
+}
+
+static void several_prototypes_use_the_nearest(void **state)
+{
+    struct memo *m = memo_create(2, 0);
+    float p[4] = { 0, 0, 10, 0 };
+    struct memo_decision d;
+    float z[2] = { 9, 0 };
+
+    assert_int_equal(memo_class_add(m, "multi", 0, p, 2, 1.5f, NULL), 0);
+    memo_decide(m, z, &d);
+    assert_int_equal(d.cls, 0);
+    assert_float_near(d.dist, 1.0, 1e-6);
+    memo_destroy(m);
+}
+
+static void batch_decisions_match_single_ones(void **state)
+{
+    struct rng r;
+    struct memo *m = memo_create(8, 0);
+    float p[3 * 8], z[50 * 8];
+
+    rng_seed(&r, 7);
+    for (int c = 0; c < 4; c++) {
+        char name[8];
+        for (int i = 0; i < 3 * 8; i++)
+            p[i] = rng_normal(&r) * 2;
+        snprintf(name, sizeof(name), "c%d", c);
+        assert_true(memo_class_add(m, name, c == 0 ? MEMO_CLASS_BENIGN : 0,
+                                   p, 1 + (uint32_t)c % 3, 2.5f, NULL) >= 0);
+    }
+    for (int i = 0; i < 50 * 8; i++)
+        z[i] = rng_normal(&r) * 2;
+    float *scratch = malloc(memo_batch_scratch(m, 50) * sizeof(float));
+    struct memo_decision batch[50], one;
+    memo_decide_batch(m, z, 50, scratch, batch);
+    for (int i = 0; i < 50; i++) {
+        memo_decide(m, z + i * 8, &one);
+        assert_int_equal(batch[i].cls, one.cls);
+        assert_float_near(batch[i].dist, one.dist, 1e-4);
+        assert_int_equal(batch[i].near[0].cls, one.near[0].cls);
+    }
+    free(scratch);
+    memo_destroy(m);
+}
+
+static void quantile_interpolates(void **state)
+{
+    float v[4] = { 4, 1, 3, 2 };
+    assert_float_near(memo_quantile(v, 4, 0.5f), 2.5, 1e-6);
+    assert_float_near(memo_quantile(v, 4, 1.0f), 4, 1e-6);
+    assert_float_near(memo_quantile(v, 4, 0.0f), 1, 1e-6);
+    float w[5] = { 0, 10, 20, 30, 40 };
+    assert_float_near(memo_quantile(w, 5, 0.9f), 36, 1e-5);
+}
+
+static void kmeans_finds_separated_clusters(void **state)
+{
+    float z[8 * 2] = { 0, 0, 0, 1, 1, 0, 1, 1,
+                       10, 10, 10, 11, 11, 10, 11, 11 };
+    float c[3 * 2];
+    assert_int_equal(memo_kmeans(z, 8, 2, 2, 3, c), 2);
+    float lo = c[0] < c[2] ? 0 : 2, hi = 2 - lo;
+    assert_float_near(c[(int)lo], 0.5, 1e-6);
+    assert_float_near(c[(int)lo + 1], 0.5, 1e-6);
+    assert_float_near(c[(int)hi], 10.5, 1e-6);
+    /* Fewer distinct rows than k: no empty duplicate centres. */
+    float same[3 * 2] = { 1, 1, 1, 1, 1, 1 };
+    assert_int_equal(memo_kmeans(same, 3, 2, 3, 1, c), 1);
+}
+
+/* n rows of N(centre, sd²) in 2-D. */
+static void gaussian(struct rng *r, float cx, float cy, float sd, size_t n,
+                     float *z)
+{
+    for (size_t i = 0; i < n; i++) {
+        z[2 * i] = cx + sd * rng_normal(r);
+        z[2 * i + 1] = cy + sd * rng_normal(r);
+    }
+}
+
+/* Benign N(0, I) and attack N((10,10), I), 2000 rows each, half to fit and
+ * half to calibrate; labels 0 = BENIGN, 1 = attack. */
+static struct memo *fitted_memory(float target, float coverage)
+{
+    static float z[8000 * 2];
+    static int32_t y[8000];
+    struct rng r;
+    const char *names[2] = { "BENIGN", "attack" };
+    int benign[2] = { 1, 0 };
+    struct memo_fit_opts o;
+
+    rng_seed(&r, 11);
+    gaussian(&r, 0, 0, 1, 4000, z);
+    gaussian(&r, 10, 10, 1, 4000, z + 8000);
+    for (int i = 0; i < 8000; i++)
+        y[i] = i < 4000 ? 0 : 1;
+    /* interleave: even rows fit, odd rows calibrate */
+    static float zf[4000 * 2], zc[4000 * 2];
+    static int32_t yf[4000], yc[4000];
+    for (int i = 0; i < 4000; i++) {
+        memcpy(zf + 2 * i, z + 4 * i, 2 * sizeof(float));
+        memcpy(zc + 2 * i, z + 4 * i + 2, 2 * sizeof(float));
+        yf[i] = y[2 * i];
+        yc[i] = y[2 * i + 1];
+    }
+    struct memo_labelled fit = { zf, yf, 4000 }, cal = { zc, yc, 4000 };
+    memo_fit_opts_default(&o);
+    o.n_protos = 1;
+    o.benign_protos = 1;
+    o.coverage = coverage;
+    o.benign_fpr = target;
+    o.max_reservoir = 1000;
+    struct memo *m = memo_create(2, 0);
+    assert_int_equal(memo_fit(m, names, 2, benign, &fit, &cal, NULL, &o), 0);
+    return m;
+}
+
+static void calibration_meets_the_benign_target(void **state)
+{
+    struct memo *m = fitted_memory(0.05f, 0.9f);
+    int32_t a = memo_class_find(m, "attack"), b = memo_class_find(m, "BENIGN");
+
+    /* The 0.9 quantile of a 2-D standard normal's radius is
+     * sqrt(-2 ln 0.1) = 2.146; 2000 held-out rows pin it to a few %. */
+    assert_float_near(m->cls[a].radius, 2.146, 0.12);
+    assert_int_equal(m->cls[a].n_calib, 2000);
+    assert_true(m->cls[b].flags & MEMO_CLASS_BENIGN);
+    /* Benign radius: the 0.95 quantile, sqrt(-2 ln 0.05) = 2.448. */
+    assert_float_near(m->cls[b].radius, 2.448, 0.15);
+    assert_true(m->benign_fpr <= 0.05f + 1e-6);
+    assert_true(m->benign_fpr >= 0.04f);
+    assert_int_equal(m->n_reservoir, 1000);
+    memo_destroy(m);
+}
+
+/* A class with two modes of different spread: each prototype's radius
+ * follows its own mode. For 2-D normal rows of spread s the distance is
+ * Rayleigh: median 1.1774 s, 0.9 quantile 2.146 s, so both radii are the
+ * 0.9 quantile of their mode: 2.146 and 6.438. */
+static void prototype_radii_follow_their_mode(void **state)
+{
+    static float z[4000 * 2];
+    static int32_t y[4000];
+    struct rng r;
+    const char *names[1] = { "two-modes" };
+    int benign[1] = { 0 };
+    struct memo_fit_opts o;
+
+    rng_seed(&r, 21);
+    for (int half = 0; half < 2; half++) {
+        gaussian(&r, 0, 0, 1, 1000, z + half * 4000);
+        gaussian(&r, 20, 0, 3, 1000, z + half * 4000 + 2000);
+    }
+    struct memo_labelled fit = { z, y, 2000 }, cal = { z + 4000, y, 2000 };
+    memo_fit_opts_default(&o);
+    o.n_protos = 2;
+    o.coverage = 0.9f;
+    struct memo *m = memo_create(2, 0);
+    assert_int_equal(memo_fit(m, names, 1, benign, &fit, &cal, NULL, &o), 0);
+    const struct memo_class *c = &m->cls[0];
+    int narrow = c->protos[0] < 10 ? 0 : 1;
+    assert_float_near(c->radii[narrow], 2.146, 0.15);
+    assert_float_near(c->radii[1 - narrow], 6.438, 0.45);
+    assert_float_near(c->tail, 2.146 / 1.1774, 0.1);
+    memo_destroy(m);
+}
+
+static void attack_radius_is_capped_when_it_swallows_benign(void **state)
+{
+    struct memo *m = fitted_memory(0.02f, 0.9f);
+    float p[2] = { 0.5f, 0 };
+    /* A class right on top of benign traffic with a huge radius. */
+    int idx = memo_class_add(m, "greedy", 0, p, 1, 50, NULL);
+    m->cls[idx].n_calib = 10;
+    assert_true(memo_benign_fpr(m) > 0.3f);
+    assert_int_equal(memo_calibrate_benign(m, 0.02f), 0);
+    assert_true(m->benign_fpr <= 0.02f + 1e-6);
+    assert_true(m->cls[idx].radius < 1.0f);
+    memo_destroy(m);
+}
+
+static void enrol_radius_rule_by_hand(void **state)
+{
+    struct memo *m = two_classes(2, 4);
+    m->cls[0].n_calib = 100;  /* A is calibrated: prior = 2 */
+    float one[2] = { 7, 7 };
+    assert_float_near(memo_enroll_radius(m, one, 1, 2), 2.0, 1e-6);
+
+    /* Three collinear points 1 apart: nearest-other distances 1, 1, 1;
+     * r_loo = 1 · (3+1)/(3-1) = 2; pooled (3·2 + 2·2)/5 = 2. */
+    float three[6] = { 0, 10, 1, 10, 2, 10 };
+    assert_float_near(memo_enroll_radius(m, three, 3, 2), 2.0, 1e-6);
+    /* Points 3 apart: r_loo = 6; pooled (3·6 + 2·2)/5 = 4.4. */
+    float wide[6] = { 0, 10, 3, 10, 6, 10 };
+    assert_float_near(memo_enroll_radius(m, wide, 3, 2), 4.4, 1e-5);
+    /* No prior and one flow: half the distance to the nearest prototype. */
+    m->cls[0].n_calib = 0;
+    float lone[2] = { 0, 4 };
+    assert_float_near(memo_enroll_radius(m, lone, 1, 2), 2.0, 1e-6);
+    memo_destroy(m);
+}
+
+static void enrol_then_forget(void **state)
+{
+    struct memo *m = fitted_memory(0.05f, 0.9f);
+    struct memo_enroll_opts o;
+    struct rng r;
+    float sup[5 * 2], probe[2] = { -10, 10 };
+    struct memo_decision d;
+
+    memo_enroll_opts_default(&o);
+    rng_seed(&r, 3);
+    gaussian(&r, -10, 10, 0.5f, 5, sup);
+    memo_decide(m, probe, &d);
+    assert_int_equal(d.cls, -1);
+    float before = m->benign_fpr;
+    assert_int_equal(memo_enroll(m, "novel", sup, 5, NULL, &o), 0);
+    int32_t c = memo_class_find(m, "novel");
+    assert_true(c >= 0);
+    assert_true(m->cls[c].flags & MEMO_CLASS_ENROLLED);
+    assert_int_equal(m->cls[c].n_protos, 5);
+    assert_int_equal(m->cls[c].n_support, 5);
+    memo_decide(m, probe, &d);
+    assert_int_equal(d.cls, c);
+    assert_float_near(m->benign_fpr, before, 1e-6);
+    assert_int_equal(memo_enroll(m, "novel", sup, 5, NULL, &o),
+                     ERR_INVALID);
+    assert_int_equal(memo_class_forget(m, "novel"), 0);
+    assert_int_equal(memo_class_forget(m, "novel"), ERR_NOTFOUND);
+    memo_decide(m, probe, &d);
+    assert_int_equal(d.cls, -1);
+    memo_destroy(m);
+}
+
+static void enrolment_on_benign_ground_is_shrunk(void **state)
+{
+    struct memo *m = fitted_memory(0.05f, 0.9f);
+    struct memo_enroll_opts o;
+    float sup[3 * 2] = { 0, 0, 1, 0, 0, 1 };
+
+    memo_enroll_opts_default(&o);
+    o.prior_weight = 0;
+    m->cls[memo_class_find(m, "attack")].radius = 40;  /* a huge prior */
+    assert_int_equal(memo_enroll(m, "mimic", sup, 3, NULL, &o), 0);
+    assert_true(m->benign_fpr <= 0.05f + 1e-6);
+    /* unguarded, the rule gives r_loo = 1 · 4/2 = 2 */
+    assert_true(m->cls[memo_class_find(m, "mimic")].radius < 1.0f);
+    memo_destroy(m);
+}
+
+static void memory_round_trip_and_damage(void **state)
+{
+    struct memo *m = fitted_memory(0.05f, 0.9f);
+    struct bytes_writer w;
+
+    bytes_writer_init(&w);
+    assert_int_equal(memo_write(m, &w), 0);
+    struct memo *back = memo_read(w.data, w.len, "t.model");
+    assert_non_null(back);
+    assert_int_equal(back->n_classes, m->n_classes);
+    assert_int_equal(back->n_reservoir, m->n_reservoir);
+    assert_true(back->cls[1].radius == m->cls[1].radius);
+    assert_memory_equal(back->cls[0].protos, m->cls[0].protos,
+                        m->cls[0].n_protos * 2 * sizeof(float));
+    assert_true(back->benign_fpr == m->benign_fpr);
+    memo_destroy(back);
+
+    w.data[40] ^= 0x10;   /* one flipped bit */
+    assert_null(memo_read(w.data, w.len, "t.model"));
+    assert_int_equal(err_last(), ERR_CHECKSUM);
+    assert_non_null(strstr(err_msg(), "t.model"));
+    w.data[40] ^= 0x10;
+    assert_null(memo_read(w.data, w.len - 9, "t.model"));
+    assert_null(memo_read("FFMEMX\1\0", 8, "t.model"));
+    assert_int_equal(err_last(), ERR_FORMAT);
+    for (size_t cut = 0; cut < 64; cut++)
+        assert_null(memo_read(w.data, cut, "t.model"));
+    bytes_writer_fini(&w);
+    memo_destroy(m);
+}
+
+/* A forged class count with a valid checksum must be refused, not trusted. */
+static void forged_sizes_are_refused(void **state)
+{
+    struct memo *m = two_classes(1, 1);
+    struct bytes_writer w;
+
+    bytes_writer_init(&w);
+    assert_int_equal(memo_write(m, &w), 0);
+    /* n_protos of class A sits after magic 8, dim 4, n_in 4, 3 floats,
+     * count 4, name (4 + 1), flags 4: offset 41. */
+    w.data[41] = 0xff;
+    w.data[42] = 0xff;
+    w.len -= 4;
+    bytes_put_u32(&w, bytes_crc32(0, w.data, w.len));
+    assert_null(memo_read(w.data, w.len, "f.model"));
+    assert_int_equal(err_last(), ERR_PARSE);
+    assert_non_null(strstr(err_msg(), "offset"));
+    bytes_writer_fini(&w);
+    memo_destroy(m);
+}
+
+static void json_strings_are_escaped(void **state)
+{
+    struct alert_buf b;
+    alert_buf_init(&b);
+    alert_buf_json_str(&b, "a\"b\\c\nd\x01" "e\xff" "f\xc3\xa9" "\t");
+    assert_string_equal(b.data,
+                        "\"a\\\"b\\\\c\\nd\\u0001e\\ufffdf\xc3\xa9\\t\"");
+    alert_buf_reset(&b);
+    /* overlong '/' and a lone surrogate are not valid UTF-8 */
+    alert_buf_json_str(&b, "\xc0\xaf|\xed\xa0\x80");
+    assert_string_equal(b.data,
+                        "\"\\ufffd\\ufffd|\\ufffd\\ufffd\\ufffd\"");
+    alert_buf_reset(&b);
+    alert_buf_json_num(&b, NAN);
+    alert_buf_json_num(&b, 0.25);
+    assert_string_equal(b.data, "null0.25");
+    alert_buf_fini(&b);
+}
+
+static void timestamps_have_microseconds_and_offset(void **state)
+{
+    char ts[40];
+    alert_format_time(1499169600.000001, ts, sizeof(ts));
+    assert_string_equal(ts, "2017-07-04T12:00:00.000001+0000");
+    alert_format_time(1499169600.9999996, ts, sizeof(ts));
+    assert_string_equal(ts, "2017-07-04T12:00:01.000000+0000");
+}
+
+/* A small JSON syntax checker: enough to prove a line parses. */
+static const char *skip_ws(const char *p)
+{
+    while (*p == ' ')
+        p++;
+    return p;
+}
+
+static const char *json_value(const char *p);
+
+static const char *json_string(const char *p)
+{
+    if (*p++ != '"')
+        return NULL;
+    while (*p && *p != '"') {
+        if ((unsigned char)*p < 0x20)
+            return NULL;
+        p += *p == '\\' ? 2 : 1;
+    }
+    return *p == '"' ? p + 1 : NULL;
+}
+
+static const char *json_seq(const char *p, char close, int keyed)
+{
+    p = skip_ws(p + 1);
+    if (*p == close)
+        return p + 1;
+    for (;;) {
+        if (keyed) {
+            p = json_string(skip_ws(p));
+            if (p == NULL || *(p = skip_ws(p)) != ':')
+                return NULL;
+            p++;
+        }
+        p = json_value(skip_ws(p));
+        if (p == NULL)
+            return NULL;
+        p = skip_ws(p);
+        if (*p == close)
+            return p + 1;
+        if (*p++ != ',')
+            return NULL;
+    }
+}
+
+static const char *json_value(const char *p)
+{
+    char *end;
+    if (*p == '{')
+        return json_seq(p, '}', 1);
+    if (*p == '[')
+        return json_seq(p, ']', 0);
+    if (*p == '"')
+        return json_string(p);
+    if (strncmp(p, "true", 4) == 0 || strncmp(p, "null", 4) == 0)
+        return p + 4;
+    if (strncmp(p, "false", 5) == 0)
+        return p + 5;
+    strtod(p, &end);
+    return end == p ? NULL : end;
+}
+
+static int json_line_ok(const char *s)
+{
+    const char *end = json_value(s);
+    return end != NULL && strcmp(end, "\n") == 0;
+}
+
+static int ident_embed(void *ctx, const float *x, size_t n, float *z)
+{
+    memcpy(z, x, n * 2 * sizeof(float));
+    return 0;
+}
+
+static double ident_inverse(void *ctx, uint32_t col, float v)
+{
+    return v * 10.0 + 5.0;
+}
+
+static const char *const toy_cols[2] = { "dst_port", "flow_duration" };
+
+static struct detect_encoder toy_encoder(void)
+{
+    struct detect_encoder e = { NULL, 2, 2, toy_cols, ident_embed,
+                                ident_inverse };
+    return e;
+}
+
+static void explanation_by_occlusion(void **state)
+{
+    struct memo *m = memo_create(2, 2);
+    float p[2] = { 1, 1 }, xm[2] = { 1, 1 }, x[2] = { 1, 0.2f };
+    struct detect_encoder e = toy_encoder();
+    struct alert_explain ex;
+    struct memo_decision d;
+
+    memo_class_add(m, "A", 0, p, 1, 2, xm);
+    memo_decide(m, x, &d);
+    float *scratch = malloc(alert_explain_scratch(&e) * sizeof(float));
+    assert_int_equal(alert_explain(&e, m, x, &d, 3, scratch, &ex), 0);
+    /* d0 = 0.8; feature 0 reset: |(0,0.2)-(1,1)| = 1.2806 → +0.4806;
+     * feature 1 reset: |(1,0)-(1,1)| = 1 → +0.2. */
+    assert_int_equal(ex.toward, 1);
+    assert_int_equal(ex.n_pulls, 2);
+    assert_int_equal(ex.pulls[0].col, 0);
+    assert_float_near(ex.pulls[0].effect, 0.48062, 1e-4);
+    assert_float_near(ex.pulls[0].value, 15.0, 1e-5);
+    assert_float_near(ex.pulls[0].class_value, 15.0, 1e-5);
+    assert_float_near(ex.pulls[1].effect, 0.2, 1e-5);
+    assert_float_near(ex.pulls[1].value, 7.0, 1e-5);
+
+    /* An unknown flow: features that push it away from the nearest. */
+    float far[2] = { 1, 5 };
+    memo_decide(m, far, &d);
+    assert_int_equal(d.cls, -1);
+    assert_int_equal(alert_explain(&e, m, far, &d, 3, scratch, &ex), 0);
+    assert_int_equal(ex.toward, 0);
+    assert_int_equal(ex.n_pulls, 1);
+    assert_int_equal(ex.pulls[0].col, 1);
+    assert_float_near(ex.pulls[0].effect, 1.0 - 4.0, 1e-5);
+    free(scratch);
+    memo_destroy(m);
+}
+
+static void alert_line_has_the_eve_shape(void **state)
+{
+    struct memo *m = memo_create(2, 2);
+    float p[2] = { 1, 1 }, x[2] = { 1, 0.2f };
+    struct detect_encoder e = toy_encoder();
+    struct alert_flow f = { 0 };
+    struct alert_explain ex;
+    struct memo_decision d;
+    struct alert_buf b;
+
+    memo_class_add(m, "SSH \"Patator\"", 0, p, 1, 2, p);
+    memo_decide(m, x, &d);
+    float *scratch = malloc(alert_explain_scratch(&e) * sizeof(float));
+    alert_explain(&e, m, x, &d, 3, scratch, &ex);
+    snprintf(f.src_ip, sizeof(f.src_ip), "192.168.10.5");
+    snprintf(f.dest_ip, sizeof(f.dest_ip), "fe80::1");
+    f.src_port = 50096;
+    f.dest_port = 22;
+    f.proto = 6;
+    f.first_s = 1499169600.5;
+    f.last_s = 1499169601.25;
+    f.flow_id = alert_flow_hash(&f);
+    alert_buf_init(&b);
+    alert_format(&b, &f, m, &d, &ex, &e);
+    assert_true(json_line_ok(b.data));
+    assert_true(strncmp(b.data, "{\"timestamp\":\"2017-07-04T12:00:01."
+                        "250000+0000\",\"flow_id\":", 55) == 0);
+    assert_non_null(strstr(b.data, "\"event_type\":\"alert\",\"src_ip\":"
+                           "\"192.168.10.5\",\"src_port\":50096,\"dest_ip\":"
+                           "\"fe80::1\",\"dest_port\":22,\"proto\":\"TCP\""));
+    assert_non_null(strstr(b.data, "\"severity\":1}"));
+    assert_non_null(strstr(b.data, "\"signature\":\"FEWFLOW attack flow: "
+                           "inside class SSH \\\"Patator\\\"\""));
+    assert_non_null(strstr(b.data, "\"fewflow\":{\"class\":\"SSH "
+                           "\\\"Patator\\\"\",\"known\":true"));
+    assert_non_null(strstr(b.data, "\"features\":[{\"name\":\"dst_port\","
+                           "\"value\":15,"));
+    assert_true(f.flow_id < (1ULL << 52));
+
+    float far[2] = { 9, 9 };
+    memo_decide(m, far, &d);
+    alert_buf_reset(&b);
+    alert_format(&b, &f, m, &d, NULL, &e);
+    assert_true(json_line_ok(b.data));
+    assert_non_null(strstr(b.data, "\"class\":\"unknown\",\"known\":false"));
+    assert_non_null(strstr(b.data, "\"severity\":2}"));
+    alert_buf_fini(&b);
+    free(scratch);
+    memo_destroy(m);
+}
+
+static void auroc_by_hand(void **state)
+{
+    float s[4] = { 0.1f, 0.4f, 0.35f, 0.8f };
+    uint8_t pos[4] = { 0, 0, 1, 1 };
+    assert_float_near(openset_auroc(s, pos, 4), 0.75, 1e-9);
+    float t[4] = { 1, 1, 1, 1 };
+    assert_float_near(openset_auroc(t, pos, 4), 0.5, 1e-9);
+    uint8_t none[4] = { 0 };
+    assert_true(isnan(openset_auroc(s, none, 4)));
+}
+
+static void openset_on_separated_clusters(void **state)
+{
+    struct memo *m = fitted_memory(0.05f, 0.95f);
+    struct rng r;
+    enum { N = 300 };
+    static float z[4 * N * 2];
+    static int32_t y[4 * N];
+    /* test ids: 0 BENIGN, 1 attack (known), 2 and 3 novel */
+    int32_t known_of[4] = { memo_class_find(m, "BENIGN"),
+                            memo_class_find(m, "attack"), -1, -1 };
+    struct openset_opts o;
+    struct openset_report rep;
+
+    rng_seed(&r, 5);
+    gaussian(&r, 0, 0, 1, N, z);
+    gaussian(&r, 10, 10, 1, N, z + 2 * N);
+    gaussian(&r, -12, 8, 0.7f, N, z + 4 * N);
+    gaussian(&r, 12, -9, 0.7f, N, z + 6 * N);
+    for (int i = 0; i < 4 * N; i++)
+        y[i] = i / N;
+    struct memo_labelled t = { z, y, 4 * N };
+    openset_opts_default(&o);
+    o.trials = 3;
+    assert_int_equal(openset_eval(m, &t, known_of, 4, &o, &rep), 0);
+    assert_true(rep.auroc > 0.99);
+    assert_int_equal(rep.n_novel, 2);
+    assert_int_equal(rep.n_benign, N);
+    assert_true(rep.benign_fpr < 0.1);
+    assert_true(rep.unknown_recall > 0.99);
+    for (size_t j = 0; j < 2; j++) {
+        assert_true(rep.recall[j * 3 + 1] > 0.8);     /* K = 5 */
+        assert_true(rep.precision[j * 3 + 1] > 0.99);
+    }
+    assert_int_equal(m->n_classes, 2);   /* restored */
+    openset_report_fini(&rep);
+    memo_destroy(m);
+}
+
+/* ---- the commands, end to end (small model, a few seconds) ---- */
+
+static char model_path[512];
+
+static int run_ok(const char *fmt, ...)
+    __attribute__((format(printf, 1, 2)));
+
+/* Runs a shell command built from fmt; returns its exit status and keeps
+ * stdout in last_out (freed on the next call). */
+static char *last_out;
+
+static int run_ok(const char *fmt, ...)
+{
+    char cmd[4096];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(cmd, sizeof(cmd), fmt, ap);
+    va_end(ap);
+    free(last_out);
+    last_out = NULL;
+    return testutil_run(cmd, &last_out);
+}
+
+static int setup_model(void **state)
+{
+    const char *dir = testutil_tmpdir();
+    char proto[512];
+    snprintf(proto, sizeof(proto), "%s/e2e.proto", dir);
+    FILE *f = fopen(proto, "w");
+    if (f == NULL)
+        return -1;
+    fprintf(f, "name: e2e\n"
+            "data: cic-ids2017-improved/BENIGN_4066_no-thursday.csv.xz, "
+            "cic-ids2017-improved/DDoS_5000.csv.xz, "
+            "cic-ids2017-improved/Portscan_5000.csv.xz, "
+            "cic-ids2017-improved/SSH-Patator_2961.csv.xz, "
+            "cic-ids2017-improved/Botnet_736.csv.xz\n"
+            "train: BENIGN, DDoS, Portscan\n"
+            "test: SSH-Patator, Botnet\n");
+    fclose(f);
+    snprintf(model_path, sizeof(model_path), "%s/e2e.model", dir);
+    return run_ok("%s -q train --protocol %s --way 3 --shot 5 --query 5 "
+                  "--episodes 30 --no-val --hidden 32 --emb 16 -o %s 2>&1",
+                  testutil_bin(), proto, model_path) == 0 ? 0 : -1;
+}
+
+static int teardown_model(void **state)
+{
+    free(last_out);
+    last_out = NULL;
+    return 0;
+}
+
+static void cli_classes_and_openset(void **state)
+{
+    assert_int_equal(run_ok("%s classes --model %s --json", testutil_bin(),
+                            model_path), 0);
+    assert_non_null(strstr(last_out, "{\"name\":\"BENIGN\",\"kind\":"
+                           "\"benign\""));
+    assert_non_null(strstr(last_out, "\"name\":\"Portscan\",\"kind\":"
+                           "\"attack\""));
+    assert_int_equal(run_ok("%s -q eval --openset --model %s --shots 1,5 "
+                            "--trials 1 --json", testutil_bin(), model_path),
+                     0);
+    assert_true(json_value(last_out) != NULL);
+    assert_non_null(strstr(last_out, "\"auroc\":"));
+    assert_non_null(strstr(last_out, "\"benign_fpr\":"));
+    assert_non_null(strstr(last_out, "\"enrolled\":{"));
+    assert_non_null(strstr(last_out, "\"SSH-Patator\":{\"1\":{"
+                           "\"precision\":"));
+    assert_non_null(strstr(last_out, "\"5\":{\"precision\":"));
+}
+
+static void cli_enrol_detect_forget(void **state)
+{
+    const char *bin = testutil_bin(), *dir = testutil_tmpdir();
+    const char *hb = "cic-ids2017-improved/Heartbleed_11.csv.xz";
+    char hb_path[1024], m2[600];
+    snprintf(hb_path, sizeof(hb_path), "%s", testutil_data_path(hb));
+    snprintf(m2, sizeof(m2), "%s/e2e-hb.model", dir);
+
+    assert_int_equal(run_ok("%s -q enroll --model %s --name Heartbleed "
+                            "--shot 5 --flows %s -o %s", bin, model_path,
+                            hb_path, m2), 0);
+    assert_non_null(strstr(last_out, "enrolled Heartbleed from 5 flows"));
+    assert_int_equal(run_ok("%s -q enroll --model %s --name Heartbleed "
+                            "--flows %s -o %s 2>&1", bin, m2, hb_path, m2),
+                     2);
+    assert_non_null(strstr(last_out, "already exists"));
+
+    /* Alerts for the CSV's rows: every line is JSON with the EVE shape. */
+    assert_int_equal(run_ok("%s -q detect --model %s --csv %s", bin, m2,
+                            hb_path), 0);
+    size_t lines = 0, heartbleed = 0;
+    for (char *l = last_out; l && *l; lines++) {
+        char *nl = strchr(l, '\n');
+        assert_non_null(nl);
+        char save = nl[1];
+        nl[1] = '\0';
+        assert_true(json_line_ok(l));
+        assert_non_null(strstr(l, "\"event_type\":\"alert\""));
+        assert_non_null(strstr(l, "\"dest_port\":444"));
+        heartbleed += strstr(l, "\"class\":\"Heartbleed\"") != NULL;
+        nl[1] = save;
+        l = nl + 1;
+    }
+    assert_true(lines >= 5);
+    assert_true(heartbleed >= 5);   /* at least its own support flows */
+
+    assert_int_equal(run_ok("%s -q detect --model %s -r %s", bin, m2,
+                            testutil_data_path("pcaps/chrissanders-packets/"
+                                               "http_google.pcapng")), 0);
+    assert_int_equal(run_ok("%s forget --model %s --name Heartbleed -o %s",
+                            bin, m2, m2), 0);
+    assert_int_equal(run_ok("%s classes --model %s", bin, m2), 0);
+    assert_null(strstr(last_out, "Heartbleed"));
+    assert_int_equal(run_ok("%s forget --model %s --name Heartbleed -o %s "
+                            "2>&1", bin, m2, m2), 2);
+}
+
+static void cli_bad_input_is_one_line_and_exit_2(void **state)
+{
+    const char *bin = testutil_bin(), *dir = testutil_tmpdir();
+    char bad[600], csv[600];
+
+    /* A damaged model: one byte flipped in the middle. */
+    snprintf(bad, sizeof(bad), "%s/damaged.model", dir);
+    assert_int_equal(run_ok("cp %s %s && printf 'X' | dd of=%s bs=1 "
+                            "seek=2000 conv=notrunc 2>/dev/null", model_path,
+                            bad, bad), 0);
+    assert_int_equal(run_ok("%s detect --model %s --csv /dev/null 2>&1",
+                            bin, bad), 2);
+    assert_non_null(strstr(last_out, "damaged.model"));
+    assert_int_equal(strchr(last_out, '\n') - last_out + 1,
+                     (long)strlen(last_out));
+
+    /* A CSV row with a word where a number belongs: file and line. */
+    snprintf(csv, sizeof(csv), "%s/bad.csv", dir);
+    assert_int_equal(run_ok("xz -dc %s | head -3 > %s && xz -dc %s | "
+                            "sed -n 4p | sed 's/,443,6,/,443,6,x/' | "
+                            "sed 's/,[0-9]*,[0-9]*,[0-9]*,/,abc,1,2,/' >> %s",
+                            testutil_data_path("cic-ids2017-improved/"
+                                               "Heartbleed_11.csv.xz"),
+                            csv, testutil_data_path("cic-ids2017-improved/"
+                                                    "Heartbleed_11.csv.xz"),
+                            csv), 0);
+    assert_int_equal(run_ok("%s -q detect --model %s --csv %s 2>&1 >/dev/null",
+                            bin, model_path, csv), 2);
+    assert_non_null(strstr(last_out, "bad.csv:4"));
+    assert_int_equal(run_ok("%s detect --model %s 2>&1", bin, model_path),
+                     2);
+    assert_int_equal(run_ok("%s enroll --model %s --name x --flows "
+                            "/nonexistent.csv -o /tmp/x.model 2>&1", bin,
+                            model_path), 2);
+    assert_non_null(strstr(last_out, "/nonexistent.csv"));
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(decision_takes_nearest_class_inside_its_radius),
+        cmocka_unit_test(several_prototypes_use_the_nearest),
+        cmocka_unit_test(batch_decisions_match_single_ones),
+        cmocka_unit_test(quantile_interpolates),
+        cmocka_unit_test(kmeans_finds_separated_clusters),
+        cmocka_unit_test(calibration_meets_the_benign_target),
+        cmocka_unit_test(prototype_radii_follow_their_mode),
+        cmocka_unit_test(attack_radius_is_capped_when_it_swallows_benign),
+        cmocka_unit_test(enrol_radius_rule_by_hand),
+        cmocka_unit_test(enrol_then_forget),
+        cmocka_unit_test(enrolment_on_benign_ground_is_shrunk),
+        cmocka_unit_test(memory_round_trip_and_damage),
+        cmocka_unit_test(forged_sizes_are_refused),
+        cmocka_unit_test(json_strings_are_escaped),
+        cmocka_unit_test(timestamps_have_microseconds_and_offset),
+        cmocka_unit_test(explanation_by_occlusion),
+        cmocka_unit_test(alert_line_has_the_eve_shape),
+        cmocka_unit_test(auroc_by_hand),
+        cmocka_unit_test(openset_on_separated_clusters),
+    };
+    const struct CMUnitTest cli[] = {
+        cmocka_unit_test(cli_classes_and_openset),
+        cmocka_unit_test(cli_enrol_detect_forget),
+        cmocka_unit_test(cli_bad_input_is_one_line_and_exit_2),
+    };
+    int failed = cmocka_run_group_tests(tests, NULL, NULL);
+    return failed + cmocka_run_group_tests(cli, setup_model, teardown_model);
+}
