@@ -120,7 +120,8 @@ int flows_out_csv_row(FILE *f, const struct flow_record *r,
     const size_t n = flow_feature_count();
 
     identity(r, src, dst, t0, t1);
-    char *p = line + snprintf(line, 512, "%" PRIu64 ",%s,%u,%s,%u,%u,%s,%s,%u,%s",
+    char *p = line + snprintf(line, 512,
+                              "%" PRIu64 ",%s,%u,%s,%u,%u,%s,%s,%u,%s",
                               r->id, src, r->src_port, dst, r->dst_port,
                               r->protocol, t0, t1, r->vlan_id,
                               flow_end_reason_str(r->end_reason));
