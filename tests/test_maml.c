@@ -401,6 +401,38 @@ static void training_lowers_post_adaptation_loss(void **state)
     tensor_arena_destroy(f.ar);
 }
 
+static void zero_head_stays_zero_and_encoder_learns(void **state)
+{
+    struct fixture f;
+    fixture_init(&f, 81);
+    struct maml_config c;
+    maml_config_default(&c);
+    c.way = WAY;
+    c.is_zero_head = 1;
+    struct nn_mlp_config e = {.n_layers = 2, .widths = {D_IN, 4, 3},
+                              .act = NN_ACT_TANH};
+    struct rng r;
+    rng_seed(&r, 1);
+    struct maml_model *m = maml_model_create(&c, &e, &r);
+    struct nn_optim o;
+    assert_int_equal(maml_optim_init(m, &o), 0);
+    size_t n = m->params.size, head = m->params.views[m->head_view].offset;
+    float *scratch = malloc(2 * n * sizeof(float));
+    float *before = malloc(n * sizeof(float));
+    memcpy(before, m->params.data, n * sizeof(float));
+    for (int i = 0; i < 3; i++)
+        assert_int_equal(maml_train_step(m, &o, f.ar, &f.task, 1, scratch,
+                                         NULL), 0);
+    for (size_t i = head; i < n; i++)
+        assert_true(m->params.data[i] == 0.0f);
+    assert_memory_not_equal(before, m->params.data, head * sizeof(float));
+    free(scratch);
+    free(before);
+    nn_optim_fini(&o);
+    maml_model_destroy(m);
+    tensor_arena_destroy(f.ar);
+}
+
 static void bad_tasks_are_refused(void **state)
 {
     struct fixture f;
@@ -592,6 +624,7 @@ int main(void)
         cmocka_unit_test(anil_adapts_only_the_head),
         cmocka_unit_test(same_seed_trains_bit_for_bit),
         cmocka_unit_test(training_lowers_post_adaptation_loss),
+        cmocka_unit_test(zero_head_stays_zero_and_encoder_learns),
         cmocka_unit_test(bad_tasks_are_refused),
         cmocka_unit_test(bad_configs_are_refused),
         cmocka_unit_test(head_fit_learns_any_number_of_classes),

@@ -2,7 +2,7 @@
  * The MAML section of a model file (maml.h): little-endian, in order
  *   u32 magic "MAML", u32 version,
  *   u32 method, way, inner_steps_train, inner_steps_test, is_meta_sgd,
- *       meta_batch; f32 inner_lr, meta_lr, grad_clip;
+ *       is_zero_head, meta_batch; f32 inner_lr, meta_lr, grad_clip;
  *   u32 encoder layers L, act; u32 widths[L + 1];
  *   u64 floats in theta; f32 theta[...].
  * Reading rebuilds the layout from the shape and refuses a section whose
@@ -30,6 +30,7 @@ void maml_model_write(const struct maml_model *m, struct bytes_writer *w)
     bytes_put_u32(w, (uint32_t)c->inner_steps_train);
     bytes_put_u32(w, (uint32_t)c->inner_steps_test);
     bytes_put_u32(w, (uint32_t)c->is_meta_sgd);
+    bytes_put_u32(w, (uint32_t)c->is_zero_head);
     bytes_put_u32(w, (uint32_t)c->meta_batch);
     bytes_put_f32(w, c->inner_lr);
     bytes_put_f32(w, c->meta_lr);
@@ -64,6 +65,7 @@ static int read_config(struct bytes_reader *r, struct maml_config *c)
     c->inner_steps_train = (int)(bytes_get_u32(r) & 0x7fffffff);
     c->inner_steps_test = (int)(bytes_get_u32(r) & 0x7fffffff);
     c->is_meta_sgd = bytes_get_u32(r) != 0;
+    c->is_zero_head = bytes_get_u32(r) != 0;
     c->meta_batch = (int)(bytes_get_u32(r) & 0x7fffffff);
     c->inner_lr = bytes_get_f32(r);
     c->meta_lr = bytes_get_f32(r);
