@@ -186,6 +186,23 @@ struct bytes_reader;
 void maml_model_write(const struct maml_model *m, struct bytes_writer *w);
 struct maml_model *maml_model_read(struct bytes_reader *r);
 
+/* The configuration alone (the learner's "MAML" model section): magic,
+ * version and the fields of struct maml_config. Reading validates ranges
+ * and returns 0 or ERR_FORMAT/ERR_PARSE with the byte offset. */
+void maml_config_write(const struct maml_config *c, struct bytes_writer *w);
+int maml_config_read(struct bytes_reader *r, struct maml_config *c);
+
+/*
+ * The MAML model behind a learner of method maml, fomaml or anil (see
+ * learner.h), with the learner's current parameters copied in: for
+ * detect's class memory, call maml_head_fit / maml_head_logits on it, or
+ * maml_adapt / maml_logits. Borrowed: valid until the learner is
+ * destroyed, or its parameters change (call again then). NULL with
+ * ERR_INVALID for other learners.
+ */
+struct learner;
+struct maml_model *maml_learner_model(struct learner *l);
+
 /* Embedding width and input width of the model. */
 int maml_model_emb(const struct maml_model *m);
 int maml_model_inputs(const struct maml_model *m);
