@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "data/num.h"
 #include "fewflow/csv.h"
 #include "fewflow/data.h"
 #include "fewflow/err.h"
@@ -62,6 +63,53 @@ static void snake_names_follow_the_documented_rule(void **state)
     assert_int_equal(data_column_snake(" /// ", out, sizeof(out)),
                      ERR_INVALID);
     assert_int_equal(data_column_snake("abcdefgh", out, 4), ERR_RANGE);
+}
+
+/* The fast paths must give the same double as strtod, bit for bit. */
+static void numbers_parse_exactly_like_strtod(void **state)
+{
+    static const char *const fixed[] = {
+        "0", "0.00", "12983", "0.000011", "-2.5", "+.5", "1e3", "1E-7",
+        "123456789012345", "1234567890123456789", "0.1", "9007199254740993",
+        "3.4028234663852886e38", "2.2250738585072014e-308", " 7 ", "1.",
+        "0.30000000000000004", "4.35e-5", "123456.789e3",
+    };
+    char buf[64];
+    double a;
+    unsigned long long x = 88172645463325252ULL;
+
+    for (size_t i = 0; i < sizeof(fixed) / sizeof(fixed[0]); i++) {
+        assert_int_equal(num_parse(fixed[i], strlen(fixed[i]), &a), 0);
+        assert_true(a == strtod(fixed[i], NULL));
+    }
+    for (int i = 0; i < 20000; i++) {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        int digits = 1 + (int)(x % 18), dot = (int)((x >> 8) % 20);
+        size_t n = 0;
+        if ((x >> 20) & 1)
+            buf[n++] = '-';
+        for (int d = 0; d < digits; d++) {
+            if (d == dot && d > 0)
+                buf[n++] = '.';
+            buf[n++] = (char)('0' + (x >> (24 + 2 * (d % 16))) % 10);
+        }
+        if ((x >> 60) % 4 == 0)
+            n += (size_t)sprintf(buf + n, "e%d", (int)((x >> 40) % 60) - 30);
+        buf[n] = '\0';
+        assert_int_equal(num_parse(buf, n, &a), 0);
+        if (a != strtod(buf, NULL))
+            fail_msg("%s: %.17g != %.17g", buf, a, strtod(buf, NULL));
+    }
+    assert_int_equal(num_parse("nan", 3, &a), 1);
+    assert_int_equal(num_parse("-Infinity", 9, &a), 1);
+    assert_int_equal(num_parse("  ", 2, &a), 2);
+    assert_int_equal(num_parse("1e", 2, &a), -1);
+    assert_int_equal(num_parse("0x10", 4, &a), -1);
+    assert_int_equal(num_parse("1.2.3", 5, &a), -1);
+    assert_int_equal(num_parse("1e999", 5, &a), 0);
+    assert_true(a == 1.7976931348623157e308);
 }
 
 static void reader_handles_bom_crlf_quotes_and_blank_lines(void **state)
@@ -298,6 +346,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(snake_names_follow_the_documented_rule),
+        cmocka_unit_test(numbers_parse_exactly_like_strtod),
         cmocka_unit_test(reader_handles_bom_crlf_quotes_and_blank_lines),
         cmocka_unit_test(wrong_field_count_names_file_and_line),
         cmocka_unit_test(bad_inputs_fail_with_a_clear_message),

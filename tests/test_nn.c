@@ -283,6 +283,220 @@ static void training_loop_reaches_a_steady_state(void **state)
     tensor_arena_destroy(ar);
 }
 
+/* ---- reference values from PyTorch ---- */
+
+enum { REF_MAX = 64 };
+
+struct ref {
+    char *text;             /* the whole fixture, NUL-terminated */
+};
+
+static void ref_load(struct ref *r)
+{
+    const char *dir = getenv("FEWFLOW_SOURCE_DIR");
+    char path[1024];
+
+    snprintf(path, sizeof(path), "%s/tests/fixtures/torch_mlp_reference.txt",
+             dir ? dir : FEWFLOW_SOURCE_DIR);
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        fail_msg("cannot open %s", path);
+    fseek(f, 0, SEEK_END);
+    long n = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    r->text = calloc(1, (size_t)n + 1);
+    assert_int_equal(fread(r->text, 1, (size_t)n, f), (size_t)n);
+    fclose(f);
+}
+
+/* Values of the named tensor (rows x cols as stated in the fixture) into
+ * out, which has room for want floats; fails the test on a mismatch. */
+static void ref_get(const struct ref *r, const char *name, int want,
+                    float *out)
+{
+    size_t len = strlen(name);
+    const char *p = r->text;
+
+    while (p && *p) {
+        if (strncmp(p, name, len) == 0 && p[len] == ' ')
+            break;
+        p = strchr(p, '\n');
+        p = p ? p + 1 : NULL;
+    }
+    if (!p || !*p)
+        fail_msg("fixture has no %s", name);
+    char *end;
+    long rows = strtol(p + len, &end, 10);
+    long cols = strtol(end, &end, 10);
+    assert_int_equal(rows * cols, want);
+    for (int i = 0; i < want; i++)
+        out[i] = strtof(end, &end);
+}
+
+static void ref_get_ints(const struct ref *r, const char *name, int want,
+                         int *out)
+{
+    float tmp[REF_MAX];
+
+    ref_get(r, name, want, tmp);
+    for (int i = 0; i < want; i++)
+        out[i] = (int)tmp[i];
+}
+
+static void assert_close_to(const struct ref *r, const char *name,
+                            struct tensor *t, double tol)
+{
+    float want[REF_MAX], got[REF_MAX];
+    int n = t->rows * t->cols;
+
+    assert_true(n <= REF_MAX);
+    ref_get(r, name, n, want);
+    tensor_read(t, got);
+    for (int i = 0; i < n; i++)
+        if (fabs((double)got[i] - want[i]) > tol * (1.0 + fabs(want[i])))
+            fail_msg("%s[%d]: got %.7g, PyTorch %.7g", name, i,
+                     (double)got[i], (double)want[i]);
+}
+
+struct ref_net {
+    float x[60], theta[4][REF_MAX], v[4][REF_MAX];
+    int y[10], seg[6], qy[4];
+    struct tensor *w[4];
+};
+
+static const int ref_shape[4][2] = { { 6, 8 }, { 1, 8 }, { 8, 4 }, { 1, 4 } };
+
+static void ref_net_load(const struct ref *r, struct ref_net *n)
+{
+    char name[16];
+
+    ref_get(r, "x", 60, n->x);
+    ref_get_ints(r, "y", 10, n->y);
+    ref_get_ints(r, "seg", 6, n->seg);
+    ref_get_ints(r, "qy", 4, n->qy);
+    for (int k = 0; k < 4; k++) {
+        int sz = ref_shape[k][0] * ref_shape[k][1];
+        snprintf(name, sizeof(name), "theta%d", k);
+        ref_get(r, name, sz, n->theta[k]);
+        snprintf(name, sizeof(name), "v%d", k);
+        ref_get(r, name, sz, n->v[k]);
+    }
+}
+
+static void ref_net_leaves(struct tensor_arena *ar, struct ref_net *n)
+{
+    for (int k = 0; k < 4; k++)
+        n->w[k] = tensor_leaf(ar, n->theta[k], ref_shape[k][0],
+                              ref_shape[k][1]);
+}
+
+static struct tensor *ref_mlp(struct tensor_arena *ar, struct tensor **w,
+                              struct tensor *x)
+{
+    static const struct nn_mlp mlp = {
+        .cfg = { .n_layers = 2, .widths = { 6, 8, 4 }, .act = NN_ACT_RELU },
+    };
+    return nn_mlp_forward(ar, &mlp, w, x, NULL);
+}
+
+/*
+ * Forward values, gradients, a Hessian-vector product, a ProtoNet loss and
+ * a second-order MAML gradient against PyTorch (float64 there, float32
+ * here): |got - want| <= 1e-4 (1 + |want|), 3e-4 for second order.
+ */
+static void mlp_matches_pytorch_reference(void **state)
+{
+    struct tensor_arena *ar = tensor_arena_create(0);
+    struct ref r;
+    struct ref_net *n = calloc(1, sizeof(*n));
+    struct tensor *g[4], *hv[4];
+    char name[32];
+
+    ref_load(&r);
+    ref_net_load(&r, n);
+    ref_net_leaves(ar, n);
+    struct tensor *x = tensor_from(ar, n->x, 10, 6);
+    struct tensor *logits = ref_mlp(ar, n->w, x);
+    struct tensor *loss = tensor_cross_entropy(ar, logits, n->y);
+    assert_close_to(&r, "logits", logits, 1e-5);
+    assert_close_to(&r, "loss", loss, 1e-5);
+    assert_int_equal(tensor_grad(ar, loss, n->w, 4, 1, g), 0);
+    struct tensor *dot = NULL;
+    for (int k = 0; k < 4; k++) {
+        snprintf(name, sizeof(name), "grad%d", k);
+        assert_close_to(&r, name, g[k], 1e-4);
+        struct tensor *vk = tensor_from(ar, n->v[k], ref_shape[k][0],
+                                        ref_shape[k][1]);
+        struct tensor *t = tensor_sum(ar, tensor_mul(ar, g[k], vk));
+        dot = dot ? tensor_add(ar, dot, t) : t;
+    }
+    assert_int_equal(tensor_grad(ar, dot, n->w, 4, 0, hv), 0);
+    for (int k = 0; k < 4; k++) {
+        snprintf(name, sizeof(name), "hv%d", k);
+        assert_close_to(&r, name, hv[k], 3e-4);
+    }
+    free(n);
+    free(r.text);
+    tensor_arena_destroy(ar);
+}
+
+static void protonet_loss_matches_pytorch_reference(void **state)
+{
+    struct tensor_arena *ar = tensor_arena_create(0);
+    struct ref r;
+    struct ref_net *n = calloc(1, sizeof(*n));
+    struct tensor *g[2];
+
+    ref_load(&r);
+    ref_net_load(&r, n);
+    ref_net_leaves(ar, n);
+    struct tensor *x = tensor_from(ar, n->x, 10, 6);
+    struct tensor *emb = tensor_tanh(ar, tensor_linear(ar, x, n->w[0],
+                                                       n->w[1]));
+    struct tensor *protos = tensor_segment_mean(ar, tensor_rows(ar, emb, 0, 6),
+                                                n->seg, 3);
+    struct tensor *d = tensor_sqdist(ar, tensor_rows(ar, emb, 6, 4), protos);
+    struct tensor *loss = tensor_cross_entropy(ar, tensor_scale(ar, d, -1),
+                                               n->qy);
+    assert_close_to(&r, "proto_loss", loss, 1e-5);
+    assert_int_equal(tensor_grad(ar, loss, n->w, 2, 0, g), 0);
+    assert_close_to(&r, "proto_grad0", g[0], 1e-4);
+    assert_close_to(&r, "proto_grad1", g[1], 1e-4);
+    free(n);
+    free(r.text);
+    tensor_arena_destroy(ar);
+}
+
+static void maml_second_order_matches_pytorch_reference(void **state)
+{
+    struct tensor_arena *ar = tensor_arena_create(0);
+    struct ref r;
+    struct ref_net *n = calloc(1, sizeof(*n));
+    struct tensor *ig[4], *fast[4], *mg[4];
+    char name[32];
+
+    ref_load(&r);
+    ref_net_load(&r, n);
+    ref_net_leaves(ar, n);
+    struct tensor *x = tensor_from(ar, n->x, 10, 6);
+    struct tensor *inner = tensor_cross_entropy(
+        ar, ref_mlp(ar, n->w, tensor_rows(ar, x, 0, 6)), n->y);
+    assert_int_equal(tensor_grad(ar, inner, n->w, 4, 1, ig), 0);
+    for (int k = 0; k < 4; k++)
+        fast[k] = tensor_sub(ar, n->w[k], tensor_scale(ar, ig[k], 0.1f));
+    struct tensor *outer = tensor_cross_entropy(
+        ar, ref_mlp(ar, fast, tensor_rows(ar, x, 6, 4)), n->y + 6);
+    assert_close_to(&r, "maml_outer", outer, 1e-5);
+    assert_int_equal(tensor_grad(ar, outer, n->w, 4, 0, mg), 0);
+    for (int k = 0; k < 4; k++) {
+        snprintf(name, sizeof(name), "maml_grad%d", k);
+        assert_close_to(&r, name, mg[k], 3e-4);
+    }
+    free(n);
+    free(r.text);
+    tensor_arena_destroy(ar);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -294,6 +508,9 @@ int main(void)
         cmocka_unit_test(clipping_scales_to_max_norm),
         cmocka_unit_test(initialisers_have_their_variances),
         cmocka_unit_test(training_loop_reaches_a_steady_state),
+        cmocka_unit_test(mlp_matches_pytorch_reference),
+        cmocka_unit_test(protonet_loss_matches_pytorch_reference),
+        cmocka_unit_test(maml_second_order_matches_pytorch_reference),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -231,6 +231,12 @@ static struct tensor *f_add_mul(struct tensor_arena *ar, struct tensor **x)
                       tensor_sub(ar, x[0], x[2]));
 }
 
+static struct tensor *f_add_scaled(struct tensor_arena *ar,
+                                   struct tensor **x)
+{
+    return tensor_mul(ar, tensor_add_scaled(ar, x[0], x[1], -0.7f), x[1]);
+}
+
 static struct tensor *f_div(struct tensor_arena *ar, struct tensor **x)
 {
     return tensor_div(ar, x[0], x[1]);
@@ -434,6 +440,7 @@ static const struct case_ cases[] = {
     { "add", f_add, 2, { SH(3, 4), SH(1, 4) }, -1, 1, 0 },
     { "add_mul_bcast", f_add_mul, 3, { SH(3, 4), SH(1, 4), SH(3, 1) },
       -1, 1, 0 },
+    { "add_scaled", f_add_scaled, 2, { SH(3, 4), SH(3, 4) }, -1, 1, 0 },
     { "div", f_div, 2, { SH(3, 4), SH(3, 1) }, 0.5f, 2, 0 },
     { "affine", f_affine, 1, { SH(2, 5) }, -1, 1, 0 },
     { "relu", f_relu, 1, { SH(3, 4) }, -1, 1, 1 },

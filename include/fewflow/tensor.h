@@ -179,6 +179,11 @@ struct tensor *tensor_mul(struct tensor_arena *ar, struct tensor *a,
 struct tensor *tensor_div(struct tensor_arena *ar, struct tensor *a,
                           struct tensor *b);
 
+/* a + alpha * b for a and b of one shape, in one pass: the fast-weight
+ * update theta - lr * g of MAML's inner loop (alpha = -lr). */
+struct tensor *tensor_add_scaled(struct tensor_arena *ar, struct tensor *a,
+                                 struct tensor *b, float alpha);
+
 /* alpha * a + beta, elementwise (scale: beta = 0; negate: alpha = -1). */
 struct tensor *tensor_affine(struct tensor_arena *ar, struct tensor *a,
                              float alpha, float beta);

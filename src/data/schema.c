@@ -206,15 +206,36 @@ long vocab_find(const struct vocab *v, const char *word, size_t len)
     }
 }
 
+/* Keeps the slot table at most half full, so probes stay short. */
+static int vocab_grow(struct vocab *v)
+{
+    size_t n_slots = v->n_slots ? v->n_slots * 2 : 64;
+    uint32_t *slots = calloc(n_slots, sizeof(*slots));
+    char **words = realloc(v->words, (n_slots / 2) * sizeof(*words));
+
+    if (words != NULL)
+        v->words = words;
+    if (slots == NULL || words == NULL) {
+        free(slots);
+        return ERR_NOMEM;
+    }
+    for (size_t k = 0; k < v->n; k++) {
+        const char *w = v->words[k];
+        size_t h = (size_t)hash_mix(hash_bytes(HASH_SEED, w, strlen(w)));
+        while (slots[h & (n_slots - 1)] != 0)
+            h++;
+        slots[h & (n_slots - 1)] = (uint32_t)k + 1;
+    }
+    free(v->slots);
+    v->slots = slots;
+    v->n_slots = n_slots;
+    return 0;
+}
+
 static int vocab_insert(struct vocab *v, const char *word, size_t len)
 {
-    if (v->n_slots == 0) {
-        v->n_slots = 4 * SCHEMA_MAX_VOCAB;
-        v->slots = calloc(v->n_slots, sizeof(*v->slots));
-        v->words = calloc(SCHEMA_MAX_VOCAB, sizeof(*v->words));
-        if (v->slots == NULL || v->words == NULL)
-            return ERR_NOMEM;
-    }
+    if (2 * (v->n + 1) > v->n_slots && vocab_grow(v) != 0)
+        return ERR_NOMEM;
     char *copy = malloc(len + 1);
     if (copy == NULL)
         return ERR_NOMEM;

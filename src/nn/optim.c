@@ -52,25 +52,38 @@ static void sgd_step(struct nn_optim *o, float *p, const float *grad)
     }
 }
 
-static void adam_step(struct nn_optim *o, float *p, const float *grad)
+struct adam_k {
+    float step, inv_root2, b1, b2, eps, l2, keep;
+};
+
+/* One parameter's update (Kingma & Ba, 2015, Algorithm 1). */
+static inline void adam_one(const struct adam_k *k, float *p, float *m,
+                            float *v, float grad)
+{
+    float g = grad + k->l2 * *p;
+    *m = k->b1 * *m + (1.0f - k->b1) * g;
+    *v = k->b2 * *v + (1.0f - k->b2) * g * g;
+    *p = k->keep * *p - k->step * *m / (sqrtf(*v) * k->inv_root2 + k->eps);
+}
+
+static void adam_step(struct nn_optim *o, float *restrict p,
+                      const float *restrict grad)
 {
     const struct nn_optim_config *c = &o->cfg;
-    double bc1 = 1.0 - pow(c->beta1, (double)o->step);
-    double bc2 = 1.0 - pow(c->beta2, (double)o->step);
-    float step = (float)(c->lr / bc1);
-    float root2 = (float)sqrt(bc2);
     int decoupled = c->kind == NN_OPTIM_ADAMW;
+    struct adam_k k = {
+        .step = (float)(c->lr / (1.0 - pow(c->beta1, (double)o->step))),
+        .inv_root2 = (float)(1.0 / sqrt(1.0 - pow(c->beta2,
+                                                  (double)o->step))),
+        .b1 = c->beta1, .b2 = c->beta2, .eps = c->eps,
+        .l2 = decoupled ? 0.0f : c->weight_decay,
+        .keep = decoupled ? 1.0f - c->lr * c->weight_decay : 1.0f,
+    };
+    float *restrict m = o->m, *restrict v = o->v;
 
-    for (size_t i = 0; i < o->n; i++) {
-        float g = grad[i];
-        if (decoupled)
-            p[i] -= c->lr * c->weight_decay * p[i];
-        else
-            g += c->weight_decay * p[i];
-        o->m[i] = c->beta1 * o->m[i] + (1.0f - c->beta1) * g;
-        o->v[i] = c->beta2 * o->v[i] + (1.0f - c->beta2) * g * g;
-        p[i] -= step * o->m[i] / (sqrtf(o->v[i]) / root2 + c->eps);
-    }
+    /* Vectorised thanks to -fno-math-errno on this module (CMakeLists). */
+    for (size_t i = 0; i < o->n; i++)
+        adam_one(&k, p + i, m + i, v + i, grad[i]);
 }
 
 void nn_optim_step(struct nn_optim *o, float *params, const float *grad)

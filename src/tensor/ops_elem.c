@@ -17,15 +17,34 @@ static int bcast_dim(int x, int y, int *out)
     return 1;
 }
 
-/* Runs EXPR over every (x, y) pair with broadcasting strides. */
+/*
+ * Runs EXPR over every (x, y) pair, with broadcasting as stride 0. The
+ * inner loop is specialised for the layouts that dominate training (both
+ * operands contiguous along the row, or one a broadcast scalar per row) so
+ * the compiler can vectorise them.
+ */
 #define BIN_LOOP(EXPR)                                                   \
     for (int i = 0; i < R; i++) {                                        \
         const float *pa = a->data + (ptrdiff_t)i * ars;                  \
         const float *pb = b->data + (ptrdiff_t)i * brs;                  \
-        float *po = out->data + (ptrdiff_t)i * C;                        \
-        for (int j = 0; j < C; j++) {                                    \
-            float x = pa[(ptrdiff_t)j * acs], y = pb[(ptrdiff_t)j * bcs]; \
-            po[j] = (EXPR);                                              \
+        float *restrict po = out->data + (ptrdiff_t)i * C;               \
+        if (acs == 1 && bcs == 1) {                                      \
+            for (int j = 0; j < C; j++) {                                \
+                float x = pa[j], y = pb[j];                              \
+                po[j] = (EXPR);                                          \
+            }                                                            \
+        } else if (acs == 1 && bcs == 0) {                               \
+            float y = pb[0];                                             \
+            for (int j = 0; j < C; j++) {                                \
+                float x = pa[j];                                         \
+                po[j] = (EXPR);                                          \
+            }                                                            \
+        } else {                                                         \
+            for (int j = 0; j < C; j++) {                                \
+                float x = pa[(ptrdiff_t)j * acs];                        \
+                float y = pb[(ptrdiff_t)j * bcs];                        \
+                po[j] = (EXPR);                                          \
+            }                                                            \
         }                                                                \
     }
 
@@ -36,6 +55,8 @@ static void binary_run(struct tensor *out, const struct tensor *a,
     int ars = a->rows == 1 ? 0 : a->rs, acs = a->cols == 1 ? 0 : a->cs;
     int brs = b->rows == 1 ? 0 : b->rs, bcs = b->cols == 1 ? 0 : b->cs;
 
+    if (C == 1 && R > 1)
+        acs = bcs = 1;      /* one column: nothing to stride over */
     switch (kind) {
     case BIN_ADD: BIN_LOOP(x + y); break;
     case BIN_SUB: BIN_LOOP(x - y); break;
@@ -124,6 +145,39 @@ static void binary_bw(struct tensor_arena *ar, struct tensor *out,
         gin[1] = tensor_reduce_to(ar, gb, b->rows, b->cols);
 }
 
+static void add_scaled_bw(struct tensor_arena *ar, struct tensor *out,
+                          struct tensor *g, struct tensor **gin)
+{
+    if (node_wants(out, 0))
+        gin[0] = g;
+    if (node_wants(out, 1))
+        gin[1] = tensor_scale(ar, g, out->node->f0);
+}
+
+static const struct tensor_op op_add_scaled = { "add_scaled",
+                                                add_scaled_bw };
+
+struct tensor *tensor_add_scaled(struct tensor_arena *ar, struct tensor *a,
+                                 struct tensor *b, float alpha)
+{
+    if (!a || !b)
+        return NULL;
+    if (a->rows != b->rows || a->cols != b->cols)
+        return tensor_fail(ar, ERR_INVALID, "add_scaled: %d x %d and "
+                           "%d x %d", a->rows, a->cols, b->rows, b->cols);
+    struct tensor *src[2] = { a, b };
+    struct tensor *out = tensor_result(ar, a->rows, a->cols, &op_add_scaled,
+                                       src, 2);
+    if (!out)
+        return NULL;
+    int R = out->rows, C = out->cols;
+    int ars = a->rs, acs = a->cs, brs = b->rs, bcs = b->cs;
+    BIN_LOOP(x + alpha * y);
+    if (out->node)
+        out->node->f0 = alpha;
+    return out;
+}
+
 enum un_kind {
     UN_AFFINE, UN_RELU, UN_LEAKY, UN_HINGE, UN_TANH, UN_SIGMOID,
     UN_SOFTPLUS, UN_EXP, UN_LOG, UN_SQRT, UN_SQUARE,
@@ -146,14 +200,24 @@ static float sigmoid(float x)
     return e / (1.0f + e);
 }
 
-/* Runs EXPR over every element x of a into the contiguous out. */
+/* Runs EXPR over every element x of a into the contiguous out; a flat
+ * loop when a is contiguous too. */
 #define UN_LOOP(EXPR)                                                    \
-    for (int i = 0; i < out->rows; i++) {                                \
-        const float *pa = a->data + (ptrdiff_t)i * a->rs;                \
-        float *po = out->data + (ptrdiff_t)i * out->cols;                \
-        for (int j = 0; j < out->cols; j++) {                            \
-            float x = pa[(ptrdiff_t)j * a->cs];                          \
-            po[j] = (EXPR);                                              \
+    if (tensor_is_contiguous(a)) {                                       \
+        const float *pa = a->data;                                       \
+        float *restrict po = out->data;                                  \
+        for (int i = 0; i < out->rows * out->cols; i++) {                \
+            float x = pa[i];                                             \
+            po[i] = (EXPR);                                              \
+        }                                                                \
+    } else {                                                             \
+        for (int i = 0; i < out->rows; i++) {                            \
+            const float *pa = a->data + (ptrdiff_t)i * a->rs;            \
+            float *po = out->data + (ptrdiff_t)i * out->cols;            \
+            for (int j = 0; j < out->cols; j++) {                        \
+                float x = pa[(ptrdiff_t)j * a->cs];                      \
+                po[j] = (EXPR);                                          \
+            }                                                            \
         }                                                                \
     }
 
@@ -306,11 +370,20 @@ struct tensor *tensor_mask_mul(struct tensor_arena *ar, struct tensor *g,
                                        &g, 1);
     if (!out)
         return NULL;
-    for (int i = 0; i < g->rows; i++) {
-        float *po = out->data + (ptrdiff_t)i * out->cols;
-        for (int j = 0; j < g->cols; j++) {
-            float m = *tensor_ptr(a, i, j) + shift > 0 ? 1.0f : low;
-            po[j] = *tensor_ptr(g, i, j) * m;
+    if (tensor_is_contiguous(g) && tensor_is_contiguous(a)) {
+        const float *restrict pg = g->data, *restrict pa = a->data;
+        float *restrict po = out->data;
+        float rise = 1.0f - low;
+        /* Arithmetic select, so the loop has no branch to mispredict. */
+        for (int i = 0; i < g->rows * g->cols; i++)
+            po[i] = pg[i] * (low + rise * (float)(pa[i] + shift > 0));
+    } else {
+        for (int i = 0; i < g->rows; i++) {
+            float *po = out->data + (ptrdiff_t)i * out->cols;
+            for (int j = 0; j < g->cols; j++) {
+                float m = *tensor_ptr(a, i, j) + shift > 0 ? 1.0f : low;
+                po[j] = *tensor_ptr(g, i, j) * m;
+            }
         }
     }
     if (out->node) {

@@ -17,22 +17,42 @@ static void reduce_bw(struct tensor_arena *ar, struct tensor *out,
 
 static const struct tensor_op op_reduce = { "reduce", reduce_bw };
 
-/* Sums in double so long rows lose no precision against the references. */
+/* Column sums go down the rows so the inner loop is a plain vector add. */
+static void reduce_cols(struct tensor *out, const struct tensor *a,
+                        float factor)
+{
+    float *restrict o = out->data;
+
+    memset(o, 0, (size_t)a->cols * sizeof(float));
+    for (int i = 0; i < a->rows; i++) {
+        const float *p = a->data + (ptrdiff_t)i * a->rs;
+        if (a->cs == 1)
+            for (int j = 0; j < a->cols; j++)
+                o[j] += p[j];
+        else
+            for (int j = 0; j < a->cols; j++)
+                o[j] += p[(ptrdiff_t)j * a->cs];
+    }
+    if (factor != 1.0f)
+        for (int j = 0; j < a->cols; j++)
+            o[j] *= factor;
+}
+
+/* Row and total sums accumulate in double, so long rows keep float
+ * precision against the references. */
 static void reduce_run(struct tensor *out, const struct tensor *a, int kind,
                        float factor)
 {
-    if (kind == RED_COLS)
-        memset(out->data, 0, (size_t)a->cols * sizeof(float));
+    if (kind == RED_COLS) {
+        reduce_cols(out, a, factor);
+        return;
+    }
     double all = 0;
     for (int i = 0; i < a->rows; i++) {
         const float *p = a->data + (ptrdiff_t)i * a->rs;
         double row = 0;
-        for (int j = 0; j < a->cols; j++) {
-            float x = p[(ptrdiff_t)j * a->cs];
-            row += x;
-            if (kind == RED_COLS)
-                out->data[j] += x * factor;
-        }
+        for (int j = 0; j < a->cols; j++)
+            row += p[(ptrdiff_t)j * a->cs];
         if (kind == RED_ROWS)
             out->data[i] = (float)(row * factor);
         all += row;

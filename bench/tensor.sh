@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Tensor engine against PyTorch 1.13 (Debian's python3-torch) on the same
+# ProtoNet step and second-order MAML meta-step, one thread each unless
+# THREADS says otherwise. Prints each run and the medians and ratios.
+# The library is built as users get it by default (RelWithDebInfo, -O2).
+# usage: bench/tensor.sh [RUNS]   (default 5)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+runs=${1:-5}
+export OPENBLAS_NUM_THREADS=${THREADS:-1} OMP_NUM_THREADS=${THREADS:-1}
+
+cmake -S . -B build-bench -DCMAKE_BUILD_TYPE=RelWithDebInfo -DFEWFLOW_TESTS=OFF \
+    >/dev/null
+nice cmake --build build-bench --target fewflow_static -j2 >/dev/null
+cc -O2 -std=c11 -D_POSIX_C_SOURCE=200809L -Iinclude -Isrc \
+    bench/bench_tensor.c build-bench/libfewflow.a -lopenblas -lm \
+    -o build-bench/bench_tensor
+
+median() { sort -g | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
+
+for mode in protonet maml; do
+    steps=$([ "$mode" = maml ] && echo 100 || echo 1000)
+    tsteps=$([ "$mode" = maml ] && echo 30 || echo 300)
+    c=() t=()
+    for _ in $(seq "$runs"); do
+        out=$(nice build-bench/bench_tensor "$mode" "$steps")
+        echo "fewflow $out"
+        c+=("$(echo "$out" | awk '{print $3}')")
+        out=$(nice /usr/bin/python3 bench/bench_tensor_torch.py "$mode" "$tsteps")
+        echo "pytorch $out"
+        t+=("$(echo "$out" | awk '{print $3}')")
+    done
+    cm=$(printf '%s\n' "${c[@]}" | median)
+    tm=$(printf '%s\n' "${t[@]}" | median)
+    echo "$mode: fewflow median $cm steps/s, pytorch median $tm steps/s," \
+         "ratio $(awk -v a="$cm" -v b="$tm" 'BEGIN {printf "%.2f", a / b}')x"
+done
