@@ -228,6 +228,36 @@ static void duplicate_headers_get_suffixes(void **state)
     assert_true(table_row(t, 0)[1] == 2.0f);
     table_destroy(t);
     schema_destroy(s);
+
+    /* A header that already has x_2 pushes the repeat to x_3. */
+    p = write_text("dup2.csv", "x,x_2,x,label\n1,2,3,a\n");
+    assert_int_equal(load_one(p, NULL, &s, &t), 0);
+    assert_string_equal(t->col_names[2], "x_3");
+    table_destroy(t);
+    schema_destroy(s);
+}
+
+/* Thousands of identical header names (hostile input) load in linear
+ * time; a cubic renaming loop made this take minutes. */
+static void wide_repeated_headers_stay_fast(void **state)
+{
+    size_t n = 20000;
+    char *text = malloc(5 * n + 64), *p = text;
+    struct schema *s = NULL;
+    struct table *t = NULL;
+
+    for (size_t i = 0; i < n; i++)
+        p += sprintf(p, "0 ,");
+    p += sprintf(p, "label\n");
+    for (size_t i = 0; i < n; i++)
+        p += sprintf(p, "1,");
+    p += sprintf(p, "a\n");
+    assert_int_equal(load_one(write_text("wide.csv", text), NULL, &s, &t), 0);
+    assert_int_equal(t->n_cols, n);
+    assert_string_equal(t->col_names[n - 1], "0_20000");
+    table_destroy(t);
+    schema_destroy(s);
+    free(text);
 }
 
 static const char generic_csv[] =
@@ -352,6 +382,7 @@ int main(void)
         cmocka_unit_test(bad_inputs_fail_with_a_clear_message),
         cmocka_unit_test(nonfinite_values_get_zero_and_an_indicator),
         cmocka_unit_test(duplicate_headers_get_suffixes),
+        cmocka_unit_test(wide_repeated_headers_stay_fast),
         cmocka_unit_test(categorical_columns_become_one_hot),
         cmocka_unit_test(unknown_label_and_drop_columns_are_errors),
         cmocka_unit_test(schema_round_trip_encodes_identically),

@@ -157,6 +157,7 @@ static struct memo *fitted_memory(float target, float coverage)
     }
     struct memo_labelled fit = { zf, yf, 4000 }, cal = { zc, yc, 4000 };
     memo_fit_opts_default(&o);
+    o.n_protos = 1;
     o.benign_protos = 1;
     o.coverage = coverage;
     o.benign_fpr = target;
@@ -181,6 +182,38 @@ static void calibration_meets_the_benign_target(void **state)
     assert_true(m->benign_fpr <= 0.05f + 1e-6);
     assert_true(m->benign_fpr >= 0.04f);
     assert_int_equal(m->n_reservoir, 1000);
+    memo_destroy(m);
+}
+
+/* A class with two modes of different spread: each prototype's radius
+ * follows its own mode. For 2-D normal rows of spread s the distance is
+ * Rayleigh: median 1.1774 s, 0.9 quantile 2.146 s, so both radii are the
+ * 0.9 quantile of their mode: 2.146 and 6.438. */
+static void prototype_radii_follow_their_mode(void **state)
+{
+    static float z[4000 * 2];
+    static int32_t y[4000];
+    struct rng r;
+    const char *names[1] = { "two-modes" };
+    int benign[1] = { 0 };
+    struct memo_fit_opts o;
+
+    rng_seed(&r, 21);
+    for (int half = 0; half < 2; half++) {
+        gaussian(&r, 0, 0, 1, 1000, z + half * 4000);
+        gaussian(&r, 20, 0, 3, 1000, z + half * 4000 + 2000);
+    }
+    struct memo_labelled fit = { z, y, 2000 }, cal = { z + 4000, y, 2000 };
+    memo_fit_opts_default(&o);
+    o.n_protos = 2;
+    o.coverage = 0.9f;
+    struct memo *m = memo_create(2, 0);
+    assert_int_equal(memo_fit(m, names, 1, benign, &fit, &cal, NULL, &o), 0);
+    const struct memo_class *c = &m->cls[0];
+    int narrow = c->protos[0] < 10 ? 0 : 1;
+    assert_float_near(c->radii[narrow], 2.146, 0.15);
+    assert_float_near(c->radii[1 - narrow], 6.438, 0.45);
+    assert_float_near(c->tail, 2.146 / 1.1774, 0.1);
     memo_destroy(m);
 }
 
@@ -580,6 +613,7 @@ int main(void)
         cmocka_unit_test(quantile_interpolates),
         cmocka_unit_test(kmeans_finds_separated_clusters),
         cmocka_unit_test(calibration_meets_the_benign_target),
+        cmocka_unit_test(prototype_radii_follow_their_mode),
         cmocka_unit_test(attack_radius_is_capped_when_it_swallows_benign),
         cmocka_unit_test(enrol_radius_rule_by_hand),
         cmocka_unit_test(enrol_then_forget),

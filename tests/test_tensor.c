@@ -381,6 +381,14 @@ static struct tensor *f_sqdist(struct tensor_arena *ar, struct tensor **x)
     return tensor_sqdist(ar, x[0], x[1]);
 }
 
+static struct tensor *f_sqdist_self(struct tensor_arena *ar,
+                                    struct tensor **x)
+{
+    /* All pairs within one set, as Siamese and triplet losses use it. */
+    return tensor_sqrt(ar, tensor_affine(ar, tensor_sqdist(ar, x[0], x[0]),
+                                         1.0f, 0.5f));
+}
+
 static struct tensor *f_normalize(struct tensor_arena *ar, struct tensor **x)
 {
     return tensor_normalize_rows(ar, x[0], 1e-8f);
@@ -467,6 +475,7 @@ static const struct case_ cases[] = {
     { "cross_entropy", f_cross_entropy, 1, { SH(5, 4) }, -1.5f, 1.5f, 0 },
     { "pick", f_pick, 1, { SH(5, 4) }, -1, 1, 0 },
     { "sqdist", f_sqdist, 2, { SH(4, 3), SH(5, 3) }, -1, 1, 0 },
+    { "sqdist_self", f_sqdist_self, 1, { SH(5, 3) }, -1, 1, 0 },
     { "normalize_rows", f_normalize, 1, { SH(3, 4) }, -1, 1, 1 },
     { "cosine", f_cosine, 2, { SH(3, 4), SH(2, 4) }, -1, 1, 1 },
     { "gather_rows", f_gather, 1, { SH(4, 3) }, -1, 1, 0 },
@@ -529,6 +538,21 @@ static void errors_are_sticky_and_propagate_null(void **state)
     tensor_arena_destroy(ar);
 }
 
+static void graphs_from_two_arenas_do_not_mix(void **state)
+{
+    struct tensor_arena *a1 = tensor_arena_create(0);
+    struct tensor_arena *a2 = tensor_arena_create(0);
+    float x[2] = { 1, 2 };
+    struct tensor *leaf = tensor_leaf(a1, x, 1, 2);
+
+    assert_null(tensor_relu(a2, leaf));
+    assert_int_equal(tensor_arena_status(a2), ERR_INVALID);
+    tensor_arena_reset(a2);
+    assert_non_null(tensor_relu(a2, tensor_detach(a2, leaf)));
+    tensor_arena_destroy(a1);
+    tensor_arena_destroy(a2);
+}
+
 static void arena_limit_fails_cleanly(void **state)
 {
     struct tensor_arena *ar = tensor_arena_create(1 << 20);
@@ -576,6 +600,63 @@ static void detach_and_no_grad_stop_the_graph(void **state)
     tensor_arena_destroy(ar);
 }
 
+static void gradients_reach_intermediates_and_skip_later_tensors(void **s)
+{
+    struct tensor_arena *ar = tensor_arena_create(0);
+    float xa[3] = { 1, -2, 3 };
+    struct tensor *a = tensor_leaf(ar, xa, 1, 3);
+    struct tensor *h = tensor_scale(ar, a, 2.0f);         /* h = 2a */
+    struct tensor *y = tensor_sum(ar, tensor_square(ar, h));
+    struct tensor *later = tensor_exp(ar, a);             /* made after y */
+    struct tensor *xs[3] = { h, a, later }, *g[3];
+
+    assert_int_equal(tensor_grad(ar, y, xs, 3, 0, g), 0);
+    assert_float_near(tensor_at(g[0], 0, 1), 2 * -4.0, 0);   /* 2h */
+    assert_float_near(tensor_at(g[1], 0, 2), 8 * 3.0, 0);    /* 8a */
+    assert_float_near(tensor_at(g[2], 0, 0), 0, 0);
+    tensor_arena_destroy(ar);
+}
+
+static void rewind_frees_what_came_after_the_mark(void **state)
+{
+    struct tensor_arena *ar = tensor_arena_create(0);
+
+    assert_non_null(tensor_zeros(ar, 10, 10));
+    size_t used = tensor_arena_used(ar);
+    struct tensor_mark m = tensor_arena_mark(ar);
+    assert_non_null(tensor_zeros(ar, 100, 100));
+    assert_true(tensor_arena_used(ar) > used);
+    tensor_arena_rewind(ar, m);
+    assert_int_equal(tensor_arena_used(ar), used);
+    size_t cap = tensor_arena_capacity(ar);
+    tensor_arena_reset(ar);
+    assert_int_equal(tensor_arena_used(ar), 0);
+    assert_int_equal(tensor_arena_capacity(ar), cap);
+    tensor_arena_destroy(ar);
+}
+
+/* A step that outgrows the first block: the next reset merges the blocks
+ * into one, after which steps neither allocate nor grow. */
+static void arena_merges_blocks_and_then_stays_put(void **state)
+{
+    struct tensor_arena *ar = tensor_arena_create(0);
+    size_t cap = 0, hw = 0;
+
+    for (int step = 0; step < 5; step++) {
+        tensor_arena_reset(ar);
+        for (int k = 0; k < 6; k++)
+            assert_non_null(tensor_zeros(ar, 400, 400));   /* 640 kB */
+        if (step == 0)
+            hw = tensor_arena_high_water(ar);
+        if (step == 1)
+            cap = tensor_arena_capacity(ar);
+    }
+    assert_true(cap >= 6 * 400 * 400 * sizeof(float));
+    assert_int_equal(tensor_arena_capacity(ar), cap);
+    assert_int_equal(tensor_arena_high_water(ar), hw);
+    tensor_arena_destroy(ar);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -583,8 +664,12 @@ int main(void)
         cmocka_unit_test(forward_values_are_exact_on_known_inputs),
         cmocka_unit_test(errors_are_sticky_and_propagate_null),
         cmocka_unit_test(arena_limit_fails_cleanly),
+        cmocka_unit_test(graphs_from_two_arenas_do_not_mix),
         cmocka_unit_test(unused_and_constant_inputs_get_zero_gradients),
         cmocka_unit_test(detach_and_no_grad_stop_the_graph),
+        cmocka_unit_test(gradients_reach_intermediates_and_skip_later_tensors),
+        cmocka_unit_test(rewind_frees_what_came_after_the_mark),
+        cmocka_unit_test(arena_merges_blocks_and_then_stays_put),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

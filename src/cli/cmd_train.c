@@ -1,9 +1,522 @@
-#include "cli/cli.h"
-#include "fewflow/err.h"
+/*
+ * fewflow train: meta-trains an encoder on a protocol's training classes
+ * and writes a model file (schema, normaliser, encoder, training record).
+ */
+#include <getopt.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
-/* Placeholder until the train command lands: fails loudly, never guesses. */
+#include "cli/cli.h"
+#include "cli/openset.h"
+#include "cli/meta_setup.h"
+#include "fewflow/data.h"
+#include "fewflow/embedder.h"
+#include "fewflow/err.h"
+#include "fewflow/learner.h"
+#include "fewflow/log.h"
+#include "fewflow/metatrain.h"
+#include "fewflow/paths.h"
+
+struct train_args {
+    struct meta_files files;
+    const char *protocol;
+    const char *method;
+    const char *rule;
+    const char *out;
+    const char *data_dir;
+    struct learner_opts opts;
+    struct model_arch arch;
+    const char *hidden;
+    int no_val;
+    float benign_fpr;         /* for the class memory (detect module) */
+};
+
+static void usage(FILE *out)
+{
+    fprintf(out,
+        "usage: fewflow train --protocol NAME|FILE [--data FILE...] "
+        "[options] -o MODEL\n"
+        "Meta-trains an encoder on the protocol's training classes.\n\n"
+        "  --method M        learner (default %s):", learner_default_name());
+    for (size_t i = 0; learner_at(i); i++)
+        fprintf(out, " %s", learner_at(i)->name);
+    fprintf(out, "\n"
+        "  --rule R          few-shot decision rule: %s\n"
+        "                    (default: the method's own)\n"
+        "  --way N --shot K --query Q   training episode shape (5, 5, 15)\n"
+        "  --episodes E      training steps at most (2000)\n"
+        "  --seed S          reproduces a run bit for bit (1)\n"
+        "  --data-dir DIR    where protocol data files are (FEWFLOW_DATA)\n"
+        "  --hidden W,W      hidden widths (128,128)  --emb D (64)\n"
+        "  --activation A    relu, tanh, leaky_relu, none (relu)\n"
+        "  --dropout P (0)   --cosine   --raw-skip (embedding keeps x)\n"
+        "  --lr F (0.001)    --lr-decay F (0.5) every --lr-every N (1000)\n"
+        "  --weight-decay F  --margin F (1)  --mining batch-hard|semi-hard\n"
+        "  --batch N         rows per step for the baseline (128)\n"
+        "  --val-every N (100) --val-episodes N (100) --patience N (5)\n"
+        "  --no-val          train all episodes, no early stopping\n"
+        "  --benign-fpr F    class memory's benign false-alarm target "
+        "(0.01)\n"
+        "  maml, fomaml, anil: --inner-steps N (5) --inner-lr F (0.1)\n"
+        "    --test-inner-steps N (10)  --meta-batch N (4; --episodes "
+        "counts updates)\n"
+        "    --meta-sgd (learn step sizes)  --zero-head\n",
+        learner_rule_names());
+}
+
+static int parse_hidden(struct model_arch *a, const char *s)
+{
+    char *copy = strdup(s), *save = NULL;
+    int rc = copy ? 0 : ERR_NOMEM;
+
+    a->n_hidden = 0;
+    for (char *tok = copy ? strtok_r(copy, ",", &save) : NULL; tok && !rc;
+         tok = strtok_r(NULL, ",", &save)) {
+        long v = strtol(tok, NULL, 10);
+
+        if (a->n_hidden >= 7 || v < 1 || v > 65536)
+            rc = ERR_INVALID;
+        else
+            a->hidden[a->n_hidden++] = (uint32_t)v;
+    }
+    free(copy);
+    return rc ? cli_usage_error("train", "--hidden wants 1 to 7 widths "
+                                "like 128,128") : 0;
+}
+
+static int parse_size(const char *s, size_t *out, const char *opt)
+{
+    char *end;
+    unsigned long long v = strtoull(s, &end, 10);
+
+    if (*s == '-' || end == s || *end || v > 100000000ULL)
+        return cli_usage_error("train", "%s wants a whole number", opt);
+    *out = (size_t)v;
+    return 0;
+}
+
+static int parse_float(const char *s, float *out, const char *opt)
+{
+    char *end;
+    double v = strtod(s, &end);
+
+    if (end == s || *end || !isfinite(v) || v < 0.0)
+        return cli_usage_error("train", "%s wants a number >= 0", opt);
+    *out = (float)v;
+    return 0;
+}
+
+static const struct option train_opts[] = {
+    { "data", required_argument, NULL, 'd' },
+    { "protocol", required_argument, NULL, 'p' },
+    { "method", required_argument, NULL, 'm' },
+    { "rule", required_argument, NULL, 'r' },
+    { "way", required_argument, NULL, 'N' },
+    { "shot", required_argument, NULL, 'K' },
+    { "query", required_argument, NULL, 'Q' },
+    { "episodes", required_argument, NULL, 'E' },
+    { "seed", required_argument, NULL, 'S' },
+    { "output", required_argument, NULL, 'o' },
+    { "data-dir", required_argument, NULL, 'D' },
+    { "hidden", required_argument, NULL, 'H' },
+    { "emb", required_argument, NULL, 'e' },
+    { "activation", required_argument, NULL, 'a' },
+    { "dropout", required_argument, NULL, 'P' },
+    { "cosine", no_argument, NULL, 'c' },
+    { "raw-skip", no_argument, NULL, 'k' },
+    { "lr", required_argument, NULL, 'l' },
+    { "lr-decay", required_argument, NULL, 'y' },
+    { "lr-every", required_argument, NULL, 'Y' },
+    { "weight-decay", required_argument, NULL, 'w' },
+    { "margin", required_argument, NULL, 'M' },
+    { "mining", required_argument, NULL, 'g' },
+    { "batch", required_argument, NULL, 'b' },
+    { "val-every", required_argument, NULL, 'v' },
+    { "val-episodes", required_argument, NULL, 'V' },
+    { "patience", required_argument, NULL, 't' },
+    { "no-val", no_argument, NULL, 'n' },
+    { "benign-fpr", required_argument, NULL, 'F' },
+    { "inner-steps", required_argument, NULL, 'i' },
+    { "inner-lr", required_argument, NULL, 'I' },
+    { "test-inner-steps", required_argument, NULL, 'T' },
+    { "meta-batch", required_argument, NULL, 'B' },
+    { "meta-sgd", no_argument, NULL, 'G' },
+    { "zero-head", no_argument, NULL, 'z' },
+    { "help", no_argument, NULL, 'h' },
+    { NULL, 0, NULL, 0 },
+};
+
+static int parse_mining(const char *s, enum learner_mining *m)
+{
+    if (strcmp(s, "batch-hard") == 0)
+        *m = LEARNER_MINE_BATCH_HARD;
+    else if (strcmp(s, "semi-hard") == 0)
+        *m = LEARNER_MINE_SEMI_HARD;
+    else
+        return cli_usage_error("train", "--mining: batch-hard or semi-hard");
+    return 0;
+}
+
+static int parse_size_opt(int c, const char *v, struct train_args *a)
+{
+    size_t n = 0;
+    int rc = parse_size(v, &n, "this option");
+    uint64_t seed;
+
+    if (rc != 0)
+        return rc;
+    switch (c) {
+    case 'N': a->opts.way = n; break;
+    case 'K': a->opts.shot = n; break;
+    case 'Q': a->opts.query = n; break;
+    case 'E': a->opts.episodes = n; break;
+    case 'S': seed = (uint64_t)n; a->opts.seed = seed; break;
+    case 'e': a->arch.n_emb = (uint32_t)n; break;
+    case 'Y': a->opts.lr_every = n; break;
+    case 'b': a->opts.batch = n; break;
+    case 'v': a->opts.val_every = n; break;
+    case 'V': a->opts.val_episodes = n; break;
+    case 'i': a->opts.inner_steps = n; break;
+    case 'T': a->opts.inner_steps_test = n; break;
+    case 'B': a->opts.meta_batch = n; break;
+    default: a->opts.patience = n; break;
+    }
+    return 0;
+}
+
+static int parse_one(int c, int argc, char **argv, struct train_args *a)
+{
+    switch (c) {
+    case 'd': return meta_files_take(&a->files, argc, argv, optarg, "train");
+    case 'p': a->protocol = optarg; return 0;
+    case 'm': a->method = optarg; return 0;
+    case 'r': a->rule = optarg; return 0;
+    case 'o': a->out = optarg; return 0;
+    case 'D': a->data_dir = optarg; return 0;
+    case 'H': a->hidden = optarg; return 0;
+    case 'a': snprintf(a->arch.activation, sizeof(a->arch.activation), "%s",
+                       optarg); return 0;
+    case 'P': return parse_float(optarg, &a->arch.dropout, "--dropout");
+    case 'c': a->arch.cosine = 1; return 0;
+    case 'k': a->arch.raw_skip = 1; return 0;
+    case 'l': return parse_float(optarg, &a->opts.lr, "--lr");
+    case 'y': return parse_float(optarg, &a->opts.lr_decay, "--lr-decay");
+    case 'w': return parse_float(optarg, &a->opts.weight_decay,
+                                 "--weight-decay");
+    case 'M': return parse_float(optarg, &a->opts.margin, "--margin");
+    case 'g': return parse_mining(optarg, &a->opts.mining);
+    case 'n': a->no_val = 1; return 0;
+    case 'F': return parse_float(optarg, &a->benign_fpr, "--benign-fpr");
+    case 'I': return parse_float(optarg, &a->opts.inner_lr, "--inner-lr");
+    case 'G': a->opts.meta_sgd = 1; return 0;
+    case 'z': a->opts.zero_head = 1; return 0;
+    default: return parse_size_opt(c, optarg, a);
+    }
+}
+
+static int parse_args(int argc, char **argv, struct train_args *a)
+{
+    int c;
+
+    memset(a, 0, sizeof(*a));
+    learner_opts_default(&a->opts);
+    learner_arch_default(&a->arch, 1);
+    a->arch.rule[0] = '\0';
+    a->benign_fpr = 0.01f;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "o:h", train_opts, NULL)) != -1) {
+        int rc;
+
+        if (c == 'h') {
+            usage(stdout);
+            return -1;
+        }
+        if (c == '?')
+            return cli_usage_error("train", "unknown option");
+        rc = parse_one(c, argc, argv, a);
+        if (rc != 0)
+            return rc;
+    }
+    if (optind < argc)
+        return cli_usage_error("train", "unexpected argument '%s'",
+                               argv[optind]);
+    if (!a->protocol || !a->out)
+        return cli_usage_error("train", "--protocol and -o MODEL are "
+                               "required");
+    return a->hidden ? parse_hidden(&a->arch, a->hidden) : 0;
+}
+
+static int resolve_files(struct train_args *a, const struct protocol *p)
+{
+    char dir[4096];
+    char **paths;
+    size_t n;
+    int rc;
+
+    if (a->files.n > 0)
+        return 0;
+    rc = paths_data_dir(a->data_dir, dir, sizeof(dir));
+    if (rc != 0)
+        return err_set(rc, "data directory not found (tried %s): give "
+                       "--data-dir or FEWFLOW_DATA", dir);
+    rc = protocol_data_paths(p, dir, &paths, &n);
+    if (rc != 0)
+        return rc;
+    if (n > META_MAX_FILES) {
+        protocol_paths_free(paths, n);
+        return err_set(ERR_RANGE, "protocol names over %d files",
+                       META_MAX_FILES);
+    }
+    for (size_t i = 0; i < n; i++)
+        a->files.paths[i] = paths[i];
+    free(paths);
+    a->files.n = n;
+    a->files.owned = 1;
+    return 0;
+}
+
+/* Method, rule and input width, once the data is known. */
+static const struct learner_ops *resolve_method(struct train_args *a,
+                                                uint32_t n_in)
+{
+    const struct learner_ops *ops = learner_find(a->method ? a->method :
+                                                 learner_default_name());
+    const char *rule;
+
+    if (!ops) {
+        err_set(ERR_INVALID, "unknown --method '%s'", a->method);
+        return NULL;
+    }
+    rule = a->rule ? a->rule : a->method ? ops->default_rule
+        : learner_default_rule();
+    snprintf(a->arch.rule, sizeof(a->arch.rule), "%s", rule ? rule : "mean");
+    if (!learner_rule_known(a->arch.rule)) {
+        err_set(ERR_INVALID, "unknown --rule '%s' (%s)", a->arch.rule,
+                learner_rule_names());
+        return NULL;
+    }
+    a->arch.n_in = n_in;
+    return ops;
+}
+
+struct train_run {
+    struct schema *schema;
+    struct table *all;
+    struct meta_split split;
+    struct episode_sampler train_s, val_s;
+    int has_val;
+    struct learner *l;
+    struct meta_train_result res;
+};
+
+static int build_samplers(struct train_args *a, struct train_run *r)
+{
+    int32_t ids[4096];
+    size_t n;
+    int rc;
+
+    if (r->split.train->n_classes > 4096 || (r->split.val &&
+                                             r->split.val->n_classes > 4096))
+        return err_set(ERR_RANGE, "over 4096 classes");
+    n = meta_classes_with_rows(r->split.train, a->opts.shot + 1, ids,
+                               "training");
+    if (n < 2)
+        return err_set(ERR_RANGE, "fewer than 2 training classes have %zu "
+                       "rows", a->opts.shot + 1);
+    rc = episode_sampler_init(&r->train_s, r->split.train, ids, n,
+                              a->opts.shot + 1);
+    if (rc != 0 || a->no_val || !r->split.val)
+        return rc;
+    n = meta_classes_with_rows(r->split.val, a->opts.shot + 1, ids,
+                               "validation");
+    if (n < 2) {
+        log_warn("train", "fewer than 2 validation classes: no early "
+                 "stopping");
+        return 0;
+    }
+    r->has_val = 1;
+    return episode_sampler_init(&r->val_s, r->split.val, ids, n,
+                                a->opts.shot + 1);
+}
+
+static int train_prepare(struct train_args *a, const struct protocol *p,
+                         struct train_run *r)
+{
+    struct data_options dopt;
+    int rc;
+
+    data_options_init(&dopt);
+    log_info("train", "loading %zu file(s)", a->files.n);
+    rc = data_load((const char *const *)a->files.paths, a->files.n, &dopt,
+                   &r->schema, &r->all, NULL);
+    if (rc == 0)
+        rc = meta_split_build(r->all, p, a->opts.seed, &r->split);
+    if (rc == 0)
+        rc = build_samplers(a, r);
+    if (rc == 0)
+        log_info("train", "%zu training rows in %zu classes, %zu validation "
+                 "rows, %zu test rows, %zu features",
+                 r->split.train->n_rows, r->train_s.n_classes,
+                 r->split.val ? r->split.val->n_rows : 0,
+                 r->split.test->n_rows, r->all->n_cols);
+    return rc;
+}
+
+static int train_fit(struct train_args *a, struct train_run *r)
+{
+    const struct learner_ops *ops = resolve_method(a,
+                                                   (uint32_t)r->all->n_cols);
+    struct learner_data data = { r->split.train, &r->train_s };
+    struct meta_bar bar;
+    int rc;
+
+    if (!ops)
+        return err_last();
+    r->l = learner_create(ops, &a->opts, &a->arch, r->train_s.n_classes,
+                          a->opts.seed);
+    if (!r->l)
+        return err_last();
+    log_info("train", "%s, rule %s, %zu parameters, %zu-way %zu-shot",
+             ops->name, a->arch.rule, r->l->n_params, a->opts.way,
+             a->opts.shot);
+    progress_init(&bar.bar, "episodes", a->opts.episodes);
+    bar.last_val = NAN;
+    rc = meta_train(r->l, &data, r->has_val ? &r->val_s : NULL,
+                    meta_bar_update, &bar, &r->res);
+    progress_finish(&bar.bar);
+    return rc;
+}
+
+static int record_metrics(struct model *m, const struct meta_train_result *s)
+{
+    int rc = model_record_set_metric(m, "train_steps", (double)s->steps);
+
+    if (rc == 0)
+        rc = model_record_set_metric(m, "train_steps_per_s",
+                                     s->steps_per_s);
+    if (rc == 0)
+        rc = model_record_set_metric(m, "best_step", (double)s->best_step);
+    if (rc == 0)
+        rc = model_record_set_metric(m, "final_loss", (double)s->last_loss);
+    if (rc == 0 && !isnan(s->best_val))
+        rc = model_record_set_metric(m, "val_accuracy", s->best_val);
+    if (rc == 0 && !isnan(s->best_val))
+        rc = model_record_set_metric(m, "val_ci95", s->best_val_ci95);
+    return rc;
+}
+
+static int record_fill(struct model *m, const struct train_args *a,
+                       const struct protocol *p)
+{
+    struct model_record *rec = &m->rec;
+    int rc = model_record_set_protocol(m, p->name);
+
+    rec->seed = a->opts.seed;
+    rec->way = (uint32_t)a->opts.way;
+    rec->shot = (uint32_t)a->opts.shot;
+    rec->query = (uint32_t)a->opts.query;
+    rec->episodes = (uint32_t)a->opts.episodes;
+    if (rc == 0)
+        rc = model_record_set_classes(m, (const char *const *)p->train,
+                                      p->n_train,
+                                      (const char *const *)p->val, p->n_val,
+                                      (const char *const *)p->test,
+                                      p->n_test);
+    free(rec->version);
+    rec->version = strdup(FEWFLOW_VERSION);
+    if (!rec->version)
+        rc = err_set(ERR_NOMEM, "out of memory");
+    for (size_t i = 0; rc == 0 && i < a->files.n; i++)
+        rc = model_record_add_file(m, a->files.paths[i]);
+    return rc;
+}
+
+static int train_save(const struct train_args *a, const struct protocol *p,
+                      struct train_run *r)
+{
+    struct model *m = model_create();
+    int rc = m ? learner_to_model(r->l, m) : err_last();
+
+    if (rc == 0)
+        rc = record_fill(m, a, p);
+    if (rc == 0)
+        rc = record_metrics(m, &r->res);
+    if (rc == 0)
+        rc = model_set_schema(m, r->schema);
+    if (rc == 0)
+        rc = model_set_normalizer(m, r->split.nz);
+    if (rc == 0)
+        rc = model_save(m, a->out);
+    model_destroy(m);
+    return rc;
+}
+
+/* The detect module's class memory: prototypes and calibrated radii of
+ * the training classes, stored in the model just written. */
+static int train_attach_memory(const struct train_args *a)
+{
+    struct openset_memory_opts o;
+
+    openset_memory_opts_default(&o);
+    o.fit.benign_fpr = a->benign_fpr;
+    o.fit.seed = a->opts.seed;
+    return openset_attach_memory(a->out, (const char *const *)a->files.paths,
+                                 a->files.n, &o);
+}
+
+static void train_run_fini(struct train_run *r)
+{
+    learner_destroy(r->l);
+    episode_sampler_fini(&r->train_s);
+    if (r->has_val)
+        episode_sampler_fini(&r->val_s);
+    meta_split_fini(&r->split);
+    table_destroy(r->all);
+    schema_destroy(r->schema);
+}
+
+static void train_report(const struct train_args *a,
+                         const struct train_run *r)
+{
+    const struct meta_train_result *s = &r->res;
+
+    if (isnan(s->best_val))
+        log_info("train", "%zu steps at %.1f episodes/s, final loss %.4f",
+                 s->steps, s->steps_per_s, (double)s->last_loss);
+    else
+        log_info("train", "%zu steps at %.1f episodes/s; kept step %zu, "
+                 "validation accuracy %.4f ± %.4f", s->steps,
+                 s->steps_per_s, s->best_step, s->best_val,
+                 s->best_val_ci95);
+    log_info("train", "wrote %s", a->out);
+}
+
 int cmd_train(int argc, char **argv)
 {
-    err_set(ERR_UNSUPPORTED, "'fewflow train' is not built yet");
-    return cli_fail(ERR_UNSUPPORTED);
+    struct train_args a;
+    struct train_run r;
+    struct protocol *p = NULL;
+    int rc = parse_args(argc, argv, &a);
+
+    if (rc != 0)
+        return rc < 0 ? 0 : rc;
+    memset(&r, 0, sizeof(r));
+    p = protocol_load(a.protocol);
+    rc = p ? resolve_files(&a, p) : err_last();
+    if (rc == 0)
+        rc = train_prepare(&a, p, &r);
+    if (rc == 0)
+        rc = train_fit(&a, &r);
+    if (rc == 0)
+        rc = train_save(&a, p, &r);
+    if (rc == 0)
+        rc = train_attach_memory(&a);
+    if (rc == 0)
+        train_report(&a, &r);
+    train_run_fini(&r);
+    protocol_destroy(p);
+    meta_files_fini(&a.files);
+    return rc == 0 ? 0 : cli_fail(rc);
 }

@@ -22,17 +22,23 @@ static float dist2(const float *a, const float *b, uint32_t d)
     return s;
 }
 
-/* Median radius of the attack classes calibrated on held-out rows. */
+/* Median over the attack classes calibrated on held-out rows of each
+ * class's median prototype radius. */
 static float prior_radius(const struct memo *m)
 {
     float *r = malloc((m->n_classes + 1) * sizeof(float));
+    float tmp[MEMO_MAX_PROTOS];
     size_t k = 0;
     float med = 0;
     for (size_t c = 0; r != NULL && c < m->n_classes; c++) {
         const struct memo_class *cl = &m->cls[c];
-        if (!(cl->flags & (MEMO_CLASS_BENIGN | MEMO_CLASS_ENROLLED)) &&
-            cl->n_calib > 0 && cl->radius > 0)
-            r[k++] = cl->radius;
+        if ((cl->flags & (MEMO_CLASS_BENIGN | MEMO_CLASS_ENROLLED)) ||
+            cl->n_calib == 0)
+            continue;
+        memcpy(tmp, cl->radii, cl->n_protos * sizeof(float));
+        float rc = memo_quantile(tmp, cl->n_protos, 0.5f);
+        if (rc > 0)
+            r[k++] = rc;
     }
     if (k > 0)
         med = memo_quantile(r, k, 0.5f);

@@ -7,7 +7,7 @@ enum bin_kind { BIN_ADD, BIN_SUB, BIN_MUL, BIN_DIV };
 
 static void binary_bw(struct tensor_arena *ar, struct tensor *out,
                       struct tensor *g, struct tensor **gin);
-static const struct tensor_op op_binary = { "binary", binary_bw };
+static const struct tensor_op op_binary = { "binary", binary_bw, NULL };
 
 static int bcast_dim(int x, int y, int *out)
 {
@@ -155,7 +155,7 @@ static void add_scaled_bw(struct tensor_arena *ar, struct tensor *out,
 }
 
 static const struct tensor_op op_add_scaled = { "add_scaled",
-                                                add_scaled_bw };
+                                                add_scaled_bw, NULL };
 
 struct tensor *tensor_add_scaled(struct tensor_arena *ar, struct tensor *a,
                                  struct tensor *b, float alpha)
@@ -185,7 +185,7 @@ enum un_kind {
 
 static void unary_bw(struct tensor_arena *ar, struct tensor *out,
                      struct tensor *g, struct tensor **gin);
-static const struct tensor_op op_unary = { "unary", unary_bw };
+static const struct tensor_op op_unary = { "unary", unary_bw, NULL };
 
 static float softplus(float x)
 {
@@ -356,7 +356,7 @@ static void mask_mul_bw(struct tensor_arena *ar, struct tensor *out,
                              out->node->f1);
 }
 
-static const struct tensor_op op_mask_mul = { "mask_mul", mask_mul_bw };
+static const struct tensor_op op_mask_mul = { "mask_mul", mask_mul_bw, NULL };
 
 /* The mask is a constant (piecewise-linear functions have zero second
  * derivative almost everywhere), so this is linear in g alone. */

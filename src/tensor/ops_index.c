@@ -34,7 +34,7 @@ static void gather_bw(struct tensor_arena *ar, struct tensor *out,
                                  out->node->src[0]->rows);
 }
 
-static const struct tensor_op op_gather = { "gather_rows", gather_bw };
+static const struct tensor_op op_gather = { "gather_rows", gather_bw, NULL };
 
 /* idx (n entries, checked) must live as long as the arena's tensors. */
 static struct tensor *gather_owned(struct tensor_arena *ar, struct tensor *a,
@@ -66,7 +66,7 @@ static void scatter_bw(struct tensor_arena *ar, struct tensor *out,
     gin[0] = gather_owned(ar, g, out->node->idx, out->node->src[0]->rows);
 }
 
-static const struct tensor_op op_scatter = { "scatter_rows", scatter_bw };
+static const struct tensor_op op_scatter = { "scatter_rows", scatter_bw, NULL };
 
 struct tensor *tensor_scatter_rows(struct tensor_arena *ar, struct tensor *g,
                                    const int *idx, int n_rows)
@@ -111,7 +111,7 @@ static void segment_mean_bw(struct tensor_arena *ar, struct tensor *out,
 }
 
 static const struct tensor_op op_segment_mean = { "segment_mean",
-                                                  segment_mean_bw };
+                                                  segment_mean_bw, NULL };
 
 static struct tensor *segment_mean_owned(struct tensor_arena *ar,
                                          struct tensor *a, const int *seg,
@@ -159,7 +159,7 @@ static void segment_expand_bw(struct tensor_arena *ar, struct tensor *out,
 }
 
 static const struct tensor_op op_segment_expand = { "segment_expand",
-                                                    segment_expand_bw };
+                                                    segment_expand_bw, NULL };
 
 struct tensor *tensor_segment_expand(struct tensor_arena *ar,
                                      struct tensor *g, const int *seg,

@@ -113,7 +113,7 @@ static void matmul_bw(struct tensor_arena *ar, struct tensor *out,
                     : tensor_matmul(ar, a, g, !ta, 0);
 }
 
-static const struct tensor_op op_matmul = { "matmul", matmul_bw };
+static const struct tensor_op op_matmul = { "matmul", matmul_bw, NULL };
 
 struct tensor *tensor_matmul(struct tensor_arena *ar, struct tensor *a,
                              struct tensor *b, int trans_a, int trans_b)
@@ -150,7 +150,7 @@ static void linear_bw(struct tensor_arena *ar, struct tensor *out,
         gin[2] = tensor_sum_cols(ar, g);
 }
 
-static const struct tensor_op op_linear = { "linear", linear_bw };
+static const struct tensor_op op_linear = { "linear", linear_bw, NULL };
 
 struct tensor *tensor_linear(struct tensor_arena *ar, struct tensor *x,
                              struct tensor *w, struct tensor *b)
@@ -200,7 +200,7 @@ static void sqdist_bw(struct tensor_arena *ar, struct tensor *out,
     }
 }
 
-static const struct tensor_op op_sqdist = { "sqdist", sqdist_bw };
+static const struct tensor_op op_sqdist = { "sqdist", sqdist_bw, NULL };
 
 static float row_sqnorm(const struct tensor *t, int i)
 {

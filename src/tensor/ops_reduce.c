@@ -15,7 +15,7 @@ static void reduce_bw(struct tensor_arena *ar, struct tensor *out,
     gin[0] = out->node->f0 == 1.0f ? e : tensor_scale(ar, e, out->node->f0);
 }
 
-static const struct tensor_op op_reduce = { "reduce", reduce_bw };
+static const struct tensor_op op_reduce = { "reduce", reduce_bw, NULL };
 
 /* Column sums go down the rows so the inner loop is a plain vector add. */
 static void reduce_cols(struct tensor *out, const struct tensor *a,
@@ -132,7 +132,7 @@ static void expand_bw(struct tensor_arena *ar, struct tensor *out,
     gin[0] = tensor_reduce_to(ar, g, a->rows, a->cols);
 }
 
-static const struct tensor_op op_expand = { "expand", expand_bw };
+static const struct tensor_op op_expand = { "expand", expand_bw, NULL };
 
 struct tensor *tensor_expand(struct tensor_arena *ar, struct tensor *a,
                              int rows, int cols)
@@ -178,7 +178,7 @@ static void log_softmax_bw(struct tensor_arena *ar, struct tensor *out,
 }
 
 static const struct tensor_op op_log_softmax = { "log_softmax",
-                                                 log_softmax_bw };
+                                                 log_softmax_bw, NULL };
 
 struct tensor *tensor_log_softmax(struct tensor_arena *ar, struct tensor *a)
 {
@@ -208,7 +208,8 @@ static void logsumexp_bw(struct tensor_arena *ar, struct tensor *out,
     gin[0] = tensor_mul(ar, g, tensor_exp(ar, tensor_sub(ar, a, out)));
 }
 
-static const struct tensor_op op_logsumexp = { "logsumexp", logsumexp_bw };
+static const struct tensor_op op_logsumexp = { "logsumexp", logsumexp_bw,
+                                               NULL };
 
 struct tensor *tensor_logsumexp(struct tensor_arena *ar, struct tensor *a)
 {
@@ -248,7 +249,7 @@ static void pick_bw(struct tensor_arena *ar, struct tensor *out,
     gin[0] = tensor_unpick(ar, g, out->node->idx, out->node->i0);
 }
 
-static const struct tensor_op op_pick = { "pick", pick_bw };
+static const struct tensor_op op_pick = { "pick", pick_bw, NULL };
 
 static struct tensor *pick_owned(struct tensor_arena *ar, struct tensor *a,
                                  const int *idx)
@@ -281,7 +282,7 @@ static void unpick_bw(struct tensor_arena *ar, struct tensor *out,
     gin[0] = pick_owned(ar, g, out->node->idx);
 }
 
-static const struct tensor_op op_unpick = { "unpick", unpick_bw };
+static const struct tensor_op op_unpick = { "unpick", unpick_bw, NULL };
 
 /* idx must already live in the arena (it is kept, not copied). */
 struct tensor *tensor_unpick(struct tensor_arena *ar, struct tensor *g,

@@ -15,6 +15,7 @@ static struct tensor_node *alloc_node(struct tensor_arena *ar)
     if (n) {
         memset(n, 0, sizeof(*n));
         n->seq = ++ar->seq;
+        n->owner = ar;
     }
     return n;
 }
@@ -27,12 +28,21 @@ static int shape_ok(struct tensor_arena *ar, int rows, int cols)
     return 0;
 }
 
-static int any_node(struct tensor *const *src, int n)
+/* 1 when some source is in a graph; graph sources from another arena
+ * are refused, since their creation order means nothing here. */
+static int any_node(struct tensor_arena *ar, struct tensor *const *src,
+                    int n)
 {
-    for (int k = 0; k < n; k++)
-        if (src[k] && src[k]->node)
-            return 1;
-    return 0;
+    int any = 0;
+
+    for (int k = 0; k < n; k++) {
+        if (!src[k] || !src[k]->node)
+            continue;
+        if (src[k]->node->owner != ar)
+            return -1;
+        any = 1;
+    }
+    return any;
 }
 
 static int attach_node(struct tensor_arena *ar, struct tensor *t,
@@ -40,7 +50,12 @@ static int attach_node(struct tensor_arena *ar, struct tensor *t,
                        struct tensor *const *src, int n)
 {
     t->node = NULL;
-    if (!ar->grad_enabled || !any_node(src, n))
+    int any = any_node(ar, src, n);
+    if (any < 0) {
+        tensor_fail(ar, ERR_INVALID, "operand's graph is in another arena");
+        return ERR_INVALID;
+    }
+    if (!ar->grad_enabled || !any)
         return 0;
     struct tensor_node *node = alloc_node(ar);
     if (!node)

@@ -9,7 +9,7 @@ static void copy_bw(struct tensor_arena *ar, struct tensor *out,
     gin[0] = g;
 }
 
-static const struct tensor_op op_copy = { "copy", copy_bw };
+static const struct tensor_op op_copy = { "copy", copy_bw, NULL };
 
 static void copy_into(float *dst, const struct tensor *t)
 {
@@ -35,7 +35,19 @@ static void block_bw(struct tensor_arena *ar, struct tensor *out,
                           out->node->i1);
 }
 
-static const struct tensor_op op_block = { "block", block_bw };
+static void block_acc(struct tensor *acc, const struct tensor *out,
+                      const struct tensor *g)
+{
+    int r0 = out->node->i0, c0 = out->node->i1;
+
+    for (int i = 0; i < g->rows; i++) {
+        float *pa = acc->data + (size_t)(r0 + i) * acc->cols + c0;
+        for (int j = 0; j < g->cols; j++)
+            pa[j] += *tensor_ptr(g, i, j);
+    }
+}
+
+static const struct tensor_op op_block = { "block", block_bw, block_acc };
 
 struct tensor *tensor_block(struct tensor_arena *ar, struct tensor *t,
                             int r0, int c0, int nr, int nc)
@@ -76,7 +88,7 @@ static void place_bw(struct tensor_arena *ar, struct tensor *out,
                           s->cols);
 }
 
-static const struct tensor_op op_place = { "place", place_bw };
+static const struct tensor_op op_place = { "place", place_bw, NULL };
 
 struct tensor *tensor_place(struct tensor_arena *ar, struct tensor *g,
                             int rows, int cols, int r0, int c0)
@@ -107,7 +119,8 @@ static void transpose_bw(struct tensor_arena *ar, struct tensor *out,
     gin[0] = tensor_transpose(ar, g);
 }
 
-static const struct tensor_op op_transpose = { "transpose", transpose_bw };
+static const struct tensor_op op_transpose = { "transpose", transpose_bw,
+                                               NULL };
 
 struct tensor *tensor_transpose(struct tensor_arena *ar, struct tensor *t)
 {
@@ -125,7 +138,7 @@ static void reshape_bw(struct tensor_arena *ar, struct tensor *out,
     gin[0] = tensor_reshape(ar, g, s->rows, s->cols);
 }
 
-static const struct tensor_op op_reshape = { "reshape", reshape_bw };
+static const struct tensor_op op_reshape = { "reshape", reshape_bw, NULL };
 
 struct tensor *tensor_reshape(struct tensor_arena *ar, struct tensor *t,
                               int rows, int cols)
@@ -156,7 +169,7 @@ static void concat_bw(struct tensor_arena *ar, struct tensor *out,
                          : tensor_block(ar, g, a->rows, 0, b->rows, b->cols);
 }
 
-static const struct tensor_op op_concat = { "concat", concat_bw };
+static const struct tensor_op op_concat = { "concat", concat_bw, NULL };
 
 static void write_block(struct tensor *out, const struct tensor *t,
                         int r0, int c0)

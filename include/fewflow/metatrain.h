@@ -1,0 +1,74 @@
+/*
+ * Meta-training and few-shot evaluation loops over a learner.
+ *
+ * meta_train runs opts.episodes training steps with Adam (L2 weight decay
+ * added to the gradient, learning rate times lr_decay every lr_every
+ * steps), validates every val_every steps on fixed validation episodes
+ * (the same episodes each time, drawn from a generator seeded once), keeps
+ * the parameters of the best validation accuracy and stops after
+ * `patience` validations without gain; the best parameters are restored
+ * at the end. Without a validation sampler it trains all episodes and
+ * keeps the last parameters. With the same seed the result is bit for bit
+ * the same on the same machine.
+ *
+ * meta_eval draws `episodes` test episodes from a seeded generator and
+ * scores the learner and, on the very same episodes, 1-NN and logistic
+ * regression on the normalised raw features.
+ *
+ * Leaf module: no logging; progress goes through the callback.
+ */
+#ifndef FEWFLOW_METATRAIN_H
+#define FEWFLOW_METATRAIN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "fewflow/episode.h"
+#include "fewflow/evalstats.h"
+#include "fewflow/learner.h"
+
+/* Called after each step; val_acc is NAN between validations. */
+typedef void (*meta_progress_fn)(void *ctx, size_t step, size_t total,
+                                 float loss, double val_acc);
+
+struct meta_train_result {
+    size_t steps;            /* steps run */
+    size_t best_step;        /* step of the kept parameters */
+    double best_val;         /* its validation accuracy (NAN without) */
+    double best_val_ci95;
+    double seconds;          /* wall time of the training steps */
+    double steps_per_s;      /* training steps only, validation excluded */
+    float last_loss;
+};
+
+int meta_train(struct learner *l, const struct learner_data *data,
+               const struct episode_sampler *val, meta_progress_fn progress,
+               void *ctx, struct meta_train_result *res);
+
+/* Accuracy of l on n seeded episodes of the given shape. */
+int meta_validate(struct learner *l, const struct episode_sampler *s,
+                  size_t way, size_t shot, size_t query, size_t n,
+                  uint64_t seed, double *acc, double *ci95);
+
+struct meta_eval_opts {
+    size_t way, shot, query, episodes;
+    uint64_t seed;
+    int baselines;           /* also score knn1 and logreg */
+};
+
+enum { META_EVAL_LEARNER = 0, META_EVAL_KNN1 = 1, META_EVAL_LOGREG = 2 };
+
+struct meta_eval_result {
+    struct eval_stats stats[3];    /* indexed by META_EVAL_* */
+    int n_stats;                   /* 1, or 3 with baselines */
+    size_t short_episodes;         /* episodes with a short class */
+    double seconds;
+};
+
+/* Confusion matrices are indexed by the sampler's class index. */
+int meta_eval(struct learner *l, const struct episode_sampler *test,
+              const struct meta_eval_opts *o, meta_progress_fn progress,
+              void *ctx, struct meta_eval_result *res);
+void meta_eval_result_fini(struct meta_eval_result *res);
+
+#endif
