@@ -93,7 +93,7 @@ const char *csv_name(const struct csv_reader *r)
 
 uint64_t csv_bytes_read(const struct csv_reader *r)
 {
-    return r->src.raw_read;
+    return csv_source_bytes_read(&r->src);
 }
 
 uint64_t csv_bytes_total(const struct csv_reader *r)
