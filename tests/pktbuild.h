@@ -74,7 +74,8 @@ static inline void pkt_l4_write(struct pkt *p, const struct pkt_l4 *l)
         h[12] = (uint8_t)((hl / 4) << 4);
         h[13] = l->flags;
         put16(h + 14, l->window);
-        memcpy(h + 20, l->opts, l->opt_len);
+        if (l->opt_len)
+            memcpy(h + 20, l->opts, l->opt_len);
     } else if (l->protocol == 17) {
         put16(h, l->sport);
         put16(h + 2, l->dport);

@@ -804,6 +804,8 @@ static void test_cli(void **state)
     assert_non_null(strstr(out, "\n1,10.0.0.1,40000,10.0.0.2,80,6,"
                                 "2017-07-14 02:40:00.000000000,"));
     assert_non_null(strstr(out, ",fin,12000,6,3,100,300,"));
+    /* fwd_packet_length_max, min, mean (float 100/6, nine digits) */
+    assert_non_null(strstr(out, ",100,0,16.666666,"));
     assert_non_null(strstr(out, ",web\n"));
     free(out);
 
@@ -833,6 +835,9 @@ static void test_shared_pcaps(void **state)
     FILE *f = fopen(labels, "r");
     assert_non_null(f);
     int files = 0;
+    struct flow_config cfg;
+    flow_config_default(&cfg);
+    cfg.max_flows = 65536; /* more than any file has open at once */
     assert_non_null(fgets(line, sizeof(line), f));
     while (fgets(line, sizeof(line), f)) {
         char rel[512];
@@ -847,8 +852,9 @@ static void test_shared_pcaps(void **state)
                 packets = strtoul(t, NULL, 10);
         }
         struct capture_source_stats sst;
-        const struct flow_stats *st = run_cfg(testutil_data_path(rel), NULL,
+        const struct flow_stats *st = run_cfg(testutil_data_path(rel), &cfg,
                                               &sst);
+        assert_int_equal(st->evicted, 0);
         if (sst.packets != packets || sst.truncated || sst.bad_records)
             fail_msg("%s: %llu of %lu packets, damage %llu/%llu", rel,
                      (unsigned long long)sst.packets, packets,
