@@ -220,6 +220,31 @@ static void test_tcp_handshake_data_fin(void **state)
     assert_feat(0, "bwd_ip_bytes", 3 * 20 + 68 + 300);
 }
 
+/* FIN from both sides but no last ACK: a new SYN on the same ports ends
+ * the old connection and starts a new flow. */
+static void test_tcp_port_reuse(void **state)
+{
+    struct pcap_out o;
+    const char *path = tmp("tcp_reuse.pcap");
+
+    assert_int_equal(pcap_out_open(&o, path, DLT_EN10MB, 0), 0);
+    tcp_pkt(&o, T0, 1, 0x02, 1024, 0, NULL);
+    tcp_pkt(&o, T0 + 1 * MS, 0, 0x12, 1024, 0, NULL);
+    tcp_pkt(&o, T0 + 2 * MS, 1, 0x11, 1024, 0, NULL);
+    tcp_pkt(&o, T0 + 3 * MS, 0, 0x11, 1024, 0, NULL);
+    tcp_pkt(&o, T0 + 9 * MS, 1, 0x02, 2048, 0, NULL);
+    pcap_out_close(&o);
+
+    run(path);
+    assert_int_equal(got.n, 2);
+    assert_int_equal(got.rec[0].end_reason, FLOW_END_FIN);
+    assert_feat(0, "total_fwd_packet", 2);
+    assert_feat(0, "total_bwd_packets", 2);
+    assert_feat(0, "flow_duration", 3000);
+    assert_int_equal(got.rec[1].end_reason, FLOW_END_EOF);
+    assert_feat(1, "fwd_init_win_bytes", 2048);
+}
+
 /* A SYN answered by RST-ACK ends at once; the next SYN is a new flow. */
 static void test_tcp_rst(void **state)
 {
@@ -873,6 +898,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_tcp_handshake_data_fin),
         cmocka_unit_test(test_tcp_rst),
+        cmocka_unit_test(test_tcp_port_reuse),
         cmocka_unit_test(test_udp_one_way),
         cmocka_unit_test(test_icmp_echo),
         cmocka_unit_test(test_ipv6_extension_header),
