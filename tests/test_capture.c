@@ -460,6 +460,47 @@ static void test_fragments(void **state)
     assert_feat(0, "flow_duration", 20);
 }
 
+/* The same over IPv6: a fragment header after the fixed header; the
+ * first fragment carries UDP (8 + 32 bytes), the second 40 more bytes. The
+ * reply is unfragmented. The fragment header counts in neither payload
+ * nor transport header. */
+static void test_ipv6_fragments(void **state)
+{
+    struct pcap_out o;
+    const char *path = tmp("frag6.pcap");
+    struct pkt p;
+    struct pkt_l4 l = { .protocol = 17, .sport = 7000, .dport = 53,
+                        .payload = 32 };
+
+    assert_int_equal(pcap_out_open(&o, path, DLT_EN10MB, 0), 0);
+    pkt_eth(&p, -1, 0x86dd);
+    pkt_ipv6_frag(&p, "2001:db8::a", "2001:db8::b", &l, 0xabcdef, 0, 1, 0);
+    pcap_out_write(&o, T0, &p, 0);
+    pkt_eth(&p, -1, 0x86dd);
+    pkt_ipv6_frag(&p, "2001:db8::a", "2001:db8::b", NULL, 0xabcdef, 40, 0,
+                  40);
+    pcap_out_write(&o, T0 + 5 * US, &p, 0);
+    l.sport = 53;
+    l.dport = 7000;
+    l.payload = 12;
+    pkt_eth(&p, -1, 0x86dd);
+    pkt_ipv6(&p, "2001:db8::b", "2001:db8::a", &l, 0);
+    pcap_out_write(&o, T0 + 1 * MS, &p, 0);
+    pcap_out_close(&o);
+
+    const struct flow_stats *st = run(path);
+    assert_int_equal(st->fragments, 2);
+    assert_int_equal(st->orphan_fragments, 0);
+    assert_int_equal(got.n, 1);
+    assert_int_equal(got.rec[0].src_port, 7000);
+    assert_feat(0, "total_fwd_packet", 2);
+    assert_feat(0, "total_bwd_packets", 1);
+    assert_feat(0, "total_length_of_fwd_packet", 72);
+    assert_feat(0, "fwd_header_length", 8);
+    assert_feat(0, "fwd_ip_bytes", (48 + 40) + (48 + 40));
+    assert_feat(0, "fragment_packets", 2);
+}
+
 /* Times 1, 3, 2, 4 ms: the late packet counts at 3 ms, so no gap is
  * negative and the duration is 3 ms. */
 static void test_reordered_timestamps(void **state)
@@ -904,6 +945,7 @@ int main(void)
         cmocka_unit_test(test_ipv6_extension_header),
         cmocka_unit_test(test_vlan_one_side),
         cmocka_unit_test(test_fragments),
+        cmocka_unit_test(test_ipv6_fragments),
         cmocka_unit_test(test_reordered_timestamps),
         cmocka_unit_test(test_nanosecond_pcap),
         cmocka_unit_test(test_pcapng_interfaces),
