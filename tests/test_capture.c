@@ -778,6 +778,20 @@ static void test_damaged_files(void **state)
     assert_int_equal(sst.bad_records, 1);
     assert_int_equal(got.n, 1);
 
+    /* The second record claims 2 GB: libpcap refuses it, we count it. */
+    const char *huge = tmp("huge.pcap");
+    copy_prefix(tmp("tcp_fin.pcap"), huge, file_size(tmp("tcp_fin.pcap")),
+                NULL);
+    FILE *f = fopen(huge, "r+b");
+    assert_non_null(f);
+    fseek(f, 24 + 16 + 62 + 8, SEEK_SET);
+    fwrite("\0\0\0\x7f", 1, 4, f);
+    fclose(f);
+    run_cfg(huge, NULL, &sst);
+    assert_int_equal(sst.packets, 1);
+    assert_int_equal(sst.bad_records + sst.truncated, 1);
+    assert_int_equal(got.n, 1);
+
     const char *cutng = tmp("cut.pcapng");
     copy_prefix(tmp("multi.pcapng"), cutng,
                 file_size(tmp("multi.pcapng")) - 3, NULL);

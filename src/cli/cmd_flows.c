@@ -364,8 +364,9 @@ int cmd_flows(int argc, char **argv)
     run.out = open_output(o.out_path);
     if (!run.out)
         return cli_fail(ERR_IO);
+    /* Live rows must show up as flows end, not when a buffer fills. */
     static char out_buf[OUT_BUF_BYTES];
-    setvbuf(run.out, out_buf, _IOFBF, sizeof(out_buf));
+    setvbuf(run.out, out_buf, o.iface ? _IOLBF : _IOFBF, sizeof(out_buf));
     struct flow_meter *m = flow_meter_create(&o.cfg, on_flow, &run);
     if (!m)
         return cli_fail(err_last());
