@@ -580,6 +580,13 @@ static void unused_and_constant_inputs_get_zero_gradients(void **state)
     assert_float_near(tensor_at(g[0], 0, 0), 2, 0);
     /* A grad that needs a 1 x 1 output refuses anything else. */
     assert_int_equal(tensor_grad(ar, a, xs, 1, 0, g), ERR_INVALID);
+    tensor_arena_reset(ar);
+    a = tensor_leaf(ar, xa, 1, 2);
+    y = tensor_sum(ar, a);
+    xs[0] = a;
+    xs[1] = NULL;
+    assert_int_equal(tensor_grad(ar, y, xs, 2, 0, g), ERR_INVALID);
+    assert_null(g[0]);
     tensor_arena_destroy(ar);
 }
 
