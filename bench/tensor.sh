@@ -31,8 +31,8 @@ med() { printf '%s\n' "$@" | median; }
 # machine falls on both alike; CPU-time rates are reported beside wall-time
 # ones because they are far steadier on a shared machine.
 for mode in protonet maml; do
-    steps=$([ "$mode" = maml ] && echo 100 || echo 1000)
-    tsteps=$([ "$mode" = maml ] && echo 30 || echo 300)
+    steps=$([ "$mode" = maml ] && echo 300 || echo 3000)
+    tsteps=$([ "$mode" = maml ] && echo 90 || echo 900)
     cw=() cc=() tw=() tc=()
     for _ in $(seq "$runs"); do
         out=$(nice build-bench/bench_tensor "$mode" "$steps")
