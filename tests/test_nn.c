@@ -317,6 +317,49 @@ static void training_loop_reaches_a_steady_state(void **state)
     tensor_arena_destroy(ar);
 }
 
+/*
+ * Dropout runs only when given a generator, is reproducible from its seed,
+ * zeroes about p of the hidden units and keeps the mean by scaling the
+ * rest by 1 / (1 - p).
+ */
+static void dropout_is_seeded_and_inverted(void **state)
+{
+    struct nn_mlp_config cfg = { .n_layers = 2, .widths = { 4, 2000, 1 },
+                                 .act = NN_ACT_NONE, .dropout = 0.25f };
+    struct tensor_arena *ar = tensor_arena_create(0);
+    struct nn_params p;
+    struct nn_mlp m;
+    struct rng r1, r2;
+    float x[4] = { 1, 1, 1, 1 };
+
+    nn_params_init(&p);
+    assert_int_equal(nn_mlp_init(&m, &cfg, &p, "d"), 0);
+    assert_int_equal(nn_params_alloc(&p), 0);
+    for (size_t i = 0; i < p.size; i++)
+        p.data[i] = 1.0f / 4;          /* h = 1.25 for every hidden unit */
+    struct tensor *w[4], xt;
+    tensor_init(&xt, x, 1, 4);
+    assert_int_equal(nn_params_leaves(ar, &p, p.data, 0, 4, w), 0);
+    float eval = tensor_at(nn_mlp_forward(ar, &m, w, &xt, NULL), 0, 0);
+    assert_float_near(eval, 2000 * 1.25 * 0.25 + 0.25, 1e-3);
+    rng_seed(&r1, 77);
+    rng_seed(&r2, 77);
+    float a = tensor_at(nn_mlp_forward(ar, &m, w, &xt, &r1), 0, 0);
+    float b = tensor_at(nn_mlp_forward(ar, &m, w, &xt, &r2), 0, 0);
+    assert_true(a == b);
+    assert_true(a != eval);
+    /* Each kept unit adds 1.25 / 0.75 * 0.25; about 1500 of 2000 are kept
+     * (4 standard deviations allowed); without the 1 / (1 - p) scaling
+     * this would read about 1125. */
+    double kept = (a - 0.25) / (1.25 / 0.75 * 0.25);
+    assert_float_near(kept, 1500, 4 * sqrt(2000 * 0.25 * 0.75));
+    cfg.dropout = 1.0f;
+    assert_int_equal(nn_mlp_init(&m, &cfg, &p, "bad"), ERR_INVALID);
+    assert_int_equal(nn_params_leaves(ar, &p, p.data, 3, 2, w), ERR_RANGE);
+    nn_params_fini(&p);
+    tensor_arena_destroy(ar);
+}
+
 /* ---- reference values from PyTorch ---- */
 
 enum { REF_MAX = 64 };
@@ -583,6 +626,7 @@ int main(void)
         cmocka_unit_test(clipping_scales_to_max_norm),
         cmocka_unit_test(initialisers_have_their_variances),
         cmocka_unit_test(training_loop_reaches_a_steady_state),
+        cmocka_unit_test(dropout_is_seeded_and_inverted),
         cmocka_unit_test(mlp_matches_pytorch_reference),
         cmocka_unit_test(protonet_loss_matches_pytorch_reference),
         cmocka_unit_test(maml_second_order_matches_pytorch_reference),

@@ -43,7 +43,23 @@ struct detector {
     size_t dim;                   /* embedding width */
     const char **col_names;       /* n_in, borrowed from the schema */
     char *path;
+    /* Columns that flows from captures leave at the training mean: a
+     * feature the flow meter computes differently from the CSV the model
+     * learnt from carries no information, only a shift. n_in flags. */
+    uint8_t *neutral;
+    float *neutral_value;         /* n_in: the training mean, raw units */
 };
+
+/*
+ * Marks columns (comma-separated names) as neutral for capture input.
+ * "default" means the columns known to differ between the CIC-IDS2017
+ * CSVs and our flow meter (docs/features.md): subflow_* and the initial
+ * windows, applied only to models trained on a CIC-IDS2017 profile; ""
+ * clears the list. Returns 0 or ERR_NOTFOUND naming an unknown column.
+ * The number of neutral columns goes to *n_set when n_set is non-NULL.
+ */
+int detector_set_neutral(struct detector *d, const char *list,
+                         size_t *n_set);
 
 /*
  * Loads a model file. With need_memo set, a model without a class memory

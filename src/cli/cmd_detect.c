@@ -31,7 +31,12 @@ static void usage(FILE *out)
         "      --idle-timeout S flow idle timeout in seconds "
         "(default 120)\n"
         "      --max-flows N    flow table size (default 262144)\n"
-        "      --summary-json F write the summary as JSON to F\n");
+        "      --summary-json F write the summary as JSON to F\n"
+        "      --neutral LIST   columns left at the training mean for "
+        "capture input:\n"
+        "                       'default' (features known to differ from "
+        "the CIC CSVs),\n"
+        "                       '' (none) or comma-separated names\n");
 }
 
 static volatile int stop_flag;
@@ -65,7 +70,7 @@ static int parse_count(const char *cmd, const char *opt, const char *v,
 }
 
 enum { OPT_CSV = 256, OPT_ALL, OPT_EXPLAIN, OPT_BATCH, OPT_IDLE, OPT_MAX,
-       OPT_SUMMARY };
+       OPT_SUMMARY, OPT_NEUTRAL };
 
 static int parse(int argc, char **argv, struct detect_run_opts *o,
                  struct flow_config *fc)
@@ -82,6 +87,7 @@ static int parse(int argc, char **argv, struct detect_run_opts *o,
         { "idle-timeout", required_argument, 0, OPT_IDLE },
         { "max-flows", required_argument, 0, OPT_MAX },
         { "summary-json", required_argument, 0, OPT_SUMMARY },
+        { "neutral", required_argument, 0, OPT_NEUTRAL },
         { "help", no_argument, 0, 'h' },
         { 0, 0, 0, 0 },
     };
@@ -118,6 +124,7 @@ static int parse(int argc, char **argv, struct detect_run_opts *o,
             fc->max_flows = (size_t)v;
             break;
         case OPT_SUMMARY: o->summary_json = optarg; break;
+        case OPT_NEUTRAL: o->neutral = optarg; break;
         case 'h': usage(stdout); return -1;
         default: return 2;
         }

@@ -25,6 +25,7 @@ static void usage(FILE *out)
         "alerts)\n"
         "      --max-protos N  prototypes kept (default 16; more flows are "
         "clustered)\n"
+        "      --neutral LIST  as for detect (default: 'default')\n"
         "  -o, --output F   where to write the new model (may be MODEL)\n",
         ENROLL_MAX_FLOWS);
 }
@@ -52,7 +53,7 @@ static int on_flow(const struct detector_flow *f, void *user)
 }
 
 struct enroll_args {
-    const char *model, *name, *flows, *out;
+    const char *model, *name, *flows, *out, *neutral;
     long shot;
     struct memo_enroll_opts eo;
 };
@@ -67,6 +68,7 @@ static int parse(int argc, char **argv, struct enroll_args *a)
         { "benign", no_argument, 0, 'b' },
         { "max-protos", required_argument, 0, 'p' },
         { "output", required_argument, 0, 'o' },
+        { "neutral", required_argument, 0, 'N' },
         { "help", no_argument, 0, 'h' },
         { 0, 0, 0, 0 },
     };
@@ -80,6 +82,7 @@ static int parse(int argc, char **argv, struct enroll_args *a)
         case 'f': a->flows = optarg; break;
         case 'o': a->out = optarg; break;
         case 'b': a->eo.is_benign = 1; break;
+        case 'N': a->neutral = optarg; break;
         case 'k':
             a->shot = strtol(optarg, &end, 10);
             if (*end || a->shot < 1 || a->shot > ENROLL_MAX_FLOWS)
@@ -156,6 +159,7 @@ int cmd_enroll(int argc, char **argv)
 {
     struct enroll_args a = { 0 };
     memo_enroll_opts_default(&a.eo);
+    a.neutral = "default";
     int rc = parse(argc, argv, &a);
     if (rc != 0)
         return rc < 0 ? 0 : rc;
@@ -163,7 +167,9 @@ int cmd_enroll(int argc, char **argv)
     struct detector *d = detector_load(a.model, 1);
     if (d == NULL)
         return cli_fail(err_last());
-    rc = enrol(d, &a);
+    rc = detector_set_neutral(d, a.neutral, NULL);
+    if (rc == 0)
+        rc = enrol(d, &a);
     if (rc == 0)
         rc = detector_save(d, a.out);
     if (rc == 0) {

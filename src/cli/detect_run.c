@@ -17,6 +17,7 @@ void detect_run_opts_default(struct detect_run_opts *o)
     memset(o, 0, sizeof(*o));
     o->explain = 3;
     o->batch = 256;
+    o->neutral = "default";
 }
 
 /* Flows wait here until a batch is full, a live source is idle, or the
@@ -245,12 +246,20 @@ int detect_run(struct detect_run_opts *o, FILE *out)
     if (d == NULL)
         return cli_fail(err_last());
 
+    memset(&r, 0, sizeof(r));
     o->in.captures = o->captures;
     o->in.n_captures = o->n_captures;
     o->in.csvs = o->csvs;
     o->in.n_csvs = o->n_csvs;
     double t0 = progress_now_s();
-    int rc = run_init(&r, d, o, out);
+    size_t n_neutral = 0;
+    int rc = detector_set_neutral(d, o->neutral, &n_neutral);
+    if (rc == 0 && n_neutral > 0 && (o->n_captures || o->in.iface))
+        log_info("detect", "%zu model column(s) that the flow meter computes "
+                 "differently from the training CSV are left at their "
+                 "training mean (--neutral)", n_neutral);
+    if (rc == 0)
+        rc = run_init(&r, d, o, out);
     if (rc == 0)
         rc = detector_read_flows(d, &o->in, on_flow, &r, &st);
     if (rc == 0)

@@ -20,6 +20,7 @@ struct detect_run_opts {
     size_t explain;           /* features per explanation */
     size_t batch;             /* flows embedded together */
     const char *summary_json; /* or NULL */
+    const char *neutral;      /* see detector_set_neutral */
 };
 
 void detect_run_opts_default(struct detect_run_opts *o);

@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli/cli.h"
 #include "cli/eval_openset.h"
@@ -380,12 +381,33 @@ static void print_json(const struct table *t, const struct openset_report *r,
     alert_buf_fini(&b);
 }
 
+/* The files the model was trained from, when they are all still there. */
+static int record_paths(struct os_args *a, const struct detector *d)
+{
+    const struct model_record *r = &d->model->rec;
+    for (size_t i = 0; i < r->n_files; i++) {
+        if (access(r->files[i].path, R_OK) != 0)
+            return 0;
+    }
+    a->data = malloc((r->n_files + 1) * sizeof(char *));
+    if (a->data == NULL)
+        return err_set(ERR_NOMEM, "out of memory");
+    for (size_t i = 0; i < r->n_files; i++)
+        a->data[a->n_data++] = r->files[i].path;
+    return 0;
+}
+
 static int data_paths(struct os_args *a, struct detector *d, char ***own,
                       size_t *n_own)
 {
     if (a->n_data > 0)
         return 0;
-    int rc = protocol_paths(d, own, n_own);
+    int rc = record_paths(a, d);
+    if (rc != 0 || a->n_data > 0)
+        return rc;
+    free(a->data);
+    a->data = NULL;
+    rc = protocol_paths(d, own, n_own);
     if (rc == 0) {
         a->data = malloc((*n_own + 1) * sizeof(char *));
         if (a->data == NULL)

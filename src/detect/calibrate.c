@@ -96,8 +96,8 @@ void memo_proto_scales(const struct memo_class *c, const float *d,
  * quantile of those normalised distances. Pooling the rows this way keeps
  * one tail estimate per class even when a prototype has only a few rows.
  */
-static int set_radii(struct memo *m, size_t idx, const float *rows,
-                     size_t n, float coverage)
+int memo_fit_radii(struct memo *m, size_t idx, const float *rows, size_t n,
+                   float coverage)
 {
     struct memo_class *c = &m->cls[idx];
     float *d = calloc(n + 1, sizeof(float));
@@ -150,8 +150,8 @@ static int fit_class(struct memo *m, const char *name, int benign, int32_t c,
                              b->protos, (uint32_t)made, 0, b->xm);
     if (idx < 0)
         return idx;
-    int rc = nc ? set_radii(m, (size_t)idx, b->calib, nc, o->coverage)
-                : set_radii(m, (size_t)idx, b->fit, nf, o->coverage);
+    int rc = nc ? memo_fit_radii(m, (size_t)idx, b->calib, nc, o->coverage)
+                : memo_fit_radii(m, (size_t)idx, b->fit, nf, o->coverage);
     if (rc != 0)
         return rc;
     m->cls[idx].n_support = nf;

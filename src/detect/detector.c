@@ -97,6 +97,8 @@ void detector_destroy(struct detector *d)
     embedder_destroy(d->emb);
     model_destroy(d->model);
     free(d->col_names);
+    free(d->neutral);
+    free(d->neutral_value);
     free(d->path);
     free(d);
 }
@@ -135,4 +137,64 @@ const char **detector_known_classes(const struct detector *d, size_t *n)
     for (size_t i = 0; i < r->n_val; i++)
         names[(*n)++] = r->val_classes[i];
     return names;
+}
+
+static const char *const cic_mismatch[] = {
+    "subflow_fwd_packets", "subflow_fwd_bytes", "subflow_bwd_packets",
+    "subflow_bwd_bytes", "fwd_init_win_bytes", "bwd_init_win_bytes",
+};
+
+static int mark(struct detector *d, const char *name, size_t *n)
+{
+    for (size_t j = 0; j < d->n_in; j++) {
+        if (strcmp(d->col_names[j], name) == 0) {
+            *n += !d->neutral[j];
+            d->neutral[j] = 1;
+            d->neutral_value[j] = (float)normalizer_inverse_value(d->norm, j,
+                                                                  0.0f);
+            return 0;
+        }
+    }
+    return ERR_NOTFOUND;
+}
+
+static int mark_list(struct detector *d, const char *list, size_t *n)
+{
+    char *copy = strdup(list), *save = NULL;
+    int rc = copy ? 0 : err_set(ERR_NOMEM, "out of memory");
+    for (char *t = copy ? strtok_r(copy, ",", &save) : NULL;
+         rc == 0 && t != NULL; t = strtok_r(NULL, ",", &save)) {
+        if (mark(d, t, n) != 0)
+            rc = err_set(ERR_NOTFOUND, "%s: the model has no column '%s'",
+                         d->path, t);
+    }
+    free(copy);
+    return rc;
+}
+
+int detector_set_neutral(struct detector *d, const char *list,
+                         size_t *n_set)
+{
+    size_t n = 0;
+    int rc = 0;
+
+    if (d->neutral == NULL) {
+        d->neutral = calloc(d->n_in + 1, 1);
+        d->neutral_value = calloc(d->n_in + 1, sizeof(float));
+        if (d->neutral == NULL || d->neutral_value == NULL)
+            return err_set(ERR_NOMEM, "out of memory");
+    }
+    memset(d->neutral, 0, d->n_in);
+    if (strcmp(list, "default") == 0) {
+        const char *prof = schema_profile(d->schema);
+        for (size_t i = 0; strncmp(prof, "cic-ids2017", 11) == 0 &&
+                           i < sizeof(cic_mismatch) / sizeof(*cic_mismatch);
+             i++)
+            mark(d, cic_mismatch[i], &n);
+    } else {
+        rc = mark_list(d, list, &n);
+    }
+    if (n_set != NULL)
+        *n_set = n;
+    return rc;
 }

@@ -32,4 +32,8 @@ void memo_proto_scales(const struct memo_class *c, const float *d,
                        const uint32_t *who, size_t n, float *tmp,
                        float *scale);
 
+/* Per-prototype radii of class idx from n held-out rows (calibrate.c). */
+int memo_fit_radii(struct memo *m, size_t idx, const float *rows, size_t n,
+                   float coverage);
+
 #endif

@@ -45,11 +45,20 @@ static long *feature_map(const struct detector *d)
     return map;
 }
 
+static void neutralise(const struct detector *d, float *x)
+{
+    for (size_t j = 0; d->neutral != NULL && j < d->n_in; j++) {
+        if (d->neutral[j])
+            x[j] = d->neutral_value[j];
+    }
+}
+
 static int encode_flow(struct cap_ctx *c, const struct flow_record *rec)
 {
     if (c->map != NULL) {
         for (size_t j = 0; j < c->d->n_in; j++)
             c->x[j] = rec->features[c->map[j]];
+        neutralise(c->d, c->x);
         return 0;
     }
     size_t n = flow_feature_count();
@@ -60,6 +69,7 @@ static int encode_flow(struct cap_ctx *c, const struct flow_record *rec)
     if (rc != 0)
         return err_set(rc, "%s: the model needs what the flow meter does "
                        "not give: %s", c->origin, err_msg());
+    neutralise(c->d, c->x);
     return 0;
 }
 
