@@ -32,6 +32,7 @@ struct csv_record {
     char **fields;        /* NUL-terminated, unquoted, borrowed */
     size_t *lens;         /* byte length of each field */
     size_t line;          /* 1-based physical line where the record starts */
+    uint64_t line_hash;   /* hash of the record's bytes as in the input */
 };
 
 /* Opens a file (plain, .gz or .xz content). NULL on failure, with the
@@ -58,7 +59,8 @@ const char *csv_name(const struct csv_reader *r);
 uint64_t csv_bytes_read(const struct csv_reader *r);
 uint64_t csv_bytes_total(const struct csv_reader *r);
 
-/* Hash of the current record's fields as read (for duplicate counts). */
+/* Hash of the record's bytes as they stand in the input, line end
+ * excluded (for counting identical lines). */
 uint64_t csv_record_hash(const struct csv_record *rec);
 
 #endif

@@ -9,7 +9,8 @@
  * docs/data.md for the profiles.
  *
  * Errors name the file and line: "x.csv:17: expected 43 fields, found 41".
- * Nothing is returned on failure (no half-filled table). The data module
+ * Nothing is returned on failure (no half-filled table): the output
+ * pointers are set to NULL. The data module
  * does not log; long loads report through an optional callback.
  */
 #ifndef FEWFLOW_DATA_H
@@ -87,6 +88,15 @@ int data_load(const char *const *paths, size_t n,
 int data_load_with(const char *const *paths, size_t n,
                    const struct schema *s, const struct data_options *opt,
                    struct table **table_out, struct data_stats *stats);
+
+/*
+ * Loads one in-memory buffer (plain, gzip or xz bytes) named `name` in
+ * errors: with s == NULL it fits a schema into *schema_out, otherwise it
+ * encodes with s and leaves *schema_out alone (it may then be NULL).
+ */
+int data_load_buffer(const void *data, size_t len, const char *name,
+                     const struct schema *s, const struct data_options *opt,
+                     struct schema **schema_out, struct table **table_out);
 
 /* Rows of t whose features equal an earlier row's (exact comparison). */
 uint64_t data_table_duplicates(const struct table *t, uint64_t *conflicts);

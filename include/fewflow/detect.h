@@ -4,16 +4,20 @@
  * class, a newly enrolled class, or `unknown`.
  *
  * Every class keeps one or more prototypes (points in the embedding space;
- * several for multi-modal classes such as benign traffic) and a radius. The
- * distance of an embedding z to a class is the Euclidean distance to the
- * nearest of its prototypes. A flow takes the nearest class (raw distance)
- * among those whose radius it falls inside; outside every radius it is
- * unknown. Its score is distance / radius of the class it took, or, for an
- * unknown flow, the smallest distance / radius over all classes: a score
- * above 1 means "outside", and the score is the open-set novelty measure.
+ * several for multi-modal classes such as benign traffic), each prototype
+ * with its own radius. The distance of an embedding z to a class is the
+ * Euclidean distance to the nearest of its prototypes; its ratio is the
+ * smallest distance / radius over the class's prototypes, and z is inside
+ * the class when that ratio is at most 1. A flow takes the nearest class
+ * (by distance) among those it is inside; outside every class it is
+ * unknown. Its score is the ratio of the class it took, or, for an unknown
+ * flow, the smallest ratio over all classes: a score above 1 means
+ * "outside", and the score is the open-set novelty measure.
  *
- * Radii come from held-out rows of each class (a quantile of their
- * distances). Benign classes are then calibrated so that the fraction of
+ * Radii come from held-out rows of each class: each held-out row goes to
+ * its class's nearest prototype, and a prototype's radius is a quantile of
+ * its rows' distances. Benign classes are then calibrated so that the
+ * fraction of
  * held-out benign rows that would raise an alert (decided as anything but a
  * benign class) is at most a target false-alarm rate; the rate achieved is
  * kept. A reservoir of benign calibration embeddings stays in the memory so
@@ -47,7 +51,11 @@ struct memo_class {
     uint32_t flags;           /* MEMO_CLASS_* */
     uint32_t n_protos;
     float *protos;            /* n_protos × dim */
-    float radius;             /* Euclidean, embedding units */
+    float *radii;             /* n_protos, Euclidean, embedding units */
+    float radius;             /* the largest of radii (for display) */
+    float tail;               /* radii / typical spread of the prototype:
+                                 ratio · tail is the threshold-free novelty
+                                 (distance in units of the median spread) */
     uint64_t n_support;       /* rows the prototypes were built from */
     uint64_t n_calib;         /* held-out rows behind the radius; 0 = rule */
     float *x_mean;            /* n_in: mean normalised input of support */
@@ -66,6 +74,13 @@ struct memo {
     float *reservoir;         /* n_reservoir × dim benign held-out z */
 };
 
+/* How an embedding relates to one class. */
+struct memo_eval {
+    float dist;               /* to the nearest prototype */
+    float ratio;              /* smallest distance / radius */
+    float radius;             /* radius of the prototype giving ratio */
+};
+
 struct memo_match {
     int32_t cls;              /* class index */
     float dist;
@@ -74,8 +89,8 @@ struct memo_match {
 struct memo_decision {
     int32_t cls;              /* decided class, -1 = unknown */
     float dist;               /* to the decided class, else the nearest */
-    float radius;             /* of that class */
-    float score;              /* dist / radius, see the header comment */
+    float radius;             /* of the prototype behind the score */
+    float score;              /* a ratio, see the header comment */
     uint32_t n_near;
     struct memo_match near[MEMO_NEAR];  /* nearest classes, ascending */
 };
@@ -91,7 +106,8 @@ int32_t memo_class_find(const struct memo *m, const char *name);
 size_t memo_benign_count(const struct memo *m);
 
 /*
- * Adds a class with n_protos prototypes (copied) and a radius. x_mean may
+ * Adds a class with n_protos prototypes (copied), all with one radius
+ * (memo_class_set_radii changes them one by one). x_mean may
  * be NULL (zeros are stored). Returns the new index, or ERR_INVALID (empty
  * or over-long name, duplicate name, bad count or non-finite value),
  * ERR_RANGE (too many classes) or ERR_NOMEM.
@@ -100,11 +116,25 @@ int memo_class_add(struct memo *m, const char *name, uint32_t flags,
                    const float *protos, uint32_t n_protos, float radius,
                    const float *x_mean);
 
+/* Sets the radii of class c (n_protos values, finite, ≥ 0). */
+void memo_class_set_radii(struct memo *m, size_t c, const float *radii);
+
+/* Multiplies every radius of class c by f. */
+void memo_class_scale_radii(struct memo *m, size_t c, float f);
+
 /* Removes a class by name. Returns 0 or ERR_NOTFOUND. */
 int memo_class_forget(struct memo *m, const char *name);
 
 /* Distance from z to every class: dist holds n_classes floats. */
 void memo_distances(const struct memo *m, const float *z, float *dist);
+
+/* Distance, ratio and radius for every class (n_classes entries). */
+void memo_evaluate(const struct memo *m, const float *z,
+                   struct memo_eval *ev);
+
+/* The decision from per-class evaluations (n_classes entries). */
+void memo_decide_from(const struct memo *m, const struct memo_eval *ev,
+                      struct memo_decision *out);
 
 /* The open-set decision for one embedding. */
 void memo_decide(const struct memo *m, const float *z,
@@ -182,10 +212,16 @@ int memo_calibrate_benign(struct memo *m, float target);
  * (0 when the reservoir is empty). */
 float memo_benign_fpr(const struct memo *m);
 
+/* From this many flows on, enrolment calibrates like training does. */
+#define MEMO_ENROLL_CALIBRATE 40
+
 /*
  * Enrolment: adds class `name` from k support embeddings (k × dim) with no
- * retraining. Up to max_protos support rows become prototypes as they are
- * (exemplars; k-means beyond that). The radius follows memo_enroll_radius.
+ * retraining. Below MEMO_ENROLL_CALIBRATE flows, up to max_protos support
+ * rows become prototypes as they are (exemplars; k-means beyond that) and
+ * the radius follows memo_enroll_radius. From MEMO_ENROLL_CALIBRATE flows
+ * on, every other flow builds max_protos k-means prototypes and the rest
+ * calibrate their radii at the memory's coverage, as for training classes.
  * x (k × n_in, may be NULL) gives x_mean. Then the benign false-alarm rate
  * is re-checked: when the new class takes more than its share of the
  * reservoir, its radius shrinks to keep the rate at the target.
@@ -201,14 +237,15 @@ int memo_enroll(struct memo *m, const char *name, const float *z, size_t k,
                 const float *x, const struct memo_enroll_opts *o);
 
 /*
- * The radius rule for a class known from k flows. With k ≥ 2 the
- * leave-one-out distances (each support row to the nearest other one)
- * give a direct estimate r_loo (their maximum, inflated by (k+1)/(k-1) as
- * the expected range of k draws understates the class spread); it is
- * pooled with a prior r_prior, the median radius of the calibrated attack
- * classes, as (k·r_loo + w·r_prior) / (k + w). With k = 1 or no calibrated
- * class the one estimate that exists is used. Returns the radius, or 0
- * when neither exists.
+ * The radius rule for a class known from k flows. The prior r_prior is
+ * the typical radius in this space: the median over the calibrated attack
+ * classes of their median prototype radius. With k ≥ 2 the support itself
+ * gives r_loo, twice the median distance from a support flow to its
+ * nearest other one; the two are pooled as (k·r_loo + w·r_prior) / (k + w)
+ * with w = prior_weight (default 20: measured on cic-ids2017, the prior
+ * alone beats any rule built from 5 or 10 flows, see bench/RESULTS.md).
+ * With k = 1 or no calibrated class the one estimate that exists is used;
+ * with neither, half the distance to the nearest prototype in memory.
  */
 float memo_enroll_radius(const struct memo *m, const float *z, size_t k,
                          float prior_weight);
@@ -258,6 +295,10 @@ void openset_report_fini(struct openset_report *r);
 int openset_eval(struct memo *base, const struct memo_labelled *test,
                  const int32_t *known_of, size_t n_ids,
                  const struct openset_opts *o, struct openset_report *out);
+
+/* The threshold-free novelty of z: the smallest over classes of ratio ·
+ * tail, i.e. distance in units of each prototype's median spread. */
+float memo_novelty(const struct memo *m, const struct memo_eval *ev);
 
 /* Area under the ROC curve of scores for positives vs negatives (ties
  * count one half; Mann-Whitney). NAN when either side is empty. */

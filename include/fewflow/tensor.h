@@ -22,7 +22,9 @@
  * index or an arena that hit its byte limit records the error in the arena
  * (sticky until the next reset, read with tensor_arena_status) and the
  * operation returns NULL; every operation given a NULL operand returns NULL
- * at once. So a caller may chain operations and check once at the end.
+ * at once (recording ERR_INVALID if nothing failed before). So a NULL
+ * result always comes with an error, and a caller may chain operations and
+ * check once at the end.
  *
  * Autodiff. A tensor requires a gradient when it is a leaf made by
  * tensor_leaf() or when any operand of the operation that made it did (and
@@ -32,7 +34,16 @@
  * of this header, so with create_graph = 1 the gradients it returns are
  * graph tensors that can be differentiated again (Hessian-vector products,
  * second-order MAML). With create_graph = 0 the backward pass records no
- * graph and accumulates in place, which is faster.
+ * graph and accumulates in place, which is faster. All graph tensors of
+ * one computation must come from one arena; constants (tensor_init, or an
+ * evaluation arena with recording off) may come from anywhere.
+ *
+ * Beyond the core list (matmul, broadcasting add/sub/mul, scale, relu,
+ * tanh, exp, log, sqrt, square, sums and means, log-softmax,
+ * cross-entropy, squared distances, cosine, gather, segment mean, hinge)
+ * the learners get: div, affine, add_scaled, linear, leaky relu, sigmoid,
+ * softplus, logsumexp, pick, expand, normalize_rows, concat of rows or
+ * columns, reshape, copy, detach and dropout with an explicit generator.
  *
  * Threads: an arena and its tensors belong to one thread at a time.
  * Different arenas may be used from different threads.

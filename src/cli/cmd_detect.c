@@ -1,9 +1,163 @@
-#include "cli/cli.h"
-#include "fewflow/err.h"
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
-/* Placeholder until the detect command lands: fails loudly, never guesses. */
+#include "cli/cli.h"
+#include "cli/detect_run.h"
+#include "fewflow/err.h"
+#include "fewflow/flow.h"
+#include "fewflow/log.h"
+
+static void usage(FILE *out)
+{
+    fprintf(out,
+        "usage: fewflow detect --model MODEL (-r CAPTURE... | -i IFACE | "
+        "--csv FILE...) [options]\n"
+        "Classifies every flow as it ends: a known class, an enrolled one, "
+        "or unknown.\nOne JSON line per alert on stdout (Suricata EVE "
+        "shape); a summary on stderr.\n\n"
+        "  -r, --read FILE      capture file (pcap/pcapng, .gz/.xz); "
+        "repeatable\n"
+        "  -i, --interface IF   live capture\n"
+        "  -f, --filter EXPR    BPF filter for -i\n"
+        "      --csv FILE       flow CSV rows instead of packets; "
+        "repeatable\n"
+        "      --all            also print benign flows\n"
+        "      --explain N      features in each explanation "
+        "(default 3, 0 = none)\n"
+        "      --batch N        flows embedded together (default 256)\n"
+        "      --idle-timeout S flow idle timeout in seconds "
+        "(default 120)\n"
+        "      --max-flows N    flow table size (default 262144)\n"
+        "      --summary-json F write the summary as JSON to F\n"
+        "      --neutral LIST   columns left at the training mean for "
+        "capture input:\n"
+        "                       'default' (features known to differ from "
+        "the CIC CSVs),\n"
+        "                       '' (none) or comma-separated names\n");
+}
+
+static volatile int stop_flag;
+
+static void on_signal(int sig)
+{
+    (void)sig;
+    stop_flag = 1;
+}
+
+static int add_path(const char ***list, size_t *n, const char *p)
+{
+    const char **grown = realloc(*list, (*n + 1) * sizeof(char *));
+    if (grown == NULL)
+        return err_set(ERR_NOMEM, "out of memory");
+    grown[(*n)++] = p;
+    *list = grown;
+    return 0;
+}
+
+static int parse_count(const char *cmd, const char *opt, const char *v,
+                       long lo, long hi, long *out)
+{
+    char *end;
+    long x = strtol(v, &end, 10);
+    if (*v == '\0' || *end != '\0' || x < lo || x > hi)
+        return cli_usage_error(cmd, "%s wants a number from %ld to %ld, "
+                               "not '%s'", opt, lo, hi, v);
+    *out = x;
+    return 0;
+}
+
+enum { OPT_CSV = 256, OPT_ALL, OPT_EXPLAIN, OPT_BATCH, OPT_IDLE, OPT_MAX,
+       OPT_SUMMARY, OPT_NEUTRAL };
+
+static int parse(int argc, char **argv, struct detect_run_opts *o,
+                 struct flow_config *fc)
+{
+    static const struct option longs[] = {
+        { "model", required_argument, 0, 'm' },
+        { "read", required_argument, 0, 'r' },
+        { "interface", required_argument, 0, 'i' },
+        { "filter", required_argument, 0, 'f' },
+        { "csv", required_argument, 0, OPT_CSV },
+        { "all", no_argument, 0, OPT_ALL },
+        { "explain", required_argument, 0, OPT_EXPLAIN },
+        { "batch", required_argument, 0, OPT_BATCH },
+        { "idle-timeout", required_argument, 0, OPT_IDLE },
+        { "max-flows", required_argument, 0, OPT_MAX },
+        { "summary-json", required_argument, 0, OPT_SUMMARY },
+        { "neutral", required_argument, 0, OPT_NEUTRAL },
+        { "help", no_argument, 0, 'h' },
+        { 0, 0, 0, 0 },
+    };
+    int c, rc = 0;
+    long v;
+
+    while (rc == 0 &&
+           (c = getopt_long(argc, argv, "m:r:i:f:h", longs, NULL)) != -1) {
+        switch (c) {
+        case 'm': o->model = optarg; break;
+        case 'r': rc = add_path(&o->captures, &o->n_captures, optarg);
+                  break;
+        case 'i': o->in.iface = optarg; break;
+        case 'f': o->in.filter = optarg; break;
+        case OPT_CSV: rc = add_path(&o->csvs, &o->n_csvs, optarg);
+                      break;
+        case OPT_ALL: o->all = 1; break;
+        case OPT_EXPLAIN:
+            rc = parse_count("detect", "--explain", optarg, 0, 8, &v);
+            o->explain = (size_t)v;
+            break;
+        case OPT_BATCH:
+            rc = parse_count("detect", "--batch", optarg, 1, 65536, &v);
+            o->batch = (size_t)v;
+            break;
+        case OPT_IDLE:
+            rc = parse_count("detect", "--idle-timeout", optarg, 1, 86400,
+                             &v);
+            fc->idle_timeout_us = (uint64_t)v * 1000000u;
+            break;
+        case OPT_MAX:
+            rc = parse_count("detect", "--max-flows", optarg, 16, 1L << 26,
+                             &v);
+            fc->max_flows = (size_t)v;
+            break;
+        case OPT_SUMMARY: o->summary_json = optarg; break;
+        case OPT_NEUTRAL: o->neutral = optarg; break;
+        case 'h': usage(stdout); return -1;
+        default: return 2;
+        }
+    }
+    if (rc != 0)
+        return rc == ERR_NOMEM ? cli_fail(rc) : rc;
+    if (optind < argc)
+        return cli_usage_error("detect", "unexpected argument '%s'",
+                               argv[optind]);
+    if (o->model == NULL)
+        return cli_usage_error("detect", "--model is required");
+    if (!o->n_captures && !o->in.iface && !o->n_csvs)
+        return cli_usage_error("detect", "give -r CAPTURE, -i IFACE or "
+                               "--csv FILE");
+    return 0;
+}
+
 int cmd_detect(int argc, char **argv)
 {
-    err_set(ERR_UNSUPPORTED, "'fewflow detect' is not built yet");
-    return cli_fail(ERR_UNSUPPORTED);
+    struct detect_run_opts o;
+    struct flow_config fc;
+
+    detect_run_opts_default(&o);
+    flow_config_default(&fc);
+    o.in.flow = &fc;
+    o.in.stop = &stop_flag;
+    int rc = parse(argc, argv, &o, &fc);
+    if (rc == 0) {
+        signal(SIGINT, on_signal);
+        signal(SIGTERM, on_signal);
+        rc = detect_run(&o, stdout);
+    }
+    free(o.captures);
+    free(o.csvs);
+    return rc < 0 ? 0 : rc;
 }

@@ -1,9 +1,186 @@
-#include "cli/cli.h"
-#include "fewflow/err.h"
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
-/* Placeholder until the enroll command lands: fails loudly, never guesses. */
+#include "cli/cli.h"
+#include "fewflow/detector.h"
+#include "fewflow/err.h"
+#include "fewflow/log.h"
+
+/* More flows than this are not needed to describe a class and would only
+ * make enrolment slow; the first ones are kept. */
+#define ENROLL_MAX_FLOWS 100000
+
+static void usage(FILE *out)
+{
+    fprintf(out,
+        "usage: fewflow enroll --model MODEL --name NAME --flows FILE "
+        "[--shot K] -o MODEL2\n"
+        "Adds class NAME to a model from flows of FILE (a capture or a "
+        "flow CSV) with no\nretraining, and calibrates its radius.\n\n"
+        "      --shot K     use the first K flows (default: all, up to "
+        "%d)\n"
+        "      --benign     the class is benign traffic (raises no "
+        "alerts)\n"
+        "      --max-protos N  prototypes kept (default 16; more flows are "
+        "clustered)\n"
+        "      --neutral LIST  as for detect (default: 'default')\n"
+        "  -o, --output F   where to write the new model (may be MODEL)\n",
+        ENROLL_MAX_FLOWS);
+}
+
+struct collect {
+    float *x;
+    size_t n, cap, limit, n_in;
+};
+
+static int on_flow(const struct detector_flow *f, void *user)
+{
+    struct collect *c = user;
+    if (f == NULL)
+        return 0;
+    if (c->n == c->cap) {
+        size_t cap = c->cap ? 2 * c->cap : 64;
+        float *g = realloc(c->x, cap * c->n_in * sizeof(float));
+        if (g == NULL)
+            return err_set(ERR_NOMEM, "out of memory");
+        c->x = g;
+        c->cap = cap;
+    }
+    memcpy(c->x + c->n * c->n_in, f->x, c->n_in * sizeof(float));
+    return ++c->n >= c->limit ? 1 : 0;
+}
+
+struct enroll_args {
+    const char *model, *name, *flows, *out, *neutral;
+    long shot;
+    struct memo_enroll_opts eo;
+};
+
+static int parse(int argc, char **argv, struct enroll_args *a)
+{
+    static const struct option longs[] = {
+        { "model", required_argument, 0, 'm' },
+        { "name", required_argument, 0, 'n' },
+        { "flows", required_argument, 0, 'f' },
+        { "shot", required_argument, 0, 'k' },
+        { "benign", no_argument, 0, 'b' },
+        { "max-protos", required_argument, 0, 'p' },
+        { "output", required_argument, 0, 'o' },
+        { "neutral", required_argument, 0, 'N' },
+        { "help", no_argument, 0, 'h' },
+        { 0, 0, 0, 0 },
+    };
+    int c;
+    char *end;
+
+    while ((c = getopt_long(argc, argv, "m:n:f:k:o:h", longs, 0)) != -1) {
+        switch (c) {
+        case 'm': a->model = optarg; break;
+        case 'n': a->name = optarg; break;
+        case 'f': a->flows = optarg; break;
+        case 'o': a->out = optarg; break;
+        case 'b': a->eo.is_benign = 1; break;
+        case 'N': a->neutral = optarg; break;
+        case 'k':
+            a->shot = strtol(optarg, &end, 10);
+            if (*end || a->shot < 1 || a->shot > ENROLL_MAX_FLOWS)
+                return cli_usage_error("enroll", "--shot wants 1 to %d",
+                                       ENROLL_MAX_FLOWS);
+            break;
+        case 'p':
+            a->eo.max_protos = (uint32_t)strtoul(optarg, &end, 10);
+            if (*end || a->eo.max_protos < 1 ||
+                a->eo.max_protos > MEMO_MAX_PROTOS)
+                return cli_usage_error("enroll", "--max-protos wants 1 to "
+                                       "%d", MEMO_MAX_PROTOS);
+            break;
+        case 'h': usage(stdout); return -1;
+        default: return 2;
+        }
+    }
+    if (optind < argc)
+        return cli_usage_error("enroll", "unexpected argument '%s'",
+                               argv[optind]);
+    if (!a->model || !a->name || !a->flows || !a->out)
+        return cli_usage_error("enroll", "--model, --name, --flows and -o "
+                               "are required");
+    return 0;
+}
+
+static int read_support(struct detector *d, const char *path,
+                        struct collect *c)
+{
+    struct detector_input in;
+    struct detector_input_stats st;
+
+    memset(&in, 0, sizeof(in));
+    if (detector_is_capture(path)) {
+        in.captures = &path;
+        in.n_captures = 1;
+    } else {
+        in.csvs = &path;
+        in.n_csvs = 1;
+    }
+    int rc = detector_read_flows(d, &in, on_flow, c, &st);
+    if (rc == 1)
+        rc = 0;
+    if (rc == 0 && c->n == 0)
+        rc = err_set(ERR_INVALID, "%s: no flows to enrol from", path);
+    return rc;
+}
+
+static int enrol(struct detector *d, const struct enroll_args *a)
+{
+    struct collect c = { NULL, 0, 0, a->shot ? (size_t)a->shot
+                                             : ENROLL_MAX_FLOWS, d->n_in };
+    float *z = NULL;
+    int rc = memo_class_find(d->memo, a->name) >= 0
+             ? err_set(ERR_INVALID, "%s: class '%s' already exists (forget "
+                       "it first)", a->model, a->name)
+             : read_support(d, a->flows, &c);
+
+    if (rc == 0 && (z = malloc(c.n * d->dim * sizeof(float))) == NULL)
+        rc = err_set(ERR_NOMEM, "out of memory");
+    if (rc == 0)
+        rc = detector_embed(d, c.x, c.n, z);
+    if (rc == 0)
+        rc = memo_enroll(d->memo, a->name, z, c.n, c.x, &a->eo);
+    if (rc == 0 && a->shot && c.n < (size_t)a->shot)
+        log_warn("enroll", "%s holds only %zu flows (asked for %ld)",
+                 a->flows, c.n, a->shot);
+    free(c.x);
+    free(z);
+    return rc;
+}
+
 int cmd_enroll(int argc, char **argv)
 {
-    err_set(ERR_UNSUPPORTED, "'fewflow enroll' is not built yet");
-    return cli_fail(ERR_UNSUPPORTED);
+    struct enroll_args a = { 0 };
+    memo_enroll_opts_default(&a.eo);
+    a.neutral = "default";
+    int rc = parse(argc, argv, &a);
+    if (rc != 0)
+        return rc < 0 ? 0 : rc;
+
+    struct detector *d = detector_load(a.model, 1);
+    if (d == NULL)
+        return cli_fail(err_last());
+    rc = detector_set_neutral(d, a.neutral, NULL);
+    if (rc == 0)
+        rc = enrol(d, &a);
+    if (rc == 0)
+        rc = detector_save(d, a.out);
+    if (rc == 0) {
+        const struct memo_class *cl =
+            &d->memo->cls[memo_class_find(d->memo, a.name)];
+        printf("enrolled %s from %llu flows: %u prototypes, radius %.4g; "
+               "benign false-alarm rate %.2f%% (target %.2f%%)\n", a.name,
+               (unsigned long long)cl->n_support, cl->n_protos,
+               (double)cl->radius, 100.0 * d->memo->benign_fpr,
+               100.0 * d->memo->benign_fpr_target);
+    }
+    detector_destroy(d);
+    return rc == 0 ? 0 : cli_fail(rc);
 }

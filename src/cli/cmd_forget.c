@@ -1,9 +1,51 @@
+#include <getopt.h>
+#include <stdio.h>
+
 #include "cli/cli.h"
+#include "fewflow/detector.h"
 #include "fewflow/err.h"
 
-/* Placeholder until the forget command lands: fails loudly, never guesses. */
+static void usage(FILE *out)
+{
+    fprintf(out, "usage: fewflow forget --model MODEL --name NAME "
+            "-o MODEL2\nRemoves class NAME from a model's class memory "
+            "and writes the result.\n");
+}
+
 int cmd_forget(int argc, char **argv)
 {
-    err_set(ERR_UNSUPPORTED, "'fewflow forget' is not built yet");
-    return cli_fail(ERR_UNSUPPORTED);
+    static const struct option longs[] = {
+        { "model", required_argument, 0, 'm' },
+        { "name", required_argument, 0, 'n' },
+        { "output", required_argument, 0, 'o' },
+        { "help", no_argument, 0, 'h' },
+        { 0, 0, 0, 0 },
+    };
+    const char *model = NULL, *name = NULL, *out = NULL;
+    int c;
+
+    while ((c = getopt_long(argc, argv, "m:n:o:h", longs, NULL)) != -1) {
+        switch (c) {
+        case 'm': model = optarg; break;
+        case 'n': name = optarg; break;
+        case 'o': out = optarg; break;
+        case 'h': usage(stdout); return 0;
+        default: return 2;
+        }
+    }
+    if (!model || !name || !out || optind < argc)
+        return cli_usage_error("forget", "--model, --name and -o are "
+                               "required");
+    struct detector *d = detector_load(model, 1);
+    if (d == NULL)
+        return cli_fail(err_last());
+    int rc = memo_class_forget(d->memo, name);
+    if (rc != 0)
+        err_set(rc, "%s: no class named '%s'", model, name);
+    if (rc == 0)
+        rc = detector_save(d, out);
+    if (rc == 0)
+        printf("forgot %s; %zu classes left\n", name, d->memo->n_classes);
+    detector_destroy(d);
+    return rc == 0 ? 0 : cli_fail(rc);
 }

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "cli/openset.h"
 #include "cli/meta_setup.h"
 #include "fewflow/data.h"
 #include "fewflow/embedder.h"
@@ -30,6 +31,7 @@ struct train_args {
     const char *hidden;
     int no_val;
     size_t subclasses;
+    float benign_fpr;         /* for the class memory (detect module) */
 };
 
 static void usage(FILE *out)
@@ -52,12 +54,18 @@ static void usage(FILE *out)
         "  --activation A    relu, tanh, leaky_relu, none (relu)\n"
         "  --dropout P (0)   --cosine   --raw-skip (embedding keeps x)\n"
         "  --lr F (0.001)    --lr-decay F (0.5) every --lr-every N (1000)\n"
-        "  --weight-decay F  --margin F (1)  --mining batch-hard|semi-hard\n"
+        "  --weight-decay F  --margin F (0.5) --mining batch-hard|semi-hard\n"
         "  --batch N         rows per step for the baseline (128)\n"
         "  --val-every N (100) --val-episodes N (100) --patience N (5)\n"
         "  --no-val          train all episodes, no early stopping\n"
         "  --subclasses K    meta-train on up to K k-means sub-classes of\n"
-        "                    each training class (0: off)\n",
+        "                    each training class (0: off)\n"
+        "  --benign-fpr F    class memory's benign false-alarm target "
+        "(0.01)\n"
+        "  maml, fomaml, anil: --inner-steps N (5) --inner-lr F (0.1)\n"
+        "    --test-inner-steps N (10)  --meta-batch N (4; --episodes "
+        "counts updates)\n"
+        "    --meta-sgd (learn step sizes)  --zero-head\n",
         learner_rule_names());
 }
 
@@ -133,6 +141,13 @@ static const struct option train_opts[] = {
     { "patience", required_argument, NULL, 't' },
     { "no-val", no_argument, NULL, 'n' },
     { "subclasses", required_argument, NULL, 'u' },
+    { "benign-fpr", required_argument, NULL, 'F' },
+    { "inner-steps", required_argument, NULL, 'i' },
+    { "inner-lr", required_argument, NULL, 'I' },
+    { "test-inner-steps", required_argument, NULL, 'T' },
+    { "meta-batch", required_argument, NULL, 'B' },
+    { "meta-sgd", no_argument, NULL, 'G' },
+    { "zero-head", no_argument, NULL, 'z' },
     { "help", no_argument, NULL, 'h' },
     { NULL, 0, NULL, 0 },
 };
@@ -168,6 +183,9 @@ static int parse_size_opt(int c, const char *v, struct train_args *a)
     case 'u': a->subclasses = n; break;
     case 'v': a->opts.val_every = n; break;
     case 'V': a->opts.val_episodes = n; break;
+    case 'i': a->opts.inner_steps = n; break;
+    case 'T': a->opts.inner_steps_test = n; break;
+    case 'B': a->opts.meta_batch = n; break;
     default: a->opts.patience = n; break;
     }
     return 0;
@@ -195,6 +213,10 @@ static int parse_one(int c, int argc, char **argv, struct train_args *a)
     case 'M': return parse_float(optarg, &a->opts.margin, "--margin");
     case 'g': return parse_mining(optarg, &a->opts.mining);
     case 'n': a->no_val = 1; return 0;
+    case 'F': return parse_float(optarg, &a->benign_fpr, "--benign-fpr");
+    case 'I': return parse_float(optarg, &a->opts.inner_lr, "--inner-lr");
+    case 'G': a->opts.meta_sgd = 1; return 0;
+    case 'z': a->opts.zero_head = 1; return 0;
     default: return parse_size_opt(c, optarg, a);
     }
 }
@@ -207,6 +229,7 @@ static int parse_args(int argc, char **argv, struct train_args *a)
     learner_opts_default(&a->opts);
     learner_arch_default(&a->arch, 1);
     a->arch.rule[0] = '\0';
+    a->benign_fpr = 0.01f;
     optind = 1;
     while ((c = getopt_long(argc, argv, "o:h", train_opts, NULL)) != -1) {
         int rc;
@@ -453,6 +476,19 @@ static int train_save(const struct train_args *a, const struct protocol *p,
     return rc;
 }
 
+/* The detect module's class memory: prototypes and calibrated radii of
+ * the training classes, stored in the model just written. */
+static int train_attach_memory(const struct train_args *a)
+{
+    struct openset_memory_opts o;
+
+    openset_memory_opts_default(&o);
+    o.fit.benign_fpr = a->benign_fpr;
+    o.fit.seed = a->opts.seed;
+    return openset_attach_memory(a->out, (const char *const *)a->files.paths,
+                                 a->files.n, &o);
+}
+
 static void train_run_fini(struct train_run *r)
 {
     learner_destroy(r->l);
@@ -498,6 +534,8 @@ int cmd_train(int argc, char **argv)
         rc = train_fit(&a, &r);
     if (rc == 0)
         rc = train_save(&a, p, &r);
+    if (rc == 0)
+        rc = train_attach_memory(&a);
     if (rc == 0)
         train_report(&a, &r);
     train_run_fini(&r);

@@ -1,13 +1,489 @@
+#include <getopt.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
 #include "cli/cli.h"
 #include "cli/eval_openset.h"
+#include "cli/openset.h"
+#include "fewflow/alert.h"
+#include "fewflow/data.h"
+#include "fewflow/detector.h"
 #include "fewflow/err.h"
+#include "fewflow/log.h"
+#include "fewflow/model.h"
+#include "fewflow/paths.h"
+#include "fewflow/progress.h"
+#include "fewflow/protocol.h"
 
-/* Open-set evaluation belongs to the detect module; until its CLI code
- * replaces this file, the option fails loudly. */
+void openset_memory_opts_default(struct openset_memory_opts *o)
+{
+    memo_fit_opts_default(&o->fit);
+    o->fit_fraction = 0.7;
+}
+
+/* The data a model was trained on: the protocol's files under the data
+ * directory (the record keeps the protocol's name or path). */
+static int protocol_paths(const struct detector *d, char ***paths,
+                          size_t *n)
+{
+    char dir[4096];
+    const char *name = d->model->rec.protocol;
+    if (name == NULL)
+        return err_set(ERR_NOTFOUND, "%s: no protocol recorded; give "
+                       "--data FILE...", d->path);
+    struct protocol *p = protocol_load(name);
+    if (p == NULL)
+        return err_last();
+    int rc = paths_data_dir(NULL, dir, sizeof(dir));
+    if (rc != 0)
+        rc = err_set(rc, "data directory %s not found (set FEWFLOW_DATA)",
+                     dir);
+    if (rc == 0)
+        rc = protocol_data_paths(p, dir, paths, n);
+    protocol_destroy(p);
+    return rc;
+}
+
+static int load_table(const struct detector *d, const char *const *paths,
+                      size_t n, struct table **t)
+{
+    struct data_options opt;
+    data_options_init(&opt);
+    return data_load_with(paths, n, d->schema, &opt, t, NULL);
+}
+
+int openset_attach_memory(const char *path, const char *const *data_paths,
+                          size_t n_paths,
+                          const struct openset_memory_opts *o)
+{
+    struct detector *d = detector_load(path, 0);
+    struct table *t = NULL;
+    struct detector_split sp = { 0 };
+    size_t n_known = 0;
+    const char **known = NULL;
+    int rc = d ? 0 : err_last();
+
+    if (rc == 0)
+        rc = load_table(d, data_paths, n_paths, &t);
+    if (rc == 0 && (known = detector_known_classes(d, &n_known)) == NULL)
+        rc = err_set(ERR_NOMEM, "out of memory");
+    if (rc == 0)
+        rc = detector_split_rows(t, known, n_known, o->fit_fraction,
+                                 1.0 - o->fit_fraction, 0, o->fit.seed, &sp);
+    if (rc == 0)
+        rc = detector_fit_memo(d, t, sp.fit, sp.n_fit, sp.calib, sp.n_calib,
+                               known, n_known, &o->fit);
+    if (rc == 0)
+        rc = detector_save(d, path);
+    if (rc == 0)
+        log_info("detect", "class memory: %zu classes, benign false-alarm "
+                 "rate %.2f%% on %u held-out rows (target %.2f%%)",
+                 d->memo->n_classes, 100.0 * d->memo->benign_fpr,
+                 d->memo->n_reservoir, 100.0 * o->fit.benign_fpr);
+    detector_split_fini(&sp);
+    free(known);
+    table_destroy(t);
+    detector_destroy(d);
+    return rc;
+}
+
+/* ---- eval --openset ---- */
+
+struct os_args {
+    const char *model, *out, *protocol;
+    const char **data;
+    size_t n_data;
+    int json;
+    struct openset_memory_opts mem;
+    struct openset_opts os;
+};
+
+static void usage(FILE *out)
+{
+    fprintf(out,
+        "usage: fewflow eval --openset --model MODEL [--data FILE...] "
+        "[options]\n"
+        "Open-set evaluation on the protocol's meta-test classes: AUROC of "
+        "unknown versus\nknown flows, precision and recall of each novel "
+        "class enrolled from K flows,\nand the benign false-alarm rate.\n\n"
+        "      --data FILE       data files (default: the model's "
+        "protocol's)\n"
+        "      --shots LIST      K values, comma-separated (default "
+        "1,5,10)\n"
+        "      --trials N        support draws per class and K "
+        "(default 5)\n"
+        "      --benign-fpr F    target benign false-alarm rate "
+        "(default 0.01)\n"
+        "      --coverage Q      own held-out rows inside a class radius "
+        "(default 0.95)\n"
+        "      --protos N        prototypes per attack class (default 1)\n"
+        "      --benign-protos N prototypes for benign classes (default 8)\n"
+        "      --max-protos N    prototypes of an enrolled class "
+        "(default 16)\n"
+        "      --prior-weight W  pseudo-count of the prior radius "
+        "(default 2)\n"
+        "      --seed S          (default 1)\n"
+        "      --json            one JSON object on stdout\n"
+        "  -o, --output MODEL2   write the model with the evaluated class "
+        "memory\n");
+}
+
+static int parse_shots(const char *s, struct openset_opts *o)
+{
+    char *end;
+    o->n_shots = 0;
+    while (*s) {
+        long k = strtol(s, &end, 10);
+        if (end == s || k < 1 || k > 1000 || o->n_shots == OPENSET_MAX_SHOTS)
+            return cli_usage_error("eval", "--shots wants up to %d numbers "
+                                   "like 1,5,10", OPENSET_MAX_SHOTS);
+        o->shots[o->n_shots++] = (uint32_t)k;
+        s = *end == ',' ? end + 1 : end;
+        if (*end && *end != ',')
+            return cli_usage_error("eval", "--shots: bad list");
+    }
+    return o->n_shots ? 0 : cli_usage_error("eval", "--shots is empty");
+}
+
+static int num(const char *opt, const char *v, double lo, double hi,
+               double *out)
+{
+    char *end;
+    double x = strtod(v, &end);
+    if (*v == '\0' || *end != '\0' || !(x >= lo && x <= hi))
+        return cli_usage_error("eval", "%s wants a number in [%g, %g]", opt,
+                               lo, hi);
+    *out = x;
+    return 0;
+}
+
+enum { O_OPENSET = 256, O_DATA, O_SHOTS, O_TRIALS, O_FPR, O_COVER, O_PROTOS,
+       O_BPROTOS, O_MAXP, O_PRIOR, O_SEED, O_JSON, O_PROTOCOL };
+
+static int apply(struct os_args *a, int c, const char *v)
+{
+    double x = 0;
+    int rc = 0;
+    switch (c) {
+    case 'm': a->model = v; return 0;
+    case 'o': a->out = v; return 0;
+    case O_OPENSET: return 0;
+    case O_JSON: a->json = 1; return 0;
+    case O_PROTOCOL: a->protocol = v; return 0;
+    case O_SHOTS: return parse_shots(v, &a->os);
+    case O_TRIALS: rc = num("--trials", v, 1, 1000, &x);
+                   a->os.trials = (uint32_t)x; return rc;
+    case O_FPR: rc = num("--benign-fpr", v, 0, 0.5, &x);
+                a->mem.fit.benign_fpr = (float)x; return rc;
+    case O_COVER: rc = num("--coverage", v, 0.5, 1, &x);
+                  a->mem.fit.coverage = (float)x; return rc;
+    case O_PROTOS: rc = num("--protos", v, 1, MEMO_MAX_PROTOS, &x);
+                   a->mem.fit.n_protos = (uint32_t)x; return rc;
+    case O_BPROTOS: rc = num("--benign-protos", v, 1, MEMO_MAX_PROTOS, &x);
+                    a->mem.fit.benign_protos = (uint32_t)x; return rc;
+    case O_MAXP: rc = num("--max-protos", v, 1, MEMO_MAX_PROTOS, &x);
+                 a->os.enroll.max_protos = (uint32_t)x; return rc;
+    case O_PRIOR: rc = num("--prior-weight", v, 0, 1000, &x);
+                  a->os.enroll.prior_weight = (float)x; return rc;
+    case O_SEED: rc = num("--seed", v, 0, 4e18, &x);
+                 a->os.seed = a->mem.fit.seed = (uint64_t)x; return rc;
+    default: return 2;
+    }
+}
+
+static int parse(int argc, char **argv, struct os_args *a)
+{
+    static const struct option longs[] = {
+        { "model", required_argument, 0, 'm' },
+        { "output", required_argument, 0, 'o' },
+        { "openset", no_argument, 0, O_OPENSET },
+        { "data", required_argument, 0, O_DATA },
+        { "protocol", required_argument, 0, O_PROTOCOL },
+        { "shots", required_argument, 0, O_SHOTS },
+        { "trials", required_argument, 0, O_TRIALS },
+        { "benign-fpr", required_argument, 0, O_FPR },
+        { "coverage", required_argument, 0, O_COVER },
+        { "protos", required_argument, 0, O_PROTOS },
+        { "benign-protos", required_argument, 0, O_BPROTOS },
+        { "max-protos", required_argument, 0, O_MAXP },
+        { "prior-weight", required_argument, 0, O_PRIOR },
+        { "seed", required_argument, 0, O_SEED },
+        { "json", no_argument, 0, O_JSON },
+        { "help", no_argument, 0, 'h' },
+        { 0, 0, 0, 0 },
+    };
+    int c, rc = 0;
+
+    while (rc == 0 &&
+           (c = getopt_long(argc, argv, "m:o:h", longs, NULL)) != -1) {
+        if (c == 'h') {
+            usage(stdout);
+            return -1;
+        }
+        if (c == O_DATA) {
+            const char **g = realloc(a->data, (a->n_data + 1) * sizeof(*g));
+            if (g == NULL)
+                return cli_fail(err_set(ERR_NOMEM, "out of memory"));
+            a->data = g;
+            a->data[a->n_data++] = optarg;
+            continue;
+        }
+        rc = apply(a, c, optarg);
+    }
+    if (rc == 0 && optind < argc)
+        rc = cli_usage_error("eval", "unexpected argument '%s'",
+                             argv[optind]);
+    if (rc == 0 && a->model == NULL)
+        rc = cli_usage_error("eval", "--model is required");
+    return rc;
+}
+
+/* Known classes are split 60/20/20 into prototype, calibration and test
+ * rows; every row of a novel (meta-test) class is a test row. */
+static int split_all(const struct table *t, const char *const *known,
+                     size_t n_known, const struct model_record *rec,
+                     uint64_t seed, struct detector_split *sp,
+                     struct detector_split *novel)
+{
+    int rc = detector_split_rows(t, known, n_known, 0.6, 0.2, 1, seed, sp);
+    if (rc == 0)
+        rc = detector_split_rows(t, (const char *const *)rec->test_classes,
+                                 rec->n_test, 0, 0, 1, seed, novel);
+    return rc;
+}
+
+struct test_set {
+    float *x, *z;
+    int32_t *y;
+    size_t n;
+};
+
+static int embed_test(struct detector *d, const struct table *t,
+                      const struct detector_split *a,
+                      const struct detector_split *b, struct test_set *ts)
+{
+    size_t n = a->n_test + b->n_test + b->n_fit + b->n_calib;
+    ts->x = malloc((n * d->n_in + 1) * sizeof(float));
+    ts->z = malloc((n * d->dim + 1) * sizeof(float));
+    ts->y = malloc((n + 1) * sizeof(int32_t));
+    if (!ts->x || !ts->z || !ts->y)
+        return err_set(ERR_NOMEM, "out of memory");
+    const size_t *lists[4] = { a->test, b->fit, b->calib, b->test };
+    size_t counts[4] = { a->n_test, b->n_fit, b->n_calib, b->n_test };
+    for (int l = 0; l < 4; l++) {
+        for (size_t i = 0; i < counts[l]; i++, ts->n++) {
+            size_t r = lists[l][i];
+            memcpy(ts->x + ts->n * d->n_in, table_row(t, r),
+                   d->n_in * sizeof(float));
+            ts->y[ts->n] = t->y[r];
+        }
+    }
+    return detector_embed(d, ts->x, ts->n, ts->z);
+}
+
+static void print_text(const struct table *t, const struct openset_report *r,
+                       const struct memo *m)
+{
+    printf("open-set: AUROC %.4f (unknown vs known), benign false-alarm "
+           "rate %.2f%% on %zu held-out benign rows (calibrated %.2f%%, "
+           "target %.2f%%)\n", r->auroc, 100 * r->benign_fpr, r->n_benign,
+           100.0 * m->benign_fpr, 100.0 * m->benign_fpr_target);
+    printf("before enrolment: %.1f%% of novel rows unknown, %.1f%% of known "
+           "rows to their class\n", 100 * r->unknown_recall,
+           100 * r->known_accuracy);
+    printf("%-24s", "enrolled class");
+    for (uint32_t s = 0; s < r->n_shots; s++)
+        printf("   K=%-3u P     R   ", r->shots[s]);
+    printf("\n");
+    for (size_t j = 0; j < r->n_novel; j++) {
+        printf("%-24s", t->class_names[r->novel_ids[j]]);
+        for (uint32_t s = 0; s < r->n_shots; s++)
+            printf("   %5.3f %5.3f  ", r->precision[j * r->n_shots + s],
+                   r->recall[j * r->n_shots + s]);
+        printf("\n");
+    }
+}
+
+/* Mean over classes of one metric at shot s, skipping classes too small
+ * for that shot. */
+static double mean_at(const struct openset_report *r, const double *v,
+                      uint32_t s)
+{
+    double sum = 0;
+    size_t k = 0;
+    for (size_t j = 0; j < r->n_novel; j++) {
+        double x = v[j * r->n_shots + s];
+        if (!isnan(x)) {
+            sum += x;
+            k++;
+        }
+    }
+    return k ? sum / (double)k : NAN;
+}
+
+static void json_pr(struct alert_buf *b, double p, double q)
+{
+    alert_buf_raw(b, "{\"precision\":", 13);
+    alert_buf_json_num(b, p);
+    alert_buf_raw(b, ",\"recall\":", 10);
+    alert_buf_json_num(b, q);
+    alert_buf_raw(b, "}", 1);
+}
+
+static void json_by_shot(struct alert_buf *b, const struct openset_report *r,
+                         size_t j, int mean)
+{
+    alert_buf_raw(b, "{", 1);
+    for (uint32_t s = 0; s < r->n_shots; s++) {
+        alert_buf_printf(b, "%s\"%u\":", s ? "," : "", r->shots[s]);
+        if (mean)
+            json_pr(b, mean_at(r, r->precision, s),
+                    mean_at(r, r->recall, s));
+        else
+            json_pr(b, r->precision[j * r->n_shots + s],
+                    r->recall[j * r->n_shots + s]);
+    }
+    alert_buf_raw(b, "}", 1);
+}
+
+static void print_json(const struct table *t, const struct openset_report *r,
+                       const struct memo *m, const struct os_args *a)
+{
+    struct alert_buf b;
+    alert_buf_init(&b);
+    alert_buf_raw(&b, "{\"auroc\":", 9);
+    alert_buf_json_num(&b, r->auroc);
+    alert_buf_raw(&b, ",\"benign_fpr\":", 14);
+    alert_buf_json_num(&b, r->benign_fpr);
+    alert_buf_printf(&b, ",\"benign_fpr_target\":%g,\"benign_fpr_"
+                     "calibration\":%g,\"unknown_recall\":",
+                     (double)m->benign_fpr_target, (double)m->benign_fpr);
+    alert_buf_json_num(&b, r->unknown_recall);
+    alert_buf_raw(&b, ",\"known_accuracy\":", 18);
+    alert_buf_json_num(&b, r->known_accuracy);
+    alert_buf_printf(&b, ",\"rows\":{\"known\":%zu,\"novel\":%zu,\"benign\":"
+                     "%zu},\"trials\":%u,\"enrolled\":{", r->n_known,
+                     r->n_novel_rows, r->n_benign, a->os.trials);
+    for (size_t j = 0; j < r->n_novel; j++) {
+        alert_buf_raw(&b, j ? "," : "", j ? 1 : 0);
+        alert_buf_json_str(&b, t->class_names[r->novel_ids[j]]);
+        alert_buf_raw(&b, ":", 1);
+        json_by_shot(&b, r, j, 0);
+    }
+    alert_buf_raw(&b, "},\"mean\":", 9);
+    json_by_shot(&b, r, 0, 1);
+    alert_buf_raw(&b, "}\n", 2);
+    if (!b.failed)
+        fwrite(b.data, 1, b.len, stdout);
+    alert_buf_fini(&b);
+}
+
+/* The files the model was trained from, when they are all still there. */
+static int record_paths(struct os_args *a, const struct detector *d)
+{
+    const struct model_record *r = &d->model->rec;
+    for (size_t i = 0; i < r->n_files; i++) {
+        if (access(r->files[i].path, R_OK) != 0)
+            return 0;
+    }
+    a->data = malloc((r->n_files + 1) * sizeof(char *));
+    if (a->data == NULL)
+        return err_set(ERR_NOMEM, "out of memory");
+    for (size_t i = 0; i < r->n_files; i++)
+        a->data[a->n_data++] = r->files[i].path;
+    return 0;
+}
+
+static int data_paths(struct os_args *a, struct detector *d, char ***own,
+                      size_t *n_own)
+{
+    if (a->n_data > 0)
+        return 0;
+    int rc = record_paths(a, d);
+    if (rc != 0 || a->n_data > 0)
+        return rc;
+    free(a->data);
+    a->data = NULL;
+    rc = protocol_paths(d, own, n_own);
+    if (rc == 0) {
+        a->data = malloc((*n_own + 1) * sizeof(char *));
+        if (a->data == NULL)
+            return err_set(ERR_NOMEM, "out of memory");
+        for (size_t i = 0; i < *n_own; i++)
+            a->data[a->n_data++] = (*own)[i];
+    }
+    return rc;
+}
+
+static int evaluate(struct os_args *a, struct detector *d,
+                    const struct table *t)
+{
+    struct detector_split sp = { 0 }, nv = { 0 };
+    struct test_set ts = { 0 };
+    struct openset_report rep = { 0 };
+    size_t n_known = 0;
+    const char **known = detector_known_classes(d, &n_known);
+    int32_t *known_of = malloc((t->n_classes + 1) * sizeof(int32_t));
+    int rc = known && known_of ? 0 : err_set(ERR_NOMEM, "out of memory");
+
+    if (rc == 0)
+        rc = split_all(t, known, n_known, &d->model->rec, a->mem.fit.seed,
+                       &sp, &nv);
+    if (rc == 0)
+        rc = detector_fit_memo(d, t, sp.fit, sp.n_fit, sp.calib, sp.n_calib,
+                               known, n_known, &a->mem.fit);
+    if (rc == 0)
+        rc = embed_test(d, t, &sp, &nv, &ts);
+    for (size_t c = 0; rc == 0 && c < t->n_classes; c++)
+        known_of[c] = memo_class_find(d->memo, t->class_names[c]);
+    struct memo_labelled test = { ts.z, ts.y, ts.n };
+    if (rc == 0)
+        rc = openset_eval(d->memo, &test, known_of, t->n_classes, &a->os,
+                          &rep);
+    if (rc == 0 && a->json)
+        print_json(t, &rep, d->memo, a);
+    else if (rc == 0)
+        print_text(t, &rep, d->memo);
+    openset_report_fini(&rep);
+    detector_split_fini(&sp);
+    detector_split_fini(&nv);
+    free(ts.x);
+    free(ts.z);
+    free(ts.y);
+    free(known);
+    free(known_of);
+    return rc;
+}
+
 int cmd_eval_openset(int argc, char **argv)
 {
-    (void)argc;
-    (void)argv;
-    err_set(ERR_UNSUPPORTED, "'fewflow eval --openset' is not built yet");
-    return cli_fail(ERR_UNSUPPORTED);
+    struct os_args a = { 0 };
+    char **own = NULL;
+    size_t n_own = 0;
+    struct table *t = NULL;
+
+    openset_memory_opts_default(&a.mem);
+    openset_opts_default(&a.os);
+    int rc = parse(argc, argv, &a);
+    if (rc != 0) {
+        free(a.data);
+        return rc < 0 ? 0 : rc;
+    }
+    struct detector *d = detector_load(a.model, 0);
+    rc = d ? data_paths(&a, d, &own, &n_own) : err_last();
+    if (rc == 0)
+        rc = load_table(d, a.data, a.n_data, &t);
+    if (rc == 0)
+        rc = evaluate(&a, d, t);
+    if (rc == 0 && a.out != NULL)
+        rc = detector_save(d, a.out);
+    table_destroy(t);
+    detector_destroy(d);
+    if (own != NULL)
+        protocol_paths_free(own, n_own);
+    free(a.data);
+    return rc == 0 ? 0 : cli_fail(rc);
 }

@@ -29,7 +29,7 @@ struct csv_reader {
 
 enum scan_state { AT_FIELD, IN_PLAIN, IN_QUOTES, QUOTE_IN_QUOTES };
 
-static struct csv_reader *reader_new(void)
+static struct csv_reader *reader_new(size_t cap)
 {
     struct csv_reader *r = calloc(1, sizeof(*r));
     if (r == NULL) {
@@ -38,7 +38,7 @@ static struct csv_reader *reader_new(void)
     }
     r->src.fd = -1;
     r->line = 1;
-    r->cap = CSV_CHUNK_BYTES;
+    r->cap = cap;
     r->buf = malloc(r->cap);
     if (r->buf == NULL) {
         free(r);
@@ -50,7 +50,7 @@ static struct csv_reader *reader_new(void)
 
 struct csv_reader *csv_open(const char *path)
 {
-    struct csv_reader *r = reader_new();
+    struct csv_reader *r = reader_new(CSV_CHUNK_BYTES);
     if (r == NULL)
         return NULL;
     if (csv_source_open(&r->src, path) != 0) {
@@ -63,7 +63,9 @@ struct csv_reader *csv_open(const char *path)
 struct csv_reader *csv_open_mem(const void *data, size_t len,
                                 const char *name)
 {
-    struct csv_reader *r = reader_new();
+    /* Small buffers start small; the buffer grows when a record needs it. */
+    struct csv_reader *r = reader_new(len < CSV_CHUNK_BYTES / 16
+                                      ? CSV_CHUNK_BYTES / 16 : CSV_CHUNK_BYTES);
     if (r == NULL)
         return NULL;
     if (csv_source_open_mem(&r->src, data, len, name) != 0) {
@@ -91,7 +93,7 @@ const char *csv_name(const struct csv_reader *r)
 
 uint64_t csv_bytes_read(const struct csv_reader *r)
 {
-    return r->src.raw_read;
+    return csv_source_bytes_read(&r->src);
 }
 
 uint64_t csv_bytes_total(const struct csv_reader *r)
@@ -185,7 +187,8 @@ static int check_bom(struct csv_reader *r)
     return 0;
 }
 
-static int push_field(struct csv_reader *r, size_t *n, char *f, size_t len)
+static inline int push_field(struct csv_reader *r, size_t *n, char *f,
+                             size_t len)
 {
     if (*n == r->fields_cap) {
         if (r->fields_cap >= CSV_MAX_FIELDS)
@@ -248,9 +251,9 @@ static int split(struct csv_reader *r, char *s, char *e, size_t *n)
         if (p < e && *p == '"') {
             rc = split_quoted(r, &p, e, n);
         } else {
-            char *q = memchr(p, ',', (size_t)(e - p));
-            if (q == NULL)
-                q = e;
+            char *q = p;
+            while (q < e && *q != ',')
+                q++;
             *q = '\0';
             rc = push_field(r, n, p, (size_t)(q - p));
             p = q;
@@ -323,6 +326,7 @@ int csv_next(struct csv_reader *r, struct csv_record *rec)
         if (memchr(r->buf + s, '\0', e - s) != NULL)
             return err_set(ERR_PARSE, "%s:%zu: NUL byte in text (binary "
                            "data?)", r->src.name, r->line);
+        rec->line_hash = hash_mix(hash_bytes(HASH_SEED, r->buf + s, e - s));
         rc = split(r, r->buf + s, r->buf + e, &n);
         if (rc == 0)
             rc = check_count(r, n);
@@ -341,9 +345,5 @@ int csv_next(struct csv_reader *r, struct csv_record *rec)
 
 uint64_t csv_record_hash(const struct csv_record *rec)
 {
-    uint64_t h = HASH_SEED;
-
-    for (size_t i = 0; i < rec->n_fields; i++)
-        h = hash_bytes(h, rec->fields[i], rec->lens[i]);
-    return hash_mix(h);
+    return rec->line_hash;
 }

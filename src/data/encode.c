@@ -15,17 +15,6 @@
 
 #define STACK_RAW 256
 
-float encode_number(double v)
-{
-    if (isnan(v) || isinf(v))
-        return NAN;
-    if (v > FLT_MAX)
-        return FLT_MAX;
-    if (v < -FLT_MAX)
-        return -FLT_MAX;
-    return (float)v;
-}
-
 int encode_field(const struct raw_col *c, const char *f, size_t len,
                  float *out)
 {
@@ -35,6 +24,10 @@ int encode_field(const struct raw_col *c, const char *f, size_t len,
         long k = vocab_find(&c->vocab, f, len);
         *out = (float)k;
         return k >= 0 ? ENCODE_OK : ENCODE_UNSEEN;
+    }
+    if (num_parse_simple(f, len, &v)) {
+        *out = encode_number(v);
+        return ENCODE_OK;
     }
     int kind = num_parse(f, len, &v);
     if (kind == NUM_INVALID)

@@ -5,6 +5,8 @@
 #ifndef FEWFLOW_DATA_ENCODE_H
 #define FEWFLOW_DATA_ENCODE_H
 
+#include <float.h>
+#include <math.h>
 #include <stddef.h>
 
 #include "data/schema_impl.h"
@@ -18,8 +20,18 @@ enum encode_status {
 };
 
 /* A double as a raw float: NaN stays NaN (non-finite), infinities become
- * NaN, finite values are clamped to +-FLT_MAX. */
-float encode_number(double v);
+ * NaN, finite values are clamped to +-FLT_MAX, and -0 becomes +0 so equal
+ * rows compare equal bytewise. */
+static inline float encode_number(double v)
+{
+    if (isnan(v) || isinf(v))
+        return NAN;
+    if (v > FLT_MAX)
+        return FLT_MAX;
+    if (v < -FLT_MAX)
+        return -FLT_MAX;
+    return (float)v + 0.0f;
+}
 
 /* Encodes field f (len bytes) of raw column c into *out. */
 int encode_field(const struct raw_col *c, const char *f, size_t len,

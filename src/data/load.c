@@ -61,26 +61,51 @@ static int prefix_error(int code, const char *file, size_t line)
     return err_set(code, "%s:%zu: %s", file, line, msg);
 }
 
-/* Snake_case names of a header record; a repeated name gets "_2", "_3". */
+/* The snake_case name of field i, made unique with "_2", "_3", ... The
+ * set `seen` and the next suffix per base name keep a header of n
+ * repeated names linear rather than cubic. */
+static int unique_name(const struct csv_record *rec, size_t i,
+                       struct vocab *seen, size_t *next, char *buf,
+                       size_t len)
+{
+    if (data_column_snake(rec->fields[i], buf, len - 16) != 0)
+        snprintf(buf, len, "column_%zu", i + 1);
+    size_t base_len = strlen(buf);
+    long base = vocab_find(seen, buf, base_len);
+    size_t k = base >= 0 ? next[base] : 2;
+
+    while (vocab_find(seen, buf, strlen(buf)) >= 0)
+        snprintf(buf + base_len, len - base_len, "_%zu", k++);
+    if (base >= 0)
+        next[base] = k;
+    long id = vocab_lookup(seen, buf, strlen(buf), 1);
+    if (id < 0)
+        return ERR_NOMEM;
+    next[id] = 2;
+    return 0;
+}
+
+/* Snake_case names of a header record, unique within it. */
 static char **header_names(const struct csv_record *rec, const char *file)
 {
     char **names = calloc(rec->n_fields + 1, sizeof(char *));
+    size_t *next = calloc(rec->n_fields + 1, sizeof(size_t));
+    struct vocab seen = { .max = rec->n_fields };
     char buf[256];
+    int rc = names != NULL && next != NULL ? 0 : ERR_NOMEM;
 
-    for (size_t i = 0; names != NULL && i < rec->n_fields; i++) {
-        if (data_column_snake(rec->fields[i], buf, sizeof(buf)) != 0)
-            snprintf(buf, sizeof(buf), "column_%zu", i + 1);
-        size_t base = strlen(buf);
-        for (int k = 2; loader_name_taken(names, i, buf); k++)
-            snprintf(buf + base, sizeof(buf) - base, "_%d", k);
-        names[i] = strdup(buf);
-        if (names[i] == NULL) {
-            loader_names_free(names, i);
-            names = NULL;
-        }
+    for (size_t i = 0; rc == 0 && i < rec->n_fields; i++) {
+        rc = unique_name(rec, i, &seen, next, buf, sizeof(buf));
+        if (rc == 0 && (names[i] = strdup(buf)) == NULL)
+            rc = ERR_NOMEM;
     }
-    if (names == NULL)
+    vocab_fini(&seen);
+    free(next);
+    if (rc != 0) {
+        loader_names_free(names, rec->n_fields);
         err_set(ERR_NOMEM, "%s: out of memory", file);
+        return NULL;
+    }
     return names;
 }
 
@@ -262,7 +287,7 @@ static int add_record(struct loader *ld, const struct csv_record *r,
     if (rc == 0)
         rc = loader_push_row(ld, id);
     if (rc == 0 && ld->st != NULL)
-        rc = loader_line_seen(ld, csv_record_hash(r));
+        rc = loader_note_row(ld, csv_record_hash(r));
     return rc;
 }
 
@@ -294,53 +319,106 @@ static int prepare_file(struct loader *ld, const struct csv_record *first,
     return rc;
 }
 
-static int load_file(struct loader *ld, const char *path)
+static int load_reader(struct loader *ld, struct csv_reader *cr)
 {
     struct csv_record rec;
-    struct csv_reader *cr = csv_open(path);
-    int is_data = 0, rc;
+    const char *name = csv_name(cr);
+    int is_data = 0;
+    int rc = csv_next(cr, &rec);
 
-    if (cr == NULL)
-        return err_last();
-    rc = csv_next(cr, &rec);
     if (rc == 0)
         rc = err_set(ERR_PARSE, "%s:1: empty file (no header, no rows)",
-                     path);
+                     name);
     if (rc > 0)
-        rc = prepare_file(ld, &rec, path, &is_data);
+        rc = prepare_file(ld, &rec, name, &is_data);
     while (rc == 0) {
         if (!is_data && (rc = csv_next(cr, &rec)) <= 0)
             break;
         is_data = 0;
         if (ld->fitting && !ld->guessed && ld->s->profile == PROFILE_GENERIC)
             guess_categorical(ld, &rec);
-        rc = add_record(ld, &rec, path);
+        rc = add_record(ld, &rec, name);
         report(ld, cr);
     }
     ld->bytes_before += csv_bytes_total(cr);
-    csv_close(cr);
     return rc < 0 ? rc : 0;
 }
 
-static int load_all(struct loader *ld, const char *const *paths, size_t n)
+/* Where rows come from: files, or one buffer (data != NULL). */
+struct load_input {
+    const char *const *paths;
+    size_t n;
+    const void *data;
+    size_t len;
+    const char *name;
+};
+
+static int load_one(struct loader *ld, const struct load_input *in,
+                    size_t k)
+{
+    struct csv_reader *cr = in->data != NULL
+                            ? csv_open_mem(in->data, in->len, in->name)
+                            : csv_open(in->paths[k]);
+    if (cr == NULL)
+        return err_last();
+    int rc = load_reader(ld, cr);
+    csv_close(cr);
+    return rc;
+}
+
+static int load_all(struct loader *ld, const struct load_input *in)
 {
     struct stat sb;
 
-    if (n == 0)
+    if (in->n == 0)
         return err_set(ERR_INVALID, "no input files");
-    for (size_t k = 0; k < n; k++) {
-        if (stat(paths[k], &sb) == 0)
+    for (size_t k = 0; in->data == NULL && k < in->n; k++) {
+        if (stat(in->paths[k], &sb) == 0)
             ld->bytes_total += (uint64_t)sb.st_size;
     }
-    for (size_t k = 0; k < n; k++) {
-        int rc = load_file(ld, paths[k]);
+    if (in->data != NULL)
+        ld->bytes_total = in->len;
+    for (size_t k = 0; k < in->n; k++) {
+        int rc = load_one(ld, in, k);
         if (rc != 0)
             return rc;
     }
     if (ld->st != NULL) {
-        ld->st->n_files = n;
+        ld->st->n_files = in->n;
         ld->st->n_rows = ld->n_rows;
     }
+    return 0;
+}
+
+/* Reads the input with ld set up (fitting or not) and hands out the
+ * results; on failure frees everything. */
+static int run(struct loader *ld, const struct load_input *in,
+               struct schema **schema_out, struct table **table_out)
+{
+    int rc = ld->fitting ? 0 : stats_start(ld);
+
+    if (schema_out != NULL)
+        *schema_out = NULL;
+    *table_out = NULL;
+    if (rc == 0)
+        rc = load_all(ld, in);
+    if (rc == 0)
+        rc = ld->fitting ? loader_finish_fit(ld) : loader_finish_fixed(ld);
+    if (rc == 0)
+        rc = loader_count_duplicates(ld);
+    if (rc != 0) {
+        if (ld->st != NULL)
+            data_stats_fini(ld->st);
+        loader_fini(ld, 1);
+        return rc;
+    }
+    if (schema_out != NULL) {
+        *schema_out = ld->s;
+        ld->s = NULL;
+    }
+    *table_out = ld->t;
+    ld->t = NULL;
+    loader_fini(ld, 0);
     return 0;
 }
 
@@ -348,54 +426,40 @@ int data_load(const char *const *paths, size_t n,
               const struct data_options *opt, struct schema **schema_out,
               struct table **table_out, struct data_stats *stats)
 {
+    struct load_input in = { paths, n, NULL, 0, NULL };
     struct loader ld;
+
+    *schema_out = NULL;
+    *table_out = NULL;
     int rc = loader_init(&ld, opt, NULL, stats);
 
-    if (rc == 0)
-        rc = load_all(&ld, paths, n);
-    if (rc == 0)
-        rc = loader_finish_fit(&ld);
-    if (rc == 0 && stats != NULL)
-        stats->dup_features = data_table_duplicates(ld.t,
-                                                    &stats->dup_conflicts);
-    if (rc != 0) {
-        loader_fini(&ld, 1);
-        if (stats != NULL)
-            data_stats_fini(stats);
-        return rc;
-    }
-    *schema_out = ld.s;
-    *table_out = ld.t;
-    ld.s = NULL;
-    ld.t = NULL;
-    loader_fini(&ld, 0);
-    return 0;
+    return rc != 0 ? rc : run(&ld, &in, schema_out, table_out);
 }
 
 int data_load_with(const char *const *paths, size_t n,
                    const struct schema *s, const struct data_options *opt,
                    struct table **table_out, struct data_stats *stats)
 {
+    struct load_input in = { paths, n, NULL, 0, NULL };
     struct loader ld;
+
+    *table_out = NULL;
     int rc = loader_init(&ld, opt, s, stats);
 
-    if (rc == 0)
-        rc = stats_start(&ld);
-    if (rc == 0)
-        rc = load_all(&ld, paths, n);
-    if (rc == 0)
-        rc = loader_finish_fixed(&ld);
-    if (rc == 0 && stats != NULL)
-        stats->dup_features = data_table_duplicates(ld.t,
-                                                    &stats->dup_conflicts);
-    if (rc != 0) {
-        loader_fini(&ld, 1);
-        if (stats != NULL)
-            data_stats_fini(stats);
+    return rc != 0 ? rc : run(&ld, &in, NULL, table_out);
+}
+
+int data_load_buffer(const void *data, size_t len, const char *name,
+                     const struct schema *s, const struct data_options *opt,
+                     struct schema **schema_out, struct table **table_out)
+{
+    struct load_input in = { NULL, 1, data != NULL ? data : "", len, name };
+    struct loader ld;
+
+    *table_out = NULL;
+    int rc = loader_init(&ld, opt, s, NULL);
+
+    if (rc != 0)
         return rc;
-    }
-    *table_out = ld.t;
-    ld.t = NULL;
-    loader_fini(&ld, 0);
-    return 0;
+    return run(&ld, &in, s == NULL ? schema_out : NULL, table_out);
 }

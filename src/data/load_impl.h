@@ -12,12 +12,6 @@
 #include "fewflow/data.h"
 #include "fewflow/table.h"
 
-struct hash_set {
-    uint64_t *keys;       /* 0 = empty slot */
-    size_t n;
-    size_t cap;           /* a power of two */
-};
-
 struct loader {
     const struct data_options *opt;
     struct data_options defaults;
@@ -35,7 +29,9 @@ struct loader {
     long *field_of;       /* raw column -> field of the current file */
     struct vocab labels;  /* class names in first-seen order */
     struct data_stats *st;
-    struct hash_set lines;
+    uint64_t *hashes;     /* per row: line hash, raw-vector hash */
+    size_t n_hashes;
+    size_t cap_hashes;
     uint64_t bytes_before;
     uint64_t bytes_total;
 };
@@ -45,10 +41,10 @@ int loader_init(struct loader *ld, const struct data_options *opt,
 void loader_fini(struct loader *ld, int failed);
 int loader_apply_options(struct loader *ld);
 int loader_push_row(struct loader *ld, int32_t id);
-int loader_line_seen(struct loader *ld, uint64_t h);
+int loader_note_row(struct loader *ld, uint64_t line_hash);
+int loader_count_duplicates(struct loader *ld);
 int loader_finish_fit(struct loader *ld);
 int loader_finish_fixed(struct loader *ld);
-int loader_name_taken(char **names, size_t n, const char *name);
 void loader_names_free(char **names, size_t n);
 
 #endif

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "data/dups.h"
 #include "data/hash.h"
 #include "data/load_impl.h"
 #include "fewflow/err.h"
@@ -39,22 +40,13 @@ void loader_fini(struct loader *ld, int failed)
     free(ld->ys);
     free(ld->raw);
     free(ld->field_of);
-    free(ld->lines.keys);
+    free(ld->hashes);
     vocab_fini(&ld->labels);
     if (ld->fitting)
         schema_destroy(ld->s);
     table_destroy(ld->t);
     (void)failed;
     memset(ld, 0, sizeof(*ld));
-}
-
-int loader_name_taken(char **names, size_t n, const char *name)
-{
-    for (size_t i = 0; i < n; i++) {
-        if (strcmp(names[i], name) == 0)
-            return 1;
-    }
-    return 0;
 }
 
 void loader_names_free(char **names, size_t n)
@@ -176,46 +168,21 @@ int loader_push_row(struct loader *ld, int32_t id)
     return 0;
 }
 
-static int set_grow(struct hash_set *hs)
+/* Keeps this row's line hash and raw-vector hash for the duplicate
+ * counts made once all rows are in. */
+int loader_note_row(struct loader *ld, uint64_t line_hash)
 {
-    size_t cap = hs->cap ? hs->cap * 2 : 4096;
-    uint64_t *keys = calloc(cap, sizeof(uint64_t));
-
-    if (keys == NULL)
-        return err_set(ERR_NOMEM, "out of memory");
-    for (size_t i = 0; i < hs->cap; i++) {
-        if (hs->keys[i] == 0)
-            continue;
-        size_t h = (size_t)hs->keys[i] & (cap - 1);
-        while (keys[h] != 0)
-            h = (h + 1) & (cap - 1);
-        keys[h] = hs->keys[i];
+    if (ld->n_hashes + 2 > ld->cap_hashes) {
+        size_t cap = ld->cap_hashes ? ld->cap_hashes * 2 : 4096;
+        uint64_t *h = realloc(ld->hashes, cap * sizeof(uint64_t));
+        if (h == NULL)
+            return err_set(ERR_NOMEM, "out of memory");
+        ld->hashes = h;
+        ld->cap_hashes = cap;
     }
-    free(hs->keys);
-    hs->keys = keys;
-    hs->cap = cap;
-    return 0;
-}
-
-/* Counts a duplicate line when its hash was seen before. A 64-bit hash
- * over n lines collides with probability about n^2 / 2^65. */
-int loader_line_seen(struct loader *ld, uint64_t h)
-{
-    struct hash_set *hs = &ld->lines;
-
-    if (h == 0)
-        h = 1;
-    if (2 * (hs->n + 1) > hs->cap && set_grow(hs) != 0)
-        return ERR_NOMEM;
-    size_t i = (size_t)h & (hs->cap - 1);
-    for (; hs->keys[i] != 0; i = (i + 1) & (hs->cap - 1)) {
-        if (hs->keys[i] == h) {
-            ld->st->dup_lines++;
-            return 0;
-        }
-    }
-    hs->keys[i] = h;
-    hs->n++;
+    ld->hashes[ld->n_hashes++] = line_hash;
+    ld->hashes[ld->n_hashes++] = hash_mix(hash_bytes(HASH_SEED, ld->raw,
+                                          ld->s->n_raw * sizeof(float)));
     return 0;
 }
 
@@ -228,24 +195,55 @@ static int add_classes(struct loader *ld)
     return 0;
 }
 
+/* Expands the stored raw rows into encoded rows within the same buffer,
+ * so peak memory is the table, not the table plus the raw copy. When rows
+ * widen, going from the last row down never overwrites a raw row not yet
+ * read (row i's encoded start i * enc is past every raw row j < i); when
+ * they narrow, going up is safe for the same reason. */
+static int expand_in_place(struct loader *ld)
+{
+    size_t raw_w = ld->s->n_raw, enc_w = ld->s->n_cols, n = ld->n_rows;
+    size_t w = raw_w > enc_w ? raw_w : enc_w;
+    float *tmp = malloc((raw_w + 1) * sizeof(float));
+    float *rows = tmp ? realloc(ld->rows, (n * w + 1) * sizeof(float)) : NULL;
+
+    if (rows == NULL) {
+        free(tmp);
+        return err_set(ERR_NOMEM, "out of memory");
+    }
+    ld->rows = rows;
+    for (size_t k = 0; k < n; k++) {
+        size_t i = enc_w >= raw_w ? n - 1 - k : k;
+        memcpy(tmp, rows + i * raw_w, raw_w * sizeof(float));
+        schema_expand(ld->s, tmp, rows + i * enc_w);
+    }
+    free(tmp);
+    if (enc_w < raw_w) {
+        rows = realloc(ld->rows, (n * enc_w + 1) * sizeof(float));
+        ld->rows = rows != NULL ? rows : ld->rows;
+    }
+    return 0;
+}
+
 int loader_finish_fit(struct loader *ld)
 {
     struct schema *s = ld->s;
     int rc = schema_freeze(s);
 
+    if (rc == 0 && ld->n_rows > 0)
+        rc = expand_in_place(ld);
     if (rc != 0)
         return rc;
     ld->t = table_create(s->n_cols, (const char *const *)s->col_names);
-    if (ld->t == NULL || table_reserve(ld->t, ld->n_rows) != 0)
+    if (ld->t == NULL)
         return ERR_NOMEM;
-    for (size_t i = 0; i < ld->n_rows; i++) {
-        schema_expand(s, ld->rows + i * s->n_raw,
-                      ld->t->x + i * ld->t->n_cols);
-        ld->t->y[i] = ld->ys[i];
+    if (ld->n_rows > 0) {
+        ld->t->x = ld->rows;
+        ld->t->y = ld->ys;
+        ld->t->n_rows = ld->t->cap_rows = ld->n_rows;
+        ld->rows = NULL;
+        ld->ys = NULL;
     }
-    ld->t->n_rows = ld->n_rows;
-    free(ld->rows);
-    ld->rows = NULL;
     return add_classes(ld);
 }
 
@@ -254,39 +252,16 @@ int loader_finish_fixed(struct loader *ld)
     return add_classes(ld);
 }
 
-struct row_slot {
-    uint64_t hash;
-    size_t row;           /* row index + 1; 0 = empty */
-};
-
-uint64_t data_table_duplicates(const struct table *t, uint64_t *conflicts)
+int loader_count_duplicates(struct loader *ld)
 {
-    size_t cap = 64, bytes = t->n_cols * sizeof(float);
-    uint64_t dups = 0;
+    struct data_stats *st = ld->st;
+    size_t n = ld->n_hashes / 2;
 
-    *conflicts = 0;
-    while (cap < 2 * t->n_rows)
-        cap *= 2;
-    struct row_slot *slots = calloc(cap, sizeof(*slots));
-    if (slots == NULL)
+    if (st == NULL)
         return 0;
-    for (size_t i = 0; i < t->n_rows; i++) {
-        uint64_t h = hash_mix(hash_bytes(HASH_SEED, table_row(t, i), bytes));
-        size_t k = (size_t)h & (cap - 1);
-        for (; slots[k].row != 0; k = (k + 1) & (cap - 1)) {
-            size_t j = slots[k].row - 1;
-            if (slots[k].hash == h &&
-                memcmp(table_row(t, j), table_row(t, i), bytes) == 0)
-                break;
-        }
-        if (slots[k].row != 0) {
-            dups++;
-            *conflicts += t->y[slots[k].row - 1] != t->y[i];
-            continue;
-        }
-        slots[k].hash = h;
-        slots[k].row = i + 1;
-    }
-    free(slots);
-    return dups;
+    int rc = dups_count(ld->hashes, 2, n, NULL, &st->dup_lines, NULL);
+    if (rc == 0)
+        rc = dups_count(ld->hashes + 1, 2, n, ld->t, &st->dup_features,
+                        &st->dup_conflicts);
+    return rc;
 }

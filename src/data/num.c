@@ -8,7 +8,7 @@
 
 #include "data/num.h"
 
-static const double pow10_exact[23] = {
+const double num_pow10_exact[23] = {
     1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11,
     1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22,
 };
@@ -120,6 +120,8 @@ int num_parse(const char *s, size_t len, double *out)
     struct num_parts np = { 0, 0, 0, 0 };
     int neg = 0, e = 0;
 
+    if (num_parse_simple(s, len, out))
+        return NUM_FINITE;
     while (len > 0 && is_space(s[0])) {
         s++;
         len--;
@@ -141,7 +143,7 @@ int num_parse(const char *s, size_t len, double *out)
     if (np.overflow || np.mant > (1ULL << 53) || p < -22 || p > 22)
         return parse_slow(s, len, out);
     double v = (double)np.mant;
-    v = p < 0 ? v / pow10_exact[-p] : v * pow10_exact[p];
+    v = p < 0 ? v / num_pow10_exact[-p] : v * num_pow10_exact[p];
     *out = neg ? -v : v;
     return NUM_FINITE;
 }

@@ -16,6 +16,36 @@ enum num_kind {
     NUM_INVALID = -1,     /* anything else */
 };
 
+extern const double num_pow10_exact[23];
+
+/* Most fields are short unsigned decimals ("0", "12983", "0.06"): 1 when
+ * s[0..len) is one with at most 15 digits, with the value in *out. The
+ * digits form an integer exact in a double and 10^k is exact for k <= 22,
+ * so one division rounds correctly (Clinger's fast path). */
+static inline int num_parse_simple(const char *s, size_t len, double *out)
+{
+    unsigned long long v = 0;
+    size_t frac = 0, dot = 0;
+
+    if (len == 0 || len > 16)
+        return 0;
+    for (size_t i = 0; i < len; i++) {
+        unsigned d = (unsigned)(s[i] - '0');
+        if (d <= 9) {
+            v = v * 10 + d;
+            frac += dot;
+        } else if (s[i] == '.' && !dot && i + 1 < len && i > 0) {
+            dot = 1;
+        } else {
+            return 0;
+        }
+    }
+    if (len - dot > 15)
+        return 0;
+    *out = frac ? (double)v / num_pow10_exact[frac] : (double)v;
+    return 1;
+}
+
 /* Parses s[0..len) with optional surrounding spaces. */
 int num_parse(const char *s, size_t len, double *out);
 

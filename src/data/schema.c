@@ -43,6 +43,8 @@ struct schema *schema_new(int profile, size_t n_raw,
         if (s->raw[s->n_raw].name == NULL)
             goto fail;
     }
+    if (schema_index_names(s) != 0)
+        goto fail;
     return s;
 fail:
     schema_destroy(s);
@@ -58,6 +60,7 @@ void schema_destroy(struct schema *s)
         free(s->raw[i].name);
         vocab_fini(&s->raw[i].vocab);
     }
+    vocab_fini(&s->index);
     for (size_t j = 0; s->col_names != NULL && j < s->n_cols; j++)
         free(s->col_names[j]);
     free(s->col_names);
@@ -153,13 +156,23 @@ int schema_label_family(const struct schema *s)
     return s->label_family;
 }
 
+int schema_index_names(struct schema *s)
+{
+    vocab_fini(&s->index);
+    s->index.max = s->n_raw;
+    for (size_t i = 0; i < s->n_raw; i++) {
+        const char *name = s->raw[i].name;
+        if (vocab_find(&s->index, name, strlen(name)) >= 0)
+            return err_set(ERR_FORMAT, "column name '%s' repeats", name);
+        if (vocab_lookup(&s->index, name, strlen(name), 1) < 0)
+            return ERR_NOMEM;
+    }
+    return 0;
+}
+
 long schema_raw_find(const struct schema *s, const char *snake)
 {
-    for (size_t i = 0; i < s->n_raw; i++) {
-        if (strcmp(s->raw[i].name, snake) == 0)
-            return (long)i;
-    }
-    return -1;
+    return vocab_find(&s->index, snake, strlen(snake));
 }
 
 int schema_label_map(const struct schema *s, const char *raw, char *out,
@@ -206,15 +219,36 @@ long vocab_find(const struct vocab *v, const char *word, size_t len)
     }
 }
 
+/* Keeps the slot table at most half full, so probes stay short. */
+static int vocab_grow(struct vocab *v)
+{
+    size_t n_slots = v->n_slots ? v->n_slots * 2 : 64;
+    uint32_t *slots = calloc(n_slots, sizeof(*slots));
+    char **words = realloc(v->words, (n_slots / 2) * sizeof(*words));
+
+    if (words != NULL)
+        v->words = words;
+    if (slots == NULL || words == NULL) {
+        free(slots);
+        return ERR_NOMEM;
+    }
+    for (size_t k = 0; k < v->n; k++) {
+        const char *w = v->words[k];
+        size_t h = (size_t)hash_mix(hash_bytes(HASH_SEED, w, strlen(w)));
+        while (slots[h & (n_slots - 1)] != 0)
+            h++;
+        slots[h & (n_slots - 1)] = (uint32_t)k + 1;
+    }
+    free(v->slots);
+    v->slots = slots;
+    v->n_slots = n_slots;
+    return 0;
+}
+
 static int vocab_insert(struct vocab *v, const char *word, size_t len)
 {
-    if (v->n_slots == 0) {
-        v->n_slots = 4 * SCHEMA_MAX_VOCAB;
-        v->slots = calloc(v->n_slots, sizeof(*v->slots));
-        v->words = calloc(SCHEMA_MAX_VOCAB, sizeof(*v->words));
-        if (v->slots == NULL || v->words == NULL)
-            return ERR_NOMEM;
-    }
+    if (2 * (v->n + 1) > v->n_slots && vocab_grow(v) != 0)
+        return ERR_NOMEM;
     char *copy = malloc(len + 1);
     if (copy == NULL)
         return ERR_NOMEM;
@@ -232,7 +266,7 @@ static int vocab_insert(struct vocab *v, const char *word, size_t len)
 long vocab_lookup(struct vocab *v, const char *word, size_t len, int add)
 {
     long k = vocab_find(v, word, len);
-    if (k >= 0 || !add || v->n >= SCHEMA_MAX_VOCAB)
+    if (k >= 0 || !add || v->n >= (v->max ? v->max : SCHEMA_MAX_VOCAB))
         return k;
     int rc = vocab_insert(v, word, len);
     if (rc < 0)
@@ -242,11 +276,14 @@ long vocab_lookup(struct vocab *v, const char *word, size_t len, int add)
 
 void vocab_fini(struct vocab *v)
 {
+    size_t max = v->max;
+
     for (size_t k = 0; k < v->n; k++)
         free(v->words[k]);
     free(v->words);
     free(v->slots);
     memset(v, 0, sizeof(*v));
+    v->max = max;
 }
 
 /* ---- the encoded layout ---- */

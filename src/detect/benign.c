@@ -12,109 +12,208 @@
  * decision is anything but a benign class, unknown included.
  */
 
+#define SEARCH_STEPS 30
+
 static int is_benign(const struct memo *m, int32_t c)
 {
     return c >= 0 && (m->cls[c].flags & MEMO_CLASS_BENIGN) != 0;
 }
 
-/* n_reservoir × n_classes distances, malloc'd; NULL on failure. */
-static float *reservoir_distances(const struct memo *m)
+/* n_reservoir × n_classes evaluations, malloc'd; NULL on failure. */
+static struct memo_eval *reservoir_evals(const struct memo *m)
 {
     size_t n = m->n_reservoir, c = m->n_classes;
-    float *d = malloc((n * c + 1) * sizeof(float));
-    for (size_t i = 0; d != NULL && i < n; i++)
-        memo_distances(m, m->reservoir + i * m->dim, d + i * c);
-    return d;
+    struct memo_eval *e = malloc((n * c + 1) * sizeof(*e));
+    for (size_t i = 0; e != NULL && i < n; i++)
+        memo_evaluate(m, m->reservoir + i * m->dim, e + i * c);
+    return e;
 }
 
-/* Nearest benign class of a distance row, or -1. */
-static int32_t nearest_benign(const struct memo *m, const float *row)
+/* Distance to the nearest benign class of an evaluation row. */
+static float benign_dist(const struct memo *m, const struct memo_eval *row)
 {
-    int32_t best = -1;
+    float best = INFINITY;
     for (size_t c = 0; c < m->n_classes; c++) {
-        if (is_benign(m, (int32_t)c) && (best < 0 || row[c] < row[best]))
-            best = (int32_t)c;
+        if (is_benign(m, (int32_t)c) && row[c].dist < best)
+            best = row[c].dist;
     }
     return best;
 }
 
-/* An attack class inside its radius and nearer than the nearest benign
- * class takes the row whatever the benign radius is. */
-static int is_forced(const struct memo *m, const float *row, float d_benign)
+/* An attack class that holds the row and is nearer than every benign
+ * class takes it whatever the benign radii are. */
+static int is_forced(const struct memo *m, const struct memo_eval *row)
 {
+    float db = benign_dist(m, row);
     for (size_t c = 0; c < m->n_classes; c++) {
-        if (!is_benign(m, (int32_t)c) && row[c] <= m->cls[c].radius &&
-            row[c] < d_benign)
+        if (!is_benign(m, (int32_t)c) && row[c].ratio <= 1 &&
+            row[c].dist < db)
             return 1;
     }
     return 0;
 }
 
-static size_t count_forced(const struct memo *m, const float *d)
+static size_t count_forced(const struct memo *m, const struct memo_eval *e)
 {
     size_t n = 0;
-    for (size_t i = 0; i < m->n_reservoir; i++) {
-        const float *row = d + i * m->n_classes;
-        n += is_forced(m, row, row[nearest_benign(m, row)]);
-    }
+    for (size_t i = 0; i < m->n_reservoir; i++)
+        n += is_forced(m, e + i * m->n_classes);
     return n;
 }
 
-/* Shrinks class c so that at most `share` reservoir rows nearer to it than
- * to benign fall inside its radius. v is scratch of n_reservoir floats. */
-static void cap_radius(struct memo *m, size_t c, const float *d, size_t share,
-                       float *v)
+/* Scales class c down so that at most `share` of the rows nearer to it
+ * than to benign fall inside. v is scratch of n_reservoir floats. */
+static void cap_class(struct memo *m, size_t c, const struct memo_eval *e,
+                      size_t share, float *v)
 {
     size_t k = 0, inside = 0;
     for (size_t i = 0; i < m->n_reservoir; i++) {
-        const float *row = d + i * m->n_classes;
-        if (row[c] < row[nearest_benign(m, row)]) {
-            v[k++] = row[c];
-            inside += row[c] <= m->cls[c].radius;
+        const struct memo_eval *row = e + i * m->n_classes;
+        if (row[c].dist < benign_dist(m, row)) {
+            v[k++] = row[c].ratio;
+            inside += row[c].ratio <= 1;
         }
     }
     if (inside <= share)
         return;
     memo_quantile(v, k, 0);  /* sorts */
-    m->cls[c].radius = nextafterf(v[share], 0);
+    memo_class_scale_radii(m, c, nextafterf(v[share], 0));
 }
 
-static void cap_attacks(struct memo *m, const float *d, size_t budget,
-                        float *v)
+static void cap_attacks(struct memo *m, size_t budget, float *v)
 {
     size_t n_att = m->n_classes - memo_benign_count(m);
-    if (n_att == 0)
+    struct memo_eval *e = reservoir_evals(m);
+    if (n_att == 0 || e == NULL) {
+        free(e);
         return;
+    }
     size_t share = budget / 2 / n_att;
     for (size_t c = 0; c < m->n_classes; c++) {
         if (!is_benign(m, (int32_t)c))
-            cap_radius(m, c, d, share, v);
+            cap_class(m, c, e, share, v);
+    }
+    free(e);
+}
+
+/*
+ * Benign radii are t · scale[p]: scale[p] is the median distance of the
+ * reservoir rows nearest to prototype p (see memo_proto_scales), and one
+ * factor t, shared by every benign prototype, is searched for the target
+ * rate. scale is flat over the benign classes' prototypes in order.
+ */
+struct benign_scales {
+    float *scale;
+    float t_max;              /* every reservoir row inside its prototype */
+};
+
+static void apply_factor(struct memo *m, const struct benign_scales *b,
+                         float t, float *radii)
+{
+    size_t k = 0;
+    for (size_t c = 0; c < m->n_classes; c++) {
+        if (!is_benign(m, (int32_t)c))
+            continue;
+        for (uint32_t p = 0; p < m->cls[c].n_protos; p++)
+            radii[p] = t * b->scale[k++];
+        memo_class_set_radii(m, c, radii);
+        m->cls[c].tail = t > 0 ? t : 1;
     }
 }
 
-/* The smallest radius per benign class leaving `allowed` of its
- * non-forced rows outside, the allowance split in proportion to rows. */
-static void set_benign_radii(struct memo *m, const float *d, size_t allowed,
-                             size_t n_free, float *v)
+/* Nearest benign class and prototype of z. */
+static size_t nearest_benign(const struct memo *m, const float *z,
+                             uint32_t *proto, float *dist)
 {
-    for (size_t b = 0; b < m->n_classes; b++) {
-        size_t k = 0;
-        if (!is_benign(m, (int32_t)b))
-            continue;
-        for (size_t i = 0; i < m->n_reservoir; i++) {
-            const float *row = d + i * m->n_classes;
-            float db = row[nearest_benign(m, row)];
-            if (nearest_benign(m, row) == (int32_t)b &&
-                !is_forced(m, row, db))
-                v[k++] = row[b];
+    size_t best_c = 0;
+    *dist = INFINITY;
+    for (size_t c = 0; c < m->n_classes; c++) {
+        const struct memo_class *cl = &m->cls[c];
+        for (uint32_t p = 0; is_benign(m, (int32_t)c) && p < cl->n_protos;
+             p++) {
+            float s = 0;
+            const float *q = cl->protos + (size_t)p * m->dim;
+            for (uint32_t j = 0; j < m->dim; j++)
+                s += (z[j] - q[j]) * (z[j] - q[j]);
+            if (s < *dist) {
+                *dist = s;
+                best_c = c;
+                *proto = p;
+            }
         }
-        if (k == 0)
-            continue;
-        size_t out = (size_t)((double)allowed * (double)k / (double)n_free);
-        out = out >= k ? k - 1 : out;
-        memo_quantile(v, k, 0);
-        m->cls[b].radius = v[k - 1 - out];
     }
+    *dist = sqrtf(*dist);
+    return best_c;
+}
+
+static void class_scales(const struct memo *m, size_t c, const size_t *cls,
+                         const uint32_t *who, const float *dist, float *d,
+                         uint32_t *w, float *tmp, float *scale)
+{
+    size_t k = 0;
+    for (size_t i = 0; i < m->n_reservoir; i++) {
+        if (cls[i] == c) {
+            d[k] = dist[i];
+            w[k++] = who[i];
+        }
+    }
+    memo_proto_scales(&m->cls[c], d, w, k, tmp, scale);
+}
+
+static int benign_scales(const struct memo *m, struct benign_scales *b)
+{
+    size_t n = m->n_reservoir + 1, np = 0;
+    for (size_t c = 0; c < m->n_classes; c++)
+        np += is_benign(m, (int32_t)c) ? m->cls[c].n_protos : 0;
+    size_t *cls = malloc(n * sizeof(size_t));
+    uint32_t *who = malloc(n * sizeof(uint32_t)), *w = malloc(n * 4);
+    float *dist = malloc(n * 4), *d = malloc(n * 4), *tmp = malloc(n * 4);
+    b->scale = malloc((np + 1) * sizeof(float));
+    int rc = cls && who && w && dist && d && tmp && b->scale ? 0 : ERR_NOMEM;
+    for (size_t i = 0; rc == 0 && i < m->n_reservoir; i++)
+        cls[i] = nearest_benign(m, m->reservoir + i * m->dim, &who[i],
+                                &dist[i]);
+    size_t k = 0;
+    for (size_t c = 0; rc == 0 && c < m->n_classes; c++) {
+        if (!is_benign(m, (int32_t)c))
+            continue;
+        class_scales(m, c, cls, who, dist, d, w, tmp, b->scale + k);
+        k += m->cls[c].n_protos;
+    }
+    b->t_max = 0;
+    for (size_t i = 0; rc == 0 && i < m->n_reservoir; i++) {
+        size_t base = 0;
+        for (size_t c = 0; c < cls[i]; c++)
+            base += is_benign(m, (int32_t)c) ? m->cls[c].n_protos : 0;
+        float u = dist[i] / b->scale[base + who[i]];
+        b->t_max = u > b->t_max ? u : b->t_max;
+    }
+    free(cls);
+    free(who);
+    free(w);
+    free(dist);
+    free(d);
+    free(tmp);
+    return rc;
+}
+
+/* The smallest common factor whose false-alarm rate meets target. */
+static void search_factor(struct memo *m, const struct benign_scales *b,
+                          float target, float *radii)
+{
+    float lo = 0, hi = nextafterf(b->t_max, INFINITY);
+    apply_factor(m, b, hi, radii);
+    if (memo_benign_fpr(m) > target)
+        return;
+    for (int s = 0; s < SEARCH_STEPS; s++) {
+        float mid = (lo + hi) / 2;
+        apply_factor(m, b, mid, radii);
+        if (memo_benign_fpr(m) <= target)
+            hi = mid;
+        else
+            lo = mid;
+    }
+    apply_factor(m, b, hi, radii);
 }
 
 int memo_calibrate_benign(struct memo *m, float target)
@@ -124,25 +223,23 @@ int memo_calibrate_benign(struct memo *m, float target)
                        "and held-out benign rows");
     if (!(target >= 0 && target < 1))
         return err_set(ERR_INVALID, "--benign-fpr must be in [0, 1)");
-    float *d = reservoir_distances(m);
-    float *v = malloc(m->n_reservoir * sizeof(float));
-    if (d == NULL || v == NULL) {
-        free(d);
-        free(v);
-        return err_set(ERR_NOMEM, "class memory: out of memory");
+    struct benign_scales b = { 0 };
+    float *v = malloc((m->n_reservoir + MEMO_MAX_PROTOS) * sizeof(float));
+    int rc = v ? benign_scales(m, &b) : ERR_NOMEM;
+    if (rc == 0) {
+        size_t budget = (size_t)floor((double)target * m->n_reservoir);
+        apply_factor(m, &b, nextafterf(b.t_max, INFINITY), v);
+        struct memo_eval *e = reservoir_evals(m);
+        if (e != NULL && count_forced(m, e) > budget / 2)
+            cap_attacks(m, budget, v);
+        free(e);
+        search_factor(m, &b, target, v);
+        m->benign_fpr_target = target;
+        m->benign_fpr = memo_benign_fpr(m);
     }
-    size_t n = m->n_reservoir;
-    size_t budget = (size_t)floor((double)target * (double)n);
-    if (count_forced(m, d) > budget / 2)
-        cap_attacks(m, d, budget, v);
-    size_t forced = count_forced(m, d);
-    size_t allowed = budget > forced ? budget - forced : 0;
-    set_benign_radii(m, d, allowed, n - forced, v);
-    m->benign_fpr_target = target;
-    m->benign_fpr = memo_benign_fpr(m);
-    free(d);
+    free(b.scale);
     free(v);
-    return 0;
+    return rc ? err_set(ERR_NOMEM, "class memory: out of memory") : 0;
 }
 
 float memo_benign_fpr(const struct memo *m)
@@ -159,25 +256,27 @@ float memo_benign_fpr(const struct memo *m)
     return (float)alerts / (float)m->n_reservoir;
 }
 
-/* Rows decided benign without class idx that idx would take (it is inside
- * their benign distance); their distances to idx go into v. */
-static size_t stolen_rows(const struct memo *m, size_t idx, const float *d,
-                          float *v, size_t *alerts_before)
+/* Rows decided benign without class idx that idx would take (it is
+ * nearer than their benign class); their ratios to idx go into v. */
+static size_t stolen_rows(const struct memo *m, size_t idx,
+                          const struct memo_eval *e, float *v,
+                          size_t *alerts_before)
 {
-    float *row = malloc(m->n_classes * sizeof(float));
+    struct memo_eval *row = malloc(m->n_classes * sizeof(*row));
     struct memo_decision dec;
     size_t k = 0;
 
     *alerts_before = 0;
     for (size_t i = 0; row != NULL && i < m->n_reservoir; i++) {
-        memcpy(row, d + i * m->n_classes, m->n_classes * sizeof(float));
-        float d_new = row[idx];
-        row[idx] = INFINITY;
+        memcpy(row, e + i * m->n_classes, m->n_classes * sizeof(*row));
+        struct memo_eval mine = row[idx];
+        row[idx].dist = INFINITY;
+        row[idx].ratio = INFINITY;
         memo_decide_from(m, row, &dec);
         if (!is_benign(m, dec.cls))
             (*alerts_before)++;
-        else if (d_new < dec.dist)
-            v[k++] = d_new;
+        else if (mine.dist < dec.dist)
+            v[k++] = mine.ratio;
     }
     free(row);
     return k;
@@ -187,21 +286,21 @@ void memo_guard_benign(struct memo *m, size_t idx)
 {
     if (m->n_reservoir == 0 || memo_benign_count(m) == 0)
         return;
-    float *d = reservoir_distances(m);
+    struct memo_eval *e = reservoir_evals(m);
     float *v = malloc(m->n_reservoir * sizeof(float));
     size_t before = 0, k = 0;
-    if (d != NULL && v != NULL)
-        k = stolen_rows(m, idx, d, v, &before);
+    if (e != NULL && v != NULL)
+        k = stolen_rows(m, idx, e, v, &before);
     size_t budget = (size_t)floor((double)m->benign_fpr_target *
                                   (double)m->n_reservoir);
     size_t extra = budget > before ? budget - before : 0;
     size_t inside = 0;
     for (size_t i = 0; i < k; i++)
-        inside += v[i] <= m->cls[idx].radius;
+        inside += v[i] <= 1;
     if (inside > extra) {
         memo_quantile(v, k, 0);
-        m->cls[idx].radius = nextafterf(v[extra], 0);
+        memo_class_scale_radii(m, idx, nextafterf(v[extra], 0));
     }
-    free(d);
+    free(e);
     free(v);
 }

@@ -9,8 +9,8 @@
 
 void memo_fit_opts_default(struct memo_fit_opts *o)
 {
-    o->n_protos = 1;
-    o->benign_protos = 8;
+    o->n_protos = 8;
+    o->benign_protos = 64;
     o->coverage = 0.95f;
     o->benign_fpr = 0.01f;
     o->max_reservoir = 2048;
@@ -45,23 +45,85 @@ static void input_mean(const struct memo_labelled *fit, const float *x_fit,
         out[j] /= (float)k;
 }
 
-/* The coverage quantile of the rows' distances to class idx. */
-static float radius_of(const struct memo *m, size_t idx, const float *rows,
-                       size_t n, float coverage)
+static size_t nearest_proto(const struct memo_class *c, uint32_t dim,
+                            const float *z, float *dist)
 {
-    float *d = malloc((n ? n : 1) * sizeof(float));
-    float *all = malloc(m->n_classes * sizeof(float));
-    float r = 0;
-    if (d != NULL && all != NULL) {
-        for (size_t i = 0; i < n; i++) {
-            memo_distances(m, rows + i * m->dim, all);
-            d[i] = all[idx];
+    size_t best = 0;
+    *dist = INFINITY;
+    for (uint32_t p = 0; p < c->n_protos; p++) {
+        const float *q = c->protos + (size_t)p * dim;
+        float s = 0;
+        for (uint32_t j = 0; j < dim; j++)
+            s += (z[j] - q[j]) * (z[j] - q[j]);
+        if (s < *dist) {
+            *dist = s;
+            best = p;
         }
-        r = memo_quantile(d, n, coverage);
     }
+    *dist = sqrtf(*dist);
+    return best;
+}
+
+/*
+ * Prototype scales of class c: the median distance of the rows nearest to
+ * each prototype (the class-wide median when a prototype has fewer than
+ * MIN_ROWS_PER_PROTO rows). d and who give each row's distance and
+ * prototype; tmp is scratch of n floats.
+ */
+void memo_proto_scales(const struct memo_class *c, const float *d,
+                       const uint32_t *who, size_t n, float *tmp,
+                       float *scale)
+{
+    memcpy(tmp, d, n * sizeof(float));
+    float all = memo_quantile(tmp, n, 0.5f);
+    for (uint32_t p = 0; p < c->n_protos; p++) {
+        size_t k = 0;
+        for (size_t i = 0; i < n; i++) {
+            if (who[i] == p)
+                tmp[k++] = d[i];
+        }
+        scale[p] = k >= MIN_ROWS_PER_PROTO ? memo_quantile(tmp, k, 0.5f)
+                                           : all;
+        if (!(scale[p] > 0))
+            scale[p] = all > 0 ? all : 1e-6f;
+    }
+}
+
+/*
+ * Radii of class idx from held-out rows: each row goes to its nearest
+ * prototype; distances are divided by that prototype's scale (its median
+ * row distance), and every radius is the scale times the coverage
+ * quantile of those normalised distances. Pooling the rows this way keeps
+ * one tail estimate per class even when a prototype has only a few rows.
+ */
+int memo_fit_radii(struct memo *m, size_t idx, const float *rows, size_t n,
+                   float coverage)
+{
+    struct memo_class *c = &m->cls[idx];
+    float *d = calloc(n + 1, sizeof(float));
+    float *tmp = malloc((n + 1) * sizeof(float));
+    uint32_t *who = calloc(n + 1, sizeof(uint32_t));
+    float scale[MEMO_MAX_PROTOS];
+    if (!d || !tmp || !who) {
+        free(d);
+        free(tmp);
+        free(who);
+        return ERR_NOMEM;
+    }
+    for (size_t i = 0; i < n; i++)
+        who[i] = (uint32_t)nearest_proto(c, m->dim, rows + i * m->dim, &d[i]);
+    memo_proto_scales(c, d, who, n, tmp, scale);
+    for (size_t i = 0; i < n; i++)
+        tmp[i] = d[i] / scale[who[i]];
+    float t = memo_quantile(tmp, n, coverage);
+    for (uint32_t p = 0; p < c->n_protos; p++)
+        scale[p] *= t;
+    memo_class_set_radii(m, idx, scale);
+    c->tail = t > 0 ? t : 1;
     free(d);
-    free(all);
-    return r;
+    free(tmp);
+    free(who);
+    return 0;
 }
 
 struct fit_buf {
@@ -88,8 +150,10 @@ static int fit_class(struct memo *m, const char *name, int benign, int32_t c,
                              b->protos, (uint32_t)made, 0, b->xm);
     if (idx < 0)
         return idx;
-    m->cls[idx].radius = nc ? radius_of(m, idx, b->calib, nc, o->coverage)
-                            : radius_of(m, idx, b->fit, nf, o->coverage);
+    int rc = nc ? memo_fit_radii(m, (size_t)idx, b->calib, nc, o->coverage)
+                : memo_fit_radii(m, (size_t)idx, b->fit, nf, o->coverage);
+    if (rc != 0)
+        return rc;
     m->cls[idx].n_support = nf;
     m->cls[idx].n_calib = nc;
     return 0;

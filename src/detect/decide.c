@@ -23,7 +23,7 @@ size_t memo_total_protos(const struct memo *m)
 size_t memo_batch_scratch(const struct memo *m, size_t n)
 {
     size_t p = memo_total_protos(m);
-    return n * p + p + m->n_classes + p * m->dim;
+    return n * p + p + 3 * m->n_classes + p * m->dim + p;
 }
 
 static float sq_norm(const float *v, size_t d)
@@ -48,19 +48,28 @@ static void gather_protos(const struct memo *m, float *all, float *norms)
     }
 }
 
-/* Per-class Euclidean distance of one row from its P squared distances. */
-static void class_minima(const struct memo *m, const float *row_sq,
-                         float zn, const float *pn, float *dist)
+/* Per-class evaluation of one row from its P squared distances. */
+static void class_evals(const struct memo *m, const float *row_sq,
+                        float zn, const float *pn, struct memo_eval *ev)
 {
     size_t k = 0;
     for (size_t i = 0; i < m->n_classes; i++) {
-        float best = INFINITY;
-        for (uint32_t p = 0; p < m->cls[i].n_protos; p++, k++) {
+        const struct memo_class *c = &m->cls[i];
+        ev[i].dist = INFINITY;
+        ev[i].ratio = INFINITY;
+        ev[i].radius = c->radii[0];
+        for (uint32_t p = 0; p < c->n_protos; p++, k++) {
             float s = zn + pn[k] + row_sq[k];
-            if (s < best)
-                best = s;
+            float d = sqrtf(s > 0 ? s : 0);
+            float r = c->radii[p] > 0 ? d / c->radii[p]
+                                      : d > 0 ? INFINITY : 0;
+            if (d < ev[i].dist)
+                ev[i].dist = d;
+            if (r < ev[i].ratio) {
+                ev[i].ratio = r;
+                ev[i].radius = c->radii[p];
+            }
         }
-        dist[i] = sqrtf(best > 0 ? best : 0);
     }
 }
 
@@ -68,14 +77,15 @@ void memo_decide_batch(const struct memo *m, const float *z, size_t n,
                        float *scratch, struct memo_decision *out)
 {
     size_t p = memo_total_protos(m), d = m->dim;
-    float *dots = scratch, *pn = dots + n * p, *dist = pn + p;
-    float *all = dist + m->n_classes;
+    float *dots = scratch, *pn = dots + n * p;
+    struct memo_eval *ev = (struct memo_eval *)(pn + p);
+    float *all = (float *)(ev + m->n_classes);
 
     if (n == 0)
         return;
     if (p == 0) {
         for (size_t r = 0; r < n; r++)
-            memo_decide_from(m, dist, &out[r]);
+            memo_decide_from(m, ev, &out[r]);
         return;
     }
     gather_protos(m, all, pn);
@@ -83,7 +93,7 @@ void memo_decide_batch(const struct memo *m, const float *z, size_t n,
                 (int)d, -2.0f, z, (int)d, all, (int)d, 0.0f, dots, (int)p);
     for (size_t r = 0; r < n; r++) {
         float zn = sq_norm(z + r * d, d);
-        class_minima(m, dots + r * p, zn, pn, dist);
-        memo_decide_from(m, dist, &out[r]);
+        class_evals(m, dots + r * p, zn, pn, ev);
+        memo_decide_from(m, ev, &out[r]);
     }
 }

@@ -9,7 +9,7 @@
 void memo_enroll_opts_default(struct memo_enroll_opts *o)
 {
     o->max_protos = 16;
-    o->prior_weight = 2.0f;
+    o->prior_weight = 20.0f;
     o->is_benign = 0;
     o->seed = 1;
 }
@@ -22,17 +22,23 @@ static float dist2(const float *a, const float *b, uint32_t d)
     return s;
 }
 
-/* Median radius of the attack classes calibrated on held-out rows. */
+/* Median over the attack classes calibrated on held-out rows of each
+ * class's median prototype radius. */
 static float prior_radius(const struct memo *m)
 {
     float *r = malloc((m->n_classes + 1) * sizeof(float));
+    float tmp[MEMO_MAX_PROTOS];
     size_t k = 0;
     float med = 0;
     for (size_t c = 0; r != NULL && c < m->n_classes; c++) {
         const struct memo_class *cl = &m->cls[c];
-        if (!(cl->flags & (MEMO_CLASS_BENIGN | MEMO_CLASS_ENROLLED)) &&
-            cl->n_calib > 0 && cl->radius > 0)
-            r[k++] = cl->radius;
+        if ((cl->flags & (MEMO_CLASS_BENIGN | MEMO_CLASS_ENROLLED)) ||
+            cl->n_calib == 0)
+            continue;
+        memcpy(tmp, cl->radii, cl->n_protos * sizeof(float));
+        float rc = memo_quantile(tmp, cl->n_protos, 0.5f);
+        if (rc > 0)
+            r[k++] = rc;
     }
     if (k > 0)
         med = memo_quantile(r, k, 0.5f);
@@ -40,18 +46,24 @@ static float prior_radius(const struct memo *m)
     return med;
 }
 
+/* Twice the median distance from a support flow to its nearest other
+ * support flow: the median keeps one stray flow from inflating it. */
 static float loo_radius(const float *z, size_t k, uint32_t d)
 {
-    float worst = 0;
+    float *nn = malloc(k * sizeof(float));
+    if (nn == NULL)
+        return 0;
     for (size_t i = 0; i < k; i++) {
         float best = INFINITY;
         for (size_t j = 0; j < k; j++) {
             float s = j == i ? INFINITY : dist2(z + i * d, z + j * d, d);
             best = s < best ? s : best;
         }
-        worst = best > worst ? best : worst;
+        nn[i] = sqrtf(best);
     }
-    return sqrtf(worst) * (float)(k + 1) / (float)(k - 1);
+    float r = 2 * memo_quantile(nn, k, 0.5f);
+    free(nn);
+    return r;
 }
 
 /* With nothing else to go on: half the way from the support mean to the
@@ -118,6 +130,38 @@ static int make_protos(const struct memo *m, const float *z, size_t k,
     return memo_kmeans(z, k, m->dim, cap, o->seed, *protos);
 }
 
+/*
+ * With many flows a class is built as training classes are: prototypes
+ * from every other flow (k-means), radii from the rest, so no radius rule
+ * is needed. Returns the class index or a negative ERR_*.
+ */
+static int enrol_many(struct memo *m, const char *name, uint32_t flags,
+                      const float *z, size_t k, const float *xm,
+                      const struct memo_enroll_opts *o)
+{
+    size_t d = m->dim, nf = (k + 1) / 2, nc = k / 2;
+    float *fit = malloc(nf * d * sizeof(float));
+    float *cal = malloc(nc * d * sizeof(float));
+    uint32_t np = o->max_protos ? o->max_protos : 1;
+    float *protos = malloc((size_t)np * d * sizeof(float));
+    int rc = fit && cal && protos ? 0 : ERR_NOMEM;
+    for (size_t i = 0; rc == 0 && i < k; i++)
+        memcpy((i % 2 ? cal : fit) + (i / 2) * d, z + i * d,
+               d * sizeof(float));
+    int made = rc == 0 ? memo_kmeans(fit, nf, m->dim, np, o->seed, protos)
+                       : rc;
+    rc = made < 0 ? made : memo_class_add(m, name, flags, protos,
+                                          (uint32_t)made, 0, xm);
+    if (rc >= 0 && memo_fit_radii(m, (size_t)rc, cal, nc, m->coverage) != 0)
+        rc = ERR_NOMEM;
+    if (rc >= 0)
+        m->cls[rc].n_calib = nc;
+    free(fit);
+    free(cal);
+    free(protos);
+    return rc;
+}
+
 int memo_enroll(struct memo *m, const char *name, const float *z, size_t k,
                 const float *x, const struct memo_enroll_opts *o)
 {
@@ -126,17 +170,21 @@ int memo_enroll(struct memo *m, const char *name, const float *z, size_t k,
     if (k == 0)
         return err_set(ERR_INVALID, "enrolment of '%s' needs at least one "
                        "flow", name);
-    int n_protos = make_protos(m, z, k, o, &protos);
     xm = calloc(m->n_in + 1, sizeof(float));
-    int rc = n_protos < 0 ? n_protos : xm ? 0 : ERR_NOMEM;
+    int rc = xm ? 0 : ERR_NOMEM;
     if (rc == 0 && x != NULL)
         mean_rows(x, k, m->n_in, xm);
-    float radius = memo_enroll_radius(m, z, k, o->prior_weight);
     uint32_t flags = MEMO_CLASS_ENROLLED |
                      (o->is_benign ? MEMO_CLASS_BENIGN : 0);
-    if (rc == 0)
-        rc = memo_class_add(m, name, flags, protos, (uint32_t)n_protos,
-                            radius, xm);
+    if (rc == 0 && k >= MEMO_ENROLL_CALIBRATE) {
+        rc = enrol_many(m, name, flags, z, k, xm, o);
+    } else if (rc == 0) {
+        int n_protos = make_protos(m, z, k, o, &protos);
+        float radius = memo_enroll_radius(m, z, k, o->prior_weight);
+        rc = n_protos < 0 ? n_protos
+                          : memo_class_add(m, name, flags, protos,
+                                           (uint32_t)n_protos, radius, xm);
+    }
     if (rc >= 0) {
         m->cls[rc].n_support = k;
         if (!o->is_benign)

@@ -28,6 +28,7 @@ static void class_fini(struct memo_class *c)
 {
     free(c->name);
     free(c->protos);
+    free(c->radii);
     free(c->x_mean);
     memset(c, 0, sizeof(*c));
 }
@@ -120,8 +121,9 @@ int memo_class_add(struct memo *m, const char *name, uint32_t flags,
     size_t np = (size_t)n_protos * m->dim;
     c.name = strdup(name);
     c.protos = malloc(np * sizeof(float));
+    c.radii = malloc(n_protos * sizeof(float));
     c.x_mean = calloc(m->n_in ? m->n_in : 1, sizeof(float));
-    if (c.name == NULL || c.protos == NULL || c.x_mean == NULL) {
+    if (!c.name || !c.protos || !c.radii || !c.x_mean) {
         class_fini(&c);
         return err_set(ERR_NOMEM, "class memory: out of memory");
     }
@@ -131,8 +133,31 @@ int memo_class_add(struct memo *m, const char *name, uint32_t flags,
     c.flags = flags;
     c.n_protos = n_protos;
     c.radius = radius;
+    c.tail = 1;
+    for (uint32_t p = 0; p < n_protos; p++)
+        c.radii[p] = radius;
     m->cls[m->n_classes] = c;
     return (int)m->n_classes++;
+}
+
+void memo_class_set_radii(struct memo *m, size_t c, const float *radii)
+{
+    struct memo_class *cl = &m->cls[c];
+    cl->radius = 0;
+    for (uint32_t p = 0; p < cl->n_protos; p++) {
+        cl->radii[p] = radii[p];
+        if (radii[p] > cl->radius)
+            cl->radius = radii[p];
+    }
+}
+
+void memo_class_scale_radii(struct memo *m, size_t c, float f)
+{
+    struct memo_class *cl = &m->cls[c];
+    cl->tail *= f;
+    for (uint32_t p = 0; p < cl->n_protos; p++)
+        cl->radii[p] *= f;
+    cl->radius *= f;
 }
 
 int memo_class_forget(struct memo *m, const char *name)
@@ -166,33 +191,61 @@ int memo_reservoir_set(struct memo *m, const float *z, size_t n)
     return 0;
 }
 
-static float class_distance(const struct memo *m, const struct memo_class *c,
-                            const float *z)
+static float ratio(float dist, float radius)
 {
-    float best = INFINITY;
-    for (uint32_t p = 0; p < c->n_protos; p++) {
-        const float *q = c->protos + (size_t)p * m->dim;
-        float s = 0;
-        for (uint32_t j = 0; j < m->dim; j++) {
-            float d = z[j] - q[j];
-            s += d * d;
-        }
-        if (s < best)
-            best = s;
+    if (radius > 0)
+        return dist / radius;
+    return dist > 0 ? INFINITY : 0;
+}
+
+static float sq_dist(const float *a, const float *b, uint32_t d)
+{
+    float s = 0;
+    for (uint32_t j = 0; j < d; j++) {
+        float t = a[j] - b[j];
+        s += t * t;
     }
-    return sqrtf(best);
+    return s;
+}
+
+void memo_evaluate_one(const struct memo *m, size_t c, const float *z,
+                       struct memo_eval *ev)
+{
+    const struct memo_class *cl = &m->cls[c];
+    ev->dist = INFINITY;
+    ev->ratio = INFINITY;
+    ev->radius = 0;
+    for (uint32_t p = 0; p < cl->n_protos; p++) {
+        float d = sqrtf(sq_dist(z, cl->protos + (size_t)p * m->dim, m->dim));
+        float r = ratio(d, cl->radii[p]);
+        if (d < ev->dist)
+            ev->dist = d;
+        if (r < ev->ratio || (p == 0 && r == INFINITY)) {
+            ev->ratio = r;
+            ev->radius = cl->radii[p];
+        }
+    }
 }
 
 void memo_distances_one(const struct memo *m, size_t c, const float *z,
                         float *dist)
 {
-    *dist = class_distance(m, &m->cls[c], z);
+    struct memo_eval ev;
+    memo_evaluate_one(m, c, z, &ev);
+    *dist = ev.dist;
+}
+
+void memo_evaluate(const struct memo *m, const float *z,
+                   struct memo_eval *ev)
+{
+    for (size_t i = 0; i < m->n_classes; i++)
+        memo_evaluate_one(m, i, z, &ev[i]);
 }
 
 void memo_distances(const struct memo *m, const float *z, float *dist)
 {
     for (size_t i = 0; i < m->n_classes; i++)
-        dist[i] = class_distance(m, &m->cls[i], z);
+        memo_distances_one(m, i, z, &dist[i]);
 }
 
 /* Keeps the MEMO_NEAR smallest distances in ascending order. */
@@ -212,58 +265,61 @@ static void near_insert(struct memo_decision *out, int32_t cls, float dist)
         out->n_near = n + 1;
 }
 
-static float ratio(float dist, float radius)
-{
-    if (radius > 0)
-        return dist / radius;
-    return dist > 0 ? INFINITY : 0;
-}
-
-void memo_decide_from(const struct memo *m, const float *dist,
-                        struct memo_decision *out)
+void memo_decide_from(const struct memo *m, const struct memo_eval *ev,
+                      struct memo_decision *out)
 {
     float best_in = INFINITY, best_ratio = INFINITY;
     int32_t in = -1, by_ratio = -1;
 
     memset(out, 0, sizeof(*out));
     for (size_t i = 0; i < m->n_classes; i++) {
-        float r = ratio(dist[i], m->cls[i].radius);
-        near_insert(out, (int32_t)i, dist[i]);
-        if (r <= 1 && dist[i] < best_in) {
-            best_in = dist[i];
+        near_insert(out, (int32_t)i, ev[i].dist);
+        if (ev[i].ratio <= 1 && ev[i].dist < best_in) {
+            best_in = ev[i].dist;
             in = (int32_t)i;
         }
-        if (r < best_ratio) {
-            best_ratio = r;
+        if (ev[i].ratio < best_ratio || by_ratio < 0) {
+            best_ratio = ev[i].ratio;
             by_ratio = (int32_t)i;
         }
     }
     out->cls = in;
     int32_t shown = in >= 0 ? in : by_ratio;
     if (shown < 0) {
+        out->cls = -1;
         out->dist = INFINITY;
         out->score = INFINITY;
         return;
     }
-    out->dist = dist[shown];
-    out->radius = m->cls[shown].radius;
-    out->score = ratio(out->dist, out->radius);
+    out->dist = ev[shown].dist;
+    out->radius = ev[shown].radius;
+    out->score = ev[shown].ratio;
 }
 
 void memo_decide(const struct memo *m, const float *z,
                  struct memo_decision *out)
 {
-    float stack[64];
-    float *dist = m->n_classes <= 64 ? stack
-                                     : malloc(m->n_classes * sizeof(float));
-    if (dist == NULL) {
+    struct memo_eval stack[32];
+    struct memo_eval *ev = m->n_classes <= 32
+                           ? stack : malloc(m->n_classes * sizeof(*ev));
+    if (ev == NULL) {
         memset(out, 0, sizeof(*out));
         out->cls = -1;
         out->score = INFINITY;
         return;
     }
-    memo_distances(m, z, dist);
-    memo_decide_from(m, dist, out);
-    if (dist != stack)
-        free(dist);
+    memo_evaluate(m, z, ev);
+    memo_decide_from(m, ev, out);
+    if (ev != stack)
+        free(ev);
+}
+
+float memo_novelty(const struct memo *m, const struct memo_eval *ev)
+{
+    float best = INFINITY;
+    for (size_t c = 0; c < m->n_classes; c++) {
+        float v = ev[c].ratio * m->cls[c].tail;
+        best = v < best ? v : best;
+    }
+    return best;
 }

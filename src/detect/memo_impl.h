@@ -6,10 +6,6 @@
 
 #include "fewflow/detect.h"
 
-/* The open-set decision from per-class distances (n_classes floats). */
-void memo_decide_from(const struct memo *m, const float *dist,
-                      struct memo_decision *out);
-
 /* Total prototypes over all classes. */
 size_t memo_total_protos(const struct memo *m);
 
@@ -17,11 +13,27 @@ size_t memo_total_protos(const struct memo *m);
 void memo_distances_one(const struct memo *m, size_t c, const float *z,
                         float *dist);
 
+/* Distance, ratio and radius of z for class c alone. */
+void memo_evaluate_one(const struct memo *m, size_t c, const float *z,
+                       struct memo_eval *ev);
+
 /*
  * After a non-benign class idx was added: shrinks its radius so that the
  * reservoir rows it takes from benign classes do not push the false-alarm
  * rate over the target (or over what it already was, when higher).
  */
 void memo_guard_benign(struct memo *m, size_t idx);
+
+/* Below this many held-out rows a prototype takes its class's scale. */
+#define MIN_ROWS_PER_PROTO 8
+
+/* Per-prototype scales (median row distance), see calibrate.c. */
+void memo_proto_scales(const struct memo_class *c, const float *d,
+                       const uint32_t *who, size_t n, float *tmp,
+                       float *scale);
+
+/* Per-prototype radii of class idx from n held-out rows (calibrate.c). */
+int memo_fit_radii(struct memo *m, size_t idx, const float *rows, size_t n,
+                   float coverage);
 
 #endif

@@ -11,8 +11,9 @@
  *   "FFMEMO" u16 version | u32 dim | u32 n_in | f32 target | f32 achieved |
  *   f32 coverage | u32 n_classes | classes | u32 n_reservoir |
  *   f32 reservoir[n_reservoir × dim] | u32 crc32 of everything before.
- * A class: str name | u32 flags | u32 n_protos | f32 radius |
- *   u64 n_support | u64 n_calib | f32 protos[n_protos × dim] | f32 x_mean[n_in].
+ * A class: str name | u32 flags | u32 n_protos | u64 n_support |
+ *   u64 n_calib | f32 protos[n_protos × dim] | f32 radii[n_protos] |
+ *   f32 tail | f32 x_mean[n_in].
  * The section carries its own checksum so that a memory copied between
  * model files (enrol, forget) is checked where it is read.
  */
@@ -28,10 +29,11 @@ static void write_class(const struct memo *m, const struct memo_class *c,
     bytes_put_str(w, c->name);
     bytes_put_u32(w, c->flags);
     bytes_put_u32(w, c->n_protos);
-    bytes_put_f32(w, c->radius);
     bytes_put_u64(w, c->n_support);
     bytes_put_u64(w, c->n_calib);
     bytes_put_f32s(w, c->protos, (size_t)c->n_protos * m->dim);
+    bytes_put_f32s(w, c->radii, c->n_protos);
+    bytes_put_f32(w, c->tail);
     bytes_put_f32s(w, c->x_mean, m->n_in);
 }
 
@@ -84,25 +86,34 @@ static int read_class(struct memo *m, struct bytes_reader *r)
     char *name = bytes_get_str(r, MEMO_NAME_MAX);
     uint32_t flags = bytes_get_u32(r);
     uint32_t n_protos = bytes_get_u32(r);
-    float radius = bytes_get_f32(r);
     uint64_t n_support = bytes_get_u64(r);
     uint64_t n_calib = bytes_get_u64(r);
     if (n_protos == 0 || n_protos > MEMO_MAX_PROTOS)
         bytes_reader_fail(r);
     float *protos = get_floats(r, (size_t)n_protos * m->dim);
+    float *radii = get_floats(r, n_protos);
+    float tail = bytes_get_f32(r);
     float *x_mean = get_floats(r, m->n_in);
+    if (!(tail > 0) || !isfinite(tail))
+        bytes_reader_fail(r);
+    for (uint32_t p = 0; radii && !r->failed && p < n_protos; p++) {
+        if (radii[p] < 0)
+            bytes_reader_fail(r);
+    }
     int rc = ERR_PARSE;
 
     if (!r->failed) {
-        rc = memo_class_add(m, name, flags, protos, n_protos, radius,
-                            x_mean);
+        rc = memo_class_add(m, name, flags, protos, n_protos, 0, x_mean);
         if (rc >= 0) {
+            memo_class_set_radii(m, (size_t)rc, radii);
+            m->cls[rc].tail = tail;
             m->cls[rc].n_support = n_support;
             m->cls[rc].n_calib = n_calib;
         }
     }
     free(name);
     free(protos);
+    free(radii);
     free(x_mean);
     if (rc < 0)
         bytes_reader_fail(r);

@@ -69,23 +69,12 @@ double openset_auroc(const float *score, const uint8_t *positive, size_t n)
     return (rank_sum - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg);
 }
 
-static float novelty(const struct memo *m, const float *dist)
-{
-    float best = INFINITY;
-    for (size_t c = 0; c < m->n_classes; c++) {
-        float r = m->cls[c].radius;
-        float v = r > 0 ? dist[c] / r : (dist[c] > 0 ? INFINITY : 0);
-        best = v < best ? v : best;
-    }
-    return best;
-}
-
 struct ctx {
     struct memo *m;
     const struct memo_labelled *t;
     const int32_t *known_of;
     size_t n_ids;
-    float *dist;              /* n × C base distances */
+    struct memo_eval *ev;     /* n × C base evaluations */
     size_t c0;                /* classes in the base memory */
 };
 
@@ -107,9 +96,9 @@ static void base_metrics(struct ctx *x, struct openset_report *r)
         int32_t kid = known_id(x, x->t->y[i]);
         if (kid == -2)
             continue;
-        const float *row = x->dist + i * x->c0;
+        const struct memo_eval *row = x->ev + i * x->c0;
         memo_decide_from(x->m, row, &d);
-        score[k] = novelty(x->m, row);
+        score[k] = memo_novelty(x->m, row);
         pos[k++] = kid < 0;
         if (kid < 0) {
             r->n_novel_rows++;
@@ -134,16 +123,16 @@ static void base_metrics(struct ctx *x, struct openset_report *r)
 /* Precision and recall of the class just enrolled (index c0) for class y
  * on every test row outside the support. */
 static void score_enrolled(struct ctx *x, int32_t y, const uint8_t *support,
-                           float *ext, double *prec, double *rec)
+                           struct memo_eval *ext, double *prec, double *rec)
 {
     size_t tp = 0, fp = 0, fn = 0;
     struct memo_decision d;
     for (size_t i = 0; i < x->t->n; i++) {
         if (support[i] || known_id(x, x->t->y[i]) == -2)
             continue;
-        memcpy(ext, x->dist + i * x->c0, x->c0 * sizeof(float));
-        memo_distances_one(x->m, x->c0, x->t->z + i * x->m->dim,
-                           &ext[x->c0]);
+        memcpy(ext, x->ev + i * x->c0, x->c0 * sizeof(*ext));
+        memo_evaluate_one(x->m, x->c0, x->t->z + i * x->m->dim,
+                          &ext[x->c0]);
         memo_decide_from(x->m, ext, &d);
         int said = d.cls == (int32_t)x->c0, is = x->t->y[i] == y;
         tp += said && is;
@@ -157,7 +146,8 @@ static void score_enrolled(struct ctx *x, int32_t y, const uint8_t *support,
 struct trial_buf {
     int *rows;
     uint8_t *support;
-    float *zs, *ext;
+    float *zs;
+    struct memo_eval *ext;
 };
 
 static int one_trial(struct ctx *x, int32_t y, size_t n_rows, uint32_t k,
@@ -244,7 +234,7 @@ static int run_enrolment(struct ctx *x, const struct openset_opts *o,
     b.rows = malloc((x->t->n + 1) * sizeof(int));
     b.support = malloc(x->t->n + 1);
     b.zs = malloc(((size_t)kmax + 1) * x->m->dim * sizeof(float));
-    b.ext = malloc((x->c0 + 1) * sizeof(float));
+    b.ext = malloc((x->c0 + 1) * sizeof(*b.ext));
     int rc = b.rows && b.support && b.zs && b.ext ? 0 : ERR_NOMEM;
     for (size_t j = 0; rc == 0 && j < r->n_novel; j++)
         rc = enrol_class(x, j, o, &b, r);
@@ -269,15 +259,15 @@ int openset_eval(struct memo *base, const struct memo_labelled *test,
                        OPENSET_MAX_SHOTS);
     out->n_shots = o->n_shots;
     memcpy(out->shots, o->shots, sizeof(out->shots));
-    x.dist = malloc((test->n * x.c0 + 1) * sizeof(float));
-    int rc = x.dist ? list_novel(&x, out) : ERR_NOMEM;
+    x.ev = malloc((test->n * x.c0 + 1) * sizeof(*x.ev));
+    int rc = x.ev ? list_novel(&x, out) : ERR_NOMEM;
     for (size_t i = 0; rc == 0 && i < test->n; i++)
-        memo_distances(base, test->z + i * base->dim, x.dist + i * x.c0);
+        memo_evaluate(base, test->z + i * base->dim, x.ev + i * x.c0);
     if (rc == 0) {
         base_metrics(&x, out);
         rc = run_enrolment(&x, o, out);
     }
-    free(x.dist);
+    free(x.ev);
     if (rc == ERR_NOMEM)
         err_set(rc, "open-set evaluation: out of memory");
     return rc;

@@ -1,0 +1,166 @@
+/*
+ * A detector: a loaded model ready to turn flows into decisions. It joins
+ * the model file's parts that detection needs: the data schema (how raw
+ * columns become encoded columns), the normaliser, the learner's encoder
+ * and the class memory ("MEMO" section, include/fewflow/detect.h).
+ *
+ * Rows go through: raw fields → schema encoding → normaliser → encoder →
+ * embedding z → class memory decision. Every learner exposes an embedding
+ * (learner_embed); MAML-family models use the embedding their body
+ * computes, so enrolment and detection work the same way for every one.
+ *
+ * Loading goes through the meta module's embedder (embedder.h), so a
+ * detector embeds exactly as evaluation does.
+ *
+ * Ownership: a detector owns everything it loaded; detector_destroy frees
+ * it. Not thread-safe (the encoder keeps a workspace).
+ */
+#ifndef FEWFLOW_DETECTOR_H
+#define FEWFLOW_DETECTOR_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "fewflow/alert.h"
+#include "fewflow/detect.h"
+#include "fewflow/table.h"
+
+struct model;
+struct schema;
+struct normalizer;
+struct learner;
+struct embedder;
+
+struct detector {
+    struct model *model;
+    struct embedder *emb;         /* the meta module's embedder, owned */
+    const struct schema *schema;  /* borrowed from emb */
+    const struct normalizer *norm;
+    struct learner *learner;
+    struct memo *memo;            /* NULL when the model has none yet */
+    struct detect_encoder enc;    /* callbacks over learner and norm */
+    size_t n_in;                  /* encoded columns */
+    size_t dim;                   /* embedding width */
+    const char **col_names;       /* n_in, borrowed from the schema */
+    char *path;
+    /* Columns that flows from captures leave at the training mean: a
+     * feature the flow meter computes differently from the CSV the model
+     * learnt from carries no information, only a shift. n_in flags. */
+    uint8_t *neutral;
+    float *neutral_value;         /* n_in: the training mean, raw units */
+};
+
+/*
+ * Marks columns (comma-separated names) as neutral for capture input.
+ * "default" means the columns known to differ between the CIC-IDS2017
+ * CSVs and our flow meter (docs/features.md): subflow_* and the initial
+ * windows, applied only to models trained on a CIC-IDS2017 profile; ""
+ * clears the list. Returns 0 or ERR_NOTFOUND naming an unknown column.
+ * The number of neutral columns goes to *n_set when n_set is non-NULL.
+ */
+int detector_set_neutral(struct detector *d, const char *list,
+                         size_t *n_set);
+
+/*
+ * Loads a model file. With need_memo set, a model without a class memory
+ * is refused (ERR_STATE: "train wrote no class memory"). NULL on failure
+ * with err_msg() naming the file.
+ */
+struct detector *detector_load(const char *path, int need_memo);
+void detector_destroy(struct detector *d);
+
+/* Stores the memory as the model's "MEMO" section and writes the model
+ * atomically to path. Returns 0 or ERR_*. */
+int detector_save(struct detector *d, const char *path);
+
+/* Normalises n encoded rows in place, then embeds them into z (n × dim).
+ * Returns 0 or ERR_*. */
+int detector_embed(struct detector *d, float *x, size_t n, float *z);
+
+/* Whether a class name denotes benign traffic: "benign", "normal" (any
+ * case) or a name starting with "benign". */
+int detector_is_benign_name(const char *name);
+
+/*
+ * Builds a fresh class memory from labelled encoded rows of t: rows
+ * fit[0..n_fit) make prototypes, calib[0..n_calib) the radii and the
+ * benign reservoir. Only classes listed in keep[0..n_keep) (names) are
+ * used. Replaces d->memo. Returns 0 or ERR_*.
+ */
+int detector_fit_memo(struct detector *d, const struct table *t,
+                      const size_t *fit, size_t n_fit, const size_t *calib,
+                      size_t n_calib, const char *const *keep, size_t n_keep,
+                      const struct memo_fit_opts *o);
+
+/*
+ * Splits the rows of t whose classes are in keep[] into fit, calib and
+ * (optionally) test index lists per class, seeded: fractions f_fit and
+ * f_calib, the rest to test (when test is non-NULL) or to calib. Each
+ * list is malloc'd. Returns 0 or ERR_NOMEM.
+ */
+struct detector_split {
+    size_t *fit, *calib, *test;
+    size_t n_fit, n_calib, n_test;
+};
+int detector_split_rows(const struct table *t, const char *const *keep,
+                        size_t n_keep, double f_fit, double f_calib,
+                        int want_test, uint64_t seed,
+                        struct detector_split *out);
+void detector_split_fini(struct detector_split *s);
+
+/* The model's meta-training and validation classes: a malloc'd array of
+ * names borrowed from the model record (free the array only), or NULL. */
+const char **detector_known_classes(const struct detector *d, size_t *n);
+
+/* ---- flow input (source.c): captures, live interfaces, flow CSVs ---- */
+
+/* One flow ready for the model. x holds the encoded (not yet normalised)
+ * row; label is the true label of a CSV row (NULL otherwise). Borrowed for
+ * the callback's duration. */
+struct detector_flow {
+    float *x;
+    struct alert_flow id;
+    const char *label;
+    const char *origin;       /* the file or interface it came from */
+};
+
+/* Called per flow; with f == NULL when a live source has been idle (time
+ * to flush pending output). A non-zero return stops reading and is
+ * returned by detector_read_flows. */
+typedef int (*detector_flow_fn)(const struct detector_flow *f, void *user);
+
+struct flow_config;
+
+struct detector_input {
+    const char *const *captures;  /* -r files */
+    size_t n_captures;
+    const char *iface;            /* -i, or NULL */
+    const char *filter;           /* BPF for -i, or NULL */
+    const char *const *csvs;      /* --csv files */
+    size_t n_csvs;
+    const struct flow_config *flow;   /* NULL: the flow meter's defaults */
+    volatile int *stop;           /* set from a signal handler, or NULL */
+};
+
+struct detector_input_stats {
+    uint64_t packets, bytes, flows, rows;
+    uint64_t damaged_inputs;      /* captures with counted damage */
+    uint64_t max_active;          /* peak flows in the meter */
+    char damage[256];             /* the first damage message, or "" */
+};
+
+/*
+ * Reads every input in turn and calls fn for each flow as it ends (one
+ * flow meter per capture file, flushed at its end). Returns 0, fn's
+ * non-zero value, or an ERR_* with err_msg() naming the file and position
+ * (a CSV line, a capture's byte offset, or a model column the input lacks).
+ */
+int detector_read_flows(struct detector *d, const struct detector_input *in,
+                        detector_flow_fn fn, void *user,
+                        struct detector_input_stats *st);
+
+/* Whether a file starts with a pcap or pcapng magic number (possibly
+ * compressed captures are not recognised here). */
+int detector_is_capture(const char *path);
+
+#endif

@@ -1,0 +1,275 @@
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/cli.h"
+#include "cli/detect_run.h"
+#include "fewflow/alert.h"
+#include "fewflow/err.h"
+#include "fewflow/log.h"
+#include "fewflow/progress.h"
+
+#define MAX_LABELS 64
+
+void detect_run_opts_default(struct detect_run_opts *o)
+{
+    memset(o, 0, sizeof(*o));
+    o->explain = 3;
+    o->batch = 256;
+    o->neutral = "default";
+}
+
+/* Flows wait here until a batch is full, a live source is idle, or the
+ * input ends; then they are embedded together and their lines written. */
+struct run {
+    struct detector *d;
+    const struct detect_run_opts *o;
+    FILE *out;
+    size_t n, cap;
+    float *x, *z, *scratch, *ex_scratch;
+    struct alert_flow *ids;
+    int *label_of;
+    struct memo_decision *dec;
+    struct alert_buf line;
+    uint64_t *per_class;          /* n_classes + 1 (unknown last) */
+    char *labels[MAX_LABELS];
+    size_t n_labels;
+    uint64_t *by_label;           /* MAX_LABELS × (n_classes + 1) */
+    uint64_t flows, alerts;
+    double classify_s;
+};
+
+static int run_init(struct run *r, struct detector *d,
+                    const struct detect_run_opts *o, FILE *out)
+{
+    size_t b = o->batch, c = d->memo->n_classes + 1;
+    memset(r, 0, sizeof(*r));
+    r->d = d;
+    r->o = o;
+    r->out = out;
+    r->cap = b;
+    r->x = malloc(b * d->n_in * sizeof(float) + 1);
+    r->z = malloc(b * d->dim * sizeof(float) + 1);
+    r->scratch = malloc(memo_batch_scratch(d->memo, b) * sizeof(float) + 1);
+    r->ex_scratch = malloc(alert_explain_scratch(&d->enc) * sizeof(float));
+    r->ids = malloc(b * sizeof(*r->ids));
+    r->label_of = malloc(b * sizeof(int));
+    r->dec = malloc(b * sizeof(*r->dec));
+    r->per_class = calloc(c, sizeof(uint64_t));
+    r->by_label = calloc(MAX_LABELS * c, sizeof(uint64_t));
+    alert_buf_init(&r->line);
+    if (!r->x || !r->z || !r->scratch || !r->ex_scratch || !r->ids ||
+        !r->label_of || !r->dec || !r->per_class || !r->by_label)
+        return err_set(ERR_NOMEM, "out of memory");
+    return 0;
+}
+
+static void run_fini(struct run *r)
+{
+    free(r->x);
+    free(r->z);
+    free(r->scratch);
+    free(r->ex_scratch);
+    free(r->ids);
+    free(r->label_of);
+    free(r->dec);
+    free(r->per_class);
+    free(r->by_label);
+    for (size_t i = 0; i < r->n_labels; i++)
+        free(r->labels[i]);
+    alert_buf_fini(&r->line);
+}
+
+static int label_index(struct run *r, const char *label)
+{
+    if (label == NULL)
+        return -1;
+    for (size_t i = 0; i < r->n_labels; i++) {
+        if (strcmp(r->labels[i], label) == 0)
+            return (int)i;
+    }
+    if (r->n_labels == MAX_LABELS)
+        return -1;
+    r->labels[r->n_labels] = strdup(label);
+    return r->labels[r->n_labels] ? (int)r->n_labels++ : -1;
+}
+
+static int is_alert(const struct memo *m, const struct memo_decision *d)
+{
+    return d->cls < 0 || !(m->cls[d->cls].flags & MEMO_CLASS_BENIGN);
+}
+
+static int emit(struct run *r, size_t i)
+{
+    struct alert_explain ex;
+    const float *x = r->x + i * r->d->n_in;
+    int rc = 0;
+
+    if (r->o->explain > 0)
+        rc = alert_explain(&r->d->enc, r->d->memo, x, &r->dec[i],
+                           r->o->explain, r->ex_scratch, &ex);
+    if (rc != 0)
+        return rc;
+    alert_buf_reset(&r->line);
+    alert_format(&r->line, &r->ids[i], r->d->memo, &r->dec[i],
+                 r->o->explain > 0 ? &ex : NULL, &r->d->enc);
+    if (r->line.failed)
+        return err_set(ERR_NOMEM, "out of memory");
+    fwrite(r->line.data, 1, r->line.len, r->out);
+    return 0;
+}
+
+static int flush(struct run *r)
+{
+    size_t c = r->d->memo->n_classes;
+    double t0 = progress_now_s();
+    int rc = r->n ? detector_embed(r->d, r->x, r->n, r->z) : 0;
+    if (rc != 0)
+        return rc;
+    memo_decide_batch(r->d->memo, r->z, r->n, r->scratch, r->dec);
+    r->classify_s += progress_now_s() - t0;
+    for (size_t i = 0; rc == 0 && i < r->n; i++) {
+        size_t k = r->dec[i].cls < 0 ? c : (size_t)r->dec[i].cls;
+        int alert = is_alert(r->d->memo, &r->dec[i]);
+        r->per_class[k]++;
+        if (r->label_of[i] >= 0)
+            r->by_label[(size_t)r->label_of[i] * (c + 1) + k]++;
+        r->alerts += alert;
+        if (alert || r->o->all)
+            rc = emit(r, i);
+    }
+    r->flows += r->n;
+    r->n = 0;
+    fflush(r->out);
+    return rc;
+}
+
+static int on_flow(const struct detector_flow *f, void *user)
+{
+    struct run *r = user;
+    if (f == NULL)
+        return flush(r);
+    memcpy(r->x + r->n * r->d->n_in, f->x, r->d->n_in * sizeof(float));
+    r->ids[r->n] = f->id;
+    r->label_of[r->n] = label_index(r, f->label);
+    return ++r->n == r->cap ? flush(r) : 0;
+}
+
+static const char *class_name(const struct run *r, size_t k)
+{
+    return k < r->d->memo->n_classes ? r->d->memo->cls[k].name : "unknown";
+}
+
+static void summary_text(const struct run *r,
+                         const struct detector_input_stats *st, double secs)
+{
+    size_t c = r->d->memo->n_classes;
+    log_info("detect", "%llu packets, %llu flows, %llu alerts (%.1f%%) "
+             "in %.2f s; classification %.0f flows/s",
+             (unsigned long long)st->packets, (unsigned long long)r->flows,
+             (unsigned long long)r->alerts,
+             r->flows ? 100.0 * (double)r->alerts / (double)r->flows : 0.0,
+             secs, r->classify_s > 0 ? (double)r->flows / r->classify_s : 0);
+    for (size_t k = 0; k <= c; k++) {
+        if (r->per_class[k])
+            log_info("detect", "  %-24s %llu", class_name(r, k),
+                     (unsigned long long)r->per_class[k]);
+    }
+    for (size_t l = 0; l < r->n_labels; l++) {
+        for (size_t k = 0; k <= c; k++) {
+            uint64_t v = r->by_label[l * (c + 1) + k];
+            if (v)
+                log_info("detect", "  label %s -> %s: %llu", r->labels[l],
+                         class_name(r, k), (unsigned long long)v);
+        }
+    }
+    if (st->damaged_inputs)
+        log_warn("detect", "%llu input(s) had damage; first: %s",
+                 (unsigned long long)st->damaged_inputs, st->damage);
+}
+
+static void json_counts(struct alert_buf *b, const struct run *r,
+                        const uint64_t *v)
+{
+    size_t c = r->d->memo->n_classes;
+    int first = 1;
+    alert_buf_raw(b, "{", 1);
+    for (size_t k = 0; k <= c; k++) {
+        if (v[k] == 0)
+            continue;
+        alert_buf_raw(b, first ? "" : ",", first ? 0 : 1);
+        alert_buf_json_str(b, class_name(r, k));
+        alert_buf_printf(b, ":%llu", (unsigned long long)v[k]);
+        first = 0;
+    }
+    alert_buf_raw(b, "}", 1);
+}
+
+static int summary_json(const struct run *r,
+                        const struct detector_input_stats *st, double secs)
+{
+    struct alert_buf b;
+    size_t c = r->d->memo->n_classes;
+    alert_buf_init(&b);
+    alert_buf_printf(&b, "{\"packets\":%llu,\"flows\":%llu,\"alerts\":%llu,"
+                     "\"seconds\":%.6f,\"classify_seconds\":%.6f,"
+                     "\"max_active_flows\":%llu,\"decided\":",
+                     (unsigned long long)st->packets,
+                     (unsigned long long)r->flows,
+                     (unsigned long long)r->alerts, secs, r->classify_s,
+                     (unsigned long long)st->max_active);
+    json_counts(&b, r, r->per_class);
+    alert_buf_raw(&b, ",\"by_label\":{", 13);
+    for (size_t l = 0; l < r->n_labels; l++) {
+        alert_buf_raw(&b, l ? "," : "", l ? 1 : 0);
+        alert_buf_json_str(&b, r->labels[l]);
+        alert_buf_raw(&b, ":", 1);
+        json_counts(&b, r, r->by_label + l * (c + 1));
+    }
+    alert_buf_raw(&b, "}}\n", 3);
+    FILE *f = fopen(r->o->summary_json, "w");
+    int rc = f == NULL || b.failed ||
+             fwrite(b.data, 1, b.len, f) != b.len;
+    if (f != NULL && fclose(f) != 0)
+        rc = 1;
+    alert_buf_fini(&b);
+    return rc ? err_set(ERR_IO, "%s: cannot write the summary",
+                        r->o->summary_json) : 0;
+}
+
+int detect_run(struct detect_run_opts *o, FILE *out)
+{
+    struct detector_input_stats st;
+    struct run r;
+    struct detector *d = detector_load(o->model, 1);
+    if (d == NULL)
+        return cli_fail(err_last());
+
+    memset(&r, 0, sizeof(r));
+    o->in.captures = o->captures;
+    o->in.n_captures = o->n_captures;
+    o->in.csvs = o->csvs;
+    o->in.n_csvs = o->n_csvs;
+    double t0 = progress_now_s();
+    size_t n_neutral = 0;
+    int rc = detector_set_neutral(d, o->neutral, &n_neutral);
+    if (rc == 0 && n_neutral > 0 && (o->n_captures || o->in.iface))
+        log_info("detect", "%zu model column(s) that the flow meter computes "
+                 "differently from the training CSV are left at their "
+                 "training mean (--neutral)", n_neutral);
+    if (rc == 0)
+        rc = run_init(&r, d, o, out);
+    if (rc == 0)
+        rc = detector_read_flows(d, &o->in, on_flow, &r, &st);
+    if (rc == 0)
+        rc = flush(&r);
+    double secs = progress_now_s() - t0;
+    if (rc == 0)
+        summary_text(&r, &st, secs);
+    if (rc == 0 && o->summary_json != NULL)
+        rc = summary_json(&r, &st, secs);
+    run_fini(&r);
+    detector_destroy(d);
+    return rc == 0 ? 0 : cli_fail(rc);
+}

@@ -1,0 +1,31 @@
+/*
+ * The detect loop shared by `fewflow detect` and the quickstart: flows in,
+ * decisions, alert lines out, a summary on stderr.
+ */
+#ifndef FEWFLOW_CLI_DETECT_RUN_H
+#define FEWFLOW_CLI_DETECT_RUN_H
+
+#include <stdio.h>
+
+#include "fewflow/detector.h"
+
+struct detect_run_opts {
+    const char *model;
+    const char **captures;
+    size_t n_captures;
+    const char **csvs;
+    size_t n_csvs;
+    struct detector_input in;
+    int all;                  /* print benign flows too */
+    size_t explain;           /* features per explanation */
+    size_t batch;             /* flows embedded together */
+    const char *summary_json; /* or NULL */
+    const char *neutral;      /* see detector_set_neutral */
+};
+
+void detect_run_opts_default(struct detect_run_opts *o);
+
+/* Runs detection; returns the exit status (0, 1 or 2). */
+int detect_run(struct detect_run_opts *o, FILE *out);
+
+#endif

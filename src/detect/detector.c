@@ -1,0 +1,200 @@
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "fewflow/bytes.h"
+#include "fewflow/detector.h"
+#include "fewflow/embedder.h"
+#include "fewflow/err.h"
+#include "fewflow/learner.h"
+#include "fewflow/model.h"
+#include "fewflow/normalizer.h"
+#include "fewflow/schema.h"
+
+static int enc_embed(void *ctx, const float *x, size_t n, float *z)
+{
+    struct detector *d = ctx;
+    return learner_embed(d->learner, x, n, z);
+}
+
+static double enc_inverse(void *ctx, uint32_t col, float v)
+{
+    struct detector *d = ctx;
+    return normalizer_inverse_value(d->norm, col, v);
+}
+
+static int read_memo(struct detector *d, int need)
+{
+    const void *bytes;
+    size_t len;
+
+    if (model_section_get(d->model, "MEMO", &bytes, &len) != 0) {
+        if (!need)
+            return 0;
+        return err_set(ERR_STATE, "%s: the model has no class memory "
+                       "(train it with this fewflow, or run 'fewflow eval "
+                       "--openset -o MODEL')", d->path);
+    }
+    d->memo = memo_read(bytes, len, d->path);
+    if (d->memo == NULL)
+        return err_last();
+    if (d->memo->dim != d->dim || d->memo->n_in != d->n_in)
+        return err_set(ERR_FORMAT, "%s: class memory is for %u-wide "
+                       "embeddings of %u columns, the model makes %zu of "
+                       "%zu", d->path, d->memo->dim, d->memo->n_in, d->dim,
+                       d->n_in);
+    return 0;
+}
+
+static int check_shapes(struct detector *d)
+{
+    d->n_in = schema_n_cols(d->schema);
+    d->col_names = malloc(d->n_in * sizeof(char *) + 1);
+    if (d->col_names == NULL)
+        return err_set(ERR_NOMEM, "out of memory");
+    for (size_t j = 0; j < d->n_in; j++)
+        d->col_names[j] = schema_col_name(d->schema, j);
+    d->dim = learner_embed_dim(d->learner);
+    d->enc = (struct detect_encoder){ d, (uint32_t)d->n_in,
+                                      (uint32_t)d->dim, d->col_names,
+                                      enc_embed, enc_inverse };
+    return 0;
+}
+
+struct detector *detector_load(const char *path, int need_memo)
+{
+    struct detector *d = calloc(1, sizeof(*d));
+    int rc = d ? 0 : err_set(ERR_NOMEM, "out of memory");
+
+    if (rc == 0 && (d->path = strdup(path)) == NULL)
+        rc = err_set(ERR_NOMEM, "out of memory");
+    if (rc == 0 && (d->model = model_load(path)) == NULL)
+        rc = err_last();
+    if (rc == 0 && (d->emb = embedder_create(d->model)) == NULL)
+        rc = err_set(err_last() ? err_last() : ERR_FORMAT, "%s: %s", path,
+                     err_msg());
+    if (rc == 0) {
+        d->schema = embedder_schema(d->emb);
+        d->norm = embedder_normalizer(d->emb);
+        d->learner = embedder_learner(d->emb);
+    }
+    if (rc == 0)
+        rc = check_shapes(d);
+    if (rc == 0)
+        rc = read_memo(d, need_memo);
+    if (rc != 0) {
+        detector_destroy(d);
+        return NULL;
+    }
+    return d;
+}
+
+void detector_destroy(struct detector *d)
+{
+    if (d == NULL)
+        return;
+    memo_destroy(d->memo);
+    embedder_destroy(d->emb);
+    model_destroy(d->model);
+    free(d->col_names);
+    free(d->neutral);
+    free(d->neutral_value);
+    free(d->path);
+    free(d);
+}
+
+int detector_save(struct detector *d, const char *path)
+{
+    struct bytes_writer w;
+    int rc = 0;
+
+    if (d->memo != NULL) {
+        bytes_writer_init(&w);
+        rc = memo_write(d->memo, &w);
+        if (rc == 0)
+            rc = model_section_set(d->model, "MEMO", w.data, w.len);
+        bytes_writer_fini(&w);
+    }
+    return rc != 0 ? rc : model_save(d->model, path);
+}
+
+int detector_embed(struct detector *d, float *x, size_t n, float *z)
+{
+    normalizer_apply(d->norm, x, n);
+    return learner_embed(d->learner, x, n, z);
+}
+
+const char **detector_known_classes(const struct detector *d, size_t *n)
+{
+    const struct model_record *r = &d->model->rec;
+    const char **names = malloc((r->n_train + r->n_val + 1) * sizeof(char *));
+
+    *n = 0;
+    if (names == NULL)
+        return NULL;
+    for (size_t i = 0; i < r->n_train; i++)
+        names[(*n)++] = r->train_classes[i];
+    for (size_t i = 0; i < r->n_val; i++)
+        names[(*n)++] = r->val_classes[i];
+    return names;
+}
+
+static const char *const cic_mismatch[] = {
+    "subflow_fwd_packets", "subflow_fwd_bytes", "subflow_bwd_packets",
+    "subflow_bwd_bytes", "fwd_init_win_bytes", "bwd_init_win_bytes",
+};
+
+static int mark(struct detector *d, const char *name, size_t *n)
+{
+    for (size_t j = 0; j < d->n_in; j++) {
+        if (strcmp(d->col_names[j], name) == 0) {
+            *n += !d->neutral[j];
+            d->neutral[j] = 1;
+            d->neutral_value[j] = (float)normalizer_inverse_value(d->norm, j,
+                                                                  0.0f);
+            return 0;
+        }
+    }
+    return ERR_NOTFOUND;
+}
+
+static int mark_list(struct detector *d, const char *list, size_t *n)
+{
+    char *copy = strdup(list), *save = NULL;
+    int rc = copy ? 0 : err_set(ERR_NOMEM, "out of memory");
+    for (char *t = copy ? strtok_r(copy, ",", &save) : NULL;
+         rc == 0 && t != NULL; t = strtok_r(NULL, ",", &save)) {
+        if (mark(d, t, n) != 0)
+            rc = err_set(ERR_NOTFOUND, "%s: the model has no column '%s'",
+                         d->path, t);
+    }
+    free(copy);
+    return rc;
+}
+
+int detector_set_neutral(struct detector *d, const char *list,
+                         size_t *n_set)
+{
+    size_t n = 0;
+    int rc = 0;
+
+    if (d->neutral == NULL) {
+        d->neutral = calloc(d->n_in + 1, 1);
+        d->neutral_value = calloc(d->n_in + 1, sizeof(float));
+        if (d->neutral == NULL || d->neutral_value == NULL)
+            return err_set(ERR_NOMEM, "out of memory");
+    }
+    memset(d->neutral, 0, d->n_in);
+    if (strcmp(list, "default") == 0) {
+        const char *prof = schema_profile(d->schema);
+        for (size_t i = 0; strncmp(prof, "cic-ids2017", 11) == 0 &&
+                           i < sizeof(cic_mismatch) / sizeof(*cic_mismatch);
+             i++)
+            mark(d, cic_mismatch[i], &n);
+    } else {
+        rc = mark_list(d, list, &n);
+    }
+    if (n_set != NULL)
+        *n_set = n;
+    return rc;
+}

@@ -1,0 +1,156 @@
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "fewflow/detector.h"
+#include "fewflow/err.h"
+#include "fewflow/rng.h"
+
+int detector_is_benign_name(const char *name)
+{
+    return strcasecmp(name, "benign") == 0 ||
+           strcasecmp(name, "normal") == 0 ||
+           strncasecmp(name, "benign", 6) == 0;
+}
+
+void detector_split_fini(struct detector_split *s)
+{
+    free(s->fit);
+    free(s->calib);
+    free(s->test);
+    memset(s, 0, sizeof(*s));
+}
+
+/* Deals one class's shuffled rows out to the three lists. */
+static void deal(const int *rows, size_t n, double f_fit, double f_calib,
+                 int want_test, struct detector_split *o)
+{
+    size_t nf = (size_t)(f_fit * (double)n + 0.5);
+    size_t nc = (size_t)(f_calib * (double)n + 0.5);
+    nf = nf == 0 && n > 0 ? 1 : nf > n ? n : nf;
+    nc = nc == 0 && n > nf ? 1 : nc > n - nf ? n - nf : nc;
+    for (size_t i = 0; i < n; i++) {
+        size_t r = (size_t)rows[i];
+        if (i < nf)
+            o->fit[o->n_fit++] = r;
+        else if (i < nf + nc || !want_test)
+            o->calib[o->n_calib++] = r;
+        else
+            o->test[o->n_test++] = r;
+    }
+}
+
+int detector_split_rows(const struct table *t, const char *const *keep,
+                        size_t n_keep, double f_fit, double f_calib,
+                        int want_test, uint64_t seed,
+                        struct detector_split *out)
+{
+    size_t n = t->n_rows + 1;
+    int *rows = malloc(n * sizeof(int));
+
+    memset(out, 0, sizeof(*out));
+    out->fit = malloc(n * sizeof(size_t));
+    out->calib = malloc(n * sizeof(size_t));
+    out->test = malloc(n * sizeof(size_t));
+    if (rows == NULL || !out->fit || !out->calib || !out->test) {
+        free(rows);
+        detector_split_fini(out);
+        return err_set(ERR_NOMEM, "out of memory");
+    }
+    for (size_t k = 0; k < n_keep; k++) {
+        int32_t id = table_class_id(t, keep[k]);
+        size_t m = 0;
+        for (size_t i = 0; id >= 0 && i < t->n_rows; i++) {
+            if (t->y[i] == id)
+                rows[m++] = (int)i;
+        }
+        struct rng g;
+        rng_seed(&g, seed * 7919u + k);
+        rng_shuffle_int(&g, rows, m);
+        deal(rows, m, f_fit, f_calib, want_test, out);
+    }
+    free(rows);
+    return 0;
+}
+
+struct embedded {
+    float *x;         /* n × n_in, normalised after embedding */
+    float *z;         /* n × dim */
+    int32_t *y;       /* index into keep[] */
+    size_t n;
+};
+
+static void embedded_fini(struct embedded *e)
+{
+    free(e->x);
+    free(e->z);
+    free(e->y);
+}
+
+static int embed_rows(struct detector *d, const struct table *t,
+                      const size_t *idx, size_t n, const int32_t *to_keep,
+                      struct embedded *e)
+{
+    e->n = n;
+    e->x = malloc((n * d->n_in + 1) * sizeof(float));
+    e->z = malloc((n * d->dim + 1) * sizeof(float));
+    e->y = malloc((n + 1) * sizeof(int32_t));
+    if (!e->x || !e->z || !e->y)
+        return err_set(ERR_NOMEM, "out of memory");
+    for (size_t i = 0; i < n; i++) {
+        memcpy(e->x + i * d->n_in, table_row(t, idx[i]),
+               d->n_in * sizeof(float));
+        e->y[i] = to_keep[t->y[idx[i]]];
+    }
+    return n ? detector_embed(d, e->x, n, e->z) : 0;
+}
+
+/* Table class id → index into keep[], or -1. */
+static int32_t *keep_map(const struct table *t, const char *const *keep,
+                         size_t n_keep)
+{
+    int32_t *map = malloc((t->n_classes + 1) * sizeof(int32_t));
+    for (size_t c = 0; map != NULL && c < t->n_classes; c++) {
+        map[c] = -1;
+        for (size_t k = 0; k < n_keep; k++) {
+            if (strcmp(t->class_names[c], keep[k]) == 0)
+                map[c] = (int32_t)k;
+        }
+    }
+    return map;
+}
+
+int detector_fit_memo(struct detector *d, const struct table *t,
+                      const size_t *fit, size_t n_fit, const size_t *calib,
+                      size_t n_calib, const char *const *keep, size_t n_keep,
+                      const struct memo_fit_opts *o)
+{
+    struct embedded ef = { 0 }, ec = { 0 };
+    int32_t *map = keep_map(t, keep, n_keep);
+    int *benign = calloc(n_keep + 1, sizeof(int));
+    struct memo *m = memo_create((uint32_t)d->dim, (uint32_t)d->n_in);
+    int rc = map && benign && m ? 0 : ERR_NOMEM;
+
+    for (size_t k = 0; k < n_keep && benign; k++)
+        benign[k] = detector_is_benign_name(keep[k]);
+    if (rc == 0)
+        rc = embed_rows(d, t, fit, n_fit, map, &ef);
+    if (rc == 0)
+        rc = embed_rows(d, t, calib, n_calib, map, &ec);
+    struct memo_labelled lf = { ef.z, ef.y, ef.n }, lc = { ec.z, ec.y, ec.n };
+    if (rc == 0)
+        rc = memo_fit(m, keep, n_keep, benign, &lf, &lc, ef.x, o);
+    if (rc == 0) {
+        memo_destroy(d->memo);
+        d->memo = m;
+        m = NULL;
+    }
+    if (rc == ERR_NOMEM)
+        err_set(rc, "class memory: out of memory");
+    memo_destroy(m);
+    embedded_fini(&ef);
+    embedded_fini(&ec);
+    free(map);
+    free(benign);
+    return rc;
+}
