@@ -81,8 +81,10 @@ static float protonet_step(struct bench *b)
 
     tensor_arena_reset(ar);
     nn_params_leaves(ar, &b->p, b->p.data, 0, 6, w);
-    struct tensor *x = tensor_from(ar, b->x, N_SUP + N_QRY, D_IN);
-    struct tensor *z = nn_mlp_forward(ar, &b->enc, w, x, NULL);
+    struct tensor x;     /* the episode, read in place as PyTorch does */
+
+    tensor_init(&x, b->x, N_SUP + N_QRY, D_IN);
+    struct tensor *z = nn_mlp_forward(ar, &b->enc, w, &x, NULL);
     struct tensor *protos = tensor_segment_mean(ar, tensor_rows(ar, z, 0,
                                                                 N_SUP),
                                                 b->y_sup, WAYS);
@@ -113,8 +115,10 @@ static float maml_step(struct bench *b)
 
     tensor_arena_reset(ar);
     nn_params_leaves(ar, &b->p, b->p.data, 0, 8, theta);
-    struct tensor *xs = tensor_from(ar, b->x, N_SUP, D_IN);
-    struct tensor *xq = tensor_from(ar, b->x + N_SUP * D_IN, N_QRY, D_IN);
+    struct tensor xs_, xq_, *xs = &xs_, *xq = &xq_;
+
+    tensor_init(xs, b->x, N_SUP, D_IN);
+    tensor_init(xq, b->x + N_SUP * D_IN, N_QRY, D_IN);
     memcpy(fast, theta, sizeof(fast));
     for (int s = 0; s < INNER_STEPS; s++) {
         struct tensor *l = maml_loss(b, fast, xs, b->y_sup);

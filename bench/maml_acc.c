@@ -121,6 +121,8 @@ int main(int argc, char **argv)
             test_eps = atoi(argv[i + 1]);
         else if (!strcmp(argv[i], "--seed"))
             seed = strtoull(argv[i + 1], NULL, 10);
+        else if (!strcmp(argv[i], "--zero-head"))
+            c.is_zero_head = atoi(argv[i + 1]);
         else if (!strcmp(argv[i], "--meta-sgd"))
             c.is_meta_sgd = atoi(argv[i + 1]);
         else if (!strcmp(argv[i], "--meta-lr"))

@@ -18,20 +18,28 @@ cc -O2 -std=c11 -D_POSIX_C_SOURCE=200809L -Iinclude -Isrc \
 
 median() { sort -g | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
 
+field() { awk -v k="$1" '{for (i = 1; i < NF; i++) if ($i == k) print $(i + 1)}'; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.2f", a / b}'; }
+
+# Runs alternate between the two so that load from other jobs on the
+# machine falls on both alike; CPU-time rates are reported beside wall-time
+# ones because they are far steadier on a shared machine.
 for mode in protonet maml; do
     steps=$([ "$mode" = maml ] && echo 100 || echo 1000)
     tsteps=$([ "$mode" = maml ] && echo 30 || echo 300)
-    c=() t=()
+    cw=() cc=() tw=() tc=()
     for _ in $(seq "$runs"); do
         out=$(nice build-bench/bench_tensor "$mode" "$steps")
         echo "fewflow $out"
-        c+=("$(echo "$out" | awk '{print $3}')")
+        cw+=("$(echo "$out" | field steps_per_s)")
+        cc+=("$(echo "$out" | field steps_per_cpu_s)")
         out=$(nice /usr/bin/python3 bench/bench_tensor_torch.py "$mode" "$tsteps")
         echo "pytorch $out"
-        t+=("$(echo "$out" | awk '{print $3}')")
+        tw+=("$(echo "$out" | field steps_per_s)")
+        tc+=("$(echo "$out" | field steps_per_cpu_s)")
     done
-    cm=$(printf '%s\n' "${c[@]}" | median)
-    tm=$(printf '%s\n' "${t[@]}" | median)
-    echo "$mode: fewflow median $cm steps/s, pytorch median $tm steps/s," \
-         "ratio $(awk -v a="$cm" -v b="$tm" 'BEGIN {printf "%.2f", a / b}')x"
+    a=$(printf '%s\n' "${cw[@]}" | median) b=$(printf '%s\n' "${tw[@]}" | median)
+    c=$(printf '%s\n' "${cc[@]}" | median) d=$(printf '%s\n' "${tc[@]}" | median)
+    echo "$mode wall: fewflow $a steps/s, pytorch $b steps/s, ratio $(ratio "$a" "$b")x"
+    echo "$mode cpu:  fewflow $c steps/cpu-s, pytorch $d steps/cpu-s, ratio $(ratio "$c" "$d")x"
 done

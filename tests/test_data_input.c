@@ -42,7 +42,8 @@ static size_t xz_compress(const void *in, size_t n, uint8_t *out, size_t cap)
 {
     size_t pos = 0;
 
-    assert_int_equal(lzma_easy_buffer_encode(6, LZMA_CHECK_CRC64, NULL, in,
+    /* Preset 0: the test needs xz bytes, not a small file. */
+    assert_int_equal(lzma_easy_buffer_encode(0, LZMA_CHECK_CRC64, NULL, in,
                                              n, out, &pos, cap), LZMA_OK);
     return pos;
 }
@@ -52,7 +53,7 @@ static size_t gz_compress(const void *in, size_t n, uint8_t *out, size_t cap)
     z_stream z;
 
     memset(&z, 0, sizeof(z));
-    assert_int_equal(deflateInit2(&z, 6, Z_DEFLATED, 16 + MAX_WBITS, 8,
+    assert_int_equal(deflateInit2(&z, 1, Z_DEFLATED, 16 + MAX_WBITS, 8,
                                   Z_DEFAULT_STRATEGY), Z_OK);
     z.next_in = (Bytef *)in;
     z.avail_in = (uInt)n;
@@ -125,6 +126,43 @@ static void truncated_or_damaged_compression_is_an_error(void **state)
         if (strstr(err_msg(), "cut.gz: ") == NULL)
             fail_msg("cut at %zu: %s", cut, err_msg());
     }
+}
+
+/* Over 256 KiB compressed, a decoder thread feeds the parser: the table
+ * must equal the plain file's, and a cut must still be an error. */
+static void large_compressed_files_decode_alongside_parsing(void **state)
+{
+    size_t cap = 1200u << 10, n = 0, out_cap = 2u << 20;
+    char *text = malloc(cap);
+    uint8_t *packed = malloc(out_cap);
+    unsigned long long x = 0x9e3779b97f4a7c15ULL;
+
+    n += (size_t)sprintf(text, "a,b,c,label\n");
+    while (n + 100 < cap) {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        n += (size_t)sprintf(text + n, "%llu,%llu.%llu,%llu,k%llu\n",
+                             x % 1000003, (x >> 20) % 9973, (x >> 9) % 97,
+                             (x >> 33) % 65536, (x >> 50) % 7);
+    }
+    struct table *plain = load(put("big.csv", text, n), 0);
+    for (int k = 0; k < 2; k++) {
+        size_t m = k ? gz_compress(text, n, packed, out_cap)
+                     : xz_compress(text, n, packed, out_cap);
+        assert_true(m > (256u << 10));
+        const char *name = k ? "big.csv.gz" : "big.csv.xz";
+        struct table *t = load(put(name, packed, m), 0);
+        assert_int_equal(t->n_rows, plain->n_rows);
+        assert_memory_equal(t->x, plain->x,
+                            t->n_rows * t->n_cols * sizeof(float));
+        table_destroy(t);
+        assert_null(load(put(name, packed, m - m / 3), ERR_IO));
+        assert_non_null(strstr(err_msg(), name));
+    }
+    table_destroy(plain);
+    free(text);
+    free(packed);
 }
 
 static void a_record_longer_than_the_buffer_is_read_whole(void **state)
@@ -243,6 +281,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(compressed_files_read_like_plain_ones),
         cmocka_unit_test(truncated_or_damaged_compression_is_an_error),
+        cmocka_unit_test(large_compressed_files_decode_alongside_parsing),
         cmocka_unit_test(a_record_longer_than_the_buffer_is_read_whole),
         cmocka_unit_test(headerless_nsl_kdd_is_recognised),
         cmocka_unit_test(inspect_reports_bad_input_with_exit_2),

@@ -16,6 +16,9 @@
 
 #include "fewflow/bytes.h"
 #include "fewflow/err.h"
+#include "fewflow/learner.h"
+#include "fewflow/metatrain.h"
+#include "fewflow/model.h"
 #include "fewflow/maml.h"
 #include "fewflow/rng.h"
 #include "fewflow/tensor.h"
@@ -401,6 +404,38 @@ static void training_lowers_post_adaptation_loss(void **state)
     tensor_arena_destroy(f.ar);
 }
 
+static void zero_head_stays_zero_and_encoder_learns(void **state)
+{
+    struct fixture f;
+    fixture_init(&f, 81);
+    struct maml_config c;
+    maml_config_default(&c);
+    c.way = WAY;
+    c.is_zero_head = 1;
+    struct nn_mlp_config e = {.n_layers = 2, .widths = {D_IN, 4, 3},
+                              .act = NN_ACT_TANH};
+    struct rng r;
+    rng_seed(&r, 1);
+    struct maml_model *m = maml_model_create(&c, &e, &r);
+    struct nn_optim o;
+    assert_int_equal(maml_optim_init(m, &o), 0);
+    size_t n = m->params.size, head = m->params.views[m->head_view].offset;
+    float *scratch = malloc(2 * n * sizeof(float));
+    float *before = malloc(n * sizeof(float));
+    memcpy(before, m->params.data, n * sizeof(float));
+    for (int i = 0; i < 3; i++)
+        assert_int_equal(maml_train_step(m, &o, f.ar, &f.task, 1, scratch,
+                                         NULL), 0);
+    for (size_t i = head; i < n; i++)
+        assert_true(m->params.data[i] == 0.0f);
+    assert_memory_not_equal(before, m->params.data, head * sizeof(float));
+    free(scratch);
+    free(before);
+    nn_optim_fini(&o);
+    maml_model_destroy(m);
+    tensor_arena_destroy(f.ar);
+}
+
 static void bad_tasks_are_refused(void **state)
 {
     struct fixture f;
@@ -580,6 +615,80 @@ static void model_section_round_trips_and_refuses_damage(void **state)
     maml_model_destroy(m);
 }
 
+/* Six gaussian classes in 4 features: a table for the learner path. */
+static struct table *cluster_table(uint64_t seed)
+{
+    const char *cols[] = {"a", "b", "c", "d"};
+    const char *names[] = {"k0", "k1", "k2", "k3", "k4", "k5"};
+    struct table *t = table_create(4, cols);
+    struct rng r;
+    rng_seed(&r, seed);
+    for (int i = 0; i < 6 * 30; i++) {
+        int k = i % 6;
+        float row[4];
+        for (int j = 0; j < 4; j++)
+            row[j] = rng_normal(&r) * 0.5f + (float)((k >> (j % 3)) & 1) * 2;
+        assert_int_equal(table_append(t, row, names[k]), 0);
+    }
+    return t;
+}
+
+/* Registered learners train, save to a model, reload from it and then
+ * classify an episode exactly as before. */
+static void learners_train_save_reload_and_classify(void **state)
+{
+    const char *methods[] = {"maml", "fomaml", "anil"};
+    struct table *t = cluster_table(5);
+    int32_t classes[6] = {0, 1, 2, 3, 4, 5};
+    struct episode_sampler s;
+    assert_int_equal(episode_sampler_init(&s, t, classes, 6, 6), 0);
+    struct learner_data data = {t, &s};
+    for (int k = 0; k < 3; k++) {
+        const struct learner_ops *ops = learner_find(methods[k]);
+        assert_non_null(ops);
+        struct learner_opts o;
+        learner_opts_default(&o);
+        o.episodes = 20;
+        o.meta_sgd = k == 0;
+        o.zero_head = k == 2;
+        o.inner_steps = 2;
+        struct model_arch a;
+        learner_arch_default(&a, 4);
+        a.hidden[0] = a.hidden[1] = 16;
+        a.n_emb = 8;
+        struct learner *l = learner_create(ops, &o, &a, 6, 3);
+        assert_non_null(l);
+        struct meta_train_result res;
+        assert_int_equal(meta_train(l, &data, NULL, NULL, NULL, &res), 0);
+        struct model *m = model_create();
+        assert_int_equal(learner_to_model(l, m), 0);
+        struct learner *back = learner_from_model(m);
+        assert_non_null(back);
+        assert_memory_equal(back->params, l->params,
+                            l->n_params * sizeof(float));
+        struct episode ep;
+        episode_init(&ep);
+        struct rng r;
+        rng_seed(&r, 9);
+        assert_int_equal(episode_sample(&s, 5, 3, 5, &r, &ep), 0);
+        int32_t p1[25], p2[25];
+        assert_int_equal(learner_classify(l, &ep, p1), 0);
+        assert_int_equal(learner_classify(back, &ep, p2), 0);
+        assert_memory_equal(p1, p2, ep.n_query * sizeof(int32_t));
+        /* Another width than the trained head still classifies. */
+        assert_int_equal(episode_sample(&s, 3, 3, 5, &r, &ep), 0);
+        assert_int_equal(learner_classify(back, &ep, p2), 0);
+        assert_non_null(maml_learner_model(back));
+        episode_fini(&ep);
+        learner_destroy(back);
+        learner_destroy(l);
+        model_destroy(m);
+    }
+    assert_null(maml_learner_model(NULL));
+    episode_sampler_fini(&s);
+    table_destroy(t);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -592,11 +701,13 @@ int main(void)
         cmocka_unit_test(anil_adapts_only_the_head),
         cmocka_unit_test(same_seed_trains_bit_for_bit),
         cmocka_unit_test(training_lowers_post_adaptation_loss),
+        cmocka_unit_test(zero_head_stays_zero_and_encoder_learns),
         cmocka_unit_test(bad_tasks_are_refused),
         cmocka_unit_test(bad_configs_are_refused),
         cmocka_unit_test(head_fit_learns_any_number_of_classes),
         cmocka_unit_test(memory_grows_linearly_with_inner_steps),
         cmocka_unit_test(model_section_round_trips_and_refuses_damage),
+        cmocka_unit_test(learners_train_save_reload_and_classify),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -6,6 +6,7 @@
  * tests/fixtures/make_torch_reference.py) and a 1,000-step training loop
  * whose arena stops growing after the first step.
  */
+#include <malloc.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -118,10 +119,35 @@ static void mlp_gradient_matches_finite_differences(void **state)
  * H v of the MLP + cross-entropy loss by double backward, against the
  * central difference of gradients (g(theta + h v) - g(theta - h v)) / 2h,
  * tolerance 5e-3 + 5e-2 |numeric|. Both activations are tried: tanh has
- * curvature of its own (h = 1e-2), ReLU only through the softmax, and its
- * step is h = 1e-3 so that no unit's pre-activation changes sign between
- * theta - h v and theta + h v (that would make the difference meaningless).
+ * curvature of its own (h = 1e-2), ReLU only through the softmax; its step
+ * is h = 1e-3 and the test checks that no unit's pre-activation changes
+ * sign between theta - h v and theta + h v (which would make the central
+ * difference meaningless).
  */
+/* Hidden pre-activations x W0 + b0 at flat (N_ROWS x N_HID) into pre. */
+static void hidden_pre(struct net *n, float *flat, float *pre)
+{
+    struct tensor_arena *ar = tensor_arena_create(0);
+    struct tensor *w[4];
+
+    assert_int_equal(nn_params_leaves(ar, &n->p, flat, 0, 2, w), 0);
+    struct tensor *x = tensor_from(ar, n->x, N_ROWS, N_IN);
+    tensor_read(tensor_linear(ar, x, w[0], w[1]), pre);
+    tensor_arena_destroy(ar);
+}
+
+/* Fails when a ReLU unit is active at one of th_plus, th_minus only. */
+static void assert_same_relu_pattern(struct net *n, float *th_plus,
+                                     float *th_minus)
+{
+    float a[N_ROWS * N_HID], b[N_ROWS * N_HID];
+
+    hidden_pre(n, th_plus, a);
+    hidden_pre(n, th_minus, b);
+    for (int i = 0; i < N_ROWS * N_HID; i++)
+        assert_true((a[i] > 0) == (b[i] > 0));
+}
+
 static void check_hvp(enum nn_act act, uint64_t seed, float h)
 {
     struct tensor_arena *ar = tensor_arena_create(0);
@@ -150,12 +176,16 @@ static void check_hvp(enum nn_act act, uint64_t seed, float h)
     assert_int_equal(tensor_grad(ar, dot, w, 4, 0, hw), 0);
     assert_int_equal(nn_params_scatter(&n.p, 0, 4, hw, hv), 0);
 
-    for (size_t i = 0; i < np; i++)
+    float *th2 = malloc(np * 4);
+    for (size_t i = 0; i < np; i++) {
         th[i] = n.p.data[i] + h * v[i];
+        th2[i] = n.p.data[i] - h * v[i];
+    }
     net_grad(ar, &n, th, gp);
-    for (size_t i = 0; i < np; i++)
-        th[i] = n.p.data[i] - h * v[i];
-    net_grad(ar, &n, th, gm);
+    net_grad(ar, &n, th2, gm);
+    if (act == NN_ACT_RELU)
+        assert_same_relu_pattern(&n, th, th2);
+    free(th2);
     for (size_t i = 0; i < np; i++) {
         double num = ((double)gp[i] - gm[i]) / (2.0 * h);
         assert_float_near(hv[i], num, 5e-3 + 5e-2 * fabs(num));
@@ -250,8 +280,9 @@ static void initialisers_have_their_variances(void **state)
 
 /*
  * 1,000 Adam steps on the small MLP: the loss falls, the arena's high
- * water mark and the memory it holds stay what they were after step 1
- * (ASan/LSan in CI catch any leak).
+ * water mark and the memory it holds stay what they were after step 1, and
+ * the C heap's bytes in use do not move after step 2 (glibc mallinfo2; under
+ * ASan it reports nothing, and LSan checks for leaks instead).
  */
 static void training_loop_reaches_a_steady_state(void **state)
 {
@@ -264,22 +295,68 @@ static void training_loop_reaches_a_steady_state(void **state)
     float *g = malloc(n.p.size * sizeof(float));
     assert_int_equal(nn_optim_init(&o, &cfg, n.p.size), 0);
     float first = 0, last = 0;
-    size_t hw1 = 0, cap1 = 0;
+    size_t hw1 = 0, cap1 = 0, heap1 = 0;
     for (int step = 0; step < 1000; step++) {
         last = net_grad(ar, &n, n.p.data, g);
         nn_clip_grad_norm(g, n.p.size, 5.0f);
         nn_optim_step(&o, n.p.data, g);
         if (step == 0)
             first = last, hw1 = tensor_arena_high_water(ar);
-        if (step == 1)
+        if (step == 1) {
             cap1 = tensor_arena_capacity(ar);
+            heap1 = mallinfo2().uordblks;
+        }
     }
     assert_true(last < 0.5f * first);
     assert_int_equal(tensor_arena_high_water(ar), hw1);
     assert_int_equal(tensor_arena_capacity(ar), cap1);
+    assert_int_equal(mallinfo2().uordblks, heap1);
     nn_optim_fini(&o);
     free(g);
     nn_params_fini(&n.p);
+    tensor_arena_destroy(ar);
+}
+
+/*
+ * Dropout runs only when given a generator, is reproducible from its seed,
+ * zeroes about p of the hidden units and keeps the mean by scaling the
+ * rest by 1 / (1 - p).
+ */
+static void dropout_is_seeded_and_inverted(void **state)
+{
+    struct nn_mlp_config cfg = { .n_layers = 2, .widths = { 4, 2000, 1 },
+                                 .act = NN_ACT_NONE, .dropout = 0.25f };
+    struct tensor_arena *ar = tensor_arena_create(0);
+    struct nn_params p;
+    struct nn_mlp m;
+    struct rng r1, r2;
+    float x[4] = { 1, 1, 1, 1 };
+
+    nn_params_init(&p);
+    assert_int_equal(nn_mlp_init(&m, &cfg, &p, "d"), 0);
+    assert_int_equal(nn_params_alloc(&p), 0);
+    for (size_t i = 0; i < p.size; i++)
+        p.data[i] = 1.0f / 4;          /* h = 1.25 for every hidden unit */
+    struct tensor *w[4], xt;
+    tensor_init(&xt, x, 1, 4);
+    assert_int_equal(nn_params_leaves(ar, &p, p.data, 0, 4, w), 0);
+    float eval = tensor_at(nn_mlp_forward(ar, &m, w, &xt, NULL), 0, 0);
+    assert_float_near(eval, 2000 * 1.25 * 0.25 + 0.25, 1e-3);
+    rng_seed(&r1, 77);
+    rng_seed(&r2, 77);
+    float a = tensor_at(nn_mlp_forward(ar, &m, w, &xt, &r1), 0, 0);
+    float b = tensor_at(nn_mlp_forward(ar, &m, w, &xt, &r2), 0, 0);
+    assert_true(a == b);
+    assert_true(a != eval);
+    /* Each kept unit adds 1.25 / 0.75 * 0.25; about 1500 of 2000 are kept
+     * (4 standard deviations allowed); without the 1 / (1 - p) scaling
+     * this would read about 1125. */
+    double kept = (a - 0.25) / (1.25 / 0.75 * 0.25);
+    assert_float_near(kept, 1500, 4 * sqrt(2000 * 0.25 * 0.75));
+    cfg.dropout = 1.0f;
+    assert_int_equal(nn_mlp_init(&m, &cfg, &p, "bad"), ERR_INVALID);
+    assert_int_equal(nn_params_leaves(ar, &p, p.data, 3, 2, w), ERR_RANGE);
+    nn_params_fini(&p);
     tensor_arena_destroy(ar);
 }
 
@@ -497,6 +574,47 @@ static void maml_second_order_matches_pytorch_reference(void **state)
     tensor_arena_destroy(ar);
 }
 
+/* Five steps of each optimiser from the same start and gradients as
+ * torch.optim; |got - want| <= 1e-5 (1 + |want|). */
+static void optimisers_match_pytorch_reference(void **state)
+{
+    static const struct {
+        const char *name;
+        struct nn_optim_config cfg;
+    } runs[] = {
+        { "opt_sgd", { .kind = NN_OPTIM_SGD, .lr = 0.1f } },
+        { "opt_sgd_momentum", { .kind = NN_OPTIM_SGD, .lr = 0.1f,
+                                .momentum = 0.9f, .weight_decay = 0.01f } },
+        { "opt_sgd_nesterov", { .kind = NN_OPTIM_SGD, .lr = 0.1f,
+                                .momentum = 0.9f, .nesterov = 1 } },
+        { "opt_adam", { .kind = NN_OPTIM_ADAM, .lr = 0.05f,
+                        .weight_decay = 0.1f } },
+        { "opt_adamw", { .kind = NN_OPTIM_ADAMW, .lr = 0.05f,
+                         .weight_decay = 0.1f } },
+    };
+    struct ref r;
+    float p0[6], gs[30], want[6];
+
+    ref_load(&r);
+    ref_get(&r, "opt_p0", 6, p0);
+    ref_get(&r, "opt_grads", 30, gs);
+    for (size_t k = 0; k < sizeof(runs) / sizeof(runs[0]); k++) {
+        struct nn_optim o;
+        float p[6];
+        memcpy(p, p0, sizeof(p));
+        assert_int_equal(nn_optim_init(&o, &runs[k].cfg, 6), 0);
+        for (int t = 0; t < 5; t++)
+            nn_optim_step(&o, p, gs + 6 * t);
+        nn_optim_fini(&o);
+        ref_get(&r, runs[k].name, 6, want);
+        for (int i = 0; i < 6; i++)
+            if (fabs((double)p[i] - want[i]) > 1e-5 * (1.0 + fabs(want[i])))
+                fail_msg("%s[%d]: got %.7g, PyTorch %.7g", runs[k].name, i,
+                         (double)p[i], (double)want[i]);
+    }
+    free(r.text);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -508,9 +626,11 @@ int main(void)
         cmocka_unit_test(clipping_scales_to_max_norm),
         cmocka_unit_test(initialisers_have_their_variances),
         cmocka_unit_test(training_loop_reaches_a_steady_state),
+        cmocka_unit_test(dropout_is_seeded_and_inverted),
         cmocka_unit_test(mlp_matches_pytorch_reference),
         cmocka_unit_test(protonet_loss_matches_pytorch_reference),
         cmocka_unit_test(maml_second_order_matches_pytorch_reference),
+        cmocka_unit_test(optimisers_match_pytorch_reference),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

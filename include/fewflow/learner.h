@@ -55,6 +55,10 @@ struct learner_opts {
     size_t batch;                 /* rows per step for the supervised one */
     size_t inner_steps;           /* for adaptation-based learners */
     float inner_lr;
+    size_t inner_steps_test;      /* MAML family: steps at test time */
+    size_t meta_batch;            /* MAML family: episodes per update */
+    int meta_sgd;                 /* MAML family: learn step sizes */
+    int zero_head;                /* MAML family: head starts at zero */
     uint64_t seed;
 };
 

@@ -29,6 +29,10 @@
  * Episodes give support and query rows with labels 0..way-1 that the
  * sampler assigns in a fresh random order per episode, so no output unit
  * is tied to a class: the head's starting point must serve any labelling.
+ * With is_zero_head that starting point is fixed at zero and only the
+ * encoder (and step sizes) are meta-learned: the "zeroing trick" of Kao et
+ * al. (ICLR 2022), which removes the labelling-dependent part of the head's
+ * initialisation that permuted labels can only average away.
  *
  * Threads: a model is read-only during adaptation and evaluation, so one
  * model may serve several threads, each with its own arena. Training
@@ -62,6 +66,7 @@ struct maml_config {
     int inner_steps_test;   /* S when adapting to a test task (10) */
     float inner_lr;         /* alpha, or Meta-SGD's starting value (0.1) */
     int is_meta_sgd;        /* learn alpha per parameter (Meta-SGD) */
+    int is_zero_head;       /* every task's head starts at zero */
     int meta_batch;         /* episodes per outer update (4) */
     float meta_lr;          /* outer Adam step (1e-3) */
     float grad_clip;        /* outer global-norm clip, 0 = none */
@@ -180,6 +185,23 @@ struct bytes_writer;
 struct bytes_reader;
 void maml_model_write(const struct maml_model *m, struct bytes_writer *w);
 struct maml_model *maml_model_read(struct bytes_reader *r);
+
+/* The configuration alone (the learner's "MAML" model section): magic,
+ * version and the fields of struct maml_config. Reading validates ranges
+ * and returns 0 or ERR_FORMAT/ERR_PARSE with the byte offset. */
+void maml_config_write(const struct maml_config *c, struct bytes_writer *w);
+int maml_config_read(struct bytes_reader *r, struct maml_config *c);
+
+/*
+ * The MAML model behind a learner of method maml, fomaml or anil (see
+ * learner.h), with the learner's current parameters copied in: for
+ * detect's class memory, call maml_head_fit / maml_head_logits on it, or
+ * maml_adapt / maml_logits. Borrowed: valid until the learner is
+ * destroyed, or its parameters change (call again then). NULL with
+ * ERR_INVALID for other learners.
+ */
+struct learner;
+struct maml_model *maml_learner_model(struct learner *l);
 
 /* Embedding width and input width of the model. */
 int maml_model_emb(const struct maml_model *m);

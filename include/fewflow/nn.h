@@ -56,10 +56,12 @@ void nn_params_init(struct nn_params *p);
 void nn_params_fini(struct nn_params *p);
 
 /* Appends a view of rows x cols floats; returns its index, or ERR_RANGE when
- * the layout is full or ERR_STATE after nn_params_alloc. */
+ * the layout is full, ERR_INVALID for a bad shape or a name of
+ * NN_NAME_MAX bytes or more, ERR_STATE after nn_params_alloc. */
 int nn_params_add(struct nn_params *p, const char *name, int rows, int cols);
 
-/* Allocates the zeroed flat buffer once the layout is complete. */
+/* Allocates the zeroed flat buffer once the layout is complete; 0,
+ * ERR_STATE (empty layout or allocated already) or ERR_NOMEM. */
 int nn_params_alloc(struct nn_params *p);
 
 /* Index of the view called name, or ERR_NOTFOUND. */
@@ -71,7 +73,8 @@ float *nn_params_view(const struct nn_params *p, int i);
 /*
  * Leaf tensors (requiring gradients) over views [first, first + n) of
  * flat, a buffer with p's layout (p->data itself, or fast-weight storage).
- * out[k] for k < n; returns 0 or the arena's error.
+ * out[k] for k < n; returns 0, ERR_RANGE for views outside the layout, or
+ * the arena's error.
  */
 int nn_params_leaves(struct tensor_arena *ar, const struct nn_params *p,
                      float *flat, int first, int n, struct tensor **out);

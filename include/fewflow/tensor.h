@@ -32,7 +32,16 @@
  * of this header, so with create_graph = 1 the gradients it returns are
  * graph tensors that can be differentiated again (Hessian-vector products,
  * second-order MAML). With create_graph = 0 the backward pass records no
- * graph and accumulates in place, which is faster.
+ * graph and accumulates in place, which is faster. All graph tensors of
+ * one computation must come from one arena; constants (tensor_init, or an
+ * evaluation arena with recording off) may come from anywhere.
+ *
+ * Beyond the core list (matmul, broadcasting add/sub/mul, scale, relu,
+ * tanh, exp, log, sqrt, square, sums and means, log-softmax,
+ * cross-entropy, squared distances, cosine, gather, segment mean, hinge)
+ * the learners get: div, affine, add_scaled, linear, leaky relu, sigmoid,
+ * softplus, logsumexp, pick, expand, normalize_rows, concat of rows or
+ * columns, reshape, copy, detach and dropout with an explicit generator.
  *
  * Threads: an arena and its tensors belong to one thread at a time.
  * Different arenas may be used from different threads.

@@ -58,7 +58,11 @@ static void usage(FILE *out)
         "  --val-every N (100) --val-episodes N (100) --patience N (5)\n"
         "  --no-val          train all episodes, no early stopping\n"
         "  --benign-fpr F    class memory's benign false-alarm target "
-        "(0.01)\n",
+        "(0.01)\n"
+        "  maml, fomaml, anil: --inner-steps N (5) --inner-lr F (0.1)\n"
+        "    --test-inner-steps N (10)  --meta-batch N (4; --episodes "
+        "counts updates)\n"
+        "    --meta-sgd (learn step sizes)  --zero-head\n",
         learner_rule_names());
 }
 
@@ -134,6 +138,12 @@ static const struct option train_opts[] = {
     { "patience", required_argument, NULL, 't' },
     { "no-val", no_argument, NULL, 'n' },
     { "benign-fpr", required_argument, NULL, 'F' },
+    { "inner-steps", required_argument, NULL, 'i' },
+    { "inner-lr", required_argument, NULL, 'I' },
+    { "test-inner-steps", required_argument, NULL, 'T' },
+    { "meta-batch", required_argument, NULL, 'B' },
+    { "meta-sgd", no_argument, NULL, 'G' },
+    { "zero-head", no_argument, NULL, 'z' },
     { "help", no_argument, NULL, 'h' },
     { NULL, 0, NULL, 0 },
 };
@@ -168,6 +178,9 @@ static int parse_size_opt(int c, const char *v, struct train_args *a)
     case 'b': a->opts.batch = n; break;
     case 'v': a->opts.val_every = n; break;
     case 'V': a->opts.val_episodes = n; break;
+    case 'i': a->opts.inner_steps = n; break;
+    case 'T': a->opts.inner_steps_test = n; break;
+    case 'B': a->opts.meta_batch = n; break;
     default: a->opts.patience = n; break;
     }
     return 0;
@@ -196,6 +209,9 @@ static int parse_one(int c, int argc, char **argv, struct train_args *a)
     case 'g': return parse_mining(optarg, &a->opts.mining);
     case 'n': a->no_val = 1; return 0;
     case 'F': return parse_float(optarg, &a->benign_fpr, "--benign-fpr");
+    case 'I': return parse_float(optarg, &a->opts.inner_lr, "--inner-lr");
+    case 'G': a->opts.meta_sgd = 1; return 0;
+    case 'z': a->opts.zero_head = 1; return 0;
     default: return parse_size_opt(c, optarg, a);
     }
 }

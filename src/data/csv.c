@@ -93,7 +93,7 @@ const char *csv_name(const struct csv_reader *r)
 
 uint64_t csv_bytes_read(const struct csv_reader *r)
 {
-    return r->src.raw_read;
+    return csv_source_bytes_read(&r->src);
 }
 
 uint64_t csv_bytes_total(const struct csv_reader *r)
@@ -187,7 +187,8 @@ static int check_bom(struct csv_reader *r)
     return 0;
 }
 
-static inline int push_field(struct csv_reader *r, size_t *n, char *f, size_t len)
+static inline int push_field(struct csv_reader *r, size_t *n, char *f,
+                             size_t len)
 {
     if (*n == r->fields_cap) {
         if (r->fields_cap >= CSV_MAX_FIELDS)

@@ -14,6 +14,8 @@
 
 #define SOURCE_IN_BYTES ((size_t)256 << 10)
 #define XZ_MEMLIMIT ((uint64_t)256 << 20)
+/* Below this compressed size a decoder thread costs more than it saves. */
+#define PIPE_MIN_BYTES ((uint64_t)256 << 10)
 
 static const uint8_t xz_magic[6] = { 0xfd, '7', 'z', 'X', 'Z', 0x00 };
 
@@ -108,7 +110,10 @@ int csv_source_open(struct csv_source *s, const char *path)
         s->fd = -1;
         return err_set(ERR_NOMEM, "out of memory");
     }
-    return source_setup(s, path);
+    int rc = source_setup(s, path);
+    if (rc == 0 && s->kind != SOURCE_PLAIN && s->raw_total >= PIPE_MIN_BYTES)
+        rc = csv_pipe_start(s);
+    return rc;
 }
 
 int csv_source_open_mem(struct csv_source *s, const void *data, size_t len,
@@ -124,6 +129,7 @@ int csv_source_open_mem(struct csv_source *s, const void *data, size_t len,
 
 void csv_source_close(struct csv_source *s)
 {
+    csv_pipe_stop(s);
     if (s->codec_ready && s->kind == SOURCE_XZ)
         lzma_end(&s->xz);
     if (s->codec_ready && s->kind == SOURCE_GZ)
@@ -224,7 +230,7 @@ static long read_gz(struct csv_source *s, uint8_t *dst, size_t cap)
     return (long)(cap - s->gz.avail_out);
 }
 
-long csv_source_read(struct csv_source *s, uint8_t *dst, size_t cap)
+long csv_source_decode(struct csv_source *s, uint8_t *dst, size_t cap)
 {
     if (cap > ((size_t)1 << 30))
         cap = (size_t)1 << 30;
@@ -236,4 +242,11 @@ long csv_source_read(struct csv_source *s, uint8_t *dst, size_t cap)
     default:
         return read_plain(s, dst, cap);
     }
+}
+
+long csv_source_read(struct csv_source *s, uint8_t *dst, size_t cap)
+{
+    if (s->pipe != NULL)
+        return csv_pipe_read(s, dst, cap);
+    return csv_source_decode(s, dst, cap);
 }

@@ -32,6 +32,7 @@ struct csv_source {
     uint64_t raw_total;
     lzma_stream xz;
     z_stream gz;
+    struct csv_pipe *pipe;    /* decoder thread, for large compressed files */
 };
 
 /* 0 or an ERR_* code with "PATH: reason" recorded. On failure the source
@@ -43,5 +44,20 @@ void csv_source_close(struct csv_source *s);
 
 /* Decoded bytes into dst: the count, 0 at the end, or an ERR_* code. */
 long csv_source_read(struct csv_source *s, uint8_t *dst, size_t cap);
+
+/* The same, decoding in the calling thread (the pipe's worker uses it). */
+long csv_source_decode(struct csv_source *s, uint8_t *dst, size_t cap);
+
+/*
+ * A decoder thread for compressed files, so decompression and parsing run
+ * on two cores: the worker decodes into a small ring of chunks, the reader
+ * copies out of it. Errors recorded in the worker are handed over with
+ * their message. csv_pipe_start: 0 or ERR_NOMEM; csv_pipe_stop is safe
+ * without a pipe.
+ */
+int csv_pipe_start(struct csv_source *s);
+long csv_pipe_read(struct csv_source *s, uint8_t *dst, size_t cap);
+void csv_pipe_stop(struct csv_source *s);
+uint64_t csv_source_bytes_read(const struct csv_source *s);
 
 #endif

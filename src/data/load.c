@@ -61,26 +61,51 @@ static int prefix_error(int code, const char *file, size_t line)
     return err_set(code, "%s:%zu: %s", file, line, msg);
 }
 
-/* Snake_case names of a header record; a repeated name gets "_2", "_3". */
+/* The snake_case name of field i, made unique with "_2", "_3", ... The
+ * set `seen` and the next suffix per base name keep a header of n
+ * repeated names linear rather than cubic. */
+static int unique_name(const struct csv_record *rec, size_t i,
+                       struct vocab *seen, size_t *next, char *buf,
+                       size_t len)
+{
+    if (data_column_snake(rec->fields[i], buf, len - 16) != 0)
+        snprintf(buf, len, "column_%zu", i + 1);
+    size_t base_len = strlen(buf);
+    long base = vocab_find(seen, buf, base_len);
+    size_t k = base >= 0 ? next[base] : 2;
+
+    while (vocab_find(seen, buf, strlen(buf)) >= 0)
+        snprintf(buf + base_len, len - base_len, "_%zu", k++);
+    if (base >= 0)
+        next[base] = k;
+    long id = vocab_lookup(seen, buf, strlen(buf), 1);
+    if (id < 0)
+        return ERR_NOMEM;
+    next[id] = 2;
+    return 0;
+}
+
+/* Snake_case names of a header record, unique within it. */
 static char **header_names(const struct csv_record *rec, const char *file)
 {
     char **names = calloc(rec->n_fields + 1, sizeof(char *));
+    size_t *next = calloc(rec->n_fields + 1, sizeof(size_t));
+    struct vocab seen = { .max = rec->n_fields };
     char buf[256];
+    int rc = names != NULL && next != NULL ? 0 : ERR_NOMEM;
 
-    for (size_t i = 0; names != NULL && i < rec->n_fields; i++) {
-        if (data_column_snake(rec->fields[i], buf, sizeof(buf)) != 0)
-            snprintf(buf, sizeof(buf), "column_%zu", i + 1);
-        size_t base = strlen(buf);
-        for (int k = 2; loader_name_taken(names, i, buf); k++)
-            snprintf(buf + base, sizeof(buf) - base, "_%d", k);
-        names[i] = strdup(buf);
-        if (names[i] == NULL) {
-            loader_names_free(names, i);
-            names = NULL;
-        }
+    for (size_t i = 0; rc == 0 && i < rec->n_fields; i++) {
+        rc = unique_name(rec, i, &seen, next, buf, sizeof(buf));
+        if (rc == 0 && (names[i] = strdup(buf)) == NULL)
+            rc = ERR_NOMEM;
     }
-    if (names == NULL)
+    vocab_fini(&seen);
+    free(next);
+    if (rc != 0) {
+        loader_names_free(names, rec->n_fields);
         err_set(ERR_NOMEM, "%s: out of memory", file);
+        return NULL;
+    }
     return names;
 }
 
@@ -372,6 +397,9 @@ static int run(struct loader *ld, const struct load_input *in,
 {
     int rc = ld->fitting ? 0 : stats_start(ld);
 
+    if (schema_out != NULL)
+        *schema_out = NULL;
+    *table_out = NULL;
     if (rc == 0)
         rc = load_all(ld, in);
     if (rc == 0)
@@ -400,6 +428,9 @@ int data_load(const char *const *paths, size_t n,
 {
     struct load_input in = { paths, n, NULL, 0, NULL };
     struct loader ld;
+
+    *schema_out = NULL;
+    *table_out = NULL;
     int rc = loader_init(&ld, opt, NULL, stats);
 
     return rc != 0 ? rc : run(&ld, &in, schema_out, table_out);
@@ -411,6 +442,8 @@ int data_load_with(const char *const *paths, size_t n,
 {
     struct load_input in = { paths, n, NULL, 0, NULL };
     struct loader ld;
+
+    *table_out = NULL;
     int rc = loader_init(&ld, opt, s, stats);
 
     return rc != 0 ? rc : run(&ld, &in, NULL, table_out);
@@ -422,6 +455,8 @@ int data_load_buffer(const void *data, size_t len, const char *name,
 {
     struct load_input in = { NULL, 1, data != NULL ? data : "", len, name };
     struct loader ld;
+
+    *table_out = NULL;
     int rc = loader_init(&ld, opt, s, NULL);
 
     if (rc != 0)

@@ -45,7 +45,6 @@ int loader_note_row(struct loader *ld, uint64_t line_hash);
 int loader_count_duplicates(struct loader *ld);
 int loader_finish_fit(struct loader *ld);
 int loader_finish_fixed(struct loader *ld);
-int loader_name_taken(char **names, size_t n, const char *name);
 void loader_names_free(char **names, size_t n);
 
 #endif

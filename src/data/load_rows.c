@@ -49,15 +49,6 @@ void loader_fini(struct loader *ld, int failed)
     memset(ld, 0, sizeof(*ld));
 }
 
-int loader_name_taken(char **names, size_t n, const char *name)
-{
-    for (size_t i = 0; i < n; i++) {
-        if (strcmp(names[i], name) == 0)
-            return 1;
-    }
-    return 0;
-}
-
 void loader_names_free(char **names, size_t n)
 {
     for (size_t i = 0; names != NULL && i < n; i++)

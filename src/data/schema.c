@@ -43,6 +43,8 @@ struct schema *schema_new(int profile, size_t n_raw,
         if (s->raw[s->n_raw].name == NULL)
             goto fail;
     }
+    if (schema_index_names(s) != 0)
+        goto fail;
     return s;
 fail:
     schema_destroy(s);
@@ -58,6 +60,7 @@ void schema_destroy(struct schema *s)
         free(s->raw[i].name);
         vocab_fini(&s->raw[i].vocab);
     }
+    vocab_fini(&s->index);
     for (size_t j = 0; s->col_names != NULL && j < s->n_cols; j++)
         free(s->col_names[j]);
     free(s->col_names);
@@ -153,13 +156,23 @@ int schema_label_family(const struct schema *s)
     return s->label_family;
 }
 
+int schema_index_names(struct schema *s)
+{
+    vocab_fini(&s->index);
+    s->index.max = s->n_raw;
+    for (size_t i = 0; i < s->n_raw; i++) {
+        const char *name = s->raw[i].name;
+        if (vocab_find(&s->index, name, strlen(name)) >= 0)
+            return err_set(ERR_FORMAT, "column name '%s' repeats", name);
+        if (vocab_lookup(&s->index, name, strlen(name), 1) < 0)
+            return ERR_NOMEM;
+    }
+    return 0;
+}
+
 long schema_raw_find(const struct schema *s, const char *snake)
 {
-    for (size_t i = 0; i < s->n_raw; i++) {
-        if (strcmp(s->raw[i].name, snake) == 0)
-            return (long)i;
-    }
-    return -1;
+    return vocab_find(&s->index, snake, strlen(snake));
 }
 
 int schema_label_map(const struct schema *s, const char *raw, char *out,
@@ -253,7 +266,7 @@ static int vocab_insert(struct vocab *v, const char *word, size_t len)
 long vocab_lookup(struct vocab *v, const char *word, size_t len, int add)
 {
     long k = vocab_find(v, word, len);
-    if (k >= 0 || !add || v->n >= SCHEMA_MAX_VOCAB)
+    if (k >= 0 || !add || v->n >= (v->max ? v->max : SCHEMA_MAX_VOCAB))
         return k;
     int rc = vocab_insert(v, word, len);
     if (rc < 0)
@@ -263,11 +276,14 @@ long vocab_lookup(struct vocab *v, const char *word, size_t len, int add)
 
 void vocab_fini(struct vocab *v)
 {
+    size_t max = v->max;
+
     for (size_t k = 0; k < v->n; k++)
         free(v->words[k]);
     free(v->words);
     free(v->slots);
     memset(v, 0, sizeof(*v));
+    v->max = max;
 }
 
 /* ---- the encoded layout ---- */

@@ -21,6 +21,7 @@ enum schema_profile_id {
 };
 
 struct vocab {
+    size_t max;           /* most words kept; 0 means SCHEMA_MAX_VOCAB */
     size_t n;
     char **words;
     uint32_t *slots;      /* open addressing: word index + 1, 0 = empty */
@@ -42,6 +43,7 @@ struct schema {
     long label;           /* raw index of the label column, or -1 */
     size_t n_raw;
     struct raw_col *raw;
+    struct vocab index;   /* raw names -> raw index, for wide headers */
     int is_frozen;        /* encoded layout computed, vocabularies fixed */
     size_t n_cols;
     char **col_names;
@@ -53,6 +55,10 @@ int schema_profile_parse(const char *name);
 /* A schema with these raw snake_case names, all numeric. NULL on failure. */
 struct schema *schema_new(int profile, size_t n_raw,
                           const char *const *names);
+
+/* Builds s->index over the raw names: 0, ERR_NOMEM, or ERR_FORMAT when a
+ * name repeats. */
+int schema_index_names(struct schema *s);
 
 /* Raw index of a snake_case name, or -1. */
 long schema_raw_find(const struct schema *s, const char *snake);

@@ -123,10 +123,10 @@ static int read_name(struct bytes_reader *r, struct schema *s, size_t i)
     }
     s->raw[i].name = name;
     s->n_raw = i + 1;
-    for (size_t k = 0; k < i; k++) {
-        if (strcmp(s->raw[k].name, name) == 0)
-            return bad(r, "repeated column name");
-    }
+    if (vocab_find(&s->index, name, strlen(name)) >= 0)
+        return bad(r, "repeated column name");
+    if (vocab_lookup(&s->index, name, strlen(name), 1) != (long)i)
+        return err_set(ERR_NOMEM, "out of memory");
     return 0;
 }
 
@@ -161,6 +161,7 @@ int schema_read(struct bytes_reader *r, struct schema **out)
         free(s);
         return err_set(ERR_NOMEM, "out of memory");
     }
+    s->index.max = n;
     s->profile = profile;
     s->label_family = family;
     s->has_header = has_header;

@@ -28,6 +28,8 @@ void learner_opts_default(struct learner_opts *o)
     o->batch = 128;
     o->inner_steps = 5;
     o->inner_lr = 0.1f;
+    o->inner_steps_test = 10;
+    o->meta_batch = 4;
     o->seed = 1;
 }
 

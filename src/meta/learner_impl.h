@@ -8,6 +8,8 @@ extern const struct learner_ops learner_protonet_ops;
 extern const struct learner_ops learner_siamese_ops;
 extern const struct learner_ops learner_triplet_ops;
 extern const struct learner_ops learner_baseline_ops;
+extern const struct learner_ops learner_maml_ops, learner_fomaml_ops,
+    learner_anil_ops;
 
 /* A balanced sample of rows of the training sampler's classes. */
 int learner_sample_episode(struct learner *l, struct rng *rng,

@@ -71,6 +71,8 @@ struct learner *learner_from_model(const struct model *m)
         return NULL;
     learner_opts_default(&opts);
     opts.seed = m->rec.seed;
+    if (m->rec.way)
+        opts.way = m->rec.way;
     l = learner_create(ops, &opts, &m->arch, n_classes, m->rec.seed);
     if (l && (l->n_params != m->n_params ||
               l->n_params - l->n_enc_params != n_extra)) {

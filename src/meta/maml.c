@@ -127,6 +127,8 @@ static void init_weights(struct maml_model *m, struct rng *r)
     float *p = m->params.data + w->offset;
     for (size_t i = 0; i < n; i++)
         p[i] = (2.0f * rng_uniform(r) - 1.0f) * bound;
+    if (m->cfg.is_zero_head)
+        memset(p, 0, n * sizeof(float));
     const struct nn_view *last = &m->params.views[m->n_model_views - 1];
     m->n_model = last->offset + (size_t)last->rows * last->cols;
     for (size_t i = m->n_model; m->lr_view >= 0 && i < m->params.size; i++)

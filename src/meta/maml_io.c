@@ -2,7 +2,7 @@
  * The MAML section of a model file (maml.h): little-endian, in order
  *   u32 magic "MAML", u32 version,
  *   u32 method, way, inner_steps_train, inner_steps_test, is_meta_sgd,
- *       meta_batch; f32 inner_lr, meta_lr, grad_clip;
+ *       is_zero_head, meta_batch; f32 inner_lr, meta_lr, grad_clip;
  *   u32 encoder layers L, act; u32 widths[L + 1];
  *   u64 floats in theta; f32 theta[...].
  * Reading rebuilds the layout from the shape and refuses a section whose
@@ -19,10 +19,8 @@
 
 enum { MAML_MAGIC = 0x4c4d414d, MAML_VERSION = 1, MAX_WIDTH = 1 << 16 };
 
-void maml_model_write(const struct maml_model *m, struct bytes_writer *w)
+void maml_config_write(const struct maml_config *c, struct bytes_writer *w)
 {
-    const struct maml_config *c = &m->cfg;
-    const struct nn_mlp_config *e = &m->enc.cfg;
     bytes_put_u32(w, MAML_MAGIC);
     bytes_put_u32(w, MAML_VERSION);
     bytes_put_u32(w, (uint32_t)c->method);
@@ -30,10 +28,17 @@ void maml_model_write(const struct maml_model *m, struct bytes_writer *w)
     bytes_put_u32(w, (uint32_t)c->inner_steps_train);
     bytes_put_u32(w, (uint32_t)c->inner_steps_test);
     bytes_put_u32(w, (uint32_t)c->is_meta_sgd);
+    bytes_put_u32(w, (uint32_t)c->is_zero_head);
     bytes_put_u32(w, (uint32_t)c->meta_batch);
     bytes_put_f32(w, c->inner_lr);
     bytes_put_f32(w, c->meta_lr);
     bytes_put_f32(w, c->grad_clip);
+}
+
+void maml_model_write(const struct maml_model *m, struct bytes_writer *w)
+{
+    const struct nn_mlp_config *e = &m->enc.cfg;
+    maml_config_write(&m->cfg, w);
     bytes_put_u32(w, (uint32_t)e->n_layers);
     bytes_put_u32(w, (uint32_t)e->act);
     for (int i = 0; i <= e->n_layers; i++)
@@ -49,7 +54,7 @@ static int fail(struct bytes_reader *r, int code, const char *what)
     return err_set(code, "maml section: offset %zu: %s", at, what);
 }
 
-static int read_config(struct bytes_reader *r, struct maml_config *c)
+int maml_config_read(struct bytes_reader *r, struct maml_config *c)
 {
     if (bytes_get_u32(r) != MAML_MAGIC)
         return fail(r, ERR_FORMAT, "not a MAML section");
@@ -64,6 +69,7 @@ static int read_config(struct bytes_reader *r, struct maml_config *c)
     c->inner_steps_train = (int)(bytes_get_u32(r) & 0x7fffffff);
     c->inner_steps_test = (int)(bytes_get_u32(r) & 0x7fffffff);
     c->is_meta_sgd = bytes_get_u32(r) != 0;
+    c->is_zero_head = bytes_get_u32(r) != 0;
     c->meta_batch = (int)(bytes_get_u32(r) & 0x7fffffff);
     c->inner_lr = bytes_get_f32(r);
     c->meta_lr = bytes_get_f32(r);
@@ -113,7 +119,7 @@ struct maml_model *maml_model_read(struct bytes_reader *r)
 {
     struct maml_config c;
     struct nn_mlp_config e;
-    if (read_config(r, &c) < 0 || read_encoder(r, &e) < 0)
+    if (maml_config_read(r, &c) < 0 || read_encoder(r, &e) < 0)
         return NULL;
     struct rng unused;
     rng_seed(&unused, 0);

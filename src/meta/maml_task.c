@@ -164,6 +164,14 @@ static int grad_first_order(const struct maml_model *m,
     return nn_params_scatter(&m->params, 0, m->n_model_views, g, grad);
 }
 
+/* A fixed zero head gets no meta-gradient, so Adam never moves it. */
+static void zero_head_grad(const struct maml_model *m, float *grad)
+{
+    const struct nn_view *w = &m->params.views[m->head_view];
+    size_t n = (size_t)w->rows * w->cols + (size_t)w->cols;
+    memset(grad + w->offset, 0, n * sizeof(float));
+}
+
 int maml_task_grad(const struct maml_model *m, struct tensor_arena *ar,
                    const struct maml_task *t, int steps, float *grad,
                    float *loss)
@@ -178,6 +186,8 @@ int maml_task_grad(const struct maml_model *m, struct tensor_arena *ar,
     else
         rc = grad_exact(m, ar, t, steps, grad, &l);
     tensor_arena_reset(ar);
+    if (rc == 0 && m->cfg.is_zero_head)
+        zero_head_grad(m, grad);
     if (loss)
         *loss = l;
     return rc;

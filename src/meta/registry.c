@@ -11,6 +11,7 @@ static const struct learner_ops *const registry[] = {
     &learner_siamese_ops,
     &learner_triplet_ops,
     &learner_baseline_ops,
+    &learner_maml_ops, &learner_fomaml_ops, &learner_anil_ops,
 };
 
 const struct learner_ops *learner_find(const char *name)

@@ -66,6 +66,10 @@ static inline void adam_one(const struct adam_k *k, float *p, float *m,
     *p = k->keep * *p - k->step * *m / (sqrtf(*v) * k->inv_root2 + k->eps);
 }
 
+/* Wider vectors when the CPU has them; the loader picks the clone. */
+#if defined(__GNUC__) && defined(__x86_64__) && !defined(__clang__)
+__attribute__((target_clones("avx2", "default")))
+#endif
 static void adam_step(struct nn_optim *o, float *restrict p,
                       const float *restrict grad)
 {

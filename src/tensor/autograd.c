@@ -70,9 +70,34 @@ static void walk_graph(struct walk *w, struct tensor *y)
     }
 }
 
+/* The source's gradient as a contiguous buffer this walk owns. */
+static struct tensor *owned_grad(struct tensor_arena *ar,
+                                 struct tensor *src)
+{
+    struct tensor_node *nd = src->node;
+
+    if (!nd->gacc)
+        nd->gacc = tensor_zeros(ar, src->rows, src->cols);
+    else if (!nd->owned)
+        nd->gacc = tensor_copy(ar, nd->gacc);
+    nd->owned = nd->gacc != NULL;
+    return nd->gacc;
+}
+
+/* The create_graph = 0 shortcut for views: add straight into the source. */
+static int accumulate_view(struct tensor_arena *ar, struct tensor *t)
+{
+    if (!node_wants(t, 0))
+        return 0;
+    struct tensor *acc = owned_grad(ar, t->node->src[0]);
+    if (!acc)
+        return ar->status;
+    t->node->op->accumulate(acc, t, t->node->gacc);
+    return 0;
+}
+
 static int accumulate(struct tensor_arena *ar, struct tensor_node *nd,
-                      const struct tensor *src, struct tensor *g,
-                      int create_graph)
+                      struct tensor *src, struct tensor *g, int create_graph)
 {
     if (g->rows != src->rows || g->cols != src->cols) {
         tensor_fail(ar, ERR_STATE, "gradient %d x %d for a %d x %d tensor",
@@ -87,12 +112,8 @@ static int accumulate(struct tensor_arena *ar, struct tensor_node *nd,
         nd->gacc = tensor_add(ar, nd->gacc, g);
         return nd->gacc ? 0 : ar->status;
     }
-    if (!nd->owned) {
-        nd->gacc = tensor_copy(ar, nd->gacc);
-        if (!nd->gacc)
-            return ar->status;
-        nd->owned = 1;
-    }
+    if (!owned_grad(ar, src))
+        return ar->status;
     tensor_acc_inplace(nd->gacc, g);
     return 0;
 }
@@ -105,6 +126,12 @@ static int run_backward(struct tensor_arena *ar, struct walk *w,
         struct tensor_node *nd = t->node;
         if (!nd->op || !nd->gacc)
             continue;
+        if (!create_graph && nd->op->accumulate) {
+            int rc = accumulate_view(ar, t);
+            if (rc)
+                return rc;
+            continue;
+        }
         struct tensor *gin[NODE_MAX_SRC] = { NULL };
         nd->op->backward(ar, t, nd->gacc, gin);
         if (ar->status)
@@ -151,10 +178,10 @@ static int collect(struct tensor_arena *ar, const struct walk *w,
         struct tensor_node *nd = xs[i] ? xs[i]->node : NULL;
         if (nd && nd->stamp == w->stamp && nd->gacc)
             grads[i] = nd->gacc;
-        else if (xs[i])
+        else
             grads[i] = tensor_zeros(ar, xs[i]->rows, xs[i]->cols);
         if (!grads[i])
-            return ar->status ? ar->status : ERR_INVALID;
+            return ar->status;
     }
     return 0;
 }
@@ -173,6 +200,12 @@ int tensor_grad(struct tensor_arena *ar, struct tensor *y,
         tensor_fail(ar, ERR_INVALID, "grad of a %d x %d tensor; need 1 x 1",
                     y ? y->rows : 0, y ? y->cols : 0);
         return ERR_INVALID;
+    }
+    for (int i = 0; i < n; i++) {
+        if (!xs[i]) {
+            tensor_fail(ar, ERR_INVALID, "grad input %d is NULL", i);
+            return ERR_INVALID;
+        }
     }
     int started = start_walk(ar, &w, xs, n);
     if (started < 0)

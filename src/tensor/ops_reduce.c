@@ -15,7 +15,7 @@ static void reduce_bw(struct tensor_arena *ar, struct tensor *out,
     gin[0] = out->node->f0 == 1.0f ? e : tensor_scale(ar, e, out->node->f0);
 }
 
-static const struct tensor_op op_reduce = { "reduce", reduce_bw };
+static const struct tensor_op op_reduce = { "reduce", reduce_bw, NULL };
 
 /* Column sums go down the rows so the inner loop is a plain vector add. */
 static void reduce_cols(struct tensor *out, const struct tensor *a,
@@ -65,7 +65,7 @@ static struct tensor *reduce(struct tensor_arena *ar, struct tensor *a,
                              int kind, int mean)
 {
     if (!a)
-        return NULL;
+        return tensor_null(ar);
     int rows = kind == RED_ROWS ? a->rows : 1;
     int cols = kind == RED_COLS ? a->cols : 1;
     int count = kind == RED_ALL ? a->rows * a->cols
@@ -73,7 +73,7 @@ static struct tensor *reduce(struct tensor_arena *ar, struct tensor *a,
     float factor = mean ? 1.0f / (float)count : 1.0f;
     struct tensor *out = tensor_result(ar, rows, cols, &op_reduce, &a, 1);
     if (!out)
-        return NULL;
+        return tensor_null(ar);
     reduce_run(out, a, kind, factor);
     if (out->node)
         out->node->f0 = factor;
@@ -114,7 +114,7 @@ struct tensor *tensor_reduce_to(struct tensor_arena *ar, struct tensor *g,
                                 int rows, int cols)
 {
     if (!g)
-        return NULL;
+        return tensor_null(ar);
     if (g->rows != rows && g->cols != cols)
         return tensor_sum(ar, g);
     if (g->rows != rows)
@@ -132,19 +132,19 @@ static void expand_bw(struct tensor_arena *ar, struct tensor *out,
     gin[0] = tensor_reduce_to(ar, g, a->rows, a->cols);
 }
 
-static const struct tensor_op op_expand = { "expand", expand_bw };
+static const struct tensor_op op_expand = { "expand", expand_bw, NULL };
 
 struct tensor *tensor_expand(struct tensor_arena *ar, struct tensor *a,
                              int rows, int cols)
 {
     if (!a)
-        return NULL;
+        return tensor_null(ar);
     if ((a->rows != rows && a->rows != 1) || (a->cols != cols && a->cols != 1))
         return tensor_fail(ar, ERR_INVALID, "cannot expand %d x %d to "
                            "%d x %d", a->rows, a->cols, rows, cols);
     struct tensor *out = tensor_result(ar, rows, cols, &op_expand, &a, 1);
     if (!out)
-        return NULL;
+        return tensor_null(ar);
     int rs = a->rows == 1 ? 0 : a->rs, cs = a->cols == 1 ? 0 : a->cs;
     for (int i = 0; i < rows; i++)
         for (int j = 0; j < cols; j++)
@@ -178,16 +178,16 @@ static void log_softmax_bw(struct tensor_arena *ar, struct tensor *out,
 }
 
 static const struct tensor_op op_log_softmax = { "log_softmax",
-                                                 log_softmax_bw };
+                                                 log_softmax_bw, NULL };
 
 struct tensor *tensor_log_softmax(struct tensor_arena *ar, struct tensor *a)
 {
     if (!a)
-        return NULL;
+        return tensor_null(ar);
     struct tensor *out = tensor_result(ar, a->rows, a->cols, &op_log_softmax,
                                        &a, 1);
     if (!out)
-        return NULL;
+        return tensor_null(ar);
     for (int i = 0; i < a->rows; i++) {
         float m, lse;
         row_lse(a, i, &m, &lse);
@@ -208,15 +208,16 @@ static void logsumexp_bw(struct tensor_arena *ar, struct tensor *out,
     gin[0] = tensor_mul(ar, g, tensor_exp(ar, tensor_sub(ar, a, out)));
 }
 
-static const struct tensor_op op_logsumexp = { "logsumexp", logsumexp_bw };
+static const struct tensor_op op_logsumexp = { "logsumexp", logsumexp_bw,
+                                               NULL };
 
 struct tensor *tensor_logsumexp(struct tensor_arena *ar, struct tensor *a)
 {
     if (!a)
-        return NULL;
+        return tensor_null(ar);
     struct tensor *out = tensor_result(ar, a->rows, 1, &op_logsumexp, &a, 1);
     if (!out)
-        return NULL;
+        return tensor_null(ar);
     for (int i = 0; i < a->rows; i++) {
         float m, lse;
         row_lse(a, i, &m, &lse);
@@ -248,7 +249,7 @@ static void pick_bw(struct tensor_arena *ar, struct tensor *out,
     gin[0] = tensor_unpick(ar, g, out->node->idx, out->node->i0);
 }
 
-static const struct tensor_op op_pick = { "pick", pick_bw };
+static const struct tensor_op op_pick = { "pick", pick_bw, NULL };
 
 static struct tensor *pick_owned(struct tensor_arena *ar, struct tensor *a,
                                  const int *idx)
@@ -256,7 +257,7 @@ static struct tensor *pick_owned(struct tensor_arena *ar, struct tensor *a,
     struct tensor *out = tensor_result(ar, a->rows, 1, &op_pick, &a, 1);
 
     if (!out)
-        return NULL;
+        return tensor_null(ar);
     for (int i = 0; i < a->rows; i++)
         out->data[i] = *tensor_ptr(a, i, idx[i]);
     if (out->node) {
@@ -270,7 +271,7 @@ struct tensor *tensor_pick(struct tensor_arena *ar, struct tensor *a,
                            const int *idx)
 {
     if (!a || !check_idx(ar, idx, a->rows, a->cols, "pick"))
-        return NULL;
+        return tensor_null(ar);
     int *own = arena_copy_ints(ar, idx, a->rows);
     return own ? pick_owned(ar, a, own) : NULL;
 }
@@ -281,17 +282,17 @@ static void unpick_bw(struct tensor_arena *ar, struct tensor *out,
     gin[0] = pick_owned(ar, g, out->node->idx);
 }
 
-static const struct tensor_op op_unpick = { "unpick", unpick_bw };
+static const struct tensor_op op_unpick = { "unpick", unpick_bw, NULL };
 
 /* idx must already live in the arena (it is kept, not copied). */
 struct tensor *tensor_unpick(struct tensor_arena *ar, struct tensor *g,
                              const int *idx, int n)
 {
     if (!g)
-        return NULL;
+        return tensor_null(ar);
     struct tensor *out = tensor_result(ar, g->rows, n, &op_unpick, &g, 1);
     if (!out)
-        return NULL;
+        return tensor_null(ar);
     memset(out->data, 0, (size_t)g->rows * n * sizeof(float));
     for (int i = 0; i < g->rows; i++)
         out->data[(size_t)i * n + idx[i]] = *tensor_ptr(g, i, 0);
@@ -305,7 +306,7 @@ struct tensor *tensor_cross_entropy(struct tensor_arena *ar,
                                     const int *targets)
 {
     if (!logits)
-        return NULL;
+        return tensor_null(ar);
     struct tensor *picked = tensor_pick(ar, tensor_log_softmax(ar, logits),
                                         targets);
     return tensor_scale(ar, tensor_mean(ar, picked), -1.0f);

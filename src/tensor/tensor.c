@@ -15,6 +15,7 @@ static struct tensor_node *alloc_node(struct tensor_arena *ar)
     if (n) {
         memset(n, 0, sizeof(*n));
         n->seq = ++ar->seq;
+        n->owner = ar;
     }
     return n;
 }
@@ -27,12 +28,21 @@ static int shape_ok(struct tensor_arena *ar, int rows, int cols)
     return 0;
 }
 
-static int any_node(struct tensor *const *src, int n)
+/* 1 when some source is in a graph; graph sources from another arena
+ * are refused, since their creation order means nothing here. */
+static int any_node(struct tensor_arena *ar, struct tensor *const *src,
+                    int n)
 {
-    for (int k = 0; k < n; k++)
-        if (src[k] && src[k]->node)
-            return 1;
-    return 0;
+    int any = 0;
+
+    for (int k = 0; k < n; k++) {
+        if (!src[k] || !src[k]->node)
+            continue;
+        if (src[k]->node->owner != ar)
+            return -1;
+        any = 1;
+    }
+    return any;
 }
 
 static int attach_node(struct tensor_arena *ar, struct tensor *t,
@@ -40,7 +50,12 @@ static int attach_node(struct tensor_arena *ar, struct tensor *t,
                        struct tensor *const *src, int n)
 {
     t->node = NULL;
-    if (!ar->grad_enabled || !any_node(src, n))
+    int any = any_node(ar, src, n);
+    if (any < 0) {
+        tensor_fail(ar, ERR_INVALID, "operand's graph is in another arena");
+        return ERR_INVALID;
+    }
+    if (!ar->grad_enabled || !any)
         return 0;
     struct tensor_node *node = alloc_node(ar);
     if (!node)
@@ -62,7 +77,7 @@ struct tensor *tensor_result(struct tensor_arena *ar, int rows, int cols,
     struct tensor *t = alloc_tensor(ar);
     float *data = tensor_arena_alloc(ar, (size_t)rows * cols * sizeof(float));
     if (!t || !data)
-        return NULL;
+        return tensor_null(ar);
     *t = (struct tensor){ data, rows, cols, cols, 1, NULL };
     if (attach_node(ar, t, op, src, n))
         return NULL;
@@ -78,7 +93,7 @@ struct tensor *tensor_view_result(struct tensor_arena *ar, float *data,
         return NULL;
     struct tensor *t = alloc_tensor(ar);
     if (!t)
-        return NULL;
+        return tensor_null(ar);
     *t = (struct tensor){ data, rows, cols, rs, cs, NULL };
     if (attach_node(ar, t, op, &src, 1))
         return NULL;
@@ -142,7 +157,7 @@ struct tensor *tensor_leaf(struct tensor_arena *ar, float *data,
     struct tensor *t = alloc_tensor(ar);
     struct tensor_node *node = alloc_node(ar);
     if (!t || !node)
-        return NULL;
+        return tensor_null(ar);
     *t = (struct tensor){ data, rows, cols, cols, 1, node };
     return t;
 }
@@ -150,7 +165,7 @@ struct tensor *tensor_leaf(struct tensor_arena *ar, float *data,
 struct tensor *tensor_detach(struct tensor_arena *ar, const struct tensor *t)
 {
     if (!t || ar->status)
-        return NULL;
+        return tensor_null(ar);
     struct tensor *d = alloc_tensor(ar);
     if (d) {
         *d = *t;

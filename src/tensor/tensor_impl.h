@@ -37,9 +37,16 @@ typedef void (*tensor_backward_fn)(struct tensor_arena *ar,
                                    struct tensor *out, struct tensor *g,
                                    struct tensor **gin);
 
+/*
+ * accumulate (optional): the create_graph = 0 shortcut for a view of one
+ * source. It adds g into acc, the source's contiguous gradient buffer,
+ * instead of building a full-size gradient to be added afterwards.
+ */
 struct tensor_op {
     const char *name;
     tensor_backward_fn backward;
+    void (*accumulate)(struct tensor *acc, const struct tensor *out,
+                       const struct tensor *g);
 };
 
 enum { NODE_MAX_SRC = 3 };
@@ -55,6 +62,7 @@ struct tensor_node {
     const float *w;
     const struct tensor *aux;       /* a constant input, e.g. a mask source */
     uint64_t seq;                   /* creation order within the arena */
+    const struct tensor_arena *owner;
     /* Scratch of the tensor_grad call whose stamp matches. */
     uint32_t stamp, input_stamp;
     int relevant, owned;
@@ -66,6 +74,10 @@ struct tensor *tensor_fail(struct tensor_arena *ar, int code,
                            const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 void arena_set_error(struct tensor_arena *ar, int code);
+
+/* NULL for an operation given a NULL operand: keeps the first error, or
+ * records ERR_INVALID when the caller passed NULL itself. */
+struct tensor *tensor_null(struct tensor_arena *ar);
 
 /* A contiguous rows x cols result with uninitialised data. When grad
  * recording is on and any of the n sources has a node, the result gets a
