@@ -186,7 +186,8 @@ static int parse_args(int argc, char **argv, struct flows_opts *o)
     o->promisc = 1;
     flow_config_default(&o->cfg);
     optind = 1;
-    while ((c = getopt_long(argc, argv, "r:i:f:c:o:h", long_opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "r:i:f:c:o:h", long_opts,
+                            NULL)) != -1) {
         int rc = parse_opt(c, optarg, o);
         if (rc != 0)
             return rc;
