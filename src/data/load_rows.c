@@ -181,8 +181,17 @@ int loader_note_row(struct loader *ld, uint64_t line_hash)
         ld->cap_hashes = cap;
     }
     ld->hashes[ld->n_hashes++] = line_hash;
-    ld->hashes[ld->n_hashes++] = hash_mix(hash_bytes(HASH_SEED, ld->raw,
-                                          ld->s->n_raw * sizeof(float)));
+    /* Fitting hashes the raw vector (the encoded row does not exist yet;
+     * equal raw vectors are exactly the equal encoded rows then). With a
+     * fixed schema the encoded row is hashed, as two raw values (NaN and 0
+     * without an indicator column) can encode alike. */
+    const void *row = ld->raw;
+    size_t bytes = ld->s->n_raw * sizeof(float);
+    if (!ld->fitting) {
+        row = table_row(ld->t, ld->t->n_rows - 1);
+        bytes = ld->t->n_cols * sizeof(float);
+    }
+    ld->hashes[ld->n_hashes++] = hash_mix(hash_bytes(HASH_SEED, row, bytes));
     return 0;
 }
 
