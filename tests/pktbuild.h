@@ -139,6 +139,38 @@ static inline void pkt_ipv6(struct pkt *p, const char *src, const char *dst,
     pkt_l4_write(p, l);
 }
 
+/* IPv6 with a fragment header (RFC 8200 4.5): the first fragment (l set,
+ * offset 0) carries the transport header; later ones carry frag_bytes. */
+static inline void pkt_ipv6_frag(struct pkt *p, const char *src,
+                                 const char *dst, const struct pkt_l4 *l,
+                                 uint32_t id, uint32_t off, int mf,
+                                 uint32_t frag_bytes)
+{
+    uint8_t *h = p->b + p->len;
+    uint32_t body = l ? l4_hdr_len(l) + l->payload : frag_bytes;
+
+    memset(h, 0, 48);
+    h[0] = 0x60;
+    put16(h + 4, (uint16_t)(8 + body));
+    h[6] = 44;
+    h[7] = 64;
+    inet_pton(AF_INET6, src, h + 8);
+    inet_pton(AF_INET6, dst, h + 24);
+    h[40] = l ? l->protocol : 17;
+    put16(h + 42, (uint16_t)(off | (mf ? 1 : 0)));
+    h[44] = (uint8_t)(id >> 24);
+    h[45] = (uint8_t)(id >> 16);
+    h[46] = (uint8_t)(id >> 8);
+    h[47] = (uint8_t)id;
+    p->len += 48;
+    if (l) {
+        pkt_l4_write(p, l);
+    } else {
+        memset(p->b + p->len, 'f', frag_bytes);
+        p->len += frag_bytes;
+    }
+}
+
 /* A classic pcap written by libpcap. */
 struct pcap_out {
     pcap_t *dead;

@@ -220,6 +220,31 @@ static void test_tcp_handshake_data_fin(void **state)
     assert_feat(0, "bwd_ip_bytes", 3 * 20 + 68 + 300);
 }
 
+/* FIN from both sides but no last ACK: a new SYN on the same ports ends
+ * the old connection and starts a new flow. */
+static void test_tcp_port_reuse(void **state)
+{
+    struct pcap_out o;
+    const char *path = tmp("tcp_reuse.pcap");
+
+    assert_int_equal(pcap_out_open(&o, path, DLT_EN10MB, 0), 0);
+    tcp_pkt(&o, T0, 1, 0x02, 1024, 0, NULL);
+    tcp_pkt(&o, T0 + 1 * MS, 0, 0x12, 1024, 0, NULL);
+    tcp_pkt(&o, T0 + 2 * MS, 1, 0x11, 1024, 0, NULL);
+    tcp_pkt(&o, T0 + 3 * MS, 0, 0x11, 1024, 0, NULL);
+    tcp_pkt(&o, T0 + 9 * MS, 1, 0x02, 2048, 0, NULL);
+    pcap_out_close(&o);
+
+    run(path);
+    assert_int_equal(got.n, 2);
+    assert_int_equal(got.rec[0].end_reason, FLOW_END_FIN);
+    assert_feat(0, "total_fwd_packet", 2);
+    assert_feat(0, "total_bwd_packets", 2);
+    assert_feat(0, "flow_duration", 3000);
+    assert_int_equal(got.rec[1].end_reason, FLOW_END_EOF);
+    assert_feat(1, "fwd_init_win_bytes", 2048);
+}
+
 /* A SYN answered by RST-ACK ends at once; the next SYN is a new flow. */
 static void test_tcp_rst(void **state)
 {
@@ -433,6 +458,47 @@ static void test_fragments(void **state)
     assert_feat(0, "fwd_seg_size_min", 8);
     assert_feat(0, "fwd_ip_bytes", 100 + 100 + 60);
     assert_feat(0, "flow_duration", 20);
+}
+
+/* The same over IPv6: a fragment header after the fixed header; the
+ * first fragment carries UDP (8 + 32 bytes), the second 40 more bytes. The
+ * reply is unfragmented. The fragment header counts in neither payload
+ * nor transport header. */
+static void test_ipv6_fragments(void **state)
+{
+    struct pcap_out o;
+    const char *path = tmp("frag6.pcap");
+    struct pkt p;
+    struct pkt_l4 l = { .protocol = 17, .sport = 7000, .dport = 53,
+                        .payload = 32 };
+
+    assert_int_equal(pcap_out_open(&o, path, DLT_EN10MB, 0), 0);
+    pkt_eth(&p, -1, 0x86dd);
+    pkt_ipv6_frag(&p, "2001:db8::a", "2001:db8::b", &l, 0xabcdef, 0, 1, 0);
+    pcap_out_write(&o, T0, &p, 0);
+    pkt_eth(&p, -1, 0x86dd);
+    pkt_ipv6_frag(&p, "2001:db8::a", "2001:db8::b", NULL, 0xabcdef, 40, 0,
+                  40);
+    pcap_out_write(&o, T0 + 5 * US, &p, 0);
+    l.sport = 53;
+    l.dport = 7000;
+    l.payload = 12;
+    pkt_eth(&p, -1, 0x86dd);
+    pkt_ipv6(&p, "2001:db8::b", "2001:db8::a", &l, 0);
+    pcap_out_write(&o, T0 + 1 * MS, &p, 0);
+    pcap_out_close(&o);
+
+    const struct flow_stats *st = run(path);
+    assert_int_equal(st->fragments, 2);
+    assert_int_equal(st->orphan_fragments, 0);
+    assert_int_equal(got.n, 1);
+    assert_int_equal(got.rec[0].src_port, 7000);
+    assert_feat(0, "total_fwd_packet", 2);
+    assert_feat(0, "total_bwd_packets", 1);
+    assert_feat(0, "total_length_of_fwd_packet", 72);
+    assert_feat(0, "fwd_header_length", 8);
+    assert_feat(0, "fwd_ip_bytes", (48 + 40) + (48 + 40));
+    assert_feat(0, "fragment_packets", 2);
 }
 
 /* Times 1, 3, 2, 4 ms: the late packet counts at 3 ms, so no gap is
@@ -712,6 +778,20 @@ static void test_damaged_files(void **state)
     assert_int_equal(sst.bad_records, 1);
     assert_int_equal(got.n, 1);
 
+    /* The second record claims 2 GB: libpcap refuses it, we count it. */
+    const char *huge = tmp("huge.pcap");
+    copy_prefix(tmp("tcp_fin.pcap"), huge, file_size(tmp("tcp_fin.pcap")),
+                NULL);
+    FILE *f = fopen(huge, "r+b");
+    assert_non_null(f);
+    fseek(f, 24 + 16 + 62 + 8, SEEK_SET);
+    fwrite("\0\0\0\x7f", 1, 4, f);
+    fclose(f);
+    run_cfg(huge, NULL, &sst);
+    assert_int_equal(sst.packets, 1);
+    assert_int_equal(sst.bad_records + sst.truncated, 1);
+    assert_int_equal(got.n, 1);
+
     const char *cutng = tmp("cut.pcapng");
     copy_prefix(tmp("multi.pcapng"), cutng,
                 file_size(tmp("multi.pcapng")) - 3, NULL);
@@ -873,11 +953,13 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_tcp_handshake_data_fin),
         cmocka_unit_test(test_tcp_rst),
+        cmocka_unit_test(test_tcp_port_reuse),
         cmocka_unit_test(test_udp_one_way),
         cmocka_unit_test(test_icmp_echo),
         cmocka_unit_test(test_ipv6_extension_header),
         cmocka_unit_test(test_vlan_one_side),
         cmocka_unit_test(test_fragments),
+        cmocka_unit_test(test_ipv6_fragments),
         cmocka_unit_test(test_reordered_timestamps),
         cmocka_unit_test(test_nanosecond_pcap),
         cmocka_unit_test(test_pcapng_interfaces),

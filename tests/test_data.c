@@ -459,6 +459,34 @@ static void table_selects_classes_in_the_order_asked(void **state)
     table_destroy(t);
 }
 
+/* The original MachineLearningCVE layout: leading spaces in names, Fwd
+ * Header Length twice, Infinity and NaN in the rate columns. */
+static void original_mlcve_layout_is_recognised(void **state)
+{
+    const char *p = write_text("mlcve.csv",
+        " Destination Port, Flow Duration, Flow Bytes/s, Fwd Header Length,"
+        " Fwd Header Length, Init_Win_bytes_forward, Label\n"
+        "80,0,Infinity,20,20,8192,BENIGN\n"
+        "22,10,NaN,32,32,29200,SSH-Patator\n"
+        "21,5,100.5,40,40,-1,FTP-Patator\n");
+    struct schema *s = NULL;
+    struct table *t = NULL;
+
+    assert_int_equal(load_one(p, NULL, &s, &t), 0);
+    assert_string_equal(schema_profile(s), "cic-ids2017-mlcve");
+    assert_int_equal(t->n_cols, 5);
+    assert_string_equal(t->col_names[0], "flow_duration");
+    assert_string_equal(t->col_names[1], "flow_bytes_s");
+    assert_string_equal(t->col_names[2], "flow_bytes_s=<nonfinite>");
+    assert_string_equal(t->col_names[3], "fwd_header_length");
+    assert_string_equal(t->col_names[4], "init_win_bytes_forward");
+    assert_true(table_row(t, 2)[1] == 100.5f && table_row(t, 2)[2] == 0.0f);
+    assert_true(table_row(t, 1)[1] == 0.0f && table_row(t, 1)[2] == 1.0f);
+    assert_int_equal(t->n_classes, 3);
+    table_destroy(t);
+    schema_destroy(s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -478,6 +506,7 @@ int main(void)
         cmocka_unit_test(numeric_pairs_follow_the_nonfinite_policy),
         cmocka_unit_test(empty_labels_are_errors),
         cmocka_unit_test(table_selects_classes_in_the_order_asked),
+        cmocka_unit_test(original_mlcve_layout_is_recognised),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -431,6 +431,12 @@ static void touch(struct flow_meter *m, struct flow_entry *e, int64_t ts)
     lru_push(m, e);
 }
 
+static int is_new_syn(const struct decoded *d)
+{
+    return d->protocol == 6 && d->frag_offset == 0 &&
+           (d->tcp_flags & (TCP_SYN | TCP_ACK)) == TCP_SYN;
+}
+
 static int account(struct flow_meter *m, const struct pending *p)
 {
     const struct decoded *d = &p->d;
@@ -442,6 +448,10 @@ static int account(struct flow_meter *m, const struct pending *p)
 
     if (e && ts - e->acc.last_ns > m->idle_ns) {
         rc = finish(m, e, FLOW_END_IDLE);
+        e = NULL;
+    } else if (e && e->closing && is_new_syn(d)) {
+        /* The port pair is reused before the last ACK was seen. */
+        rc = finish(m, e, FLOW_END_FIN);
         e = NULL;
     }
     if (!e) {
