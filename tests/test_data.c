@@ -372,6 +372,121 @@ static void existing_schema_names_a_missing_column(void **state)
     schema_destroy(s);
 }
 
+static void several_files_load_as_one_dataset(void **state)
+{
+    const char *a = write_text("part1.csv", "x,y,label\n1,2,p\n3,4,q\n");
+    const char *b = write_text("part2.csv", "label,y,x,extra\nr,6,5,9\n");
+    const char *c = write_text("part3.csv", "x,label\n7,p\n");
+    const char *paths[3] = { a, b, c };
+    struct schema *s = NULL;
+    struct table *t = NULL;
+
+    assert_int_equal(data_load(paths, 2, NULL, &s, &t, NULL), 0);
+    assert_int_equal(t->n_rows, 3);
+    assert_true(table_row(t, 2)[0] == 5.0f && table_row(t, 2)[1] == 6.0f);
+    assert_string_equal(t->class_names[t->y[2]], "r");
+    table_destroy(t);
+    schema_destroy(s);
+    assert_int_equal(data_load(paths, 3, NULL, &s, &t, NULL), ERR_NOTFOUND);
+    assert_non_null(strstr(err_msg(), "part3.csv: required column 'y'"));
+    assert_null(t);
+}
+
+static void numeric_pairs_follow_the_nonfinite_policy(void **state)
+{
+    const char *p = write_text("num.csv",
+                               "Flow Bytes/s,n,label\nInfinity,1,a\n2,3,b\n");
+    struct schema *s = NULL;
+    struct table *t = NULL;
+    float out[3];
+
+    assert_int_equal(load_one(p, NULL, &s, &t), 0);
+    assert_int_equal(schema_n_cols(s), 3);
+    const char *names[] = { "n", "flow_bytes_s", "src_ip" };
+    const double values[] = { 4.0, NAN, 1.0 };
+    assert_int_equal(schema_encode_numeric(s, 3, names, values, out), 0);
+    assert_true(out[0] == 0.0f && out[1] == 1.0f && out[2] == 4.0f);
+    const double big[] = { 1e300, -0.0, 0 };
+    assert_int_equal(schema_encode_numeric(s, 2, names, big, out), 0);
+    assert_true(out[2] == 3.4028234663852886e38f && out[1] == 0.0f);
+    assert_false(signbit(out[0]));
+    table_destroy(t);
+    schema_destroy(s);
+
+    p = write_text("numcat.csv", "proto,label\ntcp,a\n");
+    assert_int_equal(load_one(p, NULL, &s, &t), 0);
+    const char *pn[] = { "proto" };
+    assert_int_equal(schema_encode_numeric(s, 1, pn, values, out),
+                     ERR_INVALID);
+    table_destroy(t);
+    schema_destroy(s);
+}
+
+static void empty_labels_are_errors(void **state)
+{
+    const char *p = write_text("nolab.csv", "x,label\n1,a\n2, \n");
+    struct schema *s = NULL;
+    struct table *t = NULL;
+
+    assert_int_equal(load_one(p, NULL, &s, &t), ERR_INVALID);
+    assert_non_null(strstr(err_msg(), "nolab.csv:3: empty label"));
+}
+
+static void table_selects_classes_in_the_order_asked(void **state)
+{
+    const char *names[] = { "v" };
+    struct table *t = table_create(1, names);
+    const char *labels[] = { "a", "b", "c", "b", "a" };
+
+    for (int i = 0; i < 5; i++) {
+        float v = (float)i;
+        assert_int_equal(table_append(t, &v, labels[i]), 0);
+    }
+    size_t counts[3];
+    table_class_counts(t, counts);
+    assert_int_equal(counts[0], 2);
+    assert_int_equal(counts[1], 2);
+    const char *keep[] = { "b", "zz", "a" };
+    struct table *s = table_select_classes(t, keep, 3);
+    assert_int_equal(s->n_rows, 4);
+    assert_int_equal(s->n_classes, 3);
+    assert_string_equal(s->class_names[0], "b");
+    assert_true(table_row(s, 0)[0] == 0.0f && s->y[0] == 2);
+    assert_true(table_row(s, 1)[0] == 1.0f && s->y[1] == 0);
+    assert_int_equal(table_col_index(s, "v"), 0);
+    assert_int_equal(table_class_id(s, "c"), -1);
+    table_destroy(s);
+    table_destroy(t);
+}
+
+/* The original MachineLearningCVE layout: leading spaces in names, Fwd
+ * Header Length twice, Infinity and NaN in the rate columns. */
+static void original_mlcve_layout_is_recognised(void **state)
+{
+    const char *p = write_text("mlcve.csv",
+        " Destination Port, Flow Duration, Flow Bytes/s, Fwd Header Length,"
+        " Fwd Header Length, Init_Win_bytes_forward, Label\n"
+        "80,0,Infinity,20,20,8192,BENIGN\n"
+        "22,10,NaN,32,32,29200,SSH-Patator\n"
+        "21,5,100.5,40,40,-1,FTP-Patator\n");
+    struct schema *s = NULL;
+    struct table *t = NULL;
+
+    assert_int_equal(load_one(p, NULL, &s, &t), 0);
+    assert_string_equal(schema_profile(s), "cic-ids2017-mlcve");
+    assert_int_equal(t->n_cols, 5);
+    assert_string_equal(t->col_names[0], "flow_duration");
+    assert_string_equal(t->col_names[1], "flow_bytes_s");
+    assert_string_equal(t->col_names[2], "flow_bytes_s=<nonfinite>");
+    assert_string_equal(t->col_names[3], "fwd_header_length");
+    assert_string_equal(t->col_names[4], "init_win_bytes_forward");
+    assert_true(table_row(t, 2)[1] == 100.5f && table_row(t, 2)[2] == 0.0f);
+    assert_true(table_row(t, 1)[1] == 0.0f && table_row(t, 1)[2] == 1.0f);
+    assert_int_equal(t->n_classes, 3);
+    table_destroy(t);
+    schema_destroy(s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -387,6 +502,11 @@ int main(void)
         cmocka_unit_test(unknown_label_and_drop_columns_are_errors),
         cmocka_unit_test(schema_round_trip_encodes_identically),
         cmocka_unit_test(existing_schema_names_a_missing_column),
+        cmocka_unit_test(several_files_load_as_one_dataset),
+        cmocka_unit_test(numeric_pairs_follow_the_nonfinite_policy),
+        cmocka_unit_test(empty_labels_are_errors),
+        cmocka_unit_test(table_selects_classes_in_the_order_asked),
+        cmocka_unit_test(original_mlcve_layout_is_recognised),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -580,6 +580,13 @@ static void unused_and_constant_inputs_get_zero_gradients(void **state)
     assert_float_near(tensor_at(g[0], 0, 0), 2, 0);
     /* A grad that needs a 1 x 1 output refuses anything else. */
     assert_int_equal(tensor_grad(ar, a, xs, 1, 0, g), ERR_INVALID);
+    tensor_arena_reset(ar);
+    a = tensor_leaf(ar, xa, 1, 2);
+    y = tensor_sum(ar, a);
+    xs[0] = a;
+    xs[1] = NULL;
+    assert_int_equal(tensor_grad(ar, y, xs, 2, 0, g), ERR_INVALID);
+    assert_null(g[0]);
     tensor_arena_destroy(ar);
 }
 
@@ -657,6 +664,110 @@ static void arena_merges_blocks_and_then_stays_put(void **state)
     tensor_arena_destroy(ar);
 }
 
+/* ---- random misuse: every call either works or fails cleanly ---- */
+
+static struct tensor *random_operand(struct rng *r, struct tensor **pool,
+                                     int n)
+{
+    if (rng_below(r, 30) == 0)
+        return NULL;
+    return pool[rng_below(r, (uint64_t)n)];
+}
+
+/* Indices below bound, with one in ten of them wild (-7 or bound + 7). */
+static void random_idx(struct rng *r, int *idx, int n, int bound)
+{
+    for (int i = 0; i < n; i++) {
+        if (rng_below(r, 10) == 0)
+            idx[i] = rng_below(r, 2) ? -7 : bound + 7;
+        else
+            idx[i] = (int)rng_below(r, (uint64_t)bound);
+    }
+}
+
+static int random_dim(struct rng *r)
+{
+    return rng_below(r, 4) ? 3 : 1 + (int)rng_below(r, 4);
+}
+
+static struct tensor *random_op(struct tensor_arena *ar, struct rng *r,
+                                struct tensor *a, struct tensor *b)
+{
+    int idx[8], m = 1 + (int)rng_below(r, 8);
+    int rows = a ? a->rows : 3, cols = a ? a->cols : 3;
+
+    switch (rng_below(r, 14)) {
+    case 0:  return tensor_add(ar, a, b);
+    case 1:  return tensor_mul(ar, a, tensor_tanh(ar, b));
+    case 2:  return tensor_matmul(ar, a, b, (int)rng_below(r, 2),
+                                  (int)rng_below(r, 2));
+    case 3:  return tensor_sqdist(ar, a, b);
+    case 4:  return tensor_cosine(ar, a, b, 1e-8f);
+    case 5:  return tensor_linear(ar, a, b, NULL);
+    case 6:  random_idx(r, idx, m, rows);
+             return tensor_gather_rows(ar, a, idx, m);
+    case 7:  random_idx(r, idx, rows, 1);
+             return tensor_segment_mean(ar, a, idx, 1);
+    case 8:  random_idx(r, idx, rows, cols);
+             return tensor_pick(ar, a, idx);
+    case 9:  random_idx(r, idx, 2, rows);
+             return tensor_rows(ar, a, idx[0], idx[1]);
+    case 10: return tensor_concat_cols(ar, a, b);
+    case 11: random_idx(r, idx, rows, cols);
+             return tensor_cross_entropy(ar, a, idx);
+    case 12: return tensor_reshape(ar, a, cols, rows);
+    default: return tensor_log_softmax(ar, tensor_transpose(ar, a));
+    }
+}
+
+/*
+ * 2,000 rounds of 1 to 12 random calls with random shapes, NULL operands
+ * and wild indices (fixed seed): none may crash or touch memory it should
+ * not (the test runs under ASan in CI), a NULL result always comes with an
+ * error, and when a round ends without one, the gradients of its last
+ * result have the leaves' shapes. The counts check that both kinds of
+ * round happen often.
+ */
+static void random_misuse_fails_cleanly(void **state)
+{
+    struct tensor_arena *ar = tensor_arena_create(1 << 22);
+    struct rng r;
+    float data[64];
+    struct tensor *pool[16], *leaves[4], *g[4];
+    int clean_rounds = 0, failed_rounds = 0;
+
+    rng_seed(&r, 31337);
+    for (int i = 0; i < 64; i++)
+        data[i] = rng_normal(&r);
+    for (int round = 0; round < 2000; round++) {
+        tensor_arena_reset(ar);
+        int n = 0;
+        for (; n < 4; n++)
+            pool[n] = leaves[n] = tensor_leaf(ar, data + n * 16,
+                                              random_dim(&r), random_dim(&r));
+        int steps = 1 + (int)rng_below(&r, 12);
+        for (int step = 0; step < steps && !tensor_arena_status(ar); step++) {
+            struct tensor *t = random_op(ar, &r, random_operand(&r, pool, n),
+                                         random_operand(&r, pool, n));
+            assert_true((t == NULL) == (tensor_arena_status(ar) != 0));
+            if (t)
+                pool[n < 16 ? n++ : 4 + (int)rng_below(&r, 12)] = t;
+        }
+        if (tensor_arena_status(ar)) {
+            failed_rounds++;
+            continue;
+        }
+        clean_rounds++;
+        struct tensor *y = tensor_sum(ar, pool[n - 1]);
+        assert_int_equal(tensor_grad(ar, y, leaves, 4, round & 1, g), 0);
+        for (int k = 0; k < 4; k++)
+            assert_true(g[k]->rows == leaves[k]->rows &&
+                        g[k]->cols == leaves[k]->cols);
+    }
+    assert_true(clean_rounds >= 200 && failed_rounds >= 200);
+    tensor_arena_destroy(ar);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -670,6 +781,7 @@ int main(void)
         cmocka_unit_test(gradients_reach_intermediates_and_skip_later_tensors),
         cmocka_unit_test(rewind_frees_what_came_after_the_mark),
         cmocka_unit_test(arena_merges_blocks_and_then_stays_put),
+        cmocka_unit_test(random_misuse_fails_cleanly),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

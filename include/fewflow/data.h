@@ -9,7 +9,8 @@
  * docs/data.md for the profiles.
  *
  * Errors name the file and line: "x.csv:17: expected 43 fields, found 41".
- * Nothing is returned on failure (no half-filled table). The data module
+ * Nothing is returned on failure (no half-filled table): the output
+ * pointers are set to NULL. The data module
  * does not log; long loads report through an optional callback.
  */
 #ifndef FEWFLOW_DATA_H

@@ -17,7 +17,10 @@
  * (docs/features.md defines every one). No value is NaN or infinite.
  *
  * Memory: all flow state is allocated by flow_meter_create (max_flows
- * entries plus a fixed fragment table); no allocation per packet.
+ * entries of flow_meter_entry_bytes() plus a fixed fragment table), and
+ * pages are touched only as flows need them; no allocation per packet.
+ * Idle expiry and eviction order are exact to min(1 s, idle timeout / 8):
+ * an entry is moved in the recency list at most that often.
  *
  * Glossary: fwd = the initiator's direction (the TCP SYN sender when the
  * handshake was seen, else the first packet's sender); bwd = the other.
@@ -61,7 +64,8 @@ void flow_config_default(struct flow_config *cfg);
 
 /* One finished flow, borrowed by the callback for the call's duration. */
 struct flow_record {
-    uint64_t id;             /* 1, 2, ... in order of first packet */
+    uint64_t id;             /* 1, 2, ... in order of creation (a part
+                                after an active timeout gets a new id) */
     uint8_t ip_version;      /* 4 or 6 */
     uint8_t protocol;        /* IP protocol number */
     uint8_t src_addr[16];    /* fwd sender; IPv4 in the first 4 bytes */
@@ -108,10 +112,15 @@ struct flow_meter *flow_meter_create(const struct flow_config *cfg,
 void flow_meter_destroy(struct flow_meter *m);
 
 /* Accounts one packet. Returns 0, or the emit callback's non-zero value.
- * Damaged packets are counted in the stats, never an error. */
+ * Damaged packets are counted in the stats, never an error. A packet is
+ * decoded at once but counted in its flow up to three calls later (its
+ * table memory is prefetched meanwhile), so flows may be emitted that
+ * much later; flow_meter_advance and flow_meter_flush count every pending
+ * packet first. Timestamps are clamped to +-2^62 ns (years 1824..2116). */
 int flow_meter_packet(struct flow_meter *m, const struct capture_packet *pkt);
 
-/* Expires flows idle since before now_ns (live capture without packets). */
+/* Counts pending packets, then expires flows idle for longer than the
+ * idle timeout at now_ns (live capture when no packet arrives). */
 int flow_meter_advance(struct flow_meter *m, int64_t now_ns);
 
 /* Emits every open flow with FLOW_END_EOF and empties the table. */

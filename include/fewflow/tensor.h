@@ -22,7 +22,9 @@
  * index or an arena that hit its byte limit records the error in the arena
  * (sticky until the next reset, read with tensor_arena_status) and the
  * operation returns NULL; every operation given a NULL operand returns NULL
- * at once. So a caller may chain operations and check once at the end.
+ * at once (recording ERR_INVALID if nothing failed before). So a NULL
+ * result always comes with an error, and a caller may chain operations and
+ * check once at the end.
  *
  * Autodiff. A tensor requires a gradient when it is a leaf made by
  * tensor_leaf() or when any operand of the operation that made it did (and

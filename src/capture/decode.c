@@ -136,6 +136,11 @@ static enum decode_status decode_ipv4(const uint8_t *p, uint32_t cap,
         return DECODE_MALFORMED;
     uint32_t hlen = (uint32_t)(p[0] & 0x0f) * 4;
     uint32_t total = rd16(p + 2);
+    /* Total length 0: a segment captured before TCP segmentation offload
+     * on the sending host; the frame is its only measure (as Wireshark
+     * does). */
+    if (total == 0)
+        total = cap > 0xffff ? 0xffff : cap;
     if (hlen < 20 || total < hlen)
         return DECODE_MALFORMED;
     if (cap < hlen)

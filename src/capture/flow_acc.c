@@ -301,8 +301,9 @@ static void put_tcp(float *out, const struct flow_acc *a)
     out[F_bwd_urg_flags] = (float)b->urg;
     out[F_fwd_rst_flags] = (float)f->rst;
     out[F_bwd_rst_flags] = (float)b->rst;
-    out[F_fwd_init_win_bytes] = (float)f->init_win;
-    out[F_bwd_init_win_bytes] = (float)b->init_win;
+    /* No TCP packet in a direction: 0, as the published CSV writes it. */
+    out[F_fwd_init_win_bytes] = f->init_win < 0 ? 0.0f : (float)f->init_win;
+    out[F_bwd_init_win_bytes] = b->init_win < 0 ? 0.0f : (float)b->init_win;
     out[F_fwd_tcp_mss] = (float)f->mss;
     out[F_bwd_tcp_mss] = (float)b->mss;
     out[F_fwd_tcp_win_scale] = (float)f->wscale;

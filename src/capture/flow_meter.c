@@ -42,7 +42,22 @@ struct flow_entry {
     uint16_t part;
     uint8_t fwd_is_a;
     uint8_t closing;          /* FIN seen from both sides */
+    int64_t lru_ns;           /* when the entry last moved to the head */
     struct flow_acc acc;
+};
+
+/* Packets are decoded and hashed PIPE_DEPTH - 1 packets before they are
+ * counted, so the memory of their hash bucket and flow entry can be
+ * prefetched meanwhile: in a table bigger than the cache, the two misses
+ * per packet were most of the time spent. */
+#define PIPE_DEPTH 4
+
+struct pending {
+    struct decoded d;
+    struct flow_key k;
+    int64_t ts;
+    uint32_t hash;
+    int sender_is_a;
 };
 
 struct flow_meter {
@@ -50,13 +65,17 @@ struct flow_meter {
     struct flow_gaps gaps;
     int64_t idle_ns;
     int64_t active_ns;
+    int64_t lru_step_ns;      /* an entry moves to the LRU head at most
+                                 this often (see account) */
     flow_emit_fn emit;
     void *user;
     struct flow_entry *entries;
     uint32_t cap;
     uint32_t *buckets;
     uint32_t bucket_mask;
-    uint32_t free_head;
+    uint32_t free_head;       /* recycled entries */
+    uint32_t n_touched;       /* entries [n_touched, cap) never used yet:
+                                 memory is touched only as flows need it */
     uint32_t lru_head;        /* most recently used */
     uint32_t lru_tail;        /* least recently used: expires first */
     uint32_t n_active;
@@ -65,6 +84,9 @@ struct flow_meter {
     uint64_t next_id;
     struct frag_table *frags;
     struct flow_stats stats;
+    struct pending pipe[PIPE_DEPTH];
+    uint32_t pipe_head;       /* oldest pending packet */
+    uint32_t pipe_len;
     float features[128];
 };
 
@@ -119,9 +141,7 @@ static int table_alloc(struct flow_meter *m)
         return ERR_NOMEM;
     m->bucket_mask = nb - 1;
     memset(m->buckets, 0xff, (size_t)nb * sizeof(*m->buckets));
-    for (uint32_t i = 0; i < m->cap; i++)
-        m->entries[i].hnext = i + 1 < m->cap ? i + 1 : NIL;
-    m->free_head = 0;
+    m->free_head = NIL;
     m->lru_head = m->lru_tail = NIL;
     return 0;
 }
@@ -147,6 +167,7 @@ struct flow_meter *flow_meter_create(const struct flow_config *cfg,
     m->cap = (uint32_t)cfg->max_flows;
     m->idle_ns = (int64_t)cfg->idle_timeout_us * US;
     m->active_ns = (int64_t)cfg->active_timeout_us * US;
+    m->lru_step_ns = m->idle_ns / 8 < SEC ? m->idle_ns / 8 : SEC;
     m->gaps.activity_ns = (int64_t)cfg->activity_gap_us * US;
     m->gaps.subflow_ns = (int64_t)cfg->subflow_gap_us * US;
     m->gaps.bulk_ns = (int64_t)cfg->bulk_gap_us * US;
@@ -300,12 +321,18 @@ static int expire_idle(struct flow_meter *m)
 /* A free entry, evicting the least recently used flow when full. */
 static struct flow_entry *entry_take(struct flow_meter *m, int *rc)
 {
-    if (m->free_head == NIL) {
-        m->stats.evicted++;
-        *rc = finish(m, &m->entries[m->lru_tail], FLOW_END_EVICTED);
+    struct flow_entry *e;
+
+    if (m->free_head == NIL && m->n_touched < m->cap) {
+        e = &m->entries[m->n_touched++];
+    } else {
+        if (m->free_head == NIL) {
+            m->stats.evicted++;
+            *rc = finish(m, &m->entries[m->lru_tail], FLOW_END_EVICTED);
+        }
+        e = &m->entries[m->free_head];
+        m->free_head = e->hnext;
     }
-    struct flow_entry *e = &m->entries[m->free_head];
-    m->free_head = e->hnext;
     m->n_active++;
     if (m->n_active > m->stats.max_active)
         m->stats.max_active = m->n_active;
@@ -349,6 +376,7 @@ static struct flow_entry *flow_new(struct flow_meter *m,
     e->closing = 0;
     e->fwd_is_a = synack ? !sender_is_a : sender_is_a;
     flow_acc_init(&e->acc, d->protocol, ts, ts);
+    e->lru_ns = ts;
     lru_push(m, e);
     return e;
 }
@@ -387,17 +415,47 @@ static int tcp_end(struct flow_meter *m, struct flow_entry *e,
     return 0;
 }
 
-static int account(struct flow_meter *m, const struct decoded *d,
-                   int64_t ts)
+/*
+ * Moving an entry to the LRU head touches its two neighbours, two cache
+ * misses per packet in a big table; so an entry moves at most once per
+ * lru_step_ns. The list is then ordered by move time, and a flow's last
+ * packet is at most lru_step_ns after it: idle expiry may run up to that
+ * late, which is why a packet also checks its own flow's idle time.
+ */
+static void touch(struct flow_meter *m, struct flow_entry *e, int64_t ts)
 {
-    struct flow_key k;
-    int sender_is_a = make_key(d, &k);
-    uint32_t h = key_hash(&k);
-    struct flow_entry *e = lookup(m, &k, h);
+    if (ts - e->lru_ns < m->lru_step_ns)
+        return;
+    e->lru_ns = ts;
+    lru_unlink(m, e);
+    lru_push(m, e);
+}
+
+static int is_new_syn(const struct decoded *d)
+{
+    return d->protocol == 6 && d->frag_offset == 0 &&
+           (d->tcp_flags & (TCP_SYN | TCP_ACK)) == TCP_SYN;
+}
+
+static int account(struct flow_meter *m, const struct pending *p)
+{
+    const struct decoded *d = &p->d;
+    int64_t ts = p->ts;
+    int sender_is_a = p->sender_is_a;
+    uint32_t h = p->hash;
+    struct flow_entry *e = lookup(m, &p->k, h);
     int rc = 0;
 
+    if (e && ts - e->acc.last_ns > m->idle_ns) {
+        rc = finish(m, e, FLOW_END_IDLE);
+        e = NULL;
+    } else if (e && e->closing && is_new_syn(d)) {
+        /* The port pair is reused before the last ACK was seen. */
+        rc = finish(m, e, FLOW_END_FIN);
+        e = NULL;
+    }
     if (!e) {
-        e = flow_new(m, &k, h, sender_is_a, d, ts, &rc);
+        e = flow_new(m, &p->k, h, sender_is_a, d, ts, &rc);
     } else {
         if (ts < e->acc.last_ns) {
             ts = e->acc.last_ns;
@@ -405,8 +463,7 @@ static int account(struct flow_meter *m, const struct decoded *d,
         }
         if (ts - e->acc.first_ns > m->active_ns)
             rc = split_active(m, e, ts);
-        lru_unlink(m, e);
-        lru_push(m, e);
+        touch(m, e, ts);
     }
     if (e->vlan_id == 0)
         e->vlan_id = d->vlan_id;
@@ -436,54 +493,114 @@ static void count_damage(struct flow_meter *m, enum decode_status st,
 /* Later fragments of port protocols take their ports from the first
  * fragment; without it they are counted and dropped, never given port 0. */
 static int fragment_ports(struct flow_meter *m, enum decode_status st,
-                          struct decoded *d)
+                          struct decoded *d, int64_t ts)
 {
     int has_ports = d->protocol == 6 || d->protocol == 17;
 
     m->stats.fragments++;
     if (st == DECODE_OK && d->has_ports) {
-        m->stats.frag_evicted += frag_table_learn(m->frags, d, m->now_ns);
+        m->stats.frag_evicted += frag_table_learn(m->frags, d, ts);
         return 1;
     }
     if (st == DECODE_LATER_FRAGMENT && has_ports &&
-        !frag_table_lookup(m->frags, d, m->now_ns)) {
+        !frag_table_lookup(m->frags, d, ts)) {
         m->stats.orphan_fragments++;
         return 0;
     }
     return 1;
 }
 
-int flow_meter_packet(struct flow_meter *m, const struct capture_packet *pkt)
+/* Timestamps are clamped to +-2^62 ns (1824..2116) so that the difference
+ * of any two fits in int64: a damaged file's absurd time cannot overflow. */
+static int64_t clamp_ts(int64_t ts)
 {
-    struct decoded d;
+    const int64_t lim = INT64_C(1) << 62;
 
-    m->stats.packets++;
-    m->stats.bytes += pkt->wirelen;
-    if (pkt->ts_ns > m->now_ns)
-        m->now_ns = pkt->ts_ns;
+    return ts > lim ? lim : ts < -lim ? -lim : ts;
+}
+
+static void prefetch_entry(const struct flow_meter *m,
+                           const struct pending *p)
+{
+    uint32_t idx = m->buckets[p->hash & m->bucket_mask];
+
+    if (idx == NIL)
+        return;
+    const char *e = (const char *)&m->entries[idx];
+    for (size_t off = 0; off < sizeof(struct flow_entry); off += 64)
+        __builtin_prefetch(e + off, 1);
+}
+
+static int process(struct flow_meter *m, const struct pending *p)
+{
+    if (p->ts > m->now_ns)
+        m->now_ns = p->ts;
     int rc = expire_idle(m);
     if (rc != 0)
         return rc;
+    return account(m, p);
+}
+
+/* Counts the oldest pending packet. */
+static int pipe_pop(struct flow_meter *m)
+{
+    const struct pending *p = &m->pipe[m->pipe_head];
+
+    m->pipe_head = (m->pipe_head + 1) % PIPE_DEPTH;
+    m->pipe_len--;
+    if (m->pipe_len > 0)
+        prefetch_entry(m, &m->pipe[m->pipe_head]);
+    return process(m, p);
+}
+
+static int pipe_drain(struct flow_meter *m)
+{
+    while (m->pipe_len > 0) {
+        int rc = pipe_pop(m);
+        if (rc != 0)
+            return rc;
+    }
+    return 0;
+}
+
+int flow_meter_packet(struct flow_meter *m, const struct capture_packet *pkt)
+{
+    struct pending *p = &m->pipe[(m->pipe_head + m->pipe_len) % PIPE_DEPTH];
+
+    m->stats.packets++;
+    m->stats.bytes += pkt->wirelen;
     enum decode_status st = decode_packet(pkt->linktype, pkt->data,
-                                          pkt->caplen, &d);
+                                          pkt->caplen, &p->d);
     if (st != DECODE_OK && st != DECODE_LATER_FRAGMENT) {
         count_damage(m, st, pkt->linktype);
         return 0;
     }
-    if (d.is_fragment && !fragment_ports(m, st, &d))
+    p->ts = clamp_ts(pkt->ts_ns);
+    if (p->d.is_fragment && !fragment_ports(m, st, &p->d, p->ts))
         return 0;
-    return account(m, &d, pkt->ts_ns);
+    p->sender_is_a = make_key(&p->d, &p->k);
+    p->hash = key_hash(&p->k);
+    __builtin_prefetch(&m->buckets[p->hash & m->bucket_mask]);
+    if (++m->pipe_len < PIPE_DEPTH)
+        return 0;
+    return pipe_pop(m);
 }
 
 int flow_meter_advance(struct flow_meter *m, int64_t now_ns)
 {
-    if (now_ns > m->now_ns)
-        m->now_ns = now_ns;
+    int rc = pipe_drain(m);
+    if (rc != 0)
+        return rc;
+    if (clamp_ts(now_ns) > m->now_ns)
+        m->now_ns = clamp_ts(now_ns);
     return expire_idle(m);
 }
 
 int flow_meter_flush(struct flow_meter *m)
 {
+    int rc0 = pipe_drain(m);
+    if (rc0 != 0)
+        return rc0;
     while (m->lru_tail != NIL) {
         int rc = finish(m, &m->entries[m->lru_tail], FLOW_END_EOF);
         if (rc != 0)

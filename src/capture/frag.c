@@ -83,7 +83,8 @@ static size_t key_hash(const struct frag_key *k)
 static int is_live(const struct frag_table *t, const struct frag_entry *e,
                    int64_t now)
 {
-    return e->seen_ns != INT64_MIN && now - e->seen_ns <= t->timeout_ns;
+    return e->seen_ns != INT64_MIN && now - e->seen_ns <= t->timeout_ns &&
+           e->seen_ns - now <= t->timeout_ns;
 }
 
 int frag_table_learn(struct frag_table *t, const struct decoded *d,
@@ -106,7 +107,7 @@ int frag_table_learn(struct frag_table *t, const struct decoded *d,
     int replaced = is_live(t, victim, now_ns) &&
                    memcmp(&victim->key, &k, sizeof(k)) != 0;
     victim->key = k;
-    victim->seen_ns = now_ns;
+    victim->seen_ns = now_ns == INT64_MIN ? INT64_MIN + 1 : now_ns;
     victim->sport = d->sport;
     victim->dport = d->dport;
     return replaced;

@@ -1,4 +1,6 @@
+#include <errno.h>
 #include <pcap/pcap.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -142,6 +144,14 @@ static int live_setup(struct capture_source *src, const char *filter,
     if (rc < 0)
         return err_set(ERR_IO, "%s: %s", src->name, pcap_geterr(p));
     src->linktype = (uint32_t)pcap_datalink(p);
+    /* Non-blocking with our own poll: libpcap's blocking read on Linux
+     * (TPACKET_V3) may wait forever on a quiet interface, so neither idle
+     * expiry nor Ctrl-C would run. */
+    char errbuf[PCAP_ERRBUF_SIZE];
+    if (pcap_setnonblock(p, 1, errbuf) != 0 ||
+        pcap_get_selectable_fd(p) < 0)
+        return err_set(ERR_UNSUPPORTED, "%s: cannot poll this interface",
+                       src->name);
     if (!filter || !*filter)
         return 0;
     struct bpf_program prog;
@@ -208,8 +218,14 @@ static int next_pcap(struct capture_source *src, struct capture_packet *pkt)
         return 0;
     int rc = pcap_next_ex(src->pcap, &h, &data);
     if (rc == 0) {
+        /* Live and nothing queued: wait a little, then report a tick. */
+        struct pollfd pfd = { .fd = pcap_get_selectable_fd(src->pcap),
+                              .events = POLLIN };
+        if (poll(&pfd, 1, LIVE_TIMEOUT_MS) < 0 && errno != EINTR)
+            return err_set(ERR_IO, "%s: poll: %s", src->name,
+                           strerror(errno));
         pkt->ts_ns = wall_ns();
-        return 2;
+        return src->stop ? 0 : 2;
     }
     if (rc == PCAP_ERROR_BREAK)
         return 0;

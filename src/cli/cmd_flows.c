@@ -72,6 +72,8 @@ static void usage(FILE *f)
         "                         flow is ended early when it is full\n"
         "      --max-frags N      fragment table size (8192)\n"
         "      --frag-timeout S   fragment state lifetime (30)\n"
+        "      --subflow-gap S    gap that starts a subflow (1)\n"
+        "      --bulk-gap S       longest gap inside a bulk (1)\n"
         "\n"
         "Every feature is defined in docs/features.md.\n");
 }
@@ -101,6 +103,7 @@ static int parse_count(const char *s, uint64_t max, uint64_t *v)
 enum {
     OPT_SNAPLEN = 256, OPT_NO_PROMISC, OPT_JSON, OPT_LABEL, OPT_IDLE,
     OPT_ACTIVE, OPT_ACTIVITY, OPT_MAX_FLOWS, OPT_MAX_FRAGS, OPT_FRAG_TIMEOUT,
+    OPT_SUBFLOW_GAP, OPT_BULK_GAP,
 };
 
 static const struct option long_opts[] = {
@@ -120,6 +123,8 @@ static const struct option long_opts[] = {
     { "max-flows", required_argument, NULL, OPT_MAX_FLOWS },
     { "max-frags", required_argument, NULL, OPT_MAX_FRAGS },
     { "frag-timeout", required_argument, NULL, OPT_FRAG_TIMEOUT },
+    { "subflow-gap", required_argument, NULL, OPT_SUBFLOW_GAP },
+    { "bulk-gap", required_argument, NULL, OPT_BULK_GAP },
     { NULL, 0, NULL, 0 },
 };
 
@@ -162,6 +167,12 @@ static int parse_opt(int c, const char *arg, struct flows_opts *o)
     case OPT_FRAG_TIMEOUT:
         bad = parse_seconds(arg, &o->cfg.frag_timeout_us);
         break;
+    case OPT_SUBFLOW_GAP:
+        bad = parse_seconds(arg, &o->cfg.subflow_gap_us);
+        break;
+    case OPT_BULK_GAP:
+        bad = parse_seconds(arg, &o->cfg.bulk_gap_us);
+        break;
     case OPT_MAX_FLOWS:
         bad = parse_count(arg, 1u << 30, &v);
         o->cfg.max_flows = (size_t)v;
@@ -186,7 +197,8 @@ static int parse_args(int argc, char **argv, struct flows_opts *o)
     o->promisc = 1;
     flow_config_default(&o->cfg);
     optind = 1;
-    while ((c = getopt_long(argc, argv, "r:i:f:c:o:h", long_opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "r:i:f:c:o:h", long_opts,
+                            NULL)) != -1) {
         int rc = parse_opt(c, optarg, o);
         if (rc != 0)
             return rc;
@@ -352,8 +364,9 @@ int cmd_flows(int argc, char **argv)
     run.out = open_output(o.out_path);
     if (!run.out)
         return cli_fail(ERR_IO);
+    /* Live rows must show up as flows end, not when a buffer fills. */
     static char out_buf[OUT_BUF_BYTES];
-    setvbuf(run.out, out_buf, _IOFBF, sizeof(out_buf));
+    setvbuf(run.out, out_buf, o.iface ? _IOLBF : _IOFBF, sizeof(out_buf));
     struct flow_meter *m = flow_meter_create(&o.cfg, on_flow, &run);
     if (!m)
         return cli_fail(err_last());

@@ -187,7 +187,8 @@ static int check_bom(struct csv_reader *r)
     return 0;
 }
 
-static inline int push_field(struct csv_reader *r, size_t *n, char *f, size_t len)
+static inline int push_field(struct csv_reader *r, size_t *n, char *f,
+                             size_t len)
 {
     if (*n == r->fields_cap) {
         if (r->fields_cap >= CSV_MAX_FIELDS)

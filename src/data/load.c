@@ -397,6 +397,9 @@ static int run(struct loader *ld, const struct load_input *in,
 {
     int rc = ld->fitting ? 0 : stats_start(ld);
 
+    if (schema_out != NULL)
+        *schema_out = NULL;
+    *table_out = NULL;
     if (rc == 0)
         rc = load_all(ld, in);
     if (rc == 0)
@@ -425,6 +428,9 @@ int data_load(const char *const *paths, size_t n,
 {
     struct load_input in = { paths, n, NULL, 0, NULL };
     struct loader ld;
+
+    *schema_out = NULL;
+    *table_out = NULL;
     int rc = loader_init(&ld, opt, NULL, stats);
 
     return rc != 0 ? rc : run(&ld, &in, schema_out, table_out);
@@ -436,6 +442,8 @@ int data_load_with(const char *const *paths, size_t n,
 {
     struct load_input in = { paths, n, NULL, 0, NULL };
     struct loader ld;
+
+    *table_out = NULL;
     int rc = loader_init(&ld, opt, s, stats);
 
     return rc != 0 ? rc : run(&ld, &in, NULL, table_out);
@@ -447,6 +455,8 @@ int data_load_buffer(const void *data, size_t len, const char *name,
 {
     struct load_input in = { NULL, 1, data != NULL ? data : "", len, name };
     struct loader ld;
+
+    *table_out = NULL;
     int rc = loader_init(&ld, opt, s, NULL);
 
     if (rc != 0)

@@ -30,7 +30,7 @@ const char *const profile_nsl_names[43] = {
  * list ending with NULL. */
 struct profile_rule {
     const char *label;
-    const char *drop[12];
+    const char *drop[16];
     const char *categorical[4];
     const char *required[6];
 };
@@ -49,11 +49,13 @@ static const struct profile_rule rules[] = {
     },
     /* Columns 1-8 identify a flow (row number, 5-tuple, time) rather than
      * describe it; with them a learner memorises hosts and days.
-     * Attempted Category is derived from the label. */
+     * Attempted Category is derived from the label. `fewflow flows`
+     * writes this layout with three more identity columns. */
     [PROFILE_CIC_IMPROVED] = {
         "label",
         { "id", "flow_id", "src_ip", "src_port", "dst_ip", "dst_port",
-          "protocol", "timestamp", "attempted_category", NULL },
+          "protocol", "timestamp", "attempted_category", "end_timestamp",
+          "vlan_id", "end_reason", NULL },
         { NULL },
         { "flow_id", "src_ip", "dst_ip", "timestamp", "flow_duration",
           NULL },

@@ -67,7 +67,8 @@ static inline void adam_one(const struct adam_k *k, float *p, float *m,
 }
 
 /* Wider vectors when the CPU has them; the loader picks the clone. */
-#if defined(__GNUC__) && defined(__x86_64__) && !defined(__clang__)
+#if defined(__GNUC__) && defined(__x86_64__) && defined(__GLIBC__) && \
+    !defined(__clang__)
 __attribute__((target_clones("avx2", "default")))
 #endif
 static void adam_step(struct nn_optim *o, float *restrict p,

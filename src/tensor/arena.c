@@ -134,6 +134,11 @@ struct tensor *tensor_fail(struct tensor_arena *ar, int code,
     return NULL;
 }
 
+struct tensor *tensor_null(struct tensor_arena *ar)
+{
+    return tensor_fail(ar, ERR_INVALID, "NULL operand");
+}
+
 static size_t round_up(size_t n)
 {
     return (n + ARENA_ALIGN - 1) & ~(size_t)(ARENA_ALIGN - 1);

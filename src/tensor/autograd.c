@@ -178,10 +178,10 @@ static int collect(struct tensor_arena *ar, const struct walk *w,
         struct tensor_node *nd = xs[i] ? xs[i]->node : NULL;
         if (nd && nd->stamp == w->stamp && nd->gacc)
             grads[i] = nd->gacc;
-        else if (xs[i])
+        else
             grads[i] = tensor_zeros(ar, xs[i]->rows, xs[i]->cols);
         if (!grads[i])
-            return ar->status ? ar->status : ERR_INVALID;
+            return ar->status;
     }
     return 0;
 }
@@ -200,6 +200,12 @@ int tensor_grad(struct tensor_arena *ar, struct tensor *y,
         tensor_fail(ar, ERR_INVALID, "grad of a %d x %d tensor; need 1 x 1",
                     y ? y->rows : 0, y ? y->cols : 0);
         return ERR_INVALID;
+    }
+    for (int i = 0; i < n; i++) {
+        if (!xs[i]) {
+            tensor_fail(ar, ERR_INVALID, "grad input %d is NULL", i);
+            return ERR_INVALID;
+        }
     }
     int started = start_walk(ar, &w, xs, n);
     if (started < 0)

@@ -71,7 +71,7 @@ static struct tensor *binary(struct tensor_arena *ar, struct tensor *a,
     int rows, cols;
 
     if (!a || !b)
-        return NULL;
+        return tensor_null(ar);
     if (!bcast_dim(a->rows, b->rows, &rows) ||
         !bcast_dim(a->cols, b->cols, &cols))
         return tensor_fail(ar, ERR_INVALID, "cannot broadcast %d x %d "
@@ -80,7 +80,7 @@ static struct tensor *binary(struct tensor_arena *ar, struct tensor *a,
     struct tensor *src[2] = { a, b };
     struct tensor *out = tensor_result(ar, rows, cols, &op_binary, src, 2);
     if (!out)
-        return NULL;
+        return tensor_null(ar);
     binary_run(out, a, b, kind);
     if (out->node)
         out->node->i0 = kind;
@@ -161,7 +161,7 @@ struct tensor *tensor_add_scaled(struct tensor_arena *ar, struct tensor *a,
                                  struct tensor *b, float alpha)
 {
     if (!a || !b)
-        return NULL;
+        return tensor_null(ar);
     if (a->rows != b->rows || a->cols != b->cols)
         return tensor_fail(ar, ERR_INVALID, "add_scaled: %d x %d and "
                            "%d x %d", a->rows, a->cols, b->rows, b->cols);
@@ -169,7 +169,7 @@ struct tensor *tensor_add_scaled(struct tensor_arena *ar, struct tensor *a,
     struct tensor *out = tensor_result(ar, a->rows, a->cols, &op_add_scaled,
                                        src, 2);
     if (!out)
-        return NULL;
+        return tensor_null(ar);
     int R = out->rows, C = out->cols;
     int ars = a->rs, acs = a->cs, brs = b->rs, bcs = b->cs;
     BIN_LOOP(x + alpha * y);
@@ -243,10 +243,10 @@ static struct tensor *unary(struct tensor_arena *ar, struct tensor *a,
                             int kind, float p0, float p1)
 {
     if (!a)
-        return NULL;
+        return tensor_null(ar);
     struct tensor *out = tensor_result(ar, a->rows, a->cols, &op_unary, &a, 1);
     if (!out)
-        return NULL;
+        return tensor_null(ar);
     unary_run(out, a, kind, p0, p1);
     if (out->node) {
         out->node->i0 = kind;
@@ -365,11 +365,11 @@ struct tensor *tensor_mask_mul(struct tensor_arena *ar, struct tensor *g,
                                float low)
 {
     if (!g)
-        return NULL;
+        return tensor_null(ar);
     struct tensor *out = tensor_result(ar, g->rows, g->cols, &op_mask_mul,
                                        &g, 1);
     if (!out)
-        return NULL;
+        return tensor_null(ar);
     if (tensor_is_contiguous(g) && tensor_is_contiguous(a)) {
         const float *restrict pg = g->data, *restrict pa = a->data;
         float *restrict po = out->data;

@@ -43,7 +43,7 @@ static struct tensor *gather_owned(struct tensor_arena *ar, struct tensor *a,
     struct tensor *out = tensor_result(ar, n, a->cols, &op_gather, &a, 1);
 
     if (!out)
-        return NULL;
+        return tensor_null(ar);
     for (int i = 0; i < n; i++)
         copy_row(out->data + (size_t)i * a->cols, a, idx[i]);
     if (out->node)
@@ -55,7 +55,7 @@ struct tensor *tensor_gather_rows(struct tensor_arena *ar, struct tensor *a,
                                   const int *idx, int n)
 {
     if (!a || !check_rows(ar, idx, n, a->rows, "gather_rows"))
-        return NULL;
+        return tensor_null(ar);
     int *own = arena_copy_ints(ar, idx, n);
     return own ? gather_owned(ar, a, own, n) : NULL;
 }
@@ -72,11 +72,11 @@ struct tensor *tensor_scatter_rows(struct tensor_arena *ar, struct tensor *g,
                                    const int *idx, int n_rows)
 {
     if (!g)
-        return NULL;
+        return tensor_null(ar);
     struct tensor *out = tensor_result(ar, n_rows, g->cols, &op_scatter, &g,
                                        1);
     if (!out)
-        return NULL;
+        return tensor_null(ar);
     memset(out->data, 0, (size_t)n_rows * g->cols * sizeof(float));
     for (int i = 0; i < g->rows; i++) {
         float *po = out->data + (size_t)idx[i] * g->cols;
@@ -120,7 +120,7 @@ static struct tensor *segment_mean_owned(struct tensor_arena *ar,
     struct tensor *out = tensor_result(ar, n_seg, a->cols, &op_segment_mean,
                                        &a, 1);
     if (!out)
-        return NULL;
+        return tensor_null(ar);
     segment_sum_run(out, a, seg, inv);
     if (out->node) {
         out->node->idx = seg;
@@ -133,11 +133,11 @@ struct tensor *tensor_segment_mean(struct tensor_arena *ar, struct tensor *a,
                                    const int *seg, int n_seg)
 {
     if (!a || !check_rows(ar, seg, a->rows, n_seg, "segment_mean"))
-        return NULL;
+        return tensor_null(ar);
     int *own = arena_copy_ints(ar, seg, a->rows);
     float *inv = tensor_arena_alloc(ar, (size_t)n_seg * sizeof(float));
     if (!own || !inv)
-        return NULL;
+        return tensor_null(ar);
     memset(inv, 0, (size_t)n_seg * sizeof(float));
     for (int i = 0; i < a->rows; i++)
         inv[own[i]] += 1.0f;
@@ -166,11 +166,11 @@ struct tensor *tensor_segment_expand(struct tensor_arena *ar,
                                      const float *inv, int n_rows)
 {
     if (!g)
-        return NULL;
+        return tensor_null(ar);
     struct tensor *out = tensor_result(ar, n_rows, g->cols,
                                        &op_segment_expand, &g, 1);
     if (!out)
-        return NULL;
+        return tensor_null(ar);
     for (int i = 0; i < n_rows; i++) {
         float *po = out->data + (size_t)i * g->cols;
         copy_row(po, g, seg[i]);
@@ -188,14 +188,14 @@ struct tensor *tensor_dropout(struct tensor_arena *ar, struct tensor *a,
                               float p, struct rng *r)
 {
     if (!a)
-        return NULL;
+        return tensor_null(ar);
     if (!(p >= 0.0f && p < 1.0f) || !r)
         return tensor_fail(ar, ERR_INVALID, "dropout p = %g", (double)p);
     if (p == 0.0f)
         return a;
     struct tensor *mask = tensor_empty(ar, a->rows, a->cols);
     if (!mask)
-        return NULL;
+        return tensor_null(ar);
     float keep = 1.0f / (1.0f - p);
     for (int i = 0; i < a->rows * a->cols; i++)
         mask->data[i] = rng_uniform(r) < p ? 0.0f : keep;

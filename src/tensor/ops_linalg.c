@@ -119,7 +119,7 @@ struct tensor *tensor_matmul(struct tensor_arena *ar, struct tensor *a,
                              struct tensor *b, int trans_a, int trans_b)
 {
     if (!a || !b)
-        return NULL;
+        return tensor_null(ar);
     int m = trans_a ? a->cols : a->rows, ka = trans_a ? a->rows : a->cols;
     int kb = trans_b ? b->cols : b->rows, n = trans_b ? b->rows : b->cols;
     if (ka != kb)
@@ -129,7 +129,7 @@ struct tensor *tensor_matmul(struct tensor_arena *ar, struct tensor *a,
     struct tensor *src[2] = { a, b };
     struct tensor *out = tensor_result(ar, m, n, &op_matmul, src, 2);
     if (!out || product(ar, out, a, trans_a, b, trans_b, 1.0f, 0.0f))
-        return NULL;
+        return tensor_null(ar);
     if (out->node) {
         out->node->i0 = trans_a != 0;
         out->node->i1 = trans_b != 0;
@@ -156,7 +156,7 @@ struct tensor *tensor_linear(struct tensor_arena *ar, struct tensor *x,
                              struct tensor *w, struct tensor *b)
 {
     if (!x || !w)
-        return NULL;
+        return tensor_null(ar);
     if (x->cols != w->rows || (b && (b->rows != 1 || b->cols != w->cols)))
         return tensor_fail(ar, ERR_INVALID, "linear: x %d x %d, w %d x %d, "
                            "b %d x %d", x->rows, x->cols, w->rows, w->cols,
@@ -165,7 +165,7 @@ struct tensor *tensor_linear(struct tensor_arena *ar, struct tensor *x,
     struct tensor *out = tensor_result(ar, x->rows, w->cols, &op_linear, src,
                                        b ? 3 : 2);
     if (!out)
-        return NULL;
+        return tensor_null(ar);
     if (b) {
         float *row = out->data;
         tensor_read(b, row);
@@ -217,7 +217,7 @@ struct tensor *tensor_sqdist(struct tensor_arena *ar, struct tensor *a,
                              struct tensor *b)
 {
     if (!a || !b)
-        return NULL;
+        return tensor_null(ar);
     if (a->cols != b->cols)
         return tensor_fail(ar, ERR_INVALID, "sqdist: %d x %d vs %d x %d",
                            a->rows, a->cols, b->rows, b->cols);
@@ -226,7 +226,7 @@ struct tensor *tensor_sqdist(struct tensor_arena *ar, struct tensor *a,
                                        2);
     float *bn = tensor_arena_alloc(ar, (size_t)b->rows * sizeof(float));
     if (!out || !bn || product(ar, out, a, 0, b, 1, -2.0f, 0.0f))
-        return NULL;
+        return tensor_null(ar);
     for (int j = 0; j < b->rows; j++)
         bn[j] = row_sqnorm(b, j);
     for (int i = 0; i < a->rows; i++) {

@@ -65,7 +65,7 @@ static struct tensor *reduce(struct tensor_arena *ar, struct tensor *a,
                              int kind, int mean)
 {
     if (!a)
-        return NULL;
+        return tensor_null(ar);
     int rows = kind == RED_ROWS ? a->rows : 1;
     int cols = kind == RED_COLS ? a->cols : 1;
     int count = kind == RED_ALL ? a->rows * a->cols
@@ -73,7 +73,7 @@ static struct tensor *reduce(struct tensor_arena *ar, struct tensor *a,
     float factor = mean ? 1.0f / (float)count : 1.0f;
     struct tensor *out = tensor_result(ar, rows, cols, &op_reduce, &a, 1);
     if (!out)
-        return NULL;
+        return tensor_null(ar);
     reduce_run(out, a, kind, factor);
     if (out->node)
         out->node->f0 = factor;
@@ -114,7 +114,7 @@ struct tensor *tensor_reduce_to(struct tensor_arena *ar, struct tensor *g,
                                 int rows, int cols)
 {
     if (!g)
-        return NULL;
+        return tensor_null(ar);
     if (g->rows != rows && g->cols != cols)
         return tensor_sum(ar, g);
     if (g->rows != rows)
@@ -138,13 +138,13 @@ struct tensor *tensor_expand(struct tensor_arena *ar, struct tensor *a,
                              int rows, int cols)
 {
     if (!a)
-        return NULL;
+        return tensor_null(ar);
     if ((a->rows != rows && a->rows != 1) || (a->cols != cols && a->cols != 1))
         return tensor_fail(ar, ERR_INVALID, "cannot expand %d x %d to "
                            "%d x %d", a->rows, a->cols, rows, cols);
     struct tensor *out = tensor_result(ar, rows, cols, &op_expand, &a, 1);
     if (!out)
-        return NULL;
+        return tensor_null(ar);
     int rs = a->rows == 1 ? 0 : a->rs, cs = a->cols == 1 ? 0 : a->cs;
     for (int i = 0; i < rows; i++)
         for (int j = 0; j < cols; j++)
@@ -183,11 +183,11 @@ static const struct tensor_op op_log_softmax = { "log_softmax",
 struct tensor *tensor_log_softmax(struct tensor_arena *ar, struct tensor *a)
 {
     if (!a)
-        return NULL;
+        return tensor_null(ar);
     struct tensor *out = tensor_result(ar, a->rows, a->cols, &op_log_softmax,
                                        &a, 1);
     if (!out)
-        return NULL;
+        return tensor_null(ar);
     for (int i = 0; i < a->rows; i++) {
         float m, lse;
         row_lse(a, i, &m, &lse);
@@ -214,10 +214,10 @@ static const struct tensor_op op_logsumexp = { "logsumexp", logsumexp_bw,
 struct tensor *tensor_logsumexp(struct tensor_arena *ar, struct tensor *a)
 {
     if (!a)
-        return NULL;
+        return tensor_null(ar);
     struct tensor *out = tensor_result(ar, a->rows, 1, &op_logsumexp, &a, 1);
     if (!out)
-        return NULL;
+        return tensor_null(ar);
     for (int i = 0; i < a->rows; i++) {
         float m, lse;
         row_lse(a, i, &m, &lse);
@@ -257,7 +257,7 @@ static struct tensor *pick_owned(struct tensor_arena *ar, struct tensor *a,
     struct tensor *out = tensor_result(ar, a->rows, 1, &op_pick, &a, 1);
 
     if (!out)
-        return NULL;
+        return tensor_null(ar);
     for (int i = 0; i < a->rows; i++)
         out->data[i] = *tensor_ptr(a, i, idx[i]);
     if (out->node) {
@@ -271,7 +271,7 @@ struct tensor *tensor_pick(struct tensor_arena *ar, struct tensor *a,
                            const int *idx)
 {
     if (!a || !check_idx(ar, idx, a->rows, a->cols, "pick"))
-        return NULL;
+        return tensor_null(ar);
     int *own = arena_copy_ints(ar, idx, a->rows);
     return own ? pick_owned(ar, a, own) : NULL;
 }
@@ -289,10 +289,10 @@ struct tensor *tensor_unpick(struct tensor_arena *ar, struct tensor *g,
                              const int *idx, int n)
 {
     if (!g)
-        return NULL;
+        return tensor_null(ar);
     struct tensor *out = tensor_result(ar, g->rows, n, &op_unpick, &g, 1);
     if (!out)
-        return NULL;
+        return tensor_null(ar);
     memset(out->data, 0, (size_t)g->rows * n * sizeof(float));
     for (int i = 0; i < g->rows; i++)
         out->data[(size_t)i * n + idx[i]] = *tensor_ptr(g, i, 0);
@@ -306,7 +306,7 @@ struct tensor *tensor_cross_entropy(struct tensor_arena *ar,
                                     const int *targets)
 {
     if (!logits)
-        return NULL;
+        return tensor_null(ar);
     struct tensor *picked = tensor_pick(ar, tensor_log_softmax(ar, logits),
                                         targets);
     return tensor_scale(ar, tensor_mean(ar, picked), -1.0f);

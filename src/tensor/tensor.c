@@ -77,7 +77,7 @@ struct tensor *tensor_result(struct tensor_arena *ar, int rows, int cols,
     struct tensor *t = alloc_tensor(ar);
     float *data = tensor_arena_alloc(ar, (size_t)rows * cols * sizeof(float));
     if (!t || !data)
-        return NULL;
+        return tensor_null(ar);
     *t = (struct tensor){ data, rows, cols, cols, 1, NULL };
     if (attach_node(ar, t, op, src, n))
         return NULL;
@@ -93,7 +93,7 @@ struct tensor *tensor_view_result(struct tensor_arena *ar, float *data,
         return NULL;
     struct tensor *t = alloc_tensor(ar);
     if (!t)
-        return NULL;
+        return tensor_null(ar);
     *t = (struct tensor){ data, rows, cols, rs, cs, NULL };
     if (attach_node(ar, t, op, &src, 1))
         return NULL;
@@ -157,7 +157,7 @@ struct tensor *tensor_leaf(struct tensor_arena *ar, float *data,
     struct tensor *t = alloc_tensor(ar);
     struct tensor_node *node = alloc_node(ar);
     if (!t || !node)
-        return NULL;
+        return tensor_null(ar);
     *t = (struct tensor){ data, rows, cols, cols, 1, node };
     return t;
 }
@@ -165,7 +165,7 @@ struct tensor *tensor_leaf(struct tensor_arena *ar, float *data,
 struct tensor *tensor_detach(struct tensor_arena *ar, const struct tensor *t)
 {
     if (!t || ar->status)
-        return NULL;
+        return tensor_null(ar);
     struct tensor *d = alloc_tensor(ar);
     if (d) {
         *d = *t;

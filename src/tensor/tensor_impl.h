@@ -75,6 +75,10 @@ struct tensor *tensor_fail(struct tensor_arena *ar, int code,
     __attribute__((format(printf, 3, 4)));
 void arena_set_error(struct tensor_arena *ar, int code);
 
+/* NULL for an operation given a NULL operand: keeps the first error, or
+ * records ERR_INVALID when the caller passed NULL itself. */
+struct tensor *tensor_null(struct tensor_arena *ar);
+
 /* A contiguous rows x cols result with uninitialised data. When grad
  * recording is on and any of the n sources has a node, the result gets a
  * node for op over those sources. NULL on failure. */

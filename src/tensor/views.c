@@ -19,7 +19,7 @@ static void copy_into(float *dst, const struct tensor *t)
 struct tensor *tensor_copy(struct tensor_arena *ar, struct tensor *t)
 {
     if (!t)
-        return NULL;
+        return tensor_null(ar);
     struct tensor *out = tensor_result(ar, t->rows, t->cols, &op_copy, &t, 1);
     if (out)
         copy_into(out->data, t);
@@ -53,7 +53,7 @@ struct tensor *tensor_block(struct tensor_arena *ar, struct tensor *t,
                             int r0, int c0, int nr, int nc)
 {
     if (!t)
-        return NULL;
+        return tensor_null(ar);
     if (r0 < 0 || c0 < 0 || nr <= 0 || nc <= 0 || r0 + nr > t->rows ||
         c0 + nc > t->cols)
         return tensor_fail(ar, ERR_RANGE, "slice [%d+%d, %d+%d] of %d x %d",
@@ -70,13 +70,13 @@ struct tensor *tensor_block(struct tensor_arena *ar, struct tensor *t,
 struct tensor *tensor_rows(struct tensor_arena *ar, struct tensor *t,
                            int r0, int n)
 {
-    return t ? tensor_block(ar, t, r0, 0, n, t->cols) : NULL;
+    return t ? tensor_block(ar, t, r0, 0, n, t->cols) : tensor_null(ar);
 }
 
 struct tensor *tensor_cols(struct tensor_arena *ar, struct tensor *t,
                            int c0, int n)
 {
-    return t ? tensor_block(ar, t, 0, c0, t->rows, n) : NULL;
+    return t ? tensor_block(ar, t, 0, c0, t->rows, n) : tensor_null(ar);
 }
 
 static void place_bw(struct tensor_arena *ar, struct tensor *out,
@@ -94,13 +94,13 @@ struct tensor *tensor_place(struct tensor_arena *ar, struct tensor *g,
                             int rows, int cols, int r0, int c0)
 {
     if (!g)
-        return NULL;
+        return tensor_null(ar);
     if (r0 < 0 || c0 < 0 || r0 + g->rows > rows || c0 + g->cols > cols)
         return tensor_fail(ar, ERR_RANGE, "place %d x %d at (%d, %d) in "
                            "%d x %d", g->rows, g->cols, r0, c0, rows, cols);
     struct tensor *out = tensor_result(ar, rows, cols, &op_place, &g, 1);
     if (!out)
-        return NULL;
+        return tensor_null(ar);
     memset(out->data, 0, (size_t)rows * cols * sizeof(float));
     for (int i = 0; i < g->rows; i++)
         for (int j = 0; j < g->cols; j++)
@@ -125,7 +125,7 @@ static const struct tensor_op op_transpose = { "transpose", transpose_bw,
 struct tensor *tensor_transpose(struct tensor_arena *ar, struct tensor *t)
 {
     if (!t)
-        return NULL;
+        return tensor_null(ar);
     return tensor_view_result(ar, t->data, t->cols, t->rows, t->cs, t->rs,
                               &op_transpose, t);
 }
@@ -144,14 +144,14 @@ struct tensor *tensor_reshape(struct tensor_arena *ar, struct tensor *t,
                               int rows, int cols)
 {
     if (!t)
-        return NULL;
+        return tensor_null(ar);
     if ((long)rows * cols != (long)t->rows * t->cols)
         return tensor_fail(ar, ERR_INVALID, "reshape %d x %d to %d x %d",
                            t->rows, t->cols, rows, cols);
     if (!tensor_is_contiguous(t))
         t = tensor_copy(ar, t);
     if (!t)
-        return NULL;
+        return tensor_null(ar);
     return tensor_view_result(ar, t->data, rows, cols, cols, 1, &op_reshape,
                               t);
 }
@@ -184,7 +184,7 @@ static struct tensor *concat(struct tensor_arena *ar, struct tensor *a,
                              struct tensor *b, int by_cols)
 {
     if (!a || !b)
-        return NULL;
+        return tensor_null(ar);
     if (by_cols ? a->rows != b->rows : a->cols != b->cols)
         return tensor_fail(ar, ERR_INVALID, "concat %d x %d with %d x %d",
                            a->rows, a->cols, b->rows, b->cols);
@@ -193,7 +193,7 @@ static struct tensor *concat(struct tensor_arena *ar, struct tensor *a,
     int cols = by_cols ? a->cols + b->cols : a->cols;
     struct tensor *out = tensor_result(ar, rows, cols, &op_concat, src, 2);
     if (!out)
-        return NULL;
+        return tensor_null(ar);
     write_block(out, a, 0, 0);
     write_block(out, b, by_cols ? 0 : a->rows, by_cols ? a->cols : 0);
     if (out->node)
