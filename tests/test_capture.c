@@ -832,6 +832,43 @@ static void test_compressed(void **state)
     }
 }
 
+/* A pcap whose xz wrapper is cut short, in its header or among its
+ * records: the error names the xz damage and the decoded offset, not a
+ * stale errno passed on by libpcap ("Success", "Bad file descriptor"). */
+static void check_xz_cut_reason(const char *why)
+{
+    assert_non_null(strstr(why, "xz"));
+    assert_non_null(strstr(why, "byte"));
+    assert_null(strstr(why, "Success"));
+    assert_null(strstr(why, "descriptor"));
+}
+
+static void test_truncated_xz(void **state)
+{
+    char cmd[2048];
+    const char *src = tmp("tcp_fin.pcap"), *xz = tmp("whole.pcap.xz");
+    const char *cut = tmp("cut.pcap.xz");
+
+    snprintf(cmd, sizeof(cmd), "xz -0 -c '%s' > '%s'", src, xz);
+    assert_int_equal(testutil_run(cmd, NULL), 0);
+    long n = file_size(xz);
+    for (long keep = 20; keep < n - 12; keep += 24) {
+        copy_prefix(xz, cut, keep, NULL);
+        struct capture_source *s = capture_open_file(cut);
+        if (!s) {
+            check_xz_cut_reason(err_msg());
+            continue;
+        }
+        struct capture_packet pkt;
+        int rc;
+        while ((rc = capture_next(s, &pkt)) == 1)
+            ;
+        assert_int_equal(rc, 0);
+        check_xz_cut_reason(capture_damage(s));
+        capture_close(s);
+    }
+}
+
 /* Our names are the cic-ids2017-improved header, columns 9-89, put
  * through the snake_case rule, in the same order. */
 static void test_feature_names_match_csv(void **state)
@@ -971,6 +1008,7 @@ int main(void)
         cmocka_unit_test(test_damaged_files),
         cmocka_unit_test(test_not_a_capture),
         cmocka_unit_test(test_compressed),
+        cmocka_unit_test(test_truncated_xz),
         cmocka_unit_test(test_feature_names_match_csv),
         cmocka_unit_test(test_cli),
         cmocka_unit_test(test_shared_pcaps),
