@@ -459,6 +459,60 @@ static void table_selects_classes_in_the_order_asked(void **state)
     table_destroy(t);
 }
 
+/* The original MachineLearningCVE layout: leading spaces in names, Fwd
+ * Header Length twice, Infinity and NaN in the rate columns. */
+static void original_mlcve_layout_is_recognised(void **state)
+{
+    const char *p = write_text("mlcve.csv",
+        " Destination Port, Flow Duration, Flow Bytes/s, Fwd Header Length,"
+        " Fwd Header Length, Init_Win_bytes_forward, Label\n"
+        "80,0,Infinity,20,20,8192,BENIGN\n"
+        "22,10,NaN,32,32,29200,SSH-Patator\n"
+        "21,5,100.5,40,40,-1,FTP-Patator\n");
+    struct schema *s = NULL;
+    struct table *t = NULL;
+
+    assert_int_equal(load_one(p, NULL, &s, &t), 0);
+    assert_string_equal(schema_profile(s), "cic-ids2017-mlcve");
+    assert_int_equal(t->n_cols, 5);
+    assert_string_equal(t->col_names[0], "flow_duration");
+    assert_string_equal(t->col_names[1], "flow_bytes_s");
+    assert_string_equal(t->col_names[2], "flow_bytes_s=<nonfinite>");
+    assert_string_equal(t->col_names[3], "fwd_header_length");
+    assert_string_equal(t->col_names[4], "init_win_bytes_forward");
+    assert_true(table_row(t, 2)[1] == 100.5f && table_row(t, 2)[2] == 0.0f);
+    assert_true(table_row(t, 1)[1] == 0.0f && table_row(t, 1)[2] == 1.0f);
+    assert_int_equal(t->n_classes, 3);
+    table_destroy(t);
+    schema_destroy(s);
+}
+
+/* With a fixed schema, statistics are about the rows as encoded: NaN in
+ * a column without an indicator encodes as 0, so it duplicates a 0 row. */
+static void fixed_schema_stats_count_encoded_duplicates(void **state)
+{
+    const char *a = write_text("fitA.csv", "x,y,label\n1,2,p\n");
+    const char *b = write_text("newB.csv",
+                               "x,y,label\nNaN,2,p\n0,2,q\n0,2,p\n");
+    const char *paths[1] = { a };
+    struct data_stats st;
+    struct schema *s = NULL;
+    struct table *t = NULL, *t2 = NULL;
+
+    assert_int_equal(data_load(paths, 1, NULL, &s, &t, NULL), 0);
+    paths[0] = b;
+    assert_int_equal(data_load_with(paths, 1, s, NULL, &t2, &st), 0);
+    assert_int_equal(st.n_rows, 3);
+    assert_int_equal(st.nonfinite[0], 1);
+    assert_int_equal(st.dup_lines, 0);
+    assert_int_equal(st.dup_features, 2);
+    assert_int_equal(st.dup_conflicts, 1);
+    data_stats_fini(&st);
+    table_destroy(t2);
+    table_destroy(t);
+    schema_destroy(s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -478,6 +532,8 @@ int main(void)
         cmocka_unit_test(numeric_pairs_follow_the_nonfinite_policy),
         cmocka_unit_test(empty_labels_are_errors),
         cmocka_unit_test(table_selects_classes_in_the_order_asked),
+        cmocka_unit_test(original_mlcve_layout_is_recognised),
+        cmocka_unit_test(fixed_schema_stats_count_encoded_duplicates),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -163,11 +163,33 @@ static void improved_folder_reads_as_one_dataset(void **state)
     free(out);
 }
 
+/* The two other CSVs in the shared data are not flow tables; they still
+ * read as generic CSVs with the row counts their SOURCE.md and INDEX.md
+ * give (49 feature descriptions; 109 capture files). */
+static void other_shared_csvs_read_as_generic(void **state)
+{
+    static const struct { const char *file; long rows; } others[] = {
+        { "unsw-nb15/NUSW-NB15_features.csv", 49 },
+        { "pcaps/LABELS.csv", 109 },
+    };
+
+    for (size_t i = 0; i < 2; i++) {
+        char cmd[2048], *out = NULL;
+        snprintf(cmd, sizeof(cmd), "'%s' -q data inspect --json '%s'",
+                 testutil_bin(), testutil_data_path(others[i].file));
+        assert_int_equal(testutil_run(cmd, &out), 0);
+        assert_int_equal(json_number(out, "rows"), others[i].rows);
+        assert_non_null(strstr(out, "\"profile\":\"generic\""));
+        free(out);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(inspect_matches_every_source_md),
         cmocka_unit_test(improved_folder_reads_as_one_dataset),
+        cmocka_unit_test(other_shared_csvs_read_as_generic),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -10,7 +10,9 @@
  * smallest distance / radius over the class's prototypes, and z is inside
  * the class when that ratio is at most 1. A flow takes the nearest class
  * (by distance) among those it is inside; outside every class it is
- * unknown. Its score is the ratio of the class it took, or, for an unknown
+ * unknown. One exception keeps a broad benign class from absorbing
+ * attacks: a flow is benign only when the nearest class overall is
+ * benign; inside benign but nearer to an attack class it is unknown. Its score is the ratio of the class it took, or, for an unknown
  * flow, the smallest ratio over all classes: a score above 1 means
  * "outside", and the score is the open-set novelty measure.
  *
@@ -201,10 +203,11 @@ int memo_fit(struct memo *m, const char *const *names, size_t n_names,
              const struct memo_fit_opts *o);
 
 /*
- * Sets benign radii (and, when attack classes swallow too many benign
- * rows, caps their radii) so that at most `target` of the reservoir rows
- * are decided non-benign; stores target and the achieved rate. Returns 0,
- * or ERR_STATE when there is no benign class or reservoir.
+ * Sets benign radii so that at most `target` of the reservoir rows are
+ * decided non-benign, when the classes' layout allows it (rows nearer to
+ * an attack class alert whatever the radii); stores the target and the
+ * rate achieved. Returns 0, or ERR_STATE when there is no benign class or
+ * reservoir.
  */
 int memo_calibrate_benign(struct memo *m, float target);
 
@@ -222,9 +225,9 @@ float memo_benign_fpr(const struct memo *m);
  * the radius follows memo_enroll_radius. From MEMO_ENROLL_CALIBRATE flows
  * on, every other flow builds max_protos k-means prototypes and the rest
  * calibrate their radii at the memory's coverage, as for training classes.
- * x (k × n_in, may be NULL) gives x_mean. Then the benign false-alarm rate
- * is re-checked: when the new class takes more than its share of the
- * reservoir, its radius shrinks to keep the rate at the target.
+ * x (k × n_in, may be NULL) gives x_mean. The benign false-alarm rate on
+ * the reservoir is then measured again and stored: a class enrolled on
+ * benign ground raises it, and `classes` shows it.
  */
 struct memo_enroll_opts {
     uint32_t max_protos;
@@ -266,6 +269,8 @@ void openset_opts_default(struct openset_opts *o);
 
 struct openset_report {
     double auroc;             /* novel (positive) vs known test rows */
+    double auroc_ratio;       /* the same with the decision's ratio (min
+                                 distance / radius) as the score */
     double benign_fpr;        /* benign test rows decided non-benign */
     double unknown_recall;    /* novel rows decided unknown, no enrolment */
     double known_accuracy;    /* known test rows decided as their class */

@@ -30,6 +30,8 @@ static void usage(FILE *out)
         "      --batch N        flows embedded together (default 256)\n"
         "      --idle-timeout S flow idle timeout in seconds "
         "(default 120)\n"
+        "      --active-timeout S  split longer flows after S seconds "
+        "(default 120)\n"
         "      --max-flows N    flow table size (default 262144)\n"
         "      --summary-json F write the summary as JSON to F\n"
         "      --neutral LIST   columns left at the training mean for "
@@ -57,6 +59,18 @@ static int add_path(const char ***list, size_t *n, const char *p)
     return 0;
 }
 
+int cli_timeout(const char *cmd, const char *opt, const char *v,
+                uint64_t *us)
+{
+    char *end;
+    double s = strtod(v, &end);
+    if (*v == '\0' || *end != '\0' || !(s >= 1e-6 && s <= 86400 * 7))
+        return cli_usage_error(cmd, "%s wants seconds (e.g. 120 or 0.5), "
+                               "not '%s'", opt, v);
+    *us = (uint64_t)(s * 1e6 + 0.5);
+    return 0;
+}
+
 static int parse_count(const char *cmd, const char *opt, const char *v,
                        long lo, long hi, long *out)
 {
@@ -69,7 +83,8 @@ static int parse_count(const char *cmd, const char *opt, const char *v,
     return 0;
 }
 
-enum { OPT_CSV = 256, OPT_ALL, OPT_EXPLAIN, OPT_BATCH, OPT_IDLE, OPT_MAX,
+enum { OPT_CSV = 256, OPT_ALL, OPT_EXPLAIN, OPT_BATCH, OPT_IDLE, OPT_ACTIVE,
+       OPT_MAX,
        OPT_SUMMARY, OPT_NEUTRAL };
 
 static int parse(int argc, char **argv, struct detect_run_opts *o,
@@ -85,6 +100,7 @@ static int parse(int argc, char **argv, struct detect_run_opts *o,
         { "explain", required_argument, 0, OPT_EXPLAIN },
         { "batch", required_argument, 0, OPT_BATCH },
         { "idle-timeout", required_argument, 0, OPT_IDLE },
+        { "active-timeout", required_argument, 0, OPT_ACTIVE },
         { "max-flows", required_argument, 0, OPT_MAX },
         { "summary-json", required_argument, 0, OPT_SUMMARY },
         { "neutral", required_argument, 0, OPT_NEUTRAL },
@@ -92,7 +108,7 @@ static int parse(int argc, char **argv, struct detect_run_opts *o,
         { 0, 0, 0, 0 },
     };
     int c, rc = 0;
-    long v;
+    long v = 0;
 
     while (rc == 0 &&
            (c = getopt_long(argc, argv, "m:r:i:f:h", longs, NULL)) != -1) {
@@ -114,9 +130,12 @@ static int parse(int argc, char **argv, struct detect_run_opts *o,
             o->batch = (size_t)v;
             break;
         case OPT_IDLE:
-            rc = parse_count("detect", "--idle-timeout", optarg, 1, 86400,
-                             &v);
-            fc->idle_timeout_us = (uint64_t)v * 1000000u;
+            rc = cli_timeout("detect", "--idle-timeout", optarg,
+                             &fc->idle_timeout_us);
+            break;
+        case OPT_ACTIVE:
+            rc = cli_timeout("detect", "--active-timeout", optarg,
+                             &fc->active_timeout_us);
             break;
         case OPT_MAX:
             rc = parse_count("detect", "--max-flows", optarg, 16, 1L << 26,

@@ -4,6 +4,8 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "cli/detect_run.h"
+#include "fewflow/flow.h"
 #include "fewflow/detector.h"
 #include "fewflow/err.h"
 #include "fewflow/log.h"
@@ -26,6 +28,8 @@ static void usage(FILE *out)
         "      --max-protos N  prototypes kept (default 16; more flows are "
         "clustered)\n"
         "      --neutral LIST  as for detect (default: 'default')\n"
+        "      --idle-timeout S, --active-timeout S  flow timeouts, as for "
+        "detect\n"
         "  -o, --output F   where to write the new model (may be MODEL)\n",
         ENROLL_MAX_FLOWS);
 }
@@ -56,6 +60,7 @@ struct enroll_args {
     const char *model, *name, *flows, *out, *neutral;
     long shot;
     struct memo_enroll_opts eo;
+    struct flow_config fc;
 };
 
 static int parse(int argc, char **argv, struct enroll_args *a)
@@ -69,6 +74,8 @@ static int parse(int argc, char **argv, struct enroll_args *a)
         { "max-protos", required_argument, 0, 'p' },
         { "output", required_argument, 0, 'o' },
         { "neutral", required_argument, 0, 'N' },
+        { "idle-timeout", required_argument, 0, 'I' },
+        { "active-timeout", required_argument, 0, 'A' },
         { "help", no_argument, 0, 'h' },
         { 0, 0, 0, 0 },
     };
@@ -83,6 +90,16 @@ static int parse(int argc, char **argv, struct enroll_args *a)
         case 'o': a->out = optarg; break;
         case 'b': a->eo.is_benign = 1; break;
         case 'N': a->neutral = optarg; break;
+        case 'I':
+            if (cli_timeout("enroll", "--idle-timeout", optarg,
+                            &a->fc.idle_timeout_us) != 0)
+                return 2;
+            break;
+        case 'A':
+            if (cli_timeout("enroll", "--active-timeout", optarg,
+                            &a->fc.active_timeout_us) != 0)
+                return 2;
+            break;
         case 'k':
             a->shot = strtol(optarg, &end, 10);
             if (*end || a->shot < 1 || a->shot > ENROLL_MAX_FLOWS)
@@ -110,12 +127,13 @@ static int parse(int argc, char **argv, struct enroll_args *a)
 }
 
 static int read_support(struct detector *d, const char *path,
-                        struct collect *c)
+                        const struct flow_config *fc, struct collect *c)
 {
     struct detector_input in;
     struct detector_input_stats st;
 
     memset(&in, 0, sizeof(in));
+    in.flow = fc;
     if (detector_is_capture(path)) {
         in.captures = &path;
         in.n_captures = 1;
@@ -139,7 +157,7 @@ static int enrol(struct detector *d, const struct enroll_args *a)
     int rc = memo_class_find(d->memo, a->name) >= 0
              ? err_set(ERR_INVALID, "%s: class '%s' already exists (forget "
                        "it first)", a->model, a->name)
-             : read_support(d, a->flows, &c);
+             : read_support(d, a->flows, &a->fc, &c);
 
     if (rc == 0 && (z = malloc(c.n * d->dim * sizeof(float))) == NULL)
         rc = err_set(ERR_NOMEM, "out of memory");
@@ -160,6 +178,7 @@ int cmd_enroll(int argc, char **argv)
     struct enroll_args a = { 0 };
     memo_enroll_opts_default(&a.eo);
     a.neutral = "default";
+    flow_config_default(&a.fc);
     int rc = parse(argc, argv, &a);
     if (rc != 0)
         return rc < 0 ? 0 : rc;

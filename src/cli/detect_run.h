@@ -5,6 +5,7 @@
 #ifndef FEWFLOW_CLI_DETECT_RUN_H
 #define FEWFLOW_CLI_DETECT_RUN_H
 
+#include <stdint.h>
 #include <stdio.h>
 
 #include "fewflow/detector.h"
@@ -24,6 +25,11 @@ struct detect_run_opts {
 };
 
 void detect_run_opts_default(struct detect_run_opts *o);
+
+/* Parses a timeout in (fractional) seconds into microseconds; 0, or the
+ * usage error's exit status. */
+int cli_timeout(const char *cmd, const char *opt, const char *v,
+                uint64_t *us);
 
 /* Runs detection; returns the exit status (0, 1 or 2). */
 int detect_run(struct detect_run_opts *o, FILE *out);

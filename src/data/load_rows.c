@@ -181,8 +181,17 @@ int loader_note_row(struct loader *ld, uint64_t line_hash)
         ld->cap_hashes = cap;
     }
     ld->hashes[ld->n_hashes++] = line_hash;
-    ld->hashes[ld->n_hashes++] = hash_mix(hash_bytes(HASH_SEED, ld->raw,
-                                          ld->s->n_raw * sizeof(float)));
+    /* Fitting hashes the raw vector (the encoded row does not exist yet;
+     * equal raw vectors are exactly the equal encoded rows then). With a
+     * fixed schema the encoded row is hashed, as two raw values (NaN and 0
+     * without an indicator column) can encode alike. */
+    const void *row = ld->raw;
+    size_t bytes = ld->s->n_raw * sizeof(float);
+    if (!ld->fitting) {
+        row = table_row(ld->t, ld->t->n_rows - 1);
+        bytes = ld->t->n_cols * sizeof(float);
+    }
+    ld->hashes[ld->n_hashes++] = hash_mix(hash_bytes(HASH_SEED, row, bytes));
     return 0;
 }
 
@@ -195,24 +204,55 @@ static int add_classes(struct loader *ld)
     return 0;
 }
 
+/* Expands the stored raw rows into encoded rows within the same buffer,
+ * so peak memory is the table, not the table plus the raw copy. When rows
+ * widen, going from the last row down never overwrites a raw row not yet
+ * read (row i's encoded start i * enc is past every raw row j < i); when
+ * they narrow, going up is safe for the same reason. */
+static int expand_in_place(struct loader *ld)
+{
+    size_t raw_w = ld->s->n_raw, enc_w = ld->s->n_cols, n = ld->n_rows;
+    size_t w = raw_w > enc_w ? raw_w : enc_w;
+    float *tmp = malloc((raw_w + 1) * sizeof(float));
+    float *rows = tmp ? realloc(ld->rows, (n * w + 1) * sizeof(float)) : NULL;
+
+    if (rows == NULL) {
+        free(tmp);
+        return err_set(ERR_NOMEM, "out of memory");
+    }
+    ld->rows = rows;
+    for (size_t k = 0; k < n; k++) {
+        size_t i = enc_w >= raw_w ? n - 1 - k : k;
+        memcpy(tmp, rows + i * raw_w, raw_w * sizeof(float));
+        schema_expand(ld->s, tmp, rows + i * enc_w);
+    }
+    free(tmp);
+    if (enc_w < raw_w) {
+        rows = realloc(ld->rows, (n * enc_w + 1) * sizeof(float));
+        ld->rows = rows != NULL ? rows : ld->rows;
+    }
+    return 0;
+}
+
 int loader_finish_fit(struct loader *ld)
 {
     struct schema *s = ld->s;
     int rc = schema_freeze(s);
 
+    if (rc == 0 && ld->n_rows > 0)
+        rc = expand_in_place(ld);
     if (rc != 0)
         return rc;
     ld->t = table_create(s->n_cols, (const char *const *)s->col_names);
-    if (ld->t == NULL || table_reserve(ld->t, ld->n_rows) != 0)
+    if (ld->t == NULL)
         return ERR_NOMEM;
-    for (size_t i = 0; i < ld->n_rows; i++) {
-        schema_expand(s, ld->rows + i * s->n_raw,
-                      ld->t->x + i * ld->t->n_cols);
-        ld->t->y[i] = ld->ys[i];
+    if (ld->n_rows > 0) {
+        ld->t->x = ld->rows;
+        ld->t->y = ld->ys;
+        ld->t->n_rows = ld->t->cap_rows = ld->n_rows;
+        ld->rows = NULL;
+        ld->ys = NULL;
     }
-    ld->t->n_rows = ld->n_rows;
-    free(ld->rows);
-    ld->rows = NULL;
     return add_classes(ld);
 }
 

@@ -9,7 +9,11 @@
 /*
  * Benign calibration works on the benign reservoir, the held-out benign
  * embeddings kept in the memory. A reservoir row "alerts" when its
- * decision is anything but a benign class, unknown included.
+ * decision is anything but a benign class, unknown included. Attack radii
+ * play no part: a row nearer to an attack class than to benign alerts
+ * whatever the radii (see the decision rule in detect.h), so only the
+ * benign radii are searched, and a rate the nearest-class structure
+ * forces above the target is reported as it is.
  */
 
 #define SEARCH_STEPS 30
@@ -17,83 +21,6 @@
 static int is_benign(const struct memo *m, int32_t c)
 {
     return c >= 0 && (m->cls[c].flags & MEMO_CLASS_BENIGN) != 0;
-}
-
-/* n_reservoir × n_classes evaluations, malloc'd; NULL on failure. */
-static struct memo_eval *reservoir_evals(const struct memo *m)
-{
-    size_t n = m->n_reservoir, c = m->n_classes;
-    struct memo_eval *e = malloc((n * c + 1) * sizeof(*e));
-    for (size_t i = 0; e != NULL && i < n; i++)
-        memo_evaluate(m, m->reservoir + i * m->dim, e + i * c);
-    return e;
-}
-
-/* Distance to the nearest benign class of an evaluation row. */
-static float benign_dist(const struct memo *m, const struct memo_eval *row)
-{
-    float best = INFINITY;
-    for (size_t c = 0; c < m->n_classes; c++) {
-        if (is_benign(m, (int32_t)c) && row[c].dist < best)
-            best = row[c].dist;
-    }
-    return best;
-}
-
-/* An attack class that holds the row and is nearer than every benign
- * class takes it whatever the benign radii are. */
-static int is_forced(const struct memo *m, const struct memo_eval *row)
-{
-    float db = benign_dist(m, row);
-    for (size_t c = 0; c < m->n_classes; c++) {
-        if (!is_benign(m, (int32_t)c) && row[c].ratio <= 1 &&
-            row[c].dist < db)
-            return 1;
-    }
-    return 0;
-}
-
-static size_t count_forced(const struct memo *m, const struct memo_eval *e)
-{
-    size_t n = 0;
-    for (size_t i = 0; i < m->n_reservoir; i++)
-        n += is_forced(m, e + i * m->n_classes);
-    return n;
-}
-
-/* Scales class c down so that at most `share` of the rows nearer to it
- * than to benign fall inside. v is scratch of n_reservoir floats. */
-static void cap_class(struct memo *m, size_t c, const struct memo_eval *e,
-                      size_t share, float *v)
-{
-    size_t k = 0, inside = 0;
-    for (size_t i = 0; i < m->n_reservoir; i++) {
-        const struct memo_eval *row = e + i * m->n_classes;
-        if (row[c].dist < benign_dist(m, row)) {
-            v[k++] = row[c].ratio;
-            inside += row[c].ratio <= 1;
-        }
-    }
-    if (inside <= share)
-        return;
-    memo_quantile(v, k, 0);  /* sorts */
-    memo_class_scale_radii(m, c, nextafterf(v[share], 0));
-}
-
-static void cap_attacks(struct memo *m, size_t budget, float *v)
-{
-    size_t n_att = m->n_classes - memo_benign_count(m);
-    struct memo_eval *e = reservoir_evals(m);
-    if (n_att == 0 || e == NULL) {
-        free(e);
-        return;
-    }
-    size_t share = budget / 2 / n_att;
-    for (size_t c = 0; c < m->n_classes; c++) {
-        if (!is_benign(m, (int32_t)c))
-            cap_class(m, c, e, share, v);
-    }
-    free(e);
 }
 
 /*
@@ -227,12 +154,6 @@ int memo_calibrate_benign(struct memo *m, float target)
     float *v = malloc((m->n_reservoir + MEMO_MAX_PROTOS) * sizeof(float));
     int rc = v ? benign_scales(m, &b) : ERR_NOMEM;
     if (rc == 0) {
-        size_t budget = (size_t)floor((double)target * m->n_reservoir);
-        apply_factor(m, &b, nextafterf(b.t_max, INFINITY), v);
-        struct memo_eval *e = reservoir_evals(m);
-        if (e != NULL && count_forced(m, e) > budget / 2)
-            cap_attacks(m, budget, v);
-        free(e);
         search_factor(m, &b, target, v);
         m->benign_fpr_target = target;
         m->benign_fpr = memo_benign_fpr(m);
@@ -254,53 +175,4 @@ float memo_benign_fpr(const struct memo *m)
         alerts += !is_benign(m, dec.cls);
     }
     return (float)alerts / (float)m->n_reservoir;
-}
-
-/* Rows decided benign without class idx that idx would take (it is
- * nearer than their benign class); their ratios to idx go into v. */
-static size_t stolen_rows(const struct memo *m, size_t idx,
-                          const struct memo_eval *e, float *v,
-                          size_t *alerts_before)
-{
-    struct memo_eval *row = malloc(m->n_classes * sizeof(*row));
-    struct memo_decision dec;
-    size_t k = 0;
-
-    *alerts_before = 0;
-    for (size_t i = 0; row != NULL && i < m->n_reservoir; i++) {
-        memcpy(row, e + i * m->n_classes, m->n_classes * sizeof(*row));
-        struct memo_eval mine = row[idx];
-        row[idx].dist = INFINITY;
-        row[idx].ratio = INFINITY;
-        memo_decide_from(m, row, &dec);
-        if (!is_benign(m, dec.cls))
-            (*alerts_before)++;
-        else if (mine.dist < dec.dist)
-            v[k++] = mine.ratio;
-    }
-    free(row);
-    return k;
-}
-
-void memo_guard_benign(struct memo *m, size_t idx)
-{
-    if (m->n_reservoir == 0 || memo_benign_count(m) == 0)
-        return;
-    struct memo_eval *e = reservoir_evals(m);
-    float *v = malloc(m->n_reservoir * sizeof(float));
-    size_t before = 0, k = 0;
-    if (e != NULL && v != NULL)
-        k = stolen_rows(m, idx, e, v, &before);
-    size_t budget = (size_t)floor((double)m->benign_fpr_target *
-                                  (double)m->n_reservoir);
-    size_t extra = budget > before ? budget - before : 0;
-    size_t inside = 0;
-    for (size_t i = 0; i < k; i++)
-        inside += v[i] <= 1;
-    if (inside > extra) {
-        memo_quantile(v, k, 0);
-        memo_class_scale_radii(m, idx, nextafterf(v[extra], 0));
-    }
-    free(e);
-    free(v);
 }

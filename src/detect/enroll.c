@@ -187,8 +187,6 @@ int memo_enroll(struct memo *m, const char *name, const float *z, size_t k,
     }
     if (rc >= 0) {
         m->cls[rc].n_support = k;
-        if (!o->is_benign)
-            memo_guard_benign(m, (size_t)rc);
         m->benign_fpr = memo_benign_fpr(m);
         rc = 0;
     }

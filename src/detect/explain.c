@@ -11,10 +11,13 @@ size_t alert_explain_scratch(const struct detect_encoder *enc)
     return rows * enc->n_in + rows * enc->dim;
 }
 
+/* Float rounding in the inverse leaves values like -1.6e-08 where the
+ * input was 0; those are shown as 0. */
 static double original(const struct detect_encoder *enc, uint32_t col,
                        float v)
 {
-    return enc->inverse ? enc->inverse(enc->ctx, col, v) : (double)v;
+    double x = enc->inverse ? enc->inverse(enc->ctx, col, v) : (double)v;
+    return fabs(x) < 1e-6 ? 0 : x;
 }
 
 /* Inserts feature j into the top list, ordered by |effect| descending. */

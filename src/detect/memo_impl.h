@@ -17,13 +17,6 @@ void memo_distances_one(const struct memo *m, size_t c, const float *z,
 void memo_evaluate_one(const struct memo *m, size_t c, const float *z,
                        struct memo_eval *ev);
 
-/*
- * After a non-benign class idx was added: shrinks its radius so that the
- * reservoir rows it takes from benign classes do not push the false-alarm
- * rate over the target (or over what it already was, when higher).
- */
-void memo_guard_benign(struct memo *m, size_t idx);
-
 /* Below this many held-out rows a prototype takes its class's scale. */
 #define MIN_ROWS_PER_PROTO 8
 
