@@ -263,7 +263,16 @@ static void inspect_reports_bad_input_with_exit_2(void **state)
 
 static void inspect_json_lists_counts(void **state)
 {
-    char args[1024], *out, *err;
+    char args[1024], cmd[2048], *out, *err;
+
+    /* "-" reads standard input, compressed or not. */
+    uint8_t buf[4096];
+    size_t n = xz_compress(sample, strlen(sample), buf, sizeof(buf));
+    snprintf(cmd, sizeof(cmd), "'%s' -q data inspect --json - < '%s'",
+             testutil_bin(), put("stdin.xz", buf, n));
+    assert_int_equal(testutil_run(cmd, &out), 0);
+    assert_non_null(strstr(out, "\"rows\":4,"));
+    free(out);
 
     snprintf(args, sizeof(args), "--json '%s'",
              put("ok.csv", sample, strlen(sample)));

@@ -35,8 +35,9 @@ struct csv_record {
     uint64_t line_hash;   /* hash of the record's bytes as in the input */
 };
 
-/* Opens a file (plain, .gz or .xz content). NULL on failure, with the
- * detail "PATH: reason" recorded. */
+/* Opens a file (plain, .gz or .xz content); "-" reads standard input,
+ * named "stdin" in messages. NULL on failure, with the detail
+ * "PATH: reason" recorded. */
 struct csv_reader *csv_open(const char *path);
 
 /* Reads from memory (plain, gzip or xz bytes); `name` is used in error

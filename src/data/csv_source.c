@@ -49,13 +49,31 @@ static int raw_fill(struct csv_source *s)
     return 0;
 }
 
+/* A pipe may deliver the magic bytes over several reads. */
+static int fill_magic(struct csv_source *s)
+{
+    while (s->fd >= 0 && s->in_len < 6 && !s->raw_eof) {
+        ssize_t n = read(s->fd, s->in_buf + s->in_len,
+                         SOURCE_IN_BYTES - s->in_len);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0)
+            return err_set(ERR_IO, "%s: read failed: %s", s->name,
+                           strerror(errno));
+        s->raw_eof = n == 0;
+        s->in_len += (size_t)n;
+        s->raw_read += (uint64_t)n;
+    }
+    return 0;
+}
+
 static int detect_kind(struct csv_source *s)
 {
     int rc = raw_fill(s);
+    if (rc == 0)
+        rc = fill_magic(s);
     if (rc != 0)
         return rc;
-    /* A magic split over two reads is only possible for tiny pipes; the
-     * first read of a regular file returns at least six bytes. */
     if (s->in_len >= 6 && memcmp(s->in_ptr, xz_magic, 6) == 0)
         s->kind = SOURCE_XZ;
     else if (s->in_len >= 2 && s->in_ptr[0] == 0x1f && s->in_ptr[1] == 0x8b)
@@ -92,13 +110,15 @@ int csv_source_open(struct csv_source *s, const char *path)
     struct stat st;
 
     memset(s, 0, sizeof(*s));
-    s->fd = open(path, O_RDONLY);
+    s->is_stdin = strcmp(path, "-") == 0;
+    s->fd = s->is_stdin ? STDIN_FILENO : open(path, O_RDONLY);
     if (s->fd < 0)
         return err_set(errno == ENOENT ? ERR_NOTFOUND : ERR_IO,
                        "%s: cannot open: %s", path, strerror(errno));
     if (fstat(s->fd, &st) == 0) {
         if (S_ISDIR(st.st_mode)) {
-            close(s->fd);
+            if (!s->is_stdin)
+                close(s->fd);
             s->fd = -1;
             return err_set(ERR_IO, "%s: is a directory", path);
         }
@@ -106,11 +126,12 @@ int csv_source_open(struct csv_source *s, const char *path)
     }
     s->in_buf = malloc(SOURCE_IN_BYTES);
     if (s->in_buf == NULL) {
-        close(s->fd);
+        if (!s->is_stdin)
+            close(s->fd);
         s->fd = -1;
         return err_set(ERR_NOMEM, "out of memory");
     }
-    int rc = source_setup(s, path);
+    int rc = source_setup(s, s->is_stdin ? "stdin" : path);
     if (rc == 0 && s->kind != SOURCE_PLAIN && s->raw_total >= PIPE_MIN_BYTES)
         rc = csv_pipe_start(s);
     return rc;
@@ -134,7 +155,7 @@ void csv_source_close(struct csv_source *s)
         lzma_end(&s->xz);
     if (s->codec_ready && s->kind == SOURCE_GZ)
         inflateEnd(&s->gz);
-    if (s->fd >= 0)
+    if (s->fd >= 0 && !s->is_stdin)
         close(s->fd);
     free(s->in_buf);
     free(s->name);

@@ -17,6 +17,7 @@ enum csv_source_kind { SOURCE_PLAIN, SOURCE_GZ, SOURCE_XZ };
 struct csv_source {
     char *name;
     int fd;                   /* -1 for memory input */
+    int is_stdin;             /* path "-": read fd 0, never close it */
     const uint8_t *mem;
     size_t mem_len;
     size_t mem_pos;
