@@ -158,11 +158,34 @@ static void enroll_from_a_cut_capture_exits_2(void **state)
     assert_false(exists(out));
 }
 
+/* Option values that cannot make a model are refused before any work,
+ * naming the option; none of them leaves a model behind. */
+static void train_refuses_useless_option_values(void **state)
+{
+    static const char *const bad[][2] = {
+        { "--episodes 0", "--episodes" }, { "--way 1", "--way" },
+        { "--shot 0", "--shot" }, { "--query 0", "--query" },
+        { "--shot -3", "--shot" }, { "--emb 0", "--emb" },
+        { "--dropout 1.5", "--dropout" }, { "--meta-batch 0", "--meta-batch" },
+    };
+    const char *out = tmp("useless.model");
+
+    (void)state;
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        assert_int_equal(run("%s train --protocol cic-ids2017 %s -o %s 2>&1",
+                             testutil_bin(), bad[i][0], out), 2);
+        if (strstr(last_out, bad[i][1]) == NULL || !one_line(last_out))
+            fail_msg("%s: %s", bad[i][0], last_out);
+        assert_false(exists(out));
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest cli[] = {
         cmocka_unit_test(detect_on_a_cut_capture_exits_2),
         cmocka_unit_test(enroll_from_a_cut_capture_exits_2),
+        cmocka_unit_test(train_refuses_useless_option_values),
     };
     return cmocka_run_group_tests(cli, setup_model, teardown_model);
 }
