@@ -13,6 +13,8 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "fewflow/detect.h"
+
 static char model_path[512];
 static char *last_out;
 
@@ -180,12 +182,37 @@ static void train_refuses_useless_option_values(void **state)
     }
 }
 
+/* The defaults eval --openset --help states are the ones it uses. */
+static void openset_help_states_the_real_defaults(void **state)
+{
+    struct memo_fit_opts fit;
+    struct memo_enroll_opts en;
+    char want[4][96];
+
+    (void)state;
+    memo_fit_opts_default(&fit);
+    memo_enroll_opts_default(&en);
+    snprintf(want[0], sizeof(want[0]), "prototypes per attack class "
+             "(default %u)", fit.n_protos);
+    snprintf(want[1], sizeof(want[1]), "prototypes for benign classes "
+             "(default %u)", fit.benign_protos);
+    snprintf(want[2], sizeof(want[2]), "pseudo-count of the prior radius "
+             "(default %g)", (double)en.prior_weight);
+    snprintf(want[3], sizeof(want[3]), "prototypes of an enrolled class "
+             "(default %u)", en.max_protos);
+    assert_int_equal(run("%s eval --openset --help", testutil_bin()), 0);
+    for (int i = 0; i < 4; i++)
+        if (strstr(last_out, want[i]) == NULL)
+            fail_msg("help lacks '%s':\n%s", want[i], last_out);
+}
+
 int main(void)
 {
     const struct CMUnitTest cli[] = {
         cmocka_unit_test(detect_on_a_cut_capture_exits_2),
         cmocka_unit_test(enroll_from_a_cut_capture_exits_2),
         cmocka_unit_test(train_refuses_useless_option_values),
+        cmocka_unit_test(openset_help_states_the_real_defaults),
     };
     return cmocka_run_group_tests(cli, setup_model, teardown_model);
 }
