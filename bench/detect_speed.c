@@ -34,18 +34,25 @@ static int cmp(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
+static double t_embed, t_decide;
+
 static double run(struct detector *d, const struct rows *r, size_t total,
                   size_t batch, float *x, float *z, float *scratch,
                   struct memo_decision *dec)
 {
     double t0 = progress_now_s();
+    t_embed = t_decide = 0;
     for (size_t done = 0; done < total; done += batch) {
         size_t n = total - done < batch ? total - done : batch;
         for (size_t i = 0; i < n; i++)
             memcpy(x + i * d->n_in, r->x + ((done + i) % r->n) * d->n_in,
                    d->n_in * sizeof(float));
+        double a = progress_now_s();
         detector_embed(d, x, n, z);
+        double b = progress_now_s();
         memo_decide_batch(d->memo, z, n, scratch, dec);
+        t_decide += progress_now_s() - b;
+        t_embed += b - a;
     }
     return (double)total / (progress_now_s() - t0);
 }
@@ -85,9 +92,10 @@ int main(int argc, char **argv)
             v[k] = run(d, &r, total, batches[b], x, z, s, dec);
         qsort(v, (size_t)reps, sizeof(double), cmp);
         printf("batch %5zu: %.0f flows/s (median of %d, %zu flows, "
-               "%zu inputs -> %zu-d embedding, %zu classes)\n",
+               "%zu inputs -> %zu-d embedding, %zu classes; last run: "
+               "embed %.2f s, decide %.2f s)\n",
                batches[b], v[reps / 2], reps, total, d->n_in, d->dim,
-               d->memo->n_classes);
+               d->memo->n_classes, t_embed, t_decide);
     }
     free(x);
     free(z);

@@ -680,6 +680,29 @@ static void test_active_idle_subflows(void **state)
     assert_feat(0, "subflow_fwd_bytes", 30.0 / 3);
 }
 
+/* Gaps of 1 s and 1 s + 2 us: the spread (std of 0 2 0 2 0 us is
+ * sqrt(1.2)) survives beside a mean a million times larger. */
+static void test_iat_precision(void **state)
+{
+    struct pcap_out o;
+    const char *path = tmp("iat.pcap");
+    int64_t t = T0;
+
+    assert_int_equal(pcap_out_open(&o, path, DLT_EN10MB, 0), 0);
+    for (int i = 0; i < 6; i++) {
+        udp_pkt(&o, t, "10.0.0.1", "10.0.0.2", 1, 2, 6, -1);
+        t += SEC + (i % 2 ? 2 * US : 0);
+    }
+    pcap_out_close(&o);
+
+    run(path);
+    assert_int_equal(got.n, 1);
+    assert_feat(0, "flow_iat_mean", 1000000.8);
+    assert_float_near(feat(0, "flow_iat_std"), sqrt(1.2), 1e-4);
+    assert_feat(0, "flow_iat_min", 1000000);
+    assert_feat(0, "flow_iat_max", 1000002);
+}
+
 /* Bulk: four payload packets one way within 1 s open a bulk (0..300 ms,
  * 400 bytes), a fifth extends it; the reply resets the count. */
 static void test_bulk(void **state)
@@ -1003,6 +1026,7 @@ int main(void)
         cmocka_unit_test(test_truncated_snaplen),
         cmocka_unit_test(test_timeouts),
         cmocka_unit_test(test_active_idle_subflows),
+        cmocka_unit_test(test_iat_precision),
         cmocka_unit_test(test_bulk),
         cmocka_unit_test(test_eviction),
         cmocka_unit_test(test_damaged_files),

@@ -269,6 +269,8 @@ void openset_opts_default(struct openset_opts *o);
 
 struct openset_report {
     double auroc;             /* novel (positive) vs known test rows */
+    double auroc_ratio;       /* the same with the decision's ratio (min
+                                 distance / radius) as the score */
     double benign_fpr;        /* benign test rows decided non-benign */
     double unknown_recall;    /* novel rows decided unknown, no enrolment */
     double known_accuracy;    /* known test rows decided as their class */

@@ -298,9 +298,10 @@ static int embed_test(struct detector *d, const struct table *t,
 static void print_text(const struct table *t, const struct openset_report *r,
                        const struct memo *m)
 {
-    printf("open-set: AUROC %.4f (unknown vs known), benign false-alarm "
-           "rate %.2f%% on %zu held-out benign rows (calibrated %.2f%%, "
-           "target %.2f%%)\n", r->auroc, 100 * r->benign_fpr, r->n_benign,
+    printf("open-set: AUROC %.4f (unknown vs known; %.4f with the decision "
+           "score), benign false-alarm rate %.2f%% on %zu held-out benign "
+           "rows (calibrated %.2f%%, target %.2f%%)\n", r->auroc,
+           r->auroc_ratio, 100 * r->benign_fpr, r->n_benign,
            100.0 * m->benign_fpr, 100.0 * m->benign_fpr_target);
     printf("before enrolment: %.1f%% of novel rows unknown, %.1f%% of known "
            "rows to their class\n", 100 * r->unknown_recall,
@@ -367,6 +368,8 @@ static void print_json(const struct table *t, const struct openset_report *r,
     alert_buf_init(&b);
     alert_buf_raw(&b, "{\"auroc\":", 9);
     alert_buf_json_num(&b, r->auroc);
+    alert_buf_raw(&b, ",\"auroc_ratio\":", 15);
+    alert_buf_json_num(&b, r->auroc_ratio);
     alert_buf_raw(&b, ",\"benign_fpr\":", 14);
     alert_buf_json_num(&b, r->benign_fpr);
     alert_buf_printf(&b, ",\"benign_fpr_target\":%g,\"benign_fpr_"
