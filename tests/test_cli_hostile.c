@@ -206,6 +206,38 @@ static void openset_help_states_the_real_defaults(void **state)
             fail_msg("help lacks '%s':\n%s", want[i], last_out);
 }
 
+/* `cmake --install build --prefix P` (the README's way) must give a
+ * pkg-config file that points into P, not into the prefix chosen when
+ * the build was configured. Compile-only: the library may carry
+ * sanitizers that a plain program could not link against. */
+static void installed_pkg_config_points_into_the_prefix(void **state)
+{
+    char build[1024], cflags[1200];
+    const char *prefix = tmp("prefix"), *src = tmp("uses_fewflow.c");
+    FILE *f;
+
+    (void)state;
+    snprintf(build, sizeof(build), "%s", testutil_bin());
+    *strrchr(build, '/') = '\0';
+    assert_int_equal(run("cmake --install '%s' --prefix '%s' >/dev/null",
+                         build, prefix), 0);
+    assert_int_equal(run("PKG_CONFIG_PATH='%s/lib/pkgconfig' pkg-config "
+                         "--variable=includedir fewflow", prefix), 0);
+    if (strncmp(last_out, prefix, strlen(prefix)) != 0)
+        fail_msg("includedir %s is outside %s", last_out, prefix);
+    snprintf(cflags, sizeof(cflags), "%.*s/fewflow/err.h",
+             (int)strcspn(last_out, "\n"), last_out);
+    assert_true(exists(cflags));
+    f = fopen(src, "w");
+    assert_non_null(f);
+    fputs("#include <fewflow/err.h>\n#include <fewflow/capture.h>\n"
+          "int main(void) { return err_set(ERR_IO, \"x\") == 0; }\n", f);
+    fclose(f);
+    assert_int_equal(run("cc -std=c11 -c '%s' -o '%s.o' $(PKG_CONFIG_PATH="
+                         "'%s/lib/pkgconfig' pkg-config --cflags fewflow) "
+                         "2>&1", src, src, prefix), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest cli[] = {
@@ -213,6 +245,7 @@ int main(void)
         cmocka_unit_test(enroll_from_a_cut_capture_exits_2),
         cmocka_unit_test(train_refuses_useless_option_values),
         cmocka_unit_test(openset_help_states_the_real_defaults),
+        cmocka_unit_test(installed_pkg_config_points_into_the_prefix),
     };
     return cmocka_run_group_tests(cli, setup_model, teardown_model);
 }
