@@ -90,9 +90,13 @@ struct memo_match {
 
 struct memo_decision {
     int32_t cls;              /* decided class, -1 = unknown */
-    float dist;               /* to the decided class, else the nearest */
+    float dist;               /* to the decided class; for unknown, to the
+                                 class below */
     float radius;             /* of the prototype behind the score */
-    float score;              /* a ratio, see the header comment */
+    float score;              /* a ratio, see the header comment; for an
+                                 unknown flow that benign refused, the
+                                 ratio of the nearer attack class, else the
+                                 smallest ratio */
     uint32_t n_near;
     struct memo_match near[MEMO_NEAR];  /* nearest classes, ascending */
 };
