@@ -379,6 +379,38 @@ static void every_learner_learns_new_classes(void **state)
     task_fini(&k);
 }
 
+static void every_rule_classifies_new_classes(void **state)
+{
+    static const char *const rules[] = { "mean", "nn", "logreg",
+                                         "logreg_xz", "logreg_xz_st", "ens",
+                                         "ens_st", "auto" };
+    struct task k;
+    struct learner *l = small_learner("protonet", 150, 3);
+    struct learner_data d;
+    struct meta_train_result res;
+
+    task_init(&k, 0);
+    d.train = k.t;
+    d.train_sampler = &k.train;
+    assert_int_equal(meta_train(l, &d, NULL, NULL, NULL, &res), 0);
+    for (size_t r = 0; r < sizeof(rules) / sizeof(rules[0]); r++) {
+        double acc1, acc3, ci;
+
+        assert_true(learner_rule_known(rules[r]));
+        strcpy(l->arch.rule, rules[r]);
+        assert_int_equal(meta_validate(l, &k.test, 4, 1, 5, 20, 2, &acc1,
+                                       &ci), 0);
+        assert_int_equal(meta_validate(l, &k.test, 4, 3, 5, 20, 2, &acc3,
+                                       &ci), 0);
+        print_message("rule %-13s 1-shot %.3f 3-shot %.3f\n", rules[r],
+                      acc1, acc3);
+        assert_true(acc1 > 0.5 && acc3 > 0.6);
+    }
+    assert_false(learner_rule_known("median"));
+    learner_destroy(l);
+    task_fini(&k);
+}
+
 static void training_is_reproducible_bit_for_bit(void **state)
 {
     struct task k;
@@ -493,6 +525,7 @@ int main(void)
         cmocka_unit_test(logreg_matches_the_closed_form_optimum),
         cmocka_unit_test(logreg_matches_a_reference_fit),
         cmocka_unit_test(every_learner_learns_new_classes),
+        cmocka_unit_test(every_rule_classifies_new_classes),
         cmocka_unit_test(training_is_reproducible_bit_for_bit),
         cmocka_unit_test(gradients_match_central_differences),
         cmocka_unit_test(protocol_text_is_parsed_and_checked),

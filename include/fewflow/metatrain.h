@@ -71,4 +71,15 @@ int meta_eval(struct learner *l, const struct episode_sampler *test,
               void *ctx, struct meta_eval_result *res);
 void meta_eval_result_fini(struct meta_eval_result *res);
 
+/*
+ * Pseudo sub-classes for meta-training: each class of t is split by
+ * k-means (k-means++ seeding from `seed`, Lloyd iterations) into up to k
+ * clusters of at least min_rows rows, named "<class>#<i>"; rows of smaller
+ * clusters are left out. Finer, more numerous training classes give the
+ * episodes more variety than the few classes of a protocol. Returns a new
+ * table, or NULL (ERR_NOMEM, ERR_INVALID for k < 1).
+ */
+struct table *meta_table_subclasses(const struct table *t, size_t k,
+                                    size_t min_rows, uint64_t seed);
+
 #endif

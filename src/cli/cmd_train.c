@@ -30,6 +30,7 @@ struct train_args {
     struct model_arch arch;
     const char *hidden;
     int no_val;
+    size_t subclasses;
     float benign_fpr;         /* for the class memory (detect module) */
 };
 
@@ -53,10 +54,12 @@ static void usage(FILE *out)
         "  --activation A    relu, tanh, leaky_relu, none (relu)\n"
         "  --dropout P (0)   --cosine   --raw-skip (embedding keeps x)\n"
         "  --lr F (0.001)    --lr-decay F (0.5) every --lr-every N (1000)\n"
-        "  --weight-decay F  --margin F (1)  --mining batch-hard|semi-hard\n"
+        "  --weight-decay F  --margin F (0.5) --mining batch-hard|semi-hard\n"
         "  --batch N         rows per step for the baseline (128)\n"
         "  --val-every N (100) --val-episodes N (100) --patience N (5)\n"
         "  --no-val          train all episodes, no early stopping\n"
+        "  --subclasses K    meta-train on up to K k-means sub-classes of\n"
+        "                    each training class (0: off)\n"
         "  --benign-fpr F    class memory's benign false-alarm target "
         "(0.01)\n"
         "  maml, fomaml, anil: --inner-steps N (5) --inner-lr F (0.1)\n"
@@ -137,6 +140,7 @@ static const struct option train_opts[] = {
     { "val-episodes", required_argument, NULL, 'V' },
     { "patience", required_argument, NULL, 't' },
     { "no-val", no_argument, NULL, 'n' },
+    { "subclasses", required_argument, NULL, 'u' },
     { "benign-fpr", required_argument, NULL, 'F' },
     { "inner-steps", required_argument, NULL, 'i' },
     { "inner-lr", required_argument, NULL, 'I' },
@@ -176,6 +180,7 @@ static int parse_size_opt(int c, const char *v, struct train_args *a)
     case 'e': a->arch.n_emb = (uint32_t)n; break;
     case 'Y': a->opts.lr_every = n; break;
     case 'b': a->opts.batch = n; break;
+    case 'u': a->subclasses = n; break;
     case 'v': a->opts.val_every = n; break;
     case 'V': a->opts.val_episodes = n; break;
     case 'i': a->opts.inner_steps = n; break;
@@ -341,6 +346,22 @@ static int build_samplers(struct train_args *a, struct train_run *r)
                                 a->opts.shot + 1);
 }
 
+/* Replaces the training table by its k-means sub-classes. */
+static int use_subclasses(struct train_args *a, struct train_run *r)
+{
+    size_t min_rows = a->opts.shot + a->opts.query;
+    struct table *sub = meta_table_subclasses(r->split.train, a->subclasses,
+                                              min_rows, a->opts.seed);
+
+    if (!sub)
+        return err_last();
+    log_info("train", "%zu training classes split into %zu sub-classes",
+             r->split.train->n_classes, sub->n_classes);
+    table_destroy(r->split.train);
+    r->split.train = sub;
+    return 0;
+}
+
 static int train_prepare(struct train_args *a, const struct protocol *p,
                          struct train_run *r)
 {
@@ -353,6 +374,8 @@ static int train_prepare(struct train_args *a, const struct protocol *p,
                    &r->schema, &r->all, NULL);
     if (rc == 0)
         rc = meta_split_build(r->all, p, a->opts.seed, &r->split);
+    if (rc == 0 && a->subclasses > 0)
+        rc = use_subclasses(a, r);
     if (rc == 0)
         rc = build_samplers(a, r);
     if (rc == 0)

@@ -70,8 +70,8 @@ int fewshot_ncm(const float *xs, const int32_t *ys, size_t n_s,
 void logreg_opts_default(struct logreg_opts *o)
 {
     o->l2 = 1.0;
-    o->max_iter = 500;
-    o->tol = 1e-4;
+    o->max_iter = 300;
+    o->tol = 1e-3;
 }
 
 /* Largest eigenvalue of X̃X̃ᵀ (X̃ = [X, 1]) by power iteration. */

@@ -35,5 +35,5 @@ const char *learner_default_name(void)
 
 const char *learner_default_rule(void)
 {
-    return "logreg_xz";
+    return "auto";
 }
