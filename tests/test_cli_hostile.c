@@ -238,6 +238,24 @@ static void installed_pkg_config_points_into_the_prefix(void **state)
                          "2>&1", src, src, prefix), 0);
 }
 
+/* A port outside 0..65535 in a flow CSV is refused with file, line and
+ * column, not wrapped into another port that the alert would then name. */
+static void detect_csv_refuses_an_impossible_port(void **state)
+{
+    const char *csv = tmp("bad-port.csv");
+
+    (void)state;
+    assert_int_equal(run("xz -dc '%s' | head -3 | awk -F, -v OFS=, "
+                         "'NR == 3 { $4 = \"99999999999\" } 1' > '%s'",
+                         testutil_data_path("cic-ids2017-improved/"
+                                            "Heartbleed_11.csv.xz"), csv), 0);
+    assert_int_equal(run("%s -q detect --model %s --csv %s --all 2>&1 "
+                         ">/dev/null", testutil_bin(), model_path, csv), 2);
+    assert_non_null(strstr(last_out, "bad-port.csv:3"));
+    assert_non_null(strstr(last_out, "src_port"));
+    assert_true(one_line(last_out));
+}
+
 int main(void)
 {
     const struct CMUnitTest cli[] = {
@@ -245,6 +263,7 @@ int main(void)
         cmocka_unit_test(enroll_from_a_cut_capture_exits_2),
         cmocka_unit_test(train_refuses_useless_option_values),
         cmocka_unit_test(openset_help_states_the_real_defaults),
+        cmocka_unit_test(detect_csv_refuses_an_impossible_port),
         cmocka_unit_test(installed_pkg_config_points_into_the_prefix),
     };
     return cmocka_run_group_tests(cli, setup_model, teardown_model);
