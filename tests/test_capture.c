@@ -834,6 +834,9 @@ static void test_not_a_capture(void **state)
     assert_non_null(strstr(err_msg(), "text.pcap"));
     assert_null(capture_open_file(tmp("does-not-exist.pcap")));
     assert_int_equal(err_last(), ERR_IO);
+    /* A directory opens with fopen on Linux; say what it is. */
+    assert_null(capture_open_file(testutil_tmpdir()));
+    assert_non_null(strstr(err_msg(), "is a directory"));
 }
 
 /* gzip and xz copies read the same as the original. */
