@@ -177,13 +177,20 @@ def sample(gen, pool, way, shot, query):
     return (torch.cat(xs), torch.tensor(ys), torch.cat(xq), torch.tensor(yq))
 
 
-def init_params(d, way, gen):
+def init_params(d, way, gen, init="torch"):
+    """nn.Linear's default U(+-1/sqrt(fan_in)) everywhere ("torch"), or
+    as fewflow does it ("kaiming"): encoder weights N(0, 2/fan_in) and
+    zero biases, the head as nn.Linear."""
     sizes = [(d, 128), (128, 128), (128, 64), (64, way)]
     params = []
-    for fan_in, fan_out in sizes:
+    for i, (fan_in, fan_out) in enumerate(sizes):
         bound = 1.0 / math.sqrt(fan_in)
         w = (torch.rand(fan_out, fan_in, generator=gen) * 2 - 1) * bound
         b = (torch.rand(fan_out, generator=gen) * 2 - 1) * bound
+        if init == "kaiming" and i < len(sizes) - 1:
+            w = torch.randn(fan_out, fan_in, generator=gen) * math.sqrt(
+                2.0 / fan_in)
+            b = torch.zeros(fan_out)
         params += [w.requires_grad_(), b.requires_grad_()]
     return params
 
@@ -256,7 +263,7 @@ def run_accuracy(args):
     data = load_dump(args.dump) if args.dump else load(args.protocol)
     d = next(iter(data["train"].values())).shape[1]
     gen = torch.Generator().manual_seed(args.seed)
-    params = init_params(d, args.way, gen)
+    params = init_params(d, args.way, gen, args.init)
     opt = torch.optim.Adam(params, lr=args.meta_lr)
     t0 = time.time()
     for _ in range(args.episodes // args.meta_batch):
@@ -266,6 +273,7 @@ def run_accuracy(args):
     train_s = time.time() - t0
     acc, ci = evaluate(params, data["test"], args, gen)
     print(json.dumps({"protocol": args.protocol, "method": args.method,
+                      "init": args.init,
                       "way": args.way, "shot": args.shot,
                       "accuracy": round(float(acc), 4),
                       "ci95": round(float(ci), 4), "features": d,
@@ -339,6 +347,7 @@ def main():
     ap.add_argument("--test-episodes", type=int, default=1000)
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--init", choices=["torch", "kaiming"], default="torch")
     ap.add_argument("--dim", type=int, default=78)
     ap.add_argument("--warmup", type=int, default=5)
     ap.add_argument("--iters", type=int, default=20)

@@ -487,6 +487,32 @@ static void original_mlcve_layout_is_recognised(void **state)
     schema_destroy(s);
 }
 
+/* With a fixed schema, statistics are about the rows as encoded: NaN in
+ * a column without an indicator encodes as 0, so it duplicates a 0 row. */
+static void fixed_schema_stats_count_encoded_duplicates(void **state)
+{
+    const char *a = write_text("fitA.csv", "x,y,label\n1,2,p\n");
+    const char *b = write_text("newB.csv",
+                               "x,y,label\nNaN,2,p\n0,2,q\n0,2,p\n");
+    const char *paths[1] = { a };
+    struct data_stats st;
+    struct schema *s = NULL;
+    struct table *t = NULL, *t2 = NULL;
+
+    assert_int_equal(data_load(paths, 1, NULL, &s, &t, NULL), 0);
+    paths[0] = b;
+    assert_int_equal(data_load_with(paths, 1, s, NULL, &t2, &st), 0);
+    assert_int_equal(st.n_rows, 3);
+    assert_int_equal(st.nonfinite[0], 1);
+    assert_int_equal(st.dup_lines, 0);
+    assert_int_equal(st.dup_features, 2);
+    assert_int_equal(st.dup_conflicts, 1);
+    data_stats_fini(&st);
+    table_destroy(t2);
+    table_destroy(t);
+    schema_destroy(s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -507,6 +533,7 @@ int main(void)
         cmocka_unit_test(empty_labels_are_errors),
         cmocka_unit_test(table_selects_classes_in_the_order_asked),
         cmocka_unit_test(original_mlcve_layout_is_recognised),
+        cmocka_unit_test(fixed_schema_stats_count_encoded_duplicates),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

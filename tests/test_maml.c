@@ -685,6 +685,19 @@ static void learners_train_save_reload_and_classify(void **state)
         model_destroy(m);
     }
     assert_null(maml_learner_model(NULL));
+    /* MAML needs each episode to give classes to outputs afresh. */
+    struct episode ep;
+    struct rng r;
+    episode_init(&ep);
+    rng_seed(&r, 4);
+    int moved = 0, first = -1;
+    for (int i = 0; i < 20; i++) {
+        assert_int_equal(episode_sample(&s, 5, 1, 1, &r, &ep), 0);
+        first = first < 0 ? ep.classes[0] : first;
+        moved |= ep.classes[0] != first;
+    }
+    assert_true(moved);
+    episode_fini(&ep);
     episode_sampler_fini(&s);
     table_destroy(t);
 }

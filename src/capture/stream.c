@@ -3,6 +3,7 @@
 #include <lzma.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <zlib.h>
 
 #include "capture/stream.h"
@@ -79,6 +80,12 @@ struct stream *stream_open_file(const char *path)
         free(s);
         return NULL;
     }
+    struct stat st;
+    if (fstat(fileno(s->fp), &st) == 0 && S_ISDIR(st.st_mode)) {
+        err_set(ERR_IO, "%s: is a directory", path);
+        stream_close(s);
+        return NULL;
+    }
     s->kind = sniff(s->fp);
     int rc = 0;
     if (s->kind == STREAM_GZIP)
@@ -122,7 +129,9 @@ static size_t read_xz(struct stream *s, uint8_t *buf, size_t n)
             s->xz_done = 1;
         } else if (ret != LZMA_OK) {
             s->failed = 1;
-            snprintf(s->msg, sizeof(s->msg), "xz data damaged (code %d)",
+            /* LZMA_BUF_ERROR at LZMA_FINISH: the input ended early. */
+            snprintf(s->msg, sizeof(s->msg), ret == LZMA_BUF_ERROR ?
+                     "truncated xz data" : "xz data damaged (code %d)",
                      (int)ret);
             s->xz_done = 1;
         }

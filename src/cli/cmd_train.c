@@ -111,6 +111,16 @@ static int parse_float(const char *s, float *out, const char *opt)
     return 0;
 }
 
+static int parse_dropout(const char *s, float *out)
+{
+    if (parse_float(s, out, "--dropout") != 0)
+        return 2;
+    if (*out >= 1.0f)
+        return cli_usage_error("train", "--dropout wants a probability "
+                               "below 1");
+    return 0;
+}
+
 static const struct option train_opts[] = {
     { "data", required_argument, NULL, 'd' },
     { "protocol", required_argument, NULL, 'p' },
@@ -163,14 +173,39 @@ static int parse_mining(const char *s, enum learner_mining *m)
     return 0;
 }
 
+static const char *opt_name(int c)
+{
+    static char name[32];
+
+    for (const struct option *o = train_opts; o->name; o++) {
+        if (o->val == c) {
+            snprintf(name, sizeof(name), "--%s", o->name);
+            return name;
+        }
+    }
+    return "this option";
+}
+
+/* The smallest value that still trains something: an episode needs two
+ * classes, and a zero count would write an untrained model or none. */
+static size_t size_opt_min(int c)
+{
+    if (c == 'N')
+        return 2;
+    return strchr("KQEebvVB", c) ? 1 : 0;
+}
+
 static int parse_size_opt(int c, const char *v, struct train_args *a)
 {
     size_t n = 0;
-    int rc = parse_size(v, &n, "this option");
+    int rc = parse_size(v, &n, opt_name(c));
     uint64_t seed;
 
     if (rc != 0)
         return rc;
+    if (n < size_opt_min(c))
+        return cli_usage_error("train", "%s wants at least %zu",
+                               opt_name(c), size_opt_min(c));
     switch (c) {
     case 'N': a->opts.way = n; break;
     case 'K': a->opts.shot = n; break;
@@ -203,7 +238,7 @@ static int parse_one(int c, int argc, char **argv, struct train_args *a)
     case 'H': a->hidden = optarg; return 0;
     case 'a': snprintf(a->arch.activation, sizeof(a->arch.activation), "%s",
                        optarg); return 0;
-    case 'P': return parse_float(optarg, &a->arch.dropout, "--dropout");
+    case 'P': return parse_dropout(optarg, &a->arch.dropout);
     case 'c': a->arch.cosine = 1; return 0;
     case 'k': a->arch.raw_skip = 1; return 0;
     case 'l': return parse_float(optarg, &a->opts.lr, "--lr");
@@ -314,6 +349,7 @@ struct train_run {
     int has_val;
     struct learner *l;
     struct meta_train_result res;
+    double wall_s;            /* training with validation */
 };
 
 static int build_samplers(struct train_args *a, struct train_run *r)
@@ -405,13 +441,20 @@ static int train_fit(struct train_args *a, struct train_run *r)
                           a->opts.seed);
     if (!r->l)
         return err_last();
+    size_t way = a->opts.way;
+    if (way > r->train_s.n_classes) {
+        way = r->train_s.n_classes;
+        log_warn("train", "--way %zu but only %zu training classes: "
+                 "episodes are %zu-way", a->opts.way, way, way);
+    }
     log_info("train", "%s, rule %s, %zu parameters, %zu-way %zu-shot",
-             ops->name, a->arch.rule, r->l->n_params, a->opts.way,
-             a->opts.shot);
+             ops->name, a->arch.rule, r->l->n_params, way, a->opts.shot);
     progress_init(&bar.bar, "episodes", a->opts.episodes);
     bar.last_val = NAN;
+    double t0 = progress_now_s();
     rc = meta_train(r->l, &data, r->has_val ? &r->val_s : NULL,
                     meta_bar_update, &bar, &r->res);
+    r->wall_s = progress_now_s() - t0;
     progress_finish(&bar.bar);
     return rc;
 }
@@ -509,14 +552,15 @@ static void train_report(const struct train_args *a,
 {
     const struct meta_train_result *s = &r->res;
 
+    /* steps_per_s leaves validation out; the wall time keeps it in, so
+     * the two together match what the progress bar showed. */
+    log_info("train", "%zu steps in %.1f s (training steps alone %.1f "
+             "episodes/s)", s->steps, r->wall_s, s->steps_per_s);
     if (isnan(s->best_val))
-        log_info("train", "%zu steps at %.1f episodes/s, final loss %.4f",
-                 s->steps, s->steps_per_s, (double)s->last_loss);
+        log_info("train", "final loss %.4f", (double)s->last_loss);
     else
-        log_info("train", "%zu steps at %.1f episodes/s; kept step %zu, "
-                 "validation accuracy %.4f ± %.4f", s->steps,
-                 s->steps_per_s, s->best_step, s->best_val,
-                 s->best_val_ci95);
+        log_info("train", "kept step %zu, validation accuracy %.4f ± %.4f",
+                 s->best_step, s->best_val, s->best_val_ci95);
     log_info("train", "wrote %s", a->out);
 }
 

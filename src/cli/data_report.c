@@ -205,6 +205,8 @@ static void text_report(FILE *out, const struct report *r)
         if (schema_raw_role(s, i) == SCHEMA_ROLE_DROPPED)
             fprintf(out, " %s", schema_raw_name(s, i));
     }
+    if (count_role(s, SCHEMA_ROLE_DROPPED) == 0)
+        fputs(" (none)", out);
     fprintf(out, "\nlabel      %s (%zu classes)\n",
             schema_label_column(s) ? schema_label_column(s) : "(none)",
             r->t->n_classes);

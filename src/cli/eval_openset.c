@@ -101,8 +101,15 @@ struct os_args {
     struct openset_opts os;
 };
 
+/* Defaults are printed from the option structs, so help cannot drift
+ * from what the code does. */
 static void usage(FILE *out)
 {
+    struct openset_memory_opts m;
+    struct openset_opts os;
+
+    openset_memory_opts_default(&m);
+    openset_opts_default(&os);
     fprintf(out,
         "usage: fewflow eval --openset --model MODEL [--data FILE...] "
         "[options]\n"
@@ -112,23 +119,27 @@ static void usage(FILE *out)
         "      --data FILE       data files (default: the model's "
         "protocol's)\n"
         "      --shots LIST      K values, comma-separated (default "
-        "1,5,10)\n"
+        "1,5,10)\n");
+    fprintf(out,
         "      --trials N        support draws per class and K "
-        "(default 5)\n"
+        "(default %u)\n"
         "      --benign-fpr F    target benign false-alarm rate "
-        "(default 0.01)\n"
+        "(default %g)\n"
         "      --coverage Q      own held-out rows inside a class radius "
-        "(default 0.95)\n"
-        "      --protos N        prototypes per attack class (default 1)\n"
-        "      --benign-protos N prototypes for benign classes (default 8)\n"
+        "(default %g)\n"
+        "      --protos N        prototypes per attack class (default %u)\n"
+        "      --benign-protos N prototypes for benign classes (default %u)\n"
         "      --max-protos N    prototypes of an enrolled class "
-        "(default 16)\n"
+        "(default %u)\n"
         "      --prior-weight W  pseudo-count of the prior radius "
-        "(default 2)\n"
-        "      --seed S          (default 1)\n"
+        "(default %g)\n"
+        "      --seed S          (default %llu)\n"
         "      --json            one JSON object on stdout\n"
         "  -o, --output MODEL2   write the model with the evaluated class "
-        "memory\n");
+        "memory\n", os.trials, (double)m.fit.benign_fpr,
+        (double)m.fit.coverage, m.fit.n_protos, m.fit.benign_protos,
+        os.enroll.max_protos, (double)os.enroll.prior_weight,
+        (unsigned long long)os.seed);
 }
 
 static int parse_shots(const char *s, struct openset_opts *o)
@@ -287,9 +298,10 @@ static int embed_test(struct detector *d, const struct table *t,
 static void print_text(const struct table *t, const struct openset_report *r,
                        const struct memo *m)
 {
-    printf("open-set: AUROC %.4f (unknown vs known), benign false-alarm "
-           "rate %.2f%% on %zu held-out benign rows (calibrated %.2f%%, "
-           "target %.2f%%)\n", r->auroc, 100 * r->benign_fpr, r->n_benign,
+    printf("open-set: AUROC %.4f (unknown vs known; %.4f with the decision "
+           "score), benign false-alarm rate %.2f%% on %zu held-out benign "
+           "rows (calibrated %.2f%%, target %.2f%%)\n", r->auroc,
+           r->auroc_ratio, 100 * r->benign_fpr, r->n_benign,
            100.0 * m->benign_fpr, 100.0 * m->benign_fpr_target);
     printf("before enrolment: %.1f%% of novel rows unknown, %.1f%% of known "
            "rows to their class\n", 100 * r->unknown_recall,
@@ -356,6 +368,8 @@ static void print_json(const struct table *t, const struct openset_report *r,
     alert_buf_init(&b);
     alert_buf_raw(&b, "{\"auroc\":", 9);
     alert_buf_json_num(&b, r->auroc);
+    alert_buf_raw(&b, ",\"auroc_ratio\":", 15);
+    alert_buf_json_num(&b, r->auroc_ratio);
     alert_buf_raw(&b, ",\"benign_fpr\":", 14);
     alert_buf_json_num(&b, r->benign_fpr);
     alert_buf_printf(&b, ",\"benign_fpr_target\":%g,\"benign_fpr_"

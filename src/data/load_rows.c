@@ -4,6 +4,7 @@
  */
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "data/dups.h"
 #include "data/hash.h"
@@ -125,6 +126,18 @@ int loader_apply_options(struct loader *ld)
     return apply_lists(ld);
 }
 
+/* Asks for transparent huge pages over the page-aligned inside of a large
+ * block: filling tens of MiB then costs far fewer page faults. A hint
+ * only; failure changes nothing. */
+static void advise_huge(void *p, size_t bytes)
+{
+    uintptr_t page = 4096, start = ((uintptr_t)p + page - 1) & ~(page - 1);
+    uintptr_t end = ((uintptr_t)p + bytes) & ~(page - 1);
+
+    if (bytes >= ((size_t)4 << 20) && end > start)
+        madvise((void *)start, end - start, MADV_HUGEPAGE);
+}
+
 static int grow_rows(struct loader *ld)
 {
     size_t cap = ld->cap_rows ? ld->cap_rows * 2 : 1024;
@@ -136,6 +149,7 @@ static int grow_rows(struct loader *ld)
     if (rows == NULL)
         return err_set(ERR_NOMEM, "out of memory");
     ld->rows = rows;
+    advise_huge(rows, cap * w * sizeof(float));
     int32_t *ys = realloc(ld->ys, cap * sizeof(int32_t));
     if (ys == NULL)
         return err_set(ERR_NOMEM, "out of memory");
@@ -181,8 +195,17 @@ int loader_note_row(struct loader *ld, uint64_t line_hash)
         ld->cap_hashes = cap;
     }
     ld->hashes[ld->n_hashes++] = line_hash;
-    ld->hashes[ld->n_hashes++] = hash_mix(hash_bytes(HASH_SEED, ld->raw,
-                                          ld->s->n_raw * sizeof(float)));
+    /* Fitting hashes the raw vector (the encoded row does not exist yet;
+     * equal raw vectors are exactly the equal encoded rows then). With a
+     * fixed schema the encoded row is hashed, as two raw values (NaN and 0
+     * without an indicator column) can encode alike. */
+    const void *row = ld->raw;
+    size_t bytes = ld->s->n_raw * sizeof(float);
+    if (!ld->fitting) {
+        row = table_row(ld->t, ld->t->n_rows - 1);
+        bytes = ld->t->n_cols * sizeof(float);
+    }
+    ld->hashes[ld->n_hashes++] = hash_mix(hash_bytes(HASH_SEED, row, bytes));
     return 0;
 }
 
@@ -195,33 +218,48 @@ static int add_classes(struct loader *ld)
     return 0;
 }
 
-/* Expands the stored raw rows into encoded rows within the same buffer,
- * so peak memory is the table, not the table plus the raw copy. When rows
- * widen, going from the last row down never overwrites a raw row not yet
- * read (row i's encoded start i * enc is past every raw row j < i); when
- * they narrow, going up is safe for the same reason. */
-static int expand_in_place(struct loader *ld)
+/* Narrowing rows (dropped columns, no one-hot) are encoded in place,
+ * walking up, which never overwrites an unread raw row (row i's encoded
+ * end (i + 1) * enc is at most its raw end): peak memory is then the raw
+ * rows alone. Widening rows (one-hot) go into a fresh table, so peak is
+ * raw plus table, the raw part being the smaller. */
+static int expand_narrow(struct loader *ld)
 {
     size_t raw_w = ld->s->n_raw, enc_w = ld->s->n_cols, n = ld->n_rows;
-    size_t w = raw_w > enc_w ? raw_w : enc_w;
     float *tmp = malloc((raw_w + 1) * sizeof(float));
-    float *rows = tmp ? realloc(ld->rows, (n * w + 1) * sizeof(float)) : NULL;
 
-    if (rows == NULL) {
-        free(tmp);
+    if (tmp == NULL)
         return err_set(ERR_NOMEM, "out of memory");
-    }
-    ld->rows = rows;
-    for (size_t k = 0; k < n; k++) {
-        size_t i = enc_w >= raw_w ? n - 1 - k : k;
-        memcpy(tmp, rows + i * raw_w, raw_w * sizeof(float));
-        schema_expand(ld->s, tmp, rows + i * enc_w);
+    for (size_t i = 0; i < n; i++) {
+        memcpy(tmp, ld->rows + i * raw_w, raw_w * sizeof(float));
+        schema_expand(ld->s, tmp, ld->rows + i * enc_w);
     }
     free(tmp);
-    if (enc_w < raw_w) {
-        rows = realloc(ld->rows, (n * enc_w + 1) * sizeof(float));
-        ld->rows = rows != NULL ? rows : ld->rows;
+    float *rows = realloc(ld->rows, (n * enc_w + 1) * sizeof(float));
+    if (rows != NULL)
+        ld->rows = rows;
+    ld->t->x = ld->rows;
+    ld->t->y = ld->ys;
+    ld->t->n_rows = ld->t->cap_rows = n;
+    ld->rows = NULL;
+    ld->ys = NULL;
+    return 0;
+}
+
+static int expand_wide(struct loader *ld)
+{
+    struct table *t = ld->t;
+
+    if (table_reserve(t, ld->n_rows) != 0)
+        return ERR_NOMEM;
+    for (size_t i = 0; i < ld->n_rows; i++) {
+        schema_expand(ld->s, ld->rows + i * ld->s->n_raw,
+                      t->x + i * t->n_cols);
+        t->y[i] = ld->ys[i];
     }
+    t->n_rows = ld->n_rows;
+    free(ld->rows);
+    ld->rows = NULL;
     return 0;
 }
 
@@ -230,21 +268,14 @@ int loader_finish_fit(struct loader *ld)
     struct schema *s = ld->s;
     int rc = schema_freeze(s);
 
-    if (rc == 0 && ld->n_rows > 0)
-        rc = expand_in_place(ld);
     if (rc != 0)
         return rc;
     ld->t = table_create(s->n_cols, (const char *const *)s->col_names);
     if (ld->t == NULL)
         return ERR_NOMEM;
-    if (ld->n_rows > 0) {
-        ld->t->x = ld->rows;
-        ld->t->y = ld->ys;
-        ld->t->n_rows = ld->t->cap_rows = ld->n_rows;
-        ld->rows = NULL;
-        ld->ys = NULL;
-    }
-    return add_classes(ld);
+    if (ld->n_rows > 0)
+        rc = s->n_cols <= s->n_raw ? expand_narrow(ld) : expand_wide(ld);
+    return rc != 0 ? rc : add_classes(ld);
 }
 
 int loader_finish_fixed(struct loader *ld)

@@ -10,7 +10,7 @@
 void memo_fit_opts_default(struct memo_fit_opts *o)
 {
     o->n_protos = 8;
-    o->benign_protos = 64;
+    o->benign_protos = 256;
     o->coverage = 0.95f;
     o->benign_fpr = 0.01f;
     o->max_reservoir = 2048;

@@ -88,17 +88,19 @@ static void base_metrics(struct ctx *x, struct openset_report *r)
 {
     size_t n = x->t->n, hit = 0, fa = 0, unk = 0;
     float *score = malloc((n + 1) * sizeof(float));
+    float *by_ratio = malloc((n + 1) * sizeof(float));
     uint8_t *pos = malloc(n + 1);
     size_t k = 0;
     struct memo_decision d;
 
-    for (size_t i = 0; score && pos && i < n; i++) {
+    for (size_t i = 0; score && by_ratio && pos && i < n; i++) {
         int32_t kid = known_id(x, x->t->y[i]);
         if (kid == -2)
             continue;
         const struct memo_eval *row = x->ev + i * x->c0;
         memo_decide_from(x->m, row, &d);
         score[k] = memo_novelty(x->m, row);
+        by_ratio[k] = d.score;
         pos[k++] = kid < 0;
         if (kid < 0) {
             r->n_novel_rows++;
@@ -113,10 +115,12 @@ static void base_metrics(struct ctx *x, struct openset_report *r)
         }
     }
     r->auroc = score && pos ? openset_auroc(score, pos, k) : NAN;
+    r->auroc_ratio = by_ratio && pos ? openset_auroc(by_ratio, pos, k) : NAN;
     r->benign_fpr = r->n_benign ? (double)fa / (double)r->n_benign : NAN;
     r->unknown_recall = r->n_novel_rows ? (double)unk / r->n_novel_rows : NAN;
     r->known_accuracy = r->n_known ? (double)hit / (double)r->n_known : NAN;
     free(score);
+    free(by_ratio);
     free(pos);
 }
 

@@ -70,10 +70,9 @@ static int inner_step(const struct maml_model *m, struct tensor_arena *ar,
     if (rc < 0)
         return rc;
     for (int k = first; k < m->n_model_views; k++) {
-        struct tensor *step = lr ? tensor_mul(ar, lr[k], g[k - first])
-                                 : tensor_scale(ar, g[k - first],
-                                                m->cfg.inner_lr);
-        phi[k] = tensor_sub(ar, phi[k], step);
+        struct tensor *gk = g[k - first];
+        phi[k] = lr ? tensor_sub(ar, phi[k], tensor_mul(ar, lr[k], gk))
+                    : tensor_add_scaled(ar, phi[k], gk, -m->cfg.inner_lr);
     }
     return tensor_arena_status(ar);
 }

@@ -307,6 +307,23 @@ int model_save(const struct model *m, const char *path)
     return rc;
 }
 
+/* Whether the bytes so far already settle the outcome, so an endless or
+ * huge input (/dev/zero, a pipe, a foreign file) is not read to its end:
+ * a wrong magic, more bytes than the header's length, or more than any
+ * model could need. check_envelope then names the problem. */
+static int read_enough(const uint8_t *buf, size_t n)
+{
+    uint64_t total = 0;
+
+    if (n >= 8 && memcmp(buf, MODEL_MAGIC, 8) != 0)
+        return 1;
+    if (n < 24)
+        return 0;
+    for (int i = 0; i < 8; i++)
+        total |= (uint64_t)buf[16 + i] << (8 * i);
+    return n > total || total > MODEL_MAX_FILE_BYTES;
+}
+
 static uint8_t *read_file(const char *path, size_t *len)
 {
     FILE *f = fopen(path, "rb");
@@ -333,7 +350,7 @@ static uint8_t *read_file(const char *path, size_t *len)
         size_t got = fread(buf + n, 1, cap - n, f);
 
         n += got;
-        if (got == 0)
+        if (got == 0 || read_enough(buf, n))
             break;
     }
     if (ferror(f)) {
