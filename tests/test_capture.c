@@ -680,6 +680,29 @@ static void test_active_idle_subflows(void **state)
     assert_feat(0, "subflow_fwd_bytes", 30.0 / 3);
 }
 
+/* Gaps of 1 s and 1 s + 2 us: the spread (std of 0 2 0 2 0 us is
+ * sqrt(1.2)) survives beside a mean a million times larger. */
+static void test_iat_precision(void **state)
+{
+    struct pcap_out o;
+    const char *path = tmp("iat.pcap");
+    int64_t t = T0;
+
+    assert_int_equal(pcap_out_open(&o, path, DLT_EN10MB, 0), 0);
+    for (int i = 0; i < 6; i++) {
+        udp_pkt(&o, t, "10.0.0.1", "10.0.0.2", 1, 2, 6, -1);
+        t += SEC + (i % 2 ? 2 * US : 0);
+    }
+    pcap_out_close(&o);
+
+    run(path);
+    assert_int_equal(got.n, 1);
+    assert_feat(0, "flow_iat_mean", 1000000.8);
+    assert_float_near(feat(0, "flow_iat_std"), sqrt(1.2), 1e-4);
+    assert_feat(0, "flow_iat_min", 1000000);
+    assert_feat(0, "flow_iat_max", 1000002);
+}
+
 /* Bulk: four payload packets one way within 1 s open a bulk (0..300 ms,
  * 400 bytes), a fifth extends it; the reply resets the count. */
 static void test_bulk(void **state)
@@ -832,6 +855,43 @@ static void test_compressed(void **state)
     }
 }
 
+/* A pcap whose xz wrapper is cut short, in its header or among its
+ * records: the error names the xz damage and the decoded offset, not a
+ * stale errno passed on by libpcap ("Success", "Bad file descriptor"). */
+static void check_xz_cut_reason(const char *why)
+{
+    assert_non_null(strstr(why, "xz"));
+    assert_non_null(strstr(why, "byte"));
+    assert_null(strstr(why, "Success"));
+    assert_null(strstr(why, "descriptor"));
+}
+
+static void test_truncated_xz(void **state)
+{
+    char cmd[2048];
+    const char *src = tmp("tcp_fin.pcap"), *xz = tmp("whole.pcap.xz");
+    const char *cut = tmp("cut.pcap.xz");
+
+    snprintf(cmd, sizeof(cmd), "xz -0 -c '%s' > '%s'", src, xz);
+    assert_int_equal(testutil_run(cmd, NULL), 0);
+    long n = file_size(xz);
+    for (long keep = 20; keep < n - 12; keep += 24) {
+        copy_prefix(xz, cut, keep, NULL);
+        struct capture_source *s = capture_open_file(cut);
+        if (!s) {
+            check_xz_cut_reason(err_msg());
+            continue;
+        }
+        struct capture_packet pkt;
+        int rc;
+        while ((rc = capture_next(s, &pkt)) == 1)
+            ;
+        assert_int_equal(rc, 0);
+        check_xz_cut_reason(capture_damage(s));
+        capture_close(s);
+    }
+}
+
 /* Our names are the cic-ids2017-improved header, columns 9-89, put
  * through the snake_case rule, in the same order. */
 static void test_feature_names_match_csv(void **state)
@@ -966,11 +1026,13 @@ int main(void)
         cmocka_unit_test(test_truncated_snaplen),
         cmocka_unit_test(test_timeouts),
         cmocka_unit_test(test_active_idle_subflows),
+        cmocka_unit_test(test_iat_precision),
         cmocka_unit_test(test_bulk),
         cmocka_unit_test(test_eviction),
         cmocka_unit_test(test_damaged_files),
         cmocka_unit_test(test_not_a_capture),
         cmocka_unit_test(test_compressed),
+        cmocka_unit_test(test_truncated_xz),
         cmocka_unit_test(test_feature_names_match_csv),
         cmocka_unit_test(test_cli),
         cmocka_unit_test(test_shared_pcaps),

@@ -21,6 +21,19 @@ static void err_set_records_code_and_detail(void **state)
     assert_string_equal(err_str(12345), "unknown error");
 }
 
+/* Callers wrap a lower-level error in context, passing err_msg() as an
+ * argument: the new text must not be formatted over the old one while it
+ * is still being read. */
+static void err_set_may_quote_previous_message(void **state)
+{
+    (void)state;
+    err_set(ERR_NOTFOUND, "required column '%s' is missing",
+            "flow_duration");
+    err_set(ERR_PARSE, "%s:%d: %s", "flows.csv", 2, err_msg());
+    assert_string_equal(err_msg(), "flows.csv:2: required column "
+                        "'flow_duration' is missing");
+}
+
 static void rng_same_seed_same_stream(void **state)
 {
     struct rng a, b, c;
@@ -124,6 +137,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(err_set_records_code_and_detail),
+        cmocka_unit_test(err_set_may_quote_previous_message),
         cmocka_unit_test(rng_same_seed_same_stream),
         cmocka_unit_test(rng_distributions_have_expected_moments),
         cmocka_unit_test(shuffle_is_a_permutation),

@@ -79,22 +79,35 @@ static void run_init(struct run_stat *r)
 
 static void run_add(struct run_stat *r, double v)
 {
-    r->n++;
-    r->sum += v;
-    double delta = v - r->mean;
-    r->mean += delta / (double)r->n;
-    r->m2 += delta * (v - r->mean);
-    if (r->n == 1 || v < r->min)
-        r->min = v;
-    if (r->n == 1 || v > r->max)
-        r->max = v;
+    if (r->n++ == 0) {
+        r->shift = r->min = r->max = v;
+        return;
+    }
+    double d = v - r->shift;
+    r->sum += d;
+    r->sq += d * d;
+    r->min = v < r->min ? v : r->min;
+    r->max = v > r->max ? v : r->max;
+}
+
+static double run_total(const struct run_stat *r)
+{
+    return (double)r->n * r->shift + r->sum;
+}
+
+static double run_mean(const struct run_stat *r)
+{
+    return r->n ? r->shift + r->sum / (double)r->n : 0.0;
 }
 
 /* Sample variance (n - 1), as CICFlowMeter's Apache Commons statistics
  * report it; 0 for fewer than two values. */
 static double run_var(const struct run_stat *r)
 {
-    return r->n < 2 ? 0.0 : r->m2 / (double)(r->n - 1);
+    if (r->n < 2)
+        return 0.0;
+    double v = (r->sq - r->sum * r->sum / (double)r->n) / (double)(r->n - 1);
+    return v > 0.0 ? v : 0.0;
 }
 
 static void dir_init(struct dir_acc *d)
@@ -236,7 +249,7 @@ static double ratio(double num, double den)
 /* Mean, std, max, min of a run (all 0 when empty). */
 static void put_run4(float *out, const struct run_stat *r)
 {
-    out[0] = (float)(r->n ? r->mean : 0.0);
+    out[0] = (float)run_mean(r);
     out[1] = (float)sqrt(run_var(r));
     out[2] = (float)(r->n ? r->max : 0.0);
     out[3] = (float)(r->n ? r->min : 0.0);
@@ -247,13 +260,13 @@ static void put_len4(float *out, const struct run_stat *r)
 {
     out[0] = (float)(r->n ? r->max : 0.0);
     out[1] = (float)(r->n ? r->min : 0.0);
-    out[2] = (float)(r->n ? r->mean : 0.0);
+    out[2] = (float)run_mean(r);
     out[3] = (float)sqrt(run_var(r));
 }
 
 static void put_dir_iat(float *out, const struct dir_acc *d)
 {
-    out[0] = (float)d->iat.sum;
+    out[0] = (float)run_total(&d->iat);
     put_run4(out + 1, &d->iat);
 }
 
@@ -271,19 +284,19 @@ static void put_counts(float *out, const struct flow_acc *a, double dur_s)
 
     out[F_total_fwd_packet] = (float)f->packets;
     out[F_total_bwd_packets] = (float)b->packets;
-    out[F_total_length_of_fwd_packet] = (float)f->len.sum;
-    out[F_total_length_of_bwd_packet] = (float)b->len.sum;
-    out[F_flow_bytes_s] = (float)ratio(a->len.sum, dur_s);
+    out[F_total_length_of_fwd_packet] = (float)run_total(&f->len);
+    out[F_total_length_of_bwd_packet] = (float)run_total(&b->len);
+    out[F_flow_bytes_s] = (float)ratio(run_total(&a->len), dur_s);
     out[F_flow_packets_s] = (float)ratio(pkts, dur_s);
     out[F_fwd_packets_s] = (float)ratio((double)f->packets, dur_s);
     out[F_bwd_packets_s] = (float)ratio((double)b->packets, dur_s);
     out[F_down_up_ratio] = (float)ratio((double)b->packets,
                                         (double)f->packets);
-    out[F_average_packet_size] = (float)ratio(a->len.sum, pkts);
+    out[F_average_packet_size] = (float)ratio(run_total(&a->len), pkts);
     out[F_subflow_fwd_packets] = (float)f->packets / (float)a->subflows;
-    out[F_subflow_fwd_bytes] = (float)(f->len.sum / a->subflows);
+    out[F_subflow_fwd_bytes] = (float)(run_total(&f->len) / a->subflows);
     out[F_subflow_bwd_packets] = (float)b->packets / (float)a->subflows;
-    out[F_subflow_bwd_bytes] = (float)(b->len.sum / a->subflows);
+    out[F_subflow_bwd_bytes] = (float)(run_total(&b->len) / a->subflows);
 }
 
 static void put_tcp(float *out, const struct flow_acc *a)
@@ -340,11 +353,11 @@ void flow_acc_features(const struct flow_acc *a, float *out)
     out[F_bwd_header_length] = (float)b->hdr_bytes;
     out[F_packet_length_min] = (float)(a->len.n ? a->len.min : 0.0);
     out[F_packet_length_max] = (float)(a->len.n ? a->len.max : 0.0);
-    out[F_packet_length_mean] = (float)a->len.mean;
+    out[F_packet_length_mean] = (float)run_mean(&a->len);
     out[F_packet_length_std] = (float)sqrt(run_var(&a->len));
     out[F_packet_length_variance] = (float)run_var(&a->len);
-    out[F_fwd_segment_size_avg] = (float)f->len.mean;
-    out[F_bwd_segment_size_avg] = (float)b->len.mean;
+    out[F_fwd_segment_size_avg] = (float)run_mean(&f->len);
+    out[F_bwd_segment_size_avg] = (float)run_mean(&b->len);
     put_bulk(out + F_fwd_bytes_bulk_avg, f);
     put_bulk(out + F_bwd_bytes_bulk_avg, b);
     out[F_fwd_act_data_pkts] = (float)f->act_data;

@@ -14,13 +14,14 @@
 
 #include "capture/decode.h"
 
-/* Running count, sum, mean, M2, min and max (Welford's update), so the
- * standard deviation needs no second pass and loses no precision. */
+/* Running count, min, max and sums of (v - shift) and its square, where
+ * shift is the first value: the shifted-data variance is as stable as
+ * Welford's when values cluster, without a division per value. */
 struct run_stat {
     uint64_t n;
-    double sum;
-    double mean;
-    double m2;
+    double shift;
+    double sum;               /* of v - shift */
+    double sq;                /* of (v - shift)^2 */
     double min;
     double max;
 };

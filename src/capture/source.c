@@ -58,6 +58,21 @@ static int is_pcap_magic(const uint8_t *m)
     return 0;
 }
 
+/* libpcap reports a failed cookie read with whatever errno held, so a
+ * damaged .gz/.xz wrapper is named from the stream's own record. Returns
+ * NULL when the stream itself read fine. */
+static const char *stream_reason(const struct capture_source *src,
+                                 char *buf, size_t size)
+{
+    const char *msg;
+
+    if (!stream_error(src->stream, &msg))
+        return NULL;
+    snprintf(buf, size, "%s at decoded byte %llu", msg,
+             (unsigned long long)stream_offset(src->stream));
+    return buf;
+}
+
 /* Classic pcap through libpcap, reading the (maybe decompressed) stream
  * through a stdio cookie. Timestamps are asked for in ns: libpcap scales
  * microsecond files up. */
@@ -71,8 +86,11 @@ static int open_pcap(struct capture_source *src)
     src->pcap = pcap_fopen_offline_with_tstamp_precision(
         fp, PCAP_TSTAMP_PRECISION_NANO, errbuf);
     if (!src->pcap) {
+        char why[200];
+        const char *reason = stream_reason(src, why, sizeof(why));
         fclose(fp);
-        return err_set(ERR_PARSE, "%s: %s", src->name, errbuf);
+        return err_set(ERR_PARSE, "%s: %s", src->name,
+                       reason ? reason : errbuf);
     }
     src->nano = 1;
     src->linktype = (uint32_t)pcap_datalink(src->pcap);
@@ -198,7 +216,11 @@ static int64_t wall_ns(void)
 
 static void pcap_damage(struct capture_source *src)
 {
-    const char *msg = pcap_geterr(src->pcap);
+    char why[200];
+    const char *msg = stream_reason(src, why, sizeof(why));
+
+    if (!msg)
+        msg = pcap_geterr(src->pcap);
 
     if (strstr(msg, "truncated"))
         src->stats.truncated++;

@@ -122,7 +122,9 @@ static size_t read_xz(struct stream *s, uint8_t *buf, size_t n)
             s->xz_done = 1;
         } else if (ret != LZMA_OK) {
             s->failed = 1;
-            snprintf(s->msg, sizeof(s->msg), "xz data damaged (code %d)",
+            /* LZMA_BUF_ERROR at LZMA_FINISH: the input ended early. */
+            snprintf(s->msg, sizeof(s->msg), ret == LZMA_BUF_ERROR ?
+                     "truncated xz data" : "xz data damaged (code %d)",
                      (int)ret);
             s->xz_done = 1;
         }

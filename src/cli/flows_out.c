@@ -42,9 +42,15 @@ static char *put_uint(char *p, uint64_t u)
  * float conversion was a fifth of the command's time. */
 static char *put_sig9(char *p, double v)
 {
-    int e = (int)floor(log10(v));
-    double scaled = v * pow(10.0, 8 - e);
-    uint64_t m = (uint64_t)llround(scaled);
+    /* 10^-7 .. 10^9: put_num sends only 1e-6 <= v < 1e9 here. */
+    static const double pow10[] = {
+        1e-7, 1e-6, 1e-5, 1e-4, 1e-3, 1e-2, 1e-1, 1e0, 1e1, 1e2, 1e3,
+        1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
+    };
+    int e = -6;
+    while (e < 8 && v >= pow10[e + 8])
+        e++;
+    uint64_t m = (uint64_t)llround(v * pow10[8 - e + 7]);
     if (m >= 1000000000u) {
         m = (m + 5) / 10;
         e++;
@@ -87,20 +93,39 @@ static char *put_num(char *p, float v)
 }
 
 /* "2017-07-05 18:12:15.650811123" in UTC, as CIC-IDS2017 writes times
- * (with nanoseconds). */
+ * (with nanoseconds). The date part is cached: consecutive flows mostly
+ * end within the same second. Not thread-safe. */
 static void format_time(int64_t ns, char *buf, size_t len)
 {
+    static int64_t cached_sec = INT64_MIN;
+    static char cached[32];
     int64_t sec = ns >= 0 ? ns / 1000000000 : (ns - 999999999) / 1000000000;
     long frac = (long)(ns - sec * 1000000000);
-    time_t t = (time_t)sec;
-    struct tm tm;
 
-    if (!gmtime_r(&t, &tm)) {
-        snprintf(buf, len, "%" PRId64, ns);
-        return;
+    if (sec != cached_sec) {
+        time_t t = (time_t)sec;
+        struct tm tm;
+        if (!gmtime_r(&t, &tm) ||
+            strftime(cached, sizeof(cached), "%Y-%m-%d %H:%M:%S", &tm) == 0) {
+            snprintf(buf, len, "%" PRId64, ns);
+            return;
+        }
+        cached_sec = sec;
     }
-    size_t n = strftime(buf, len, "%Y-%m-%d %H:%M:%S", &tm);
-    snprintf(buf + n, len - n, ".%09ld", frac);
+    size_t n = strlen(cached);
+    memcpy(buf, cached, n);
+    buf[n] = '.';
+    for (int i = 9; i >= 1; i--, frac /= 10)
+        buf[n + (size_t)i] = (char)('0' + frac % 10);
+    buf[n + 10] = '\0';
+}
+
+static char *put_str(char *p, const char *s)
+{
+    size_t n = strlen(s);
+
+    memcpy(p, s, n);
+    return p + n;
 }
 
 static void identity(const struct flow_record *r, char *src, char *dst,
@@ -120,11 +145,25 @@ int flows_out_csv_row(FILE *f, const struct flow_record *r,
     const size_t n = flow_feature_count();
 
     identity(r, src, dst, t0, t1);
-    char *p = line + snprintf(line, 512,
-                              "%" PRIu64 ",%s,%u,%s,%u,%u,%s,%s,%u,%s",
-                              r->id, src, r->src_port, dst, r->dst_port,
-                              r->protocol, t0, t1, r->vlan_id,
-                              flow_end_reason_str(r->end_reason));
+    const char *id_text[] = { src, dst, t0, t1 };
+    const uint64_t id_num[] = { r->src_port, r->dst_port, r->protocol };
+    char *p = put_uint(line, r->id);
+    for (int i = 0; i < 2; i++) {
+        *p++ = ',';
+        p = put_str(p, id_text[i]);
+        *p++ = ',';
+        p = put_uint(p, id_num[i]);
+    }
+    *p++ = ',';
+    p = put_uint(p, id_num[2]);
+    for (int i = 2; i < 4; i++) {
+        *p++ = ',';
+        p = put_str(p, id_text[i]);
+    }
+    *p++ = ',';
+    p = put_uint(p, r->vlan_id);
+    *p++ = ',';
+    p = put_str(p, flow_end_reason_str(r->end_reason));
     for (size_t i = 0; i < n && p < line + sizeof(line) - 64; i++) {
         *p++ = ',';
         p = put_num(p, r->features[i]);

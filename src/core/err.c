@@ -1,5 +1,6 @@
 #include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "fewflow/err.h"
 
@@ -24,13 +25,17 @@ const char *err_str(int code)
     }
 }
 
+/* Formats into a scratch buffer first: callers add context by passing
+ * err_msg() itself as an argument, which must stay intact while read. */
 int err_set(int code, const char *fmt, ...)
 {
+    char msg[sizeof(last_msg)];
     va_list ap;
 
     va_start(ap, fmt);
-    vsnprintf(last_msg, sizeof(last_msg), fmt, ap);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
     va_end(ap);
+    memcpy(last_msg, msg, sizeof(msg));
     last_code = code;
     return code;
 }
