@@ -144,6 +144,9 @@ static int read_support(struct detector *d, const char *path,
     int rc = detector_read_flows(d, &in, on_flow, c, &st);
     if (rc == 1)
         rc = 0;
+    /* A class is not built from a capture that ended in damage. */
+    if (rc == 0 && st.damaged_inputs)
+        rc = err_set(ERR_PARSE, "%s", st.damage);
     if (rc == 0 && c->n == 0)
         rc = err_set(ERR_INVALID, "%s: no flows to enrol from", path);
     return rc;

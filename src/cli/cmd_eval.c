@@ -31,7 +31,8 @@ static void usage(FILE *out)
         "                    normalised features, on the same episodes\n"
         "  --rule R          override the model's decision rule\n"
         "  --json            one JSON object on stdout\n"
-        "  --openset         open-set evaluation (detect module)\n");
+        "  --openset         open-set evaluation; its options:\n"
+        "                    fewflow eval --openset --help\n");
 }
 
 static const struct option eval_opts[] = {

@@ -111,6 +111,16 @@ static int parse_float(const char *s, float *out, const char *opt)
     return 0;
 }
 
+static int parse_dropout(const char *s, float *out)
+{
+    if (parse_float(s, out, "--dropout") != 0)
+        return 2;
+    if (*out >= 1.0f)
+        return cli_usage_error("train", "--dropout wants a probability "
+                               "below 1");
+    return 0;
+}
+
 static const struct option train_opts[] = {
     { "data", required_argument, NULL, 'd' },
     { "protocol", required_argument, NULL, 'p' },
@@ -163,14 +173,39 @@ static int parse_mining(const char *s, enum learner_mining *m)
     return 0;
 }
 
+static const char *opt_name(int c)
+{
+    static char name[32];
+
+    for (const struct option *o = train_opts; o->name; o++) {
+        if (o->val == c) {
+            snprintf(name, sizeof(name), "--%s", o->name);
+            return name;
+        }
+    }
+    return "this option";
+}
+
+/* The smallest value that still trains something: an episode needs two
+ * classes, and a zero count would write an untrained model or none. */
+static size_t size_opt_min(int c)
+{
+    if (c == 'N')
+        return 2;
+    return strchr("KQEebvVB", c) ? 1 : 0;
+}
+
 static int parse_size_opt(int c, const char *v, struct train_args *a)
 {
     size_t n = 0;
-    int rc = parse_size(v, &n, "this option");
+    int rc = parse_size(v, &n, opt_name(c));
     uint64_t seed;
 
     if (rc != 0)
         return rc;
+    if (n < size_opt_min(c))
+        return cli_usage_error("train", "%s wants at least %zu",
+                               opt_name(c), size_opt_min(c));
     switch (c) {
     case 'N': a->opts.way = n; break;
     case 'K': a->opts.shot = n; break;
@@ -203,7 +238,7 @@ static int parse_one(int c, int argc, char **argv, struct train_args *a)
     case 'H': a->hidden = optarg; return 0;
     case 'a': snprintf(a->arch.activation, sizeof(a->arch.activation), "%s",
                        optarg); return 0;
-    case 'P': return parse_float(optarg, &a->arch.dropout, "--dropout");
+    case 'P': return parse_dropout(optarg, &a->arch.dropout);
     case 'c': a->arch.cosine = 1; return 0;
     case 'k': a->arch.raw_skip = 1; return 0;
     case 'l': return parse_float(optarg, &a->opts.lr, "--lr");

@@ -184,9 +184,20 @@ static void summary_text(const struct run *r,
                          class_name(r, k), (unsigned long long)v);
         }
     }
-    if (st->damaged_inputs)
-        log_warn("detect", "%llu input(s) had damage; first: %s",
-                 (unsigned long long)st->damaged_inputs, st->damage);
+}
+
+/* A damaged capture still had its flows up to the damage classified, but
+ * the run did not see all the traffic: that is an error, not a warning. */
+static int damage_error(const struct detector_input_stats *st)
+{
+    if (st->damaged_inputs == 0)
+        return 0;
+    if (st->damaged_inputs == 1)
+        return err_set(ERR_PARSE, "%s (alerts up to there were written)",
+                       st->damage);
+    return err_set(ERR_PARSE, "%s (and %llu more damaged inputs; alerts up "
+                   "to there were written)", st->damage,
+                   (unsigned long long)st->damaged_inputs - 1);
 }
 
 static void json_counts(struct alert_buf *b, const struct run *r,
@@ -269,6 +280,8 @@ int detect_run(struct detect_run_opts *o, FILE *out)
         summary_text(&r, &st, secs);
     if (rc == 0 && o->summary_json != NULL)
         rc = summary_json(&r, &st, secs);
+    if (rc == 0)
+        rc = damage_error(&st);
     run_fini(&r);
     detector_destroy(d);
     return rc == 0 ? 0 : cli_fail(rc);

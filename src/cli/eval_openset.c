@@ -101,8 +101,15 @@ struct os_args {
     struct openset_opts os;
 };
 
+/* Defaults are printed from the option structs, so help cannot drift
+ * from what the code does. */
 static void usage(FILE *out)
 {
+    struct openset_memory_opts m;
+    struct openset_opts os;
+
+    openset_memory_opts_default(&m);
+    openset_opts_default(&os);
     fprintf(out,
         "usage: fewflow eval --openset --model MODEL [--data FILE...] "
         "[options]\n"
@@ -112,23 +119,27 @@ static void usage(FILE *out)
         "      --data FILE       data files (default: the model's "
         "protocol's)\n"
         "      --shots LIST      K values, comma-separated (default "
-        "1,5,10)\n"
+        "1,5,10)\n");
+    fprintf(out,
         "      --trials N        support draws per class and K "
-        "(default 5)\n"
+        "(default %u)\n"
         "      --benign-fpr F    target benign false-alarm rate "
-        "(default 0.01)\n"
+        "(default %g)\n"
         "      --coverage Q      own held-out rows inside a class radius "
-        "(default 0.95)\n"
-        "      --protos N        prototypes per attack class (default 8)\n"
-        "      --benign-protos N prototypes for benign classes (default 256)\n"
+        "(default %g)\n"
+        "      --protos N        prototypes per attack class (default %u)\n"
+        "      --benign-protos N prototypes for benign classes (default %u)\n"
         "      --max-protos N    prototypes of an enrolled class "
-        "(default 16)\n"
+        "(default %u)\n"
         "      --prior-weight W  pseudo-count of the prior radius "
-        "(default 2)\n"
-        "      --seed S          (default 1)\n"
+        "(default %g)\n"
+        "      --seed S          (default %llu)\n"
         "      --json            one JSON object on stdout\n"
         "  -o, --output MODEL2   write the model with the evaluated class "
-        "memory\n");
+        "memory\n", os.trials, (double)m.fit.benign_fpr,
+        (double)m.fit.coverage, m.fit.n_protos, m.fit.benign_protos,
+        os.enroll.max_protos, (double)os.enroll.prior_weight,
+        (unsigned long long)os.seed);
 }
 
 static int parse_shots(const char *s, struct openset_opts *o)

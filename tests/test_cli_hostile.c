@@ -1,0 +1,251 @@
+/*
+ * The commands fed what a careless user or a hostile network hands them:
+ * each case must end with exit status 2, one line on stderr naming the
+ * file and where it went wrong, and no output file left half-written.
+ * One tiny model is trained once for all cases (a few seconds).
+ */
+#include "testutil.h"
+
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "fewflow/detect.h"
+
+static char model_path[512];
+static char *last_out;
+
+static int run(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Runs a shell command; keeps its stdout in last_out. */
+static int run(const char *fmt, ...)
+{
+    char cmd[4096];
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(cmd, sizeof(cmd), fmt, ap);
+    va_end(ap);
+    free(last_out);
+    last_out = NULL;
+    return testutil_run(cmd, &last_out);
+}
+
+static const char *tmp(const char *name)
+{
+    static char path[4][512];
+    static int turn;
+    char *p = path[turn++ % 4];
+
+    snprintf(p, 512, "%s/%s", testutil_tmpdir(), name);
+    return p;
+}
+
+static int exists(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0;
+}
+
+static int setup_model(void **state)
+{
+    const char *proto = tmp("hostile.proto");
+    FILE *f = fopen(proto, "w");
+
+    (void)state;
+    if (f == NULL)
+        return -1;
+    fprintf(f, "name: hostile\n"
+            "data: cic-ids2017-improved/BENIGN_4066_no-thursday.csv.xz, "
+            "cic-ids2017-improved/DDoS_5000.csv.xz, "
+            "cic-ids2017-improved/Portscan_5000.csv.xz, "
+            "cic-ids2017-improved/Botnet_736.csv.xz, "
+            "cic-ids2017-improved/Heartbleed_11.csv.xz\n"
+            "train: BENIGN, DDoS, Portscan\n"
+            "test: Botnet, Heartbleed\n");
+    fclose(f);
+    snprintf(model_path, sizeof(model_path), "%s", tmp("hostile.model"));
+    if (run("%s -q train --protocol %s --way 3 --shot 2 --query 2 "
+            "--episodes 5 --no-val --hidden 16 --emb 8 -o %s 2>&1",
+            testutil_bin(), proto, model_path) == 0)
+        return 0;
+    print_error("training the test model failed:\n%s\n",
+                last_out ? last_out : "");
+    return -1;
+}
+
+static int teardown_model(void **state)
+{
+    (void)state;
+    free(last_out);
+    last_out = NULL;
+    return 0;
+}
+
+static void put_u32(FILE *f, uint32_t v)
+{
+    fwrite(&v, 4, 1, f);
+}
+
+/* A classic pcap (host byte order, which pcap allows) of `whole` TCP SYNs
+ * from distinct ports, then the first half of one more record. */
+static void write_cut_pcap(const char *path, int whole)
+{
+    static const uint8_t head[34] = {
+        0, 0, 0, 0, 0, 2, 0, 0, 0, 0, 0, 1, 0x08, 0x00,
+        0x45, 0, 0, 40, 0, 1, 0, 0, 64, 6, 0, 0, 10, 0, 0, 1, 10, 0, 0, 2,
+    };
+    uint8_t tcp[20] = { 0x9c, 0x40, 0, 80, 0, 0, 0, 1, 0, 0, 0, 0,
+                        0x50, 0x02, 0xff, 0xff, 0, 0, 0, 0 };
+    FILE *f = fopen(path, "wb");
+
+    assert_non_null(f);
+    put_u32(f, 0xa1b2c3d4);
+    put_u32(f, 4u << 16 | 2u);
+    put_u32(f, 0);
+    put_u32(f, 0);
+    put_u32(f, 65535);
+    put_u32(f, 1);
+    for (int i = 0; i <= whole; i++) {
+        put_u32(f, 1500000000u + (uint32_t)i);
+        put_u32(f, 0);
+        put_u32(f, 54);
+        put_u32(f, 54);
+        tcp[1] = (uint8_t)i;
+        fwrite(head, 1, sizeof(head), f);
+        fwrite(tcp, 1, i < whole ? sizeof(tcp) : 5, f);
+    }
+    fclose(f);
+}
+
+static int one_line(const char *s)
+{
+    const char *nl = strchr(s, '\n');
+    return nl != NULL && nl[1] == '\0';
+}
+
+/* detect -r on a capture cut inside a record: the flows before the cut are
+ * still classified, then the command fails naming the file and packet. */
+static void detect_on_a_cut_capture_exits_2(void **state)
+{
+    const char *cap = tmp("cut.pcap");
+
+    (void)state;
+    write_cut_pcap(cap, 3);
+    assert_int_equal(run("%s -q detect --model %s -r %s --all 2>&1 "
+                         ">/dev/null", testutil_bin(), model_path, cap), 2);
+    assert_non_null(strstr(last_out, "cut.pcap"));
+    assert_non_null(strstr(last_out, "after packet 3"));
+    assert_true(one_line(last_out));
+    assert_int_equal(run("%s -q detect --model %s -r %s --all 2>/dev/null",
+                         testutil_bin(), model_path, cap), 2);
+    assert_non_null(strstr(last_out, "\"flow_id\""));
+}
+
+/* A class is not enrolled from a capture that turned out damaged. */
+static void enroll_from_a_cut_capture_exits_2(void **state)
+{
+    const char *cap = tmp("cut2.pcap"), *out = tmp("cut2.model");
+
+    (void)state;
+    write_cut_pcap(cap, 2);
+    assert_int_equal(run("%s -q enroll --model %s --name cut --flows %s "
+                         "-o %s 2>&1", testutil_bin(), model_path, cap, out),
+                     2);
+    assert_non_null(strstr(last_out, "cut2.pcap"));
+    assert_true(one_line(last_out));
+    assert_false(exists(out));
+}
+
+/* Option values that cannot make a model are refused before any work,
+ * naming the option; none of them leaves a model behind. */
+static void train_refuses_useless_option_values(void **state)
+{
+    static const char *const bad[][2] = {
+        { "--episodes 0", "--episodes" }, { "--way 1", "--way" },
+        { "--shot 0", "--shot" }, { "--query 0", "--query" },
+        { "--shot -3", "--shot" }, { "--emb 0", "--emb" },
+        { "--dropout 1.5", "--dropout" }, { "--meta-batch 0", "--meta-batch" },
+    };
+    const char *out = tmp("useless.model");
+
+    (void)state;
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        assert_int_equal(run("%s train --protocol cic-ids2017 %s -o %s 2>&1",
+                             testutil_bin(), bad[i][0], out), 2);
+        if (strstr(last_out, bad[i][1]) == NULL || !one_line(last_out))
+            fail_msg("%s: %s", bad[i][0], last_out);
+        assert_false(exists(out));
+    }
+}
+
+/* The defaults eval --openset --help states are the ones it uses. */
+static void openset_help_states_the_real_defaults(void **state)
+{
+    struct memo_fit_opts fit;
+    struct memo_enroll_opts en;
+    char want[4][96];
+
+    (void)state;
+    memo_fit_opts_default(&fit);
+    memo_enroll_opts_default(&en);
+    snprintf(want[0], sizeof(want[0]), "prototypes per attack class "
+             "(default %u)", fit.n_protos);
+    snprintf(want[1], sizeof(want[1]), "prototypes for benign classes "
+             "(default %u)", fit.benign_protos);
+    snprintf(want[2], sizeof(want[2]), "pseudo-count of the prior radius "
+             "(default %g)", (double)en.prior_weight);
+    snprintf(want[3], sizeof(want[3]), "prototypes of an enrolled class "
+             "(default %u)", en.max_protos);
+    assert_int_equal(run("%s eval --openset --help", testutil_bin()), 0);
+    for (int i = 0; i < 4; i++)
+        if (strstr(last_out, want[i]) == NULL)
+            fail_msg("help lacks '%s':\n%s", want[i], last_out);
+}
+
+/* `cmake --install build --prefix P` (the README's way) must give a
+ * pkg-config file that points into P, not into the prefix chosen when
+ * the build was configured. Compile-only: the library may carry
+ * sanitizers that a plain program could not link against. */
+static void installed_pkg_config_points_into_the_prefix(void **state)
+{
+    char build[1024], cflags[1200];
+    const char *prefix = tmp("prefix"), *src = tmp("uses_fewflow.c");
+    FILE *f;
+
+    (void)state;
+    snprintf(build, sizeof(build), "%s", testutil_bin());
+    *strrchr(build, '/') = '\0';
+    assert_int_equal(run("cmake --install '%s' --prefix '%s' >/dev/null",
+                         build, prefix), 0);
+    assert_int_equal(run("PKG_CONFIG_PATH='%s/lib/pkgconfig' pkg-config "
+                         "--variable=includedir fewflow", prefix), 0);
+    if (strncmp(last_out, prefix, strlen(prefix)) != 0)
+        fail_msg("includedir %s is outside %s", last_out, prefix);
+    snprintf(cflags, sizeof(cflags), "%.*s/fewflow/err.h",
+             (int)strcspn(last_out, "\n"), last_out);
+    assert_true(exists(cflags));
+    f = fopen(src, "w");
+    assert_non_null(f);
+    fputs("#include <fewflow/err.h>\n#include <fewflow/capture.h>\n"
+          "int main(void) { return err_set(ERR_IO, \"x\") == 0; }\n", f);
+    fclose(f);
+    assert_int_equal(run("cc -std=c11 -c '%s' -o '%s.o' $(PKG_CONFIG_PATH="
+                         "'%s/lib/pkgconfig' pkg-config --cflags fewflow) "
+                         "2>&1", src, src, prefix), 0);
+}
+
+int main(void)
+{
+    const struct CMUnitTest cli[] = {
+        cmocka_unit_test(detect_on_a_cut_capture_exits_2),
+        cmocka_unit_test(enroll_from_a_cut_capture_exits_2),
+        cmocka_unit_test(train_refuses_useless_option_values),
+        cmocka_unit_test(openset_help_states_the_real_defaults),
+        cmocka_unit_test(installed_pkg_config_points_into_the_prefix),
+    };
+    return cmocka_run_group_tests(cli, setup_model, teardown_model);
+}
