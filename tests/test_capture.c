@@ -952,6 +952,18 @@ static void test_cli(void **state)
     assert_non_null(strstr(out, ",web\n"));
     free(out);
 
+    /* The data loader reads a labelled flows CSV and drops the ten
+     * identity columns: the 88 features remain. */
+    snprintf(cmd, sizeof(cmd), "'%s' flows -r '%s' --label web -o '%s' "
+             "2>/dev/null && '%s' data inspect '%s' 2>&1", testutil_bin(),
+             tmp("frag.pcap"), tmp("flows.csv"), testutil_bin(),
+             tmp("flows.csv"));
+    out = NULL;
+    assert_int_equal(testutil_run(cmd, &out), 0);
+    assert_non_null(strstr(out, "88 kept"));
+    assert_non_null(strstr(out, "end_timestamp vlan_id end_reason"));
+    free(out);
+
     snprintf(cmd, sizeof(cmd), "'%s' flows -r '%s' --json 2>&1 >/dev/null",
              testutil_bin(), tmp("cut.pcap"));
     out = NULL;

@@ -48,6 +48,8 @@ static void decision_takes_nearest_class_inside_its_radius(void **state)
     float near_a[2] = { 1.3f, 0 };
     memo_decide(m, near_a, &d);
     assert_int_equal(d.cls, -1);
+    assert_float_near(d.score, 1.3, 1e-6);   /* described by A, not B */
+    assert_float_near(d.radius, 1.0, 1e-6);
     float near_b[2] = { 1.6f, 0 };
     memo_decide(m, near_b, &d);
     assert_int_equal(d.cls, 1);

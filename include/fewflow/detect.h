@@ -12,19 +12,21 @@
  * (by distance) among those it is inside; outside every class it is
  * unknown. One exception keeps a broad benign class from absorbing
  * attacks: a flow is benign only when the nearest class overall is
- * benign; inside benign but nearer to an attack class it is unknown. Its score is the ratio of the class it took, or, for an unknown
- * flow, the smallest ratio over all classes: a score above 1 means
- * "outside", and the score is the open-set novelty measure.
+ * benign; inside benign but nearer to an attack class it is unknown.
+ * Its score is the ratio of the class it took, or, for an unknown flow,
+ * the smallest ratio over all classes (or the nearer attack class's
+ * ratio when benign was refused): a score above 1 means "outside".
  *
  * Radii come from held-out rows of each class: each held-out row goes to
- * its class's nearest prototype, and a prototype's radius is a quantile of
- * its rows' distances. Benign classes are then calibrated so that the
- * fraction of
- * held-out benign rows that would raise an alert (decided as anything but a
- * benign class) is at most a target false-alarm rate; the rate achieved is
- * kept. A reservoir of benign calibration embeddings stays in the memory so
- * that enrolment and forgetting can re-check that rate with no access to the
- * training data.
+ * its class's nearest prototype; a prototype's radius is its median row
+ * distance times one tail factor per class, the coverage quantile of all
+ * the class's held-out distances divided by their prototype's median.
+ * Benign radii are then scaled so that the fraction of held-out benign
+ * rows that would raise an alert (decided as anything but a benign class)
+ * is at most a target false-alarm rate; the rate achieved is kept. A
+ * reservoir of benign calibration embeddings stays in the memory so that
+ * enrolment and forgetting can measure that rate again with no access to
+ * the training data.
  *
  * Glossary: dim = embedding size, n_in = encoded input columns, z = one
  * embedding (dim floats), proto = prototype.
@@ -90,9 +92,13 @@ struct memo_match {
 
 struct memo_decision {
     int32_t cls;              /* decided class, -1 = unknown */
-    float dist;               /* to the decided class, else the nearest */
+    float dist;               /* to the decided class; for unknown, to the
+                                 class below */
     float radius;             /* of the prototype behind the score */
-    float score;              /* a ratio, see the header comment */
+    float score;              /* a ratio, see the header comment; for an
+                                 unknown flow that benign refused, the
+                                 ratio of the nearer attack class, else the
+                                 smallest ratio */
     uint32_t n_near;
     struct memo_match near[MEMO_NEAR];  /* nearest classes, ascending */
 };

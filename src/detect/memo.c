@@ -285,11 +285,15 @@ void memo_decide_from(const struct memo *m, const struct memo_eval *ev,
     }
     /* A broad benign class must not absorb a flow that an attack class is
      * nearer to: benign needs the nearest class to be benign. */
-    if (in >= 0 && (m->cls[in].flags & MEMO_CLASS_BENIGN) &&
-        !(m->cls[out->near[0].cls].flags & MEMO_CLASS_BENIGN))
+    int demoted = in >= 0 && (m->cls[in].flags & MEMO_CLASS_BENIGN) &&
+                  !(m->cls[out->near[0].cls].flags & MEMO_CLASS_BENIGN);
+    if (demoted)
         in = -1;
     out->cls = in;
-    int32_t shown = in >= 0 ? in : by_ratio;
+    /* An unknown flow is described by the class that made it unknown:
+     * the nearer attack class when benign was refused, else the class it
+     * is least far outside of. */
+    int32_t shown = in >= 0 ? in : demoted ? out->near[0].cls : by_ratio;
     if (shown < 0) {
         out->cls = -1;
         out->dist = INFINITY;
