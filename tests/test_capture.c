@@ -823,6 +823,40 @@ static void test_damaged_files(void **state)
     assert_int_equal(sst.truncated, 1);
 }
 
+/* More interfaces than the reader keeps is damage in the file, not an
+ * internal failure: the capture's packets before it still count, and
+ * the error is not "out of memory" (which would exit 1). */
+static void test_pcapng_interface_flood(void **state)
+{
+    const char *path = tmp("ifs.pcapng");
+    FILE *f = fopen(path, "wb");
+    struct capture_source_stats sst;
+    struct pkt p;
+    struct pkt_l4 l = { .protocol = 17, .sport = 1, .dport = 2 };
+
+    assert_non_null(f);
+    ng_shb(f);
+    ng_idb(f, 1, -1);
+    pkt_eth(&p, -1, 0x0800);
+    pkt_ipv4(&p, "10.0.0.1", "10.0.0.2", &l, 1, 0, 0, 0);
+    ng_epb(f, 0, 1000000, p.b, p.len);
+    for (int i = 0; i < 5000; i++)
+        ng_idb(f, 1, -1);
+    fclose(f);
+    struct capture_source *src = capture_open_file(path);
+    struct capture_packet pkt;
+    int rc, n = 0;
+    assert_non_null(src);
+    while ((rc = capture_next(src, &pkt)) == 1)
+        n++;
+    assert_int_equal(rc, 0);
+    assert_int_equal(n, 1);
+    sst = *capture_stats(src);
+    assert_true(sst.bad_records > 0);
+    assert_non_null(strstr(capture_damage(src), "interface"));
+    capture_close(src);
+}
+
 static void test_not_a_capture(void **state)
 {
     const char *path = tmp("text.pcap");
@@ -1046,6 +1080,7 @@ int main(void)
         cmocka_unit_test(test_eviction),
         cmocka_unit_test(test_damaged_files),
         cmocka_unit_test(test_not_a_capture),
+        cmocka_unit_test(test_pcapng_interface_flood),
         cmocka_unit_test(test_compressed),
         cmocka_unit_test(test_truncated_xz),
         cmocka_unit_test(test_feature_names_match_csv),

@@ -269,6 +269,32 @@ static void train_says_when_episodes_have_fewer_classes(void **state)
     assert_non_null(strstr(last_out, "3-way"));
 }
 
+/* Names from hostile files reach a terminal: no escape sequence of
+ * theirs may go through (an ESC can retitle or rewrite the screen). The
+ * JSON forms escape them anyway. */
+static void text_output_carries_no_terminal_escapes(void **state)
+{
+    const char *csv = tmp("esc.csv"), *m2 = tmp("esc.model");
+    FILE *f = fopen(csv, "w");
+
+    (void)state;
+    assert_non_null(f);
+    fputs("a,b,label\n1,2,x\033]0;owned\007y\n3,4,ok\n", f);
+    fclose(f);
+    assert_int_equal(run("%s -q data inspect %s", testutil_bin(), csv), 0);
+    assert_non_null(strstr(last_out, "owned"));
+    assert_null(strchr(last_out, '\033'));
+    assert_null(strchr(last_out, '\007'));
+    assert_int_equal(run("%s -q enroll --model %s --name \"$(printf "
+                         "'evil\\033[2J')\" --shot 2 --flows %s -o %s",
+                         testutil_bin(), model_path,
+                         testutil_data_path("cic-ids2017-improved/"
+                                            "Heartbleed_11.csv.xz"), m2), 0);
+    assert_int_equal(run("%s classes --model %s", testutil_bin(), m2), 0);
+    assert_non_null(strstr(last_out, "evil"));
+    assert_null(strchr(last_out, '\033'));
+}
+
 int main(void)
 {
     const struct CMUnitTest cli[] = {
@@ -278,6 +304,7 @@ int main(void)
         cmocka_unit_test(openset_help_states_the_real_defaults),
         cmocka_unit_test(detect_csv_refuses_an_impossible_port),
         cmocka_unit_test(train_says_when_episodes_have_fewer_classes),
+        cmocka_unit_test(text_output_carries_no_terminal_escapes),
         cmocka_unit_test(installed_pkg_config_points_into_the_prefix),
     };
     return cmocka_run_group_tests(cli, setup_model, teardown_model);

@@ -169,6 +169,9 @@ static void save_is_atomic_and_reports_io_errors(void **state)
     snprintf(tmp, sizeof(tmp), "%s.tmp.%ld", path, (long)getpid());
     assert_int_equal(access(tmp, F_OK), -1);
     assert_int_equal(model_save(m, "/nonexistent-dir/m.ffm"), ERR_IO);
+    /* The user's path and the reason, not only the temporary file. */
+    assert_true(strncmp(err_msg(), "/nonexistent-dir/m.ffm: ", 24) == 0);
+    assert_non_null(strstr(err_msg(), "No such file or directory"));
     assert_null(model_load("/nonexistent-dir/m.ffm"));
     assert_int_equal(err_last(), ERR_IO);
     model_destroy(m);

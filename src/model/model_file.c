@@ -267,13 +267,16 @@ struct model *model_from_bytes(const uint8_t *buf, size_t len,
     return m;
 }
 
-static int write_all(const char *tmp, const uint8_t *buf, size_t len)
+/* Errors name the path the user gave; the temporary file beside it is
+ * ours. */
+static int write_all(const char *path, const char *tmp, const uint8_t *buf,
+                     size_t len)
 {
     FILE *f = fopen(tmp, "wb");
     int ok;
 
     if (!f)
-        return err_set(ERR_IO, "%s: cannot create: %s", tmp,
+        return err_set(ERR_IO, "%s: cannot create: %s", path,
                        strerror(errno));
     ok = fwrite(buf, 1, len, f) == len;
     ok = fflush(f) == 0 && ok;
@@ -281,7 +284,8 @@ static int write_all(const char *tmp, const uint8_t *buf, size_t len)
     ok = fclose(f) == 0 && ok;
     if (!ok) {
         unlink(tmp);
-        return err_set(ERR_IO, "%s: write failed: %s", tmp, strerror(errno));
+        return err_set(ERR_IO, "%s: write failed: %s", path,
+                       strerror(errno));
     }
     return 0;
 }
@@ -298,7 +302,7 @@ int model_save(const struct model *m, const char *path)
         return err_set(ERR_IO, "%s: path too long", path);
     rc = model_to_bytes(m, &buf, &len);
     if (rc == 0)
-        rc = write_all(tmp, buf, len);
+        rc = write_all(path, tmp, buf, len);
     free(buf);
     if (rc == 0 && rename(tmp, path) != 0) {
         rc = err_set(ERR_IO, "%s: cannot replace: %s", path, strerror(errno));
