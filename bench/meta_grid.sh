@@ -47,7 +47,7 @@ for proto in $protocols; do
         cmd="fewflow train --protocol $proto $margs $train_extra --seed 1 -o M"
         nice "$bin" train --protocol "$proto" $margs $train_extra --seed 1 \
             -o "$model" 2>"$out/$method-$proto.log"
-        speed=$(sed -n 's/.* steps at \([0-9.]*\) episodes\/s.*/\1/p' \
+        speed=$(sed -n 's/.*steps alone \([0-9.]*\) episodes\/s.*/\1/p' \
             "$out/$method-$proto.log")
         for shot in $shots; do
             json="$out/$method-$proto-$shot.json"

@@ -238,6 +238,63 @@ static void installed_pkg_config_points_into_the_prefix(void **state)
                          "2>&1", src, src, prefix), 0);
 }
 
+/* A port outside 0..65535 in a flow CSV is refused with file, line and
+ * column, not wrapped into another port that the alert would then name. */
+static void detect_csv_refuses_an_impossible_port(void **state)
+{
+    const char *csv = tmp("bad-port.csv");
+
+    (void)state;
+    assert_int_equal(run("xz -dc '%s' | head -3 | awk -F, -v OFS=, "
+                         "'NR == 3 { $4 = \"99999999999\" } 1' > '%s'",
+                         testutil_data_path("cic-ids2017-improved/"
+                                            "Heartbleed_11.csv.xz"), csv), 0);
+    assert_int_equal(run("%s -q detect --model %s --csv %s --all 2>&1 "
+                         ">/dev/null", testutil_bin(), model_path, csv), 2);
+    assert_non_null(strstr(last_out, "bad-port.csv:3"));
+    assert_non_null(strstr(last_out, "src_port"));
+    assert_true(one_line(last_out));
+}
+
+/* Asking for more classes per episode than training has is said, not
+ * silently shrunk while the log still claims the asked-for shape. */
+static void train_says_when_episodes_have_fewer_classes(void **state)
+{
+    (void)state;
+    assert_int_equal(run("%s train --protocol %s --way 5 --shot 2 --query 2 "
+                         "--episodes 1 --no-val --hidden 8 --emb 4 -o %s "
+                         "2>&1", testutil_bin(), tmp("hostile.proto"),
+                         tmp("way.model")), 0);
+    assert_non_null(strstr(last_out, "--way 5"));
+    assert_non_null(strstr(last_out, "3-way"));
+}
+
+/* Names from hostile files reach a terminal: no escape sequence of
+ * theirs may go through (an ESC can retitle or rewrite the screen). The
+ * JSON forms escape them anyway. */
+static void text_output_carries_no_terminal_escapes(void **state)
+{
+    const char *csv = tmp("esc.csv"), *m2 = tmp("esc.model");
+    FILE *f = fopen(csv, "w");
+
+    (void)state;
+    assert_non_null(f);
+    fputs("a,b,label\n1,2,x\033]0;owned\007y\n3,4,ok\n", f);
+    fclose(f);
+    assert_int_equal(run("%s -q data inspect %s", testutil_bin(), csv), 0);
+    assert_non_null(strstr(last_out, "owned"));
+    assert_null(strchr(last_out, '\033'));
+    assert_null(strchr(last_out, '\007'));
+    assert_int_equal(run("%s -q enroll --model %s --name \"$(printf "
+                         "'evil\\033[2J')\" --shot 2 --flows %s -o %s",
+                         testutil_bin(), model_path,
+                         testutil_data_path("cic-ids2017-improved/"
+                                            "Heartbleed_11.csv.xz"), m2), 0);
+    assert_int_equal(run("%s classes --model %s", testutil_bin(), m2), 0);
+    assert_non_null(strstr(last_out, "evil"));
+    assert_null(strchr(last_out, '\033'));
+}
+
 int main(void)
 {
     const struct CMUnitTest cli[] = {
@@ -245,6 +302,9 @@ int main(void)
         cmocka_unit_test(enroll_from_a_cut_capture_exits_2),
         cmocka_unit_test(train_refuses_useless_option_values),
         cmocka_unit_test(openset_help_states_the_real_defaults),
+        cmocka_unit_test(detect_csv_refuses_an_impossible_port),
+        cmocka_unit_test(train_says_when_episodes_have_fewer_classes),
+        cmocka_unit_test(text_output_carries_no_terminal_escapes),
         cmocka_unit_test(installed_pkg_config_points_into_the_prefix),
     };
     return cmocka_run_group_tests(cli, setup_model, teardown_model);

@@ -169,6 +169,9 @@ static void save_is_atomic_and_reports_io_errors(void **state)
     snprintf(tmp, sizeof(tmp), "%s.tmp.%ld", path, (long)getpid());
     assert_int_equal(access(tmp, F_OK), -1);
     assert_int_equal(model_save(m, "/nonexistent-dir/m.ffm"), ERR_IO);
+    /* The user's path and the reason, not only the temporary file. */
+    assert_true(strncmp(err_msg(), "/nonexistent-dir/m.ffm: ", 24) == 0);
+    assert_non_null(strstr(err_msg(), "No such file or directory"));
     assert_null(model_load("/nonexistent-dir/m.ffm"));
     assert_int_equal(err_last(), ERR_IO);
     model_destroy(m);
@@ -276,6 +279,27 @@ static void cli_refuses_a_damaged_model(void **state)
     free(out);
 }
 
+/* A model path that is an endless stream (/dev/zero, a pipe) is refused
+ * from its first bytes instead of being read into memory until it runs
+ * out: the writer of 200 MB must see the reader stop early (SIGPIPE). */
+static void endless_input_is_refused_early(void **state)
+{
+    char cmd[1024];
+    char *out = NULL;
+
+    (void)state;
+    snprintf(cmd, sizeof(cmd), "bash -c 'head -c 200000000 /dev/zero | "
+             "%s classes --model /dev/stdin 2>&1; "
+             "echo \"status ${PIPESTATUS[0]} ${PIPESTATUS[1]}\"'",
+             testutil_bin());
+    assert_int_equal(testutil_run(cmd, &out), 0);
+    assert_non_null(out);
+    assert_non_null(strstr(out, "not a fewflow model"));
+    if (strstr(out, "status 141 2") == NULL)
+        fail_msg("the whole stream was read: %s", out);
+    free(out);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -287,6 +311,7 @@ int main(void)
         cmocka_unit_test(save_is_atomic_and_reports_io_errors),
         cmocka_unit_test(cli_train_is_reproducible_and_eval_reports_json),
         cmocka_unit_test(cli_refuses_a_damaged_model),
+        cmocka_unit_test(endless_input_is_refused_early),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -3,6 +3,7 @@
 #include <lzma.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <zlib.h>
 
 #include "capture/stream.h"
@@ -77,6 +78,12 @@ struct stream *stream_open_file(const char *path)
     if (!s->fp) {
         err_set(ERR_IO, "%s: cannot open: %s", path, strerror(errno));
         free(s);
+        return NULL;
+    }
+    struct stat st;
+    if (fstat(fileno(s->fp), &st) == 0 && S_ISDIR(st.st_mode)) {
+        err_set(ERR_IO, "%s: is a directory", path);
+        stream_close(s);
         return NULL;
     }
     s->kind = sniff(s->fp);

@@ -1,3 +1,4 @@
+#include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <math.h>
@@ -346,7 +347,7 @@ static FILE *open_output(const char *path)
         return stdout;
     FILE *f = fopen(path, "w");
     if (!f)
-        err_set(ERR_IO, "%s: cannot create", path);
+        err_set(ERR_IO, "%s: cannot create: %s", path, strerror(errno));
     return f;
 }
 

@@ -349,6 +349,7 @@ struct train_run {
     int has_val;
     struct learner *l;
     struct meta_train_result res;
+    double wall_s;            /* training with validation */
 };
 
 static int build_samplers(struct train_args *a, struct train_run *r)
@@ -436,13 +437,20 @@ static int train_fit(struct train_args *a, struct train_run *r)
                           a->opts.seed);
     if (!r->l)
         return err_last();
+    size_t way = a->opts.way;
+    if (way > r->train_s.n_classes) {
+        way = r->train_s.n_classes;
+        log_warn("train", "--way %zu but only %zu training classes: "
+                 "episodes are %zu-way", a->opts.way, way, way);
+    }
     log_info("train", "%s, rule %s, %zu parameters, %zu-way %zu-shot",
-             ops->name, a->arch.rule, r->l->n_params, a->opts.way,
-             a->opts.shot);
+             ops->name, a->arch.rule, r->l->n_params, way, a->opts.shot);
     progress_init(&bar.bar, "episodes", a->opts.episodes);
     bar.last_val = NAN;
+    double t0 = progress_now_s();
     rc = meta_train(r->l, &data, r->has_val ? &r->val_s : NULL,
                     meta_bar_update, &bar, &r->res);
+    r->wall_s = progress_now_s() - t0;
     progress_finish(&bar.bar);
     return rc;
 }
@@ -540,14 +548,15 @@ static void train_report(const struct train_args *a,
 {
     const struct meta_train_result *s = &r->res;
 
+    /* steps_per_s leaves validation out; the wall time keeps it in, so
+     * the two together match what the progress bar showed. */
+    log_info("train", "%zu steps in %.1f s (training steps alone %.1f "
+             "episodes/s)", s->steps, r->wall_s, s->steps_per_s);
     if (isnan(s->best_val))
-        log_info("train", "%zu steps at %.1f episodes/s, final loss %.4f",
-                 s->steps, s->steps_per_s, (double)s->last_loss);
+        log_info("train", "final loss %.4f", (double)s->last_loss);
     else
-        log_info("train", "%zu steps at %.1f episodes/s; kept step %zu, "
-                 "validation accuracy %.4f ± %.4f", s->steps,
-                 s->steps_per_s, s->best_step, s->best_val,
-                 s->best_val_ci95);
+        log_info("train", "kept step %zu, validation accuracy %.4f ± %.4f",
+                 s->best_step, s->best_val, s->best_val_ci95);
     log_info("train", "wrote %s", a->out);
 }
 

@@ -171,17 +171,21 @@ static void summary_text(const struct run *r,
              (unsigned long long)r->alerts,
              r->flows ? 100.0 * (double)r->alerts / (double)r->flows : 0.0,
              secs, r->classify_s > 0 ? (double)r->flows / r->classify_s : 0);
+    char a[256], b[256];
     for (size_t k = 0; k <= c; k++) {
         if (r->per_class[k])
-            log_info("detect", "  %-24s %llu", class_name(r, k),
+            log_info("detect", "  %-24s %llu",
+                     cli_printable(class_name(r, k), a, sizeof(a)),
                      (unsigned long long)r->per_class[k]);
     }
     for (size_t l = 0; l < r->n_labels; l++) {
         for (size_t k = 0; k <= c; k++) {
             uint64_t v = r->by_label[l * (c + 1) + k];
             if (v)
-                log_info("detect", "  label %s -> %s: %llu", r->labels[l],
-                         class_name(r, k), (unsigned long long)v);
+                log_info("detect", "  label %s -> %s: %llu",
+                         cli_printable(r->labels[l], a, sizeof(a)),
+                         cli_printable(class_name(r, k), b, sizeof(b)),
+                         (unsigned long long)v);
         }
     }
 }

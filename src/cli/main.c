@@ -29,6 +29,18 @@ int cli_fail(int code)
     return code == ERR_NOMEM ? 1 : 2;
 }
 
+const char *cli_printable(const char *s, char *buf, size_t size)
+{
+    size_t n = 0;
+
+    for (; s[n] != '\0' && n + 1 < size; n++) {
+        unsigned char c = (unsigned char)s[n];
+        buf[n] = c < 0x20 || c == 0x7f ? '?' : (char)c;
+    }
+    buf[n] = '\0';
+    return buf;
+}
+
 int cli_usage_error(const char *cmd, const char *fmt, ...)
 {
     va_list ap;

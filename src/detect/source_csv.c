@@ -121,20 +121,58 @@ static const char *field(const struct csv_record *rec, long at)
     return at >= 0 && (size_t)at < rec->n_fields ? rec->fields[at] : "";
 }
 
-static void fill_identity(const struct csv_cols *c,
-                          const struct csv_record *rec, struct alert_flow *id)
+/* Empty or "-" (no port, e.g. ICMP) is 0; decimal or 0x hex otherwise.
+ * A value that is no port is refused: wrapping it would name another. */
+static int parse_port(const char *s, uint16_t *port)
+{
+    char *end;
+
+    *port = 0;
+    while (*s == ' ')
+        s++;
+    if (*s == '\0' || strcmp(s, "-") == 0)
+        return 0;
+    if (*s < '0' || *s > '9')
+        return ERR_PARSE;
+    unsigned long long v = strtoull(s, &end, 0);
+    while (*end == ' ')
+        end++;
+    if (*end != '\0' || v > 65535)
+        return ERR_PARSE;
+    *port = (uint16_t)v;
+    return 0;
+}
+
+static int fill_ports(const struct csv_cols *c, const struct csv_record *rec,
+                      struct alert_flow *id)
+{
+    static const char *const names[2] = { "src_port", "dst_port" };
+    uint16_t *ports[2] = { &id->src_port, &id->dest_port };
+    long at[2] = { c->at[ID_SRC_PORT], c->at[ID_DST_PORT] };
+
+    for (int i = 0; i < 2; i++) {
+        if (parse_port(field(rec, at[i]), ports[i]) != 0)
+            return err_set(ERR_PARSE, "%s: '%s' is not a port (0 to 65535)",
+                           names[i], field(rec, at[i]));
+    }
+    return 0;
+}
+
+static int fill_identity(const struct csv_cols *c,
+                         const struct csv_record *rec, struct alert_flow *id)
 {
     memset(id, 0, sizeof(*id));
+    if (fill_ports(c, rec, id) != 0)
+        return ERR_PARSE;
     snprintf(id->src_ip, sizeof(id->src_ip), "%s",
              field(rec, c->at[ID_SRC_IP]));
     snprintf(id->dest_ip, sizeof(id->dest_ip), "%s",
              field(rec, c->at[ID_DST_IP]));
-    id->src_port = (uint16_t)strtoul(field(rec, c->at[ID_SRC_PORT]), 0, 10);
-    id->dest_port = (uint16_t)strtoul(field(rec, c->at[ID_DST_PORT]), 0, 10);
     id->proto = parse_proto(field(rec, c->at[ID_PROTO]));
     id->first_s = parse_time(field(rec, c->at[ID_TIME]));
     id->last_s = id->first_s;
     id->flow_id = alert_flow_hash(id) ^ (rec->line & 0xfffff);
+    return 0;
 }
 
 static int one_row(struct detector *d, const struct csv_cols *c,
@@ -146,7 +184,8 @@ static int one_row(struct detector *d, const struct csv_cols *c,
                                  (const char *const *)rec->fields, x);
     if (rc != 0)
         return err_set(rc, "%s:%zu: %s", path, rec->line, err_msg());
-    fill_identity(c, rec, &f->id);
+    if (fill_identity(c, rec, &f->id) != 0)
+        return err_set(ERR_PARSE, "%s:%zu: %s", path, rec->line, err_msg());
     f->x = x;
     f->origin = path;
     f->label = NULL;

@@ -96,8 +96,22 @@ int protocol_has(char *const *list, size_t n, const char *name)
     return 0;
 }
 
+static int list_unique(char *const *list, size_t n, const char *where)
+{
+    for (size_t i = 1; i < n; i++) {
+        if (protocol_has(list, i, list[i]))
+            return err_set(ERR_PARSE, "%s: class '%s' is listed twice",
+                           where, list[i]);
+    }
+    return 0;
+}
+
 static int lists_disjoint(const struct protocol *p, const char *where)
 {
+    if (list_unique(p->train, p->n_train, where) != 0 ||
+        list_unique(p->val, p->n_val, where) != 0 ||
+        list_unique(p->test, p->n_test, where) != 0)
+        return ERR_PARSE;
     for (size_t i = 0; i < p->n_test; i++) {
         if (protocol_has(p->train, p->n_train, p->test[i]) ||
             protocol_has(p->val, p->n_val, p->test[i]))

@@ -267,13 +267,16 @@ struct model *model_from_bytes(const uint8_t *buf, size_t len,
     return m;
 }
 
-static int write_all(const char *tmp, const uint8_t *buf, size_t len)
+/* Errors name the path the user gave; the temporary file beside it is
+ * ours. */
+static int write_all(const char *path, const char *tmp, const uint8_t *buf,
+                     size_t len)
 {
     FILE *f = fopen(tmp, "wb");
     int ok;
 
     if (!f)
-        return err_set(ERR_IO, "%s: cannot create: %s", tmp,
+        return err_set(ERR_IO, "%s: cannot create: %s", path,
                        strerror(errno));
     ok = fwrite(buf, 1, len, f) == len;
     ok = fflush(f) == 0 && ok;
@@ -281,7 +284,8 @@ static int write_all(const char *tmp, const uint8_t *buf, size_t len)
     ok = fclose(f) == 0 && ok;
     if (!ok) {
         unlink(tmp);
-        return err_set(ERR_IO, "%s: write failed: %s", tmp, strerror(errno));
+        return err_set(ERR_IO, "%s: write failed: %s", path,
+                       strerror(errno));
     }
     return 0;
 }
@@ -298,13 +302,30 @@ int model_save(const struct model *m, const char *path)
         return err_set(ERR_IO, "%s: path too long", path);
     rc = model_to_bytes(m, &buf, &len);
     if (rc == 0)
-        rc = write_all(tmp, buf, len);
+        rc = write_all(path, tmp, buf, len);
     free(buf);
     if (rc == 0 && rename(tmp, path) != 0) {
         rc = err_set(ERR_IO, "%s: cannot replace: %s", path, strerror(errno));
         unlink(tmp);
     }
     return rc;
+}
+
+/* Whether the bytes so far already settle the outcome, so an endless or
+ * huge input (/dev/zero, a pipe, a foreign file) is not read to its end:
+ * a wrong magic, more bytes than the header's length, or more than any
+ * model could need. check_envelope then names the problem. */
+static int read_enough(const uint8_t *buf, size_t n)
+{
+    uint64_t total = 0;
+
+    if (n >= 8 && memcmp(buf, MODEL_MAGIC, 8) != 0)
+        return 1;
+    if (n < 24)
+        return 0;
+    for (int i = 0; i < 8; i++)
+        total |= (uint64_t)buf[16 + i] << (8 * i);
+    return n > total || total > MODEL_MAX_FILE_BYTES;
 }
 
 static uint8_t *read_file(const char *path, size_t *len)
@@ -333,7 +354,7 @@ static uint8_t *read_file(const char *path, size_t *len)
         size_t got = fread(buf + n, 1, cap - n, f);
 
         n += got;
-        if (got == 0)
+        if (got == 0 || read_enough(buf, n))
             break;
     }
     if (ferror(f)) {

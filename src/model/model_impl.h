@@ -21,6 +21,7 @@ struct model_section {
 #define MODEL_MAX_STR 4096u
 #define MODEL_MAX_LIST 100000u
 #define MODEL_MAX_WIDTH 65536u
+#define MODEL_MAX_FILE_BYTES (1ull << 32)   /* 4 GiB */
 
 int model_tag_valid(const char *tag);
 int model_tag_core(const char *tag);
