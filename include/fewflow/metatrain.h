@@ -7,9 +7,11 @@
  * (the same episodes each time, drawn from a generator seeded once), keeps
  * the parameters of the best validation accuracy and stops after
  * `patience` validations without gain; the best parameters are restored
- * at the end. Without a validation sampler it trains all episodes and
- * keeps the last parameters. With the same seed the result is bit for bit
- * the same on the same machine.
+ * at the end (rules that fit a classifier per episode are validated with
+ * the nearest prototype instead, which measures the same embedding at a
+ * hundredth of the cost). Without a validation sampler it trains all
+ * episodes and keeps the last parameters. With the same seed the result
+ * is bit for bit the same on the same machine.
  *
  * meta_eval draws `episodes` test episodes from a seeded generator and
  * scores the learner and, on the very same episodes, 1-NN and logistic

@@ -433,6 +433,10 @@ static int train_fit(struct train_args *a, struct train_run *r)
 
     if (!ops)
         return err_last();
+    if (a->opts.way > r->train_s.n_classes)
+        log_warn("train", "--way %zu is more than the %zu training classes: "
+                 "episodes use all of them", a->opts.way,
+                 r->train_s.n_classes);
     r->l = learner_create(ops, &a->opts, &a->arch, r->train_s.n_classes,
                           a->opts.seed);
     if (!r->l)

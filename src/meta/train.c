@@ -62,15 +62,29 @@ struct train_ctx {
     struct meta_train_result *res;
 };
 
+/* Rules that fit a classifier per episode cost a hundred times more than
+ * the nearest prototype; validation measures the embedding, so it uses the
+ * nearest prototype for them. */
+static int rule_is_fitted(const char *rule)
+{
+    return strncmp(rule, "logreg", 6) == 0 || strncmp(rule, "ens", 3) == 0 ||
+        strcmp(rule, "auto") == 0;
+}
+
 /* Validates, keeps the best parameters; returns 1 when it is time to stop. */
 static int train_validate(struct train_ctx *c, size_t step, double *acc,
                           int *rc)
 {
     const struct learner_opts *o = &c->l->opts;
+    char rule[sizeof(c->l->arch.rule)];
     double ci;
 
+    memcpy(rule, c->l->arch.rule, sizeof(rule));
+    if (rule_is_fitted(rule))
+        strcpy(c->l->arch.rule, "mean");
     *rc = meta_validate(c->l, c->val, o->way, o->shot, o->query,
                         o->val_episodes, o->seed ^ 0x5eedULL, acc, &ci);
+    memcpy(c->l->arch.rule, rule, sizeof(rule));
     if (*rc != 0)
         return 1;
     if (isnan(c->res->best_val) || *acc > c->res->best_val) {
