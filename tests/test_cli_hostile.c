@@ -295,6 +295,21 @@ static void text_output_carries_no_terminal_escapes(void **state)
     assert_null(strchr(last_out, '\033'));
 }
 
+/* A capture that cannot be opened at all is found before the output is
+ * created: no header-only CSV is left behind for a later step to trust.
+ * (A capture damaged midway still keeps the rows before the damage.) */
+static void flows_leaves_no_output_for_a_missing_capture(void **state)
+{
+    const char *out = tmp("none.csv");
+
+    (void)state;
+    assert_int_equal(run("%s -q flows -r %s -o %s 2>&1", testutil_bin(),
+                         tmp("no-such.pcap"), out), 2);
+    assert_non_null(strstr(last_out, "no-such.pcap"));
+    assert_true(one_line(last_out));
+    assert_false(exists(out));
+}
+
 int main(void)
 {
     const struct CMUnitTest cli[] = {
@@ -305,6 +320,7 @@ int main(void)
         cmocka_unit_test(detect_csv_refuses_an_impossible_port),
         cmocka_unit_test(train_says_when_episodes_have_fewer_classes),
         cmocka_unit_test(text_output_carries_no_terminal_escapes),
+        cmocka_unit_test(flows_leaves_no_output_for_a_missing_capture),
         cmocka_unit_test(installed_pkg_config_points_into_the_prefix),
     };
     return cmocka_run_group_tests(cli, setup_model, teardown_model);
