@@ -293,6 +293,15 @@ static void text_output_carries_no_terminal_escapes(void **state)
     assert_int_equal(run("%s classes --model %s", testutil_bin(), m2), 0);
     assert_non_null(strstr(last_out, "evil"));
     assert_null(strchr(last_out, '\033'));
+
+    /* An error that quotes the bad field quotes it printably too. */
+    f = fopen(csv, "w");
+    assert_non_null(f);
+    fputs("a,b,label\n1,2,x\n3,\033]0;owned\007,y\n", f);
+    fclose(f);
+    assert_int_equal(run("%s data inspect %s 2>&1", testutil_bin(), csv), 2);
+    assert_non_null(strstr(last_out, "esc.csv:3"));
+    assert_null(strchr(last_out, '\033'));
 }
 
 /* A capture that cannot be opened at all is found before the output is
