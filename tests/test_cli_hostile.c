@@ -293,6 +293,15 @@ static void text_output_carries_no_terminal_escapes(void **state)
     assert_int_equal(run("%s classes --model %s", testutil_bin(), m2), 0);
     assert_non_null(strstr(last_out, "evil"));
     assert_null(strchr(last_out, '\033'));
+
+    /* An error that quotes the bad field quotes it printably too. */
+    f = fopen(csv, "w");
+    assert_non_null(f);
+    fputs("a,b,label\n1,2,x\n3,\033]0;owned\007,y\n", f);
+    fclose(f);
+    assert_int_equal(run("%s data inspect %s 2>&1", testutil_bin(), csv), 2);
+    assert_non_null(strstr(last_out, "esc.csv:3"));
+    assert_null(strchr(last_out, '\033'));
 }
 
 /* A capture that cannot be opened at all is found before the output is
@@ -310,6 +319,19 @@ static void flows_leaves_no_output_for_a_missing_capture(void **state)
     assert_false(exists(out));
 }
 
+/* The summary file's error gives the reason, as other outputs do. */
+static void summary_json_error_gives_the_reason(void **state)
+{
+    (void)state;
+    assert_int_equal(run("%s -q detect --model %s --csv %s --summary-json "
+                         "/nonexistent-dir/s.json 2>&1 >/dev/null",
+                         testutil_bin(), model_path,
+                         testutil_data_path("cic-ids2017-improved/"
+                                            "Heartbleed_11.csv.xz")), 2);
+    assert_non_null(strstr(last_out, "/nonexistent-dir/s.json"));
+    assert_non_null(strstr(last_out, "No such file or directory"));
+}
+
 int main(void)
 {
     const struct CMUnitTest cli[] = {
@@ -321,6 +343,7 @@ int main(void)
         cmocka_unit_test(train_says_when_episodes_have_fewer_classes),
         cmocka_unit_test(text_output_carries_no_terminal_escapes),
         cmocka_unit_test(flows_leaves_no_output_for_a_missing_capture),
+        cmocka_unit_test(summary_json_error_gives_the_reason),
         cmocka_unit_test(installed_pkg_config_points_into_the_prefix),
     };
     return cmocka_run_group_tests(cli, setup_model, teardown_model);

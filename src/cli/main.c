@@ -25,7 +25,11 @@ static const struct command commands[] = {
 
 int cli_fail(int code)
 {
-    fprintf(stderr, "fewflow: error: %s\n", err_msg());
+    char msg[512];
+
+    /* Messages may quote a field of a hostile file. */
+    fprintf(stderr, "fewflow: error: %s\n",
+            cli_printable(err_msg(), msg, sizeof(msg)));
     return code == ERR_NOMEM ? 1 : 2;
 }
 
