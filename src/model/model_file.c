@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "fewflow/bytes.h"
@@ -290,24 +291,55 @@ static int write_all(const char *path, const char *tmp, const uint8_t *buf,
     return 0;
 }
 
+/* Where the rename must land: an existing path is resolved so that a
+ * symlink keeps pointing at its updated target, and anything but a
+ * regular file is refused, since renaming over a FIFO or a device node
+ * (-o /dev/stdout as root) would replace it. NULL with err_msg() set. */
+static char *save_target(const char *path)
+{
+    struct stat st;
+    char *real;
+
+    if (lstat(path, &st) != 0) {
+        real = strdup(path);
+        if (!real)
+            err_set(ERR_NOMEM, "%s: out of memory", path);
+        return real;
+    }
+    real = realpath(path, NULL);
+    if (!real || stat(real, &st) != 0 || !S_ISREG(st.st_mode)) {
+        free(real);
+        err_set(ERR_IO, "%s: not a regular file (a model is written to a "
+                "temporary file and renamed)", path);
+        return NULL;
+    }
+    return real;
+}
+
 int model_save(const struct model *m, const char *path)
 {
     char tmp[4096];
     uint8_t *buf;
     size_t len;
     int rc;
+    char *dest = save_target(path);
 
-    if (snprintf(tmp, sizeof(tmp), "%s.tmp.%ld", path, (long)getpid()) >=
-        (int)sizeof(tmp))
+    if (!dest)
+        return err_last();
+    if (snprintf(tmp, sizeof(tmp), "%s.tmp.%ld", dest, (long)getpid()) >=
+        (int)sizeof(tmp)) {
+        free(dest);
         return err_set(ERR_IO, "%s: path too long", path);
+    }
     rc = model_to_bytes(m, &buf, &len);
     if (rc == 0)
         rc = write_all(path, tmp, buf, len);
     free(buf);
-    if (rc == 0 && rename(tmp, path) != 0) {
+    if (rc == 0 && rename(tmp, dest) != 0) {
         rc = err_set(ERR_IO, "%s: cannot replace: %s", path, strerror(errno));
         unlink(tmp);
     }
+    free(dest);
     return rc;
 }
 
