@@ -141,7 +141,7 @@ static int add_input(struct flows_opts *o, const char *path)
 /* One option; returns 0, 1 for --help, or the usage-error status. */
 static int parse_opt(int c, const char *arg, struct flows_opts *o)
 {
-    uint64_t v;
+    uint64_t v = 0;
     int bad = 0;
 
     switch (c) {
