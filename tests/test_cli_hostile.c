@@ -332,6 +332,18 @@ static void summary_json_error_gives_the_reason(void **state)
     assert_non_null(strstr(last_out, "No such file or directory"));
 }
 
+/* A stray argument is named, not reported as a missing option. */
+static void stray_arguments_are_named(void **state)
+{
+    (void)state;
+    assert_int_equal(run("%s classes --model %s stray 2>&1", testutil_bin(),
+                         model_path), 2);
+    assert_non_null(strstr(last_out, "'stray'"));
+    assert_int_equal(run("%s forget --model %s --name x -o %s stray 2>&1",
+                         testutil_bin(), model_path, tmp("f.model")), 2);
+    assert_non_null(strstr(last_out, "'stray'"));
+}
+
 int main(void)
 {
     const struct CMUnitTest cli[] = {
@@ -344,6 +356,7 @@ int main(void)
         cmocka_unit_test(text_output_carries_no_terminal_escapes),
         cmocka_unit_test(flows_leaves_no_output_for_a_missing_capture),
         cmocka_unit_test(summary_json_error_gives_the_reason),
+        cmocka_unit_test(stray_arguments_are_named),
         cmocka_unit_test(installed_pkg_config_points_into_the_prefix),
     };
     return cmocka_run_group_tests(cli, setup_model, teardown_model);

@@ -83,7 +83,10 @@ int cmd_classes(int argc, char **argv)
         default: return 2;
         }
     }
-    if (model == NULL || optind < argc)
+    if (optind < argc)
+        return cli_usage_error("classes", "unexpected argument '%s'",
+                               argv[optind]);
+    if (model == NULL)
         return cli_usage_error("classes", "--model MODEL is required");
     struct detector *d = detector_load(model, 1);
     if (d == NULL)
