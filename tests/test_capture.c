@@ -753,6 +753,51 @@ static void test_eviction(void **state)
     assert_int_equal(got.rec[0].src_port, 3);
 }
 
+/* A flood of 50,000 spoofed SYNs and 20,000 first fragments against a
+ * 1,000-flow, 64-fragment meter: the table never grows, every flow is
+ * still emitted, and the overflow is counted. Packets are fed from memory
+ * (no capture file needed). */
+static void test_flood_bounded(void **state)
+{
+    struct flow_config cfg;
+    struct capture_packet pkt = { .linktype = 1 };
+    struct pkt p;
+    struct pkt_l4 syn = { .protocol = 6, .dport = 80, .flags = 0x02,
+                          .window = 512 };
+    struct pkt_l4 frag = { .protocol = 17, .sport = 53, .dport = 9,
+                           .payload = 64 };
+    char src[32];
+
+    flow_config_default(&cfg);
+    cfg.max_flows = 1000;
+    cfg.max_frags = 64;
+    memset(&got, 0, sizeof(got));
+    struct flow_meter *m = flow_meter_create(&cfg, collect, &got);
+    assert_non_null(m);
+    for (int i = 0; i < 70000; i++) {
+        snprintf(src, sizeof(src), "10.%d.%d.%d", (i >> 16) & 255,
+                 (i >> 8) & 255, i & 255);
+        pkt_eth(&p, -1, 0x0800);
+        syn.sport = (uint16_t)(1024 + i % 50000);
+        if (i < 50000)
+            pkt_ipv4(&p, src, "10.10.10.10", &syn, 1, 0, 0, 0);
+        else
+            pkt_ipv4(&p, src, "10.10.10.10", &frag, (uint16_t)i, 0, 1, 0);
+        pkt.ts_ns = T0 + i * US;
+        pkt.caplen = pkt.wirelen = p.len;
+        pkt.data = p.b;
+        assert_int_equal(flow_meter_packet(m, &pkt), 0);
+    }
+    assert_int_equal(flow_meter_flush(m), 0);
+    const struct flow_stats *st = flow_meter_stats(m);
+    assert_int_equal(st->max_active, 1000);
+    assert_int_equal(st->flows, 70000);
+    assert_int_equal(got.n, 70000);
+    assert_int_equal(st->evicted, 69000);
+    assert_true(st->frag_evicted >= 20000 - 64);
+    flow_meter_destroy(m);
+}
+
 static long file_size(const char *path)
 {
     FILE *f = fopen(path, "rb");
@@ -821,6 +866,40 @@ static void test_damaged_files(void **state)
     run_cfg(cutng, NULL, &sst);
     assert_int_equal(sst.packets, 2);
     assert_int_equal(sst.truncated, 1);
+}
+
+/* More interfaces than the reader keeps is damage in the file, not an
+ * internal failure: the capture's packets before it still count, and
+ * the error is not "out of memory" (which would exit 1). */
+static void test_pcapng_interface_flood(void **state)
+{
+    const char *path = tmp("ifs.pcapng");
+    FILE *f = fopen(path, "wb");
+    struct capture_source_stats sst;
+    struct pkt p;
+    struct pkt_l4 l = { .protocol = 17, .sport = 1, .dport = 2 };
+
+    assert_non_null(f);
+    ng_shb(f);
+    ng_idb(f, 1, -1);
+    pkt_eth(&p, -1, 0x0800);
+    pkt_ipv4(&p, "10.0.0.1", "10.0.0.2", &l, 1, 0, 0, 0);
+    ng_epb(f, 0, 1000000, p.b, p.len);
+    for (int i = 0; i < 5000; i++)
+        ng_idb(f, 1, -1);
+    fclose(f);
+    struct capture_source *src = capture_open_file(path);
+    struct capture_packet pkt;
+    int rc, n = 0;
+    assert_non_null(src);
+    while ((rc = capture_next(src, &pkt)) == 1)
+        n++;
+    assert_int_equal(rc, 0);
+    assert_int_equal(n, 1);
+    sst = *capture_stats(src);
+    assert_true(sst.bad_records > 0);
+    assert_non_null(strstr(capture_damage(src), "interface"));
+    capture_close(src);
 }
 
 static void test_not_a_capture(void **state)
@@ -1044,8 +1123,10 @@ int main(void)
         cmocka_unit_test(test_iat_precision),
         cmocka_unit_test(test_bulk),
         cmocka_unit_test(test_eviction),
+        cmocka_unit_test(test_flood_bounded),
         cmocka_unit_test(test_damaged_files),
         cmocka_unit_test(test_not_a_capture),
+        cmocka_unit_test(test_pcapng_interface_flood),
         cmocka_unit_test(test_compressed),
         cmocka_unit_test(test_truncated_xz),
         cmocka_unit_test(test_feature_names_match_csv),

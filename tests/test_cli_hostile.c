@@ -269,6 +269,81 @@ static void train_says_when_episodes_have_fewer_classes(void **state)
     assert_non_null(strstr(last_out, "3-way"));
 }
 
+/* Names from hostile files reach a terminal: no escape sequence of
+ * theirs may go through (an ESC can retitle or rewrite the screen). The
+ * JSON forms escape them anyway. */
+static void text_output_carries_no_terminal_escapes(void **state)
+{
+    const char *csv = tmp("esc.csv"), *m2 = tmp("esc.model");
+    FILE *f = fopen(csv, "w");
+
+    (void)state;
+    assert_non_null(f);
+    fputs("a,b,label\n1,2,x\033]0;owned\007y\n3,4,ok\n", f);
+    fclose(f);
+    assert_int_equal(run("%s -q data inspect %s", testutil_bin(), csv), 0);
+    assert_non_null(strstr(last_out, "owned"));
+    assert_null(strchr(last_out, '\033'));
+    assert_null(strchr(last_out, '\007'));
+    assert_int_equal(run("%s -q enroll --model %s --name \"$(printf "
+                         "'evil\\033[2J')\" --shot 2 --flows %s -o %s",
+                         testutil_bin(), model_path,
+                         testutil_data_path("cic-ids2017-improved/"
+                                            "Heartbleed_11.csv.xz"), m2), 0);
+    assert_int_equal(run("%s classes --model %s", testutil_bin(), m2), 0);
+    assert_non_null(strstr(last_out, "evil"));
+    assert_null(strchr(last_out, '\033'));
+
+    /* An error that quotes the bad field quotes it printably too. */
+    f = fopen(csv, "w");
+    assert_non_null(f);
+    fputs("a,b,label\n1,2,x\n3,\033]0;owned\007,y\n", f);
+    fclose(f);
+    assert_int_equal(run("%s data inspect %s 2>&1", testutil_bin(), csv), 2);
+    assert_non_null(strstr(last_out, "esc.csv:3"));
+    assert_null(strchr(last_out, '\033'));
+}
+
+/* A capture that cannot be opened at all is found before the output is
+ * created: no header-only CSV is left behind for a later step to trust.
+ * (A capture damaged midway still keeps the rows before the damage.) */
+static void flows_leaves_no_output_for_a_missing_capture(void **state)
+{
+    const char *out = tmp("none.csv");
+
+    (void)state;
+    assert_int_equal(run("%s -q flows -r %s -o %s 2>&1", testutil_bin(),
+                         tmp("no-such.pcap"), out), 2);
+    assert_non_null(strstr(last_out, "no-such.pcap"));
+    assert_true(one_line(last_out));
+    assert_false(exists(out));
+}
+
+/* The summary file's error gives the reason, as other outputs do. */
+static void summary_json_error_gives_the_reason(void **state)
+{
+    (void)state;
+    assert_int_equal(run("%s -q detect --model %s --csv %s --summary-json "
+                         "/nonexistent-dir/s.json 2>&1 >/dev/null",
+                         testutil_bin(), model_path,
+                         testutil_data_path("cic-ids2017-improved/"
+                                            "Heartbleed_11.csv.xz")), 2);
+    assert_non_null(strstr(last_out, "/nonexistent-dir/s.json"));
+    assert_non_null(strstr(last_out, "No such file or directory"));
+}
+
+/* A stray argument is named, not reported as a missing option. */
+static void stray_arguments_are_named(void **state)
+{
+    (void)state;
+    assert_int_equal(run("%s classes --model %s stray 2>&1", testutil_bin(),
+                         model_path), 2);
+    assert_non_null(strstr(last_out, "'stray'"));
+    assert_int_equal(run("%s forget --model %s --name x -o %s stray 2>&1",
+                         testutil_bin(), model_path, tmp("f.model")), 2);
+    assert_non_null(strstr(last_out, "'stray'"));
+}
+
 int main(void)
 {
     const struct CMUnitTest cli[] = {
@@ -278,6 +353,10 @@ int main(void)
         cmocka_unit_test(openset_help_states_the_real_defaults),
         cmocka_unit_test(detect_csv_refuses_an_impossible_port),
         cmocka_unit_test(train_says_when_episodes_have_fewer_classes),
+        cmocka_unit_test(text_output_carries_no_terminal_escapes),
+        cmocka_unit_test(flows_leaves_no_output_for_a_missing_capture),
+        cmocka_unit_test(summary_json_error_gives_the_reason),
+        cmocka_unit_test(stray_arguments_are_named),
         cmocka_unit_test(installed_pkg_config_points_into_the_prefix),
     };
     return cmocka_run_group_tests(cli, setup_model, teardown_model);

@@ -301,6 +301,30 @@ static void enrol_then_forget(void **state)
     memo_destroy(m);
 }
 
+/* A benign class from one flow must not borrow the attack prior: its
+ * radius is twice the median nearest-neighbour distance of the stored
+ * benign rows (for 512 points of a 2-D standard normal about 0.1), far
+ * below the attack class's radius (about 2.1). */
+static void few_flow_benign_enrolment_stays_tight(void **state)
+{
+    struct memo *m = fitted_memory(0.05f, 0.9f);
+    struct memo_enroll_opts o;
+    float one[2] = { 3, 3 };
+
+    memo_enroll_opts_default(&o);
+    assert_int_equal(memo_enroll(m, "attack-like", one, 1, NULL, &o), 0);
+    float attack = m->cls[memo_class_find(m, "attack-like")].radius;
+    assert_float_near(attack, m->cls[memo_class_find(m, "attack")].radius,
+                      1e-5);
+    o.is_benign = 1;
+    assert_int_equal(memo_enroll(m, "local", one, 1, NULL, &o), 0);
+    const struct memo_class *c = &m->cls[memo_class_find(m, "local")];
+    assert_true(c->flags & MEMO_CLASS_BENIGN);
+    assert_true(c->radius > 0.02f && c->radius < 0.3f);
+    assert_true(c->radius < attack / 5);
+    memo_destroy(m);
+}
+
 static void memory_round_trip_and_damage(void **state)
 {
     struct memo *m = fitted_memory(0.05f, 0.9f);
@@ -775,6 +799,7 @@ int main(void)
         cmocka_unit_test(classes_on_benign_ground_raise_the_rate),
         cmocka_unit_test(enrol_radius_rule_by_hand),
         cmocka_unit_test(enrol_then_forget),
+        cmocka_unit_test(few_flow_benign_enrolment_stays_tight),
         cmocka_unit_test(memory_round_trip_and_damage),
         cmocka_unit_test(forged_sizes_are_refused),
         cmocka_unit_test(json_strings_are_escaped),

@@ -681,6 +681,20 @@ static void learners_train_save_reload_and_classify(void **state)
         assert_non_null(maml_learner_model(back));
         episode_fini(&ep);
         learner_destroy(back);
+        /* A model without its MAML section, or with a damaged one, is
+         * refused rather than guessed at. */
+        const void *sec;
+        size_t len;
+        assert_int_equal(model_section_get(m, "MAML", &sec, &len), 0);
+        uint8_t bad[256];
+        assert_true(len <= sizeof(bad));
+        memcpy(bad, sec, len);
+        bad[8] = 7;
+        assert_int_equal(model_section_set(m, "MAML", bad, len), 0);
+        assert_null(learner_from_model(m));
+        assert_int_equal(model_section_remove(m, "MAML"), 0);
+        assert_null(learner_from_model(m));
+        assert_int_equal(err_last(), ERR_FORMAT);
         learner_destroy(l);
         model_destroy(m);
     }

@@ -508,6 +508,20 @@ static void protocol_text_is_parsed_and_checked(void **state)
     assert_non_null(strstr(err_msg(), "'B'"));
     assert_null(protocol_parse("name: t\nwhat: x\n", "bad2.proto"));
     assert_non_null(strstr(err_msg(), "bad2.proto:2"));
+    /* A class listed twice is named as such (it used to surface later as
+     * "fewer than 2 training classes have N rows"). */
+    assert_null(protocol_parse("name: t\ntrain: A, A\ntest: B, C\n",
+                               "twice.proto"));
+    assert_non_null(strstr(err_msg(), "'A' is listed twice"));
+    /* Binary data is named as such, not called an empty file. */
+    char bin[600];
+    snprintf(bin, sizeof(bin), "%s/binary.proto", testutil_tmpdir());
+    FILE *bf = fopen(bin, "wb");
+    assert_non_null(bf);
+    fwrite("name: t\n\0\1\2", 1, 11, bf);
+    fclose(bf);
+    assert_null(protocol_load(bin));
+    assert_non_null(strstr(err_msg(), "NUL byte at offset 8"));
     p = protocol_load("cic-ids2017");
     assert_non_null(p);
     assert_int_equal(p->n_test, 5);

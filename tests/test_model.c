@@ -7,6 +7,8 @@
 #include "fewflow/model.h"
 #include "testutil.h"
 
+#include <sys/stat.h>
+
 /* A small model with every kind of field filled. */
 static struct model *sample_model(void)
 {
@@ -159,6 +161,33 @@ static void foreign_and_future_files_are_refused(void **state)
     model_destroy(m);
 }
 
+/* The rename that makes saving atomic must not replace what the given
+ * path is: a symlink keeps pointing at its (updated) target, and a FIFO
+ * or device (think "-o /dev/stdout" as root) is refused, not replaced
+ * by a regular file. */
+static void save_keeps_symlinks_and_refuses_special_files(void **state)
+{
+    struct model *m = sample_model();
+    char target[512], link[512], fifo[512];
+    struct stat st;
+
+    (void)state;
+    snprintf(target, sizeof(target), "%s/target.ffm", testutil_tmpdir());
+    snprintf(link, sizeof(link), "%s/link.ffm", testutil_tmpdir());
+    snprintf(fifo, sizeof(fifo), "%s/fifo.ffm", testutil_tmpdir());
+    assert_int_equal(model_save(m, target), 0);
+    assert_int_equal(symlink(target, link), 0);
+    assert_int_equal(model_save(m, link), 0);
+    assert_int_equal(lstat(link, &st), 0);
+    assert_true(S_ISLNK(st.st_mode));
+    assert_int_equal(mkfifo(fifo, 0600), 0);
+    assert_int_equal(model_save(m, fifo), ERR_IO);
+    assert_non_null(strstr(err_msg(), "not a regular file"));
+    assert_int_equal(lstat(fifo, &st), 0);
+    assert_true(S_ISFIFO(st.st_mode));
+    model_destroy(m);
+}
+
 static void save_is_atomic_and_reports_io_errors(void **state)
 {
     struct model *m = sample_model();
@@ -169,6 +198,9 @@ static void save_is_atomic_and_reports_io_errors(void **state)
     snprintf(tmp, sizeof(tmp), "%s.tmp.%ld", path, (long)getpid());
     assert_int_equal(access(tmp, F_OK), -1);
     assert_int_equal(model_save(m, "/nonexistent-dir/m.ffm"), ERR_IO);
+    /* The user's path and the reason, not only the temporary file. */
+    assert_true(strncmp(err_msg(), "/nonexistent-dir/m.ffm: ", 24) == 0);
+    assert_non_null(strstr(err_msg(), "No such file or directory"));
     assert_null(model_load("/nonexistent-dir/m.ffm"));
     assert_int_equal(err_last(), ERR_IO);
     model_destroy(m);
@@ -306,6 +338,7 @@ int main(void)
         cmocka_unit_test(every_flipped_byte_is_refused),
         cmocka_unit_test(foreign_and_future_files_are_refused),
         cmocka_unit_test(save_is_atomic_and_reports_io_errors),
+        cmocka_unit_test(save_keeps_symlinks_and_refuses_special_files),
         cmocka_unit_test(cli_train_is_reproducible_and_eval_reports_json),
         cmocka_unit_test(cli_refuses_a_damaged_model),
         cmocka_unit_test(endless_input_is_refused_early),

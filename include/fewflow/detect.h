@@ -11,8 +11,8 @@
  * the class when that ratio is at most 1. A flow takes the nearest class
  * (by distance) among those it is inside; outside every class it is
  * unknown. One exception keeps a broad benign class from absorbing
- * attacks: a flow is benign only when the nearest class overall is
- * benign; inside benign but nearer to an attack class it is unknown.
+ * attacks: a flow is benign only when that benign class is the nearest
+ * class of all; inside it but nearer to another class it is unknown.
  * Its score is the ratio of the class it took, or, for an unknown flow,
  * the smallest ratio over all classes (or the nearer attack class's
  * ratio when benign was refused): a score above 1 means "outside".
@@ -231,6 +231,9 @@ float memo_benign_fpr(const struct memo *m);
  * the radius follows memo_enroll_radius. From MEMO_ENROLL_CALIBRATE flows
  * on, every other flow builds max_protos k-means prototypes and the rest
  * calibrate their radii at the memory's coverage, as for training classes.
+ * A benign class from fewer flows takes no prior: its radius is at most
+ * twice the median nearest-neighbour distance among the stored benign
+ * rows (a wide benign radius would hide attacks).
  * x (k × n_in, may be NULL) gives x_mean. The benign false-alarm rate on
  * the reservoir is then measured again and stored: a class enrolled on
  * benign ground raises it, and `classes` shows it.

@@ -133,8 +133,9 @@ static void parse_idb_options(const struct pcapng_reader *r,
 static int add_interface(struct pcapng_reader *r, const uint8_t *body,
                          uint32_t len)
 {
+    /* 1, not -1: -1 is ERR_NOMEM, and a hostile file is not our failure. */
     if (len < 8 || r->n_ifs >= MAX_INTERFACES)
-        return -1;
+        return 1;
     if ((r->n_ifs & (r->n_ifs - 1)) == 0) {
         uint32_t n = r->n_ifs ? r->n_ifs * 2 : 4;
         void *p = realloc(r->ifs, n * sizeof(*r->ifs));

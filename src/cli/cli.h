@@ -8,6 +8,8 @@
 #ifndef FEWFLOW_CLI_H
 #define FEWFLOW_CLI_H
 
+#include <stddef.h>
+
 int cmd_data(int argc, char **argv);
 int cmd_train(int argc, char **argv);
 int cmd_eval(int argc, char **argv);
@@ -20,6 +22,10 @@ int cmd_forget(int argc, char **argv);
 /* Prints "fewflow: error: <err_msg()>" and returns the exit status for an
  * error code: 1 for ERR_NOMEM, 2 for everything else. */
 int cli_fail(int code);
+
+/* A name from a file (label, class) made safe for a terminal: control
+ * bytes (ESC, BEL, ...) become '?'. Returns buf, truncated to size. */
+const char *cli_printable(const char *s, char *buf, size_t size);
 
 /* Prints "fewflow <cmd>: <message>" for a usage mistake and returns 2. */
 int cli_usage_error(const char *cmd, const char *fmt, ...)

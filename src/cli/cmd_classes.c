@@ -28,7 +28,9 @@ static void print_table(const struct memo *m)
            "support", "calib", "radius");
     for (size_t i = 0; i < m->n_classes; i++) {
         const struct memo_class *c = &m->cls[i];
-        printf("%-28s %-9s %7u %9llu %9llu %10.4g\n", c->name, kind(c),
+        char name[256];
+        printf("%-28s %-9s %7u %9llu %9llu %10.4g\n",
+               cli_printable(c->name, name, sizeof(name)), kind(c),
                c->n_protos, (unsigned long long)c->n_support,
                (unsigned long long)c->n_calib, (double)c->radius);
     }
@@ -81,7 +83,10 @@ int cmd_classes(int argc, char **argv)
         default: return 2;
         }
     }
-    if (model == NULL || optind < argc)
+    if (optind < argc)
+        return cli_usage_error("classes", "unexpected argument '%s'",
+                               argv[optind]);
+    if (model == NULL)
         return cli_usage_error("classes", "--model MODEL is required");
     struct detector *d = detector_load(model, 1);
     if (d == NULL)

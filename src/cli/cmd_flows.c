@@ -1,3 +1,4 @@
+#include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <math.h>
@@ -140,7 +141,7 @@ static int add_input(struct flows_opts *o, const char *path)
 /* One option; returns 0, 1 for --help, or the usage-error status. */
 static int parse_opt(int c, const char *arg, struct flows_opts *o)
 {
-    uint64_t v;
+    uint64_t v = 0;
     int bad = 0;
 
     switch (c) {
@@ -340,13 +341,26 @@ static int run_all(struct flows_run *run, struct flow_meter *m)
     return 0;
 }
 
+/* Every capture must at least open before the output file is created,
+ * so a mistyped name leaves no header-only CSV behind. */
+static int inputs_readable(const struct flows_opts *o)
+{
+    for (size_t i = 0; i < o->n_inputs; i++) {
+        struct capture_source *src = capture_open_file(o->inputs[i]);
+        if (!src)
+            return err_last();
+        capture_close(src);
+    }
+    return 0;
+}
+
 static FILE *open_output(const char *path)
 {
     if (!path || strcmp(path, "-") == 0)
         return stdout;
     FILE *f = fopen(path, "w");
     if (!f)
-        err_set(ERR_IO, "%s: cannot create", path);
+        err_set(ERR_IO, "%s: cannot create: %s", path, strerror(errno));
     return f;
 }
 
@@ -361,6 +375,8 @@ int cmd_flows(int argc, char **argv)
     if (rc != 0)
         return rc;
     struct flows_run run = { .o = &o };
+    if ((rc = inputs_readable(&o)) != 0)
+        return cli_fail(rc);
     run.out = open_output(o.out_path);
     if (!run.out)
         return cli_fail(ERR_IO);

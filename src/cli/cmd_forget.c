@@ -33,7 +33,10 @@ int cmd_forget(int argc, char **argv)
         default: return 2;
         }
     }
-    if (!model || !name || !out || optind < argc)
+    if (optind < argc)
+        return cli_usage_error("forget", "unexpected argument '%s'",
+                               argv[optind]);
+    if (!model || !name || !out)
         return cli_usage_error("forget", "--model, --name and -o are "
                                "required");
     struct detector *d = detector_load(model, 1);

@@ -210,9 +210,12 @@ static void text_report(FILE *out, const struct report *r)
     fprintf(out, "\nlabel      %s (%zu classes)\n",
             schema_label_column(s) ? schema_label_column(s) : "(none)",
             r->t->n_classes);
-    for (size_t k = 0; k < r->t->n_classes; k++)
-        fprintf(out, "  %-40s %zu\n", r->t->class_names[r->order[k]],
-                r->counts[r->order[k]]);
+    for (size_t k = 0; k < r->t->n_classes; k++) {
+        char name[512];
+        fprintf(out, "  %-40s %zu\n",
+                cli_printable(r->t->class_names[r->order[k]], name,
+                              sizeof(name)), r->counts[r->order[k]]);
+    }
     text_list(out, r, r->st->nonfinite, "nonfinite");
     text_list(out, r, r->st->empty, "empty");
     text_list(out, r, r->st->unseen, "unseen");

@@ -1,3 +1,4 @@
+#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -171,17 +172,21 @@ static void summary_text(const struct run *r,
              (unsigned long long)r->alerts,
              r->flows ? 100.0 * (double)r->alerts / (double)r->flows : 0.0,
              secs, r->classify_s > 0 ? (double)r->flows / r->classify_s : 0);
+    char a[256], b[256];
     for (size_t k = 0; k <= c; k++) {
         if (r->per_class[k])
-            log_info("detect", "  %-24s %llu", class_name(r, k),
+            log_info("detect", "  %-24s %llu",
+                     cli_printable(class_name(r, k), a, sizeof(a)),
                      (unsigned long long)r->per_class[k]);
     }
     for (size_t l = 0; l < r->n_labels; l++) {
         for (size_t k = 0; k <= c; k++) {
             uint64_t v = r->by_label[l * (c + 1) + k];
             if (v)
-                log_info("detect", "  label %s -> %s: %llu", r->labels[l],
-                         class_name(r, k), (unsigned long long)v);
+                log_info("detect", "  label %s -> %s: %llu",
+                         cli_printable(r->labels[l], a, sizeof(a)),
+                         cli_printable(class_name(r, k), b, sizeof(b)),
+                         (unsigned long long)v);
         }
     }
 }
@@ -217,6 +222,24 @@ static void json_counts(struct alert_buf *b, const struct run *r,
     alert_buf_raw(b, "}", 1);
 }
 
+/* Written in place, not through a renamed temporary: the path may well
+ * be /dev/stdout or a symlink, which a rename would replace. */
+static int write_summary(const char *path, const char *data, size_t len)
+{
+    FILE *f = fopen(path, "w");
+    if (f == NULL)
+        return err_set(ERR_IO, "%s: cannot create: %s", path,
+                       strerror(errno));
+    int ok = fwrite(data, 1, len, f) == len;
+    int e = errno;
+    if (fclose(f) != 0 && ok) {
+        ok = 0;
+        e = errno;
+    }
+    return ok ? 0 : err_set(ERR_IO, "%s: cannot write the summary: %s",
+                            path, strerror(e));
+}
+
 static int summary_json(const struct run *r,
                         const struct detector_input_stats *st, double secs)
 {
@@ -239,14 +262,10 @@ static int summary_json(const struct run *r,
         json_counts(&b, r, r->by_label + l * (c + 1));
     }
     alert_buf_raw(&b, "}}\n", 3);
-    FILE *f = fopen(r->o->summary_json, "w");
-    int rc = f == NULL || b.failed ||
-             fwrite(b.data, 1, b.len, f) != b.len;
-    if (f != NULL && fclose(f) != 0)
-        rc = 1;
+    int rc = b.failed ? err_set(ERR_NOMEM, "out of memory")
+                      : write_summary(r->o->summary_json, b.data, b.len);
     alert_buf_fini(&b);
-    return rc ? err_set(ERR_IO, "%s: cannot write the summary",
-                        r->o->summary_json) : 0;
+    return rc;
 }
 
 int detect_run(struct detect_run_opts *o, FILE *out)

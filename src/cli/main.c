@@ -25,8 +25,24 @@ static const struct command commands[] = {
 
 int cli_fail(int code)
 {
-    fprintf(stderr, "fewflow: error: %s\n", err_msg());
+    char msg[512];
+
+    /* Messages may quote a field of a hostile file. */
+    fprintf(stderr, "fewflow: error: %s\n",
+            cli_printable(err_msg(), msg, sizeof(msg)));
     return code == ERR_NOMEM ? 1 : 2;
+}
+
+const char *cli_printable(const char *s, char *buf, size_t size)
+{
+    size_t n = 0;
+
+    for (; s[n] != '\0' && n + 1 < size; n++) {
+        unsigned char c = (unsigned char)s[n];
+        buf[n] = c < 0x20 || c == 0x7f ? '?' : (char)c;
+    }
+    buf[n] = '\0';
+    return buf;
 }
 
 int cli_usage_error(const char *cmd, const char *fmt, ...)

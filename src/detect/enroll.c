@@ -104,6 +104,48 @@ float memo_enroll_radius(const struct memo *m, const float *z, size_t k,
     return fallback_radius(m, z, k);
 }
 
+/*
+ * A benign class enrolled from few flows must not borrow the attack
+ * classes' typical radius: a wide benign radius hides attacks (a class
+ * from one SYN-only flow took a whole SYN flood). Its radius is at most
+ * the local density of known benign traffic: twice the median distance
+ * from a reservoir row to its nearest other reservoir row.
+ */
+static float benign_local_radius(const struct memo *m)
+{
+    size_t n = m->n_reservoir > 512 ? 512 : m->n_reservoir;
+    if (n < 2)
+        return 0;
+    float *nn = malloc(n * sizeof(float));
+    if (nn == NULL)
+        return 0;
+    for (size_t i = 0; i < n; i++) {
+        float best = INFINITY;
+        for (size_t j = 0; j < n; j++) {
+            float s = j == i ? INFINITY
+                             : dist2(m->reservoir + i * m->dim,
+                                     m->reservoir + j * m->dim, m->dim);
+            best = s < best ? s : best;
+        }
+        nn[i] = sqrtf(best);
+    }
+    float r = 2 * memo_quantile(nn, n, 0.5f);
+    free(nn);
+    return r;
+}
+
+static float small_k_radius(const struct memo *m, const float *z, size_t k,
+                            const struct memo_enroll_opts *o)
+{
+    if (!o->is_benign)
+        return memo_enroll_radius(m, z, k, o->prior_weight);
+    float local = benign_local_radius(m);
+    float loo = k >= 2 ? loo_radius(z, k, m->dim) : 0;
+    if (local > 0 && loo > 0)
+        return loo < local ? loo : local;
+    return local > 0 ? local : loo;
+}
+
 static void mean_rows(const float *x, size_t k, uint32_t n, float *out)
 {
     for (uint32_t j = 0; j < n; j++) {
@@ -180,7 +222,7 @@ int memo_enroll(struct memo *m, const char *name, const float *z, size_t k,
         rc = enrol_many(m, name, flags, z, k, xm, o);
     } else if (rc == 0) {
         int n_protos = make_protos(m, z, k, o, &protos);
-        float radius = memo_enroll_radius(m, z, k, o->prior_weight);
+        float radius = small_k_radius(m, z, k, o);
         rc = n_protos < 0 ? n_protos
                           : memo_class_add(m, name, flags, protos,
                                            (uint32_t)n_protos, radius, xm);

@@ -283,10 +283,11 @@ void memo_decide_from(const struct memo *m, const struct memo_eval *ev,
             by_ratio = (int32_t)i;
         }
     }
-    /* A broad benign class must not absorb a flow that an attack class is
-     * nearer to: benign needs the nearest class to be benign. */
+    /* A broad benign class must not absorb a flow that another class is
+     * nearer to: a benign decision needs the benign class to be the
+     * nearest class of all. */
     int demoted = in >= 0 && (m->cls[in].flags & MEMO_CLASS_BENIGN) &&
-                  !(m->cls[out->near[0].cls].flags & MEMO_CLASS_BENIGN);
+                  in != out->near[0].cls;
     if (demoted)
         in = -1;
     out->cls = in;

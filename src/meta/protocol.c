@@ -96,8 +96,22 @@ int protocol_has(char *const *list, size_t n, const char *name)
     return 0;
 }
 
+static int list_unique(char *const *list, size_t n, const char *where)
+{
+    for (size_t i = 1; i < n; i++) {
+        if (protocol_has(list, i, list[i]))
+            return err_set(ERR_PARSE, "%s: class '%s' is listed twice",
+                           where, list[i]);
+    }
+    return 0;
+}
+
 static int lists_disjoint(const struct protocol *p, const char *where)
 {
+    if (list_unique(p->train, p->n_train, where) != 0 ||
+        list_unique(p->val, p->n_val, where) != 0 ||
+        list_unique(p->test, p->n_test, where) != 0)
+        return ERR_PARSE;
     for (size_t i = 0; i < p->n_test; i++) {
         if (protocol_has(p->train, p->n_train, p->test[i]) ||
             protocol_has(p->val, p->n_val, p->test[i]))
@@ -185,7 +199,7 @@ struct protocol *protocol_parse(const char *text, const char *where)
     return p;
 }
 
-static char *read_small_file(const char *path)
+static char *read_small_file(const char *path, size_t *len)
 {
     FILE *f = fopen(path, "rb");
     char *buf = NULL;
@@ -203,12 +217,14 @@ static char *read_small_file(const char *path)
     }
     if (buf)
         buf[n] = '\0';
+    *len = n;
     return buf;
 }
 
 static struct protocol *protocol_read(const char *path)
 {
-    char *text = read_small_file(path);
+    size_t len = 0;
+    char *text = read_small_file(path, &len);
     struct protocol *p;
 
     if (!text) {
@@ -216,9 +232,14 @@ static struct protocol *protocol_read(const char *path)
                 "unreadable or over 1 MiB)", path);
         return NULL;
     }
-    if (memchr(text, '\0', strlen(text)) != NULL || strlen(text) == 0) {
+    const char *nul = memchr(text, '\0', len);
+    if (nul != NULL || len == 0) {
+        if (nul != NULL)
+            err_set(ERR_PARSE, "%s: binary data (NUL byte at offset %zu), "
+                    "not a protocol file", path, (size_t)(nul - text));
+        else
+            err_set(ERR_PARSE, "%s: empty protocol file", path);
         free(text);
-        err_set(ERR_PARSE, "%s: empty protocol file", path);
         return NULL;
     }
     p = protocol_parse(text, path);

@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "fewflow/bytes.h"
@@ -267,13 +268,16 @@ struct model *model_from_bytes(const uint8_t *buf, size_t len,
     return m;
 }
 
-static int write_all(const char *tmp, const uint8_t *buf, size_t len)
+/* Errors name the path the user gave; the temporary file beside it is
+ * ours. */
+static int write_all(const char *path, const char *tmp, const uint8_t *buf,
+                     size_t len)
 {
     FILE *f = fopen(tmp, "wb");
     int ok;
 
     if (!f)
-        return err_set(ERR_IO, "%s: cannot create: %s", tmp,
+        return err_set(ERR_IO, "%s: cannot create: %s", path,
                        strerror(errno));
     ok = fwrite(buf, 1, len, f) == len;
     ok = fflush(f) == 0 && ok;
@@ -281,9 +285,35 @@ static int write_all(const char *tmp, const uint8_t *buf, size_t len)
     ok = fclose(f) == 0 && ok;
     if (!ok) {
         unlink(tmp);
-        return err_set(ERR_IO, "%s: write failed: %s", tmp, strerror(errno));
+        return err_set(ERR_IO, "%s: write failed: %s", path,
+                       strerror(errno));
     }
     return 0;
+}
+
+/* Where the rename must land: an existing path is resolved so that a
+ * symlink keeps pointing at its updated target, and anything but a
+ * regular file is refused, since renaming over a FIFO or a device node
+ * (-o /dev/stdout as root) would replace it. NULL with err_msg() set. */
+static char *save_target(const char *path)
+{
+    struct stat st;
+    char *real;
+
+    if (lstat(path, &st) != 0) {
+        real = strdup(path);
+        if (!real)
+            err_set(ERR_NOMEM, "%s: out of memory", path);
+        return real;
+    }
+    real = realpath(path, NULL);
+    if (!real || stat(real, &st) != 0 || !S_ISREG(st.st_mode)) {
+        free(real);
+        err_set(ERR_IO, "%s: not a regular file (a model is written to a "
+                "temporary file and renamed)", path);
+        return NULL;
+    }
+    return real;
 }
 
 int model_save(const struct model *m, const char *path)
@@ -292,18 +322,24 @@ int model_save(const struct model *m, const char *path)
     uint8_t *buf;
     size_t len;
     int rc;
+    char *dest = save_target(path);
 
-    if (snprintf(tmp, sizeof(tmp), "%s.tmp.%ld", path, (long)getpid()) >=
-        (int)sizeof(tmp))
+    if (!dest)
+        return err_last();
+    if (snprintf(tmp, sizeof(tmp), "%s.tmp.%ld", dest, (long)getpid()) >=
+        (int)sizeof(tmp)) {
+        free(dest);
         return err_set(ERR_IO, "%s: path too long", path);
+    }
     rc = model_to_bytes(m, &buf, &len);
     if (rc == 0)
-        rc = write_all(tmp, buf, len);
+        rc = write_all(path, tmp, buf, len);
     free(buf);
-    if (rc == 0 && rename(tmp, path) != 0) {
+    if (rc == 0 && rename(tmp, dest) != 0) {
         rc = err_set(ERR_IO, "%s: cannot replace: %s", path, strerror(errno));
         unlink(tmp);
     }
+    free(dest);
     return rc;
 }
 
