@@ -309,8 +309,16 @@ static int resolve_files(struct train_args *a, const struct protocol *p)
         return err_set(ERR_RANGE, "protocol names over %d files",
                        META_MAX_FILES);
     }
-    for (size_t i = 0; i < n; i++)
+    /* Absolute paths, so `eval` finds the files from any directory. */
+    for (size_t i = 0; i < n; i++) {
+        char *full = realpath(paths[i], NULL);
+
+        if (full) {
+            free(paths[i]);
+            paths[i] = full;
+        }
         a->files.paths[i] = paths[i];
+    }
     free(paths);
     a->files.n = n;
     a->files.owned = 1;
