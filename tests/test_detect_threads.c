@@ -127,7 +127,8 @@ static void threads_decide_exactly_as_one(void **state)
     assert_true(unknown > 0 && known > 0);
 
     const size_t runs[][2] = { { 2, N_ROWS }, { 3, N_ROWS }, { 2, 256 },
-                               { 4, 100 }, { 2, 33 }, { 1, 500 } };
+                               { 4, 100 }, { 2, 33 }, { 1, 500 },
+                               { 3, 1000 } };
     for (size_t k = 0; k < sizeof(runs) / sizeof(*runs); k++) {
         memset(z2, 0, N_ROWS * d->dim * sizeof(float));
         memset(got, 0, N_ROWS * sizeof(*got));

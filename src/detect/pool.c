@@ -10,18 +10,21 @@
 #include "fewflow/normalizer.h"
 
 /*
- * Classification on several cores. A batch is cut into contiguous row
- * slices, one per thread; every row is normalised, embedded and decided
- * by the same code as on one thread, only inside a smaller matrix, so
- * each row's result does not depend on the cut (each output row of the
- * encoder's products and of the distance product is computed from that
- * row alone). The caller's thread does the first slice with the
- * detector's own encoder; the others keep an embedder each, because an
- * encoder keeps a workspace. Workers stay parked between batches.
+ * Classification on several cores. A batch is cut into chunks of
+ * contiguous rows that the threads take in turn; every row is normalised,
+ * embedded and decided by the same code as on one thread, only inside a
+ * smaller matrix, so each row's result does not depend on the cut (each
+ * output row of the encoder's products and of the distance product is
+ * computed from that row alone). The caller's thread takes chunks too,
+ * with the detector's own encoder; the others keep an embedder each,
+ * because an encoder keeps a workspace. Chunks rather than one slice per
+ * thread: on a busy machine a worker may wake late, and the caller then
+ * does its share instead of waiting for it.
  */
 
-/* Below this many rows per slice a batch is not worth waking a thread. */
-#define POOL_MIN_SLICE 32
+/* Rows per chunk: small enough to share a 256-flow batch, large enough
+ * for the matrix products to stay efficient. */
+#define POOL_CHUNK 64
 
 struct slot {
     struct detector_pool *pool;
@@ -30,8 +33,6 @@ struct slot {
     struct learner *learner;
     float *scratch;
     pthread_t th;
-    size_t from, n;
-    int rc;
 };
 
 struct detector_pool {
@@ -41,10 +42,11 @@ struct detector_pool {
     pthread_mutex_t mu;
     pthread_cond_t go, done;
     uint64_t gen;
-    size_t pending;
     int quit;
     float *x, *z;                   /* the batch being classified */
     struct memo_decision *out;
+    size_t n, next, busy;           /* rows, next row to take, chunks out */
+    int rc;                         /* first failure of this batch */
 };
 
 size_t detector_threads_default(void)
@@ -56,20 +58,36 @@ size_t detector_threads_default(void)
                                             : (size_t)n;
 }
 
-static void slot_run(struct slot *s)
+static int slot_run(struct slot *s, size_t from, size_t n)
 {
     struct detector_pool *p = s->pool;
-    size_t n_in = p->d->n_in, dim = p->d->dim;
-    float *x = p->x + s->from * n_in, *z = p->z + s->from * dim;
+    float *x = p->x + from * p->d->n_in, *z = p->z + from * p->d->dim;
 
-    s->rc = 0;
-    if (s->n == 0)
-        return;
-    normalizer_apply(s->norm, x, s->n);
-    s->rc = learner_embed(s->learner, x, s->n, z);
-    if (s->rc == 0)
-        memo_decide_batch(p->d->memo, z, s->n, s->scratch,
-                          p->out + s->from);
+    normalizer_apply(s->norm, x, n);
+    int rc = learner_embed(s->learner, x, n, z);
+    if (rc == 0)
+        memo_decide_batch(p->d->memo, z, n, s->scratch, p->out + from);
+    return rc;
+}
+
+/* Takes and runs chunks until none is left; called with p->mu held and
+ * returns with it held. */
+static void take_chunks(struct slot *s)
+{
+    struct detector_pool *p = s->pool;
+    while (p->next < p->n) {
+        size_t from = p->next;
+        size_t n = p->n - from < POOL_CHUNK ? p->n - from : POOL_CHUNK;
+        p->next += n;
+        p->busy++;
+        pthread_mutex_unlock(&p->mu);
+        int rc = slot_run(s, from, n);
+        pthread_mutex_lock(&p->mu);
+        if (rc != 0 && p->rc == 0)
+            p->rc = rc;
+        if (--p->busy == 0 && p->next == p->n)
+            pthread_cond_signal(&p->done);
+    }
 }
 
 static void *worker(void *arg)
@@ -85,11 +103,7 @@ static void *worker(void *arg)
         if (p->quit)
             break;
         seen = p->gen;
-        pthread_mutex_unlock(&p->mu);
-        slot_run(s);
-        pthread_mutex_lock(&p->mu);
-        if (--p->pending == 0)
-            pthread_cond_signal(&p->done);
+        take_chunks(s);
     }
     pthread_mutex_unlock(&p->mu);
     return NULL;
@@ -99,7 +113,8 @@ static int slot_init(struct detector_pool *p, size_t i)
 {
     struct slot *s = &p->slots[i];
     s->pool = p;
-    s->scratch = malloc(memo_batch_scratch(p->d->memo, p->max_batch) *
+    size_t rows = i == 0 ? p->max_batch : POOL_CHUNK;
+    s->scratch = malloc(memo_batch_scratch(p->d->memo, rows) *
                         sizeof(float) + 1);
     if (s->scratch == NULL)
         return err_set(ERR_NOMEM, "out of memory");
@@ -181,50 +196,33 @@ size_t detector_pool_threads(const struct detector_pool *p)
     return p->n_threads;
 }
 
-/* Cuts n rows into `used` contiguous slices; the others get none. */
-static size_t pool_split(struct detector_pool *p, size_t n)
-{
-    size_t used = (n + POOL_MIN_SLICE - 1) / POOL_MIN_SLICE;
-    if (used > p->n_threads)
-        used = p->n_threads;
-    if (used == 0)
-        used = 1;
-    for (size_t i = 0; i < p->n_threads; i++) {
-        size_t a = i < used ? n * i / used : n;
-        size_t b = i < used ? n * (i + 1) / used : n;
-        p->slots[i].from = a;
-        p->slots[i].n = b - a;
-    }
-    return used;
-}
-
 int detector_pool_classify(struct detector_pool *p, float *x, size_t n,
                            float *z, struct memo_decision *out)
 {
     if (n > p->max_batch)
         return err_set(ERR_INVALID, "batch of %zu rows, the pool was made "
                        "for %zu", n, p->max_batch);
+    if (n == 0)
+        return 0;
     pthread_mutex_lock(&p->mu);
     p->x = x;
     p->z = z;
     p->out = out;
-    size_t used = pool_split(p, n);
-    if (used > 1) {
-        p->pending = p->n_threads - 1;
+    p->n = n;
+    p->next = 0;
+    p->rc = 0;
+    if (p->n_threads > 1 && n > POOL_CHUNK) {
         p->gen++;
         pthread_cond_broadcast(&p->go);
-    }
-    pthread_mutex_unlock(&p->mu);
-    slot_run(&p->slots[0]);
-    if (used > 1) {
-        pthread_mutex_lock(&p->mu);
-        while (p->pending > 0)
-            pthread_cond_wait(&p->done, &p->mu);
+    } else {
+        p->next = n;
         pthread_mutex_unlock(&p->mu);
+        return slot_run(&p->slots[0], 0, n);
     }
-    for (size_t i = 0; i < used; i++) {
-        if (p->slots[i].rc != 0)
-            return p->slots[i].rc;
-    }
-    return 0;
+    take_chunks(&p->slots[0]);
+    while (p->busy > 0)
+        pthread_cond_wait(&p->done, &p->mu);
+    int rc = p->rc;
+    pthread_mutex_unlock(&p->mu);
+    return rc;
 }
