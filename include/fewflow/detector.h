@@ -80,8 +80,9 @@ int detector_embed(struct detector *d, float *x, size_t n, float *z);
 /*
  * Classification on several threads (pool.c): rows of a batch are cut
  * into chunks of contiguous rows that the threads (the caller's among
- * them) take in turn, each with its own encoder workspace and scratch. Decisions and embeddings are the same bits as
- * detector_embed + memo_decide_batch on the whole batch, in row order.
+ * them) take in turn, each with its own encoder workspace and scratch.
+ * Decisions and embeddings are the same bits as detector_embed +
+ * memo_decide_batch on the whole batch, in row order.
  * With more than one thread, OpenBLAS is set to one thread of its own
  * (process-wide). The detector must outlive the pool and its memory must
  * not change while the pool exists.
