@@ -2,9 +2,11 @@
  * Classification throughput: flows per second through the normaliser,
  * the encoder and the open-set decision, on rows of a flow CSV encoded
  * with the model's schema (repeated to fill `total` flows), in batches.
- * Prints one line per batch size: median of `reps` runs.
+ * Prints one line per thread count and batch size: median of `reps` runs.
+ * Threads go through detector_pool (threads = 1 is the same pool with the
+ * caller's thread only).
  *
- * usage: detect_speed MODEL CSV [TOTAL] [REPS]
+ * usage: detect_speed MODEL CSV [TOTAL] [REPS] [THREADS...]
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -35,7 +37,7 @@ static int cmp(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-static double t_embed, t_decide, t_cpu;
+static double t_cpu;
 
 /* CPU seconds of the whole process (all threads): on a shared machine
  * this, not wall time, says what the work costs. */
@@ -46,26 +48,55 @@ static double cpu_now(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
-static double run(struct detector *d, const struct rows *r, size_t total,
-                  size_t batch, float *x, float *z, float *scratch,
-                  struct memo_decision *dec)
+static double run(struct detector *d, struct detector_pool *p,
+                  const struct rows *r, size_t total, size_t batch, float *x,
+                  float *z, struct memo_decision *dec)
 {
     double t0 = progress_now_s(), c0 = cpu_now();
-    t_embed = t_decide = 0;
     for (size_t done = 0; done < total; done += batch) {
         size_t n = total - done < batch ? total - done : batch;
         for (size_t i = 0; i < n; i++)
             memcpy(x + i * d->n_in, r->x + ((done + i) % r->n) * d->n_in,
                    d->n_in * sizeof(float));
-        double a = progress_now_s();
-        detector_embed(d, x, n, z);
-        double b = progress_now_s();
-        memo_decide_batch(d->memo, z, n, scratch, dec);
-        t_decide += progress_now_s() - b;
-        t_embed += b - a;
+        if (detector_pool_classify(p, x, n, z, dec) != 0)
+            exit(2);
     }
     t_cpu = cpu_now() - c0;
     return (double)total / (progress_now_s() - t0);
+}
+
+static void measure(struct detector *d, const struct rows *r, size_t total,
+                    int reps, size_t threads, size_t batch)
+{
+    float *x = malloc(batch * d->n_in * sizeof(float));
+    float *z = malloc(batch * d->dim * sizeof(float));
+    struct memo_decision *dec = malloc(batch * sizeof(*dec));
+    struct detector_pool *p = detector_pool_create(d, threads, batch);
+    double v[16], cpu[16];
+    size_t n_protos = 0;
+
+    for (size_t c = 0; c < d->memo->n_classes; c++)
+        n_protos += d->memo->cls[c].n_protos;
+    if (!x || !z || !dec || !p) {
+        fprintf(stderr, "%s\n", err_msg());
+        exit(2);
+    }
+    for (int k = 0; k < reps; k++) {
+        v[k] = run(d, p, r, total, batch, x, z, dec);
+        cpu[k] = (double)total / t_cpu;
+    }
+    qsort(v, (size_t)reps, sizeof(double), cmp);
+    qsort(cpu, (size_t)reps, sizeof(double), cmp);
+    printf("threads %zu batch %5zu: %.0f flows/s wall, %.0f flows per CPU s "
+           "(medians of %d, %zu flows, %zu inputs -> %zu-d, %zu classes, "
+           "%zu prototypes)\n", threads, batch, v[reps / 2],
+           cpu[reps / 2], reps, total, d->n_in, d->dim,
+           d->memo->n_classes, n_protos);
+    fflush(stdout);
+    detector_pool_destroy(p);
+    free(x);
+    free(z);
+    free(dec);
 }
 
 int main(int argc, char **argv)
@@ -76,6 +107,7 @@ int main(int argc, char **argv)
     }
     size_t total = argc > 3 ? (size_t)atol(argv[3]) : 1000000;
     int reps = argc > 4 ? atoi(argv[4]) : 5;
+    reps = reps < 1 ? 1 : reps > 16 ? 16 : reps;
     struct detector *d = detector_load(argv[1], 1);
     if (d == NULL) {
         fprintf(stderr, "%s\n", err_msg());
@@ -92,32 +124,12 @@ int main(int argc, char **argv)
         fprintf(stderr, "%s\n", err_msg());
         return 2;
     }
-    size_t batches[3] = { 256, 1024, 4096 }, n_protos = 0;
-    for (size_t c = 0; c < d->memo->n_classes; c++)
-        n_protos += d->memo->cls[c].n_protos;
-    float *x = malloc(4096 * d->n_in * sizeof(float));
-    float *z = malloc(4096 * d->dim * sizeof(float));
-    float *s = malloc(memo_batch_scratch(d->memo, 4096) * sizeof(float));
-    struct memo_decision *dec = malloc(4096 * sizeof(*dec));
-    for (int b = 0; b < 3; b++) {
-        double v[16], cpu[16];
-        for (int k = 0; k < reps && k < 16; k++) {
-            v[k] = run(d, &r, total, batches[b], x, z, s, dec);
-            cpu[k] = (double)total / t_cpu;
-        }
-        qsort(v, (size_t)reps, sizeof(double), cmp);
-        qsort(cpu, (size_t)reps, sizeof(double), cmp);
-        printf("batch %5zu: %.0f flows/s wall, %.0f flows per CPU s "
-               "(medians of %d, %zu flows, %zu inputs -> %zu-d, %zu classes, "
-               "%zu prototypes; last run: embed %.2f s, decide %.2f s)\n",
-               batches[b], v[reps / 2], cpu[reps / 2], reps, total, d->n_in,
-               d->dim, d->memo->n_classes, n_protos,
-               t_embed, t_decide);
+    size_t batches[3] = { 256, 1024, 4096 };
+    for (int a = 5; a < argc || a == 5; a++) {
+        size_t threads = a < argc ? (size_t)atol(argv[a]) : 1;
+        for (int b = 0; b < 3; b++)
+            measure(d, &r, total, reps, threads, batches[b]);
     }
-    free(x);
-    free(z);
-    free(s);
-    free(dec);
     free(r.x);
     detector_destroy(d);
     return 0;

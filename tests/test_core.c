@@ -73,6 +73,15 @@ static void rng_distributions_have_expected_moments(void **state)
         assert_float_near(counts[k] / (double)n, 1.0 / 7, 0.005);
 }
 
+static void entropy_differs_between_calls(void **state)
+{
+    uint64_t a = rng_entropy_u64(), b = rng_entropy_u64();
+    uint64_t c = rng_entropy_u64();
+
+    /* Three equal 64-bit draws would mean a constant source. */
+    assert_false(a == b && b == c);
+}
+
 static void shuffle_is_a_permutation(void **state)
 {
     struct rng r;
@@ -141,6 +150,7 @@ int main(void)
         cmocka_unit_test(rng_same_seed_same_stream),
         cmocka_unit_test(rng_distributions_have_expected_moments),
         cmocka_unit_test(shuffle_is_a_permutation),
+        cmocka_unit_test(entropy_differs_between_calls),
         cmocka_unit_test(data_dir_prefers_explicit_then_env),
         cmocka_unit_test(log_level_from_env),
         cmocka_unit_test(cli_rejects_unknown_command),

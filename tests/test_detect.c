@@ -78,6 +78,27 @@ static void several_prototypes_use_the_nearest(void **state)
     memo_destroy(m);
 }
 
+/* A flow near a tight prototype but outside every radius must not be
+ * reported with a distance that looks inside the radius shown. */
+static void unknown_reports_distance_and_radius_of_one_prototype(void **state)
+{
+    struct memo *m = memo_create(2, 0);
+    float p[4] = { 0, 0, 3, 0 };
+    float radii[2] = { 0.5f, 2.5f };
+    float z[2] = { -1, 0 };
+    struct memo_decision d;
+
+    assert_int_equal(memo_class_add(m, "two", 0, p, 2, 1.0f, NULL), 0);
+    memo_class_set_radii(m, 0, radii);
+    memo_decide(m, z, &d);
+    assert_int_equal(d.cls, -1);
+    assert_float_near(d.radius, 2.5, 1e-6);
+    assert_float_near(d.dist, 4.0, 1e-5);
+    assert_true(d.dist > d.radius);
+    assert_float_near(d.near[0].dist, 1.0, 1e-6);
+    memo_destroy(m);
+}
+
 static void batch_decisions_match_single_ones(void **state)
 {
     struct rng r;
@@ -791,6 +812,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(decision_takes_nearest_class_inside_its_radius),
         cmocka_unit_test(several_prototypes_use_the_nearest),
+        cmocka_unit_test(unknown_reports_distance_and_radius_of_one_prototype),
         cmocka_unit_test(batch_decisions_match_single_ones),
         cmocka_unit_test(quantile_interpolates),
         cmocka_unit_test(kmeans_finds_separated_clusters),

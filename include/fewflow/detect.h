@@ -92,8 +92,9 @@ struct memo_match {
 
 struct memo_decision {
     int32_t cls;              /* decided class, -1 = unknown */
-    float dist;               /* to the decided class; for unknown, to the
-                                 class below */
+    float dist;               /* to the prototype behind the score, in
+                                 the decided class (for unknown, the class
+                                 below); dist <= radius iff it holds */
     float radius;             /* of the prototype behind the score */
     float score;              /* a ratio, see the header comment; for an
                                  unknown flow that benign refused, the

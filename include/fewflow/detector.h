@@ -77,6 +77,38 @@ int detector_save(struct detector *d, const char *path);
  * Returns 0 or ERR_*. */
 int detector_embed(struct detector *d, float *x, size_t n, float *z);
 
+/*
+ * Classification on several threads (pool.c): rows of a batch are cut
+ * into chunks of contiguous rows that the threads (the caller's among
+ * them) take in turn, each with its own encoder workspace and scratch.
+ * Decisions and embeddings are the same bits as detector_embed +
+ * memo_decide_batch on the whole batch, in row order.
+ * With more than one thread, OpenBLAS is set to one thread of its own
+ * (process-wide). The detector must outlive the pool and its memory must
+ * not change while the pool exists.
+ */
+#define DETECTOR_THREADS_DEFAULT_MAX 8
+#define DETECTOR_THREADS_MAX 64
+
+struct detector_pool;
+
+/* Online cores, at most DETECTOR_THREADS_DEFAULT_MAX. */
+size_t detector_threads_default(void);
+
+/* threads (0 = 1) including the caller's; batches of up to max_batch
+ * rows. NULL on failure (err_msg()): ERR_STATE without a class memory,
+ * ERR_NOMEM. */
+struct detector_pool *detector_pool_create(struct detector *d,
+                                           size_t threads, size_t max_batch);
+void detector_pool_destroy(struct detector_pool *p);
+size_t detector_pool_threads(const struct detector_pool *p);
+
+/* Normalises n encoded rows x in place, embeds them into z (n × dim) and
+ * decides each into out[n]. Returns 0 or ERR_* (ERR_INVALID when n is
+ * above the pool's max_batch). */
+int detector_pool_classify(struct detector_pool *p, float *x, size_t n,
+                           float *z, struct memo_decision *out);
+
 /* Whether a class name denotes benign traffic: "benign", "normal" (any
  * case) or a name starting with "benign". */
 int detector_is_benign_name(const char *name);

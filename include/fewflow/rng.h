@@ -24,6 +24,11 @@ float rng_uniform(struct rng *r);
 float rng_normal(struct rng *r);
 /* Fisher-Yates shuffle of n ints in place. */
 void rng_shuffle_int(struct rng *r, int *v, size_t n);
+/* 64 bits from the operating system's entropy source (getrandom), for
+ * keys that must not be predictable, such as hash-table seeds facing
+ * hostile traffic. Never used for anything a training seed reproduces. */
+uint64_t rng_entropy_u64(void);
+
 /* An independent stream derived from this one (for per-episode generators). */
 void rng_split(struct rng *r, struct rng *child);
 

@@ -7,6 +7,7 @@
 #include "capture/frag.h"
 #include "fewflow/err.h"
 #include "fewflow/flow.h"
+#include "fewflow/rng.h"
 
 #define NIL UINT32_MAX
 #define US 1000LL
@@ -73,6 +74,8 @@ struct flow_meter {
     uint32_t cap;
     uint32_t *buckets;
     uint32_t bucket_mask;
+    uint64_t hash_key;        /* random per table: crafted keys cannot
+                                 aim at one bucket (hash flooding) */
     uint32_t free_head;       /* recycled entries */
     uint32_t n_touched;       /* entries [n_touched, cap) never used yet:
                                  memory is touched only as flows need it */
@@ -172,6 +175,7 @@ struct flow_meter *flow_meter_create(const struct flow_config *cfg,
     m->gaps.subflow_ns = (int64_t)cfg->subflow_gap_us * US;
     m->gaps.bulk_ns = (int64_t)cfg->bulk_gap_us * US;
     m->now_ns = INT64_MIN;
+    m->hash_key = rng_entropy_u64();
     m->frags = frag_table_create(cfg->max_frags,
                                  (int64_t)cfg->frag_timeout_us * US);
     if (!m->frags || table_alloc(m) != 0) {
@@ -197,10 +201,10 @@ const struct flow_stats *flow_meter_stats(const struct flow_meter *m)
     return &m->stats;
 }
 
-static uint32_t key_hash(const struct flow_key *k)
+static uint32_t key_hash(uint64_t key, const struct flow_key *k)
 {
     uint64_t w[5];
-    uint64_t h = 0x9e3779b97f4a7c15ull;
+    uint64_t h = 0x9e3779b97f4a7c15ull ^ key;
 
     memcpy(w, k, sizeof(w));
     for (int i = 0; i < 5; i++) {
@@ -579,7 +583,7 @@ int flow_meter_packet(struct flow_meter *m, const struct capture_packet *pkt)
     if (p->d.is_fragment && !fragment_ports(m, st, &p->d, p->ts))
         return 0;
     p->sender_is_a = make_key(&p->d, &p->k);
-    p->hash = key_hash(&p->k);
+    p->hash = key_hash(m->hash_key, &p->k);
     __builtin_prefetch(&m->buckets[p->hash & m->bucket_mask]);
     if (++m->pipe_len < PIPE_DEPTH)
         return 0;

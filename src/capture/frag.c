@@ -2,6 +2,7 @@
 #include <string.h>
 
 #include "capture/frag.h"
+#include "fewflow/rng.h"
 
 #define PROBES 8
 
@@ -23,6 +24,8 @@ struct frag_entry {
 
 struct frag_table {
     struct frag_entry *slots;
+    uint64_t hash_key;        /* random per table, against crafted
+                                 collisions that evict real fragments */
     size_t mask;
     int64_t timeout_ns;
 };
@@ -44,6 +47,7 @@ struct frag_table *frag_table_create(size_t capacity, int64_t timeout_ns)
         t->slots[i].seen_ns = INT64_MIN;
     t->mask = n - 1;
     t->timeout_ns = timeout_ns;
+    t->hash_key = rng_entropy_u64();
     return t;
 }
 
@@ -70,9 +74,9 @@ static void make_key(struct frag_key *k, const struct decoded *d)
     k->ip_version = d->ip_version;
 }
 
-static size_t key_hash(const struct frag_key *k)
+static size_t key_hash(uint64_t key, const struct frag_key *k)
 {
-    uint64_t h = 0xcbf29ce484222325ull;
+    uint64_t h = 0xcbf29ce484222325ull ^ key;
     const uint8_t *p = (const uint8_t *)k;
 
     for (size_t i = 0; i < sizeof(*k); i++)
@@ -92,7 +96,7 @@ int frag_table_learn(struct frag_table *t, const struct decoded *d,
 {
     struct frag_key k;
     make_key(&k, d);
-    size_t h = key_hash(&k);
+    size_t h = key_hash(t->hash_key, &k);
     struct frag_entry *victim = NULL;
 
     for (size_t i = 0; i < PROBES; i++) {
@@ -118,7 +122,7 @@ int frag_table_lookup(struct frag_table *t, struct decoded *d,
 {
     struct frag_key k;
     make_key(&k, d);
-    size_t h = key_hash(&k);
+    size_t h = key_hash(t->hash_key, &k);
 
     for (size_t i = 0; i < PROBES; i++) {
         struct frag_entry *e = &t->slots[(h + i) & t->mask];

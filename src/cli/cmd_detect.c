@@ -28,6 +28,8 @@ static void usage(FILE *out)
         "      --explain N      features in each explanation "
         "(default 3, 0 = none)\n"
         "      --batch N        flows embedded together (default 256)\n"
+        "      --threads N      classification threads (default: online "
+        "cores, at most 8)\n"
         "      --idle-timeout S flow idle timeout in seconds "
         "(default 120)\n"
         "      --active-timeout S  split longer flows after S seconds "
@@ -85,7 +87,7 @@ static int parse_count(const char *cmd, const char *opt, const char *v,
 
 enum { OPT_CSV = 256, OPT_ALL, OPT_EXPLAIN, OPT_BATCH, OPT_IDLE, OPT_ACTIVE,
        OPT_MAX,
-       OPT_SUMMARY, OPT_NEUTRAL };
+       OPT_SUMMARY, OPT_NEUTRAL, OPT_THREADS };
 
 static int parse(int argc, char **argv, struct detect_run_opts *o,
                  struct flow_config *fc)
@@ -99,6 +101,7 @@ static int parse(int argc, char **argv, struct detect_run_opts *o,
         { "all", no_argument, 0, OPT_ALL },
         { "explain", required_argument, 0, OPT_EXPLAIN },
         { "batch", required_argument, 0, OPT_BATCH },
+        { "threads", required_argument, 0, OPT_THREADS },
         { "idle-timeout", required_argument, 0, OPT_IDLE },
         { "active-timeout", required_argument, 0, OPT_ACTIVE },
         { "max-flows", required_argument, 0, OPT_MAX },
@@ -128,6 +131,11 @@ static int parse(int argc, char **argv, struct detect_run_opts *o,
         case OPT_BATCH:
             rc = parse_count("detect", "--batch", optarg, 1, 65536, &v);
             o->batch = (size_t)v;
+            break;
+        case OPT_THREADS:
+            rc = parse_count("detect", "--threads", optarg, 1,
+                             DETECTOR_THREADS_MAX, &v);
+            o->threads = (size_t)v;
             break;
         case OPT_IDLE:
             rc = cli_timeout("detect", "--idle-timeout", optarg,

@@ -25,10 +25,11 @@ void detect_run_opts_default(struct detect_run_opts *o)
  * input ends; then they are embedded together and their lines written. */
 struct run {
     struct detector *d;
+    struct detector_pool *pool;
     const struct detect_run_opts *o;
     FILE *out;
     size_t n, cap;
-    float *x, *z, *scratch, *ex_scratch;
+    float *x, *z, *ex_scratch;
     struct alert_flow *ids;
     int *label_of;
     struct memo_decision *dec;
@@ -52,7 +53,6 @@ static int run_init(struct run *r, struct detector *d,
     r->cap = b;
     r->x = malloc(b * d->n_in * sizeof(float) + 1);
     r->z = malloc(b * d->dim * sizeof(float) + 1);
-    r->scratch = malloc(memo_batch_scratch(d->memo, b) * sizeof(float) + 1);
     r->ex_scratch = malloc(alert_explain_scratch(&d->enc) * sizeof(float));
     r->ids = malloc(b * sizeof(*r->ids));
     r->label_of = malloc(b * sizeof(int));
@@ -60,23 +60,25 @@ static int run_init(struct run *r, struct detector *d,
     r->per_class = calloc(c, sizeof(uint64_t));
     r->by_label = calloc(MAX_LABELS * c, sizeof(uint64_t));
     alert_buf_init(&r->line);
-    if (!r->x || !r->z || !r->scratch || !r->ex_scratch || !r->ids ||
+    if (!r->x || !r->z || !r->ex_scratch || !r->ids ||
         !r->label_of || !r->dec || !r->per_class || !r->by_label)
         return err_set(ERR_NOMEM, "out of memory");
-    return 0;
+    r->pool = detector_pool_create(d, o->threads ? o->threads
+                                   : detector_threads_default(), b);
+    return r->pool ? 0 : err_last();
 }
 
 static void run_fini(struct run *r)
 {
     free(r->x);
     free(r->z);
-    free(r->scratch);
     free(r->ex_scratch);
     free(r->ids);
     free(r->label_of);
     free(r->dec);
     free(r->per_class);
     free(r->by_label);
+    detector_pool_destroy(r->pool);
     for (size_t i = 0; i < r->n_labels; i++)
         free(r->labels[i]);
     alert_buf_fini(&r->line);
@@ -125,10 +127,9 @@ static int flush(struct run *r)
 {
     size_t c = r->d->memo->n_classes;
     double t0 = progress_now_s();
-    int rc = r->n ? detector_embed(r->d, r->x, r->n, r->z) : 0;
+    int rc = detector_pool_classify(r->pool, r->x, r->n, r->z, r->dec);
     if (rc != 0)
         return rc;
-    memo_decide_batch(r->d->memo, r->z, r->n, r->scratch, r->dec);
     r->classify_s += progress_now_s() - t0;
     for (size_t i = 0; rc == 0 && i < r->n; i++) {
         size_t k = r->dec[i].cls < 0 ? c : (size_t)r->dec[i].cls;

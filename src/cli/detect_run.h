@@ -22,6 +22,7 @@ struct detect_run_opts {
     size_t batch;             /* flows embedded together */
     const char *summary_json; /* or NULL */
     const char *neutral;      /* see detector_set_neutral */
+    size_t threads;           /* classification threads, 0 = online cores */
 };
 
 void detect_run_opts_default(struct detect_run_opts *o);

@@ -1,4 +1,7 @@
 #include <math.h>
+#include <sys/random.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "fewflow/rng.h"
 
@@ -75,4 +78,21 @@ void rng_shuffle_int(struct rng *r, int *v, size_t n)
 void rng_split(struct rng *r, struct rng *child)
 {
     rng_seed(child, rng_u64(r));
+}
+
+uint64_t rng_entropy_u64(void)
+{
+    uint64_t v;
+
+    if (getrandom(&v, sizeof(v), GRND_NONBLOCK) == (ssize_t)sizeof(v))
+        return v;
+    /* Early boot or a seccomp filter: fall back to clock and pid, which an
+     * outside attacker still cannot read. */
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    uint64_t x = (uint64_t)ts.tv_nsec ^ ((uint64_t)ts.tv_sec << 30) ^
+                 ((uint64_t)getpid() << 48);
+    struct rng r;
+    rng_seed(&r, x);
+    return rng_u64(&r);
 }

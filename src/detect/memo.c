@@ -301,9 +301,15 @@ void memo_decide_from(const struct memo *m, const struct memo_eval *ev,
         out->score = INFINITY;
         return;
     }
-    out->dist = ev[shown].dist;
-    out->radius = ev[shown].radius;
-    out->score = ev[shown].ratio;
+    /* Distance and radius are reported for the same prototype, the one
+     * behind the score, so that an alert's distance is inside its radius
+     * exactly when the class holds the flow. The nearest prototype may be
+     * a tighter one the flow is outside of; near[] lists that distance. */
+    const struct memo_eval *e = &ev[shown];
+    out->radius = e->radius;
+    out->score = e->ratio;
+    out->dist = e->radius > 0 && isfinite(e->radius) && isfinite(e->ratio)
+                    ? e->ratio * e->radius : e->dist;
 }
 
 void memo_decide(const struct memo *m, const float *z,
