@@ -588,6 +588,9 @@ static void alert_line_has_the_eve_shape(void **state)
     assert_non_null(strstr(b.data, "\"features\":[{\"name\":\"dst_port\","
                            "\"value\":15,"));
     assert_true(f.flow_id < (1ULL << 52));
+    assert_non_null(strstr(b.data, "\"nearest\":[{\"class\":\"SSH "
+                           "\\\"Patator\\\"\",\"distance\":0.8,\"score\":0.4,"
+                           "\"inside\":true}]"));
 
     float far[2] = { 9, 9 };
     memo_decide(m, far, &d);
@@ -596,6 +599,7 @@ static void alert_line_has_the_eve_shape(void **state)
     assert_true(json_line_ok(b.data));
     assert_non_null(strstr(b.data, "\"class\":\"unknown\",\"known\":false"));
     assert_non_null(strstr(b.data, "\"severity\":2}"));
+    assert_non_null(strstr(b.data, "\"inside\":false}]"));
     alert_buf_fini(&b);
     free(scratch);
     memo_destroy(m);

@@ -87,7 +87,9 @@ struct memo_eval {
 
 struct memo_match {
     int32_t cls;              /* class index */
-    float dist;
+    float dist;               /* to the class's nearest prototype */
+    float ratio;              /* the class's smallest distance / radius:
+                                 <= 1 when the class holds the flow */
 };
 
 struct memo_decision {

@@ -73,9 +73,14 @@ static void put_nearest(struct alert_buf *b, const struct memo *m,
         alert_buf_json_str(b, c->name);
         alert_buf_raw(b, ",\"distance\":", 12);
         alert_buf_json_num(b, dec->near[i].dist);
-        alert_buf_raw(b, ",\"radius\":", 10);
-        alert_buf_json_num(b, c->radius);
-        alert_buf_raw(b, "}", 1);
+        /* The class-wide radius beside a nearest-prototype distance would
+         * read as inside when a tighter prototype excludes the flow; the
+         * score and verdict come from the prototype that decides. */
+        alert_buf_raw(b, ",\"score\":", 9);
+        alert_buf_json_num(b, dec->near[i].ratio);
+        alert_buf_raw(b, dec->near[i].ratio <= 1 ? ",\"inside\":true}"
+                                                 : ",\"inside\":false}",
+                      dec->near[i].ratio <= 1 ? 15 : 16);
     }
     alert_buf_raw(b, "]", 1);
 }

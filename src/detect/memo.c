@@ -249,7 +249,8 @@ void memo_distances(const struct memo *m, const float *z, float *dist)
 }
 
 /* Keeps the MEMO_NEAR smallest distances in ascending order. */
-static void near_insert(struct memo_decision *out, int32_t cls, float dist)
+static void near_insert(struct memo_decision *out, int32_t cls, float dist,
+                        float ratio)
 {
     uint32_t n = out->n_near;
     if (n == MEMO_NEAR && dist >= out->near[n - 1].dist)
@@ -261,6 +262,7 @@ static void near_insert(struct memo_decision *out, int32_t cls, float dist)
     }
     out->near[i].cls = cls;
     out->near[i].dist = dist;
+    out->near[i].ratio = ratio;
     if (n < MEMO_NEAR)
         out->n_near = n + 1;
 }
@@ -273,7 +275,7 @@ void memo_decide_from(const struct memo *m, const struct memo_eval *ev,
 
     memset(out, 0, sizeof(*out));
     for (size_t i = 0; i < m->n_classes; i++) {
-        near_insert(out, (int32_t)i, ev[i].dist);
+        near_insert(out, (int32_t)i, ev[i].dist, ev[i].ratio);
         if (ev[i].ratio <= 1 && ev[i].dist < best_in) {
             best_in = ev[i].dist;
             in = (int32_t)i;
