@@ -2,6 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/vec.h"
 #include "detect/memo_impl.h"
 #include "fewflow/detect.h"
 #include "fewflow/err.h"
@@ -12,14 +13,6 @@ void memo_enroll_opts_default(struct memo_enroll_opts *o)
     o->prior_weight = 20.0f;
     o->is_benign = 0;
     o->seed = 1;
-}
-
-static float dist2(const float *a, const float *b, uint32_t d)
-{
-    float s = 0;
-    for (uint32_t j = 0; j < d; j++)
-        s += (a[j] - b[j]) * (a[j] - b[j]);
-    return s;
 }
 
 /* Median over the attack classes calibrated on held-out rows of each
@@ -56,7 +49,7 @@ static float loo_radius(const float *z, size_t k, uint32_t d)
     for (size_t i = 0; i < k; i++) {
         float best = INFINITY;
         for (size_t j = 0; j < k; j++) {
-            float s = j == i ? INFINITY : dist2(z + i * d, z + j * d, d);
+            float s = j == i ? INFINITY : vec_sqdist(z + i * d, z + j * d, d);
             best = s < best ? s : best;
         }
         nn[i] = sqrtf(best);
@@ -123,7 +116,7 @@ static float benign_local_radius(const struct memo *m)
         float best = INFINITY;
         for (size_t j = 0; j < n; j++) {
             float s = j == i ? INFINITY
-                             : dist2(m->reservoir + i * m->dim,
+                             : vec_sqdist(m->reservoir + i * m->dim,
                                      m->reservoir + j * m->dim, m->dim);
             best = s < best ? s : best;
         }

@@ -2,21 +2,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/vec.h"
 #include "fewflow/detect.h"
 #include "fewflow/err.h"
 #include "fewflow/rng.h"
 
 #define KMEANS_ITERS 25
-
-static float sq_dist(const float *a, const float *b, uint32_t d)
-{
-    float s = 0;
-    for (uint32_t j = 0; j < d; j++) {
-        float t = a[j] - b[j];
-        s += t * t;
-    }
-    return s;
-}
 
 static void row_mean(const float *z, size_t n, uint32_t d, float *out)
 {
@@ -57,7 +48,7 @@ static uint32_t seed_centres(const float *z, size_t n, uint32_t d,
     uint32_t made = 1;
     memcpy(c, z + rng_below(r, n) * d, d * sizeof(float));
     for (size_t i = 0; i < n; i++)
-        best[i] = sq_dist(z + i * d, c, d);
+        best[i] = vec_sqdist(z + i * d, c, d);
     while (made < k) {
         long pick = pick_next(best, n, r);
         if (pick < 0)
@@ -65,7 +56,7 @@ static uint32_t seed_centres(const float *z, size_t n, uint32_t d,
         float *next = c + (size_t)made * d;
         memcpy(next, z + (size_t)pick * d, d * sizeof(float));
         for (size_t i = 0; i < n; i++) {
-            float s = sq_dist(z + i * d, next, d);
+            float s = vec_sqdist(z + i * d, next, d);
             if (s < best[i])
                 best[i] = s;
         }
@@ -80,7 +71,7 @@ static uint32_t nearest(const float *x, const float *c, uint32_t k,
     uint32_t arg = 0;
     float best = INFINITY;
     for (uint32_t j = 0; j < k; j++) {
-        float s = sq_dist(x, c + (size_t)j * d, d);
+        float s = vec_sqdist(x, c + (size_t)j * d, d);
         if (s < best) {
             best = s;
             arg = j;

@@ -2,6 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/vec.h"
 #include "fewflow/detect.h"
 #include "fewflow/err.h"
 #include "detect/memo_impl.h"
@@ -198,16 +199,6 @@ static float ratio(float dist, float radius)
     return dist > 0 ? INFINITY : 0;
 }
 
-static float sq_dist(const float *a, const float *b, uint32_t d)
-{
-    float s = 0;
-    for (uint32_t j = 0; j < d; j++) {
-        float t = a[j] - b[j];
-        s += t * t;
-    }
-    return s;
-}
-
 void memo_evaluate_one(const struct memo *m, size_t c, const float *z,
                        struct memo_eval *ev)
 {
@@ -216,7 +207,7 @@ void memo_evaluate_one(const struct memo *m, size_t c, const float *z,
     ev->ratio = INFINITY;
     ev->radius = 0;
     for (uint32_t p = 0; p < cl->n_protos; p++) {
-        float d = sqrtf(sq_dist(z, cl->protos + (size_t)p * m->dim, m->dim));
+        float d = sqrtf(vec_sqdist(z, cl->protos + (size_t)p * m->dim, m->dim));
         float r = ratio(d, cl->radii[p]);
         if (d < ev->dist)
             ev->dist = d;

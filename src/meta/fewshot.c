@@ -3,20 +3,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/vec.h"
 #include "fewflow/err.h"
 #include "fewflow/fewshot.h"
-
-static double sqdist(const float *a, const float *b, size_t d)
-{
-    double s = 0.0;
-
-    for (size_t k = 0; k < d; k++) {
-        double t = (double)a[k] - (double)b[k];
-
-        s += t * t;
-    }
-    return s;
-}
 
 void fewshot_nn1(const float *xs, const int32_t *ys, size_t n_s,
                  const float *xq, size_t n_q, size_t d, int32_t *pred)
@@ -26,7 +15,7 @@ void fewshot_nn1(const float *xs, const int32_t *ys, size_t n_s,
 
         pred[i] = 0;
         for (size_t j = 0; j < n_s; j++) {
-            double dist = sqdist(xq + i * d, xs + j * d, d);
+            double dist = vec_sqdist_d(xq + i * d, xs + j * d, d);
 
             if (dist < best) {
                 best = dist;

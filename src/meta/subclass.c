@@ -3,23 +3,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/vec.h"
 #include "fewflow/err.h"
 #include "fewflow/metatrain.h"
 #include "fewflow/rng.h"
 
 #define KMEANS_ITERS 15
-
-static double row_dist(const float *a, const float *b, size_t d)
-{
-    double s = 0.0;
-
-    for (size_t j = 0; j < d; j++) {
-        double t = (double)a[j] - (double)b[j];
-
-        s += t * t;
-    }
-    return s;
-}
 
 /* k-means++: each next centre drawn with probability ∝ squared distance
  * to the nearest centre so far (Arthur and Vassilvitskii, 2007). */
@@ -31,7 +20,7 @@ static void kmeans_seed(const struct table *t, const size_t *rows, size_t n,
 
     memcpy(centres, table_row(t, rows[rng_below(rng, n)]), d * sizeof(float));
     for (size_t i = 0; i < n; i++)
-        near[i] = row_dist(table_row(t, rows[i]), centres, d);
+        near[i] = vec_sqdist_d(table_row(t, rows[i]), centres, d);
     for (size_t c = 1; c < k; c++) {
         double total = 0.0, pick;
         size_t at = 0;
@@ -43,7 +32,7 @@ static void kmeans_seed(const struct table *t, const size_t *rows, size_t n,
             pick -= near[at];
         memcpy(centres + c * d, table_row(t, rows[at]), d * sizeof(float));
         for (size_t i = 0; i < n; i++) {
-            double dd = row_dist(table_row(t, rows[i]), centres + c * d, d);
+            double dd = vec_sqdist_d(table_row(t, rows[i]), centres + c * d, d);
 
             near[i] = dd < near[i] ? dd : near[i];
         }
@@ -58,7 +47,7 @@ static void kmeans_assign(const struct table *t, const size_t *rows,
         double best = DBL_MAX;
 
         for (size_t c = 0; c < k; c++) {
-            double dd = row_dist(table_row(t, rows[i]), centres +
+            double dd = vec_sqdist_d(table_row(t, rows[i]), centres +
                                  c * t->n_cols, t->n_cols);
 
             if (dd < best) {
