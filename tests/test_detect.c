@@ -772,6 +772,9 @@ static void cli_enrol_detect_forget(void **state)
     assert_null(strstr(last_out, "Heartbleed"));
     assert_int_equal(run_ok("%s forget --model %s --name Heartbleed -o %s "
                             "2>&1", bin, m2, m2), 2);
+    assert_int_equal(run_ok("%s forget --model %s --name BENIGN -o %s/nb."
+                            "model 2>&1", bin, m2, dir), 0);
+    assert_non_null(strstr(last_out, "no benign class left"));
 }
 
 /* Explanations cost about fifteen classifications each; a budget keeps a
