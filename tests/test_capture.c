@@ -501,6 +501,37 @@ static void test_ipv6_fragments(void **state)
     assert_feat(0, "fragment_packets", 2);
 }
 
+/* A fragment whose offset and length reach past the 65,535-byte datagram
+ * limit (RFC 791; RFC 8200 4.5 for IPv6) cannot belong to any datagram:
+ * it is malformed, not an orphan. One that ends just inside the limit is
+ * an ordinary orphan. */
+static void test_oversized_fragments(void **state)
+{
+    struct pcap_out o;
+    const char *path = tmp("frag-big.pcap");
+    struct pkt p;
+
+    assert_int_equal(pcap_out_open(&o, path, DLT_EN10MB, 0), 0);
+    pkt_eth(&p, -1, 0x0800);
+    pkt_ipv4(&p, "10.0.0.5", "10.0.0.6", NULL, 0x4242, 65528, 0, 100);
+    pcap_out_write(&o, T0, &p, 0);
+    pkt_eth(&p, -1, 0x0800);
+    pkt_ipv4(&p, "10.0.0.5", "10.0.0.6", NULL, 0x4243, 65400, 0, 100);
+    pcap_out_write(&o, T0 + 10 * US, &p, 0);
+    pkt_eth(&p, -1, 0x86dd);
+    pkt_ipv6_frag(&p, "2001:db8::a", "2001:db8::b", NULL, 7, 65528, 0, 100);
+    pcap_out_write(&o, T0 + 20 * US, &p, 0);
+    pkt_eth(&p, -1, 0x86dd);
+    pkt_ipv6_frag(&p, "2001:db8::a", "2001:db8::b", NULL, 8, 65400, 0, 100);
+    pcap_out_write(&o, T0 + 30 * US, &p, 0);
+    pcap_out_close(&o);
+
+    const struct flow_stats *st = run(path);
+    assert_int_equal(st->malformed, 2);
+    assert_int_equal(st->orphan_fragments, 2);
+    assert_int_equal(got.n, 0);
+}
+
 /* Times 1, 3, 2, 4 ms: the late packet counts at 3 ms, so no gap is
  * negative and the duration is 3 ms. */
 static void test_reordered_timestamps(void **state)
@@ -1114,6 +1145,7 @@ int main(void)
         cmocka_unit_test(test_vlan_one_side),
         cmocka_unit_test(test_fragments),
         cmocka_unit_test(test_ipv6_fragments),
+        cmocka_unit_test(test_oversized_fragments),
         cmocka_unit_test(test_reordered_timestamps),
         cmocka_unit_test(test_nanosecond_pcap),
         cmocka_unit_test(test_pcapng_interfaces),

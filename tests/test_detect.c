@@ -772,6 +772,46 @@ static void cli_enrol_detect_forget(void **state)
     assert_null(strstr(last_out, "Heartbleed"));
     assert_int_equal(run_ok("%s forget --model %s --name Heartbleed -o %s "
                             "2>&1", bin, m2, m2), 2);
+    assert_int_equal(run_ok("%s forget --model %s --name BENIGN -o %s/nb."
+                            "model 2>&1", bin, m2, dir), 0);
+    assert_non_null(strstr(last_out, "no benign class left"));
+}
+
+/* Explanations cost about fifteen classifications each; a budget keeps a
+ * flood of alerts from stalling detection. With one explanation a second,
+ * thousands of alerts in a run of a few seconds must mostly go without;
+ * without a budget (files, by default) every alert is explained. */
+static void cli_explain_rate_bounds_explanations(void **state)
+{
+    const char *bin = testutil_bin(), *dir = testutil_tmpdir();
+    const char *csv = testutil_data_path("cic-ids2017-improved/"
+                                         "DDoS_5000.csv.xz");
+    char sum[600], path[1024];
+    snprintf(sum, sizeof(sum), "%s/rate-summary.json", dir);
+    snprintf(path, sizeof(path), "%s", csv);
+
+    assert_int_equal(run_ok("%s -q detect --model %s --csv %s "
+                            "--explain-rate 1 --summary-json %s", bin,
+                            model_path, path, sum), 0);
+    size_t lines = 0, explained = 0;
+    for (char *l = last_out; l && *l; lines++) {
+        char *nl = strchr(l, '\n');
+        assert_non_null(nl);
+        *nl = '\0';
+        explained += strstr(l, "\"features\":[{") != NULL;
+        l = nl + 1;
+    }
+    assert_true(lines > 100);
+    assert_true(explained >= 1);
+    assert_true(explained < lines / 2);
+    assert_int_equal(run_ok("cat %s", sum), 0);
+    assert_non_null(strstr(last_out, "\"unexplained\":"));
+    assert_null(strstr(last_out, "\"unexplained\":0,"));
+
+    assert_int_equal(run_ok("%s -q detect --model %s --csv %s "
+                            "--summary-json %s >/dev/null && cat %s", bin,
+                            model_path, path, sum, sum), 0);
+    assert_non_null(strstr(last_out, "\"unexplained\":0,"));
 }
 
 static void cli_bad_input_is_one_line_and_exit_2(void **state)
@@ -838,6 +878,7 @@ int main(void)
     const struct CMUnitTest cli[] = {
         cmocka_unit_test(cli_classes_and_openset),
         cmocka_unit_test(cli_enrol_detect_forget),
+        cmocka_unit_test(cli_explain_rate_bounds_explanations),
         cmocka_unit_test(cli_bad_input_is_one_line_and_exit_2),
     };
     int failed = cmocka_run_group_tests(tests, NULL, NULL);

@@ -156,6 +156,10 @@ static enum decode_status decode_ipv4(const uint8_t *p, uint32_t cap,
     d->frag_offset = (uint32_t)(frag & 0x1fff) * 8;
     d->is_fragment = d->more_fragments || d->frag_offset > 0;
     d->frag_id = rd16(p + 4);
+    /* RFC 791 caps a datagram at 65,535 bytes: a fragment reaching past
+     * that cannot be part of one (the "ping of death" shape). */
+    if (d->is_fragment && d->frag_offset + total > 0xffff)
+        return DECODE_MALFORMED;
     uint32_t in_cap = cap < total ? cap : total;
     return decode_l4(p + hlen, in_cap - hlen, total - hlen, d);
 }
@@ -201,11 +205,13 @@ static enum decode_status decode_ipv6(const uint8_t *p, uint32_t cap,
     memcpy(d->dst, p + 24, 16);
     d->ip_len = 40 + plen;
     uint32_t in_cap = cap < 40 + plen ? cap : 40 + plen;
-    uint32_t off = 40;
+    uint32_t off = 40, frag_hdr_at = 0;
     uint8_t next = p[6];
     while (is_ipv6_ext(next)) {
         if (d->frag_offset > 0)
             break; /* later fragments: what follows is payload */
+        if (next == PROTO_FRAGMENT)
+            frag_hdr_at = off;
         uint32_t len = ipv6_ext(p + off, in_cap - off, 40 + plen - off,
                                 next, d);
         if (len == 0)
@@ -215,6 +221,11 @@ static enum decode_status decode_ipv6(const uint8_t *p, uint32_t cap,
         if (off > in_cap)
             return DECODE_TRUNCATED;
     }
+    /* RFC 8200 section 4.5: the reassembled payload (unfragmentable
+     * headers, then offset plus this fragment's data) must fit 65,535. */
+    if (d->is_fragment &&
+        (frag_hdr_at - 40) + d->frag_offset + (40 + plen - off) > 0xffff)
+        return DECODE_MALFORMED;
     d->protocol = next;
     d->ip_hdr_len = off;
     return decode_l4(p + off, in_cap - off, 40 + plen - off, d);

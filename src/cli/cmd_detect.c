@@ -27,6 +27,10 @@ static void usage(FILE *out)
         "      --all            also print benign flows\n"
         "      --explain N      features in each explanation "
         "(default 3, 0 = none)\n"
+        "      --explain-rate N at most N explanations per second; later "
+        "alerts go out\n"
+        "                       without one (default 1000 for -i, "
+        "no limit otherwise; 0 = no limit)\n"
         "      --batch N        flows embedded together (default 256)\n"
         "      --threads N      classification threads (default: online "
         "cores, at most 8)\n"
@@ -85,7 +89,7 @@ static int parse_count(const char *cmd, const char *opt, const char *v,
     return 0;
 }
 
-enum { OPT_CSV = 256, OPT_ALL, OPT_EXPLAIN, OPT_BATCH, OPT_IDLE, OPT_ACTIVE,
+enum { OPT_CSV = 256, OPT_ALL, OPT_EXPLAIN, OPT_EXPLAIN_RATE, OPT_BATCH, OPT_IDLE, OPT_ACTIVE,
        OPT_MAX,
        OPT_SUMMARY, OPT_NEUTRAL, OPT_THREADS };
 
@@ -100,6 +104,7 @@ static int parse(int argc, char **argv, struct detect_run_opts *o,
         { "csv", required_argument, 0, OPT_CSV },
         { "all", no_argument, 0, OPT_ALL },
         { "explain", required_argument, 0, OPT_EXPLAIN },
+        { "explain-rate", required_argument, 0, OPT_EXPLAIN_RATE },
         { "batch", required_argument, 0, OPT_BATCH },
         { "threads", required_argument, 0, OPT_THREADS },
         { "idle-timeout", required_argument, 0, OPT_IDLE },
@@ -127,6 +132,12 @@ static int parse(int argc, char **argv, struct detect_run_opts *o,
         case OPT_EXPLAIN:
             rc = parse_count("detect", "--explain", optarg, 0, 8, &v);
             o->explain = (size_t)v;
+            break;
+        case OPT_EXPLAIN_RATE:
+            rc = parse_count("detect", "--explain-rate", optarg, 0, 10000000,
+                             &v);
+            o->explain_rate = (double)v;
+            o->explain_rate_set = 1;
             break;
         case OPT_BATCH:
             rc = parse_count("detect", "--batch", optarg, 1, 65536, &v);

@@ -4,6 +4,7 @@
 #include "cli/cli.h"
 #include "fewflow/detector.h"
 #include "fewflow/err.h"
+#include "fewflow/log.h"
 
 static void usage(FILE *out)
 {
@@ -49,6 +50,11 @@ int cmd_forget(int argc, char **argv)
         rc = detector_save(d, out);
     if (rc == 0)
         printf("forgot %s; %zu classes left\n", name, d->memo->n_classes);
+    /* Without a benign class nothing can be decided benign, so every flow
+     * of the new model alerts: allowed (a deliberate choice), but said. */
+    if (rc == 0 && memo_benign_count(d->memo) == 0)
+        log_warn("forget", "%s has no benign class left: every flow will "
+                 "raise an alert", out);
     detector_destroy(d);
     return rc == 0 ? 0 : cli_fail(rc);
 }

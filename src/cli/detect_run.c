@@ -40,6 +40,8 @@ struct run {
     size_t n_labels;
     uint64_t *by_label;           /* MAX_LABELS × (n_classes + 1) */
     uint64_t flows, alerts;
+    uint64_t unexplained;         /* alerts the explain budget skipped */
+    double tokens, refill_s;      /* explain budget: a token bucket */
     double classify_s;
 };
 
@@ -64,6 +66,8 @@ static int run_init(struct run *r, struct detector *d,
     if (!r->x || !r->z || !r->ex_scratch || !r->ids ||
         !r->label_of || !r->dec || !r->per_class || !r->by_label)
         return err_set(ERR_NOMEM, "out of memory");
+    r->tokens = o->explain_rate;
+    r->refill_s = progress_now_s();
     r->pool = detector_pool_create(d, o->threads ? o->threads
                                    : detector_threads_default(), b);
     return r->pool ? 0 : err_last();
@@ -104,20 +108,40 @@ static int is_alert(const struct memo *m, const struct memo_decision *d)
     return d->cls < 0 || !(m->cls[d->cls].flags & MEMO_CLASS_BENIGN);
 }
 
+/* One explanation's worth of budget, refilled at explain_rate per second
+ * up to one second's worth. */
+static int explain_budget_take(struct run *r)
+{
+    double rate = r->o->explain_rate;
+    if (rate <= 0)
+        return 1;
+    double now = progress_now_s();
+    r->tokens += (now - r->refill_s) * rate;
+    r->tokens = r->tokens < rate ? r->tokens : rate;
+    r->refill_s = now;
+    if (r->tokens >= 1) {
+        r->tokens -= 1;
+        return 1;
+    }
+    r->unexplained++;
+    return 0;
+}
+
 static int emit(struct run *r, size_t i)
 {
     struct alert_explain ex;
     const float *x = r->x + i * r->d->n_in;
     int rc = 0;
+    int explain = r->o->explain > 0 && explain_budget_take(r);
 
-    if (r->o->explain > 0)
+    if (explain)
         rc = alert_explain(&r->d->enc, r->d->memo, x, &r->dec[i],
                            r->o->explain, r->ex_scratch, &ex);
     if (rc != 0)
         return rc;
     alert_buf_reset(&r->line);
     alert_format(&r->line, &r->ids[i], r->d->memo, &r->dec[i],
-                 r->o->explain > 0 ? &ex : NULL, &r->d->enc);
+                 explain ? &ex : NULL, &r->d->enc);
     if (r->line.failed)
         return err_set(ERR_NOMEM, "out of memory");
     fwrite(r->line.data, 1, r->line.len, r->out);
@@ -177,6 +201,10 @@ static void summary_text(const struct run *r,
              (unsigned long long)r->alerts,
              r->flows ? 100.0 * (double)r->alerts / (double)r->flows : 0.0,
              secs, r->classify_s > 0 ? (double)r->flows / r->classify_s : 0);
+    if (r->unexplained > 0)
+        log_warn("detect", "%llu alerts were written without an explanation "
+                 "to keep up (--explain-rate %.0f/s)",
+                 (unsigned long long)r->unexplained, r->o->explain_rate);
     char a[256], b[256];
     for (size_t k = 0; k <= c; k++) {
         if (r->per_class[k])
@@ -253,11 +281,13 @@ static int summary_json(const struct run *r,
     alert_buf_init(&b);
     alert_buf_printf(&b, "{\"packets\":%llu,\"flows\":%llu,\"alerts\":%llu,"
                      "\"seconds\":%.6f,\"classify_seconds\":%.6f,"
-                     "\"max_active_flows\":%llu,\"decided\":",
+                     "\"max_active_flows\":%llu,\"unexplained\":%llu,"
+                     "\"decided\":",
                      (unsigned long long)st->packets,
                      (unsigned long long)r->flows,
                      (unsigned long long)r->alerts, secs, r->classify_s,
-                     (unsigned long long)st->max_active);
+                     (unsigned long long)st->max_active,
+                     (unsigned long long)r->unexplained);
     json_counts(&b, r, r->per_class);
     alert_buf_raw(&b, ",\"by_label\":{", 13);
     for (size_t l = 0; l < r->n_labels; l++) {
@@ -293,6 +323,8 @@ int detect_run(struct detect_run_opts *o, FILE *out)
         log_info("detect", "%zu model column(s) that the flow meter computes "
                  "differently from the training CSV are left at their "
                  "training mean (--neutral)", n_neutral);
+    if (!o->explain_rate_set)
+        o->explain_rate = o->in.iface ? DETECT_LIVE_EXPLAIN_RATE : 0;
     if (rc == 0)
         rc = run_init(&r, d, o, out);
     if (rc == 0)

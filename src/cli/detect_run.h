@@ -19,6 +19,9 @@ struct detect_run_opts {
     struct detector_input in;
     int all;                  /* print benign flows too */
     size_t explain;           /* features per explanation */
+    double explain_rate;      /* explanations per second at most, 0 = no
+                                 limit; see detect_run_explain_rate */
+    int explain_rate_set;     /* given by the user: keep it as it is */
     size_t batch;             /* flows embedded together */
     const char *summary_json; /* or NULL */
     const char *neutral;      /* see detector_set_neutral */
@@ -26,6 +29,16 @@ struct detect_run_opts {
 };
 
 void detect_run_opts_default(struct detect_run_opts *o);
+
+/*
+ * Explaining an alert re-embeds the flow once per input feature, about
+ * fifteen times the cost of classifying it, so a flood of alerts on a live
+ * interface could stall capture. Live input therefore explains at most this
+ * many alerts per second by default; alerts past the budget are written
+ * without the `features` list and counted. Files and CSVs have no limit,
+ * so their output does not depend on the machine's speed.
+ */
+#define DETECT_LIVE_EXPLAIN_RATE 1000.0
 
 /* Parses a timeout in (fractional) seconds into microseconds; 0, or the
  * usage error's exit status. */
