@@ -104,6 +104,8 @@ struct memo_decision {
                                  smallest ratio */
     uint32_t n_near;
     struct memo_match near[MEMO_NEAR];  /* nearest classes, ascending */
+    float head_prob;          /* the adapted head's probability of cls
+                                 (mhead.h); NAN without a head */
 };
 
 /* An empty memory. NULL (err_set) on failure or a zero dimension. */

@@ -5,9 +5,11 @@
  * and the class memory ("MEMO" section, include/fewflow/detect.h).
  *
  * Rows go through: raw fields → schema encoding → normaliser → encoder →
- * embedding z → class memory decision. Every learner exposes an embedding
- * (learner_embed); MAML-family models use the embedding their body
- * computes, so enrolment and detection work the same way for every one.
+ * embedding z → class memory decision. Every learner exposes an
+ * embedding (learner_embed), so enrolment and the open-set decision work
+ * the same way for every one; MAML-family models add an adapted head over the
+ * memory's classes (mhead.h) that chooses among the classes holding a
+ * flow.
  *
  * Loading goes through the meta module's embedder (embedder.h), so a
  * detector embeds exactly as evaluation does.
@@ -30,6 +32,7 @@ struct schema;
 struct normalizer;
 struct learner;
 struct embedder;
+struct mhead;
 
 struct detector {
     struct model *model;
@@ -38,6 +41,10 @@ struct detector {
     const struct normalizer *norm;
     struct learner *learner;
     struct memo *memo;            /* NULL when the model has none yet */
+    /* MAML-family models only: the adapted head over the memory's
+     * classes ("HEAD" section, mhead.h), refitted by detector_save;
+     * NULL for other learners and for files written before it. */
+    struct mhead *head;
     struct detect_encoder enc;    /* callbacks over learner and norm */
     size_t n_in;                  /* encoded columns */
     size_t dim;                   /* embedding width */
@@ -69,8 +76,9 @@ int detector_set_neutral(struct detector *d, const char *list,
 struct detector *detector_load(const char *path, int need_memo);
 void detector_destroy(struct detector *d);
 
-/* Stores the memory as the model's "MEMO" section and writes the model
- * atomically to path. Returns 0 or ERR_*. */
+/* Stores the memory as the model's "MEMO" section (and, for a MAML-family
+ * learner, a head refitted over all its classes as "HEAD") and writes
+ * the model atomically to path. Returns 0 or ERR_*. */
 int detector_save(struct detector *d, const char *path);
 
 /* Normalises n encoded rows in place, then embeds them into z (n × dim).

@@ -8,6 +8,7 @@
 #include "cli/detect_run.h"
 #include "fewflow/alert.h"
 #include "fewflow/err.h"
+#include "fewflow/mhead.h"
 #include "fewflow/log.h"
 #include "fewflow/progress.h"
 
@@ -154,6 +155,9 @@ static int flush(struct run *r)
     int rc = detector_pool_classify(r->pool, r->x, r->n, r->z, r->dec);
     if (rc != 0)
         return rc;
+    for (size_t i = 0; r->d->head != NULL && i < r->n; i++)
+        mhead_choose(r->d->head, r->d->memo, r->z + i * r->d->dim,
+                     &r->dec[i]);
     r->classify_s += progress_now_s() - t0;
     for (size_t i = 0; rc == 0 && i < r->n; i++) {
         size_t k = r->dec[i].cls < 0 ? c : (size_t)r->dec[i].cls;

@@ -7,6 +7,8 @@
 #include "fewflow/embedder.h"
 #include "fewflow/err.h"
 #include "fewflow/learner.h"
+#include "fewflow/maml.h"
+#include "fewflow/mhead.h"
 #include "fewflow/model.h"
 #include "fewflow/normalizer.h"
 #include "fewflow/schema.h"
@@ -46,6 +48,40 @@ static int read_memo(struct detector *d, int need)
     return 0;
 }
 
+/* A file written before the head existed has none: its detections take
+ * the nearest class, as they did. */
+static int read_head(struct detector *d)
+{
+    const void *bytes;
+    size_t len;
+
+    if (d->memo == NULL ||
+        model_section_get(d->model, "HEAD", &bytes, &len) != 0)
+        return 0;
+    d->head = mhead_read(bytes, len, d->memo, d->path);
+    return d->head ? 0 : err_last();
+}
+
+static int write_head(struct detector *d)
+{
+    struct maml_model *mm = maml_learner_model(d->learner);
+    struct bytes_writer w;
+
+    mhead_destroy(d->head);
+    d->head = NULL;
+    if (mm == NULL || d->memo->n_classes == 0)
+        return 0;
+    d->head = mhead_fit(d->memo, mm->cfg.inner_lr, MHEAD_STEPS);
+    if (d->head == NULL)
+        return err_last();
+    bytes_writer_init(&w);
+    int rc = mhead_write(d->head, d->memo, &w);
+    if (rc == 0)
+        rc = model_section_set(d->model, "HEAD", w.data, w.len);
+    bytes_writer_fini(&w);
+    return rc;
+}
+
 static int check_shapes(struct detector *d)
 {
     d->n_in = schema_n_cols(d->schema);
@@ -82,6 +118,8 @@ struct detector *detector_load(const char *path, int need_memo)
         rc = check_shapes(d);
     if (rc == 0)
         rc = read_memo(d, need_memo);
+    if (rc == 0)
+        rc = read_head(d);
     if (rc != 0) {
         detector_destroy(d);
         return NULL;
@@ -94,6 +132,7 @@ void detector_destroy(struct detector *d)
     if (d == NULL)
         return;
     memo_destroy(d->memo);
+    mhead_destroy(d->head);
     embedder_destroy(d->emb);
     model_destroy(d->model);
     free(d->col_names);
@@ -114,6 +153,8 @@ int detector_save(struct detector *d, const char *path)
         if (rc == 0)
             rc = model_section_set(d->model, "MEMO", w.data, w.len);
         bytes_writer_fini(&w);
+        if (rc == 0)
+            rc = write_head(d);
     }
     return rc != 0 ? rc : model_save(d->model, path);
 }

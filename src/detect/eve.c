@@ -129,6 +129,10 @@ void alert_format(struct alert_buf *b, const struct alert_flow *f,
     alert_buf_json_num(b, dec->dist);
     alert_buf_raw(b, ",\"radius\":", 10);
     alert_buf_json_num(b, dec->radius);
+    if (isfinite(dec->head_prob)) {
+        alert_buf_raw(b, ",\"head_prob\":", 13);
+        alert_buf_json_num(b, dec->head_prob);
+    }
     put_nearest(b, m, dec);
     put_features(b, ex, enc);
     alert_format_time(f->first_s, t0, sizeof(t0));

@@ -265,6 +265,7 @@ void memo_decide_from(const struct memo *m, const struct memo_eval *ev,
     int32_t in = -1, by_ratio = -1;
 
     memset(out, 0, sizeof(*out));
+    out->head_prob = NAN;
     for (size_t i = 0; i < m->n_classes; i++) {
         near_insert(out, (int32_t)i, ev[i].dist, ev[i].ratio);
         if (ev[i].ratio <= 1 && ev[i].dist < best_in) {
