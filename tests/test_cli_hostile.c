@@ -269,6 +269,21 @@ static void train_says_when_episodes_have_fewer_classes(void **state)
     assert_non_null(strstr(last_out, "3-way"));
 }
 
+/* A learning rate that blows the parameters up is named as such, before
+ * the class memory meets non-finite prototypes and reports that instead. */
+static void train_names_divergence(void **state)
+{
+    (void)state;
+    assert_int_equal(run("%s -q train --protocol %s --lr 1e30 --way 3 "
+                         "--shot 2 --query 2 --episodes 5 --no-val --hidden 8 "
+                         "--emb 4 -o %s 2>&1", testutil_bin(), tmp("hostile.proto"),
+                         tmp("diverged.model")), 2);
+    assert_non_null(strstr(last_out, "training diverged"));
+    assert_non_null(strstr(last_out, "--lr"));
+    assert_true(one_line(last_out));
+    assert_false(exists(tmp("diverged.model")));
+}
+
 /* Names from hostile files reach a terminal: no escape sequence of
  * theirs may go through (an ESC can retitle or rewrite the screen). The
  * JSON forms escape them anyway. */
@@ -353,6 +368,7 @@ int main(void)
         cmocka_unit_test(openset_help_states_the_real_defaults),
         cmocka_unit_test(detect_csv_refuses_an_impossible_port),
         cmocka_unit_test(train_says_when_episodes_have_fewer_classes),
+        cmocka_unit_test(train_names_divergence),
         cmocka_unit_test(text_output_carries_no_terminal_escapes),
         cmocka_unit_test(flows_leaves_no_output_for_a_missing_capture),
         cmocka_unit_test(summary_json_error_gives_the_reason),

@@ -117,6 +117,14 @@ static int train_step(struct train_ctx *c, struct rng *rng, size_t step)
     nn_clip_grad_norm(c->grad, l->n_params, 10.0f);
     nn_optim_step(&c->opt, l->params, c->grad);
     c->res->last_loss = loss;
+    /* A huge step can leave the loss finite but the parameters not; the
+     * next failure would then surface far away (class memory, eval). */
+    for (size_t i = 0; i < l->n_params; i++) {
+        if (!isfinite(l->params[i]))
+            return err_set(ERR_RANGE, "training diverged at step %zu "
+                           "(parameters no longer finite): lower --lr",
+                           step);
+    }
     return 0;
 }
 
