@@ -6,7 +6,6 @@
  */
 #include "testutil.h"
 
-#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,23 +15,9 @@
 #include "fewflow/detect.h"
 
 static char model_path[512];
-static char *last_out;
-
-static int run(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-
 /* Runs a shell command; keeps its stdout in last_out. */
-static int run(const char *fmt, ...)
-{
-    char cmd[4096];
-    va_list ap;
-
-    va_start(ap, fmt);
-    vsnprintf(cmd, sizeof(cmd), fmt, ap);
-    va_end(ap);
-    free(last_out);
-    last_out = NULL;
-    return testutil_run(cmd, &last_out);
-}
+static char *last_out;
+#define run(...) testutil_runf(&last_out, __VA_ARGS__)
 
 static const char *tmp(const char *name)
 {

@@ -658,24 +658,10 @@ static void openset_on_separated_clusters(void **state)
 
 static char model_path[512];
 
-static int run_ok(const char *fmt, ...)
-    __attribute__((format(printf, 1, 2)));
-
-/* Runs a shell command built from fmt; returns its exit status and keeps
- * stdout in last_out (freed on the next call). */
+/* Runs a shell command built from the format; returns its exit status and
+ * keeps stdout in last_out (freed on the next call). */
 static char *last_out;
-
-static int run_ok(const char *fmt, ...)
-{
-    char cmd[4096];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(cmd, sizeof(cmd), fmt, ap);
-    va_end(ap);
-    free(last_out);
-    last_out = NULL;
-    return testutil_run(cmd, &last_out);
-}
+#define run_ok(...) testutil_runf(&last_out, __VA_ARGS__)
 
 static int setup_model(void **state)
 {

@@ -5,7 +5,6 @@
  * reported in alerts).
  */
 #include <math.h>
-#include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
 #include <stdio.h>
@@ -141,18 +140,7 @@ static void head_section_round_trip_and_damage(void **state)
 
 static char model_path[600];
 static char *last_out;
-
-static int run_ok(const char *fmt, ...)
-{
-    char cmd[4096];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(cmd, sizeof(cmd), fmt, ap);
-    va_end(ap);
-    free(last_out);
-    last_out = NULL;
-    return testutil_run(cmd, &last_out);
-}
+#define run_ok(...) testutil_runf(&last_out, __VA_ARGS__)
 
 static int setup_model(void **state)
 {

@@ -60,6 +60,19 @@ int testutil_run(const char *cmd, char **out)
     return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
+int testutil_runf(char **out, const char *fmt, ...)
+{
+    char cmd[4096];
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(cmd, sizeof(cmd), fmt, ap);
+    va_end(ap);
+    free(*out);
+    *out = NULL;
+    return testutil_run(cmd, out);
+}
+
 const char *testutil_bin(void)
 {
     const char *bin = getenv("FEWFLOW_BIN");

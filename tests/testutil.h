@@ -23,6 +23,11 @@ const char *testutil_tmpdir(void);
  * and returns the exit status, or -1 when it could not be run. */
 int testutil_run(const char *cmd, char **out);
 
+/* Like testutil_run with the command built from fmt; frees *out first and
+ * leaves the new stdout there. */
+int testutil_runf(char **out, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
 /* Path of the fewflow binary under test. */
 const char *testutil_bin(void);
 
