@@ -1,0 +1,205 @@
+/*
+ * The detect commands end to end: one small model trained once in the
+ * group setup, then classes, enrol, detect, forget, explanations and bad
+ * input through the fewflow binary.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "testutil.h"
+#include "jsoncheck.h"
+
+/* ---- the commands, end to end (small model, a few seconds) ---- */
+
+static char model_path[512];
+
+/* Runs a shell command built from the format; returns its exit status and
+ * keeps stdout in last_out (freed on the next call). */
+static char *last_out;
+#define run_ok(...) testutil_runf(&last_out, __VA_ARGS__)
+
+static int setup_model(void **state)
+{
+    const char *dir = testutil_tmpdir();
+    char proto[512];
+    snprintf(proto, sizeof(proto), "%s/e2e.proto", dir);
+    FILE *f = fopen(proto, "w");
+    if (f == NULL)
+        return -1;
+    fprintf(f, "name: e2e\n"
+            "data: cic-ids2017-improved/BENIGN_4066_no-thursday.csv.xz, "
+            "cic-ids2017-improved/DDoS_5000.csv.xz, "
+            "cic-ids2017-improved/Portscan_5000.csv.xz, "
+            "cic-ids2017-improved/SSH-Patator_2961.csv.xz, "
+            "cic-ids2017-improved/Botnet_736.csv.xz\n"
+            "train: BENIGN, DDoS, Portscan\n"
+            "test: SSH-Patator, Botnet\n");
+    fclose(f);
+    snprintf(model_path, sizeof(model_path), "%s/e2e.model", dir);
+    return run_ok("%s -q train --protocol %s --way 3 --shot 5 --query 5 "
+                  "--episodes 30 --no-val --hidden 32 --emb 16 -o %s 2>&1",
+                  testutil_bin(), proto, model_path) == 0 ? 0 : -1;
+}
+
+static int teardown_model(void **state)
+{
+    free(last_out);
+    last_out = NULL;
+    return 0;
+}
+
+static void cli_classes_and_openset(void **state)
+{
+    assert_int_equal(run_ok("%s classes --model %s --json", testutil_bin(),
+                            model_path), 0);
+    assert_non_null(strstr(last_out, "{\"name\":\"BENIGN\",\"kind\":"
+                           "\"benign\""));
+    assert_non_null(strstr(last_out, "\"name\":\"Portscan\",\"kind\":"
+                           "\"attack\""));
+    assert_int_equal(run_ok("%s -q eval --openset --model %s --shots 1,5 "
+                            "--trials 1 --json", testutil_bin(), model_path),
+                     0);
+    assert_true(json_value(last_out) != NULL);
+    assert_non_null(strstr(last_out, "\"auroc\":"));
+    assert_non_null(strstr(last_out, "\"benign_fpr\":"));
+    assert_non_null(strstr(last_out, "\"enrolled\":{"));
+    assert_non_null(strstr(last_out, "\"SSH-Patator\":{\"1\":{"
+                           "\"precision\":"));
+    assert_non_null(strstr(last_out, "\"5\":{\"precision\":"));
+}
+
+static void cli_enrol_detect_forget(void **state)
+{
+    const char *bin = testutil_bin(), *dir = testutil_tmpdir();
+    const char *hb = "cic-ids2017-improved/Heartbleed_11.csv.xz";
+    char hb_path[1024], m2[600];
+    snprintf(hb_path, sizeof(hb_path), "%s", testutil_data_path(hb));
+    snprintf(m2, sizeof(m2), "%s/e2e-hb.model", dir);
+
+    assert_int_equal(run_ok("%s -q enroll --model %s --name Heartbleed "
+                            "--shot 5 --flows %s -o %s", bin, model_path,
+                            hb_path, m2), 0);
+    assert_non_null(strstr(last_out, "enrolled Heartbleed from 5 flows"));
+    assert_int_equal(run_ok("%s -q enroll --model %s --name Heartbleed "
+                            "--flows %s -o %s 2>&1", bin, m2, hb_path, m2),
+                     2);
+    assert_non_null(strstr(last_out, "already exists"));
+
+    /* Alerts for the CSV's rows: every line is JSON with the EVE shape. */
+    assert_int_equal(run_ok("%s -q detect --model %s --csv %s", bin, m2,
+                            hb_path), 0);
+    size_t lines = 0, heartbleed = 0;
+    for (char *l = last_out; l && *l; lines++) {
+        char *nl = strchr(l, '\n');
+        assert_non_null(nl);
+        char save = nl[1];
+        nl[1] = '\0';
+        assert_true(json_line_ok(l));
+        assert_non_null(strstr(l, "\"event_type\":\"alert\""));
+        assert_non_null(strstr(l, "\"dest_port\":444"));
+        heartbleed += strstr(l, "\"class\":\"Heartbleed\"") != NULL;
+        nl[1] = save;
+        l = nl + 1;
+    }
+    assert_true(lines >= 5);
+    assert_true(heartbleed >= 5);   /* at least its own support flows */
+
+    assert_int_equal(run_ok("%s -q detect --model %s -r %s", bin, m2,
+                            testutil_data_path("pcaps/chrissanders-packets/"
+                                               "http_google.pcapng")), 0);
+    assert_int_equal(run_ok("%s forget --model %s --name Heartbleed -o %s",
+                            bin, m2, m2), 0);
+    assert_int_equal(run_ok("%s classes --model %s", bin, m2), 0);
+    assert_null(strstr(last_out, "Heartbleed"));
+    assert_int_equal(run_ok("%s forget --model %s --name Heartbleed -o %s "
+                            "2>&1", bin, m2, m2), 2);
+    assert_int_equal(run_ok("%s forget --model %s --name BENIGN -o %s/nb."
+                            "model 2>&1", bin, m2, dir), 0);
+    assert_non_null(strstr(last_out, "no benign class left"));
+}
+
+/* Explanations cost about fifteen classifications each; a budget keeps a
+ * flood of alerts from stalling detection. With one explanation a second,
+ * thousands of alerts in a run of a few seconds must mostly go without;
+ * without a budget (files, by default) every alert is explained. */
+static void cli_explain_rate_bounds_explanations(void **state)
+{
+    const char *bin = testutil_bin(), *dir = testutil_tmpdir();
+    const char *csv = testutil_data_path("cic-ids2017-improved/"
+                                         "DDoS_5000.csv.xz");
+    char sum[600], path[1024];
+    snprintf(sum, sizeof(sum), "%s/rate-summary.json", dir);
+    snprintf(path, sizeof(path), "%s", csv);
+
+    assert_int_equal(run_ok("%s -q detect --model %s --csv %s "
+                            "--explain-rate 1 --summary-json %s", bin,
+                            model_path, path, sum), 0);
+    size_t lines = 0, explained = 0;
+    for (char *l = last_out; l && *l; lines++) {
+        char *nl = strchr(l, '\n');
+        assert_non_null(nl);
+        *nl = '\0';
+        explained += strstr(l, "\"features\":[{") != NULL;
+        l = nl + 1;
+    }
+    assert_true(lines > 100);
+    assert_true(explained >= 1);
+    assert_true(explained < lines / 2);
+    assert_int_equal(run_ok("cat %s", sum), 0);
+    assert_non_null(strstr(last_out, "\"unexplained\":"));
+    assert_null(strstr(last_out, "\"unexplained\":0,"));
+
+    assert_int_equal(run_ok("%s -q detect --model %s --csv %s "
+                            "--summary-json %s >/dev/null && cat %s", bin,
+                            model_path, path, sum, sum), 0);
+    assert_non_null(strstr(last_out, "\"unexplained\":0,"));
+}
+
+static void cli_bad_input_is_one_line_and_exit_2(void **state)
+{
+    const char *bin = testutil_bin(), *dir = testutil_tmpdir();
+    char bad[600], csv[600];
+
+    /* A damaged model: one byte flipped in the middle. */
+    snprintf(bad, sizeof(bad), "%s/damaged.model", dir);
+    assert_int_equal(run_ok("cp %s %s && printf 'X' | dd of=%s bs=1 "
+                            "seek=2000 conv=notrunc 2>/dev/null", model_path,
+                            bad, bad), 0);
+    assert_int_equal(run_ok("%s detect --model %s --csv /dev/null 2>&1",
+                            bin, bad), 2);
+    assert_non_null(strstr(last_out, "damaged.model"));
+    assert_int_equal(strchr(last_out, '\n') - last_out + 1,
+                     (long)strlen(last_out));
+
+    /* A CSV row with a word where a number belongs: file and line. */
+    snprintf(csv, sizeof(csv), "%s/bad.csv", dir);
+    assert_int_equal(run_ok("xz -dc %s | head -3 > %s && xz -dc %s | "
+                            "sed -n 4p | sed 's/,443,6,/,443,6,x/' | "
+                            "sed 's/,[0-9]*,[0-9]*,[0-9]*,/,abc,1,2,/' >> %s",
+                            testutil_data_path("cic-ids2017-improved/"
+                                               "Heartbleed_11.csv.xz"),
+                            csv, testutil_data_path("cic-ids2017-improved/"
+                                                    "Heartbleed_11.csv.xz"),
+                            csv), 0);
+    assert_int_equal(run_ok("%s -q detect --model %s --csv %s 2>&1 >/dev/null",
+                            bin, model_path, csv), 2);
+    assert_non_null(strstr(last_out, "bad.csv:4"));
+    assert_int_equal(run_ok("%s detect --model %s 2>&1", bin, model_path),
+                     2);
+    assert_int_equal(run_ok("%s enroll --model %s --name x --flows "
+                            "/nonexistent.csv -o /tmp/x.model 2>&1", bin,
+                            model_path), 2);
+    assert_non_null(strstr(last_out, "/nonexistent.csv"));
+}
+
+int main(void)
+{
+    const struct CMUnitTest cli[] = {
+        cmocka_unit_test(cli_classes_and_openset),
+        cmocka_unit_test(cli_enrol_detect_forget),
+        cmocka_unit_test(cli_explain_rate_bounds_explanations),
+        cmocka_unit_test(cli_bad_input_is_one_line_and_exit_2),
+    };
+    return cmocka_run_group_tests(cli, setup_model, teardown_model);
+}
