@@ -142,6 +142,25 @@ static void cli_rejects_unknown_command(void **state)
     free(out);
 }
 
+/* One BLAS thread unless the user asks for more (see main.c). */
+static void cli_blas_threads_default_to_one(void **state)
+{
+    char cmd[4200];
+    char *out = NULL;
+
+    snprintf(cmd, sizeof(cmd), "env -u OPENBLAS_NUM_THREADS -u "
+             "OMP_NUM_THREADS -u GOTO_NUM_THREADS %s --version",
+             testutil_bin());
+    assert_int_equal(testutil_run(cmd, &out), 0);
+    assert_non_null(strstr(out, "(OpenBLAS threads: 1)"));
+    free(out);
+    snprintf(cmd, sizeof(cmd), "env -u OMP_NUM_THREADS -u GOTO_NUM_THREADS "
+             "OPENBLAS_NUM_THREADS=2 %s --version", testutil_bin());
+    assert_int_equal(testutil_run(cmd, &out), 0);
+    assert_non_null(strstr(out, "(OpenBLAS threads: 2)"));
+    free(out);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -154,6 +173,7 @@ int main(void)
         cmocka_unit_test(data_dir_prefers_explicit_then_env),
         cmocka_unit_test(log_level_from_env),
         cmocka_unit_test(cli_rejects_unknown_command),
+        cmocka_unit_test(cli_blas_threads_default_to_one),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
