@@ -21,7 +21,10 @@
  * (TRACE.init, TRACE.eps) instead of fewflow's own draws, and the loss of
  * each update goes to TRACE.c.loss beside the peer's TRACE.loss: both
  * implementations then run the same computation, so any difference is
- * arithmetic, not sampling or initialisation.
+ * arithmetic, not sampling or initialisation. --init-from TRACE takes only
+ * the initial parameters from TRACE.init and draws its own episodes;
+ * --train-from TRACE replays the training episodes too but draws its own
+ * test episodes.
  */
 #include <math.h>
 #include <stdio.h>
@@ -142,7 +145,7 @@ struct trace {
 };
 
 static int trace_open(struct trace *t, const char *base,
-                      struct maml_model *m)
+                      struct maml_model *m, int init_only)
 {
     char path[4096];
     snprintf(path, sizeof(path), "%s.init", base);
@@ -151,6 +154,8 @@ static int trace_open(struct trace *t, const char *base,
         return -1;
     size_t got = fread(m->params.data, sizeof(float), m->n_model, f);
     fclose(f);
+    if (init_only == 1)
+        return got == m->n_model ? 0 : -1;
     snprintf(path, sizeof(path), "%s.eps", base);
     t->eps = fopen(path, "r");
     snprintf(path, sizeof(path), "%s.c.loss", base);
@@ -205,6 +210,7 @@ int main(int argc, char **argv)
     int episodes = 2000, test_eps = 1000;
     uint64_t seed = 1;
     const char *trace_base = NULL, *init = NULL;
+    int init_only = 0;
     for (int i = 2; i + 1 < argc; i += 2) {
         if (!strcmp(argv[i], "--method"))
             maml_method_parse(argv[i + 1], &c.method);
@@ -223,6 +229,14 @@ int main(int argc, char **argv)
             init = argv[i + 1];
         else if (!strcmp(argv[i], "--trace"))
             trace_base = argv[i + 1];
+        else if (!strcmp(argv[i], "--train-from")) {
+            trace_base = argv[i + 1];
+            init_only = 2;
+        }
+        else if (!strcmp(argv[i], "--init-from")) {
+            trace_base = argv[i + 1];
+            init_only = 1;
+        }
         else if (!strcmp(argv[i], "--meta-lr"))
             c.meta_lr = strtof(argv[i + 1], NULL);
     }
@@ -244,7 +258,7 @@ int main(int argc, char **argv)
     if (init)
         init_override(m, init, &r);
     struct trace tr = {NULL, NULL};
-    if (trace_base && trace_open(&tr, trace_base, m) < 0) {
+    if (trace_base && trace_open(&tr, trace_base, m, init_only) < 0) {
         fprintf(stderr, "maml_acc: cannot read trace %s\n", trace_base);
         return 2;
     }
@@ -279,6 +293,10 @@ int main(int argc, char **argv)
         }
         if (tr.loss)
             fprintf(tr.loss, "%.7g\n", loss);
+    }
+    if (init_only == 2) {
+        fclose(tr.eps);
+        tr.eps = NULL;
     }
     double sum = 0.0, sumsq = 0.0;
     for (int t = 0; t < test_eps; t++) {
