@@ -251,6 +251,44 @@ static void test_pcapng_interface_flood(void **state)
     capture_close(src);
 }
 
+/* An interface whose option claims more bytes than its block holds is
+ * damage to report, not something to skip in silence; the interface is
+ * kept so the packets that name it still count. */
+static void test_pcapng_option_overrun(void **state)
+{
+    const char *path = tmp("optrun.pcapng");
+    FILE *f = fopen(path, "wb");
+    struct pkt p;
+    struct pkt_l4 l = { .protocol = 17, .sport = 1, .dport = 2 };
+
+    assert_non_null(f);
+    ng_shb(f);
+    ng_u32(f, 1);
+    ng_u32(f, 28);
+    ng_u16(f, 1);
+    ng_u16(f, 0);
+    ng_u32(f, 0);
+    ng_u16(f, 9);
+    ng_u16(f, 0xffff);      /* if_tsresol claiming 65,535 bytes */
+    ng_u32(f, 6);
+    ng_u32(f, 28);
+    pkt_eth(&p, -1, 0x0800);
+    pkt_ipv4(&p, "10.0.0.1", "10.0.0.2", &l, 1, 0, 0, 0);
+    ng_epb(f, 0, 1000000, p.b, p.len);
+    fclose(f);
+    struct capture_source *src = capture_open_file(path);
+    struct capture_packet pkt;
+    int rc, n = 0;
+    assert_non_null(src);
+    while ((rc = capture_next(src, &pkt)) == 1)
+        n++;
+    assert_int_equal(rc, 0);
+    assert_int_equal(n, 1);
+    assert_int_equal(capture_stats(src)->bad_records, 1);
+    assert_non_null(strstr(capture_damage(src), "byte 28: interface option"));
+    capture_close(src);
+}
+
 static void test_not_a_capture(void **state)
 {
     const char *path = tmp("text.pcap");
@@ -470,6 +508,7 @@ int main(void)
         cmocka_unit_test(test_damaged_files),
         cmocka_unit_test(test_not_a_capture),
         cmocka_unit_test(test_pcapng_interface_flood),
+        cmocka_unit_test(test_pcapng_option_overrun),
         cmocka_unit_test(test_compressed),
         cmocka_unit_test(test_truncated_xz),
         cmocka_unit_test(test_feature_names_match_csv),
