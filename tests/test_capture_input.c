@@ -7,6 +7,7 @@
 #include "capture_helpers.h"
 
 #include <ctype.h>
+#include <unistd.h>
 
 /* Nanosecond pcap: 1.25 us between the packets survives. */
 static void test_nanosecond_pcap(void **state)
@@ -446,6 +447,38 @@ static void test_cli(void **state)
     free(out);
 }
 
+/* `-r -` reads standard input, plain or compressed, exactly as the file;
+ * junk after a gzip member is damage; an empty pipe leaves no output. */
+static void test_stdin(void **state)
+{
+    const char *src = tmp("tcp_fin.pcap");
+    char *want = NULL, *out = NULL;
+
+    assert_int_equal(testutil_runf(&want, "'%s' -q flows -r '%s'",
+                                   testutil_bin(), src), 0);
+    assert_int_equal(testutil_runf(&out, "'%s' -q flows -r - < '%s'",
+                                   testutil_bin(), src), 0);
+    assert_string_equal(out, want);
+    assert_int_equal(testutil_runf(&out, "gzip -c '%s' | '%s' -q flows -r -",
+                                   src, testutil_bin()), 0);
+    assert_string_equal(out, want);
+    assert_int_equal(testutil_runf(&out, "xz -c '%s' | '%s' -q flows -r -",
+                                   src, testutil_bin()), 0);
+    assert_string_equal(out, want);
+    assert_int_equal(testutil_runf(&out, "(gzip -c '%s'; echo junk) | "
+                                   "'%s' -q flows -r - 2>&1 >/dev/null",
+                                   src, testutil_bin()), 2);
+    assert_non_null(strstr(out, "stdin: after packet 9: gzip data damaged"));
+    const char *csv = tmp("stdin-empty.csv");
+    remove(csv);
+    assert_int_equal(testutil_runf(&out, "'%s' -q flows -r - -o '%s' "
+                                   "</dev/null 2>&1", testutil_bin(), csv), 2);
+    assert_non_null(strstr(out, "stdin: too short"));
+    assert_int_equal(access(csv, F_OK), -1);
+    free(want);
+    free(out);
+}
+
 /* Every shared capture reads to its end with the packet count capinfos
  * gave (LABELS.csv), no damage, and at least one flow when it has IP. */
 static void test_shared_pcaps(void **state)
@@ -509,6 +542,7 @@ int main(void)
         cmocka_unit_test(test_not_a_capture),
         cmocka_unit_test(test_pcapng_interface_flood),
         cmocka_unit_test(test_pcapng_option_overrun),
+        cmocka_unit_test(test_stdin),
         cmocka_unit_test(test_compressed),
         cmocka_unit_test(test_truncated_xz),
         cmocka_unit_test(test_feature_names_match_csv),
