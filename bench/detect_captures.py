@@ -6,6 +6,9 @@ pcaps/LABELS.csv and prints, per capture, the fraction of flows alerted
 (SSH captures: of their port-22 flows) and the decided classes; then the
 benign total. Every flow's JSON line is kept in OUTDIR for analysis.
 
+A flow alerts when its severity is 1 or 2 (attack class or unknown);
+benign and "unjudged" lines (support.h) have severity 3 and do not.
+
 usage: bench/detect_captures.py FEWFLOW MODEL OUTDIR [detect options...]
 """
 import collections
@@ -48,8 +51,10 @@ for r in keep:
         flows = [e for e in flows if e.get('dest_port') == 22]
     n = len(flows)
     a = sum(alerted(e) for e in flows)
+    u = sum(e['fewflow']['class'] == 'unjudged' for e in flows)
     totals[r['category'], 'flows'] += n
     totals[r['category'], 'alerts'] += a
+    totals[r['category'], 'unjudged'] += u
     if r['category'] == 'benign':
         continue
     cls = collections.Counter(e['fewflow']['class'] for e in flows)
@@ -59,4 +64,6 @@ for r in keep:
                                           n, 100.0 * a / max(n, 1), top))
 for c in ('brute-force', 'ddos', 'benign'):
     n, a = totals[c, 'flows'], totals[c, 'alerts']
-    print('%-11s %-52s %6d %6.1f%%' % (c, 'ALL', n, 100.0 * a / max(n, 1)))
+    u = totals[c, 'unjudged']
+    print('%-11s %-52s %6d %6.1f%%  (%d alerts, %d unjudged)' % (
+        c, 'ALL', n, 100.0 * a / max(n, 1), a, u))
