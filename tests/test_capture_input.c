@@ -218,6 +218,32 @@ static void test_damaged_files(void **state)
     assert_int_equal(sst.truncated, 1);
 }
 
+static void ng_one_udp(FILE *f)
+{
+    struct pkt p;
+    struct pkt_l4 l = { .protocol = 17, .sport = 1, .dport = 2 };
+
+    pkt_eth(&p, -1, 0x0800);
+    pkt_ipv4(&p, "10.0.0.1", "10.0.0.2", &l, 1, 0, 0, 0);
+    ng_epb(f, 0, 1000000, p.b, p.len);
+}
+
+/* Reads a damaged capture to its end, which must hold one good packet;
+ * returns it still open for its stats. */
+static struct capture_source *open_one_packet(const char *path)
+{
+    struct capture_source *src = capture_open_file(path);
+    struct capture_packet pkt;
+    int rc, n = 0;
+
+    assert_non_null(src);
+    while ((rc = capture_next(src, &pkt)) == 1)
+        n++;
+    assert_int_equal(rc, 0);
+    assert_int_equal(n, 1);
+    return src;
+}
+
 /* More interfaces than the reader keeps is damage in the file, not an
  * internal failure: the capture's packets before it still count, and
  * the error is not "out of memory" (which would exit 1). */
@@ -226,26 +252,15 @@ static void test_pcapng_interface_flood(void **state)
     const char *path = tmp("ifs.pcapng");
     FILE *f = fopen(path, "wb");
     struct capture_source_stats sst;
-    struct pkt p;
-    struct pkt_l4 l = { .protocol = 17, .sport = 1, .dport = 2 };
 
     assert_non_null(f);
     ng_shb(f);
     ng_idb(f, 1, -1);
-    pkt_eth(&p, -1, 0x0800);
-    pkt_ipv4(&p, "10.0.0.1", "10.0.0.2", &l, 1, 0, 0, 0);
-    ng_epb(f, 0, 1000000, p.b, p.len);
+    ng_one_udp(f);
     for (int i = 0; i < 5000; i++)
         ng_idb(f, 1, -1);
     fclose(f);
-    struct capture_source *src = capture_open_file(path);
-    struct capture_packet pkt;
-    int rc, n = 0;
-    assert_non_null(src);
-    while ((rc = capture_next(src, &pkt)) == 1)
-        n++;
-    assert_int_equal(rc, 0);
-    assert_int_equal(n, 1);
+    struct capture_source *src = open_one_packet(path);
     sst = *capture_stats(src);
     assert_true(sst.bad_records > 0);
     assert_non_null(strstr(capture_damage(src), "interface"));
@@ -259,8 +274,6 @@ static void test_pcapng_option_overrun(void **state)
 {
     const char *path = tmp("optrun.pcapng");
     FILE *f = fopen(path, "wb");
-    struct pkt p;
-    struct pkt_l4 l = { .protocol = 17, .sport = 1, .dport = 2 };
 
     assert_non_null(f);
     ng_shb(f);
@@ -273,18 +286,9 @@ static void test_pcapng_option_overrun(void **state)
     ng_u16(f, 0xffff);      /* if_tsresol claiming 65,535 bytes */
     ng_u32(f, 6);
     ng_u32(f, 28);
-    pkt_eth(&p, -1, 0x0800);
-    pkt_ipv4(&p, "10.0.0.1", "10.0.0.2", &l, 1, 0, 0, 0);
-    ng_epb(f, 0, 1000000, p.b, p.len);
+    ng_one_udp(f);
     fclose(f);
-    struct capture_source *src = capture_open_file(path);
-    struct capture_packet pkt;
-    int rc, n = 0;
-    assert_non_null(src);
-    while ((rc = capture_next(src, &pkt)) == 1)
-        n++;
-    assert_int_equal(rc, 0);
-    assert_int_equal(n, 1);
+    struct capture_source *src = open_one_packet(path);
     assert_int_equal(capture_stats(src)->bad_records, 1);
     assert_non_null(strstr(capture_damage(src), "byte 28: interface option"));
     capture_close(src);

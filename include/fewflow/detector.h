@@ -193,6 +193,8 @@ struct detector_input_stats {
     uint64_t damaged_inputs;      /* captures with counted damage */
     uint64_t max_active;          /* peak flows in the meter */
     char damage[256];             /* the first damage message, or "" */
+    uint64_t untimed_rows;        /* CSV rows whose timestamp is unreadable */
+    char untimed_first[256];      /* "file:line: 'text'" of the first one */
 };
 
 /*
