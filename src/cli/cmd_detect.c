@@ -38,6 +38,9 @@ static void usage(FILE *out)
         "(default 120)\n"
         "      --active-timeout S  split longer flows after S seconds "
         "(default 120)\n"
+        "      --close-linger S a TCP connection ended by FIN or RST takes "
+        "its trailing\n"
+        "                       packets this long (default 1, 0 = none)\n"
         "      --max-flows N    flow table size (default 262144)\n"
         "      --summary-json F write the summary as JSON to F\n"
         "      --neutral LIST   columns left at the training mean for "
@@ -97,7 +100,7 @@ static int parse_count(const char *cmd, const char *opt, const char *v,
 
 enum { OPT_CSV = 256, OPT_ALL, OPT_EXPLAIN, OPT_EXPLAIN_RATE, OPT_BATCH, OPT_IDLE, OPT_ACTIVE,
        OPT_MAX,
-       OPT_SUMMARY, OPT_NEUTRAL, OPT_THREADS, OPT_MIN_SUPPORT };
+       OPT_SUMMARY, OPT_NEUTRAL, OPT_THREADS, OPT_MIN_SUPPORT, OPT_LINGER };
 
 static int parse(int argc, char **argv, struct detect_run_opts *o,
                  struct flow_config *fc)
@@ -119,6 +122,7 @@ static int parse(int argc, char **argv, struct detect_run_opts *o,
         { "summary-json", required_argument, 0, OPT_SUMMARY },
         { "neutral", required_argument, 0, OPT_NEUTRAL },
         { "min-support", required_argument, 0, OPT_MIN_SUPPORT },
+        { "close-linger", required_argument, 0, OPT_LINGER },
         { "help", no_argument, 0, 'h' },
         { 0, 0, 0, 0 },
     };
@@ -162,6 +166,12 @@ static int parse(int argc, char **argv, struct detect_run_opts *o,
         case OPT_ACTIVE:
             rc = cli_timeout("detect", "--active-timeout", optarg,
                              &fc->active_timeout_us);
+            break;
+        case OPT_LINGER:
+            fc->close_linger_us = 0;
+            if (strcmp(optarg, "0") != 0)
+                rc = cli_timeout("detect", "--close-linger", optarg,
+                                 &fc->close_linger_us);
             break;
         case OPT_MAX:
             rc = parse_count("detect", "--max-flows", optarg, 16, 1L << 26,

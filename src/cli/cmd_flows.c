@@ -70,6 +70,8 @@ static void usage(FILE *f)
         "      --idle-timeout S   end a flow after S s without packets (120)\n"
         "      --active-timeout S split a flow after S s (120)\n"
         "      --activity-gap S   gap between active and idle periods (5)\n"
+        "      --close-linger S   a TCP connection ended by FIN or RST takes\n"
+        "                         its trailing packets this long (1; 0 = none)\n"
         "      --max-flows N      flow table size (262144); the oldest idle\n"
         "                         flow is ended early when it is full\n"
         "      --max-frags N      fragment table size (8192)\n"
@@ -105,7 +107,7 @@ static int parse_count(const char *s, uint64_t max, uint64_t *v)
 enum {
     OPT_SNAPLEN = 256, OPT_NO_PROMISC, OPT_JSON, OPT_LABEL, OPT_IDLE,
     OPT_ACTIVE, OPT_ACTIVITY, OPT_MAX_FLOWS, OPT_MAX_FRAGS, OPT_FRAG_TIMEOUT,
-    OPT_SUBFLOW_GAP, OPT_BULK_GAP,
+    OPT_SUBFLOW_GAP, OPT_BULK_GAP, OPT_LINGER,
 };
 
 static const struct option long_opts[] = {
@@ -127,6 +129,7 @@ static const struct option long_opts[] = {
     { "frag-timeout", required_argument, NULL, OPT_FRAG_TIMEOUT },
     { "subflow-gap", required_argument, NULL, OPT_SUBFLOW_GAP },
     { "bulk-gap", required_argument, NULL, OPT_BULK_GAP },
+    { "close-linger", required_argument, NULL, OPT_LINGER },
     { NULL, 0, NULL, 0 },
 };
 
@@ -168,6 +171,11 @@ static int parse_opt(int c, const char *arg, struct flows_opts *o)
         break;
     case OPT_FRAG_TIMEOUT:
         bad = parse_seconds(arg, &o->cfg.frag_timeout_us);
+        break;
+    case OPT_LINGER:
+        o->cfg.close_linger_us = 0;
+        if (strcmp(arg, "0") != 0)
+            bad = parse_seconds(arg, &o->cfg.close_linger_us);
         break;
     case OPT_SUBFLOW_GAP:
         bad = parse_seconds(arg, &o->cfg.subflow_gap_us);
