@@ -65,9 +65,9 @@ struct detector {
 /*
  * Marks columns (comma-separated names) as neutral for capture input.
  * "default" means the columns known to differ between the CIC-IDS2017
- * CSVs and our flow meter (docs/features.md): subflow_* and the initial
- * windows, applied only to models trained on a CIC-IDS2017 profile; ""
- * clears the list. Returns 0 or ERR_NOTFOUND naming an unknown column.
+ * CSVs and our flow meter, for models trained on a CIC-IDS2017 profile:
+ * none at present (the meter follows the CSV's definitions,
+ * docs/features.md); "" clears the list. Returns 0 or ERR_NOTFOUND naming an unknown column.
  * The number of neutral columns goes to *n_set when n_set is non-NULL.
  */
 int detector_set_neutral(struct detector *d, const char *list,

@@ -110,7 +110,6 @@ void flow_config_default(struct flow_config *cfg)
     cfg->idle_timeout_us = 120000000;
     cfg->active_timeout_us = 120000000;
     cfg->activity_gap_us = 5000000;
-    cfg->subflow_gap_us = 1000000;
     cfg->bulk_gap_us = 1000000;
     cfg->frag_timeout_us = 30000000;
     cfg->close_linger_us = 1000000;
@@ -188,7 +187,6 @@ struct flow_meter *flow_meter_create(const struct flow_config *cfg,
     m->linger_ns = (int64_t)cfg->close_linger_us * US;
     m->lru_step_ns = m->idle_ns / 8 < SEC ? m->idle_ns / 8 : SEC;
     m->gaps.activity_ns = (int64_t)cfg->activity_gap_us * US;
-    m->gaps.subflow_ns = (int64_t)cfg->subflow_gap_us * US;
     m->gaps.bulk_ns = (int64_t)cfg->bulk_gap_us * US;
     m->now_ns = INT64_MIN;
     m->hash_key = rng_entropy_u64();

@@ -76,7 +76,6 @@ static void usage(FILE *f)
         "                         flow is ended early when it is full\n"
         "      --max-frags N      fragment table size (8192)\n"
         "      --frag-timeout S   fragment state lifetime (30)\n"
-        "      --subflow-gap S    gap that starts a subflow (1)\n"
         "      --bulk-gap S       longest gap inside a bulk (1)\n"
         "\n"
         "Every feature is defined in docs/features.md.\n");
@@ -107,7 +106,7 @@ static int parse_count(const char *s, uint64_t max, uint64_t *v)
 enum {
     OPT_SNAPLEN = 256, OPT_NO_PROMISC, OPT_JSON, OPT_LABEL, OPT_IDLE,
     OPT_ACTIVE, OPT_ACTIVITY, OPT_MAX_FLOWS, OPT_MAX_FRAGS, OPT_FRAG_TIMEOUT,
-    OPT_SUBFLOW_GAP, OPT_BULK_GAP, OPT_LINGER,
+    OPT_BULK_GAP, OPT_LINGER,
 };
 
 static const struct option long_opts[] = {
@@ -127,7 +126,6 @@ static const struct option long_opts[] = {
     { "max-flows", required_argument, NULL, OPT_MAX_FLOWS },
     { "max-frags", required_argument, NULL, OPT_MAX_FRAGS },
     { "frag-timeout", required_argument, NULL, OPT_FRAG_TIMEOUT },
-    { "subflow-gap", required_argument, NULL, OPT_SUBFLOW_GAP },
     { "bulk-gap", required_argument, NULL, OPT_BULK_GAP },
     { "close-linger", required_argument, NULL, OPT_LINGER },
     { NULL, 0, NULL, 0 },
@@ -176,9 +174,6 @@ static int parse_opt(int c, const char *arg, struct flows_opts *o)
         o->cfg.close_linger_us = 0;
         if (strcmp(arg, "0") != 0)
             bad = parse_seconds(arg, &o->cfg.close_linger_us);
-        break;
-    case OPT_SUBFLOW_GAP:
-        bad = parse_seconds(arg, &o->cfg.subflow_gap_us);
         break;
     case OPT_BULK_GAP:
         bad = parse_seconds(arg, &o->cfg.bulk_gap_us);
