@@ -27,8 +27,11 @@ data="cic-ids2017-improved/BENIGN_*.csv.xz, cic-ids2017-improved/DDoS_*.csv.xz,
   cic-ids2017-improved/DoS_Hulk_*.csv.xz,
   cic-ids2017-improved/DoS_GoldenEye_*.csv.xz,
   cic-ids2017-improved/Portscan_*.csv.xz"
+# eval --openset finds a model's protocol by the name recorded in it, to
+# take the known classes' test rows from the encoder-unseen held-out rows.
+export FEWFLOW_PROTOCOLS="$out/proto"
 fold() {   # name "test classes" "train classes"
-    p=$out/proto/$1.proto
+    p=$out/proto/loco-$1.proto
     {
         echo "name: loco-$1"
         echo "data: $data"

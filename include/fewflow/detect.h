@@ -317,6 +317,10 @@ struct openset_opts {
      * enrolled together (each from its own K rows, the same draws as
      * alone) and compete for their rows. */
     int together;
+    /* > 0: after each enrolment an adapted head (mhead.h) is fitted over
+     * the memory with this step size and chooses among the classes that
+     * hold a flow, as detect does for MAML-family models; 0: none. */
+    float head_lr;
     struct memo_enroll_opts enroll;
 };
 

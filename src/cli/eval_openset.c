@@ -13,6 +13,7 @@
 #include "fewflow/detector.h"
 #include "fewflow/err.h"
 #include "fewflow/log.h"
+#include "fewflow/maml.h"
 #include "fewflow/model.h"
 #include "fewflow/paths.h"
 #include "fewflow/progress.h"
@@ -474,8 +475,9 @@ static void print_json(const struct table *t, const struct openset_report *r,
     alert_buf_json_num(&b, r->unknown_recall);
     alert_buf_raw(&b, ",\"known_accuracy\":", 18);
     alert_buf_json_num(&b, r->known_accuracy);
-    alert_buf_printf(&b, ",\"known_test_rows\":\"%s\"",
-                     a->known_unseen ? "encoder-unseen" : "random");
+    alert_buf_printf(&b, ",\"known_test_rows\":\"%s\",\"head\":%s",
+                     a->known_unseen ? "encoder-unseen" : "random",
+                     a->os.head_lr > 0 ? "true" : "false");
     alert_buf_printf(&b, ",\"rows\":{\"known\":%zu,\"novel\":%zu,\"benign\":"
                      "%zu},\"trials\":%u,\"enrolment\":\"%s\",\"enrolled\":{",
                      r->n_known, r->n_novel_rows, r->n_benign, a->os.trials,
@@ -555,6 +557,8 @@ static int evaluate(struct os_args *a, struct detector *d,
                                known, n_known, &a->mem.fit);
     if (rc == 0)
         rc = embed_test(d, t, &sp, &nv, &ts);
+    struct maml_model *mm = maml_learner_model(d->learner);
+    a->os.head_lr = mm != NULL ? mm->cfg.inner_lr : 0;
     for (size_t c = 0; rc == 0 && c < t->n_classes; c++)
         known_of[c] = memo_class_find(d->memo, t->class_names[c]);
     struct memo_labelled test = { ts.z, ts.y, ts.n };

@@ -6,6 +6,7 @@
 #include "detect/memo_impl.h"
 #include "fewflow/detect.h"
 #include "fewflow/err.h"
+#include "fewflow/mhead.h"
 #include "fewflow/rng.h"
 
 #define ENROLLED_NAME "openset-enrolled"
@@ -165,7 +166,7 @@ static void tally_row(const struct ctx *x, int32_t y, int32_t cls,
  * after the base memory and tallies them. */
 static void score_enrolled(struct ctx *x, const int32_t *ys, size_t n_en,
                            const uint8_t *support, struct memo_eval *ext,
-                           struct tally *tl)
+                           struct mhead *head, struct tally *tl)
 {
     struct memo_decision d;
     memset(tl, 0, n_en * sizeof(*tl));
@@ -177,6 +178,8 @@ static void score_enrolled(struct ctx *x, const int32_t *ys, size_t n_en,
             memo_evaluate_one(x->m, x->c0 + j, x->t->z + i * x->m->dim,
                               &ext[x->c0 + j]);
         memo_decide_from(x->m, ext, &d);
+        if (head != NULL)
+            mhead_choose(head, x->m, x->t->z + i * x->m->dim, &d);
         tally_row(x, x->t->y[i], d.cls, ys, n_en, tl);
     }
 }
@@ -272,7 +275,15 @@ static int one_trial(struct ctx *x, uint32_t s, const struct openset_opts *o,
             b->ys[n_en] = r->novel_ids[j];
             at[n_en++] = (int32_t)j;
         }
-        score_enrolled(x, b->ys, n_en, b->support, b->ext, b->tl);
+        /* A MAML-family model chooses among the classes holding a flow
+         * with its head, refitted over the memory as enrol does. */
+        struct mhead *head = o->head_lr > 0
+                                 ? mhead_fit(x->m, o->head_lr, MHEAD_STEPS)
+                                 : NULL;
+        if (o->head_lr > 0 && head == NULL)
+            return err_last();
+        score_enrolled(x, b->ys, n_en, b->support, b->ext, head, b->tl);
+        mhead_destroy(head);
         for (size_t e = 0; e < n_en; e++)
             cell_add(&r->cells[(size_t)at[e] * r->n_shots + s], &b->tl[e]);
         int rc = forget_enrolled(x, n_en);
