@@ -33,6 +33,7 @@ struct normalizer;
 struct learner;
 struct embedder;
 struct mhead;
+struct support;
 
 struct detector {
     struct model *model;
@@ -55,6 +56,10 @@ struct detector {
      * learnt from carries no information, only a shift. n_in flags. */
     uint8_t *neutral;
     float *neutral_value;         /* n_in: the training mean, raw units */
+    /* Training rows per class and flow kind ("KIND" section, support.h),
+     * counted when the memory is fitted; NULL for models without the
+     * columns it needs and for files written before it existed. */
+    struct support *support;
 };
 
 /*
@@ -125,7 +130,8 @@ int detector_is_benign_name(const char *name);
  * Builds a fresh class memory from labelled encoded rows of t: rows
  * fit[0..n_fit) make prototypes, calib[0..n_calib) the radii and the
  * benign reservoir. Only classes listed in keep[0..n_keep) (names) are
- * used. Replaces d->memo. Returns 0 or ERR_*.
+ * used. Replaces d->memo, and d->support with the flow kinds of the same
+ * rows. Returns 0 or ERR_*.
  */
 int detector_fit_memo(struct detector *d, const struct table *t,
                       const size_t *fit, size_t n_fit, const size_t *calib,
@@ -194,6 +200,8 @@ struct detector_input_stats {
     uint64_t damaged_inputs;      /* captures with counted damage */
     uint64_t max_active;          /* peak flows in the meter */
     char damage[256];             /* the first damage message, or "" */
+    uint64_t untimed_rows;        /* CSV rows whose timestamp is unreadable */
+    char untimed_first[256];      /* "file:line: 'text'" of the first one */
 };
 
 /*

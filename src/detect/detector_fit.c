@@ -4,6 +4,7 @@
 
 #include "fewflow/detector.h"
 #include "fewflow/err.h"
+#include "fewflow/support.h"
 #include "fewflow/rng.h"
 
 int detector_is_benign_name(const char *name)
@@ -149,6 +150,28 @@ static int32_t *keep_map(const struct table *t, const char *const *keep,
     return map;
 }
 
+/* Counts the flow kinds of the rows behind the memory (support.h). */
+static int fit_support(struct detector *d, const struct table *t,
+                       const size_t *idx, size_t n, const int32_t *map)
+{
+    if (!support_columns_present(d->col_names, d->n_in))
+        return 0;
+    if (d->support == NULL)
+        d->support = support_create(d->col_names, d->n_in);
+    if (d->support == NULL)
+        return ERR_NOMEM;
+    for (size_t i = 0; i < n; i++) {
+        int32_t y = t->y[idx[i]];
+        if (y < 0 || map[y] < 0)
+            continue;
+        int rc = support_add(d->support, t->class_names[y],
+                             table_row(t, idx[i]));
+        if (rc != 0)
+            return rc;
+    }
+    return 0;
+}
+
 int detector_fit_memo(struct detector *d, const struct table *t,
                       const size_t *fit, size_t n_fit, const size_t *calib,
                       size_t n_calib, const char *const *keep, size_t n_keep,
@@ -162,6 +185,12 @@ int detector_fit_memo(struct detector *d, const struct table *t,
 
     for (size_t k = 0; k < n_keep && benign; k++)
         benign[k] = detector_is_benign_name(keep[k]);
+    support_destroy(d->support);
+    d->support = NULL;
+    if (rc == 0)
+        rc = fit_support(d, t, fit, n_fit, map);
+    if (rc == 0)
+        rc = fit_support(d, t, calib, n_calib, map);
     if (rc == 0)
         rc = embed_rows(d, t, fit, n_fit, map, &ef);
     if (rc == 0)
