@@ -67,6 +67,18 @@ static void cli_classes_and_openset(void **state)
     assert_non_null(strstr(last_out, "\"SSH-Patator\":{\"1\":{"
                            "\"precision\":"));
     assert_non_null(strstr(last_out, "\"5\":{\"precision\":"));
+    assert_non_null(strstr(last_out, "\"missed\":{\"unknown\":"));
+    assert_non_null(strstr(last_out, "\"false_from\":{\"novel\":"));
+    assert_non_null(strstr(last_out, "\"enrolment\":\"alone\""));
+    assert_non_null(strstr(last_out, "\"head\":false"));
+    assert_int_equal(run_ok("%s -q eval --openset --model %s --shots 5 "
+                            "--trials 1 --together --radius-rule prior "
+                            "--json", testutil_bin(), model_path), 0);
+    assert_true(json_value(last_out) != NULL);
+    assert_non_null(strstr(last_out, "\"enrolment\":\"together\""));
+    assert_int_equal(run_ok("%s -q eval --openset --model %s "
+                            "--radius-rule wide 2>&1", testutil_bin(),
+                            model_path), 2);
 }
 
 static void cli_enrol_detect_forget(void **state)

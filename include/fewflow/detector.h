@@ -152,6 +152,13 @@ int detector_split_rows(const struct table *t, const char *const *keep,
                         size_t n_keep, double f_fit, double f_calib,
                         int want_test, uint64_t seed,
                         struct detector_split *out);
+/* The same with the test rows given: rows with held[i] set are test rows;
+ * the others of each class are shuffled and split f_fit / rest into fit
+ * and calibration rows. */
+int detector_split_rows_held(const struct table *t, const char *const *keep,
+                             size_t n_keep, const uint8_t *held,
+                             double f_fit, uint64_t seed,
+                             struct detector_split *out);
 void detector_split_fini(struct detector_split *s);
 
 /* The model's meta-training and validation classes: a malloc'd array of

@@ -74,6 +74,35 @@ int detector_split_rows(const struct table *t, const char *const *keep,
     return 0;
 }
 
+int detector_split_rows_held(const struct table *t, const char *const *keep,
+                             size_t n_keep, const uint8_t *held,
+                             double f_fit, uint64_t seed,
+                             struct detector_split *out)
+{
+    int rc = detector_split_rows(t, keep, n_keep, f_fit, 1.0 - f_fit, 0,
+                                 seed, out);
+    size_t nf = 0, nc = 0;
+    /* Held rows leave the fit and calibration lists for the test list;
+     * the shuffled order of the rest is kept. */
+    for (size_t i = 0; rc == 0 && i < out->n_fit; i++) {
+        if (held[out->fit[i]])
+            out->test[out->n_test++] = out->fit[i];
+        else
+            out->fit[nf++] = out->fit[i];
+    }
+    for (size_t i = 0; rc == 0 && i < out->n_calib; i++) {
+        if (held[out->calib[i]])
+            out->test[out->n_test++] = out->calib[i];
+        else
+            out->calib[nc++] = out->calib[i];
+    }
+    if (rc == 0) {
+        out->n_fit = nf;
+        out->n_calib = nc;
+    }
+    return rc;
+}
+
 struct embedded {
     float *x;         /* n × n_in, normalised after embedding */
     float *z;         /* n × dim */
