@@ -128,6 +128,22 @@ static void truncated_or_damaged_compression_is_an_error(void **state)
     }
 }
 
+/* Bytes after a complete gzip member that are no gzip member: the error
+ * counts every byte decoded, not those of the member being started. */
+static void gzip_trailing_garbage_names_the_decoded_total(void **state)
+{
+    uint8_t buf[4096];
+    char want[64];
+    size_t n = gz_compress(sample, strlen(sample), buf, sizeof(buf));
+
+    (void)state;
+    memcpy(buf + n, "garbage!", 8);
+    assert_null(load(put("trail.gz", buf, n + 8), ERR_IO));
+    snprintf(want, sizeof(want), "after %zu decoded bytes", strlen(sample));
+    if (strstr(err_msg(), want) == NULL)
+        fail_msg("want '%s' in: %s", want, err_msg());
+}
+
 /* Over 256 KiB compressed, a decoder thread feeds the parser: the table
  * must equal the plain file's, and a cut must still be an error. */
 static void large_compressed_files_decode_alongside_parsing(void **state)
@@ -290,6 +306,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(compressed_files_read_like_plain_ones),
         cmocka_unit_test(truncated_or_damaged_compression_is_an_error),
+        cmocka_unit_test(gzip_trailing_garbage_names_the_decoded_total),
         cmocka_unit_test(large_compressed_files_decode_alongside_parsing),
         cmocka_unit_test(a_record_longer_than_the_buffer_is_read_whole),
         cmocka_unit_test(headerless_nsl_kdd_is_recognised),

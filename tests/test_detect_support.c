@@ -182,6 +182,41 @@ static void test_section_round_trip_and_damage(void **state)
     support_destroy(s);
 }
 
+/* A forged section (checksum recomputed) with counts no training set has:
+ * summing them must not overflow; the reader refuses them with the
+ * count's offset. */
+static void test_section_refuses_huge_counts(void **state)
+{
+    (void)state;
+    struct bytes_writer w;
+    bytes_writer_init(&w);
+    bytes_put(&w, "FFKIND", 6);
+    bytes_put_u8(&w, 1);
+    bytes_put_u8(&w, 0);
+    bytes_put_u32(&w, 2);
+    for (int c = 0; c < 2; c++) {
+        bytes_put_str(&w, c ? "DDoS" : "BENIGN");
+        for (int k = 0; k < SUPPORT_KINDS; k++)
+            bytes_put_u64(&w, UINT64_C(1) << 62);
+    }
+    bytes_put_u32(&w, bytes_crc32(0, w.data, w.len));
+    assert_int_equal(bytes_writer_status(&w), 0);
+
+    struct support *r = support_read(w.data, w.len, cols, N_C, "m.model");
+    if (r != NULL) {
+        /* Without the bound these sums overflow int64_t. */
+        struct memo *m = two_classes();
+        (void)check(r, m, K(TCP, TWO_WAY), 0, 10);
+        memo_destroy(m);
+        support_destroy(r);
+    }
+    assert_null(r);
+    assert_int_equal(err_last(), ERR_PARSE);
+    assert_non_null(strstr(err_msg(), "m.model"));
+    assert_non_null(strstr(err_msg(), "offset 22"));
+    bytes_writer_fini(&w);
+}
+
 /* ---- our flow meter's features give the kinds above ---- */
 
 #define SEC 1000000000LL
@@ -328,6 +363,7 @@ int main(void)
         cmocka_unit_test(test_kind_from_columns),
         cmocka_unit_test(test_rules),
         cmocka_unit_test(test_section_round_trip_and_damage),
+        cmocka_unit_test(test_section_refuses_huge_counts),
         cmocka_unit_test(test_meter_flows_have_their_kind),
         cmocka_unit_test(test_detect_reports_unjudged_and_unsupported),
     };

@@ -12,6 +12,9 @@
 #define KIND_MAGIC "FFKIND"
 #define KIND_VERSION 1
 #define KIND_MAX_CLASSES 4096u
+/* Far above any training set, and low enough that the counts of every
+ * class and shape summed cannot overflow an int64_t. */
+#define KIND_MAX_COUNT (UINT64_C(1) << 48)
 
 enum {
     COL_ICMP_TYPE, COL_SEG_MIN, COL_TCP_TIME, COL_SYN, COL_ACK, COL_FIN,
@@ -256,8 +259,14 @@ static int read_classes(struct support *s, struct bytes_reader *r)
             bytes_reader_fail(r);
             break;
         }
-        for (int k = 0; k < SUPPORT_KINDS; k++)
+        for (int k = 0; k < SUPPORT_KINDS && !r->failed; k++) {
+            size_t at = r->pos;
             c->count[k] = bytes_get_u64(r);
+            if (c->count[k] > KIND_MAX_COUNT && !r->failed) {
+                r->pos = at;
+                bytes_reader_fail(r);
+            }
+        }
     }
     return r->failed ? ERR_PARSE : 0;
 }
