@@ -316,6 +316,20 @@ static void unknown_label_and_drop_columns_are_errors(void **state)
     opt.n_drop = 1;
     assert_int_equal(load_one(p, &opt, &s, &t), ERR_NOTFOUND);
     assert_null(s);
+
+    /* Nothing left to encode is an error too, from a file or a buffer. */
+    const char *all[] = { "proto", "bytes", "host" };
+    opt.drop = all;
+    opt.n_drop = 3;
+    assert_int_equal(load_one(p, &opt, &s, &t), ERR_INVALID);
+    assert_non_null(strstr(err_msg(), "lab.csv:1: no feature columns left"));
+    assert_null(s);
+    assert_null(t);
+    assert_int_equal(data_load_buffer(generic_csv, strlen(generic_csv),
+                                      "mem.csv", NULL, &opt, &s, &t),
+                     ERR_INVALID);
+    assert_null(s);
+    assert_null(t);
 }
 
 static void schema_round_trip_encodes_identically(void **state)

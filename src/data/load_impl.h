@@ -40,6 +40,7 @@ int loader_init(struct loader *ld, const struct data_options *opt,
                 const struct schema *fixed, struct data_stats *st);
 void loader_fini(struct loader *ld, int failed);
 int loader_apply_options(struct loader *ld);
+int loader_check_features(const struct schema *s);
 int loader_push_row(struct loader *ld, int32_t id);
 int loader_note_row(struct loader *ld, uint64_t line_hash);
 int loader_count_duplicates(struct loader *ld);

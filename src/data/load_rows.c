@@ -28,6 +28,8 @@ int loader_init(struct loader *ld, const struct data_options *opt,
     ld->fitting = fixed == NULL;
     if (fixed == NULL)
         return 0;
+    if (loader_check_features(fixed) != 0)
+        return ERR_INVALID;
     /* Never written through: with fitting == 0 the loader only reads. */
     ld->s = (struct schema *)fixed;
     ld->t = table_create(fixed->n_cols,
@@ -123,7 +125,20 @@ int loader_apply_options(struct loader *ld)
         return err_set(ERR_INVALID, "label families exist for nsl-kdd only "
                        "(this is %s)", schema_profile_name(s->profile));
     s->label_family = o->label_family;
-    return apply_lists(ld);
+    int rc = apply_lists(ld);
+    return rc != 0 ? rc : loader_check_features(s);
+}
+
+/* A table needs at least one feature column to be of any use. */
+int loader_check_features(const struct schema *s)
+{
+    for (size_t i = 0; i < s->n_raw; i++) {
+        if (s->raw[i].role == SCHEMA_ROLE_NUMERIC ||
+            s->raw[i].role == SCHEMA_ROLE_CATEGORICAL)
+            return 0;
+    }
+    return err_set(ERR_INVALID, "no feature columns left (every column is "
+                   "the label or dropped)");
 }
 
 /* Asks for transparent huge pages over the page-aligned inside of a large
