@@ -8,6 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "data/bigbuf.h"
 #include "data/schema_impl.h"
 #include "fewflow/data.h"
 #include "fewflow/table.h"
@@ -21,7 +22,7 @@ struct loader {
     int guessed;          /* generic categorical columns decided */
     int has_label;        /* the current file has the label column */
     struct table *t;
-    float *rows;          /* fitting: n_rows raw vectors */
+    struct bigbuf rows;   /* fitting: n_rows raw vectors (floats) */
     int32_t *ys;          /* fitting: class ids */
     size_t n_rows;
     size_t cap_rows;
@@ -29,9 +30,8 @@ struct loader {
     long *field_of;       /* raw column -> field of the current file */
     struct vocab labels;  /* class names in first-seen order */
     struct data_stats *st;
-    uint64_t *hashes;     /* per row: line hash, raw-vector hash */
+    struct bigbuf hashes; /* per row: line hash, raw-vector hash */
     size_t n_hashes;
-    size_t cap_hashes;
     uint64_t bytes_before;
     uint64_t bytes_total;
 };

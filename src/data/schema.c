@@ -367,3 +367,29 @@ void schema_expand(const struct schema *s, const float *raw, float *out)
         }
     }
 }
+
+/* schema_expand into zeroed memory: one-hot zeros are already there. */
+static void expand_into_zeros(const struct schema *s, const float *raw,
+                              float *out)
+{
+    for (size_t i = 0; i < s->n_raw; i++) {
+        const struct raw_col *c = &s->raw[i];
+        float v = raw[i];
+        float *o = out + c->enc;
+        if (c->role == SCHEMA_ROLE_NUMERIC) {
+            o[0] = isnan(v) ? 0.0f : v + 0.0f;
+            if (c->has_nonfinite && isnan(v))
+                o[1] = 1.0f;
+        } else if (c->role == SCHEMA_ROLE_CATEGORICAL) {
+            long k = v >= 0.0f ? (long)v : (long)c->vocab.n;
+            o[k <= (long)c->vocab.n ? k : (long)c->vocab.n] = 1.0f;
+        }
+    }
+}
+
+void schema_expand_rows(const struct schema *s, const float *raw, size_t n,
+                        float *out)
+{
+    for (size_t r = 0; r < n; r++)
+        expand_into_zeros(s, raw + r * s->n_raw, out + r * s->n_cols);
+}

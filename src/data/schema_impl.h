@@ -76,6 +76,11 @@ int schema_freeze(struct schema *s);
  * non-finite value, or the vocabulary index, -1 for <other>) into out. */
 void schema_expand(const struct schema *s, const float *raw, float *out);
 
+/* schema_expand for n raw rows (n_raw floats apart) into out, n rows of
+ * n_cols floats that must all be zero on entry. */
+void schema_expand_rows(const struct schema *s, const float *raw, size_t n,
+                        float *out);
+
 /* Applies the profile's roles to a fresh schema: label, drops,
  * categoricals. */
 int profile_apply(struct schema *s);
