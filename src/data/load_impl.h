@@ -13,6 +13,14 @@
 #include "fewflow/data.h"
 #include "fewflow/table.h"
 
+/* One feature field of a data record to encode: which field of the
+ * current file, into which raw column, and whether it is numeric. */
+struct field_job {
+    uint32_t field;
+    uint32_t raw;
+    int numeric;
+};
+
 struct loader {
     const struct data_options *opt;
     struct data_options defaults;
@@ -28,6 +36,8 @@ struct loader {
     size_t cap_rows;
     float *raw;           /* the current row's raw vector */
     long *field_of;       /* raw column -> field of the current file */
+    struct field_job *jobs; /* the current file's feature fields */
+    size_t n_jobs;        /* 0 until the first data record sets them */
     struct vocab labels;  /* class names in first-seen order */
     struct data_stats *st;
     struct bigbuf hashes; /* per row: line hash, raw-vector hash */

@@ -42,6 +42,7 @@ void loader_fini(struct loader *ld, int failed)
     free(ld->ys);
     free(ld->raw);
     free(ld->field_of);
+    free(ld->jobs);
     bigbuf_free(&ld->hashes);
     vocab_fini(&ld->labels);
     if (ld->fitting)

@@ -213,8 +213,7 @@ long vocab_find(const struct vocab *v, const char *word, size_t len)
         uint32_t k = v->slots[h];
         if (k == 0)
             return -1;
-        const char *w = v->words[k - 1];
-        if (strncmp(w, word, len) == 0 && w[len] == '\0')
+        if (v->lens[k - 1] == len && memcmp(v->words[k - 1], word, len) == 0)
             return (long)k - 1;
     }
 }
@@ -228,13 +227,16 @@ static int vocab_grow(struct vocab *v)
 
     if (words != NULL)
         v->words = words;
-    if (slots == NULL || words == NULL) {
+    uint32_t *lens = realloc(v->lens, (n_slots / 2) * sizeof(*lens));
+    if (lens != NULL)
+        v->lens = lens;
+    if (slots == NULL || words == NULL || lens == NULL) {
         free(slots);
         return ERR_NOMEM;
     }
     for (size_t k = 0; k < v->n; k++) {
         const char *w = v->words[k];
-        size_t h = (size_t)hash_mix(hash_bytes(HASH_SEED, w, strlen(w)));
+        size_t h = (size_t)hash_mix(hash_bytes(HASH_SEED, w, v->lens[k]));
         while (slots[h & (n_slots - 1)] != 0)
             h++;
         slots[h & (n_slots - 1)] = (uint32_t)k + 1;
@@ -247,6 +249,8 @@ static int vocab_grow(struct vocab *v)
 
 static int vocab_insert(struct vocab *v, const char *word, size_t len)
 {
+    if (len > UINT32_MAX)
+        return ERR_NOMEM;
     if (2 * (v->n + 1) > v->n_slots && vocab_grow(v) != 0)
         return ERR_NOMEM;
     char *copy = malloc(len + 1);
@@ -259,6 +263,7 @@ static int vocab_insert(struct vocab *v, const char *word, size_t len)
     while (v->slots[h] != 0)
         h = (h + 1) & mask;
     v->words[v->n] = copy;
+    v->lens[v->n] = (uint32_t)len;
     v->slots[h] = (uint32_t)++v->n;
     return (int)(v->n - 1);
 }
@@ -281,6 +286,7 @@ void vocab_fini(struct vocab *v)
     for (size_t k = 0; k < v->n; k++)
         free(v->words[k]);
     free(v->words);
+    free(v->lens);
     free(v->slots);
     memset(v, 0, sizeof(*v));
     v->max = max;

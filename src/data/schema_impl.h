@@ -24,6 +24,7 @@ struct vocab {
     size_t max;           /* most words kept; 0 means SCHEMA_MAX_VOCAB */
     size_t n;
     char **words;
+    uint32_t *lens;       /* strlen of each word */
     uint32_t *slots;      /* open addressing: word index + 1, 0 = empty */
     size_t n_slots;       /* a power of two, more than 2 * n */
 };
