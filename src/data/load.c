@@ -262,8 +262,17 @@ static int plan_jobs(struct loader *ld)
         jb->field = (uint32_t)ld->field_of[i];
         jb->raw = (uint32_t)i;
         jb->numeric = role == SCHEMA_ROLE_NUMERIC;
+        jb->last = -1;
     }
     return 0;
+}
+
+/* Whether word k of v is f[0..len): categorical columns and labels often
+ * repeat the previous record's value, which this checks before hashing. */
+static inline int vocab_is(const struct vocab *v, long k, const char *f,
+                           size_t len)
+{
+    return k >= 0 && v->lens[k] == len && memcmp(v->words[k], f, len) == 0;
 }
 
 /* Encodes a data record's feature fields into ld->raw. Short unsigned
@@ -275,16 +284,24 @@ static int encode_record(struct loader *ld, const struct csv_record *r,
     float *raw = ld->raw;
 
     for (size_t j = 0; j < ld->n_jobs; j++) {
-        const struct field_job *jb = &ld->jobs[j];
+        struct field_job *jb = &ld->jobs[j];
+        const char *f = r->fields[jb->field];
+        size_t len = r->lens[jb->field];
         double v;
-        if (jb->numeric &&
-            num_parse_simple(r->fields[jb->field], r->lens[jb->field], &v)) {
+        if (jb->numeric && num_parse_simple(f, len, &v)) {
             raw[jb->raw] = (float)v;
+            continue;
+        }
+        if (!jb->numeric &&
+            vocab_is(&ld->s->raw[jb->raw].vocab, jb->last, f, len)) {
+            raw[jb->raw] = (float)jb->last;
             continue;
         }
         int rc = encode_one(ld, r, file, jb->raw, jb->field);
         if (rc != 0)
             return rc;
+        if (!jb->numeric)
+            jb->last = raw[jb->raw] >= 0.0f ? (long)raw[jb->raw] : -1;
     }
     return 0;
 }
@@ -322,7 +339,12 @@ static int record_label(struct loader *ld, const struct csv_record *r,
         w = buf;
         len = strlen(buf);
     }
+    if (vocab_is(&ld->labels, ld->last_label, w, len)) {
+        *id = (int32_t)ld->last_label;
+        return 0;
+    }
     long k = vocab_lookup(&ld->labels, w, len, 1);
+    ld->last_label = k;
     if (k == -1)
         return err_set(ERR_RANGE, "%s:%zu: more than %d distinct labels in "
                        "column '%s' (is it really the label?)", file, r->line,

@@ -19,6 +19,7 @@ struct field_job {
     uint32_t field;
     uint32_t raw;
     int numeric;
+    long last;            /* categorical: the previous value's index */
 };
 
 struct loader {
@@ -39,6 +40,7 @@ struct loader {
     struct field_job *jobs; /* the current file's feature fields */
     size_t n_jobs;        /* 0 until the first data record sets them */
     struct vocab labels;  /* class names in first-seen order */
+    long last_label;      /* the previous record's class id, or -1 */
     struct data_stats *st;
     struct bigbuf hashes; /* per row: line hash, raw-vector hash */
     size_t n_hashes;

@@ -20,6 +20,7 @@ int loader_init(struct loader *ld, const struct data_options *opt,
     if (st != NULL)
         memset(st, 0, sizeof(*st));
     ld->profile = -1;
+    ld->last_label = -1;
     if (ld->opt->profile != NULL && strcmp(ld->opt->profile, "auto") != 0)
         ld->profile = schema_profile_parse(ld->opt->profile);
     if (ld->profile < -1)

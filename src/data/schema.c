@@ -374,21 +374,28 @@ void schema_expand(const struct schema *s, const float *raw, float *out)
     }
 }
 
+/* A feature column as expansion needs it, gathered once for many rows. */
+struct expand_step {
+    uint32_t raw;
+    uint32_t enc;
+    int32_t other;        /* categorical: vocabulary size; numeric: -1 */
+    int indicator;        /* numeric with a non-finite indicator */
+};
+
 /* schema_expand into zeroed memory: one-hot zeros are already there. */
-static void expand_into_zeros(const struct schema *s, const float *raw,
-                              float *out)
+static void expand_into_zeros(const struct expand_step *st, size_t n_st,
+                              const float *raw, float *out)
 {
-    for (size_t i = 0; i < s->n_raw; i++) {
-        const struct raw_col *c = &s->raw[i];
-        float v = raw[i];
-        float *o = out + c->enc;
-        if (c->role == SCHEMA_ROLE_NUMERIC) {
+    for (size_t j = 0; j < n_st; j++) {
+        float v = raw[st[j].raw];
+        float *o = out + st[j].enc;
+        if (st[j].other < 0) {
             o[0] = isnan(v) ? 0.0f : v + 0.0f;
-            if (c->has_nonfinite && isnan(v))
+            if (st[j].indicator && isnan(v))
                 o[1] = 1.0f;
-        } else if (c->role == SCHEMA_ROLE_CATEGORICAL) {
-            long k = v >= 0.0f ? (long)v : (long)c->vocab.n;
-            o[k <= (long)c->vocab.n ? k : (long)c->vocab.n] = 1.0f;
+        } else {
+            long k = v >= 0.0f ? (long)v : (long)st[j].other;
+            o[k <= st[j].other ? k : st[j].other] = 1.0f;
         }
     }
 }
@@ -396,6 +403,29 @@ static void expand_into_zeros(const struct schema *s, const float *raw,
 void schema_expand_rows(const struct schema *s, const float *raw, size_t n,
                         float *out)
 {
-    for (size_t r = 0; r < n; r++)
-        expand_into_zeros(s, raw + r * s->n_raw, out + r * s->n_cols);
+    struct expand_step stack[64];
+    struct expand_step *st = s->n_raw <= 64 ? stack
+                             : malloc(s->n_raw * sizeof(*st));
+    size_t n_st = 0;
+
+    for (size_t i = 0; st != NULL && i < s->n_raw; i++) {
+        const struct raw_col *c = &s->raw[i];
+        if (c->role != SCHEMA_ROLE_NUMERIC &&
+            c->role != SCHEMA_ROLE_CATEGORICAL)
+            continue;
+        st[n_st].raw = (uint32_t)i;
+        st[n_st].enc = (uint32_t)c->enc;
+        st[n_st].other = c->role == SCHEMA_ROLE_NUMERIC
+                         ? -1 : (int32_t)c->vocab.n;
+        st[n_st++].indicator = c->has_nonfinite;
+    }
+    for (size_t r = 0; r < n; r++) {
+        float *o = out + r * s->n_cols;
+        if (st != NULL)
+            expand_into_zeros(st, n_st, raw + r * s->n_raw, o);
+        else
+            schema_expand(s, raw + r * s->n_raw, o);
+    }
+    if (st != stack)
+        free(st);
 }
