@@ -214,6 +214,16 @@ static void headerless_nsl_kdd_is_recognised(void **state)
     assert_true(table_col_index(t, "service=http") >= 0);
     table_destroy(t);
     schema_destroy(s);
+
+    /* Naming a column the profile already one-hot encodes changes
+     * nothing (it used to be called "the label or dropped"). */
+    const char *cat[] = { "flag" };
+    opt.categorical = cat;
+    opt.n_categorical = 1;
+    assert_int_equal(data_load(paths, 1, &opt, &s, &t, NULL), 0);
+    assert_int_equal(t->n_cols, 38 + 3 + 3 + 2);
+    table_destroy(t);
+    schema_destroy(s);
 }
 
 /* Runs the CLI; returns the exit status, stdout and stderr (malloc'd). */

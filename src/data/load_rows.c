@@ -101,6 +101,8 @@ static int apply_lists(struct loader *ld)
         long i = option_column(s, o->categorical[k], "--categorical");
         if (i < 0)
             return (int)i;
+        if (s->raw[i].role == SCHEMA_ROLE_CATEGORICAL)
+            continue;
         if (s->raw[i].role != SCHEMA_ROLE_NUMERIC)
             return err_set(ERR_INVALID, "--categorical: column '%s' is the "
                            "label or dropped", o->categorical[k]);
