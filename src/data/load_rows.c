@@ -166,16 +166,6 @@ int loader_push_row(struct loader *ld, int32_t id)
 {
     size_t n_raw = ld->s->n_raw;
 
-    if (!ld->fitting) {
-        struct table *t = ld->t;
-        int rc = table_reserve(t, t->n_rows + 1);
-        if (rc != 0)
-            return rc;
-        schema_expand(ld->s, ld->raw, t->x + t->n_rows * t->n_cols);
-        t->y[t->n_rows++] = id;
-        ld->n_rows++;
-        return 0;
-    }
     if (ld->n_rows == ld->cap_rows) {
         int rc = grow_rows(ld);
         if (rc != 0)
@@ -187,8 +177,8 @@ int loader_push_row(struct loader *ld, int32_t id)
     return 0;
 }
 
-/* Keeps this row's line hash and raw-vector hash for the duplicate
- * counts made once all rows are in. */
+/* Keeps this row's line hash and room for its feature hash, for the
+ * duplicate counts made once all rows are in. */
 int loader_note_row(struct loader *ld, uint64_t line_hash)
 {
     int rc = bigbuf_reserve(&ld->hashes,
@@ -198,17 +188,14 @@ int loader_note_row(struct loader *ld, uint64_t line_hash)
     uint64_t *hashes = ld->hashes.p;
 
     hashes[ld->n_hashes++] = line_hash;
-    /* Fitting hashes the raw vector (the encoded row does not exist yet;
-     * equal raw vectors are exactly the equal encoded rows then). With a
-     * fixed schema the encoded row is hashed, as two raw values (NaN and 0
+    /* Fitting hashes the raw vector now (equal raw vectors are exactly
+     * the equal encoded rows then). With a fixed schema the encoded row
+     * is hashed once the table is built, as two raw values (NaN and 0
      * without an indicator column) can encode alike. */
-    const void *row = ld->raw;
-    size_t bytes = ld->s->n_raw * sizeof(float);
-    if (!ld->fitting) {
-        row = table_row(ld->t, ld->t->n_rows - 1);
-        bytes = ld->t->n_cols * sizeof(float);
-    }
-    hashes[ld->n_hashes++] = hash_mix(hash_bytes(HASH_SEED, row, bytes));
+    hashes[ld->n_hashes++] = ld->fitting
+        ? hash_mix(hash_bytes(HASH_SEED, ld->raw,
+                              ld->s->n_raw * sizeof(float)))
+        : 0;
     return 0;
 }
 
@@ -272,7 +259,15 @@ int loader_finish_fit(struct loader *ld)
 
 int loader_finish_fixed(struct loader *ld)
 {
-    return add_classes(ld);
+    int rc = ld->n_rows > 0 ? expand_rows(ld) : 0;
+    uint64_t *hashes = ld->hashes.p;
+    size_t bytes = ld->t->n_cols * sizeof(float);
+
+    for (size_t i = 0; rc == 0 && i < ld->n_hashes / 2; i++) {
+        const float *row = table_row(ld->t, i);
+        hashes[2 * i + 1] = hash_mix(hash_bytes(HASH_SEED, row, bytes));
+    }
+    return rc != 0 ? rc : add_classes(ld);
 }
 
 int loader_count_duplicates(struct loader *ld)
