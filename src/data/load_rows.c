@@ -209,7 +209,7 @@ static int add_classes(struct loader *ld)
 }
 
 /* Bytes of raw rows expanded between handing consumed memory back. */
-#define EXPAND_STEP_BYTES ((size_t)8 << 20)
+#define EXPAND_STEP_BYTES ((size_t)2 << 20)
 
 /* Expands the raw rows into a fresh table, front to back, handing each
  * consumed stretch of raw rows back to the kernel: peak memory stays near
