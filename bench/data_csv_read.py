@@ -16,7 +16,11 @@ Medians over --runs runs; ratio = pandas time / fewflow time, for wall
 time (elapsed) and CPU time (user + sys) separately.
 
 usage: bench/data_csv_read.py [--bin build/fewflow] [--runs 5]
-Run from the repository root after building; needs python3-pandas (Debian).
+Run from the repository root after building (the default RelWithDebInfo
+build, -O2); needs python3-pandas (Debian). Run it with Debian's python
+(/usr/bin/python3) and without OPENBLAS_NUM_THREADS, as a user would
+start fewflow: `env -u OPENBLAS_NUM_THREADS /usr/bin/python3
+bench/data_csv_read.py --runs 7`.
 """
 import argparse
 import json
@@ -119,6 +123,20 @@ def counts_agree(binary, path, pandas_counts):
         f"COUNTS DIFFER fewflow {ours} pandas {pandas_counts}"
 
 
+def build_type(binary):
+    """CMAKE_BUILD_TYPE of the build tree the binary sits in, if known."""
+    cache = os.path.join(os.path.dirname(os.path.abspath(binary)),
+                         "CMakeCache.txt")
+    try:
+        with open(cache) as f:
+            for line in f:
+                if line.startswith("CMAKE_BUILD_TYPE:"):
+                    return line.split("=", 1)[1].strip() or "(none)"
+    except OSError:
+        pass
+    return "unknown"
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--bin", default="build/fewflow")
@@ -127,7 +145,8 @@ def main():
         "FEWFLOW_DATA", os.path.join("..", "shared", "data")))
     args = ap.parse_args()
 
-    print(f"pandas {pd.__version__}, {args.runs} runs, medians in seconds; "
+    print(f"fewflow {args.bin} ({build_type(args.bin)} build), pandas "
+          f"{pd.__version__}, {args.runs} runs, medians in seconds; "
           f"load average at start {os.getloadavg()[0]:.2f}")
     print("wall = elapsed s, cpu = user+sys s; ratio = pandas / fewflow; "
           "pd read = read_csv alone, pd same = read_csv + inspect's work")
