@@ -339,6 +339,7 @@ static void few_flow_benign_enrolment_stays_tight(void **state)
     float one[2] = { 3, 3 };
 
     memo_enroll_opts_default(&o);
+    o.rule = MEMO_RADIUS_PRIOR;
     assert_int_equal(memo_enroll(m, "attack-like", one, 1, NULL, &o), 0);
     float attack = m->cls[memo_class_find(m, "attack-like")].radius;
     assert_float_near(attack, m->cls[memo_class_find(m, "attack")].radius,

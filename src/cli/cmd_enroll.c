@@ -28,8 +28,9 @@ static void usage(FILE *out)
         "      --max-protos N  prototypes kept (default 16; more flows are "
         "clustered)\n"
         "      --neutral LIST  as for detect (default: 'default')\n"
-        "      --idle-timeout S, --active-timeout S  flow timeouts, as for "
-        "detect\n"
+        "      --idle-timeout S, --active-timeout S, --close-linger S  flow "
+        "timeouts,\n"
+        "                   as for detect\n"
         "  -o, --output F   where to write the new model (may be MODEL)\n",
         ENROLL_MAX_FLOWS);
 }
@@ -76,6 +77,7 @@ static int parse(int argc, char **argv, struct enroll_args *a)
         { "neutral", required_argument, 0, 'N' },
         { "idle-timeout", required_argument, 0, 'I' },
         { "active-timeout", required_argument, 0, 'A' },
+        { "close-linger", required_argument, 0, 'L' },
         { "help", no_argument, 0, 'h' },
         { 0, 0, 0, 0 },
     };
@@ -98,6 +100,13 @@ static int parse(int argc, char **argv, struct enroll_args *a)
         case 'A':
             if (cli_timeout("enroll", "--active-timeout", optarg,
                             &a->fc.active_timeout_us) != 0)
+                return 2;
+            break;
+        case 'L':
+            a->fc.close_linger_us = 0;
+            if (strcmp(optarg, "0") != 0 &&
+                cli_timeout("enroll", "--close-linger", optarg,
+                            &a->fc.close_linger_us) != 0)
                 return 2;
             break;
         case 'k':
