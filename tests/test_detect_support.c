@@ -17,11 +17,12 @@
 
 /* The columns the kind needs, shuffled, with one it does not. */
 enum { C_FWD, C_EXTRA, C_BWD, C_SEG, C_ICMP, C_TIME, C_SYN, C_ACK, C_FIN,
-       C_RST, N_C };
+       C_RST, C_FHDR, C_BHDR, N_C };
 static const char *const cols[N_C] = {
     "total_fwd_packet", "flow_duration", "total_bwd_packets",
     "fwd_seg_size_min", "icmp_type", "total_tcp_flow_time",
     "syn_flag_count", "ack_flag_count", "fin_flag_count", "rst_flag_count",
+    "fwd_header_length", "bwd_header_length",
 };
 
 static void row(float *x, float fwd, float bwd, float seg, float icmp,
@@ -33,6 +34,8 @@ static void row(float *x, float fwd, float bwd, float seg, float icmp,
     x[C_SEG] = seg;
     x[C_ICMP] = icmp;
     x[C_ACK] = ack;
+    x[C_FHDR] = seg * fwd;
+    x[C_BHDR] = seg * bwd;
 }
 
 static int kind_of(const struct support *s, float fwd, float bwd, float seg,
@@ -59,6 +62,12 @@ static void test_kind_from_columns(void **state)
     assert_int_equal(kind_of(s, 1, 0, 8, -1, 0), K(UDP, SINGLE));
     assert_int_equal(kind_of(s, 1, 1, 8, 8, 0), K(ICMP, TWO_WAY));
     assert_int_equal(kind_of(s, 2, 0, 0, -1, 0), K(OTHER, ONE_WAY));
+    /* A UDP flow part that starts with a backward packet: the CSV's rule
+     * leaves the forward minimum at 0; 8-byte headers still say UDP. */
+    float x[N_C];
+    row(x, 3, 2, 8, -1, 0);
+    x[C_SEG] = 0;
+    assert_int_equal(support_kind(s, x), K(UDP, TWO_WAY));
     assert_string_equal(support_kind_name(K(UDP, SINGLE)),
                         "UDP single packet");
     support_destroy(s);

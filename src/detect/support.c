@@ -18,13 +18,14 @@
 
 enum {
     COL_ICMP_TYPE, COL_SEG_MIN, COL_TCP_TIME, COL_SYN, COL_ACK, COL_FIN,
-    COL_RST, COL_FWD_PKTS, COL_BWD_PKTS, N_COLS
+    COL_RST, COL_FWD_PKTS, COL_BWD_PKTS, COL_FWD_HDR, COL_BWD_HDR, N_COLS
 };
 
 static const char *const col_name[N_COLS] = {
     "icmp_type", "fwd_seg_size_min", "total_tcp_flow_time",
     "syn_flag_count", "ack_flag_count", "fin_flag_count", "rst_flag_count",
-    "total_fwd_packet", "total_bwd_packets",
+    "total_fwd_packet", "total_bwd_packets", "fwd_header_length",
+    "bwd_header_length",
 };
 
 struct support_class {
@@ -81,8 +82,11 @@ void support_destroy(struct support *s)
     free(s);
 }
 
-/* The CSV writes a header length of 0 for a few TCP rows, so TCP is also
- * recognised by its flags or its connection time. */
+/* The protocol from the transport header lengths: TCP's are 20 to 60
+ * bytes, UDP's 8, other protocols' 0 (ICMP's 8 too, but it has a type).
+ * The forward minimum is 0 when a flow part starts with a backward packet
+ * (the CSV's rule), so the mean over all packets decides; TCP is also
+ * known by its flags or connection time. */
 static int family(const struct support *s, const float *x)
 {
     if (x[s->col[COL_ICMP_TYPE]] >= 0)
@@ -90,9 +94,13 @@ static int family(const struct support *s, const float *x)
     float seg = x[s->col[COL_SEG_MIN]];
     float flags = x[s->col[COL_SYN]] + x[s->col[COL_ACK]] +
                   x[s->col[COL_FIN]] + x[s->col[COL_RST]];
-    if (seg >= 20 || flags > 0 || x[s->col[COL_TCP_TIME]] > 0)
+    float pkts = x[s->col[COL_FWD_PKTS]] + x[s->col[COL_BWD_PKTS]];
+    float hdr = x[s->col[COL_FWD_HDR]] + x[s->col[COL_BWD_HDR]];
+    float mean = pkts > 0 ? hdr / pkts : 0;
+    if (seg >= 20 || mean >= 20 || flags > 0 || x[s->col[COL_TCP_TIME]] > 0)
         return SUPPORT_TCP;
-    return seg == 8 ? SUPPORT_UDP : SUPPORT_OTHER;
+    return seg == 8 || (mean > 7.5f && mean < 8.5f) ? SUPPORT_UDP
+                                                   : SUPPORT_OTHER;
 }
 
 int support_kind(const struct support *s, const float *x)
