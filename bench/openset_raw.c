@@ -113,10 +113,13 @@ int main(int argc, char **argv)
     for (uint32_t s2 = 0; s2 < r.n_shots; s2++) {
         double mp = 0, mr = 0;
         for (size_t j = 0; j < r.n_novel; j++) {
-            printf("  K=%-2u %-18s P %.3f R %.3f\n", r.shots[s2],
-                   t->class_names[r.novel_ids[j]],
-                   r.precision[j * r.n_shots + s2],
-                   r.recall[j * r.n_shots + s2]);
+            const struct openset_cell *cl = &r.cells[j * r.n_shots + s2];
+            printf("  K=%-2u %-18s P %.3f R %.3f  missed: unknown %.3f "
+                   "benign %.3f known %.3f\n", r.shots[s2],
+                   t->class_names[r.novel_ids[j]], cl->precision,
+                   cl->recall, cl->missed[OPENSET_MISS_UNKNOWN],
+                   cl->missed[OPENSET_MISS_BENIGN],
+                   cl->missed[OPENSET_MISS_KNOWN]);
             mp += r.precision[j * r.n_shots + s2];
             mr += r.recall[j * r.n_shots + s2];
         }

@@ -7,6 +7,7 @@
 #include "capture_helpers.h"
 
 #include <ctype.h>
+#include <unistd.h>
 
 /* Nanosecond pcap: 1.25 us between the packets survives. */
 static void test_nanosecond_pcap(void **state)
@@ -217,6 +218,32 @@ static void test_damaged_files(void **state)
     assert_int_equal(sst.truncated, 1);
 }
 
+static void ng_one_udp(FILE *f)
+{
+    struct pkt p;
+    struct pkt_l4 l = { .protocol = 17, .sport = 1, .dport = 2 };
+
+    pkt_eth(&p, -1, 0x0800);
+    pkt_ipv4(&p, "10.0.0.1", "10.0.0.2", &l, 1, 0, 0, 0);
+    ng_epb(f, 0, 1000000, p.b, p.len);
+}
+
+/* Reads a damaged capture to its end, which must hold one good packet;
+ * returns it still open for its stats. */
+static struct capture_source *open_one_packet(const char *path)
+{
+    struct capture_source *src = capture_open_file(path);
+    struct capture_packet pkt;
+    int rc, n = 0;
+
+    assert_non_null(src);
+    while ((rc = capture_next(src, &pkt)) == 1)
+        n++;
+    assert_int_equal(rc, 0);
+    assert_int_equal(n, 1);
+    return src;
+}
+
 /* More interfaces than the reader keeps is damage in the file, not an
  * internal failure: the capture's packets before it still count, and
  * the error is not "out of memory" (which would exit 1). */
@@ -225,29 +252,45 @@ static void test_pcapng_interface_flood(void **state)
     const char *path = tmp("ifs.pcapng");
     FILE *f = fopen(path, "wb");
     struct capture_source_stats sst;
-    struct pkt p;
-    struct pkt_l4 l = { .protocol = 17, .sport = 1, .dport = 2 };
 
     assert_non_null(f);
     ng_shb(f);
     ng_idb(f, 1, -1);
-    pkt_eth(&p, -1, 0x0800);
-    pkt_ipv4(&p, "10.0.0.1", "10.0.0.2", &l, 1, 0, 0, 0);
-    ng_epb(f, 0, 1000000, p.b, p.len);
+    ng_one_udp(f);
     for (int i = 0; i < 5000; i++)
         ng_idb(f, 1, -1);
     fclose(f);
-    struct capture_source *src = capture_open_file(path);
-    struct capture_packet pkt;
-    int rc, n = 0;
-    assert_non_null(src);
-    while ((rc = capture_next(src, &pkt)) == 1)
-        n++;
-    assert_int_equal(rc, 0);
-    assert_int_equal(n, 1);
+    struct capture_source *src = open_one_packet(path);
     sst = *capture_stats(src);
     assert_true(sst.bad_records > 0);
     assert_non_null(strstr(capture_damage(src), "interface"));
+    capture_close(src);
+}
+
+/* An interface whose option claims more bytes than its block holds is
+ * damage to report, not something to skip in silence; the interface is
+ * kept so the packets that name it still count. */
+static void test_pcapng_option_overrun(void **state)
+{
+    const char *path = tmp("optrun.pcapng");
+    FILE *f = fopen(path, "wb");
+
+    assert_non_null(f);
+    ng_shb(f);
+    ng_u32(f, 1);
+    ng_u32(f, 28);
+    ng_u16(f, 1);
+    ng_u16(f, 0);
+    ng_u32(f, 0);
+    ng_u16(f, 9);
+    ng_u16(f, 0xffff);      /* if_tsresol claiming 65,535 bytes */
+    ng_u32(f, 6);
+    ng_u32(f, 28);
+    ng_one_udp(f);
+    fclose(f);
+    struct capture_source *src = open_one_packet(path);
+    assert_int_equal(capture_stats(src)->bad_records, 1);
+    assert_non_null(strstr(capture_damage(src), "byte 28: interface option"));
     capture_close(src);
 }
 
@@ -408,6 +451,38 @@ static void test_cli(void **state)
     free(out);
 }
 
+/* `-r -` reads standard input, plain or compressed, exactly as the file;
+ * junk after a gzip member is damage; an empty pipe leaves no output. */
+static void test_stdin(void **state)
+{
+    const char *src = tmp("tcp_fin.pcap");
+    char *want = NULL, *out = NULL;
+
+    assert_int_equal(testutil_runf(&want, "'%s' -q flows -r '%s'",
+                                   testutil_bin(), src), 0);
+    assert_int_equal(testutil_runf(&out, "'%s' -q flows -r - < '%s'",
+                                   testutil_bin(), src), 0);
+    assert_string_equal(out, want);
+    assert_int_equal(testutil_runf(&out, "gzip -c '%s' | '%s' -q flows -r -",
+                                   src, testutil_bin()), 0);
+    assert_string_equal(out, want);
+    assert_int_equal(testutil_runf(&out, "xz -c '%s' | '%s' -q flows -r -",
+                                   src, testutil_bin()), 0);
+    assert_string_equal(out, want);
+    assert_int_equal(testutil_runf(&out, "(gzip -c '%s'; echo junk) | "
+                                   "'%s' -q flows -r - 2>&1 >/dev/null",
+                                   src, testutil_bin()), 2);
+    assert_non_null(strstr(out, "stdin: after packet 9: gzip data damaged"));
+    const char *csv = tmp("stdin-empty.csv");
+    remove(csv);
+    assert_int_equal(testutil_runf(&out, "'%s' -q flows -r - -o '%s' "
+                                   "</dev/null 2>&1", testutil_bin(), csv), 2);
+    assert_non_null(strstr(out, "stdin: too short"));
+    assert_int_equal(access(csv, F_OK), -1);
+    free(want);
+    free(out);
+}
+
 /* Every shared capture reads to its end with the packet count capinfos
  * gave (LABELS.csv), no damage, and at least one flow when it has IP. */
 static void test_shared_pcaps(void **state)
@@ -470,6 +545,8 @@ int main(void)
         cmocka_unit_test(test_damaged_files),
         cmocka_unit_test(test_not_a_capture),
         cmocka_unit_test(test_pcapng_interface_flood),
+        cmocka_unit_test(test_pcapng_option_overrun),
+        cmocka_unit_test(test_stdin),
         cmocka_unit_test(test_compressed),
         cmocka_unit_test(test_truncated_xz),
         cmocka_unit_test(test_feature_names_match_csv),

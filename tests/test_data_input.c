@@ -128,6 +128,22 @@ static void truncated_or_damaged_compression_is_an_error(void **state)
     }
 }
 
+/* Bytes after a complete gzip member that are no gzip member: the error
+ * counts every byte decoded, not those of the member being started. */
+static void gzip_trailing_garbage_names_the_decoded_total(void **state)
+{
+    uint8_t buf[4096];
+    char want[64];
+    size_t n = gz_compress(sample, strlen(sample), buf, sizeof(buf));
+
+    (void)state;
+    memcpy(buf + n, "garbage!", 8);
+    assert_null(load(put("trail.gz", buf, n + 8), ERR_IO));
+    snprintf(want, sizeof(want), "after %zu decoded bytes", strlen(sample));
+    if (strstr(err_msg(), want) == NULL)
+        fail_msg("want '%s' in: %s", want, err_msg());
+}
+
 /* Over 256 KiB compressed, a decoder thread feeds the parser: the table
  * must equal the plain file's, and a cut must still be an error. */
 static void large_compressed_files_decode_alongside_parsing(void **state)
@@ -214,6 +230,16 @@ static void headerless_nsl_kdd_is_recognised(void **state)
     assert_true(table_col_index(t, "service=http") >= 0);
     table_destroy(t);
     schema_destroy(s);
+
+    /* Naming a column the profile already one-hot encodes changes
+     * nothing (it used to be called "the label or dropped"). */
+    const char *cat[] = { "flag" };
+    opt.categorical = cat;
+    opt.n_categorical = 1;
+    assert_int_equal(data_load(paths, 1, &opt, &s, &t, NULL), 0);
+    assert_int_equal(t->n_cols, 38 + 3 + 3 + 2);
+    table_destroy(t);
+    schema_destroy(s);
 }
 
 /* Runs the CLI; returns the exit status, stdout and stderr (malloc'd). */
@@ -261,6 +287,32 @@ static void inspect_reports_bad_input_with_exit_2(void **state)
     free(err);
 }
 
+/* Dropping every feature column leaves nothing to learn from: an error,
+ * not an empty table reported as a success. */
+static void inspect_rejects_a_table_without_features(void **state)
+{
+    char args[1024], *out, *err;
+    const char *ok = put("ok.csv", sample, strlen(sample));
+    const char *cases[] = {
+        "--drop a,b", "--drop a --label b", "--drop b,a --no-label",
+    };
+
+    for (size_t i = 0; i < 3; i++) {
+        snprintf(args, sizeof(args), "%s '%s'", cases[i], ok);
+        assert_int_equal(run_cli(args, &out, &err), 2);
+        assert_string_equal(out, "");
+        if (strstr(err, "ok.csv:1: no feature columns left") == NULL)
+            fail_msg("%s: stderr was '%s'", cases[i], err);
+        assert_string_equal(strchr(err, '\n'), "\n");
+        free(out);
+        free(err);
+    }
+    snprintf(args, sizeof(args), "--drop a '%s'", ok);
+    assert_int_equal(run_cli(args, &out, &err), 0);
+    free(out);
+    free(err);
+}
+
 static void inspect_json_lists_counts(void **state)
 {
     char args[1024], cmd[2048], *out, *err;
@@ -290,10 +342,12 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(compressed_files_read_like_plain_ones),
         cmocka_unit_test(truncated_or_damaged_compression_is_an_error),
+        cmocka_unit_test(gzip_trailing_garbage_names_the_decoded_total),
         cmocka_unit_test(large_compressed_files_decode_alongside_parsing),
         cmocka_unit_test(a_record_longer_than_the_buffer_is_read_whole),
         cmocka_unit_test(headerless_nsl_kdd_is_recognised),
         cmocka_unit_test(inspect_reports_bad_input_with_exit_2),
+        cmocka_unit_test(inspect_rejects_a_table_without_features),
         cmocka_unit_test(inspect_json_lists_counts),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

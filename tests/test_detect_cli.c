@@ -67,6 +67,18 @@ static void cli_classes_and_openset(void **state)
     assert_non_null(strstr(last_out, "\"SSH-Patator\":{\"1\":{"
                            "\"precision\":"));
     assert_non_null(strstr(last_out, "\"5\":{\"precision\":"));
+    assert_non_null(strstr(last_out, "\"missed\":{\"unknown\":"));
+    assert_non_null(strstr(last_out, "\"false_from\":{\"novel\":"));
+    assert_non_null(strstr(last_out, "\"enrolment\":\"alone\""));
+    assert_non_null(strstr(last_out, "\"head\":false"));
+    assert_int_equal(run_ok("%s -q eval --openset --model %s --shots 5 "
+                            "--trials 1 --together --radius-rule prior "
+                            "--json", testutil_bin(), model_path), 0);
+    assert_true(json_value(last_out) != NULL);
+    assert_non_null(strstr(last_out, "\"enrolment\":\"together\""));
+    assert_int_equal(run_ok("%s -q eval --openset --model %s "
+                            "--radius-rule wide 2>&1", testutil_bin(),
+                            model_path), 2);
 }
 
 static void cli_enrol_detect_forget(void **state)
@@ -156,6 +168,29 @@ static void cli_explain_rate_bounds_explanations(void **state)
     assert_non_null(strstr(last_out, "\"unexplained\":0,"));
 }
 
+/* A row whose time cannot be read is still classified, and the summary
+ * says how many were dated at the epoch and where the first one is. */
+static void cli_untimed_rows_are_counted(void **state)
+{
+    char csv[600];
+
+    snprintf(csv, sizeof(csv), "%s/untimed.csv", testutil_tmpdir());
+
+    assert_int_equal(run_ok("xz -dc %s | head -4 | sed '3s/2017-07-0[0-9] "
+                            "[0-9:.]*/yesterday/' > %s", testutil_data_path(
+                            "cic-ids2017-improved/Heartbleed_11.csv.xz"),
+                            csv), 0);
+    assert_int_equal(run_ok("%s detect --model %s --csv %s --all 2>&1 "
+                            ">/dev/null", testutil_bin(), model_path, csv), 0);
+    assert_non_null(strstr(last_out, "1 CSV row(s) had no readable "
+                           "timestamp"));
+    assert_non_null(strstr(last_out, "untimed.csv:3: 'yesterday'"));
+    assert_int_equal(run_ok("%s -q detect --model %s --csv %s --all",
+                            testutil_bin(), model_path, csv), 0);
+    assert_non_null(strstr(last_out, "\"timestamp\":\"1970-01-01T"));
+    assert_non_null(strstr(last_out, "\"timestamp\":\"2017-07-05T"));
+}
+
 static void cli_bad_input_is_one_line_and_exit_2(void **state)
 {
     const char *bin = testutil_bin(), *dir = testutil_tmpdir();
@@ -199,6 +234,7 @@ int main(void)
         cmocka_unit_test(cli_classes_and_openset),
         cmocka_unit_test(cli_enrol_detect_forget),
         cmocka_unit_test(cli_explain_rate_bounds_explanations),
+        cmocka_unit_test(cli_untimed_rows_are_counted),
         cmocka_unit_test(cli_bad_input_is_one_line_and_exit_2),
     };
     return cmocka_run_group_tests(cli, setup_model, teardown_model);

@@ -222,6 +222,17 @@ static void cli_head_follows_enrol_and_forget(void **state)
     assert_int_equal(head_classes(m3), n0);
 }
 
+/* eval --openset decides with the head for a MAML-family model. */
+static void cli_openset_uses_the_head(void **state)
+{
+    (void)state;
+    assert_int_equal(run_ok("%s -q eval --openset --model %s --shots 5 "
+                            "--trials 1 --json", testutil_bin(),
+                            model_path), 0);
+    assert_non_null(strstr(last_out, "\"head\":true"));
+    assert_non_null(strstr(last_out, "\"SSH-Patator\":{\"5\":{"));
+}
+
 int main(void)
 {
     const struct CMUnitTest unit[] = {
@@ -232,6 +243,7 @@ int main(void)
     };
     const struct CMUnitTest cli[] = {
         cmocka_unit_test(cli_head_follows_enrol_and_forget),
+        cmocka_unit_test(cli_openset_uses_the_head),
     };
     int rc = cmocka_run_group_tests(unit, NULL, NULL);
     return rc | cmocka_run_group_tests(cli, setup_model, teardown_model);

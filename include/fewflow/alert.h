@@ -77,6 +77,11 @@ struct alert_flow {
     uint8_t proto;            /* IP protocol number */
     double first_s;           /* first packet, seconds since the epoch */
     double last_s;            /* last packet */
+    /* Set by detect when the flow-kind rules (support.h) overrode the
+     * memory: unjudged makes the line a low-severity "unjudged" event;
+     * reason (a static string, or NULL) is printed as fewflow.reason. */
+    uint8_t unjudged;
+    const char *reason;
 };
 
 /* A growing text buffer for one JSON line. */

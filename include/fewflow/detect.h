@@ -65,6 +65,9 @@ struct memo_class {
     float *x_mean;            /* n_in: mean normalised input of support */
 };
 
+/* From this many flows on, enrolment calibrates like training does. */
+#define MEMO_ENROLL_CALIBRATE 40
+
 struct memo {
     uint32_t dim;
     uint32_t n_in;
@@ -76,6 +79,13 @@ struct memo {
     float coverage;           /* quantile of own held-out rows per radius */
     uint32_t n_reservoir;
     float *reservoir;         /* n_reservoir × dim benign held-out z */
+    /* Measured on the known attack classes' held-out rows (memo_kshot_fit),
+     * indexed by K (1 .. MEMO_ENROLL_CALIBRATE − 1; 0 = not measured):
+     * the median over classes of the coverage quantile of a class row's
+     * distance to the nearest of K random flows of its class (abs), and
+     * of that quantile divided by those K flows' own spread (rel). */
+    float kshot_abs[MEMO_ENROLL_CALIBRATE];
+    float kshot_rel[MEMO_ENROLL_CALIBRATE];
 };
 
 /* How an embedding relates to one class. */
@@ -102,6 +112,10 @@ struct memo_decision {
                                  unknown flow that benign refused, the
                                  ratio of the nearer attack class, else the
                                  smallest ratio */
+    uint8_t held;             /* some class's radius holds the flow; for
+                                 an unknown flow, a benign class that may
+                                 not take it (a nearer class, or the
+                                 flow-kind rule in support.h) */
     uint32_t n_near;
     struct memo_match near[MEMO_NEAR];  /* nearest classes, ascending */
     float head_prob;          /* the adapted head's probability of cls
@@ -226,16 +240,15 @@ int memo_calibrate_benign(struct memo *m, float target);
  * (0 when the reservoir is empty). */
 float memo_benign_fpr(const struct memo *m);
 
-/* From this many flows on, enrolment calibrates like training does. */
-#define MEMO_ENROLL_CALIBRATE 40
-
 /*
  * Enrolment: adds class `name` from k support embeddings (k × dim) with no
  * retraining. Below MEMO_ENROLL_CALIBRATE flows, up to max_protos support
  * rows become prototypes as they are (exemplars; k-means beyond that) and
- * the radius follows memo_enroll_radius. From MEMO_ENROLL_CALIBRATE flows
- * on, every other flow builds max_protos k-means prototypes and the rest
- * calibrate their radii at the memory's coverage, as for training classes.
+ * the radius follows memo_enroll_radius_rule (o->rule; every rule falls
+ * back to memo_enroll_radius in a memory without K-shot figures). From
+ * MEMO_ENROLL_CALIBRATE flows on, every other flow builds max_protos
+ * k-means prototypes and the rest calibrate their radii at the memory's
+ * coverage, as for training classes.
  * A benign class from fewer flows takes no prior: its radius is at most
  * twice the median nearest-neighbour distance among the stored benign
  * rows (a wide benign radius would hide attacks).
@@ -243,9 +256,21 @@ float memo_benign_fpr(const struct memo *m);
  * the reservoir is then measured again and stored: a class enrolled on
  * benign ground raises it, and `classes` shows it.
  */
+enum memo_radius_rule {
+    MEMO_RADIUS_KSHOT,        /* kshot_abs[K] */
+    MEMO_RADIUS_KSHOT_REL,    /* kshot_rel[K] × the support's spread */
+    MEMO_RADIUS_KSHOT_GEO,    /* geometric mean of the two above (default,
+                                 chosen on leave-two-out folds of the
+                                 training classes, bench/RESULTS.md) */
+    MEMO_RADIUS_PRIOR,        /* memo_enroll_radius (the first rule) */
+    MEMO_RADIUS_RULES
+};
+
 struct memo_enroll_opts {
     uint32_t max_protos;
     float prior_weight;       /* pseudo-count of the prior radius */
+    enum memo_radius_rule rule;   /* radius of an attack class from
+                                     fewer than MEMO_ENROLL_CALIBRATE */
     int is_benign;
     uint64_t seed;
 };
@@ -267,19 +292,62 @@ int memo_enroll(struct memo *m, const char *name, const float *z, size_t k,
 float memo_enroll_radius(const struct memo *m, const float *z, size_t k,
                          float prior_weight);
 
+/*
+ * Measures kshot_abs and kshot_rel (see struct memo) from held-out rows:
+ * for each non-benign class with at least K + 16 of them and each K, 8
+ * seeded draws of K support rows, the coverage quantile (m->coverage) of
+ * the distance from up to 256 other rows to the nearest support row. The
+ * median over classes is stored. memo_fit calls it. 0 or ERR_NOMEM.
+ */
+int memo_kshot_fit(struct memo *m, const struct memo_labelled *calib,
+                   const int *is_benign, size_t n_names, uint64_t seed);
+
+/* The radius an attack class enrolled from k flows gets under rule. */
+float memo_enroll_radius_rule(const struct memo *m, const float *z,
+                              size_t k, const struct memo_enroll_opts *o);
+
 /* ---- open-set evaluation (openset.c) ---- */
 
 #define OPENSET_MAX_SHOTS 8
+#define OPENSET_MAX_NOVEL 256   /* novel classes evaluated */
 
 struct openset_opts {
     uint32_t shots[OPENSET_MAX_SHOTS];
     uint32_t n_shots;
     uint32_t trials;          /* random support draws per class and shot */
     uint64_t seed;
+    /* 0: each novel class is enrolled alone, so the other novel classes'
+     * rows can only be unknown or taken by it; 1: all novel classes are
+     * enrolled together (each from its own K rows, the same draws as
+     * alone) and compete for their rows. */
+    int together;
+    /* > 0: after each enrolment an adapted head (mhead.h) is fitted over
+     * the memory with this step size and chooses among the classes that
+     * hold a flow, as detect does for MAML-family models; 0: none. */
+    float head_lr;
     struct memo_enroll_opts enroll;
 };
 
 void openset_opts_default(struct openset_opts *o);
+
+/* Where an enrolled class's missed rows went (openset_cell.missed). */
+enum {
+    OPENSET_MISS_UNKNOWN,     /* outside every radius */
+    OPENSET_MISS_BENIGN,      /* a benign class */
+    OPENSET_MISS_KNOWN,       /* a known attack class */
+    OPENSET_MISS_ENROLLED,    /* another enrolled class (together only) */
+    OPENSET_MISS_KINDS
+};
+
+/* One class at one shot, means over trials. precision + false_novel +
+ * false_known = 1 when the class took any row; recall + the missed
+ * fractions = 1. */
+struct openset_cell {
+    double precision, recall;
+    double missed[OPENSET_MISS_KINDS];  /* fractions of the class's rows */
+    double false_novel;       /* of the rows it took: other novel classes */
+    double false_known;       /* of the rows it took: known classes */
+};
 
 struct openset_report {
     double auroc;             /* novel (positive) vs known test rows */
@@ -297,6 +365,8 @@ struct openset_report {
     double *precision;
     double *recall;
     int32_t *novel_ids;       /* class ids (into the test set's names) */
+    struct openset_cell *cells;   /* n_novel × n_shots, the same means
+                                     with the errors' breakdown */
 };
 
 void openset_report_fini(struct openset_report *r);
@@ -306,8 +376,10 @@ void openset_report_fini(struct openset_report *r);
  * rows carry class ids, and known_of[id] is the memory index of a known
  * class or -1 for a novel one. (a) AUROC of the novelty score (smallest
  * distance / radius) for novel versus known rows; (b) for every novel
- * class with more than K rows, enrol it from K random rows and measure
- * precision and recall of that class on all other test rows; (c) benign
+ * class with more than K rows, enrol it from K random rows (alone, or
+ * with all other novel classes, o->together) and measure precision and
+ * recall of that class on all other test rows, with where its misses and
+ * false alarms came from; support rows are never scored; (c) benign
  * false-alarm rate of the base memory. base is changed during the run and
  * restored. Returns 0 or ERR_*.
  */

@@ -33,6 +33,7 @@ struct normalizer;
 struct learner;
 struct embedder;
 struct mhead;
+struct support;
 
 struct detector {
     struct model *model;
@@ -55,14 +56,18 @@ struct detector {
      * learnt from carries no information, only a shift. n_in flags. */
     uint8_t *neutral;
     float *neutral_value;         /* n_in: the training mean, raw units */
+    /* Training rows per class and flow kind ("KIND" section, support.h),
+     * counted when the memory is fitted; NULL for models without the
+     * columns it needs and for files written before it existed. */
+    struct support *support;
 };
 
 /*
  * Marks columns (comma-separated names) as neutral for capture input.
  * "default" means the columns known to differ between the CIC-IDS2017
- * CSVs and our flow meter (docs/features.md): subflow_* and the initial
- * windows, applied only to models trained on a CIC-IDS2017 profile; ""
- * clears the list. Returns 0 or ERR_NOTFOUND naming an unknown column.
+ * CSVs and our flow meter, for models trained on a CIC-IDS2017 profile:
+ * none at present (the meter follows the CSV's definitions,
+ * docs/features.md); "" clears the list. Returns 0 or ERR_NOTFOUND naming an unknown column.
  * The number of neutral columns goes to *n_set when n_set is non-NULL.
  */
 int detector_set_neutral(struct detector *d, const char *list,
@@ -125,7 +130,8 @@ int detector_is_benign_name(const char *name);
  * Builds a fresh class memory from labelled encoded rows of t: rows
  * fit[0..n_fit) make prototypes, calib[0..n_calib) the radii and the
  * benign reservoir. Only classes listed in keep[0..n_keep) (names) are
- * used. Replaces d->memo. Returns 0 or ERR_*.
+ * used. Replaces d->memo, and d->support with the flow kinds of the same
+ * rows. Returns 0 or ERR_*.
  */
 int detector_fit_memo(struct detector *d, const struct table *t,
                       const size_t *fit, size_t n_fit, const size_t *calib,
@@ -146,6 +152,13 @@ int detector_split_rows(const struct table *t, const char *const *keep,
                         size_t n_keep, double f_fit, double f_calib,
                         int want_test, uint64_t seed,
                         struct detector_split *out);
+/* The same with the test rows given: rows with held[i] set are test rows;
+ * the others of each class are shuffled and split f_fit / rest into fit
+ * and calibration rows. */
+int detector_split_rows_held(const struct table *t, const char *const *keep,
+                             size_t n_keep, const uint8_t *held,
+                             double f_fit, uint64_t seed,
+                             struct detector_split *out);
 void detector_split_fini(struct detector_split *s);
 
 /* The model's meta-training and validation classes: a malloc'd array of
@@ -187,6 +200,8 @@ struct detector_input_stats {
     uint64_t damaged_inputs;      /* captures with counted damage */
     uint64_t max_active;          /* peak flows in the meter */
     char damage[256];             /* the first damage message, or "" */
+    uint64_t untimed_rows;        /* CSV rows whose timestamp is unreadable */
+    char untimed_first[256];      /* "file:line: 'text'" of the first one */
 };
 
 /*

@@ -52,9 +52,12 @@ struct flow_config {
     uint64_t active_timeout_us;  /* default 120 s (CICFlowMeter's value) */
     uint64_t activity_gap_us;    /* gap that separates active and idle
                                     periods; default 5 s */
-    uint64_t subflow_gap_us;     /* gap that starts a subflow; default 1 s */
     uint64_t bulk_gap_us;        /* max gap inside a bulk; default 1 s */
     uint64_t frag_timeout_us;    /* fragment state lifetime; default 30 s */
+    uint64_t close_linger_us;    /* a TCP connection ended by FIN or RST
+                                    keeps taking its trailing packets this
+                                    long after its last one; default 1 s,
+                                    0 = it ends at once */
     size_t max_flows;            /* default 262144 */
     size_t max_frags;            /* fragment table entries; default 8192 */
 };

@@ -129,7 +129,6 @@ void flow_acc_init(struct flow_acc *a, uint8_t protocol, int64_t ts_ns,
     a->last_ns = ts_ns;
     a->tcp_start_ns = tcp_start_ns;
     a->active_start_ns = ts_ns;
-    a->subflows = 1;
     a->icmp_type = -1;
     a->icmp_code = -1;
     a->protocol = protocol;
@@ -171,7 +170,9 @@ static void bulk_add(struct dir_acc *d, int64_t ts, uint32_t size,
 }
 
 /* Gaps between consecutive packets of the flow: the flow IAT, and the
- * active/idle and subflow boundaries. */
+ * active/idle boundaries. As in the CSV's meter, an active period counts
+ * when an idle gap ends it and it lasted more than 0 µs; the last one,
+ * which no gap ends, does not. */
 static void flow_gap(struct flow_acc *a, const struct flow_gaps *g,
                      int64_t ts)
 {
@@ -179,17 +180,18 @@ static void flow_gap(struct flow_acc *a, const struct flow_gaps *g,
 
     run_add(&a->iat, ns_to_us(gap));
     if (gap > g->activity_ns) {
-        run_add(&a->active, ns_to_us(a->last_ns - a->active_start_ns));
+        if (a->last_ns > a->active_start_ns)
+            run_add(&a->active, ns_to_us(a->last_ns - a->active_start_ns));
         run_add(&a->idle, ns_to_us(gap));
         a->active_start_ns = ts;
-        a->had_idle = 1;
     }
-    if (gap > g->subflow_ns)
-        a->subflows++;
 }
 
+/* The CSV's windows: forward, the window of the flow's first packet when
+ * it is a forward one; backward, the window of the latest backward packet
+ * (its meter overwrites the value with every backward packet). */
 static void tcp_add(struct flow_acc *a, struct dir_acc *da,
-                    const struct decoded *d)
+                    const struct decoded *d, int dir, int first)
 {
     for (int bit = 0; bit < 8; bit++)
         a->flags[bit] += (d->tcp_flags >> bit) & 1u;
@@ -198,7 +200,7 @@ static void tcp_add(struct flow_acc *a, struct dir_acc *da,
     da->rst += (d->tcp_flags >> 2) & 1u;
     if (d->tcp_flags & 0x01)
         da->fin_seen = 1;
-    if (da->init_win < 0)
+    if (dir == 1 || first)
         da->init_win = d->window;
     if (d->tcp_flags & 0x02) {
         if (d->mss >= 0)
@@ -213,8 +215,11 @@ void flow_acc_add(struct flow_acc *a, const struct flow_gaps *g, int dir,
 {
     struct dir_acc *da = &a->dir[dir];
     int is_later_frag = d->frag_offset > 0;
+    int first = a->dir[0].packets + a->dir[1].packets == 0;
 
-    if (a->dir[0].packets + a->dir[1].packets > 0)
+    if (first)
+        a->first_dir = (uint8_t)dir;
+    else
         flow_gap(a, g, ts);
     if (da->packets > 0)
         run_add(&da->iat, ns_to_us(ts - da->last_ns));
@@ -229,12 +234,13 @@ void flow_acc_add(struct flow_acc *a, const struct flow_gaps *g, int dir,
     run_add(&a->len, d->payload_len);
     a->fragments += d->is_fragment;
     if (d->payload_len > 0) {
-        da->act_data++;
+        /* The CSV's meter counts data packets after the first one. */
+        da->act_data += !first;
         bulk_add(da, ts, d->payload_len, g->bulk_ns);
         a->dir[!dir].helper_pkts = 0;
     }
     if (a->protocol == 6 && !is_later_frag)
-        tcp_add(a, da, d);
+        tcp_add(a, da, d, dir, first);
     if (d->icmp_type >= 0 && a->icmp_type < 0) {
         a->icmp_type = d->icmp_type;
         a->icmp_code = d->icmp_code;
@@ -293,10 +299,13 @@ static void put_counts(float *out, const struct flow_acc *a, double dur_s)
     out[F_down_up_ratio] = (float)ratio((double)b->packets,
                                         (double)f->packets);
     out[F_average_packet_size] = (float)ratio(run_total(&a->len), pkts);
-    out[F_subflow_fwd_packets] = (float)f->packets / (float)a->subflows;
-    out[F_subflow_fwd_bytes] = (float)(run_total(&f->len) / a->subflows);
-    out[F_subflow_bwd_packets] = (float)b->packets / (float)a->subflows;
-    out[F_subflow_bwd_bytes] = (float)(run_total(&b->len) / a->subflows);
+    /* The CSV's subflow count is the packet count (its 1 s test compares
+     * microseconds with seconds), and its divisions are integer ones. */
+    uint64_t n = f->packets + b->packets ? f->packets + b->packets : 1;
+    out[F_subflow_fwd_packets] = (float)(f->packets / n);
+    out[F_subflow_fwd_bytes] = (float)((uint64_t)run_total(&f->len) / n);
+    out[F_subflow_bwd_packets] = (float)(b->packets / n);
+    out[F_subflow_bwd_bytes] = (float)((uint64_t)run_total(&b->len) / n);
 }
 
 static void put_tcp(float *out, const struct flow_acc *a)
@@ -325,15 +334,9 @@ static void put_tcp(float *out, const struct flow_acc *a)
         ? (float)ns_to_us(a->last_ns - a->tcp_start_ns) : 0.0f;
 }
 
-/* Active and idle periods exist only when the flow had an idle gap; the
- * last active period (up to the last packet) then counts too. */
 static void put_active_idle(float *out, const struct flow_acc *a)
 {
-    struct run_stat active = a->active;
-
-    if (a->had_idle)
-        run_add(&active, ns_to_us(a->last_ns - a->active_start_ns));
-    put_run4(out + F_active_mean, &active);
+    put_run4(out + F_active_mean, &a->active);
     put_run4(out + F_idle_mean, &a->idle);
 }
 
@@ -361,8 +364,10 @@ void flow_acc_features(const struct flow_acc *a, float *out)
     put_bulk(out + F_fwd_bytes_bulk_avg, f);
     put_bulk(out + F_bwd_bytes_bulk_avg, b);
     out[F_fwd_act_data_pkts] = (float)f->act_data;
-    out[F_fwd_seg_size_min] = f->hdr_min == UINT32_MAX ? 0.0f
-                                                       : (float)f->hdr_min;
+    /* The CSV's meter starts the minimum at the first packet only when
+     * that packet is a forward one; otherwise it stays 0. */
+    out[F_fwd_seg_size_min] = f->hdr_min == UINT32_MAX || a->first_dir
+                              ? 0.0f : (float)f->hdr_min;
     put_tcp(out, a);
     put_active_idle(out, a);
     out[F_icmp_code] = (float)a->icmp_code;

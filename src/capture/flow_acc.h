@@ -34,7 +34,9 @@ struct dir_acc {
     uint32_t hdr_min;         /* smallest transport header */
     uint32_t psh, urg, rst;
     uint32_t act_data;        /* packets with payload */
-    int32_t init_win;         /* first TCP packet's window, -1 none */
+    int32_t init_win;         /* forward: the flow's first packet's window
+                                 if it is forward; backward: the latest
+                                 backward packet's; -1 none */
     int32_t mss;              /* from a SYN, -1 none */
     int32_t wscale;
     uint8_t fin_seen;
@@ -59,12 +61,11 @@ struct flow_acc {
                                  across active-timeout splits */
     int64_t active_start_ns;
     uint32_t flags[8];        /* FIN SYN RST PSH ACK URG ECE CWR counts */
-    uint32_t subflows;
     uint32_t fragments;
     int32_t icmp_type;
     int32_t icmp_code;
     uint8_t protocol;
-    uint8_t had_idle;
+    uint8_t first_dir;        /* direction of the first packet */
     struct run_stat len;      /* both directions */
     struct run_stat iat;
     struct run_stat active;
@@ -75,7 +76,6 @@ struct flow_acc {
 /* The gaps that shape the statistics, in ns. */
 struct flow_gaps {
     int64_t activity_ns;
-    int64_t subflow_ns;
     int64_t bulk_ns;
 };
 

@@ -19,6 +19,16 @@
 #define TCP_RST 0x04
 #define TCP_ACK 0x10
 
+/* TCP teardown states of a flow entry. A finished connection lingers
+ * (CLOSE_DONE) so that the packets trailing its FIN or RST join it, as the
+ * CSV's meter does; it sits in the meter's `closed` list meanwhile. */
+enum { CLOSE_OPEN, CLOSE_FINS, CLOSE_DONE };
+
+struct lru_list {
+    uint32_t head;            /* most recently used */
+    uint32_t tail;            /* least recently used: expires first */
+};
+
 /* Endpoint a is the smaller (address, port) pair, so both directions of a
  * conversation make the same key. The VLAN is deliberately not part of it:
  * a tag seen on one direction only must not split the flow. */
@@ -42,7 +52,8 @@ struct flow_entry {
     uint16_t vlan_id;
     uint16_t part;
     uint8_t fwd_is_a;
-    uint8_t closing;          /* FIN seen from both sides */
+    uint8_t closing;          /* CLOSE_* */
+    uint8_t end_why;          /* FLOW_END_FIN or _RST once CLOSE_DONE */
     int64_t lru_ns;           /* when the entry last moved to the head */
     struct flow_acc acc;
 };
@@ -66,6 +77,7 @@ struct flow_meter {
     struct flow_gaps gaps;
     int64_t idle_ns;
     int64_t active_ns;
+    int64_t linger_ns;        /* 0: a finished connection ends at once */
     int64_t lru_step_ns;      /* an entry moves to the LRU head at most
                                  this often (see account) */
     flow_emit_fn emit;
@@ -79,8 +91,8 @@ struct flow_meter {
     uint32_t free_head;       /* recycled entries */
     uint32_t n_touched;       /* entries [n_touched, cap) never used yet:
                                  memory is touched only as flows need it */
-    uint32_t lru_head;        /* most recently used */
-    uint32_t lru_tail;        /* least recently used: expires first */
+    struct lru_list lru;      /* open flows */
+    struct lru_list closed;   /* finished TCP connections, lingering */
     uint32_t n_active;
     int64_t now_ns;           /* latest timestamp seen: time never runs
                                  backwards for expiry */
@@ -98,9 +110,9 @@ void flow_config_default(struct flow_config *cfg)
     cfg->idle_timeout_us = 120000000;
     cfg->active_timeout_us = 120000000;
     cfg->activity_gap_us = 5000000;
-    cfg->subflow_gap_us = 1000000;
     cfg->bulk_gap_us = 1000000;
     cfg->frag_timeout_us = 30000000;
+    cfg->close_linger_us = 1000000;
     cfg->max_flows = 262144;
     cfg->max_frags = 8192;
 }
@@ -128,7 +140,8 @@ static int config_check(const struct flow_config *c)
     if (c->max_frags == 0)
         return err_set(ERR_INVALID, "max fragments must be positive");
     if (c->idle_timeout_us > INT64_MAX / US ||
-        c->active_timeout_us > INT64_MAX / US)
+        c->active_timeout_us > INT64_MAX / US ||
+        c->close_linger_us > INT64_MAX / US)
         return err_set(ERR_INVALID, "timeout too large");
     return 0;
 }
@@ -145,7 +158,8 @@ static int table_alloc(struct flow_meter *m)
     m->bucket_mask = nb - 1;
     memset(m->buckets, 0xff, (size_t)nb * sizeof(*m->buckets));
     m->free_head = NIL;
-    m->lru_head = m->lru_tail = NIL;
+    m->lru.head = m->lru.tail = NIL;
+    m->closed.head = m->closed.tail = NIL;
     return 0;
 }
 
@@ -170,9 +184,9 @@ struct flow_meter *flow_meter_create(const struct flow_config *cfg,
     m->cap = (uint32_t)cfg->max_flows;
     m->idle_ns = (int64_t)cfg->idle_timeout_us * US;
     m->active_ns = (int64_t)cfg->active_timeout_us * US;
+    m->linger_ns = (int64_t)cfg->close_linger_us * US;
     m->lru_step_ns = m->idle_ns / 8 < SEC ? m->idle_ns / 8 : SEC;
     m->gaps.activity_ns = (int64_t)cfg->activity_gap_us * US;
-    m->gaps.subflow_ns = (int64_t)cfg->subflow_gap_us * US;
     m->gaps.bulk_ns = (int64_t)cfg->bulk_gap_us * US;
     m->now_ns = INT64_MIN;
     m->hash_key = rng_entropy_u64();
@@ -217,29 +231,37 @@ static uint32_t key_hash(uint64_t key, const struct flow_key *k)
 
 /* --- LRU list: head is the most recent, tail the next to expire. --- */
 
+static struct lru_list *list_of(struct flow_meter *m,
+                                const struct flow_entry *e)
+{
+    return e->closing == CLOSE_DONE ? &m->closed : &m->lru;
+}
+
 static void lru_unlink(struct flow_meter *m, struct flow_entry *e)
 {
+    struct lru_list *l = list_of(m, e);
     if (e->lru_prev != NIL)
         m->entries[e->lru_prev].lru_next = e->lru_next;
     else
-        m->lru_head = e->lru_next;
+        l->head = e->lru_next;
     if (e->lru_next != NIL)
         m->entries[e->lru_next].lru_prev = e->lru_prev;
     else
-        m->lru_tail = e->lru_prev;
+        l->tail = e->lru_prev;
 }
 
 static void lru_push(struct flow_meter *m, struct flow_entry *e)
 {
+    struct lru_list *l = list_of(m, e);
     uint32_t idx = (uint32_t)(e - m->entries);
 
     e->lru_prev = NIL;
-    e->lru_next = m->lru_head;
-    if (m->lru_head != NIL)
-        m->entries[m->lru_head].lru_prev = idx;
-    m->lru_head = idx;
-    if (m->lru_tail == NIL)
-        m->lru_tail = idx;
+    e->lru_next = l->head;
+    if (l->head != NIL)
+        m->entries[l->head].lru_prev = idx;
+    l->head = idx;
+    if (l->tail == NIL)
+        l->tail = idx;
 }
 
 static struct flow_entry *lookup(struct flow_meter *m,
@@ -309,17 +331,31 @@ static int finish(struct flow_meter *m, struct flow_entry *e,
     return rc;
 }
 
-static int expire_idle(struct flow_meter *m)
+/* Lingering connections end linger_ns after their last packet; the list
+ * is exact (every packet moves its entry to the head). */
+static int expire_closed(struct flow_meter *m)
 {
-    while (m->lru_tail != NIL) {
-        struct flow_entry *e = &m->entries[m->lru_tail];
-        if (m->now_ns - e->acc.last_ns <= m->idle_ns)
+    while (m->closed.tail != NIL) {
+        struct flow_entry *e = &m->entries[m->closed.tail];
+        if (m->now_ns - e->acc.last_ns <= m->linger_ns)
             return 0;
-        int rc = finish(m, e, FLOW_END_IDLE);
+        int rc = finish(m, e, (enum flow_end_reason)e->end_why);
         if (rc != 0)
             return rc;
     }
     return 0;
+}
+
+static int expire_idle(struct flow_meter *m)
+{
+    int rc = expire_closed(m);
+    while (rc == 0 && m->lru.tail != NIL) {
+        struct flow_entry *e = &m->entries[m->lru.tail];
+        if (m->now_ns - e->acc.last_ns <= m->idle_ns)
+            return 0;
+        rc = finish(m, e, FLOW_END_IDLE);
+    }
+    return rc;
 }
 
 /* A free entry, evicting the least recently used flow when full. */
@@ -330,9 +366,13 @@ static struct flow_entry *entry_take(struct flow_meter *m, int *rc)
     if (m->free_head == NIL && m->n_touched < m->cap) {
         e = &m->entries[m->n_touched++];
     } else {
-        if (m->free_head == NIL) {
+        if (m->free_head == NIL && m->closed.tail != NIL) {
+            /* A finished connection goes first: it only lingers. */
+            struct flow_entry *c = &m->entries[m->closed.tail];
+            *rc = finish(m, c, (enum flow_end_reason)c->end_why);
+        } else if (m->free_head == NIL) {
             m->stats.evicted++;
-            *rc = finish(m, &m->entries[m->lru_tail], FLOW_END_EVICTED);
+            *rc = finish(m, &m->entries[m->lru.tail], FLOW_END_EVICTED);
         }
         e = &m->entries[m->free_head];
         m->free_head = e->hnext;
@@ -377,7 +417,7 @@ static struct flow_entry *flow_new(struct flow_meter *m,
     e->id = ++m->next_id;
     e->vlan_id = d->vlan_id;
     e->part = 0;
-    e->closing = 0;
+    e->closing = CLOSE_OPEN;
     e->fwd_is_a = synack ? !sender_is_a : sender_is_a;
     flow_acc_init(&e->acc, d->protocol, ts, ts);
     e->lru_ns = ts;
@@ -398,24 +438,38 @@ static int split_active(struct flow_meter *m, struct flow_entry *e,
     return rc;
 }
 
-/* TCP teardown: RST ends the flow at once; after FIN from both sides, the
+/* The connection is over: it ends now without a linger, else it moves to
+ * the closed list until its trailing packets have passed. */
+static int tcp_done(struct flow_meter *m, struct flow_entry *e,
+                    enum flow_end_reason why)
+{
+    if (m->linger_ns == 0)
+        return finish(m, e, why);
+    lru_unlink(m, e);
+    e->closing = CLOSE_DONE;
+    e->end_why = (uint8_t)why;
+    lru_push(m, e);
+    return 0;
+}
+
+/* TCP teardown: a RST ends the connection; after FIN from both sides, the
  * next bare ACK (the last of the four-way close) ends it. */
 static int tcp_end(struct flow_meter *m, struct flow_entry *e,
                    const struct decoded *d)
 {
-    if (d->frag_offset > 0)
+    if (d->frag_offset > 0 || e->closing == CLOSE_DONE)
         return 0;
     if (d->tcp_flags & TCP_RST)
-        return finish(m, e, FLOW_END_RST);
+        return tcp_done(m, e, FLOW_END_RST);
     if (!e->acc.dir[0].fin_seen || !e->acc.dir[1].fin_seen)
         return 0;
-    if (!e->closing) {
-        e->closing = 1;
+    if (e->closing == CLOSE_OPEN) {
+        e->closing = CLOSE_FINS;
         return 0;
     }
     if ((d->tcp_flags & (TCP_FIN | TCP_SYN | TCP_ACK)) == TCP_ACK &&
         d->payload_len == 0)
-        return finish(m, e, FLOW_END_FIN);
+        return tcp_done(m, e, FLOW_END_FIN);
     return 0;
 }
 
@@ -428,7 +482,7 @@ static int tcp_end(struct flow_meter *m, struct flow_entry *e,
  */
 static void touch(struct flow_meter *m, struct flow_entry *e, int64_t ts)
 {
-    if (ts - e->lru_ns < m->lru_step_ns)
+    if (ts - e->lru_ns < m->lru_step_ns && e->closing != CLOSE_DONE)
         return;
     e->lru_ns = ts;
     lru_unlink(m, e);
@@ -441,6 +495,18 @@ static int is_new_syn(const struct decoded *d)
            (d->tcp_flags & (TCP_SYN | TCP_ACK)) == TCP_SYN;
 }
 
+/* A lingering connection takes every later packet of its ports except a
+ * SYN (a new connection), one after the linger, or one past the active
+ * timeout (the CSV's meter would start a new flow there too). */
+static int closed_ends(const struct flow_meter *m,
+                       const struct flow_entry *e, const struct decoded *d,
+                       int64_t ts)
+{
+    int syn = d->frag_offset == 0 && (d->tcp_flags & TCP_SYN);
+    return syn || ts - e->acc.last_ns > m->linger_ns ||
+           ts - e->acc.first_ns > m->active_ns;
+}
+
 static int account(struct flow_meter *m, const struct pending *p)
 {
     const struct decoded *d = &p->d;
@@ -450,10 +516,13 @@ static int account(struct flow_meter *m, const struct pending *p)
     struct flow_entry *e = lookup(m, &p->k, h);
     int rc = 0;
 
-    if (e && ts - e->acc.last_ns > m->idle_ns) {
+    if (e && e->closing == CLOSE_DONE && closed_ends(m, e, d, ts)) {
+        rc = finish(m, e, (enum flow_end_reason)e->end_why);
+        e = NULL;
+    } else if (e && ts - e->acc.last_ns > m->idle_ns) {
         rc = finish(m, e, FLOW_END_IDLE);
         e = NULL;
-    } else if (e && e->closing && is_new_syn(d)) {
+    } else if (e && e->closing == CLOSE_FINS && is_new_syn(d)) {
         /* The port pair is reused before the last ACK was seen. */
         rc = finish(m, e, FLOW_END_FIN);
         e = NULL;
@@ -605,8 +674,14 @@ int flow_meter_flush(struct flow_meter *m)
     int rc0 = pipe_drain(m);
     if (rc0 != 0)
         return rc0;
-    while (m->lru_tail != NIL) {
-        int rc = finish(m, &m->entries[m->lru_tail], FLOW_END_EOF);
+    while (m->closed.tail != NIL) {
+        struct flow_entry *e = &m->entries[m->closed.tail];
+        int rc = finish(m, e, (enum flow_end_reason)e->end_why);
+        if (rc != 0)
+            return rc;
+    }
+    while (m->lru.tail != NIL) {
+        int rc = finish(m, &m->entries[m->lru.tail], FLOW_END_EOF);
         if (rc != 0)
             return rc;
     }

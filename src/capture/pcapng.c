@@ -107,17 +107,21 @@ static int64_t ts_to_ns(const struct pcapng_iface *ifc, uint64_t units)
     return (int64_t)ns;
 }
 
-static void parse_idb_options(const struct pcapng_reader *r,
-                              const uint8_t *p, uint32_t len,
-                              struct pcapng_iface *ifc)
+/* Returns -1 when an option runs past the block: the options read before
+ * it still apply, and the caller counts the damage. */
+static int parse_idb_options(const struct pcapng_reader *r,
+                             const uint8_t *p, uint32_t len,
+                             struct pcapng_iface *ifc)
 {
     uint32_t i = 0;
 
     while (i + 4 <= len) {
         uint16_t code = get16(r, p + i);
         uint16_t olen = get16(r, p + i + 2);
-        if (code == 0 || i + 4 + olen > len)
-            return;
+        if (code == 0)
+            return 0;
+        if ((uint64_t)i + 4 + olen > len)
+            return -1;
         if (code == OPT_TSRESOL && olen >= 1) {
             ifc->is_pow2 = p[i + 4] >> 7;
             ifc->resol = p[i + 4] & 0x7f;
@@ -128,8 +132,11 @@ static void parse_idb_options(const struct pcapng_reader *r,
         }
         i += 4 + ((olen + 3u) & ~3u);
     }
+    return 0;
 }
 
+/* Returns 0, or 1 for an interface refused, 2 for one kept (its packets
+ * still decode) whose options are damaged, or ERR_NOMEM. */
 static int add_interface(struct pcapng_reader *r, const uint8_t *body,
                          uint32_t len)
 {
@@ -148,8 +155,7 @@ static int add_interface(struct pcapng_reader *r, const uint8_t *body,
     ifc->linktype = get16(r, body);
     ifc->snaplen = get32(r, body + 4);
     ifc->resol = 6;
-    parse_idb_options(r, body + 8, len - 8, ifc);
-    return 0;
+    return parse_idb_options(r, body + 8, len - 8, ifc) == 0 ? 0 : 2;
 }
 
 static int packet_from(struct pcapng_reader *r, uint32_t if_id,
@@ -299,7 +305,10 @@ int pcapng_next(struct pcapng_reader *r, struct capture_packet *pkt,
             rc = add_interface(r, r->buf, len);
             if (rc == ERR_NOMEM)
                 return err_set(ERR_NOMEM, "%s: out of memory", r->name);
-            if (rc != 0)
+            if (rc == 2)
+                damage(st, msg, msg_len, 0, r->name, at,
+                       "interface option runs past its block");
+            else if (rc != 0)
                 damage(st, msg, msg_len, 0, r->name, at, "bad interface");
             continue;
         }

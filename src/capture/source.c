@@ -132,7 +132,8 @@ static struct capture_source *open_stream(struct capture_source *src)
 
 struct capture_source *capture_open_file(const char *path)
 {
-    struct capture_source *src = source_new(path);
+    int is_stdin = strcmp(path, "-") == 0;
+    struct capture_source *src = source_new(is_stdin ? "stdin" : path);
     if (!src)
         return NULL;
     src->stream = stream_open_file(path);
@@ -214,14 +215,8 @@ static int64_t wall_ns(void)
     return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
-static void pcap_damage(struct capture_source *src)
+static void count_damage(struct capture_source *src, const char *msg)
 {
-    char why[200];
-    const char *msg = stream_reason(src, why, sizeof(why));
-
-    if (!msg)
-        msg = pcap_geterr(src->pcap);
-
     if (strstr(msg, "truncated"))
         src->stats.truncated++;
     else
@@ -229,6 +224,14 @@ static void pcap_damage(struct capture_source *src)
     if (src->damage[0] == '\0')
         snprintf(src->damage, sizeof(src->damage), "%s: after packet %llu: %s",
              src->name, (unsigned long long)src->stats.packets, msg);
+}
+
+static void pcap_damage(struct capture_source *src)
+{
+    char why[200];
+    const char *msg = stream_reason(src, why, sizeof(why));
+
+    count_damage(src, msg ? msg : pcap_geterr(src->pcap));
 }
 
 static int next_pcap(struct capture_source *src, struct capture_packet *pkt)
@@ -269,6 +272,19 @@ static int next_pcap(struct capture_source *src, struct capture_packet *pkt)
     return 1;
 }
 
+/* A decoder can fail after the last whole record (junk after a gzip
+ * member, a damaged xz index): the reader then sees a clean end, so the
+ * stream's own verdict is checked once the records run out. */
+static void check_stream_end(struct capture_source *src)
+{
+    char why[200];
+    const char *msg = src->damage[0] == '\0' && src->stream ?
+                      stream_reason(src, why, sizeof(why)) : NULL;
+
+    if (msg)
+        count_damage(src, msg);
+}
+
 int capture_next(struct capture_source *src, struct capture_packet *pkt)
 {
     int rc;
@@ -280,6 +296,8 @@ int capture_next(struct capture_source *src, struct capture_packet *pkt)
         rc = next_pcap(src, pkt);
     if (rc == 1)
         src->stats.packets++;
+    else if (rc == 0)
+        check_stream_end(src);
     return rc;
 }
 

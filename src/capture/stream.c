@@ -1,9 +1,11 @@
 #define _GNU_SOURCE /* fopencookie */
 #include <errno.h>
+#include <limits.h>
 #include <lzma.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 #include <zlib.h>
 
 #include "capture/stream.h"
@@ -11,15 +13,16 @@
 
 enum stream_kind { STREAM_PLAIN, STREAM_GZIP, STREAM_XZ, STREAM_MEMORY };
 
-#define XZ_IN_BYTES 65536
+#define Z_IN_BYTES 65536
 
 struct stream {
     enum stream_kind kind;
-    FILE *fp;                /* plain and xz input */
-    gzFile gz;
+    FILE *fp;                /* the file or pipe under any decoder */
+    z_stream gz;
+    int gz_member_done;      /* a member ended; more input starts anew */
     lzma_stream xz;
-    uint8_t *xz_in;
-    int xz_done;
+    uint8_t *z_in;           /* compressed input of either decoder */
+    int z_done;
     const uint8_t *mem;
     size_t mem_len;
     size_t mem_pos;
@@ -31,68 +34,79 @@ struct stream {
     char msg[128];
 };
 
-static enum stream_kind sniff(FILE *fp)
+/* The first bytes are read into the peek buffer rather than rewound, so a
+ * pipe (standard input) is sniffed the same way as a file. */
+static enum stream_kind sniff(struct stream *s)
 {
-    uint8_t m[6] = { 0 };
-    size_t n = fread(m, 1, sizeof(m), fp);
-
-    rewind(fp);
-    if (n >= 2 && m[0] == 0x1f && m[1] == 0x8b)
+    s->n_peeked = fread(s->peeked, 1, 6, s->fp);
+    const uint8_t *m = s->peeked;
+    if (s->n_peeked >= 2 && m[0] == 0x1f && m[1] == 0x8b)
         return STREAM_GZIP;
-    if (n == 6 && memcmp(m, "\xfd" "7zXZ\0", 6) == 0)
+    if (s->n_peeked == 6 && memcmp(m, "\xfd" "7zXZ\0", 6) == 0)
         return STREAM_XZ;
     return STREAM_PLAIN;
 }
 
-static int open_xz(struct stream *s)
+/* Both decoders start with the sniffed bytes as their first input. */
+static int open_decoder(struct stream *s)
 {
-    s->xz_in = malloc(XZ_IN_BYTES);
-    if (!s->xz_in)
+    s->z_in = malloc(Z_IN_BYTES);
+    if (!s->z_in)
         return ERR_NOMEM;
+    memcpy(s->z_in, s->peeked, s->n_peeked);
+    size_t have = s->n_peeked;
+    s->n_peeked = 0;
+    if (s->kind == STREAM_GZIP) {
+        s->gz.next_in = s->z_in;
+        s->gz.avail_in = (uInt)have;
+        /* 16 + window bits: a gzip wrapper, not a zlib one. */
+        return inflateInit2(&s->gz, 16 + MAX_WBITS) == Z_OK ? 0 : ERR_NOMEM;
+    }
     lzma_stream init = LZMA_STREAM_INIT;
     s->xz = init;
+    s->xz.next_in = s->z_in;
+    s->xz.avail_in = have;
     if (lzma_stream_decoder(&s->xz, UINT64_MAX, LZMA_CONCATENATED) != LZMA_OK)
         return ERR_NOMEM;
     return 0;
 }
 
-static int open_gzip(struct stream *s, const char *path)
+static FILE *open_input(const char *path)
 {
-    s->gz = gzopen(path, "rb");
-    if (!s->gz)
-        return err_set(ERR_IO, "%s: cannot open: %s", path, strerror(errno));
-    gzbuffer(s->gz, 1 << 17);
-    fclose(s->fp);
-    s->fp = NULL;
-    return 0;
+    if (strcmp(path, "-") != 0)
+        return fopen(path, "rb");
+    /* A duplicate, so stream_close never closes the process's stdin. */
+    int fd = dup(STDIN_FILENO);
+    FILE *fp = fd < 0 ? NULL : fdopen(fd, "rb");
+    if (!fp && fd >= 0)
+        close(fd);
+    return fp;
 }
 
 struct stream *stream_open_file(const char *path)
 {
+    const char *name = strcmp(path, "-") == 0 ? "standard input" : path;
     struct stream *s = calloc(1, sizeof(*s));
     if (!s) {
-        err_set(ERR_NOMEM, "%s: out of memory", path);
+        err_set(ERR_NOMEM, "%s: out of memory", name);
         return NULL;
     }
-    s->fp = fopen(path, "rb");
+    s->fp = open_input(path);
     if (!s->fp) {
-        err_set(ERR_IO, "%s: cannot open: %s", path, strerror(errno));
+        err_set(ERR_IO, "%s: cannot open: %s", name, strerror(errno));
         free(s);
         return NULL;
     }
     struct stat st;
     if (fstat(fileno(s->fp), &st) == 0 && S_ISDIR(st.st_mode)) {
-        err_set(ERR_IO, "%s: is a directory", path);
+        err_set(ERR_IO, "%s: is a directory", name);
         stream_close(s);
         return NULL;
     }
-    s->kind = sniff(s->fp);
-    int rc = 0;
-    if (s->kind == STREAM_GZIP)
-        rc = open_gzip(s, path);
-    else if (s->kind == STREAM_XZ && open_xz(s) != 0)
-        rc = err_set(ERR_NOMEM, "%s: cannot start xz decoder", path);
-    if (rc != 0) {
+    s->kind = sniff(s);
+    if (s->kind != STREAM_PLAIN && open_decoder(s) != 0) {
+        err_set(ERR_NOMEM, "%s: cannot start the %s decoder", name,
+                s->kind == STREAM_GZIP ? "gzip" : "xz");
         stream_close(s);
         return NULL;
     }
@@ -112,52 +126,68 @@ struct stream *stream_open_memory(const void *data, size_t len)
     return s;
 }
 
+static void stream_fail(struct stream *s, const char *what)
+{
+    s->failed = 1;
+    snprintf(s->msg, sizeof(s->msg), "%s", what);
+}
+
 static size_t read_xz(struct stream *s, uint8_t *buf, size_t n)
 {
     s->xz.next_out = buf;
     s->xz.avail_out = n;
-    while (s->xz.avail_out > 0 && !s->xz_done) {
+    while (s->xz.avail_out > 0 && !s->z_done) {
         lzma_action action = LZMA_RUN;
         if (s->xz.avail_in == 0) {
-            s->xz.next_in = s->xz_in;
-            s->xz.avail_in = fread(s->xz_in, 1, XZ_IN_BYTES, s->fp);
+            s->xz.next_in = s->z_in;
+            s->xz.avail_in = fread(s->z_in, 1, Z_IN_BYTES, s->fp);
             if (s->xz.avail_in == 0)
                 action = LZMA_FINISH;
         }
         lzma_ret ret = lzma_code(&s->xz, action);
         if (ret == LZMA_STREAM_END) {
-            s->xz_done = 1;
+            s->z_done = 1;
         } else if (ret != LZMA_OK) {
-            s->failed = 1;
             /* LZMA_BUF_ERROR at LZMA_FINISH: the input ended early. */
-            snprintf(s->msg, sizeof(s->msg), ret == LZMA_BUF_ERROR ?
-                     "truncated xz data" : "xz data damaged (code %d)",
-                     (int)ret);
-            s->xz_done = 1;
+            stream_fail(s, ret == LZMA_BUF_ERROR ? "truncated xz data" :
+                        "xz data damaged");
+            s->z_done = 1;
         }
     }
     return n - s->xz.avail_out;
 }
 
+/* A gzip file may hold several members back to back (as `cat a.gz b.gz`
+ * makes); each ends with Z_STREAM_END and the next starts afresh. */
 static size_t read_gzip(struct stream *s, uint8_t *buf, size_t n)
 {
-    size_t got = 0;
-
-    while (got < n) {
-        unsigned chunk = n - got > (1u << 30) ? 1u << 30 : (unsigned)(n - got);
-        int r = gzread(s->gz, buf + got, chunk);
-        if (r <= 0) {
-            int code = 0;
-            const char *m = gzerror(s->gz, &code);
-            if (r < 0 || (code != Z_OK && code != Z_BUF_ERROR)) {
-                s->failed = 1;
-                snprintf(s->msg, sizeof(s->msg), "gzip data damaged: %s", m);
+    s->gz.next_out = buf;
+    s->gz.avail_out = n > UINT_MAX ? UINT_MAX : (uInt)n;
+    size_t want = s->gz.avail_out;
+    while (s->gz.avail_out > 0 && !s->z_done) {
+        if (s->gz.avail_in == 0) {
+            s->gz.next_in = s->z_in;
+            s->gz.avail_in = (uInt)fread(s->z_in, 1, Z_IN_BYTES, s->fp);
+            if (s->gz.avail_in == 0) {
+                if (!s->gz_member_done)
+                    stream_fail(s, "truncated gzip data");
+                s->z_done = 1;
+                break;
             }
-            break;
         }
-        got += (size_t)r;
+        if (s->gz_member_done) {
+            inflateReset(&s->gz);
+            s->gz_member_done = 0;
+        }
+        int ret = inflate(&s->gz, Z_NO_FLUSH);
+        if (ret == Z_STREAM_END) {
+            s->gz_member_done = 1;
+        } else if (ret != Z_OK && ret != Z_BUF_ERROR) {
+            stream_fail(s, "gzip data damaged");
+            s->z_done = 1;
+        }
     }
-    return got;
+    return want - s->gz.avail_out;
 }
 
 static size_t read_raw(struct stream *s, void *buf, size_t n)
@@ -190,11 +220,13 @@ static size_t read_raw(struct stream *s, void *buf, size_t n)
 
 size_t stream_peek(struct stream *s, void *buf, size_t n)
 {
-    if (s->offset != 0 || s->n_peeked != 0 || n > sizeof(s->peeked))
+    if (s->offset != 0 || s->peek_pos != 0 || n > sizeof(s->peeked))
         return 0;
-    s->n_peeked = read_raw(s, s->peeked, n);
-    memcpy(buf, s->peeked, s->n_peeked);
-    return s->n_peeked;
+    if (s->n_peeked < n)
+        s->n_peeked += read_raw(s, s->peeked + s->n_peeked, n - s->n_peeked);
+    size_t got = s->n_peeked < n ? s->n_peeked : n;
+    memcpy(buf, s->peeked, got);
+    return got;
 }
 
 size_t stream_read(struct stream *s, void *buf, size_t n)
@@ -245,10 +277,10 @@ void stream_close(struct stream *s)
         return;
     if (s->fp)
         fclose(s->fp);
-    if (s->gz)
-        gzclose(s->gz);
-    if (s->kind == STREAM_XZ)
+    if (s->kind == STREAM_GZIP && s->z_in)
+        inflateEnd(&s->gz);
+    if (s->kind == STREAM_XZ && s->z_in)
         lzma_end(&s->xz);
-    free(s->xz_in);
+    free(s->z_in);
     free(s);
 }

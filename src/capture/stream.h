@@ -1,6 +1,7 @@
 /*
  * A byte stream over a plain, gzip or xz file, or a memory buffer, chosen
- * by the file's first bytes. Internal to the capture module.
+ * by the first bytes; the path "-" is standard input. Internal to the
+ * capture module.
  *
  * Ownership: stream_open_* return a stream freed by stream_close. Not
  * thread-safe.

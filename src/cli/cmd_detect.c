@@ -38,13 +38,23 @@ static void usage(FILE *out)
         "(default 120)\n"
         "      --active-timeout S  split longer flows after S seconds "
         "(default 120)\n"
+        "      --close-linger S a TCP connection ended by FIN or RST takes "
+        "its trailing\n"
+        "                       packets this long (default 1, 0 = none)\n"
         "      --max-flows N    flow table size (default 262144)\n"
         "      --summary-json F write the summary as JSON to F\n"
         "      --neutral LIST   columns left at the training mean for "
         "capture input:\n"
         "                       'default' (features known to differ from "
-        "the CIC CSVs),\n"
-        "                       '' (none) or comma-separated names\n");
+        "the CIC CSVs:\n"
+        "                       none at present),\n"
+        "                       '' (none) or comma-separated names\n"
+        "      --min-support N  training rows a flow kind needs: fewer in "
+        "its protocol\n"
+        "                       family makes the flow 'unjudged', fewer "
+        "in a benign\n"
+        "                       class keeps it out of that class "
+        "(default 10, 0 = off)\n");
 }
 
 static volatile int stop_flag;
@@ -91,7 +101,7 @@ static int parse_count(const char *cmd, const char *opt, const char *v,
 
 enum { OPT_CSV = 256, OPT_ALL, OPT_EXPLAIN, OPT_EXPLAIN_RATE, OPT_BATCH, OPT_IDLE, OPT_ACTIVE,
        OPT_MAX,
-       OPT_SUMMARY, OPT_NEUTRAL, OPT_THREADS };
+       OPT_SUMMARY, OPT_NEUTRAL, OPT_THREADS, OPT_MIN_SUPPORT, OPT_LINGER };
 
 static int parse(int argc, char **argv, struct detect_run_opts *o,
                  struct flow_config *fc)
@@ -112,6 +122,8 @@ static int parse(int argc, char **argv, struct detect_run_opts *o,
         { "max-flows", required_argument, 0, OPT_MAX },
         { "summary-json", required_argument, 0, OPT_SUMMARY },
         { "neutral", required_argument, 0, OPT_NEUTRAL },
+        { "min-support", required_argument, 0, OPT_MIN_SUPPORT },
+        { "close-linger", required_argument, 0, OPT_LINGER },
         { "help", no_argument, 0, 'h' },
         { 0, 0, 0, 0 },
     };
@@ -156,6 +168,12 @@ static int parse(int argc, char **argv, struct detect_run_opts *o,
             rc = cli_timeout("detect", "--active-timeout", optarg,
                              &fc->active_timeout_us);
             break;
+        case OPT_LINGER:
+            fc->close_linger_us = 0;
+            if (strcmp(optarg, "0") != 0)
+                rc = cli_timeout("detect", "--close-linger", optarg,
+                                 &fc->close_linger_us);
+            break;
         case OPT_MAX:
             rc = parse_count("detect", "--max-flows", optarg, 16, 1L << 26,
                              &v);
@@ -163,6 +181,11 @@ static int parse(int argc, char **argv, struct detect_run_opts *o,
             break;
         case OPT_SUMMARY: o->summary_json = optarg; break;
         case OPT_NEUTRAL: o->neutral = optarg; break;
+        case OPT_MIN_SUPPORT:
+            rc = parse_count("detect", "--min-support", optarg, 0,
+                             1000000000, &v);
+            o->min_support = (uint32_t)v;
+            break;
         case 'h': usage(stdout); return -1;
         default: return 2;
         }

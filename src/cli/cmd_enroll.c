@@ -9,6 +9,7 @@
 #include "fewflow/detector.h"
 #include "fewflow/err.h"
 #include "fewflow/log.h"
+#include "fewflow/support.h"
 
 /* More flows than this are not needed to describe a class and would only
  * make enrolment slow; the first ones are kept. */
@@ -28,8 +29,9 @@ static void usage(FILE *out)
         "      --max-protos N  prototypes kept (default 16; more flows are "
         "clustered)\n"
         "      --neutral LIST  as for detect (default: 'default')\n"
-        "      --idle-timeout S, --active-timeout S  flow timeouts, as for "
-        "detect\n"
+        "      --idle-timeout S, --active-timeout S, --close-linger S  flow "
+        "timeouts,\n"
+        "                   as for detect\n"
         "  -o, --output F   where to write the new model (may be MODEL)\n",
         ENROLL_MAX_FLOWS);
 }
@@ -76,6 +78,7 @@ static int parse(int argc, char **argv, struct enroll_args *a)
         { "neutral", required_argument, 0, 'N' },
         { "idle-timeout", required_argument, 0, 'I' },
         { "active-timeout", required_argument, 0, 'A' },
+        { "close-linger", required_argument, 0, 'L' },
         { "help", no_argument, 0, 'h' },
         { 0, 0, 0, 0 },
     };
@@ -98,6 +101,13 @@ static int parse(int argc, char **argv, struct enroll_args *a)
         case 'A':
             if (cli_timeout("enroll", "--active-timeout", optarg,
                             &a->fc.active_timeout_us) != 0)
+                return 2;
+            break;
+        case 'L':
+            a->fc.close_linger_us = 0;
+            if (strcmp(optarg, "0") != 0 &&
+                cli_timeout("enroll", "--close-linger", optarg,
+                            &a->fc.close_linger_us) != 0)
                 return 2;
             break;
         case 'k':
@@ -162,6 +172,10 @@ static int enrol(struct detector *d, const struct enroll_args *a)
                        "it first)", a->model, a->name)
              : read_support(d, a->flows, &a->fc, &c);
 
+    /* The flows' kinds join the model's support table (support.h) before
+     * embedding normalises them in place. */
+    if (rc == 0 && d->support != NULL)
+        rc = support_add_rows(d->support, a->name, c.x, c.n, d->n_in);
     if (rc == 0 && (z = malloc(c.n * d->dim * sizeof(float))) == NULL)
         rc = err_set(ERR_NOMEM, "out of memory");
     if (rc == 0)

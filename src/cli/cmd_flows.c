@@ -37,6 +37,7 @@ struct flows_run {
     const struct flows_opts *o;
     uint64_t packets;
     int damaged;              /* some capture was truncated or damaged */
+    struct capture_source *stdin_src;  /* `-r -`, opened before output */
 };
 
 static struct capture_source *volatile live_src;
@@ -57,7 +58,7 @@ static void usage(FILE *f)
         "Turns pcap/pcapng captures (plain, .gz or .xz, by magic bytes) or a\n"
         "live interface into one row of flow features per finished flow.\n"
         "\n"
-        "  -r, --read FILE        capture file (repeatable; also positional)\n"
+        "  -r, --read FILE        capture, or - for stdin (repeatable; also positional)\n"
         "  -i, --interface IFACE  live capture (Ctrl-C ends it)\n"
         "  -f, --filter EXPR      BPF filter for -i\n"
         "      --snaplen N        bytes kept per packet for -i (262144)\n"
@@ -69,11 +70,12 @@ static void usage(FILE *f)
         "      --idle-timeout S   end a flow after S s without packets (120)\n"
         "      --active-timeout S split a flow after S s (120)\n"
         "      --activity-gap S   gap between active and idle periods (5)\n"
+        "      --close-linger S   a TCP connection ended by FIN or RST takes\n"
+        "                         its trailing packets this long (1; 0 = none)\n"
         "      --max-flows N      flow table size (262144); the oldest idle\n"
         "                         flow is ended early when it is full\n"
         "      --max-frags N      fragment table size (8192)\n"
         "      --frag-timeout S   fragment state lifetime (30)\n"
-        "      --subflow-gap S    gap that starts a subflow (1)\n"
         "      --bulk-gap S       longest gap inside a bulk (1)\n"
         "\n"
         "Every feature is defined in docs/features.md.\n");
@@ -104,7 +106,7 @@ static int parse_count(const char *s, uint64_t max, uint64_t *v)
 enum {
     OPT_SNAPLEN = 256, OPT_NO_PROMISC, OPT_JSON, OPT_LABEL, OPT_IDLE,
     OPT_ACTIVE, OPT_ACTIVITY, OPT_MAX_FLOWS, OPT_MAX_FRAGS, OPT_FRAG_TIMEOUT,
-    OPT_SUBFLOW_GAP, OPT_BULK_GAP,
+    OPT_BULK_GAP, OPT_LINGER,
 };
 
 static const struct option long_opts[] = {
@@ -124,8 +126,8 @@ static const struct option long_opts[] = {
     { "max-flows", required_argument, NULL, OPT_MAX_FLOWS },
     { "max-frags", required_argument, NULL, OPT_MAX_FRAGS },
     { "frag-timeout", required_argument, NULL, OPT_FRAG_TIMEOUT },
-    { "subflow-gap", required_argument, NULL, OPT_SUBFLOW_GAP },
     { "bulk-gap", required_argument, NULL, OPT_BULK_GAP },
+    { "close-linger", required_argument, NULL, OPT_LINGER },
     { NULL, 0, NULL, 0 },
 };
 
@@ -168,8 +170,10 @@ static int parse_opt(int c, const char *arg, struct flows_opts *o)
     case OPT_FRAG_TIMEOUT:
         bad = parse_seconds(arg, &o->cfg.frag_timeout_us);
         break;
-    case OPT_SUBFLOW_GAP:
-        bad = parse_seconds(arg, &o->cfg.subflow_gap_us);
+    case OPT_LINGER:
+        o->cfg.close_linger_us = 0;
+        if (strcmp(arg, "0") != 0)
+            bad = parse_seconds(arg, &o->cfg.close_linger_us);
         break;
     case OPT_BULK_GAP:
         bad = parse_seconds(arg, &o->cfg.bulk_gap_us);
@@ -267,9 +271,12 @@ static int pump(struct flows_run *run, struct capture_source *src,
 static int run_file(struct flows_run *run, const char *path,
                     struct flow_meter *m)
 {
-    struct capture_source *src = capture_open_file(path);
+    struct capture_source *src = strcmp(path, "-") == 0 ? run->stdin_src :
+                                 capture_open_file(path);
     if (!src)
         return err_last();
+    if (src == run->stdin_src)
+        run->stdin_src = NULL;
     log_debug("flows", "reading %s", path);
     int rc = pump(run, src, m);
     report_damage(run, src);
@@ -342,10 +349,20 @@ static int run_all(struct flows_run *run, struct flow_meter *m)
 }
 
 /* Every capture must at least open before the output file is created,
- * so a mistyped name leaves no header-only CSV behind. */
-static int inputs_readable(const struct flows_opts *o)
+ * so a mistyped name leaves no header-only CSV behind. Standard input
+ * cannot be opened twice, so it stays open for the run. */
+static int inputs_readable(const struct flows_opts *o, struct flows_run *run)
 {
     for (size_t i = 0; i < o->n_inputs; i++) {
+        if (strcmp(o->inputs[i], "-") == 0) {
+            if (run->stdin_src)
+                return err_set(ERR_INVALID, "-r -: standard input given "
+                               "more than once");
+            run->stdin_src = capture_open_file("-");
+            if (!run->stdin_src)
+                return err_last();
+            continue;
+        }
         struct capture_source *src = capture_open_file(o->inputs[i]);
         if (!src)
             return err_last();
@@ -375,20 +392,27 @@ int cmd_flows(int argc, char **argv)
     if (rc != 0)
         return rc;
     struct flows_run run = { .o = &o };
-    if ((rc = inputs_readable(&o)) != 0)
+    if ((rc = inputs_readable(&o, &run)) != 0) {
+        capture_close(run.stdin_src);
         return cli_fail(rc);
+    }
     run.out = open_output(o.out_path);
-    if (!run.out)
+    if (!run.out) {
+        capture_close(run.stdin_src);
         return cli_fail(ERR_IO);
+    }
     /* Live rows must show up as flows end, not when a buffer fills. */
     static char out_buf[OUT_BUF_BYTES];
     setvbuf(run.out, out_buf, o.iface ? _IOLBF : _IOFBF, sizeof(out_buf));
     struct flow_meter *m = flow_meter_create(&o.cfg, on_flow, &run);
-    if (!m)
+    if (!m) {
+        capture_close(run.stdin_src);
         return cli_fail(err_last());
+    }
     if (!o.json)
         flows_out_csv_header(run.out, o.label != NULL);
     rc = run_all(&run, m);
+    capture_close(run.stdin_src);
     summary(m);
     flow_meter_destroy(m);
     if (fflush(run.out) != 0 && rc == 0)

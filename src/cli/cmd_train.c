@@ -467,13 +467,13 @@ static int train_fit(struct train_args *a, struct train_run *r)
     return rc;
 }
 
+/* Only what the seed determines goes in: a measured speed would make two
+ * runs with one seed differ, and a model's checksum is how an operator
+ * checks that it is the one trained. */
 static int record_metrics(struct model *m, const struct meta_train_result *s)
 {
     int rc = model_record_set_metric(m, "train_steps", (double)s->steps);
 
-    if (rc == 0)
-        rc = model_record_set_metric(m, "train_steps_per_s",
-                                     s->steps_per_s);
     if (rc == 0)
         rc = model_record_set_metric(m, "best_step", (double)s->best_step);
     if (rc == 0)

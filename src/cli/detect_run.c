@@ -11,6 +11,7 @@
 #include "fewflow/mhead.h"
 #include "fewflow/log.h"
 #include "fewflow/progress.h"
+#include "fewflow/support.h"
 
 #define MAX_LABELS 64
 
@@ -20,6 +21,7 @@ void detect_run_opts_default(struct detect_run_opts *o)
     o->explain = 3;
     o->batch = 256;
     o->neutral = "default";
+    o->min_support = SUPPORT_MIN_DEFAULT;
 }
 
 /* Flows wait here until a batch is full, a live source is idle, or the
@@ -34,11 +36,12 @@ struct run {
     struct alert_flow *ids;
     int *label_of;
     struct memo_decision *dec;
+    int8_t *kind;                 /* flow kind per row (support.h), -1 */
     struct alert_buf line;
-    uint64_t *per_class;          /* n_classes + 1 (unknown last) */
+    uint64_t *per_class;          /* n_classes + 2: unknown, unjudged */
     char *labels[MAX_LABELS];
     size_t n_labels;
-    uint64_t *by_label;           /* MAX_LABELS × (n_classes + 1) */
+    uint64_t *by_label;           /* MAX_LABELS × (n_classes + 2) */
     uint64_t flows, alerts;
     uint64_t unexplained;         /* alerts the explain budget skipped */
     double tokens, refill_s;      /* explain budget: a token bucket */
@@ -48,7 +51,7 @@ struct run {
 static int run_init(struct run *r, struct detector *d,
                     const struct detect_run_opts *o, FILE *out)
 {
-    size_t b = o->batch, c = d->memo->n_classes + 1;
+    size_t b = o->batch, c = d->memo->n_classes + 2;
     memset(r, 0, sizeof(*r));
     r->d = d;
     r->o = o;
@@ -60,11 +63,13 @@ static int run_init(struct run *r, struct detector *d,
     r->ids = malloc(b * sizeof(*r->ids));
     r->label_of = malloc(b * sizeof(int));
     r->dec = malloc(b * sizeof(*r->dec));
+    r->kind = malloc(b);
     r->per_class = calloc(c, sizeof(uint64_t));
     r->by_label = calloc(MAX_LABELS * c, sizeof(uint64_t));
     alert_buf_init(&r->line);
     if (!r->x || !r->z || !r->ex_scratch || !r->ids ||
-        !r->label_of || !r->dec || !r->per_class || !r->by_label)
+        !r->label_of || !r->dec || !r->kind || !r->per_class ||
+        !r->by_label)
         return err_set(ERR_NOMEM, "out of memory");
     r->tokens = o->explain_rate;
     r->refill_s = progress_now_s();
@@ -81,6 +86,7 @@ static void run_fini(struct run *r)
     free(r->ids);
     free(r->label_of);
     free(r->dec);
+    free(r->kind);
     free(r->per_class);
     free(r->by_label);
     detector_pool_destroy(r->pool);
@@ -103,9 +109,28 @@ static int label_index(struct run *r, const char *label)
     return r->labels[r->n_labels] ? (int)r->n_labels++ : -1;
 }
 
-static int is_alert(const struct memo *m, const struct memo_decision *d)
+static int is_alert(const struct memo *m, const struct memo_decision *d,
+                    const struct alert_flow *id)
 {
+    if (id->unjudged)
+        return 0;
     return d->cls < 0 || !(m->cls[d->cls].flags & MEMO_CLASS_BENIGN);
+}
+
+/* The flow-kind rules (support.h) over the memory's decision for row i. */
+static void apply_support(struct run *r, size_t i)
+{
+    struct alert_flow *id = &r->ids[i];
+    enum support_verdict v = support_check(r->d->support, r->d->memo,
+                                           r->kind[i], &r->dec[i],
+                                           r->o->min_support);
+    if (v == SUPPORT_OK)
+        return;
+    id->reason = support_reason(v, r->kind[i]);
+    if (v == SUPPORT_UNJUDGED)
+        id->unjudged = 1;
+    else
+        r->dec[i].cls = -1;
 }
 
 /* One explanation's worth of budget, refilled at explain_rate per second
@@ -132,7 +157,8 @@ static int emit(struct run *r, size_t i)
     struct alert_explain ex;
     const float *x = r->x + i * r->d->n_in;
     int rc = 0;
-    int explain = r->o->explain > 0 && explain_budget_take(r);
+    int explain = r->o->explain > 0 && !r->ids[i].unjudged &&
+                  explain_budget_take(r);
 
     if (explain)
         rc = alert_explain(&r->d->enc, r->d->memo, x, &r->dec[i],
@@ -160,13 +186,15 @@ static int flush(struct run *r)
                      &r->dec[i]);
     r->classify_s += progress_now_s() - t0;
     for (size_t i = 0; rc == 0 && i < r->n; i++) {
-        size_t k = r->dec[i].cls < 0 ? c : (size_t)r->dec[i].cls;
-        int alert = is_alert(r->d->memo, &r->dec[i]);
+        apply_support(r, i);
+        size_t k = r->ids[i].unjudged ? c + 1
+                   : r->dec[i].cls < 0 ? c : (size_t)r->dec[i].cls;
+        int alert = is_alert(r->d->memo, &r->dec[i], &r->ids[i]);
         r->per_class[k]++;
         if (r->label_of[i] >= 0)
-            r->by_label[(size_t)r->label_of[i] * (c + 1) + k]++;
+            r->by_label[(size_t)r->label_of[i] * (c + 2) + k]++;
         r->alerts += alert;
-        if (alert || r->o->all)
+        if (alert || r->ids[i].unjudged || r->o->all)
             rc = emit(r, i);
     }
     r->flows += r->n;
@@ -182,13 +210,16 @@ static int on_flow(const struct detector_flow *f, void *user)
         return flush(r);
     memcpy(r->x + r->n * r->d->n_in, f->x, r->d->n_in * sizeof(float));
     r->ids[r->n] = f->id;
+    r->kind[r->n] = (int8_t)(r->d->support
+                             ? support_kind(r->d->support, f->x) : -1);
     r->label_of[r->n] = label_index(r, f->label);
     return ++r->n == r->cap ? flush(r) : 0;
 }
 
 static const char *class_name(const struct run *r, size_t k)
 {
-    return k < r->d->memo->n_classes ? r->d->memo->cls[k].name : "unknown";
+    size_t c = r->d->memo->n_classes;
+    return k < c ? r->d->memo->cls[k].name : k == c ? "unknown" : "unjudged";
 }
 
 static void summary_text(const struct run *r,
@@ -201,20 +232,24 @@ static void summary_text(const struct run *r,
              (unsigned long long)r->alerts,
              r->flows ? 100.0 * (double)r->alerts / (double)r->flows : 0.0,
              secs, r->classify_s > 0 ? (double)r->flows / r->classify_s : 0);
+    if (st->untimed_rows > 0)
+        log_warn("detect", "%llu CSV row(s) had no readable timestamp and "
+                 "are dated 1970-01-01 (first: %s)",
+                 (unsigned long long)st->untimed_rows, st->untimed_first);
     if (r->unexplained > 0)
         log_warn("detect", "%llu alerts were written without an explanation "
                  "to keep up (--explain-rate %.0f/s)",
                  (unsigned long long)r->unexplained, r->o->explain_rate);
     char a[256], b[256];
-    for (size_t k = 0; k <= c; k++) {
+    for (size_t k = 0; k <= c + 1; k++) {
         if (r->per_class[k])
             log_info("detect", "  %-24s %llu",
                      cli_printable(class_name(r, k), a, sizeof(a)),
                      (unsigned long long)r->per_class[k]);
     }
     for (size_t l = 0; l < r->n_labels; l++) {
-        for (size_t k = 0; k <= c; k++) {
-            uint64_t v = r->by_label[l * (c + 1) + k];
+        for (size_t k = 0; k <= c + 1; k++) {
+            uint64_t v = r->by_label[l * (c + 2) + k];
             if (v)
                 log_info("detect", "  label %s -> %s: %llu",
                          cli_printable(r->labels[l], a, sizeof(a)),
@@ -244,7 +279,7 @@ static void json_counts(struct alert_buf *b, const struct run *r,
     size_t c = r->d->memo->n_classes;
     int first = 1;
     alert_buf_raw(b, "{", 1);
-    for (size_t k = 0; k <= c; k++) {
+    for (size_t k = 0; k <= c + 1; k++) {
         if (v[k] == 0)
             continue;
         alert_buf_raw(b, first ? "" : ",", first ? 0 : 1);
@@ -294,7 +329,7 @@ static int summary_json(const struct run *r,
         alert_buf_raw(&b, l ? "," : "", l ? 1 : 0);
         alert_buf_json_str(&b, r->labels[l]);
         alert_buf_raw(&b, ":", 1);
-        json_counts(&b, r, r->by_label + l * (c + 1));
+        json_counts(&b, r, r->by_label + l * (c + 2));
     }
     alert_buf_raw(&b, "}}\n", 3);
     int rc = b.failed ? err_set(ERR_NOMEM, "out of memory")

@@ -26,6 +26,7 @@ struct detect_run_opts {
     const char *summary_json; /* or NULL */
     const char *neutral;      /* see detector_set_neutral */
     size_t threads;           /* classification threads, 0 = online cores */
+    uint32_t min_support;     /* flow-kind rules (support.h), 0 = off */
 };
 
 void detect_run_opts_default(struct detect_run_opts *o);

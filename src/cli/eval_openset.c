@@ -13,15 +13,39 @@
 #include "fewflow/detector.h"
 #include "fewflow/err.h"
 #include "fewflow/log.h"
+#include "fewflow/maml.h"
 #include "fewflow/model.h"
 #include "fewflow/paths.h"
 #include "fewflow/progress.h"
 #include "fewflow/protocol.h"
+#include "fewflow/rng.h"
 
 void openset_memory_opts_default(struct openset_memory_opts *o)
 {
     memo_fit_opts_default(&o->fit);
     o->fit_fraction = 0.7;
+}
+
+static const char *rule_names[MEMO_RADIUS_RULES] = { "kshot", "rel", "geo",
+                                                     "prior" };
+
+const char *cli_radius_rule_name(enum memo_radius_rule r)
+{
+    return (unsigned)r < MEMO_RADIUS_RULES ? rule_names[r] : "?";
+}
+
+int cli_radius_rule(const char *cmd, const char *v,
+                    enum memo_radius_rule *out)
+{
+    const char *const *names = rule_names;
+    for (int i = 0; i < MEMO_RADIUS_RULES; i++) {
+        if (strcmp(v, names[i]) == 0) {
+            *out = (enum memo_radius_rule)i;
+            return 0;
+        }
+    }
+    return cli_usage_error(cmd, "--radius-rule wants kshot, rel, geo or "
+                           "prior");
 }
 
 /* The data a model was trained on: the protocol's files under the data
@@ -97,6 +121,7 @@ struct os_args {
     const char **data;
     size_t n_data;
     int json;
+    int known_unseen;         /* known test rows are encoder-unseen */
     struct openset_memory_opts mem;
     struct openset_opts os;
 };
@@ -131,14 +156,19 @@ static void usage(FILE *out)
         "      --benign-protos N prototypes for benign classes (default %u)\n"
         "      --max-protos N    prototypes of an enrolled class "
         "(default %u)\n"
+        "      --radius-rule R   enrolled class's radius: kshot, rel, geo or "
+        "prior\n                        (default %s)\n"
         "      --prior-weight W  pseudo-count of the prior radius "
         "(default %g)\n"
+        "      --together        enrol all novel classes at once (default: "
+        "each alone)\n"
         "      --seed S          (default %llu)\n"
         "      --json            one JSON object on stdout\n"
         "  -o, --output MODEL2   write the model with the evaluated class "
         "memory\n", os.trials, (double)m.fit.benign_fpr,
         (double)m.fit.coverage, m.fit.n_protos, m.fit.benign_protos,
-        os.enroll.max_protos, (double)os.enroll.prior_weight,
+        os.enroll.max_protos, cli_radius_rule_name(os.enroll.rule),
+        (double)os.enroll.prior_weight,
         (unsigned long long)os.seed);
 }
 
@@ -172,7 +202,8 @@ static int num(const char *opt, const char *v, double lo, double hi,
 }
 
 enum { O_OPENSET = 256, O_DATA, O_SHOTS, O_TRIALS, O_FPR, O_COVER, O_PROTOS,
-       O_BPROTOS, O_MAXP, O_PRIOR, O_SEED, O_JSON, O_PROTOCOL };
+       O_BPROTOS, O_MAXP, O_PRIOR, O_SEED, O_JSON, O_PROTOCOL,
+       O_TOGETHER, O_RULE };
 
 static int apply(struct os_args *a, int c, const char *v)
 {
@@ -183,6 +214,8 @@ static int apply(struct os_args *a, int c, const char *v)
     case 'o': a->out = v; return 0;
     case O_OPENSET: return 0;
     case O_JSON: a->json = 1; return 0;
+    case O_TOGETHER: a->os.together = 1; return 0;
+    case O_RULE: return cli_radius_rule("eval", v, &a->os.enroll.rule);
     case O_PROTOCOL: a->protocol = v; return 0;
     case O_SHOTS: return parse_shots(v, &a->os);
     case O_TRIALS: rc = num("--trials", v, 1, 1000, &x);
@@ -223,6 +256,8 @@ static int parse(int argc, char **argv, struct os_args *a)
         { "prior-weight", required_argument, 0, O_PRIOR },
         { "seed", required_argument, 0, O_SEED },
         { "json", no_argument, 0, O_JSON },
+        { "together", no_argument, 0, O_TOGETHER },
+        { "radius-rule", required_argument, 0, O_RULE },
         { "help", no_argument, 0, 'h' },
         { 0, 0, 0, 0 },
     };
@@ -252,14 +287,54 @@ static int parse(int argc, char **argv, struct os_args *a)
     return rc;
 }
 
-/* Known classes are split 60/20/20 into prototype, calibration and test
- * rows; every row of a novel (meta-test) class is a test row. */
+/*
+ * Rows of the training classes that the encoder never trained on: the
+ * protocol's validation rows, drawn again exactly as training drew them
+ * (meta_setup.c: one uniform draw per training-class row in table order,
+ * seeded by the model's seed). NULL (and no error) when that cannot be
+ * reproduced: named validation classes, no fraction, or data given
+ * by the user rather than the model's own files.
+ */
+static uint8_t *unseen_rows(const struct table *t, const struct detector *d,
+                            int user_data)
+{
+    const struct model_record *rec = &d->model->rec;
+    struct protocol *p = rec->protocol ? protocol_load(rec->protocol) : NULL;
+    double f = p && p->n_val == 0 ? p->val_fraction : 0;
+    uint8_t *held = f > 0 && !user_data ? calloc(t->n_rows + 1, 1) : NULL;
+    int32_t *train = calloc(t->n_classes + 1, sizeof(int32_t));
+    struct rng rng;
+
+    protocol_destroy(p);
+    for (size_t i = 0; held && train && i < rec->n_train; i++) {
+        int32_t id = table_class_id(t, rec->train_classes[i]);
+        if (id >= 0)
+            train[id] = 1;
+    }
+    rng_seed(&rng, rec->seed ^ 0x7a11dULL);
+    for (size_t i = 0; held && train && i < t->n_rows; i++) {
+        if (t->y[i] >= 0 && train[t->y[i]])
+            held[i] = rng_uniform(&rng) < (float)f;
+    }
+    free(train);
+    err_clear();
+    return held;
+}
+
+/* Known classes: the rows the encoder never saw are the test rows, the
+ * rest is split 75/25 into prototype and calibration rows; without such
+ * rows, 60/20/20 of all rows (known test rows then include rows the
+ * encoder trained on, which flatters AUROC and the benign rate). Every
+ * row of a novel (meta-test) class is a test row. */
 static int split_all(const struct table *t, const char *const *known,
                      size_t n_known, const struct model_record *rec,
-                     uint64_t seed, struct detector_split *sp,
-                     struct detector_split *novel)
+                     const uint8_t *held, uint64_t seed,
+                     struct detector_split *sp, struct detector_split *novel)
 {
-    int rc = detector_split_rows(t, known, n_known, 0.6, 0.2, 1, seed, sp);
+    int rc = held ? detector_split_rows_held(t, known, n_known, held, 0.75,
+                                             seed, sp)
+                  : detector_split_rows(t, known, n_known, 0.6, 0.2, 1, seed,
+                                        sp);
     if (rc == 0)
         rc = detector_split_rows(t, (const char *const *)rec->test_classes,
                                  rec->n_test, 0, 0, 1, seed, novel);
@@ -336,12 +411,30 @@ static double mean_at(const struct openset_report *r, const double *v,
     return k ? sum / (double)k : NAN;
 }
 
+/* {"precision":p,"recall":q, left open for more members. */
 static void json_pr(struct alert_buf *b, double p, double q)
 {
     alert_buf_raw(b, "{\"precision\":", 13);
     alert_buf_json_num(b, p);
     alert_buf_raw(b, ",\"recall\":", 10);
     alert_buf_json_num(b, q);
+}
+
+/* Where a class's misses and false alarms came from: members of its
+ * {"precision":..,"recall":..} object. */
+static void json_where(struct alert_buf *b, const struct openset_cell *c)
+{
+    static const char *kinds[OPENSET_MISS_KINDS] = { "unknown", "benign",
+                                                     "known", "enrolled" };
+    alert_buf_raw(b, ",\"missed\":{", 11);
+    for (int k = 0; k < OPENSET_MISS_KINDS; k++) {
+        alert_buf_printf(b, "%s\"%s\":", k ? "," : "", kinds[k]);
+        alert_buf_json_num(b, c->missed[k]);
+    }
+    alert_buf_raw(b, "},\"false_from\":{\"novel\":", 24);
+    alert_buf_json_num(b, c->false_novel);
+    alert_buf_raw(b, ",\"known\":", 9);
+    alert_buf_json_num(b, c->false_known);
     alert_buf_raw(b, "}", 1);
 }
 
@@ -350,13 +443,17 @@ static void json_by_shot(struct alert_buf *b, const struct openset_report *r,
 {
     alert_buf_raw(b, "{", 1);
     for (uint32_t s = 0; s < r->n_shots; s++) {
+        size_t at = j * r->n_shots + s;
         alert_buf_printf(b, "%s\"%u\":", s ? "," : "", r->shots[s]);
-        if (mean)
+        if (mean) {
             json_pr(b, mean_at(r, r->precision, s),
                     mean_at(r, r->recall, s));
-        else
-            json_pr(b, r->precision[j * r->n_shots + s],
-                    r->recall[j * r->n_shots + s]);
+        } else {
+            json_pr(b, r->precision[at], r->recall[at]);
+            if (!isnan(r->recall[at]))
+                json_where(b, &r->cells[at]);
+        }
+        alert_buf_raw(b, "}", 1);
     }
     alert_buf_raw(b, "}", 1);
 }
@@ -378,9 +475,13 @@ static void print_json(const struct table *t, const struct openset_report *r,
     alert_buf_json_num(&b, r->unknown_recall);
     alert_buf_raw(&b, ",\"known_accuracy\":", 18);
     alert_buf_json_num(&b, r->known_accuracy);
+    alert_buf_printf(&b, ",\"known_test_rows\":\"%s\",\"head\":%s",
+                     a->known_unseen ? "encoder-unseen" : "random",
+                     a->os.head_lr > 0 ? "true" : "false");
     alert_buf_printf(&b, ",\"rows\":{\"known\":%zu,\"novel\":%zu,\"benign\":"
-                     "%zu},\"trials\":%u,\"enrolled\":{", r->n_known,
-                     r->n_novel_rows, r->n_benign, a->os.trials);
+                     "%zu},\"trials\":%u,\"enrolment\":\"%s\",\"enrolled\":{",
+                     r->n_known, r->n_novel_rows, r->n_benign, a->os.trials,
+                     a->os.together ? "together" : "alone");
     for (size_t j = 0; j < r->n_novel; j++) {
         alert_buf_raw(&b, j ? "," : "", j ? 1 : 0);
         alert_buf_json_str(&b, t->class_names[r->novel_ids[j]]);
@@ -433,8 +534,9 @@ static int data_paths(struct os_args *a, struct detector *d, char ***own,
 }
 
 static int evaluate(struct os_args *a, struct detector *d,
-                    const struct table *t)
+                    const struct table *t, int user_data)
 {
+    uint8_t *held = unseen_rows(t, d, user_data);
     struct detector_split sp = { 0 }, nv = { 0 };
     struct test_set ts = { 0 };
     struct openset_report rep = { 0 };
@@ -444,13 +546,19 @@ static int evaluate(struct os_args *a, struct detector *d,
     int rc = known && known_of ? 0 : err_set(ERR_NOMEM, "out of memory");
 
     if (rc == 0)
-        rc = split_all(t, known, n_known, &d->model->rec, a->mem.fit.seed,
-                       &sp, &nv);
+        rc = split_all(t, known, n_known, &d->model->rec, held,
+                       a->mem.fit.seed, &sp, &nv);
+    if (rc == 0 && held == NULL)
+        log_warn("eval", "known-class test rows include rows the encoder "
+                 "was trained on (no held-out validation rows to use)");
+    a->known_unseen = held != NULL;
     if (rc == 0)
         rc = detector_fit_memo(d, t, sp.fit, sp.n_fit, sp.calib, sp.n_calib,
                                known, n_known, &a->mem.fit);
     if (rc == 0)
         rc = embed_test(d, t, &sp, &nv, &ts);
+    struct maml_model *mm = maml_learner_model(d->learner);
+    a->os.head_lr = mm != NULL ? mm->cfg.inner_lr : 0;
     for (size_t c = 0; rc == 0 && c < t->n_classes; c++)
         known_of[c] = memo_class_find(d->memo, t->class_names[c]);
     struct memo_labelled test = { ts.z, ts.y, ts.n };
@@ -469,6 +577,7 @@ static int evaluate(struct os_args *a, struct detector *d,
     free(ts.y);
     free(known);
     free(known_of);
+    free(held);
     return rc;
 }
 
@@ -476,6 +585,7 @@ int cmd_eval_openset(int argc, char **argv)
 {
     struct os_args a = { 0 };
     char **own = NULL;
+    int user_data;
     size_t n_own = 0;
     struct table *t = NULL;
 
@@ -487,11 +597,12 @@ int cmd_eval_openset(int argc, char **argv)
         return rc < 0 ? 0 : rc;
     }
     struct detector *d = detector_load(a.model, 0);
+    user_data = a.n_data > 0;
     rc = d ? data_paths(&a, d, &own, &n_own) : err_last();
     if (rc == 0)
         rc = load_table(d, a.data, a.n_data, &t);
     if (rc == 0)
-        rc = evaluate(&a, d, t);
+        rc = evaluate(&a, d, t, user_data);
     if (rc == 0 && a.out != NULL)
         rc = detector_save(d, a.out);
     table_destroy(t);

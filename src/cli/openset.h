@@ -27,4 +27,11 @@ int openset_attach_memory(const char *path, const char *const *data_paths,
                           size_t n_paths,
                           const struct openset_memory_opts *o);
 
+/* Parses an enrolment radius rule name (kshot, rel, geo, prior) for
+ * command cmd; 0 or a usage error (2). */
+int cli_radius_rule(const char *cmd, const char *v,
+                    enum memo_radius_rule *out);
+
+const char *cli_radius_rule_name(enum memo_radius_rule r);
+
 #endif

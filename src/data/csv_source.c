@@ -163,8 +163,27 @@ void csv_source_close(struct csv_source *s)
     s->fd = -1;
 }
 
+/* Once the bytes read while detecting the format are used up, a plain
+ * file is read straight into the caller's buffer: one copy fewer. */
+static long read_direct(struct csv_source *s, uint8_t *dst, size_t cap)
+{
+    ssize_t n;
+
+    do {
+        n = read(s->fd, dst, cap);
+    } while (n < 0 && errno == EINTR);
+    if (n < 0)
+        return err_set(ERR_IO, "%s: read failed: %s", s->name,
+                       strerror(errno));
+    s->raw_eof = n == 0;
+    s->raw_read += (uint64_t)n;
+    return (long)n;
+}
+
 static long read_plain(struct csv_source *s, uint8_t *dst, size_t cap)
 {
+    if (s->in_pos == s->in_len && s->fd >= 0 && !s->raw_eof)
+        return read_direct(s, dst, cap);
     int rc = raw_fill(s);
     if (rc != 0)
         return rc;
@@ -206,6 +225,11 @@ static long read_xz(struct csv_source *s, uint8_t *dst, size_t cap)
     return (long)(cap - s->xz.avail_out);
 }
 
+static unsigned long long gz_decoded(const struct csv_source *s)
+{
+    return (unsigned long long)(s->gz_members_out + s->gz.total_out);
+}
+
 /* Concatenated gzip members (as `cat a.gz b.gz` makes) decode as one. */
 static int gz_member_end(struct csv_source *s)
 {
@@ -216,6 +240,8 @@ static int gz_member_end(struct csv_source *s)
         s->dec_eof = 1;
         return 0;
     }
+    /* inflateReset zeroes total_out; errors count from the file's start. */
+    s->gz_members_out += s->gz.total_out;
     if (inflateReset(&s->gz) != Z_OK)
         return err_set(ERR_IO, "%s: gzip decoder reset failed", s->name);
     return 0;
@@ -230,8 +256,8 @@ static long read_gz(struct csv_source *s, uint8_t *dst, size_t cap)
         if (rc != 0)
             return rc;
         if (s->in_pos >= s->in_len && s->raw_eof)
-            return err_set(ERR_IO, "%s: truncated gzip data after %lu "
-                           "decoded bytes", s->name, s->gz.total_out);
+            return err_set(ERR_IO, "%s: truncated gzip data after %llu "
+                           "decoded bytes", s->name, gz_decoded(s));
         s->gz.next_in = (Bytef *)(s->in_ptr + s->in_pos);
         s->gz.avail_in = (uInt)(s->in_len - s->in_pos);
         int ret = inflate(&s->gz, Z_NO_FLUSH);
@@ -244,8 +270,8 @@ static long read_gz(struct csv_source *s, uint8_t *dst, size_t cap)
             return err_set(ERR_NOMEM, "%s: out of memory in gzip decoder",
                            s->name);
         } else if (ret != Z_OK && ret != Z_BUF_ERROR) {
-            return err_set(ERR_IO, "%s: damaged gzip data after %lu decoded "
-                           "bytes", s->name, s->gz.total_out);
+            return err_set(ERR_IO, "%s: damaged gzip data after %llu decoded "
+                           "bytes", s->name, gz_decoded(s));
         }
     }
     return (long)(cap - s->gz.avail_out);

@@ -33,6 +33,7 @@ struct csv_source {
     uint64_t raw_total;
     lzma_stream xz;
     z_stream gz;
+    uint64_t gz_members_out;  /* bytes decoded by finished gzip members */
     struct csv_pipe *pipe;    /* decoder thread, for large compressed files */
 };
 

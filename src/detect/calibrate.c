@@ -212,6 +212,9 @@ int memo_fit(struct memo *m, const char *const *names, size_t n_names,
     if (rc == 0)
         rc = fill_reservoir(m, n_calib ? calib : fit, is_benign,
                             n_names, o);
+    if (rc == 0)
+        rc = memo_kshot_fit(m, n_calib ? calib : fit, is_benign, n_names,
+                            o->seed);
     if (rc == 0 && memo_benign_count(m) > 0 && m->n_reservoir > 0)
         rc = memo_calibrate_benign(m, o->benign_fpr);
     free(b.fit);

@@ -4,6 +4,7 @@
 
 #include "fewflow/detector.h"
 #include "fewflow/err.h"
+#include "fewflow/support.h"
 #include "fewflow/rng.h"
 
 int detector_is_benign_name(const char *name)
@@ -73,6 +74,35 @@ int detector_split_rows(const struct table *t, const char *const *keep,
     return 0;
 }
 
+int detector_split_rows_held(const struct table *t, const char *const *keep,
+                             size_t n_keep, const uint8_t *held,
+                             double f_fit, uint64_t seed,
+                             struct detector_split *out)
+{
+    int rc = detector_split_rows(t, keep, n_keep, f_fit, 1.0 - f_fit, 0,
+                                 seed, out);
+    size_t nf = 0, nc = 0;
+    /* Held rows leave the fit and calibration lists for the test list;
+     * the shuffled order of the rest is kept. */
+    for (size_t i = 0; rc == 0 && i < out->n_fit; i++) {
+        if (held[out->fit[i]])
+            out->test[out->n_test++] = out->fit[i];
+        else
+            out->fit[nf++] = out->fit[i];
+    }
+    for (size_t i = 0; rc == 0 && i < out->n_calib; i++) {
+        if (held[out->calib[i]])
+            out->test[out->n_test++] = out->calib[i];
+        else
+            out->calib[nc++] = out->calib[i];
+    }
+    if (rc == 0) {
+        out->n_fit = nf;
+        out->n_calib = nc;
+    }
+    return rc;
+}
+
 struct embedded {
     float *x;         /* n × n_in, normalised after embedding */
     float *z;         /* n × dim */
@@ -120,6 +150,28 @@ static int32_t *keep_map(const struct table *t, const char *const *keep,
     return map;
 }
 
+/* Counts the flow kinds of the rows behind the memory (support.h). */
+static int fit_support(struct detector *d, const struct table *t,
+                       const size_t *idx, size_t n, const int32_t *map)
+{
+    if (!support_columns_present(d->col_names, d->n_in))
+        return 0;
+    if (d->support == NULL)
+        d->support = support_create(d->col_names, d->n_in);
+    if (d->support == NULL)
+        return ERR_NOMEM;
+    for (size_t i = 0; i < n; i++) {
+        int32_t y = t->y[idx[i]];
+        if (y < 0 || map[y] < 0)
+            continue;
+        int rc = support_add(d->support, t->class_names[y],
+                             table_row(t, idx[i]));
+        if (rc != 0)
+            return rc;
+    }
+    return 0;
+}
+
 int detector_fit_memo(struct detector *d, const struct table *t,
                       const size_t *fit, size_t n_fit, const size_t *calib,
                       size_t n_calib, const char *const *keep, size_t n_keep,
@@ -133,6 +185,12 @@ int detector_fit_memo(struct detector *d, const struct table *t,
 
     for (size_t k = 0; k < n_keep && benign; k++)
         benign[k] = detector_is_benign_name(keep[k]);
+    support_destroy(d->support);
+    d->support = NULL;
+    if (rc == 0)
+        rc = fit_support(d, t, fit, n_fit, map);
+    if (rc == 0)
+        rc = fit_support(d, t, calib, n_calib, map);
     if (rc == 0)
         rc = embed_rows(d, t, fit, n_fit, map, &ef);
     if (rc == 0)

@@ -13,6 +13,7 @@ void memo_enroll_opts_default(struct memo_enroll_opts *o)
     o->prior_weight = 20.0f;
     o->is_benign = 0;
     o->seed = 1;
+    o->rule = MEMO_RADIUS_KSHOT_GEO;
 }
 
 /* Median over the attack classes calibrated on held-out rows of each
@@ -37,26 +38,6 @@ static float prior_radius(const struct memo *m)
         med = memo_quantile(r, k, 0.5f);
     free(r);
     return med;
-}
-
-/* Twice the median distance from a support flow to its nearest other
- * support flow: the median keeps one stray flow from inflating it. */
-static float loo_radius(const float *z, size_t k, uint32_t d)
-{
-    float *nn = malloc(k * sizeof(float));
-    if (nn == NULL)
-        return 0;
-    for (size_t i = 0; i < k; i++) {
-        float best = INFINITY;
-        for (size_t j = 0; j < k; j++) {
-            float s = j == i ? INFINITY : vec_sqdist(z + i * d, z + j * d, d);
-            best = s < best ? s : best;
-        }
-        nn[i] = sqrtf(best);
-    }
-    float r = 2 * memo_quantile(nn, k, 0.5f);
-    free(nn);
-    return r;
 }
 
 /* With nothing else to go on: half the way from the support mean to the
@@ -85,7 +66,7 @@ float memo_enroll_radius(const struct memo *m, const float *z, size_t k,
                          float prior_weight)
 {
     float prior = prior_radius(m);
-    float loo = k >= 2 ? loo_radius(z, k, m->dim) : 0;
+    float loo = memo_support_spread(z, k, m->dim);
     float w = prior_weight > 0 ? prior_weight : 0;
 
     if (loo > 0 && prior > 0)
@@ -127,13 +108,39 @@ static float benign_local_radius(const struct memo *m)
     return r;
 }
 
+float memo_enroll_radius_rule(const struct memo *m, const float *z,
+                              size_t k, const struct memo_enroll_opts *o)
+{
+    int in = k > 0 && k < MEMO_ENROLL_CALIBRATE;
+    float a = in ? m->kshot_abs[k] : 0, rel = in ? m->kshot_rel[k] : 0;
+    float spread = memo_support_spread(z, k, m->dim);
+    float r_rel = rel > 0 && spread > 0 ? rel * spread : 0;
+
+    switch (o->rule) {
+    case MEMO_RADIUS_KSHOT_REL:
+        if (r_rel > 0)
+            return r_rel;
+        break;
+    case MEMO_RADIUS_KSHOT_GEO:
+        if (r_rel > 0 && a > 0)
+            return sqrtf(r_rel * a);
+        break;
+    case MEMO_RADIUS_PRIOR:
+        return memo_enroll_radius(m, z, k, o->prior_weight);
+    default:
+        break;
+    }
+    /* A memory from before K-shot figures existed keeps the prior rule. */
+    return a > 0 ? a : memo_enroll_radius(m, z, k, o->prior_weight);
+}
+
 static float small_k_radius(const struct memo *m, const float *z, size_t k,
                             const struct memo_enroll_opts *o)
 {
     if (!o->is_benign)
-        return memo_enroll_radius(m, z, k, o->prior_weight);
+        return memo_enroll_radius_rule(m, z, k, o);
     float local = benign_local_radius(m);
-    float loo = k >= 2 ? loo_radius(z, k, m->dim) : 0;
+    float loo = memo_support_spread(z, k, m->dim);
     if (local > 0 && loo > 0)
         return loo < local ? loo : local;
     return local > 0 ? local : loo;

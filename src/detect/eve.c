@@ -10,10 +10,27 @@
  * a flow inside an attack class is 1, an unknown flow 2, a benign flow
  * (printed with --all) 3. The signature id is stable per class name so
  * that SIEM rules can key on it: 9100000 for unknown, otherwise
- * 9100001 + crc32(name) mod 99999.
+ * 9100001 + crc32(name) mod 99999. A flow of a kind the model never
+ * learnt (support.h) is "unjudged": severity 3 like benign, but printed
+ * without --all, signature id 9099999.
  */
 
 #define SID_UNKNOWN 9100000u
+#define SID_UNJUDGED 9099999u
+
+static void put_unjudged_object(struct alert_buf *b, const char *reason)
+{
+    alert_buf_printf(b, ",\"alert\":{\"action\":\"allowed\",\"gid\":1,"
+                     "\"signature_id\":%u,\"rev\":1,\"signature\":",
+                     SID_UNJUDGED);
+    char sig[160];
+    snprintf(sig, sizeof(sig), "FEWFLOW flow not judged: %s",
+             reason ? reason : "kind absent from the training data");
+    alert_buf_json_str(b, sig);
+    alert_buf_raw(b, ",\"category\":", 12);
+    alert_buf_json_str(b, "fewflow: not judged");
+    alert_buf_raw(b, ",\"severity\":3}", 14);
+}
 
 static uint32_t signature_id(const struct memo_class *c)
 {
@@ -23,7 +40,8 @@ static uint32_t signature_id(const struct memo_class *c)
            bytes_crc32(0, c->name, strlen(c->name)) % 99999u;
 }
 
-static void put_alert_object(struct alert_buf *b, const struct memo_class *c)
+static void put_alert_object(struct alert_buf *b, const struct memo_class *c,
+                             int held)
 {
     int benign = c && (c->flags & MEMO_CLASS_BENIGN);
     int enrolled = c && (c->flags & MEMO_CLASS_ENROLLED);
@@ -36,7 +54,10 @@ static void put_alert_object(struct alert_buf *b, const struct memo_class *c)
                      "\"signature_id\":%u,\"rev\":1,\"signature\":",
                      signature_id(c));
     char sig[MEMO_NAME_MAX + 64];
-    if (c == NULL)
+    if (c == NULL && held)
+        snprintf(sig, sizeof(sig), "FEWFLOW unknown flow: inside a benign "
+                 "class that may not take it");
+    else if (c == NULL)
         snprintf(sig, sizeof(sig), "FEWFLOW unknown flow: outside every "
                  "class radius");
     else
@@ -117,9 +138,16 @@ void alert_format(struct alert_buf *b, const struct alert_flow *f,
     char t0[40];
 
     put_header(b, f);
-    put_alert_object(b, c);
+    if (f->unjudged)
+        put_unjudged_object(b, f->reason);
+    else
+        put_alert_object(b, c, dec->held);
     alert_buf_raw(b, ",\"fewflow\":{\"class\":", 20);
-    alert_buf_json_str(b, c ? c->name : "unknown");
+    alert_buf_json_str(b, f->unjudged ? "unjudged" : c ? c->name : "unknown");
+    if (f->reason != NULL) {
+        alert_buf_raw(b, ",\"reason\":", 10);
+        alert_buf_json_str(b, f->reason);
+    }
     alert_buf_printf(b, ",\"known\":%s,\"enrolled\":%s,\"score\":",
                      c ? "true" : "false",
                      c && (c->flags & MEMO_CLASS_ENROLLED) ? "true"

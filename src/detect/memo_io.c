@@ -10,16 +10,19 @@
  * The class memory's section of a model file:
  *   "FFMEMO" u16 version | u32 dim | u32 n_in | f32 target | f32 achieved |
  *   f32 coverage | u32 n_classes | classes | u32 n_reservoir |
- *   f32 reservoir[n_reservoir × dim] | u32 crc32 of everything before.
+ *   f32 reservoir[n_reservoir × dim] | u32 n_k | f32 kshot_abs[n_k] |
+ *   f32 kshot_rel[n_k] | u32 crc32 of everything before.
  * A class: str name | u32 flags | u32 n_protos | u64 n_support |
  *   u64 n_calib | f32 protos[n_protos × dim] | f32 radii[n_protos] |
  *   f32 tail | f32 x_mean[n_in].
+ * Version 1 ended after the reservoir (no K-shot figures: enrolment then
+ * keeps its first radius rule); it is still read.
  * The section carries its own checksum so that a memory copied between
  * model files (enrol, forget) is checked where it is read.
  */
 
 #define MEMO_MAGIC "FFMEMO"
-#define MEMO_VERSION 1
+#define MEMO_VERSION 2
 #define MEMO_MAX_DIM 65536u
 #define MEMO_MAX_IN (1u << 20)
 
@@ -54,6 +57,9 @@ int memo_write(const struct memo *m, struct bytes_writer *w)
         write_class(m, &m->cls[i], w);
     bytes_put_u32(w, m->n_reservoir);
     bytes_put_f32s(w, m->reservoir, (size_t)m->n_reservoir * m->dim);
+    bytes_put_u32(w, MEMO_ENROLL_CALIBRATE);
+    bytes_put_f32s(w, m->kshot_abs, MEMO_ENROLL_CALIBRATE);
+    bytes_put_f32s(w, m->kshot_rel, MEMO_ENROLL_CALIBRATE);
     if (bytes_writer_status(w) != 0)
         return err_set(ERR_NOMEM, "class memory: out of memory");
     bytes_put_u32(w, bytes_crc32(0, w->data + start, w->len - start));
@@ -120,7 +126,8 @@ static int read_class(struct memo *m, struct bytes_reader *r)
     return rc < 0 ? rc : 0;
 }
 
-static int read_header(struct bytes_reader *r, uint32_t *dim, uint32_t *n_in)
+static int read_header(struct bytes_reader *r, uint32_t *dim, uint32_t *n_in,
+                       uint32_t *version_out)
 {
     char magic[6];
     bytes_get(r, magic, 6);
@@ -128,8 +135,9 @@ static int read_header(struct bytes_reader *r, uint32_t *dim, uint32_t *n_in)
         return ERR_FORMAT;
     uint32_t version = bytes_get_u8(r);
     version |= (uint32_t)bytes_get_u8(r) << 8;
-    if (version != MEMO_VERSION)
+    if (version < 1 || version > MEMO_VERSION)
         return ERR_FORMAT;
+    *version_out = version;
     *dim = bytes_get_u32(r);
     *n_in = bytes_get_u32(r);
     if (*dim == 0 || *dim > MEMO_MAX_DIM || *n_in > MEMO_MAX_IN) {
@@ -139,7 +147,29 @@ static int read_header(struct bytes_reader *r, uint32_t *dim, uint32_t *n_in)
     return r->failed ? ERR_PARSE : 0;
 }
 
-static int read_body(struct memo *m, struct bytes_reader *r)
+/* The K-shot figures of a version-2 section: finite, ≥ 0. */
+static void read_kshot(struct memo *m, struct bytes_reader *r)
+{
+    uint32_t n_k = bytes_get_u32(r);
+    if (n_k != MEMO_ENROLL_CALIBRATE) {
+        bytes_reader_fail(r);
+        return;
+    }
+    float *a = get_floats(r, n_k), *q = get_floats(r, n_k);
+    for (uint32_t k = 0; a && q && !r->failed && k < n_k; k++) {
+        if (a[k] < 0 || q[k] < 0)
+            bytes_reader_fail(r);
+    }
+    if (!r->failed) {
+        memcpy(m->kshot_abs, a, sizeof(m->kshot_abs));
+        memcpy(m->kshot_rel, q, sizeof(m->kshot_rel));
+    }
+    free(a);
+    free(q);
+}
+
+static int read_body(struct memo *m, struct bytes_reader *r,
+                     uint32_t version)
 {
     m->benign_fpr_target = bytes_get_f32(r);
     m->benign_fpr = bytes_get_f32(r);
@@ -154,6 +184,8 @@ static int read_body(struct memo *m, struct bytes_reader *r)
     if (!r->failed && memo_reservoir_set(m, res, n_res) != 0)
         bytes_reader_fail(r);
     free(res);
+    if (version >= 2 && !r->failed)
+        read_kshot(m, r);
     return r->failed ? ERR_PARSE : 0;
 }
 
@@ -170,11 +202,11 @@ static int check_crc(const void *data, size_t len)
 struct memo *memo_read(const void *data, size_t len, const char *what)
 {
     struct bytes_reader r;
-    uint32_t dim = 0, n_in = 0;
+    uint32_t dim = 0, n_in = 0, version = 0;
     struct memo *m = NULL;
 
     bytes_reader_init(&r, data, len >= 4 ? len - 4 : 0);
-    int rc = read_header(&r, &dim, &n_in);
+    int rc = read_header(&r, &dim, &n_in, &version);
     if (rc == ERR_FORMAT) {
         err_set(rc, "%s: not a fewflow class memory (offset %zu)", what,
                 r.pos);
@@ -187,7 +219,7 @@ struct memo *memo_read(const void *data, size_t len, const char *what)
     }
     if (rc == 0 && (m = memo_create(dim, n_in)) == NULL)
         return NULL;
-    if (rc != 0 || read_body(m, &r) != 0 || r.pos != r.len) {
+    if (rc != 0 || read_body(m, &r, version) != 0 || r.pos != r.len) {
         size_t at = r.failed ? r.fail_pos : r.pos;
         err_set(ERR_PARSE, "%s: class memory: bad or truncated data at "
                 "offset %zu", what, at);

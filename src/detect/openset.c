@@ -1,10 +1,12 @@
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "detect/memo_impl.h"
 #include "fewflow/detect.h"
 #include "fewflow/err.h"
+#include "fewflow/mhead.h"
 #include "fewflow/rng.h"
 
 #define ENROLLED_NAME "openset-enrolled"
@@ -26,6 +28,7 @@ void openset_report_fini(struct openset_report *r)
     free(r->precision);
     free(r->recall);
     free(r->novel_ids);
+    free(r->cells);
     memset(r, 0, sizeof(*r));
 }
 
@@ -124,53 +127,170 @@ static void base_metrics(struct ctx *x, struct openset_report *r)
     free(pos);
 }
 
-/* Precision and recall of the class just enrolled (index c0) for class y
- * on every test row outside the support. */
-static void score_enrolled(struct ctx *x, int32_t y, const uint8_t *support,
-                           struct memo_eval *ext, double *prec, double *rec)
+/* Counts behind one class's precision, recall and where its errors went. */
+struct tally {
+    size_t tp, fp, fn;
+    size_t miss[OPENSET_MISS_KINDS];   /* fn by where the row went */
+    size_t fp_novel;                   /* fp from rows of novel classes */
+};
+
+/* Where a row of an enrolled class went instead. */
+static int miss_kind(const struct ctx *x, int32_t cls)
 {
-    size_t tp = 0, fp = 0, fn = 0;
+    if (cls < 0)
+        return OPENSET_MISS_UNKNOWN;
+    if ((size_t)cls >= x->c0)
+        return OPENSET_MISS_ENROLLED;
+    return x->m->cls[cls].flags & MEMO_CLASS_BENIGN ? OPENSET_MISS_BENIGN
+                                                    : OPENSET_MISS_KNOWN;
+}
+
+/* Counts one decided row for every enrolled class (memory index c0 + j
+ * holds class ys[j]). */
+static void tally_row(const struct ctx *x, int32_t y, int32_t cls,
+                      const int32_t *ys, size_t n_en, struct tally *tl)
+{
+    for (size_t j = 0; j < n_en; j++) {
+        int said = cls == (int32_t)(x->c0 + j), is = y == ys[j];
+        tl[j].tp += said && is;
+        tl[j].fp += said && !is;
+        tl[j].fp_novel += said && !is && known_id(x, y) < 0;
+        if (!said && is) {
+            tl[j].fn++;
+            tl[j].miss[miss_kind(x, cls)]++;
+        }
+    }
+}
+
+/* Decides every test row outside the support with the classes enrolled
+ * after the base memory and tallies them. */
+static void score_enrolled(struct ctx *x, const int32_t *ys, size_t n_en,
+                           const uint8_t *support, struct memo_eval *ext,
+                           struct mhead *head, struct tally *tl)
+{
     struct memo_decision d;
+    memset(tl, 0, n_en * sizeof(*tl));
     for (size_t i = 0; i < x->t->n; i++) {
         if (support[i] || known_id(x, x->t->y[i]) == -2)
             continue;
         memcpy(ext, x->ev + i * x->c0, x->c0 * sizeof(*ext));
-        memo_evaluate_one(x->m, x->c0, x->t->z + i * x->m->dim,
-                          &ext[x->c0]);
+        for (size_t j = 0; j < n_en; j++)
+            memo_evaluate_one(x->m, x->c0 + j, x->t->z + i * x->m->dim,
+                              &ext[x->c0 + j]);
         memo_decide_from(x->m, ext, &d);
-        int said = d.cls == (int32_t)x->c0, is = x->t->y[i] == y;
-        tp += said && is;
-        fp += said && !is;
-        fn += !said && is;
+        if (head != NULL)
+            mhead_choose(head, x->m, x->t->z + i * x->m->dim, &d);
+        tally_row(x, x->t->y[i], d.cls, ys, n_en, tl);
     }
-    *prec = tp + fp ? (double)tp / (double)(tp + fp) : 0;
-    *rec = tp + fn ? (double)tp / (double)(tp + fn) : 0;
 }
 
+/* Adds one trial's tally to a report cell (sums; divided at the end). */
+static void cell_add(struct openset_cell *c, const struct tally *t)
+{
+    size_t said = t->tp + t->fp, is = t->tp + t->fn;
+    c->precision += said ? (double)t->tp / (double)said : 0;
+    c->recall += is ? (double)t->tp / (double)is : 0;
+    for (int k = 0; k < OPENSET_MISS_KINDS; k++)
+        c->missed[k] += is ? (double)t->miss[k] / (double)is : 0;
+    c->false_novel += said ? (double)t->fp_novel / (double)said : 0;
+    c->false_known += said ? (double)(t->fp - t->fp_novel) / (double)said
+                           : 0;
+}
+
+static void cell_finish(struct openset_cell *c, uint32_t trials)
+{
+    double *v[] = { &c->precision, &c->recall, &c->missed[0], &c->missed[1],
+                    &c->missed[2], &c->missed[3], &c->false_novel,
+                    &c->false_known };
+    for (size_t k = 0; k < sizeof(v) / sizeof(v[0]); k++)
+        *v[k] /= trials;
+}
+
+struct novel_rows {
+    int *rows;                /* this class's test-row indices */
+    size_t n;
+    struct rng g;             /* draws this class's supports */
+};
+
 struct trial_buf {
-    int *rows;
+    struct novel_rows *nr;    /* one per novel class */
+    int32_t *ys;              /* class ids enrolled this trial */
     uint8_t *support;
     float *zs;
     struct memo_eval *ext;
+    struct tally *tl;
 };
 
-static int one_trial(struct ctx *x, int32_t y, size_t n_rows, uint32_t k,
-                     struct rng *g, const struct openset_opts *o,
-                     struct trial_buf *b, double *prec, double *rec)
+static const char *enrolled_name(size_t j, char *buf, size_t cap)
+{
+    snprintf(buf, cap, "%s-%zu", ENROLLED_NAME, j);
+    return buf;
+}
+
+/* Draws K support rows of class j (marked in support) and enrols them
+ * as the next class of the memory. */
+static int enrol_draw(struct ctx *x, size_t j, size_t slot, uint32_t k,
+                      const struct openset_opts *o, struct trial_buf *b)
 {
     uint32_t d = x->m->dim;
-    rng_shuffle_int(g, b->rows, n_rows);
-    memset(b->support, 0, x->t->n);
+    struct novel_rows *nr = &b->nr[j];
+    char name[64];
+    rng_shuffle_int(&nr->g, nr->rows, nr->n);
     for (uint32_t s = 0; s < k; s++) {
-        b->support[b->rows[s]] = 1;
-        memcpy(b->zs + (size_t)s * d, x->t->z + (size_t)b->rows[s] * d,
+        b->support[nr->rows[s]] = 1;
+        memcpy(b->zs + (size_t)s * d, x->t->z + (size_t)nr->rows[s] * d,
                d * sizeof(float));
     }
-    int rc = memo_enroll(x->m, ENROLLED_NAME, b->zs, k, NULL, &o->enroll);
-    if (rc != 0)
-        return rc;
-    score_enrolled(x, y, b->support, b->ext, prec, rec);
-    return memo_class_forget(x->m, ENROLLED_NAME);
+    int rc = memo_enroll(x->m, enrolled_name(slot, name, sizeof(name)),
+                         b->zs, k, NULL, &o->enroll);
+    return rc < 0 ? rc : 0;
+}
+
+static int forget_enrolled(struct ctx *x, size_t n_en)
+{
+    char name[64];
+    int rc = 0;
+    for (size_t j = 0; j < n_en && rc == 0; j++)
+        rc = memo_class_forget(x->m, enrolled_name(j, name, sizeof(name)));
+    return rc;
+}
+
+/* One trial at shot index s: the novel classes are enrolled one at a time
+ * (alone) or all together, and each class's cell gets the tally. */
+static int one_trial(struct ctx *x, uint32_t s, const struct openset_opts *o,
+                     struct trial_buf *b, struct openset_report *r)
+{
+    uint32_t k = r->shots[s];
+    size_t group = o->together ? r->n_novel : 1;
+    for (size_t j0 = 0; j0 < r->n_novel; j0 += group) {
+        size_t n_en = 0;
+        int32_t at[OPENSET_MAX_NOVEL];
+        memset(b->support, 0, x->t->n);
+        for (size_t j = j0; j < j0 + group && j < r->n_novel; j++) {
+            if (b->nr[j].n <= k)
+                continue;
+            int rc = enrol_draw(x, j, n_en, k, o, b);
+            if (rc != 0)
+                return rc;
+            b->ys[n_en] = r->novel_ids[j];
+            at[n_en++] = (int32_t)j;
+        }
+        /* A MAML-family model chooses among the classes holding a flow
+         * with its head, refitted over the memory as enrol does. */
+        struct mhead *head = o->head_lr > 0
+                                 ? mhead_fit(x->m, o->head_lr, MHEAD_STEPS)
+                                 : NULL;
+        if (o->head_lr > 0 && head == NULL)
+            return err_last();
+        score_enrolled(x, b->ys, n_en, b->support, b->ext, head, b->tl);
+        mhead_destroy(head);
+        for (size_t e = 0; e < n_en; e++)
+            cell_add(&r->cells[(size_t)at[e] * r->n_shots + s], &b->tl[e]);
+        int rc = forget_enrolled(x, n_en);
+        if (rc != 0)
+            return rc;
+    }
+    return 0;
 }
 
 static size_t rows_of(const struct ctx *x, int32_t y, int *rows)
@@ -183,33 +303,6 @@ static size_t rows_of(const struct ctx *x, int32_t y, int *rows)
     return n;
 }
 
-static int enrol_class(struct ctx *x, size_t j, const struct openset_opts *o,
-                       struct trial_buf *b, struct openset_report *r)
-{
-    int32_t y = r->novel_ids[j];
-    size_t n_rows = rows_of(x, y, b->rows);
-    struct rng g;
-    rng_seed(&g, o->seed * 1000003ULL + (uint64_t)y);
-    for (uint32_t s = 0; s < o->n_shots; s++) {
-        uint32_t k = o->shots[s];
-        double sp = 0, sr = 0, p, q;
-        size_t at = j * o->n_shots + s;
-        r->precision[at] = r->recall[at] = NAN;
-        if (k == 0 || n_rows <= k)
-            continue;
-        for (uint32_t t = 0; t < o->trials; t++) {
-            int rc = one_trial(x, y, n_rows, k, &g, o, b, &p, &q);
-            if (rc != 0)
-                return rc;
-            sp += p;
-            sr += q;
-        }
-        r->precision[at] = sp / o->trials;
-        r->recall[at] = sr / o->trials;
-    }
-    return 0;
-}
-
 static int list_novel(struct ctx *x, struct openset_report *r)
 {
     r->novel_ids = malloc((x->n_ids + 1) * sizeof(int32_t));
@@ -219,33 +312,111 @@ static int list_novel(struct ctx *x, struct openset_report *r)
         int present = 0;
         for (size_t i = 0; i < x->t->n && !present; i++)
             present = x->t->y[i] == (int32_t)c;
-        if (x->known_of[c] < 0 && present)
+        if (x->known_of[c] < 0 && present &&
+            r->n_novel < OPENSET_MAX_NOVEL)
             r->novel_ids[r->n_novel++] = (int32_t)c;
     }
     size_t cells = r->n_novel * r->n_shots + 1;
     r->precision = malloc(cells * sizeof(double));
     r->recall = malloc(cells * sizeof(double));
-    return r->precision && r->recall ? 0 : ERR_NOMEM;
+    r->cells = calloc(cells, sizeof(*r->cells));
+    return r->precision && r->recall && r->cells ? 0 : ERR_NOMEM;
+}
+
+/* Per-class rows and random streams; a class's supports are the same
+ * draws whether it is enrolled alone or with the others. */
+static int novel_rows_init(struct ctx *x, const struct openset_opts *o,
+                           const struct openset_report *r,
+                           struct trial_buf *b)
+{
+    b->nr = calloc(r->n_novel + 1, sizeof(*b->nr));
+    if (b->nr == NULL)
+        return ERR_NOMEM;
+    for (size_t j = 0; j < r->n_novel; j++) {
+        int32_t y = r->novel_ids[j];
+        b->nr[j].rows = malloc((x->t->n + 1) * sizeof(int));
+        if (b->nr[j].rows == NULL)
+            return ERR_NOMEM;
+        b->nr[j].n = rows_of(x, y, b->nr[j].rows);
+        rng_seed(&b->nr[j].g, o->seed * 1000003ULL + (uint64_t)y);
+    }
+    return 0;
+}
+
+static void trial_buf_fini(struct trial_buf *b, size_t n_novel)
+{
+    for (size_t j = 0; b->nr != NULL && j < n_novel; j++)
+        free(b->nr[j].rows);
+    free(b->nr);
+    free(b->ys);
+    free(b->support);
+    free(b->zs);
+    free(b->ext);
+    free(b->tl);
+}
+
+static int trial_buf_init(struct ctx *x, const struct openset_opts *o,
+                          const struct openset_report *r,
+                          struct trial_buf *b)
+{
+    uint32_t kmax = 0;
+    size_t n_en = r->n_novel + 1;
+    for (uint32_t s = 0; s < o->n_shots; s++)
+        kmax = o->shots[s] > kmax ? o->shots[s] : kmax;
+    memset(b, 0, sizeof(*b));
+    b->ys = malloc(n_en * sizeof(int32_t));
+    b->support = malloc(x->t->n + 1);
+    b->zs = malloc(((size_t)kmax + 1) * x->m->dim * sizeof(float));
+    b->ext = malloc((x->c0 + n_en) * sizeof(*b->ext));
+    b->tl = malloc(n_en * sizeof(*b->tl));
+    if (!b->ys || !b->support || !b->zs || !b->ext || !b->tl)
+        return ERR_NOMEM;
+    return novel_rows_init(x, o, r, b);
+}
+
+/* Cells of classes too small for a shot stay NAN. */
+static void finish_cells(const struct ctx *x, const struct trial_buf *b,
+                         const struct openset_opts *o,
+                         struct openset_report *r)
+{
+    (void)x;
+    for (size_t j = 0; j < r->n_novel; j++) {
+        for (uint32_t s = 0; s < r->n_shots; s++) {
+            size_t at = j * r->n_shots + s;
+            cell_finish(&r->cells[at], o->trials);
+            int small = b->nr[j].n <= r->shots[s];
+            r->precision[at] = small ? NAN : r->cells[at].precision;
+            r->recall[at] = small ? NAN : r->cells[at].recall;
+        }
+    }
 }
 
 static int run_enrolment(struct ctx *x, const struct openset_opts *o,
                          struct openset_report *r)
 {
-    uint32_t kmax = 0;
-    for (uint32_t s = 0; s < o->n_shots; s++)
-        kmax = o->shots[s] > kmax ? o->shots[s] : kmax;
     struct trial_buf b;
-    b.rows = malloc((x->t->n + 1) * sizeof(int));
-    b.support = malloc(x->t->n + 1);
-    b.zs = malloc(((size_t)kmax + 1) * x->m->dim * sizeof(float));
-    b.ext = malloc((x->c0 + 1) * sizeof(*b.ext));
-    int rc = b.rows && b.support && b.zs && b.ext ? 0 : ERR_NOMEM;
-    for (size_t j = 0; rc == 0 && j < r->n_novel; j++)
-        rc = enrol_class(x, j, o, &b, r);
-    free(b.rows);
-    free(b.support);
-    free(b.zs);
-    free(b.ext);
+    int rc = trial_buf_init(x, o, r, &b);
+    /* Alone: class by class, shot by shot, trial by trial, as before the
+     * together mode existed, so one seed still gives the same draws. */
+    for (size_t j = 0; rc == 0 && !o->together && j < r->n_novel; j++) {
+        struct trial_buf one = b;
+        one.nr = &b.nr[j];
+        struct openset_report sub = *r;
+        sub.novel_ids = &r->novel_ids[j];
+        sub.cells = &r->cells[j * r->n_shots];
+        sub.n_novel = 1;
+        for (uint32_t s = 0; rc == 0 && s < o->n_shots; s++) {
+            for (uint32_t t = 0; rc == 0 && t < o->trials; t++)
+                rc = one_trial(x, s, o, &one, &sub);
+        }
+    }
+    for (uint32_t s = 0; rc == 0 && o->together && s < o->n_shots; s++) {
+        for (uint32_t t = 0; rc == 0 && t < o->trials; t++)
+            rc = one_trial(x, s, o, &b, r);
+    }
+    if (rc == 0)
+        finish_cells(x, &b, o, r);
+    trial_buf_fini(&b, r->n_novel);
     return rc;
 }
 

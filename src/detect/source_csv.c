@@ -82,7 +82,7 @@ static int read_header(struct csv_reader *r, const struct schema *s,
 }
 
 /* "2017-07-04 18:07:01.839467" or the original CIC "4/7/2017 9:02:01"
- * (day first, seconds optional); 0 when neither. */
+ * (day first, seconds optional); -1 when neither. */
 static double parse_time(const char *s)
 {
     int y = 0, mo = 0, d = 0, h = 0, mi = 0;
@@ -91,10 +91,10 @@ static double parse_time(const char *s)
 
     if (sscanf(s, "%d-%d-%d %d:%d:%lf", &y, &mo, &d, &h, &mi, &sec) < 5 &&
         sscanf(s, "%d/%d/%d %d:%d:%lf", &d, &mo, &y, &h, &mi, &sec) < 5)
-        return 0;
+        return -1;
     if (y < 1970 || mo < 1 || mo > 12 || d < 1 || d > 31 || sec < 0 ||
         sec >= 61)
-        return 0;
+        return -1;
     memset(&tm, 0, sizeof(tm));
     tm.tm_year = y - 1900;
     tm.tm_mon = mo - 1;
@@ -196,6 +196,24 @@ static int one_row(struct detector *d, const struct csv_cols *c,
     return 0;
 }
 
+/* A row without a readable time still gets its alert, at the epoch (a
+ * file without a timestamp column is not worth a warning per row); the
+ * count and the first case reach the summary. */
+static void note_untimed(struct detector_input_stats *st,
+                         const struct csv_cols *c,
+                         const struct csv_record *rec, const char *path,
+                         struct alert_flow *id)
+{
+    id->first_s = 0;
+    id->last_s = 0;
+    if (c->at[ID_TIME] < 0)
+        return;
+    if (st->untimed_rows++ == 0)
+        snprintf(st->untimed_first, sizeof(st->untimed_first),
+                 "%s:%zu: '%.64s'", path, rec->line,
+                 field(rec, c->at[ID_TIME]));
+}
+
 int detector_read_csv(struct detector *d, const char *path,
                       detector_flow_fn fn, void *user,
                       struct detector_input_stats *st, float *x)
@@ -209,6 +227,8 @@ int detector_read_csv(struct detector *d, const char *path,
 
     while (rc == 0 && (rc = csv_next(r, &rec)) == 1) {
         rc = one_row(d, &c, &rec, path, x, &f, label, sizeof(label));
+        if (rc == 0 && f.id.first_s < 0)
+            note_untimed(st, &c, &rec, path, &f.id);
         st->rows++;
         st->flows++;
         if (rc == 0)
