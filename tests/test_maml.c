@@ -66,12 +66,6 @@ static struct maml_model *tiny_model(enum maml_method method, int meta_sgd,
     rng_seed(&r, seed);
     struct maml_model *m = maml_model_create(&c, &e, &r);
     assert_non_null(m);
-    /* A new head is zero, where the encoder's first inner gradient
-     * vanishes; the gradient checks want a generic point. */
-    const struct nn_view *h = &m->params.views[m->head_view];
-    float *p = m->params.data + h->offset;
-    for (size_t i = 0; i < (size_t)(h->rows + 1) * h->cols; i++)
-        p[i] = rng_uniform(&r) - 0.5f;
     return m;
 }
 
@@ -442,40 +436,6 @@ static void zero_head_stays_zero_and_encoder_learns(void **state)
     tensor_arena_destroy(f.ar);
 }
 
-/* Without is_zero_head the head starts at zero but is meta-learned. */
-static void head_starts_at_zero_and_learns(void **state)
-{
-    (void)state;
-    struct fixture f;
-    fixture_init(&f, 82);
-    struct maml_config c;
-    maml_config_default(&c);
-    c.way = WAY;
-    struct nn_mlp_config e = {.n_layers = 2, .widths = {D_IN, 4, 3},
-                              .act = NN_ACT_TANH};
-    struct rng r;
-    rng_seed(&r, 1);
-    struct maml_model *m = maml_model_create(&c, &e, &r);
-    assert_non_null(m);
-    struct nn_optim o;
-    assert_int_equal(maml_optim_init(m, &o), 0);
-    const struct nn_view *h = &m->params.views[m->head_view];
-    size_t head = (size_t)(h->rows + 1) * h->cols, moved = 0;
-    float *p = m->params.data + h->offset;
-    for (size_t i = 0; i < head; i++)
-        assert_true(p[i] == 0.0f);
-    float *scratch = malloc(2 * m->params.size * sizeof(float));
-    assert_int_equal(maml_train_step(m, &o, f.ar, &f.task, 1, scratch,
-                                     NULL), 0);
-    for (size_t i = 0; i < head; i++)
-        moved += p[i] != 0.0f;
-    assert_true(moved > head / 2);
-    free(scratch);
-    nn_optim_fini(&o);
-    maml_model_destroy(m);
-    tensor_arena_destroy(f.ar);
-}
-
 static void bad_tasks_are_refused(void **state)
 {
     struct fixture f;
@@ -769,7 +729,6 @@ int main(void)
         cmocka_unit_test(same_seed_trains_bit_for_bit),
         cmocka_unit_test(training_lowers_post_adaptation_loss),
         cmocka_unit_test(zero_head_stays_zero_and_encoder_learns),
-        cmocka_unit_test(head_starts_at_zero_and_learns),
         cmocka_unit_test(bad_tasks_are_refused),
         cmocka_unit_test(bad_configs_are_refused),
         cmocka_unit_test(head_fit_learns_any_number_of_classes),

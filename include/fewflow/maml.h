@@ -29,8 +29,7 @@
  * Episodes give support and query rows with labels 0..way-1 that the
  * sampler assigns in a fresh random order per episode, so no output unit
  * is tied to a class: the head's starting point must serve any labelling.
- * It therefore starts at zero, which favours no output, and is then
- * meta-learned. With is_zero_head it stays fixed at zero and only the
+ * With is_zero_head that starting point is fixed at zero and only the
  * encoder (and step sizes) are meta-learned: the "zeroing trick" of Kao et
  * al. (ICLR 2022), which removes the labelling-dependent part of the head's
  * initialisation that permuted labels can only average away.
@@ -67,7 +66,7 @@ struct maml_config {
     int inner_steps_test;   /* S when adapting to a test task (10) */
     float inner_lr;         /* alpha, or Meta-SGD's starting value (0.1) */
     int is_meta_sgd;        /* learn alpha per parameter (Meta-SGD) */
-    int is_zero_head;       /* head fixed at zero, not meta-learned */
+    int is_zero_head;       /* every task's head starts at zero */
     int meta_batch;         /* episodes per outer update (4) */
     float meta_lr;          /* outer Adam step (1e-3) */
     float grad_clip;        /* outer global-norm clip, 0 = none */
@@ -94,8 +93,8 @@ struct maml_model {
 
 /*
  * A model for inputs of enc->widths[0] features; enc->widths[n_layers] is
- * the embedding width. Encoder weights are drawn from r (Kaiming, zero
- * biases); the head starts at zero and is meta-learned; step sizes start at
+ * the embedding width. Weights are drawn from r (Kaiming for the encoder,
+ * PyTorch's default uniform for the head); step sizes start at
  * cfg->inner_lr. Returns NULL on a bad configuration (ERR_INVALID) or
  * allocation failure (ERR_NOMEM). The model owns its buffers.
  */

@@ -119,16 +119,16 @@ static int build_layout(struct maml_model *m, const struct nn_mlp_config *e)
 static void init_weights(struct maml_model *m, struct rng *r)
 {
     nn_mlp_reset(&m->enc, &m->params, r);
-    /* The head starts at zero, the one point that favours no output.
-     * Labels are re-permuted every episode, so any class preference in
-     * theta's head is noise the inner loop must first undo; with the
-     * Kaiming encoder's unit-scale embedding, nn.Linear's uniform head
-     * gave initial logits 0.5 apart (8x the PyTorch peer, whose default
-     * init shrinks the embedding tenfold), which cost 1-shot accuracy.
-     * Unlike is_zero_head, the head is still meta-learned from here. */
+    /* PyTorch's nn.Linear default, U(-1/sqrt(fan_in), 1/sqrt(fan_in)),
+     * for the head, as in the reference implementation. */
     const struct nn_view *w = &m->params.views[m->head_view];
+    float bound = 1.0f / sqrtf((float)w->rows);
     size_t n = (size_t)w->rows * w->cols + (size_t)w->cols;
-    memset(m->params.data + w->offset, 0, n * sizeof(float));
+    float *p = m->params.data + w->offset;
+    for (size_t i = 0; i < n; i++)
+        p[i] = (2.0f * rng_uniform(r) - 1.0f) * bound;
+    if (m->cfg.is_zero_head)
+        memset(p, 0, n * sizeof(float));
     const struct nn_view *last = &m->params.views[m->n_model_views - 1];
     m->n_model = last->offset + (size_t)last->rows * last->cols;
     for (size_t i = m->n_model; m->lr_view >= 0 && i < m->params.size; i++)
