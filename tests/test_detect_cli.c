@@ -226,6 +226,29 @@ static void cli_timestamp_zones_and_hostile_text(void **state)
     assert_null(strstr(last_out, "T10:00:04"));
 }
 
+/* enroll --flows - reads standard input once: a capture through a pipe,
+ * or a CSV or capture redirected from a file. */
+static void cli_enrol_from_standard_input(void **state)
+{
+    const char *bin = testutil_bin(), *dir = testutil_tmpdir();
+    char csv[600];
+
+    snprintf(csv, sizeof(csv), "%s/stdin-hb.csv", dir);
+    assert_int_equal(run_ok("xz -dc %s > %s", testutil_data_path(
+                            "cic-ids2017-improved/Heartbleed_11.csv.xz"),
+                            csv), 0);
+    assert_int_equal(run_ok("cat %s | %s -q enroll --model %s --name g "
+                            "--flows - -o %s/stdin1.model 2>&1",
+                            testutil_data_path("pcaps/chrissanders-packets/"
+                                               "http_google.pcapng"),
+                            bin, model_path, dir), 0);
+    assert_non_null(strstr(last_out, "enrolled g from "));
+    assert_int_equal(run_ok("%s -q enroll --model %s --name hb --flows - "
+                            "-o %s/stdin2.model < %s 2>&1", bin, model_path,
+                            dir, csv), 0);
+    assert_non_null(strstr(last_out, "enrolled hb from 11 flows"));
+}
+
 static void cli_bad_input_is_one_line_and_exit_2(void **state)
 {
     const char *bin = testutil_bin(), *dir = testutil_tmpdir();
@@ -271,6 +294,7 @@ int main(void)
         cmocka_unit_test(cli_explain_rate_bounds_explanations),
         cmocka_unit_test(cli_untimed_rows_are_counted),
         cmocka_unit_test(cli_timestamp_zones_and_hostile_text),
+        cmocka_unit_test(cli_enrol_from_standard_input),
         cmocka_unit_test(cli_bad_input_is_one_line_and_exit_2),
     };
     return cmocka_run_group_tests(cli, setup_model, teardown_model);
