@@ -139,6 +139,49 @@ static void reader_handles_bom_crlf_quotes_and_blank_lines(void **state)
     csv_close(r);
 }
 
+/* Unquoted records are split eight bytes at a time: fields of every
+ * length around word boundaries, CRLF and a last line without newline
+ * must come out exactly as written. */
+static void unquoted_fields_split_exactly(void **state)
+{
+    enum { ROWS = 400, MAX_FIELDS = 37, MAX_LEN = 19 };
+    static char text[ROWS * MAX_FIELDS * (MAX_LEN + 1) + ROWS * 2];
+    static char want[ROWS][MAX_FIELDS][MAX_LEN + 1];
+    const char alphabet[] = "abz019.-+ eE_";
+    uint64_t x = 0x9e3779b97f4a7c15ULL;
+    size_t len = 0, n_fields = 1 + 36;
+
+    for (size_t i = 0; i < ROWS; i++) {
+        for (size_t j = 0; j < n_fields; j++) {
+            x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+            size_t k = (size_t)(x >> 59) % (MAX_LEN + 1);
+            for (size_t c = 0; c < k; c++) {
+                x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+                want[i][j][c] = alphabet[(x >> 40) % (sizeof(alphabet) - 1)];
+            }
+            want[i][j][k] = '\0';
+            len += (size_t)sprintf(text + len, "%s%s", j ? "," : "",
+                                   want[i][j]);
+        }
+        if (i + 1 < ROWS)
+            len += (size_t)sprintf(text + len, "%s", i % 3 ? "\n" : "\r\n");
+    }
+    struct csv_reader *r = csv_open_mem(text, len, "split.csv");
+    struct csv_record rec;
+    assert_non_null(r);
+    for (size_t i = 0; i < ROWS; i++) {
+        if (csv_next(r, &rec) != 1)
+            fail_msg("row %zu: %s", i, err_msg());
+        assert_int_equal(rec.n_fields, n_fields);
+        for (size_t j = 0; j < n_fields; j++) {
+            assert_string_equal(rec.fields[j], want[i][j]);
+            assert_int_equal(rec.lens[j], strlen(want[i][j]));
+        }
+    }
+    assert_int_equal(csv_next(r, &rec), 0);
+    csv_close(r);
+}
+
 static void wrong_field_count_names_file_and_line(void **state)
 {
     const char *p = write_text("short.csv", "a,b,c\n1,2,3\n4,5\n");
@@ -316,6 +359,20 @@ static void unknown_label_and_drop_columns_are_errors(void **state)
     opt.n_drop = 1;
     assert_int_equal(load_one(p, &opt, &s, &t), ERR_NOTFOUND);
     assert_null(s);
+
+    /* Nothing left to encode is an error too, from a file or a buffer. */
+    const char *all[] = { "proto", "bytes", "host" };
+    opt.drop = all;
+    opt.n_drop = 3;
+    assert_int_equal(load_one(p, &opt, &s, &t), ERR_INVALID);
+    assert_non_null(strstr(err_msg(), "lab.csv:1: no feature columns left"));
+    assert_null(s);
+    assert_null(t);
+    assert_int_equal(data_load_buffer(generic_csv, strlen(generic_csv),
+                                      "mem.csv", NULL, &opt, &s, &t),
+                     ERR_INVALID);
+    assert_null(s);
+    assert_null(t);
 }
 
 static void schema_round_trip_encodes_identically(void **state)
@@ -519,6 +576,7 @@ int main(void)
         cmocka_unit_test(snake_names_follow_the_documented_rule),
         cmocka_unit_test(numbers_parse_exactly_like_strtod),
         cmocka_unit_test(reader_handles_bom_crlf_quotes_and_blank_lines),
+        cmocka_unit_test(unquoted_fields_split_exactly),
         cmocka_unit_test(wrong_field_count_names_file_and_line),
         cmocka_unit_test(bad_inputs_fail_with_a_clear_message),
         cmocka_unit_test(nonfinite_values_get_zero_and_an_indicator),

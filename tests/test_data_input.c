@@ -230,6 +230,16 @@ static void headerless_nsl_kdd_is_recognised(void **state)
     assert_true(table_col_index(t, "service=http") >= 0);
     table_destroy(t);
     schema_destroy(s);
+
+    /* Naming a column the profile already one-hot encodes changes
+     * nothing (it used to be called "the label or dropped"). */
+    const char *cat[] = { "flag" };
+    opt.categorical = cat;
+    opt.n_categorical = 1;
+    assert_int_equal(data_load(paths, 1, &opt, &s, &t, NULL), 0);
+    assert_int_equal(t->n_cols, 38 + 3 + 3 + 2);
+    table_destroy(t);
+    schema_destroy(s);
 }
 
 /* Runs the CLI; returns the exit status, stdout and stderr (malloc'd). */
@@ -277,6 +287,32 @@ static void inspect_reports_bad_input_with_exit_2(void **state)
     free(err);
 }
 
+/* Dropping every feature column leaves nothing to learn from: an error,
+ * not an empty table reported as a success. */
+static void inspect_rejects_a_table_without_features(void **state)
+{
+    char args[1024], *out, *err;
+    const char *ok = put("ok.csv", sample, strlen(sample));
+    const char *cases[] = {
+        "--drop a,b", "--drop a --label b", "--drop b,a --no-label",
+    };
+
+    for (size_t i = 0; i < 3; i++) {
+        snprintf(args, sizeof(args), "%s '%s'", cases[i], ok);
+        assert_int_equal(run_cli(args, &out, &err), 2);
+        assert_string_equal(out, "");
+        if (strstr(err, "ok.csv:1: no feature columns left") == NULL)
+            fail_msg("%s: stderr was '%s'", cases[i], err);
+        assert_string_equal(strchr(err, '\n'), "\n");
+        free(out);
+        free(err);
+    }
+    snprintf(args, sizeof(args), "--drop a '%s'", ok);
+    assert_int_equal(run_cli(args, &out, &err), 0);
+    free(out);
+    free(err);
+}
+
 static void inspect_json_lists_counts(void **state)
 {
     char args[1024], cmd[2048], *out, *err;
@@ -311,6 +347,7 @@ int main(void)
         cmocka_unit_test(a_record_longer_than_the_buffer_is_read_whole),
         cmocka_unit_test(headerless_nsl_kdd_is_recognised),
         cmocka_unit_test(inspect_reports_bad_input_with_exit_2),
+        cmocka_unit_test(inspect_rejects_a_table_without_features),
         cmocka_unit_test(inspect_json_lists_counts),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

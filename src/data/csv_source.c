@@ -163,8 +163,27 @@ void csv_source_close(struct csv_source *s)
     s->fd = -1;
 }
 
+/* Once the bytes read while detecting the format are used up, a plain
+ * file is read straight into the caller's buffer: one copy fewer. */
+static long read_direct(struct csv_source *s, uint8_t *dst, size_t cap)
+{
+    ssize_t n;
+
+    do {
+        n = read(s->fd, dst, cap);
+    } while (n < 0 && errno == EINTR);
+    if (n < 0)
+        return err_set(ERR_IO, "%s: read failed: %s", s->name,
+                       strerror(errno));
+    s->raw_eof = n == 0;
+    s->raw_read += (uint64_t)n;
+    return (long)n;
+}
+
 static long read_plain(struct csv_source *s, uint8_t *dst, size_t cap)
 {
+    if (s->in_pos == s->in_len && s->fd >= 0 && !s->raw_eof)
+        return read_direct(s, dst, cap);
     int rc = raw_fill(s);
     if (rc != 0)
         return rc;

@@ -1,6 +1,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "data/bigbuf.h"
 #include "data/dups.h"
 #include "data/hash.h"
 #include "fewflow/data.h"
@@ -29,18 +30,21 @@ static uint64_t row_hash(const uint64_t *hashes, size_t stride,
 }
 
 int dups_count(const uint64_t *hashes, size_t stride, size_t n,
-               const struct table *t, uint64_t *dups,
-               uint64_t *conflicts)
+               const struct table *t, struct bigbuf *scratch,
+               uint64_t *dups, uint64_t *conflicts)
 {
+    struct bigbuf own = { 0 };
+    struct bigbuf *buf = scratch != NULL ? scratch : &own;
     size_t cap = 64;
     uint64_t n_conf = 0;
 
     *dups = 0;
     while (cap < 2 * n)
         cap *= 2;
-    struct slot *slots = calloc(cap, sizeof(*slots));
-    if (slots == NULL)
+    if (bigbuf_reserve(buf, cap * sizeof(struct slot)) != 0)
         return err_set(ERR_NOMEM, "out of memory counting duplicates");
+    struct slot *slots = buf->p;
+    memset(slots, 0, cap * sizeof(*slots));
     for (size_t i = 0; i < n; i++) {
         uint64_t h = row_hash(hashes, stride, t, i);
         size_t k = (size_t)h & (cap - 1);
@@ -56,7 +60,7 @@ int dups_count(const uint64_t *hashes, size_t stride, size_t n,
         (*dups)++;
         n_conf += t != NULL && t->y[slots[k].row - 1] != t->y[i];
     }
-    free(slots);
+    bigbuf_free(&own);
     if (conflicts != NULL)
         *conflicts = n_conf;
     return 0;
@@ -66,7 +70,7 @@ uint64_t data_table_duplicates(const struct table *t, uint64_t *conflicts)
 {
     uint64_t dups = 0;
 
-    if (dups_count(NULL, 1, t->n_rows, t, &dups, conflicts) != 0)
+    if (dups_count(NULL, 1, t->n_rows, t, NULL, &dups, conflicts) != 0)
         return 0;
     return dups;
 }

@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "data/bigbuf.h"
 #include "fewflow/table.h"
 
 /*
@@ -16,10 +17,11 @@
  * 64-bit hash over n rows collides with probability about n^2 / 2^65).
  * hashes may be NULL with t given: rows are then hashed here. *conflicts
  * (may be NULL) gets how many duplicates carry another label than the
- * row they repeat. 0 or ERR_NOMEM.
+ * row they repeat. scratch (may be NULL) is working memory that can be
+ * reused across calls. 0 or ERR_NOMEM.
  */
 int dups_count(const uint64_t *hashes, size_t stride, size_t n,
-               const struct table *t, uint64_t *dups,
-               uint64_t *conflicts);
+               const struct table *t, struct bigbuf *scratch,
+               uint64_t *dups, uint64_t *conflicts);
 
 #endif

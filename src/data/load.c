@@ -175,6 +175,7 @@ static int map_fields(struct loader *ld, const struct csv_record *first,
     }
     ld->has_label = s->label >= 0 && ld->field_of[s->label] >= 0 &&
                     !ld->opt->no_label;
+    ld->n_jobs = 0;
     return 0;
 }
 
@@ -221,36 +222,103 @@ static int fit_categorical(struct loader *ld, size_t i, const char *f,
     return 0;
 }
 
-/* Encodes a data record's feature fields into ld->raw. */
+/* Encodes field f of raw column i through every rule: the vocabulary
+ * (adding to it when fitting), non-finite and empty values, statistics. */
+static int encode_one(struct loader *ld, const struct csv_record *r,
+                      const char *file, size_t i, size_t f)
+{
+    struct raw_col *c = &ld->s->raw[i];
+    struct data_stats *st = ld->st;
+
+    if (c->role == SCHEMA_ROLE_CATEGORICAL && ld->fitting)
+        return fit_categorical(ld, i, r->fields[f], r->lens[f], &ld->raw[i]);
+    int e = encode_field(c, r->fields[f], r->lens[f], &ld->raw[i]);
+    if (e == ENCODE_INVALID)
+        return field_error(ld, r, file, i);
+    if (e == ENCODE_NONFINITE || e == ENCODE_EMPTY)
+        c->has_nonfinite |= ld->fitting;
+    if (st != NULL && e != ENCODE_OK)
+        count(e == ENCODE_NONFINITE ? st->nonfinite
+              : e == ENCODE_EMPTY ? st->empty : st->unseen, i);
+    return 0;
+}
+
+/* The feature fields of the current file, in raw column order (so the
+ * first bad field reported is the same whatever the file's order). */
+static int plan_jobs(struct loader *ld)
+{
+    struct schema *s = ld->s;
+
+    if (ld->jobs == NULL &&
+        (ld->jobs = calloc(s->n_raw + 1, sizeof(*ld->jobs))) == NULL)
+        return err_set(ERR_NOMEM, "out of memory");
+    ld->n_jobs = 0;
+    for (size_t i = 0; i < s->n_raw; i++) {
+        enum schema_role role = s->raw[i].role;
+        if (ld->field_of[i] < 0 || (role != SCHEMA_ROLE_NUMERIC &&
+                                    role != SCHEMA_ROLE_CATEGORICAL))
+            continue;
+        struct field_job *jb = &ld->jobs[ld->n_jobs++];
+        jb->field = (uint32_t)ld->field_of[i];
+        jb->raw = (uint32_t)i;
+        jb->numeric = role == SCHEMA_ROLE_NUMERIC;
+        jb->last = -1;
+    }
+    return 0;
+}
+
+/* Whether word k of v is f[0..len): categorical columns and labels often
+ * repeat the previous record's value, which this checks before hashing. */
+static inline int vocab_is(const struct vocab *v, long k, const char *f,
+                           size_t len)
+{
+    return k >= 0 && v->lens[k] == len && memcmp(v->words[k], f, len) == 0;
+}
+
+/* Encodes a data record's feature fields into ld->raw. Short unsigned
+ * decimals, most fields, take the direct path: such a value is finite,
+ * non-negative and below 1e16, so encode_number would return it as is. */
 static int encode_record(struct loader *ld, const struct csv_record *r,
                          const char *file)
 {
-    struct schema *s = ld->s;
-    struct data_stats *st = ld->st;
+    float *raw = ld->raw;
 
-    for (size_t i = 0; i < s->n_raw; i++) {
-        struct raw_col *c = &s->raw[i];
-        long f = ld->field_of[i];
-        if (f < 0 || (c->role != SCHEMA_ROLE_NUMERIC &&
-                      c->role != SCHEMA_ROLE_CATEGORICAL))
-            continue;
-        if (c->role == SCHEMA_ROLE_CATEGORICAL && ld->fitting) {
-            int rc = fit_categorical(ld, i, r->fields[f], r->lens[f],
-                                     &ld->raw[i]);
-            if (rc != 0)
-                return rc;
+    for (size_t j = 0; j < ld->n_jobs; j++) {
+        struct field_job *jb = &ld->jobs[j];
+        const char *f = r->fields[jb->field];
+        size_t len = r->lens[jb->field];
+        double v;
+        if (jb->numeric && num_parse_simple(f, len, &v)) {
+            raw[jb->raw] = (float)v;
             continue;
         }
-        int e = encode_field(c, r->fields[f], r->lens[f], &ld->raw[i]);
-        if (e == ENCODE_INVALID)
-            return field_error(ld, r, file, i);
-        if (e == ENCODE_NONFINITE || e == ENCODE_EMPTY)
-            c->has_nonfinite |= ld->fitting;
-        if (st != NULL && e != ENCODE_OK)
-            count(e == ENCODE_NONFINITE ? st->nonfinite
-                  : e == ENCODE_EMPTY ? st->empty : st->unseen, i);
+        if (!jb->numeric &&
+            vocab_is(&ld->s->raw[jb->raw].vocab, jb->last, f, len)) {
+            raw[jb->raw] = (float)jb->last;
+            continue;
+        }
+        int rc = encode_one(ld, r, file, jb->raw, jb->field);
+        if (rc != 0)
+            return rc;
+        if (!jb->numeric)
+            jb->last = raw[jb->raw] >= 0.0f ? (long)raw[jb->raw] : -1;
     }
     return 0;
+}
+
+/* The label text of a record without surrounding blanks, or NULL when
+ * it is empty or too long (schema_label_map then names the problem). */
+static const char *label_span(const char *w, size_t n, size_t max,
+                              size_t *len)
+{
+    while (n > 0 && (*w == ' ' || *w == '\t')) {
+        w++;
+        n--;
+    }
+    while (n > 0 && (w[n - 1] == ' ' || w[n - 1] == '\t'))
+        n--;
+    *len = n;
+    return n > 0 && n < max ? w : NULL;
 }
 
 static int record_label(struct loader *ld, const struct csv_record *r,
@@ -261,11 +329,22 @@ static int record_label(struct loader *ld, const struct csv_record *r,
     *id = -1;
     if (!ld->has_label)
         return 0;
-    const char *raw = r->fields[ld->field_of[ld->s->label]];
-    int rc = schema_label_map(ld->s, raw, buf, sizeof(buf));
-    if (rc != 0)
-        return prefix_error(rc, file, r->line);
-    long k = vocab_lookup(&ld->labels, buf, strlen(buf), 1);
+    long f = ld->field_of[ld->s->label];
+    size_t len;
+    const char *w = label_span(r->fields[f], r->lens[f], sizeof(buf), &len);
+    if (w == NULL || ld->s->label_family) {
+        int rc = schema_label_map(ld->s, r->fields[f], buf, sizeof(buf));
+        if (rc != 0)
+            return prefix_error(rc, file, r->line);
+        w = buf;
+        len = strlen(buf);
+    }
+    if (vocab_is(&ld->labels, ld->last_label, w, len)) {
+        *id = (int32_t)ld->last_label;
+        return 0;
+    }
+    long k = vocab_lookup(&ld->labels, w, len, 1);
+    ld->last_label = k;
     if (k == -1)
         return err_set(ERR_RANGE, "%s:%zu: more than %d distinct labels in "
                        "column '%s' (is it really the label?)", file, r->line,
@@ -280,7 +359,10 @@ static int add_record(struct loader *ld, const struct csv_record *r,
                       const char *file)
 {
     int32_t id;
-    int rc = encode_record(ld, r, file);
+    int rc = ld->n_jobs == 0 ? plan_jobs(ld) : 0;
+
+    if (rc == 0)
+        rc = encode_record(ld, r, file);
 
     if (rc == 0)
         rc = record_label(ld, r, file, &id);

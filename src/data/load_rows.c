@@ -4,7 +4,6 @@
  */
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 
 #include "data/dups.h"
 #include "data/hash.h"
@@ -21,6 +20,7 @@ int loader_init(struct loader *ld, const struct data_options *opt,
     if (st != NULL)
         memset(st, 0, sizeof(*st));
     ld->profile = -1;
+    ld->last_label = -1;
     if (ld->opt->profile != NULL && strcmp(ld->opt->profile, "auto") != 0)
         ld->profile = schema_profile_parse(ld->opt->profile);
     if (ld->profile < -1)
@@ -28,6 +28,8 @@ int loader_init(struct loader *ld, const struct data_options *opt,
     ld->fitting = fixed == NULL;
     if (fixed == NULL)
         return 0;
+    if (loader_check_features(fixed) != 0)
+        return ERR_INVALID;
     /* Never written through: with fitting == 0 the loader only reads. */
     ld->s = (struct schema *)fixed;
     ld->t = table_create(fixed->n_cols,
@@ -37,11 +39,12 @@ int loader_init(struct loader *ld, const struct data_options *opt,
 
 void loader_fini(struct loader *ld, int failed)
 {
-    free(ld->rows);
+    bigbuf_free(&ld->rows);
     free(ld->ys);
     free(ld->raw);
     free(ld->field_of);
-    free(ld->hashes);
+    free(ld->jobs);
+    bigbuf_free(&ld->hashes);
     vocab_fini(&ld->labels);
     if (ld->fitting)
         schema_destroy(ld->s);
@@ -98,6 +101,8 @@ static int apply_lists(struct loader *ld)
         long i = option_column(s, o->categorical[k], "--categorical");
         if (i < 0)
             return (int)i;
+        if (s->raw[i].role == SCHEMA_ROLE_CATEGORICAL)
+            continue;
         if (s->raw[i].role != SCHEMA_ROLE_NUMERIC)
             return err_set(ERR_INVALID, "--categorical: column '%s' is the "
                            "label or dropped", o->categorical[k]);
@@ -123,19 +128,20 @@ int loader_apply_options(struct loader *ld)
         return err_set(ERR_INVALID, "label families exist for nsl-kdd only "
                        "(this is %s)", schema_profile_name(s->profile));
     s->label_family = o->label_family;
-    return apply_lists(ld);
+    int rc = apply_lists(ld);
+    return rc != 0 ? rc : loader_check_features(s);
 }
 
-/* Asks for transparent huge pages over the page-aligned inside of a large
- * block: filling tens of MiB then costs far fewer page faults. A hint
- * only; failure changes nothing. */
-static void advise_huge(void *p, size_t bytes)
+/* A table needs at least one feature column to be of any use. */
+int loader_check_features(const struct schema *s)
 {
-    uintptr_t page = 4096, start = ((uintptr_t)p + page - 1) & ~(page - 1);
-    uintptr_t end = ((uintptr_t)p + bytes) & ~(page - 1);
-
-    if (bytes >= ((size_t)4 << 20) && end > start)
-        madvise((void *)start, end - start, MADV_HUGEPAGE);
+    for (size_t i = 0; i < s->n_raw; i++) {
+        if (s->raw[i].role == SCHEMA_ROLE_NUMERIC ||
+            s->raw[i].role == SCHEMA_ROLE_CATEGORICAL)
+            return 0;
+    }
+    return err_set(ERR_INVALID, "no feature columns left (every column is "
+                   "the label or dropped)");
 }
 
 static int grow_rows(struct loader *ld)
@@ -145,11 +151,9 @@ static int grow_rows(struct loader *ld)
 
     if (cap > SIZE_MAX / sizeof(float) / w)
         return err_set(ERR_NOMEM, "too many rows");
-    float *rows = realloc(ld->rows, cap * w * sizeof(float));
-    if (rows == NULL)
-        return err_set(ERR_NOMEM, "out of memory");
-    ld->rows = rows;
-    advise_huge(rows, cap * w * sizeof(float));
+    int rc = bigbuf_reserve(&ld->rows, cap * w * sizeof(float));
+    if (rc != 0)
+        return rc;
     int32_t *ys = realloc(ld->ys, cap * sizeof(int32_t));
     if (ys == NULL)
         return err_set(ERR_NOMEM, "out of memory");
@@ -162,50 +166,36 @@ int loader_push_row(struct loader *ld, int32_t id)
 {
     size_t n_raw = ld->s->n_raw;
 
-    if (!ld->fitting) {
-        struct table *t = ld->t;
-        int rc = table_reserve(t, t->n_rows + 1);
-        if (rc != 0)
-            return rc;
-        schema_expand(ld->s, ld->raw, t->x + t->n_rows * t->n_cols);
-        t->y[t->n_rows++] = id;
-        ld->n_rows++;
-        return 0;
-    }
     if (ld->n_rows == ld->cap_rows) {
         int rc = grow_rows(ld);
         if (rc != 0)
             return rc;
     }
-    memcpy(ld->rows + ld->n_rows * n_raw, ld->raw, n_raw * sizeof(float));
+    memcpy((float *)ld->rows.p + ld->n_rows * n_raw, ld->raw,
+           n_raw * sizeof(float));
     ld->ys[ld->n_rows++] = id;
     return 0;
 }
 
-/* Keeps this row's line hash and raw-vector hash for the duplicate
- * counts made once all rows are in. */
+/* Keeps this row's line hash and room for its feature hash, for the
+ * duplicate counts made once all rows are in. */
 int loader_note_row(struct loader *ld, uint64_t line_hash)
 {
-    if (ld->n_hashes + 2 > ld->cap_hashes) {
-        size_t cap = ld->cap_hashes ? ld->cap_hashes * 2 : 4096;
-        uint64_t *h = realloc(ld->hashes, cap * sizeof(uint64_t));
-        if (h == NULL)
-            return err_set(ERR_NOMEM, "out of memory");
-        ld->hashes = h;
-        ld->cap_hashes = cap;
-    }
-    ld->hashes[ld->n_hashes++] = line_hash;
-    /* Fitting hashes the raw vector (the encoded row does not exist yet;
-     * equal raw vectors are exactly the equal encoded rows then). With a
-     * fixed schema the encoded row is hashed, as two raw values (NaN and 0
+    int rc = bigbuf_reserve(&ld->hashes,
+                            (ld->n_hashes + 2) * sizeof(uint64_t));
+    if (rc != 0)
+        return rc;
+    uint64_t *hashes = ld->hashes.p;
+
+    hashes[ld->n_hashes++] = line_hash;
+    /* Fitting hashes the raw vector now (equal raw vectors are exactly
+     * the equal encoded rows then). With a fixed schema the encoded row
+     * is hashed once the table is built, as two raw values (NaN and 0
      * without an indicator column) can encode alike. */
-    const void *row = ld->raw;
-    size_t bytes = ld->s->n_raw * sizeof(float);
-    if (!ld->fitting) {
-        row = table_row(ld->t, ld->t->n_rows - 1);
-        bytes = ld->t->n_cols * sizeof(float);
-    }
-    ld->hashes[ld->n_hashes++] = hash_mix(hash_bytes(HASH_SEED, row, bytes));
+    hashes[ld->n_hashes++] = ld->fitting
+        ? hash_mix(hash_bytes(HASH_SEED, ld->raw,
+                              ld->s->n_raw * sizeof(float)))
+        : 0;
     return 0;
 }
 
@@ -218,48 +208,37 @@ static int add_classes(struct loader *ld)
     return 0;
 }
 
-/* Narrowing rows (dropped columns, no one-hot) are encoded in place,
- * walking up, which never overwrites an unread raw row (row i's encoded
- * end (i + 1) * enc is at most its raw end): peak memory is then the raw
- * rows alone. Widening rows (one-hot) go into a fresh table, so peak is
- * raw plus table, the raw part being the smaller. */
-static int expand_narrow(struct loader *ld)
-{
-    size_t raw_w = ld->s->n_raw, enc_w = ld->s->n_cols, n = ld->n_rows;
-    float *tmp = malloc((raw_w + 1) * sizeof(float));
+/* Bytes of raw rows expanded between handing consumed memory back. */
+#define EXPAND_STEP_BYTES ((size_t)2 << 20)
 
-    if (tmp == NULL)
-        return err_set(ERR_NOMEM, "out of memory");
-    for (size_t i = 0; i < n; i++) {
-        memcpy(tmp, ld->rows + i * raw_w, raw_w * sizeof(float));
-        schema_expand(ld->s, tmp, ld->rows + i * enc_w);
-    }
-    free(tmp);
-    float *rows = realloc(ld->rows, (n * enc_w + 1) * sizeof(float));
-    if (rows != NULL)
-        ld->rows = rows;
-    ld->t->x = ld->rows;
-    ld->t->y = ld->ys;
-    ld->t->n_rows = ld->t->cap_rows = n;
-    ld->rows = NULL;
-    ld->ys = NULL;
-    return 0;
-}
-
-static int expand_wide(struct loader *ld)
+/* Expands the raw rows into a fresh table, front to back, handing each
+ * consumed stretch of raw rows back to the kernel: peak memory stays near
+ * the table's size rather than table plus raw rows. The table comes from
+ * calloc, which for a block this size maps fresh zeroed pages without
+ * writing them, so one-hot zeros need no writing either. */
+static int expand_rows(struct loader *ld)
 {
     struct table *t = ld->t;
+    size_t n = ld->n_rows, raw_w = ld->s->n_raw, w = t->n_cols;
 
-    if (table_reserve(t, ld->n_rows) != 0)
-        return ERR_NOMEM;
-    for (size_t i = 0; i < ld->n_rows; i++) {
-        schema_expand(ld->s, ld->rows + i * ld->s->n_raw,
-                      t->x + i * t->n_cols);
-        t->y[i] = ld->ys[i];
+    if (w > 0 && n > SIZE_MAX / sizeof(float) / w)
+        return err_set(ERR_NOMEM, "table too large");
+    size_t bytes = n * w * sizeof(float);
+    t->x = calloc(bytes + sizeof(float), 1);
+    if (t->x == NULL)
+        return err_set(ERR_NOMEM, "out of memory");
+    bigbuf_advise(t->x, bytes);
+    const float *raw = ld->rows.p;
+    size_t step = EXPAND_STEP_BYTES / sizeof(float) / (raw_w + 1) + 1;
+    for (size_t i = 0; i < n; i += step) {
+        size_t m = n - i < step ? n - i : step;
+        schema_expand_rows(ld->s, raw + i * raw_w, m, t->x + i * w);
+        bigbuf_drop_front(&ld->rows, (i + m) * raw_w * sizeof(float));
     }
-    t->n_rows = ld->n_rows;
-    free(ld->rows);
-    ld->rows = NULL;
+    bigbuf_free(&ld->rows);
+    t->y = ld->ys;
+    ld->ys = NULL;
+    t->n_rows = t->cap_rows = n;
     return 0;
 }
 
@@ -274,13 +253,21 @@ int loader_finish_fit(struct loader *ld)
     if (ld->t == NULL)
         return ERR_NOMEM;
     if (ld->n_rows > 0)
-        rc = s->n_cols <= s->n_raw ? expand_narrow(ld) : expand_wide(ld);
+        rc = expand_rows(ld);
     return rc != 0 ? rc : add_classes(ld);
 }
 
 int loader_finish_fixed(struct loader *ld)
 {
-    return add_classes(ld);
+    int rc = ld->n_rows > 0 ? expand_rows(ld) : 0;
+    uint64_t *hashes = ld->hashes.p;
+    size_t bytes = ld->t->n_cols * sizeof(float);
+
+    for (size_t i = 0; rc == 0 && i < ld->n_hashes / 2; i++) {
+        const float *row = table_row(ld->t, i);
+        hashes[2 * i + 1] = hash_mix(hash_bytes(HASH_SEED, row, bytes));
+    }
+    return rc != 0 ? rc : add_classes(ld);
 }
 
 int loader_count_duplicates(struct loader *ld)
@@ -288,11 +275,14 @@ int loader_count_duplicates(struct loader *ld)
     struct data_stats *st = ld->st;
     size_t n = ld->n_hashes / 2;
 
-    if (st == NULL)
+    if (st == NULL || n == 0)
         return 0;
-    int rc = dups_count(ld->hashes, 2, n, NULL, &st->dup_lines, NULL);
+    const uint64_t *hashes = ld->hashes.p;
+    struct bigbuf scratch = { 0 };
+    int rc = dups_count(hashes, 2, n, NULL, &scratch, &st->dup_lines, NULL);
     if (rc == 0)
-        rc = dups_count(ld->hashes + 1, 2, n, ld->t, &st->dup_features,
+        rc = dups_count(hashes + 1, 2, n, ld->t, &scratch, &st->dup_features,
                         &st->dup_conflicts);
+    bigbuf_free(&scratch);
     return rc;
 }

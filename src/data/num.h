@@ -24,25 +24,36 @@ extern const double num_pow10_exact[23];
  * so one division rounds correctly (Clinger's fast path). */
 static inline int num_parse_simple(const char *s, size_t len, double *out)
 {
+    const char *p = s, *e = s + len, *dot;
     unsigned long long v = 0;
-    size_t frac = 0, dot = 0;
+    unsigned d;
 
+    if (len == 1 && (d = (unsigned)(s[0] - '0')) <= 9) {
+        *out = (double)d;
+        return 1;
+    }
     if (len == 0 || len > 16)
         return 0;
-    for (size_t i = 0; i < len; i++) {
-        unsigned d = (unsigned)(s[i] - '0');
-        if (d <= 9) {
-            v = v * 10 + d;
-            frac += dot;
-        } else if (s[i] == '.' && !dot && i + 1 < len && i > 0) {
-            dot = 1;
-        } else {
-            return 0;
-        }
+    while (p < e && (d = (unsigned)(*p - '0')) <= 9) {
+        v = v * 10 + d;
+        p++;
     }
-    if (len - dot > 15)
+    if (p == e) {
+        if (len > 15)
+            return 0;
+        *out = (double)v;
+        return 1;
+    }
+    if (*p != '.' || p == s || p + 1 == e)
         return 0;
-    *out = frac ? (double)v / num_pow10_exact[frac] : (double)v;
+    dot = ++p;
+    while (p < e && (d = (unsigned)(*p - '0')) <= 9) {
+        v = v * 10 + d;
+        p++;
+    }
+    if (p != e)
+        return 0;
+    *out = (double)v / num_pow10_exact[e - dot];
     return 1;
 }
 

@@ -213,8 +213,7 @@ long vocab_find(const struct vocab *v, const char *word, size_t len)
         uint32_t k = v->slots[h];
         if (k == 0)
             return -1;
-        const char *w = v->words[k - 1];
-        if (strncmp(w, word, len) == 0 && w[len] == '\0')
+        if (v->lens[k - 1] == len && memcmp(v->words[k - 1], word, len) == 0)
             return (long)k - 1;
     }
 }
@@ -228,13 +227,16 @@ static int vocab_grow(struct vocab *v)
 
     if (words != NULL)
         v->words = words;
-    if (slots == NULL || words == NULL) {
+    uint32_t *lens = realloc(v->lens, (n_slots / 2) * sizeof(*lens));
+    if (lens != NULL)
+        v->lens = lens;
+    if (slots == NULL || words == NULL || lens == NULL) {
         free(slots);
         return ERR_NOMEM;
     }
     for (size_t k = 0; k < v->n; k++) {
         const char *w = v->words[k];
-        size_t h = (size_t)hash_mix(hash_bytes(HASH_SEED, w, strlen(w)));
+        size_t h = (size_t)hash_mix(hash_bytes(HASH_SEED, w, v->lens[k]));
         while (slots[h & (n_slots - 1)] != 0)
             h++;
         slots[h & (n_slots - 1)] = (uint32_t)k + 1;
@@ -247,6 +249,8 @@ static int vocab_grow(struct vocab *v)
 
 static int vocab_insert(struct vocab *v, const char *word, size_t len)
 {
+    if (len > UINT32_MAX)
+        return ERR_NOMEM;
     if (2 * (v->n + 1) > v->n_slots && vocab_grow(v) != 0)
         return ERR_NOMEM;
     char *copy = malloc(len + 1);
@@ -259,6 +263,7 @@ static int vocab_insert(struct vocab *v, const char *word, size_t len)
     while (v->slots[h] != 0)
         h = (h + 1) & mask;
     v->words[v->n] = copy;
+    v->lens[v->n] = (uint32_t)len;
     v->slots[h] = (uint32_t)++v->n;
     return (int)(v->n - 1);
 }
@@ -281,6 +286,7 @@ void vocab_fini(struct vocab *v)
     for (size_t k = 0; k < v->n; k++)
         free(v->words[k]);
     free(v->words);
+    free(v->lens);
     free(v->slots);
     memset(v, 0, sizeof(*v));
     v->max = max;
@@ -366,4 +372,60 @@ void schema_expand(const struct schema *s, const float *raw, float *out)
             o[k <= (long)c->vocab.n ? k : (long)c->vocab.n] = 1.0f;
         }
     }
+}
+
+/* A feature column as expansion needs it, gathered once for many rows. */
+struct expand_step {
+    uint32_t raw;
+    uint32_t enc;
+    int32_t other;        /* categorical: vocabulary size; numeric: -1 */
+    int indicator;        /* numeric with a non-finite indicator */
+};
+
+/* schema_expand into zeroed memory: one-hot zeros are already there. */
+static void expand_into_zeros(const struct expand_step *st, size_t n_st,
+                              const float *raw, float *out)
+{
+    for (size_t j = 0; j < n_st; j++) {
+        float v = raw[st[j].raw];
+        float *o = out + st[j].enc;
+        if (st[j].other < 0) {
+            o[0] = isnan(v) ? 0.0f : v + 0.0f;
+            if (st[j].indicator && isnan(v))
+                o[1] = 1.0f;
+        } else {
+            long k = v >= 0.0f ? (long)v : (long)st[j].other;
+            o[k <= st[j].other ? k : st[j].other] = 1.0f;
+        }
+    }
+}
+
+void schema_expand_rows(const struct schema *s, const float *raw, size_t n,
+                        float *out)
+{
+    struct expand_step stack[64];
+    struct expand_step *st = s->n_raw <= 64 ? stack
+                             : malloc(s->n_raw * sizeof(*st));
+    size_t n_st = 0;
+
+    for (size_t i = 0; st != NULL && i < s->n_raw; i++) {
+        const struct raw_col *c = &s->raw[i];
+        if (c->role != SCHEMA_ROLE_NUMERIC &&
+            c->role != SCHEMA_ROLE_CATEGORICAL)
+            continue;
+        st[n_st].raw = (uint32_t)i;
+        st[n_st].enc = (uint32_t)c->enc;
+        st[n_st].other = c->role == SCHEMA_ROLE_NUMERIC
+                         ? -1 : (int32_t)c->vocab.n;
+        st[n_st++].indicator = c->has_nonfinite;
+    }
+    for (size_t r = 0; r < n; r++) {
+        float *o = out + r * s->n_cols;
+        if (st != NULL)
+            expand_into_zeros(st, n_st, raw + r * s->n_raw, o);
+        else
+            schema_expand(s, raw + r * s->n_raw, o);
+    }
+    if (st != stack)
+        free(st);
 }

@@ -24,6 +24,7 @@ struct vocab {
     size_t max;           /* most words kept; 0 means SCHEMA_MAX_VOCAB */
     size_t n;
     char **words;
+    uint32_t *lens;       /* strlen of each word */
     uint32_t *slots;      /* open addressing: word index + 1, 0 = empty */
     size_t n_slots;       /* a power of two, more than 2 * n */
 };
@@ -75,6 +76,11 @@ int schema_freeze(struct schema *s);
 /* Encodes a raw vector (one float per raw column: the number, NaN for a
  * non-finite value, or the vocabulary index, -1 for <other>) into out. */
 void schema_expand(const struct schema *s, const float *raw, float *out);
+
+/* schema_expand for n raw rows (n_raw floats apart) into out, n rows of
+ * n_cols floats that must all be zero on entry. */
+void schema_expand_rows(const struct schema *s, const float *raw, size_t n,
+                        float *out);
 
 /* Applies the profile's roles to a fresh schema: label, drops,
  * categoricals. */
