@@ -545,6 +545,39 @@ static void alert_line_has_the_eve_shape(void **state)
     memo_destroy(m);
 }
 
+/* An unknown flow that a benign radius holds (refused because an attack
+ * class is nearer, or by the flow-kind rule) must not be signed "outside
+ * every class radius": its nearest list shows benign inside. */
+static void unknown_inside_benign_is_not_signed_outside(void **state)
+{
+    struct memo *m = two_classes(1, 10);
+    struct detect_encoder e = toy_encoder();
+    struct alert_flow f = { 0 };
+    struct memo_decision d;
+    struct alert_buf b;
+    float near_a[2] = { 1.3f, 0 }, far[2] = { 20, 0 };
+
+    (void)state;
+    alert_buf_init(&b);
+    memo_decide(m, near_a, &d);
+    assert_int_equal(d.cls, -1);
+    assert_true(d.held);
+    alert_format(&b, &f, m, &d, NULL, &e);
+    assert_non_null(strstr(b.data, "\"inside\":true}"));
+    assert_null(strstr(b.data, "outside every class radius"));
+    assert_non_null(strstr(b.data, "\"signature\":\"FEWFLOW unknown flow: "
+                           "inside a benign class that may not take it\""));
+    assert_non_null(strstr(b.data, "\"signature_id\":9100000,"));
+
+    memo_decide(m, far, &d);
+    assert_false(d.held);
+    alert_buf_reset(&b);
+    alert_format(&b, &f, m, &d, NULL, &e);
+    assert_non_null(strstr(b.data, "outside every class radius"));
+    alert_buf_fini(&b);
+    memo_destroy(m);
+}
+
 static void auroc_by_hand(void **state)
 {
     float s[4] = { 0.1f, 0.4f, 0.35f, 0.8f };
@@ -615,6 +648,7 @@ int main(void)
         cmocka_unit_test(timestamps_have_microseconds_and_offset),
         cmocka_unit_test(explanation_by_occlusion),
         cmocka_unit_test(alert_line_has_the_eve_shape),
+        cmocka_unit_test(unknown_inside_benign_is_not_signed_outside),
         cmocka_unit_test(auroc_by_hand),
         cmocka_unit_test(openset_on_separated_clusters),
     };

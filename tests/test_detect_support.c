@@ -102,6 +102,8 @@ static struct memo *two_classes(void)
     assert_int_equal(memo_class_add(m, "DDoS", 0, p, 1, 1, xm), 1);
     assert_int_equal(memo_class_add(m, "local", MEMO_CLASS_BENIGN |
                                     MEMO_CLASS_ENROLLED, p, 1, 1, xm), 2);
+    assert_int_equal(memo_class_add(m, "icmp-tunnel", MEMO_CLASS_ENROLLED,
+                                    p, 1, 1, xm), 3);
     return m;
 }
 
@@ -149,6 +151,37 @@ static void test_rules(void **state)
     assert_non_null(strstr(support_reason(SUPPORT_NO_BENIGN, K(UDP, SINGLE)),
                            "UDP single-packet"));
     assert_null(support_reason(SUPPORT_OK, K(UDP, SINGLE)));
+    memo_destroy(m);
+    support_destroy(s);
+}
+
+/* Enrolment adds its flows: a family an enrolled class has flows of is
+ * judged however few they are, and a benign class enrolled from a few
+ * flows vouches only for the kinds among them. */
+static void test_enrolled_rows(void **state)
+{
+    (void)state;
+    struct support *s = table_with(20, 3);
+    struct memo *m = two_classes();
+    float x[3 * N_C];
+
+    row(x, 1, 1, 8, -1, 0);
+    for (int i = 1; i < 3; i++)
+        memcpy(x + i * N_C, x, sizeof(float) * N_C);
+    assert_int_equal(support_add_rows(s, "local", x, 3, N_C), 0);
+    assert_int_equal(support_add_rows(s, "local", x, 3, N_C), 0);
+    assert_int_equal(support_count(s, "local", K(UDP, TWO_WAY)), 3);
+    assert_int_equal(check(s, m, K(UDP, TWO_WAY), 2, 10), SUPPORT_OK);
+    assert_int_equal(check(s, m, K(UDP, SINGLE), 2, 10), SUPPORT_NO_BENIGN);
+
+    assert_int_equal(check(s, m, K(ICMP, TWO_WAY), 3, 10), SUPPORT_UNJUDGED);
+    row(x, 1, 1, 8, 8, 0);
+    assert_int_equal(support_add_rows(s, "icmp-tunnel", x, 1, N_C), 0);
+    assert_int_equal(check(s, m, K(ICMP, TWO_WAY), 3, 10), SUPPORT_OK);
+    assert_int_equal(check(s, m, K(ICMP, SINGLE), -1, 10), SUPPORT_OK);
+    /* BENIGN's 3 ICMP rows are still under 10: it cannot take them. */
+    assert_int_equal(check(s, m, K(ICMP, TWO_WAY), 0, 10),
+                     SUPPORT_NO_BENIGN);
     memo_destroy(m);
     support_destroy(s);
 }
@@ -353,6 +386,15 @@ static void test_detect_reports_unjudged_and_unsupported(void **state)
                                    "--all --min-support 0", bin, model, cap),
                      0);
     assert_null(strstr(out, "unjudged"));
+    /* Enrolling a class from these flows makes ICMP judged. */
+    assert_int_equal(testutil_runf(&out, "%s -q enroll --model %s --name "
+                                   "mixed --flows %s -o %s.e 2>&1", bin,
+                                   model, cap, model), 0);
+    assert_int_equal(testutil_runf(&out, "%s -q detect --model %s.e -r %s "
+                                   "--all", bin, model, cap), 0);
+    icmp = strstr(out, "\"proto\":\"ICMP\"");
+    assert_non_null(icmp);
+    assert_null(strstr(out, "unjudged"));
     free(out);
     out = NULL;
 }
@@ -362,6 +404,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_kind_from_columns),
         cmocka_unit_test(test_rules),
+        cmocka_unit_test(test_enrolled_rows),
         cmocka_unit_test(test_section_round_trip_and_damage),
         cmocka_unit_test(test_section_refuses_huge_counts),
         cmocka_unit_test(test_meter_flows_have_their_kind),

@@ -112,6 +112,10 @@ struct memo_decision {
                                  unknown flow that benign refused, the
                                  ratio of the nearer attack class, else the
                                  smallest ratio */
+    uint8_t held;             /* some class's radius holds the flow; for
+                                 an unknown flow, a benign class that may
+                                 not take it (a nearer class, or the
+                                 flow-kind rule in support.h) */
     uint32_t n_near;
     struct memo_match near[MEMO_NEAR];  /* nearest classes, ascending */
     float head_prob;          /* the adapted head's probability of cls

@@ -17,12 +17,14 @@
  * none of the rules below apply.
  *
  * The rules (support_check), with n_min the smallest count that counts:
- *   - a family with under n_min training rows in all classes together
- *     (ICMP: 3 of 37,345 CIC-IDS2017 rows) is not judged: the flow gets
- *     the verdict "unjudged" (reported, low severity, not an alert);
- *   - a benign class may take a flow only when it has at least n_min
- *     training rows of that flow's kind; otherwise the flow is unknown.
- *     Classes with no entry (enrolled after training) are not restricted.
+ *   - a family with under n_min rows in all classes together (ICMP: 3 of
+ *     37,345 CIC-IDS2017 rows), and no rows in an enrolled class, is not
+ *     judged: the flow gets the verdict "unjudged" (reported, low
+ *     severity, not an alert);
+ *   - a benign class may take a flow only when it has at least n_min rows
+ *     of that flow's kind (a class with fewer rows in all: that many);
+ *     otherwise the flow is unknown. Classes with no entry are not
+ *     restricted. Enrolment adds the enrolled flows under the class.
  * Neither rule ever turns an attack or unknown verdict into benign.
  */
 #ifndef FEWFLOW_SUPPORT_H
@@ -65,6 +67,11 @@ const char *support_kind_name(int kind);
 
 /* Counts one training row of class `name`. Returns 0 or ERR_NOMEM. */
 int support_add(struct support *s, const char *name, const float *x);
+
+/* Replaces class `name`'s counts by those of n raw rows (n_in columns
+ * each): enrolment's flows. Returns 0 or ERR_NOMEM. */
+int support_add_rows(struct support *s, const char *name, const float *x,
+                     size_t n, size_t n_in);
 
 /* Training rows of `kind` in class `name`, -1 when the class has no
  * entry; in all classes together when name is NULL. */

@@ -9,6 +9,7 @@
 #include "fewflow/detector.h"
 #include "fewflow/err.h"
 #include "fewflow/log.h"
+#include "fewflow/support.h"
 
 /* More flows than this are not needed to describe a class and would only
  * make enrolment slow; the first ones are kept. */
@@ -171,6 +172,10 @@ static int enrol(struct detector *d, const struct enroll_args *a)
                        "it first)", a->model, a->name)
              : read_support(d, a->flows, &a->fc, &c);
 
+    /* The flows' kinds join the model's support table (support.h) before
+     * embedding normalises them in place. */
+    if (rc == 0 && d->support != NULL)
+        rc = support_add_rows(d->support, a->name, c.x, c.n, d->n_in);
     if (rc == 0 && (z = malloc(c.n * d->dim * sizeof(float))) == NULL)
         rc = err_set(ERR_NOMEM, "out of memory");
     if (rc == 0)

@@ -40,7 +40,8 @@ static uint32_t signature_id(const struct memo_class *c)
            bytes_crc32(0, c->name, strlen(c->name)) % 99999u;
 }
 
-static void put_alert_object(struct alert_buf *b, const struct memo_class *c)
+static void put_alert_object(struct alert_buf *b, const struct memo_class *c,
+                             int held)
 {
     int benign = c && (c->flags & MEMO_CLASS_BENIGN);
     int enrolled = c && (c->flags & MEMO_CLASS_ENROLLED);
@@ -53,7 +54,10 @@ static void put_alert_object(struct alert_buf *b, const struct memo_class *c)
                      "\"signature_id\":%u,\"rev\":1,\"signature\":",
                      signature_id(c));
     char sig[MEMO_NAME_MAX + 64];
-    if (c == NULL)
+    if (c == NULL && held)
+        snprintf(sig, sizeof(sig), "FEWFLOW unknown flow: inside a benign "
+                 "class that may not take it");
+    else if (c == NULL)
         snprintf(sig, sizeof(sig), "FEWFLOW unknown flow: outside every "
                  "class radius");
     else
@@ -137,7 +141,7 @@ void alert_format(struct alert_buf *b, const struct alert_flow *f,
     if (f->unjudged)
         put_unjudged_object(b, f->reason);
     else
-        put_alert_object(b, c);
+        put_alert_object(b, c, dec->held);
     alert_buf_raw(b, ",\"fewflow\":{\"class\":", 20);
     alert_buf_json_str(b, f->unjudged ? "unjudged" : c ? c->name : "unknown");
     if (f->reason != NULL) {

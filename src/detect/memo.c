@@ -282,6 +282,7 @@ void memo_decide_from(const struct memo *m, const struct memo_eval *ev,
      * nearest class of all. */
     int demoted = in >= 0 && (m->cls[in].flags & MEMO_CLASS_BENIGN) &&
                   in != out->near[0].cls;
+    out->held = in >= 0;
     if (demoted)
         in = -1;
     out->cls = in;

@@ -190,6 +190,28 @@ int support_add(struct support *s, const char *name, const float *x)
     return 0;
 }
 
+int support_add_rows(struct support *s, const char *name, const float *x,
+                     size_t n, size_t n_in)
+{
+    struct support_class *c = find_class(s, name);
+    if (c != NULL)
+        memset(c->count, 0, sizeof(c->count));
+    for (size_t i = 0; i < n; i++) {
+        int rc = support_add(s, name, x + i * n_in);
+        if (rc != 0)
+            return rc;
+    }
+    return 0;
+}
+
+static int64_t class_total(const struct support_class *c)
+{
+    int64_t n = 0;
+    for (int k = 0; k < SUPPORT_KINDS; k++)
+        n += (int64_t)c->count[k];
+    return n;
+}
+
 int64_t support_count(const struct support *s, const char *name, int kind)
 {
     if (name != NULL) {
@@ -211,6 +233,24 @@ static int64_t family_count(const struct support *s, int kind)
     return n;
 }
 
+/* An analyst who enrols a class from flows of a family asks the model to
+ * judge that family, however few the flows. */
+static int enrolled_in_family(const struct support *s, const struct memo *m,
+                              int kind)
+{
+    int f = kind / SUPPORT_SHAPES;
+    for (size_t i = 0; i < s->n_classes; i++) {
+        int32_t c = memo_class_find(m, s->cls[i].name);
+        if (c < 0 || !(m->cls[c].flags & MEMO_CLASS_ENROLLED))
+            continue;
+        for (int sh = 0; sh < SUPPORT_SHAPES; sh++) {
+            if (s->cls[i].count[f * SUPPORT_SHAPES + sh] > 0)
+                return 1;
+        }
+    }
+    return 0;
+}
+
 enum support_verdict support_check(const struct support *s,
                                    const struct memo *m, int kind,
                                    const struct memo_decision *dec,
@@ -218,12 +258,19 @@ enum support_verdict support_check(const struct support *s,
 {
     if (s == NULL || n_min == 0 || kind < 0 || kind >= SUPPORT_KINDS)
         return SUPPORT_OK;
-    if (family_count(s, kind) < (int64_t)n_min)
+    if (family_count(s, kind) < (int64_t)n_min &&
+        !enrolled_in_family(s, m, kind))
         return SUPPORT_UNJUDGED;
     if (dec->cls < 0 || !(m->cls[dec->cls].flags & MEMO_CLASS_BENIGN))
         return SUPPORT_OK;
-    int64_t n = support_count(s, m->cls[dec->cls].name, kind);
-    return n >= 0 && n < (int64_t)n_min ? SUPPORT_NO_BENIGN : SUPPORT_OK;
+    const struct support_class *c = find_class(s, m->cls[dec->cls].name);
+    if (c == NULL)
+        return SUPPORT_OK;
+    /* A benign class enrolled from a few flows needs as many of the kind
+     * as it has flows at all, not more. */
+    int64_t need = class_total(c) < (int64_t)n_min ? class_total(c)
+                                                    : (int64_t)n_min;
+    return (int64_t)c->count[kind] < need ? SUPPORT_NO_BENIGN : SUPPORT_OK;
 }
 
 int support_write(const struct support *s, struct bytes_writer *w)
