@@ -131,7 +131,8 @@ def build_type(binary):
         with open(cache) as f:
             for line in f:
                 if line.startswith("CMAKE_BUILD_TYPE:"):
-                    return line.split("=", 1)[1].strip() or "(none)"
+                    return (line.split("=", 1)[1].strip() or
+                            "RelWithDebInfo, CMakeLists.txt's default")
     except OSError:
         pass
     return "unknown"

@@ -67,6 +67,7 @@ static void cli_classes_and_openset(void **state)
     assert_non_null(strstr(last_out, "\"SSH-Patator\":{\"1\":{"
                            "\"precision\":"));
     assert_non_null(strstr(last_out, "\"5\":{\"precision\":"));
+    assert_non_null(strstr(last_out, "\"sd\":{\"precision\":"));
     assert_non_null(strstr(last_out, "\"missed\":{\"unknown\":"));
     assert_non_null(strstr(last_out, "\"false_from\":{\"novel\":"));
     assert_non_null(strstr(last_out, "\"enrolment\":\"alone\""));
@@ -191,6 +192,86 @@ static void cli_untimed_rows_are_counted(void **state)
     assert_non_null(strstr(last_out, "\"timestamp\":\"2017-07-05T"));
 }
 
+/* Text after a time is not ignored: a zone moves the time to UTC, PM adds
+ * twelve hours, 'T' may separate date and time, and anything else makes
+ * the row untimed. The warning quoting a field shows no control bytes. */
+static void cli_timestamp_zones_and_hostile_text(void **state)
+{
+    char csv[600];
+
+    snprintf(csv, sizeof(csv), "%s/zones.csv", testutil_tmpdir());
+    assert_int_equal(run_ok("xz -dc %s | head -7 | sed "
+                            "-e '2s/2017-07-0[0-9] [0-9:.]*/\\x1b]0;x\\x07/' "
+                            "-e '3s/2017-07-0[0-9] [0-9:.]*/2017-07-05 "
+                            "10:00:01-05:00/' "
+                            "-e '4s/2017-07-0[0-9] [0-9:.]*/2017-07-05T"
+                            "10:00:02Z/' "
+                            "-e '5s/2017-07-0[0-9] [0-9:.]*/5\\/7\\/2017 "
+                            "10:00:03 PM/' "
+                            "-e '6s/2017-07-0[0-9] [0-9:.]*/2017-07-05 "
+                            "10:00:04 tomorrow/' > %s",
+                            testutil_data_path(
+                            "cic-ids2017-improved/Heartbleed_11.csv.xz"),
+                            csv), 0);
+    assert_int_equal(run_ok("%s detect --model %s --csv %s --all 2>&1 "
+                            ">/dev/null", testutil_bin(), model_path, csv), 0);
+    assert_non_null(strstr(last_out, "2 CSV row(s) had no readable "
+                           "timestamp"));
+    assert_null(strchr(last_out, '\x1b'));
+    assert_null(strchr(last_out, '\x07'));
+    assert_int_equal(run_ok("%s -q detect --model %s --csv %s --all",
+                            testutil_bin(), model_path, csv), 0);
+    assert_non_null(strstr(last_out, "\"timestamp\":\"2017-07-05T15:00:01"));
+    assert_non_null(strstr(last_out, "\"timestamp\":\"2017-07-05T10:00:02"));
+    assert_non_null(strstr(last_out, "\"timestamp\":\"2017-07-05T22:00:03"));
+    assert_null(strstr(last_out, "T10:00:04"));
+}
+
+/* enroll --flows - reads standard input once: a capture through a pipe,
+ * or a CSV or capture redirected from a file. */
+static void cli_enrol_from_standard_input(void **state)
+{
+    const char *bin = testutil_bin(), *dir = testutil_tmpdir();
+    char csv[600];
+
+    snprintf(csv, sizeof(csv), "%s/stdin-hb.csv", dir);
+    assert_int_equal(run_ok("xz -dc %s > %s", testutil_data_path(
+                            "cic-ids2017-improved/Heartbleed_11.csv.xz"),
+                            csv), 0);
+    assert_int_equal(run_ok("cat %s | %s -q enroll --model %s --name g "
+                            "--flows - -o %s/stdin1.model 2>&1",
+                            testutil_data_path("pcaps/chrissanders-packets/"
+                                               "http_google.pcapng"),
+                            bin, model_path, dir), 0);
+    assert_non_null(strstr(last_out, "enrolled g from "));
+    assert_int_equal(run_ok("%s -q enroll --model %s --name hb --flows - "
+                            "-o %s/stdin2.model < %s 2>&1", bin, model_path,
+                            dir, csv), 0);
+    assert_non_null(strstr(last_out, "enrolled hb from 11 flows"));
+}
+
+/* Standard input can be read once: naming it twice is a usage error, not
+ * "empty file" or "too short for a capture" from the second reader. */
+static void cli_standard_input_given_twice(void **state)
+{
+    const char *bin = testutil_bin();
+    static const char *const args[] = {
+        "-q detect --model %s --csv - --csv -",
+        "-q detect --model %s -r - --csv -",
+        "-q detect --model %s -r - -r -",
+    };
+
+    for (size_t i = 0; i < sizeof(args) / sizeof(args[0]); i++) {
+        char cmd[600];
+        snprintf(cmd, sizeof(cmd), args[i], model_path);
+        assert_int_equal(run_ok("%s %s < /dev/null 2>&1", bin, cmd), 2);
+        if (strstr(last_out, "standard input given more than once") == NULL)
+            fail_msg("%s: %s", cmd, last_out);
+    }
+    assert_int_equal(run_ok("%s data inspect - - < /dev/null 2>&1", bin), 2);
+    assert_non_null(strstr(last_out, "standard input given more than once"));
+}
+
 static void cli_bad_input_is_one_line_and_exit_2(void **state)
 {
     const char *bin = testutil_bin(), *dir = testutil_tmpdir();
@@ -235,6 +316,9 @@ int main(void)
         cmocka_unit_test(cli_enrol_detect_forget),
         cmocka_unit_test(cli_explain_rate_bounds_explanations),
         cmocka_unit_test(cli_untimed_rows_are_counted),
+        cmocka_unit_test(cli_timestamp_zones_and_hostile_text),
+        cmocka_unit_test(cli_enrol_from_standard_input),
+        cmocka_unit_test(cli_standard_input_given_twice),
         cmocka_unit_test(cli_bad_input_is_one_line_and_exit_2),
     };
     return cmocka_run_group_tests(cli, setup_model, teardown_model);

@@ -231,6 +231,10 @@ static void cli_openset_uses_the_head(void **state)
                             model_path), 0);
     assert_non_null(strstr(last_out, "\"head\":true"));
     assert_non_null(strstr(last_out, "\"SSH-Patator\":{\"5\":{"));
+    assert_int_equal(run_ok("%s -q eval --openset --model %s --shots 5 "
+                            "--trials 1 --json --no-head", testutil_bin(),
+                            model_path), 0);
+    assert_non_null(strstr(last_out, "\"head\":false"));
 }
 
 int main(void)

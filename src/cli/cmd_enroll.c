@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli/cli.h"
 #include "cli/detect_run.h"
@@ -21,7 +22,8 @@ static void usage(FILE *out)
         "usage: fewflow enroll --model MODEL --name NAME --flows FILE "
         "[--shot K] -o MODEL2\n"
         "Adds class NAME to a model from flows of FILE (a capture or a "
-        "flow CSV) with no\nretraining, and calibrates its radius.\n\n"
+        "flow CSV) with no\nretraining, and calibrates its radius. FILE "
+        "- is standard input: a capture\nwhen it is a pipe.\n\n"
         "      --shot K     use the first K flows (default: all, up to "
         "%d)\n"
         "      --benign     the class is benign traffic (raises no "
@@ -136,6 +138,19 @@ static int parse(int argc, char **argv, struct enroll_args *a)
     return 0;
 }
 
+/* Standard input can be read only once: a pipe is taken as a capture
+ * (`tcpdump -w - | ...`); a redirected file is sniffed and rewound. */
+static int flows_are_capture(const char *path)
+{
+    if (strcmp(path, "-") != 0)
+        return detector_is_capture(path);
+    off_t at = lseek(STDIN_FILENO, 0, SEEK_CUR);
+    if (at < 0)
+        return 1;
+    int capture = detector_is_capture(path);
+    return lseek(STDIN_FILENO, at, SEEK_SET) == at ? capture : 1;
+}
+
 static int read_support(struct detector *d, const char *path,
                         const struct flow_config *fc, struct collect *c)
 {
@@ -144,7 +159,7 @@ static int read_support(struct detector *d, const char *path,
 
     memset(&in, 0, sizeof(in));
     in.flow = fc;
-    if (detector_is_capture(path)) {
+    if (flows_are_capture(path)) {
         in.captures = &path;
         in.n_captures = 1;
     } else {

@@ -232,10 +232,13 @@ static void summary_text(const struct run *r,
              (unsigned long long)r->alerts,
              r->flows ? 100.0 * (double)r->alerts / (double)r->flows : 0.0,
              secs, r->classify_s > 0 ? (double)r->flows / r->classify_s : 0);
-    if (st->untimed_rows > 0)
+    if (st->untimed_rows > 0) {
+        char first[sizeof(st->untimed_first)];
         log_warn("detect", "%llu CSV row(s) had no readable timestamp and "
                  "are dated 1970-01-01 (first: %s)",
-                 (unsigned long long)st->untimed_rows, st->untimed_first);
+                 (unsigned long long)st->untimed_rows,
+                 cli_printable(st->untimed_first, first, sizeof(first)));
+    }
     if (r->unexplained > 0)
         log_warn("detect", "%llu alerts were written without an explanation "
                  "to keep up (--explain-rate %.0f/s)",

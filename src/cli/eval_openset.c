@@ -122,6 +122,7 @@ struct os_args {
     size_t n_data;
     int json;
     int known_unseen;         /* known test rows are encoder-unseen */
+    int no_head;              /* MAML-family: decide without the head */
     struct openset_memory_opts mem;
     struct openset_opts os;
 };
@@ -162,6 +163,8 @@ static void usage(FILE *out)
         "(default %g)\n"
         "      --together        enrol all novel classes at once (default: "
         "each alone)\n"
+        "      --no-head         MAML-family models: decide by the memory "
+        "alone, without\n                        the adapted head\n"
         "      --seed S          (default %llu)\n"
         "      --json            one JSON object on stdout\n"
         "  -o, --output MODEL2   write the model with the evaluated class "
@@ -203,7 +206,7 @@ static int num(const char *opt, const char *v, double lo, double hi,
 
 enum { O_OPENSET = 256, O_DATA, O_SHOTS, O_TRIALS, O_FPR, O_COVER, O_PROTOS,
        O_BPROTOS, O_MAXP, O_PRIOR, O_SEED, O_JSON, O_PROTOCOL,
-       O_TOGETHER, O_RULE };
+       O_TOGETHER, O_RULE, O_NOHEAD };
 
 static int apply(struct os_args *a, int c, const char *v)
 {
@@ -215,6 +218,7 @@ static int apply(struct os_args *a, int c, const char *v)
     case O_OPENSET: return 0;
     case O_JSON: a->json = 1; return 0;
     case O_TOGETHER: a->os.together = 1; return 0;
+    case O_NOHEAD: a->no_head = 1; return 0;
     case O_RULE: return cli_radius_rule("eval", v, &a->os.enroll.rule);
     case O_PROTOCOL: a->protocol = v; return 0;
     case O_SHOTS: return parse_shots(v, &a->os);
@@ -257,6 +261,7 @@ static int parse(int argc, char **argv, struct os_args *a)
         { "seed", required_argument, 0, O_SEED },
         { "json", no_argument, 0, O_JSON },
         { "together", no_argument, 0, O_TOGETHER },
+        { "no-head", no_argument, 0, O_NOHEAD },
         { "radius-rule", required_argument, 0, O_RULE },
         { "help", no_argument, 0, 'h' },
         { 0, 0, 0, 0 },
@@ -426,7 +431,11 @@ static void json_where(struct alert_buf *b, const struct openset_cell *c)
 {
     static const char *kinds[OPENSET_MISS_KINDS] = { "unknown", "benign",
                                                      "known", "enrolled" };
-    alert_buf_raw(b, ",\"missed\":{", 11);
+    alert_buf_raw(b, ",\"sd\":{\"precision\":", 19);
+    alert_buf_json_num(b, c->precision_sd);
+    alert_buf_raw(b, ",\"recall\":", 10);
+    alert_buf_json_num(b, c->recall_sd);
+    alert_buf_raw(b, "},\"missed\":{", 12);
     for (int k = 0; k < OPENSET_MISS_KINDS; k++) {
         alert_buf_printf(b, "%s\"%s\":", k ? "," : "", kinds[k]);
         alert_buf_json_num(b, c->missed[k]);
@@ -558,7 +567,7 @@ static int evaluate(struct os_args *a, struct detector *d,
     if (rc == 0)
         rc = embed_test(d, t, &sp, &nv, &ts);
     struct maml_model *mm = maml_learner_model(d->learner);
-    a->os.head_lr = mm != NULL ? mm->cfg.inner_lr : 0;
+    a->os.head_lr = mm != NULL && !a->no_head ? mm->cfg.inner_lr : 0;
     for (size_t c = 0; rc == 0 && c < t->n_classes; c++)
         known_of[c] = memo_class_find(d->memo, t->class_names[c]);
     struct memo_labelled test = { ts.z, ts.y, ts.n };

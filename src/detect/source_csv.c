@@ -1,3 +1,4 @@
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -81,19 +82,95 @@ static int read_header(struct csv_reader *r, const struct schema *s,
     return 0;
 }
 
-/* "2017-07-04 18:07:01.839467" or the original CIC "4/7/2017 9:02:01"
- * (day first, seconds optional); -1 when neither. */
+/* Seconds ("01" or "01.839467") after the minutes; the end, or NULL. */
+static const char *parse_seconds(const char *p, double *sec)
+{
+    char *end;
+
+    *sec = 0;
+    if (*p != ':')
+        return p;
+    if (p[1] < '0' || p[1] > '9')
+        return NULL;
+    *sec = strtod(p + 1, &end);
+    for (const char *c = p + 1; c < end; c++) {
+        if ((*c < '0' || *c > '9') && *c != '.')
+            return NULL;   /* strtod also reads exponents and hex */
+    }
+    return *sec < 61 ? end : NULL;
+}
+
+static int two_digits(const char *q, int *v)
+{
+    if (q[0] < '0' || q[0] > '9' || q[1] < '0' || q[1] > '9')
+        return 0;
+    *v = (q[0] - '0') * 10 + (q[1] - '0');
+    return 1;
+}
+
+/* An offset "+02:00", "-0500" or "+02": seconds to add to reach UTC in
+ * *to_utc; the end, or NULL. */
+static const char *parse_offset(const char *p, long *to_utc)
+{
+    int oh = 0, om = 0;
+    const char *q = p + 1;
+
+    if (!two_digits(q, &oh))
+        return NULL;
+    q += 2;
+    if (*q == ':' && !two_digits(q + 1, &om))
+        return NULL;
+    if (*q == ':' || two_digits(q, &om))
+        q += *q == ':' ? 3 : 2;
+    if (oh > 14 || om > 59)
+        return NULL;
+    *to_utc = (*p == '+' ? -1 : 1) * (oh * 3600L + om * 60L);
+    return q;
+}
+
+/* What may follow the time: "Z", an offset or AM/PM, then only spaces.
+ * PM adds twelve hours to *h. -1 for any other text, so that a time is
+ * never read with part of it ignored. */
+static int parse_zone(const char *p, int *h, long *to_utc)
+{
+    while (*p == ' ')
+        p++;
+    if (strncasecmp(p, "AM", 2) == 0 || strncasecmp(p, "PM", 2) == 0) {
+        if (*h < 1 || *h > 12)
+            return -1;
+        *h = *h % 12 + (toupper((unsigned char)*p) == 'P' ? 12 : 0);
+        p += 2;
+    } else if (*p == 'Z') {
+        p++;
+    } else if (*p == '+' || *p == '-') {
+        p = parse_offset(p, to_utc);
+        if (p == NULL)
+            return -1;
+    }
+    while (*p == ' ')
+        p++;
+    return *p == '\0' ? 0 : -1;
+}
+
+/* "2017-07-04 18:07:01.839467" (or 'T' between date and time) or the
+ * original CIC "4/7/2017 9:02:01" (day first, seconds optional), each
+ * optionally with a zone or AM/PM (parse_zone); -1 when none of these. */
 static double parse_time(const char *s)
 {
-    int y = 0, mo = 0, d = 0, h = 0, mi = 0;
+    int y = 0, mo = 0, d = 0, h = 0, mi = 0, n = 0;
+    long to_utc = 0;
     double sec = 0;
     struct tm tm;
 
-    if (sscanf(s, "%d-%d-%d %d:%d:%lf", &y, &mo, &d, &h, &mi, &sec) < 5 &&
-        sscanf(s, "%d/%d/%d %d:%d:%lf", &d, &mo, &y, &h, &mi, &sec) < 5)
+    if (sscanf(s, "%4d-%2d-%2d%*1[ T]%2d:%2d%n", &y, &mo, &d, &h, &mi,
+               &n) < 5 &&
+        sscanf(s, "%2d/%2d/%4d %2d:%2d%n", &d, &mo, &y, &h, &mi, &n) < 5)
         return -1;
-    if (y < 1970 || mo < 1 || mo > 12 || d < 1 || d > 31 || sec < 0 ||
-        sec >= 61)
+    const char *rest = parse_seconds(s + n, &sec);
+    if (rest == NULL || parse_zone(rest, &h, &to_utc) != 0)
+        return -1;
+    if (y < 1970 || mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 ||
+        mi > 59 || h < 0 || mi < 0)
         return -1;
     memset(&tm, 0, sizeof(tm));
     tm.tm_year = y - 1900;
@@ -101,7 +178,11 @@ static double parse_time(const char *s)
     tm.tm_mday = d;
     tm.tm_hour = h;
     tm.tm_min = mi;
-    return (double)timegm(&tm) + sec;
+    time_t t = timegm(&tm);
+    /* timegm turns 30 February into 2 March: such a date is not read. */
+    if (tm.tm_mday != d || tm.tm_mon != mo - 1)
+        return -1;
+    return (double)t + (double)to_utc + sec;
 }
 
 static uint8_t parse_proto(const char *s)
