@@ -131,6 +131,16 @@ static const struct option long_opts[] = {
     { NULL, 0, NULL, 0 },
 };
 
+/* The long name of option c, for messages. */
+static const char *opt_name(int c)
+{
+    for (const struct option *o = long_opts; o->name != NULL; o++) {
+        if (o->val == c)
+            return o->name;
+    }
+    return "?";
+}
+
 static int add_input(struct flows_opts *o, const char *path)
 {
     if (o->n_inputs == MAX_INPUTS)
@@ -190,7 +200,8 @@ static int parse_opt(int c, const char *arg, struct flows_opts *o)
         return cli_usage_error("flows", "unknown option");
     }
     if (bad)
-        return cli_usage_error("flows", "bad value '%s'", arg);
+        return cli_usage_error("flows", "--%s: bad value '%s'", opt_name(c),
+                               arg);
     return 0;
 }
 
