@@ -67,6 +67,7 @@ static void cli_classes_and_openset(void **state)
     assert_non_null(strstr(last_out, "\"SSH-Patator\":{\"1\":{"
                            "\"precision\":"));
     assert_non_null(strstr(last_out, "\"5\":{\"precision\":"));
+    assert_non_null(strstr(last_out, "\"sd\":{\"precision\":"));
     assert_non_null(strstr(last_out, "\"missed\":{\"unknown\":"));
     assert_non_null(strstr(last_out, "\"false_from\":{\"novel\":"));
     assert_non_null(strstr(last_out, "\"enrolment\":\"alone\""));

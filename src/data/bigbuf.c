@@ -74,18 +74,20 @@ int bigbuf_reserve(struct bigbuf *b, size_t bytes)
     return 0;
 }
 
-void bigbuf_drop_front(struct bigbuf *b, size_t upto)
+size_t bigbuf_drop(struct bigbuf *b, size_t from, size_t to)
 {
 #ifndef BIGBUF_MALLOC
-    uintptr_t base = (uintptr_t)b->p, from = base + b->dropped;
-    uintptr_t end = (base + (upto < b->cap ? upto : b->cap)) &
-                    ~(uintptr_t)(HUGE_BYTES - 1);
-    if (end > from && madvise((void *)from, end - from, MADV_DONTNEED) == 0)
-        b->dropped = end - base;
+    uintptr_t base = (uintptr_t)b->p, mask = HUGE_BYTES - 1;
+    uintptr_t start = (base + from + mask) & ~mask;
+    uintptr_t end = (base + (to < b->cap ? to : b->cap)) & ~mask;
+    if (end > start && madvise((void *)start, end - start,
+                               MADV_DONTNEED) == 0)
+        return end - base;
 #else
     (void)b;
-    (void)upto;
+    (void)to;
 #endif
+    return from;
 }
 
 void bigbuf_free(struct bigbuf *b)
@@ -93,7 +95,6 @@ void bigbuf_free(struct bigbuf *b)
     block_free(b->p, b->cap);
     b->p = NULL;
     b->cap = 0;
-    b->dropped = 0;
 }
 
 void bigbuf_advise(void *p, size_t bytes)

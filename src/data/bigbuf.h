@@ -16,17 +16,17 @@
 struct bigbuf {
     void *p;              /* NULL until the first reserve */
     size_t cap;           /* usable bytes */
-    size_t dropped;       /* bytes at the front already handed back */
 };
 
 /* Room for at least `bytes` bytes, keeping the contents (capacity
  * doubles). 0, or ERR_NOMEM with b unchanged. */
 int bigbuf_reserve(struct bigbuf *b, size_t bytes);
 
-/* Returns the whole huge pages in [0, upto) to the kernel: their contents
- * become zero, the rest stays. For handing memory back while a block is
- * consumed front to back. */
-void bigbuf_drop_front(struct bigbuf *b, size_t upto);
+/* Returns the whole huge pages within bytes [from, to) of the block to
+ * the kernel (their contents become zero). For handing memory back while
+ * a block is consumed in order; returns where the next call for the same
+ * stretch may start. Safe from several threads on disjoint ranges. */
+size_t bigbuf_drop(struct bigbuf *b, size_t from, size_t to);
 
 void bigbuf_free(struct bigbuf *b);
 

@@ -2,8 +2,10 @@
  * The loader's bookkeeping: options applied to a new schema, row storage,
  * duplicate sets and turning stored rows into the table.
  */
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "data/dups.h"
 #include "data/hash.h"
@@ -211,15 +213,52 @@ static int add_classes(struct loader *ld)
 /* Bytes of raw rows expanded between handing consumed memory back. */
 #define EXPAND_STEP_BYTES ((size_t)2 << 20)
 
-/* Expands the raw rows into a fresh table, front to back, handing each
- * consumed stretch of raw rows back to the kernel: peak memory stays near
- * the table's size rather than table plus raw rows. The table comes from
- * calloc, which for a block this size maps fresh zeroed pages without
- * writing them, so one-hot zeros need no writing either. */
+/* Tables at least this large are expanded by two threads when there are
+ * two cores: half of the rows each, page faults included. */
+#define EXPAND_THREAD_BYTES ((size_t)16 << 20)
+
+struct expand_part {
+    struct loader *ld;
+    size_t from, to;      /* rows */
+};
+
+/* Expands rows [from, to) front to back, handing each consumed stretch
+ * of raw rows back to the kernel: peak memory stays near the table's
+ * size rather than table plus raw rows. With a fixed schema it also
+ * hashes each encoded row while it is in cache, for the duplicate
+ * counts. */
+static void *expand_part_run(void *arg)
+{
+    const struct expand_part *p = arg;
+    struct loader *ld = p->ld;
+    struct table *t = ld->t;
+    size_t raw_w = ld->s->n_raw, w = t->n_cols;
+    size_t step = EXPAND_STEP_BYTES / sizeof(float) / (raw_w + 1) + 1;
+    size_t dropped = p->from * raw_w * sizeof(float);
+    const float *raw = ld->rows.p;
+    /* Two hashes per row exist only when statistics are kept. */
+    uint64_t *hashes = !ld->fitting && ld->n_hashes >= 2 * ld->n_rows
+                       ? ld->hashes.p : NULL;
+
+    for (size_t i = p->from; i < p->to; i += step) {
+        size_t m = p->to - i < step ? p->to - i : step;
+        schema_expand_rows(ld->s, raw + i * raw_w, m, t->x + i * w);
+        for (size_t k = i; hashes != NULL && k < i + m; k++)
+            hashes[2 * k + 1] = hash_mix(
+                hash_bytes(HASH_SEED, t->x + k * w, w * sizeof(float)));
+        dropped = bigbuf_drop(&ld->rows, dropped,
+                              (i + m) * raw_w * sizeof(float));
+    }
+    return NULL;
+}
+
+/* Expands the raw rows into a fresh table. The table comes from calloc,
+ * which for a block this size maps fresh zeroed pages without writing
+ * them, so one-hot zeros need no writing either. */
 static int expand_rows(struct loader *ld)
 {
     struct table *t = ld->t;
-    size_t n = ld->n_rows, raw_w = ld->s->n_raw, w = t->n_cols;
+    size_t n = ld->n_rows, w = t->n_cols;
 
     if (w > 0 && n > SIZE_MAX / sizeof(float) / w)
         return err_set(ERR_NOMEM, "table too large");
@@ -228,13 +267,20 @@ static int expand_rows(struct loader *ld)
     if (t->x == NULL)
         return err_set(ERR_NOMEM, "out of memory");
     bigbuf_advise(t->x, bytes);
-    const float *raw = ld->rows.p;
-    size_t step = EXPAND_STEP_BYTES / sizeof(float) / (raw_w + 1) + 1;
-    for (size_t i = 0; i < n; i += step) {
-        size_t m = n - i < step ? n - i : step;
-        schema_expand_rows(ld->s, raw + i * raw_w, m, t->x + i * w);
-        bigbuf_drop_front(&ld->rows, (i + m) * raw_w * sizeof(float));
+    struct expand_part parts[2] = { { ld, 0, n }, { ld, n, n } };
+    pthread_t thread;
+    int threaded = bytes >= EXPAND_THREAD_BYTES &&
+                   sysconf(_SC_NPROCESSORS_ONLN) > 1;
+    if (threaded) {
+        parts[0].to = parts[1].from = n / 2;
+        threaded = pthread_create(&thread, NULL, expand_part_run,
+                                  &parts[1]) == 0;
     }
+    expand_part_run(&parts[0]);
+    if (threaded)
+        pthread_join(thread, NULL);
+    else
+        expand_part_run(&parts[1]);
     bigbuf_free(&ld->rows);
     t->y = ld->ys;
     ld->ys = NULL;
@@ -260,13 +306,7 @@ int loader_finish_fit(struct loader *ld)
 int loader_finish_fixed(struct loader *ld)
 {
     int rc = ld->n_rows > 0 ? expand_rows(ld) : 0;
-    uint64_t *hashes = ld->hashes.p;
-    size_t bytes = ld->t->n_cols * sizeof(float);
 
-    for (size_t i = 0; rc == 0 && i < ld->n_hashes / 2; i++) {
-        const float *row = table_row(ld->t, i);
-        hashes[2 * i + 1] = hash_mix(hash_bytes(HASH_SEED, row, bytes));
-    }
     return rc != 0 ? rc : add_classes(ld);
 }
 
