@@ -67,6 +67,7 @@ static void cli_classes_and_openset(void **state)
     assert_non_null(strstr(last_out, "\"SSH-Patator\":{\"1\":{"
                            "\"precision\":"));
     assert_non_null(strstr(last_out, "\"5\":{\"precision\":"));
+    assert_non_null(strstr(last_out, "\"sd\":{\"precision\":"));
     assert_non_null(strstr(last_out, "\"missed\":{\"unknown\":"));
     assert_non_null(strstr(last_out, "\"false_from\":{\"novel\":"));
     assert_non_null(strstr(last_out, "\"enrolment\":\"alone\""));
@@ -249,6 +250,28 @@ static void cli_enrol_from_standard_input(void **state)
     assert_non_null(strstr(last_out, "enrolled hb from 11 flows"));
 }
 
+/* Standard input can be read once: naming it twice is a usage error, not
+ * "empty file" or "too short for a capture" from the second reader. */
+static void cli_standard_input_given_twice(void **state)
+{
+    const char *bin = testutil_bin();
+    static const char *const args[] = {
+        "-q detect --model %s --csv - --csv -",
+        "-q detect --model %s -r - --csv -",
+        "-q detect --model %s -r - -r -",
+    };
+
+    for (size_t i = 0; i < sizeof(args) / sizeof(args[0]); i++) {
+        char cmd[600];
+        snprintf(cmd, sizeof(cmd), args[i], model_path);
+        assert_int_equal(run_ok("%s %s < /dev/null 2>&1", bin, cmd), 2);
+        if (strstr(last_out, "standard input given more than once") == NULL)
+            fail_msg("%s: %s", cmd, last_out);
+    }
+    assert_int_equal(run_ok("%s data inspect - - < /dev/null 2>&1", bin), 2);
+    assert_non_null(strstr(last_out, "standard input given more than once"));
+}
+
 static void cli_bad_input_is_one_line_and_exit_2(void **state)
 {
     const char *bin = testutil_bin(), *dir = testutil_tmpdir();
@@ -295,6 +318,7 @@ int main(void)
         cmocka_unit_test(cli_untimed_rows_are_counted),
         cmocka_unit_test(cli_timestamp_zones_and_hostile_text),
         cmocka_unit_test(cli_enrol_from_standard_input),
+        cmocka_unit_test(cli_standard_input_given_twice),
         cmocka_unit_test(cli_bad_input_is_one_line_and_exit_2),
     };
     return cmocka_run_group_tests(cli, setup_model, teardown_model);

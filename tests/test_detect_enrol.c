@@ -229,6 +229,10 @@ static void enrolment_alone_and_together(void **state)
     assert_float_near(alone.cells[2 * alone.n_shots + 1].recall,
                       both.cells[2 * both.n_shots + 1].recall, 1e-12);
     assert_float_near(alone.recall[1], a->recall, 1e-12);
+    /* the spread over draws: zero where every draw gives the same
+     * figure, positive for the overlapping pair */
+    assert_true(a->precision_sd > 0.001 && a->precision_sd < 0.5);
+    assert_true(both.cells[2 * both.n_shots + 1].precision_sd < 1e-9);
     /* With an adapted head choosing among the classes that hold a row:
      * the same bookkeeping, and a head never turns unknown into a class,
      * so the far class (nothing else near) scores as without it. */

@@ -246,7 +246,7 @@ static void test_section_refuses_huge_counts(void **state)
     assert_null(r);
     assert_int_equal(err_last(), ERR_PARSE);
     assert_non_null(strstr(err_msg(), "m.model"));
-    assert_non_null(strstr(err_msg(), "offset 22"));
+    assert_non_null(strstr(err_msg(), "offset 22 of the KIND section"));
     bytes_writer_fini(&w);
 }
 

@@ -344,6 +344,7 @@ enum {
  * fractions = 1. */
 struct openset_cell {
     double precision, recall;
+    double precision_sd, recall_sd;     /* over the trials' draws */
     double missed[OPENSET_MISS_KINDS];  /* fractions of the class's rows */
     double false_novel;       /* of the rows it took: other novel classes */
     double false_known;       /* of the rows it took: known classes */

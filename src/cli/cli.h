@@ -27,6 +27,9 @@ int cli_fail(int code);
  * bytes (ESC, BEL, ...) become '?'. Returns buf, truncated to size. */
 const char *cli_printable(const char *s, char *buf, size_t size);
 
+/* How many of paths are "-" (standard input, which can be read once). */
+size_t cli_stdin_count(const char *const *paths, size_t n);
+
 /* Prints "fewflow <cmd>: <message>" for a usage mistake and returns 2. */
 int cli_usage_error(const char *cmd, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));

@@ -121,6 +121,9 @@ static int inspect(int argc, char **argv)
     int rc = parse_args(argc, argv, &a);
     if (rc == 0 && optind >= argc)
         rc = cli_usage_error("data", "inspect needs at least one FILE");
+    if (rc == 0 && cli_stdin_count((const char *const *)argv + optind,
+                                   (size_t)(argc - optind)) > 1)
+        rc = cli_usage_error("data", "standard input given more than once");
     if (rc == 0) {
         progress_init(&bar, "input bytes", 0);
         a.opt.progress = on_progress;

@@ -200,6 +200,10 @@ static int parse(int argc, char **argv, struct detect_run_opts *o,
     if (!o->n_captures && !o->in.iface && !o->n_csvs)
         return cli_usage_error("detect", "give -r CAPTURE, -i IFACE or "
                                "--csv FILE");
+    if (cli_stdin_count(o->captures, o->n_captures) +
+        cli_stdin_count(o->csvs, o->n_csvs) > 1)
+        return cli_usage_error("detect", "standard input given more than "
+                               "once (-r - or --csv -)");
     return 0;
 }
 

@@ -431,7 +431,11 @@ static void json_where(struct alert_buf *b, const struct openset_cell *c)
 {
     static const char *kinds[OPENSET_MISS_KINDS] = { "unknown", "benign",
                                                      "known", "enrolled" };
-    alert_buf_raw(b, ",\"missed\":{", 11);
+    alert_buf_raw(b, ",\"sd\":{\"precision\":", 19);
+    alert_buf_json_num(b, c->precision_sd);
+    alert_buf_raw(b, ",\"recall\":", 10);
+    alert_buf_json_num(b, c->recall_sd);
+    alert_buf_raw(b, "},\"missed\":{", 12);
     for (int k = 0; k < OPENSET_MISS_KINDS; k++) {
         alert_buf_printf(b, "%s\"%s\":", k ? "," : "", kinds[k]);
         alert_buf_json_num(b, c->missed[k]);

@@ -36,6 +36,15 @@ int cli_fail(int code)
     return code == ERR_NOMEM ? 1 : 2;
 }
 
+size_t cli_stdin_count(const char *const *paths, size_t n)
+{
+    size_t k = 0;
+
+    for (size_t i = 0; i < n; i++)
+        k += strcmp(paths[i], "-") == 0;
+    return k;
+}
+
 const char *cli_printable(const char *s, char *buf, size_t size)
 {
     size_t n = 0;

@@ -208,8 +208,8 @@ struct memo *memo_read(const void *data, size_t len, const char *what)
     bytes_reader_init(&r, data, len >= 4 ? len - 4 : 0);
     int rc = read_header(&r, &dim, &n_in, &version);
     if (rc == ERR_FORMAT) {
-        err_set(rc, "%s: not a fewflow class memory (offset %zu)", what,
-                r.pos);
+        err_set(rc, "%s: not a fewflow class memory (offset %zu of the "
+                "MEMO section)", what, r.pos);
         return NULL;
     }
     if (rc == 0 && check_crc(data, len) != 0) {
@@ -222,7 +222,7 @@ struct memo *memo_read(const void *data, size_t len, const char *what)
     if (rc != 0 || read_body(m, &r, version) != 0 || r.pos != r.len) {
         size_t at = r.failed ? r.fail_pos : r.pos;
         err_set(ERR_PARSE, "%s: class memory: bad or truncated data at "
-                "offset %zu", what, at);
+                "offset %zu of the MEMO section", what, at);
         memo_destroy(m);
         return NULL;
     }

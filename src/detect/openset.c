@@ -188,13 +188,27 @@ static void score_enrolled(struct ctx *x, const int32_t *ys, size_t n_en,
 static void cell_add(struct openset_cell *c, const struct tally *t)
 {
     size_t said = t->tp + t->fp, is = t->tp + t->fn;
-    c->precision += said ? (double)t->tp / (double)said : 0;
-    c->recall += is ? (double)t->tp / (double)is : 0;
+    double p = said ? (double)t->tp / (double)said : 0;
+    double r = is ? (double)t->tp / (double)is : 0;
+    c->precision += p;
+    c->recall += r;
+    c->precision_sd += p * p;   /* sums of squares until cell_finish */
+    c->recall_sd += r * r;
     for (int k = 0; k < OPENSET_MISS_KINDS; k++)
         c->missed[k] += is ? (double)t->miss[k] / (double)is : 0;
     c->false_novel += said ? (double)t->fp_novel / (double)said : 0;
     c->false_known += said ? (double)(t->fp - t->fp_novel) / (double)said
                            : 0;
+}
+
+/* Sample standard deviation from the sum of squares and the mean of n
+ * values (0 for a single value). */
+static double sample_sd(double sum_sq, double mean, uint32_t n)
+{
+    if (n < 2)
+        return 0;
+    double v = (sum_sq - (double)n * mean * mean) / (double)(n - 1);
+    return v > 0 ? sqrt(v) : 0;
 }
 
 static void cell_finish(struct openset_cell *c, uint32_t trials)
@@ -204,6 +218,8 @@ static void cell_finish(struct openset_cell *c, uint32_t trials)
                     &c->false_known };
     for (size_t k = 0; k < sizeof(v) / sizeof(v[0]); k++)
         *v[k] /= trials;
+    c->precision_sd = sample_sd(c->precision_sd, c->precision, trials);
+    c->recall_sd = sample_sd(c->recall_sd, c->recall, trials);
 }
 
 struct novel_rows {

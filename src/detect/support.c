@@ -343,7 +343,7 @@ struct support *support_read(const void *data, size_t len,
     version |= (uint32_t)bytes_get_u8(&r) << 8;
     if (memcmp(magic, KIND_MAGIC, 6) != 0 || version != KIND_VERSION) {
         err_set(ERR_FORMAT, "%s: not a fewflow flow-kind support section "
-                "(offset 0)", what);
+                "(offset 0 of the KIND section)", what);
         return NULL;
     }
     struct support *s = support_create(col_names, n_in);
@@ -354,7 +354,8 @@ struct support *support_read(const void *data, size_t len,
     }
     if (read_classes(s, &r) != 0 || r.pos != r.len) {
         err_set(ERR_PARSE, "%s: flow-kind support: bad or truncated data "
-                "at offset %zu", what, r.failed ? r.fail_pos : r.pos);
+                "at offset %zu of the KIND section", what,
+                r.failed ? r.fail_pos : r.pos);
         support_destroy(s);
         return NULL;
     }
