@@ -3,10 +3,12 @@
 #include <inttypes.h>
 #include <math.h>
 #include <signal.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "cli/cli.h"
 #include "cli/flows_out.h"
@@ -258,6 +260,16 @@ static void report_damage(struct flows_run *run,
 }
 
 /* Feeds one source to the meter until its end, a stop, or -c. */
+/* Nothing more to read on standard input right now: the moment to
+ * meter what is queued and write what has ended, without giving up
+ * batching while a fast writer keeps the pipe full. */
+static int stdin_idle(void)
+{
+    struct pollfd p = { .fd = STDIN_FILENO, .events = POLLIN };
+
+    return poll(&p, 1, 0) == 0;
+}
+
 static int pump(struct flows_run *run, struct capture_source *src,
                 struct flow_meter *m)
 {
@@ -270,7 +282,7 @@ static int pump(struct flows_run *run, struct capture_source *src,
             fflush(run->out);
         } else {
             rc = flow_meter_packet(m, &pkt);
-            if (rc == 0 && run->eager)
+            if (rc == 0 && run->eager && stdin_idle())
                 rc = flow_meter_advance(m, pkt.ts_ns);
             run->packets++;
         }

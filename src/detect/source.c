@@ -1,7 +1,9 @@
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "fewflow/capture.h"
 #include "fewflow/csv.h"
@@ -74,6 +76,16 @@ static int encode_flow(struct cap_ctx *c, const struct flow_record *rec)
     return 0;
 }
 
+/* Nothing more to read on standard input right now: the moment to
+ * meter what is queued and write what has ended, without giving up
+ * batching while a fast writer keeps the pipe full. */
+static int stdin_idle(void)
+{
+    struct pollfd p = { .fd = STDIN_FILENO, .events = POLLIN };
+
+    return poll(&p, 1, 0) == 0;
+}
+
 static int on_flow(const struct flow_record *rec, void *user)
 {
     struct cap_ctx *c = user;
@@ -94,7 +106,8 @@ static int on_flow(const struct flow_record *rec, void *user)
     f.id.last_s = (double)rec->last_ns / 1e9;
     c->st->flows++;
     int rc2 = c->fn(&f, c->user);
-    return rc2 == 0 && c->eager ? c->fn(NULL, c->user) : rc2;
+    return rc2 == 0 && c->eager && stdin_idle() ? c->fn(NULL, c->user)
+                                                : rc2;
 }
 
 static void note_damage(struct detector_input_stats *st,
@@ -122,7 +135,7 @@ static int pump(struct capture_source *src, struct flow_meter *fm,
                 rc = c->fn(NULL, c->user);
         } else {
             rc = flow_meter_packet(fm, &pkt);
-            if (rc == 0 && c->eager)
+            if (rc == 0 && c->eager && stdin_idle())
                 rc = flow_meter_advance(fm, pkt.ts_ns);
         }
         if (rc != 0)
