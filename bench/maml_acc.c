@@ -9,6 +9,22 @@
  *
  * usage: maml_acc BASE [--method M] [--shot K] [--episodes E]
  *                      [--test-episodes T] [--seed S] [--meta-sgd 1]
+ *                      [--trace TRACE] [--init I]
+ *
+ * --init overrides the model's initialisation for experiments: "torch"
+ * draws every weight and bias from nn.Linear's default U(+-1/sqrt(fan_in)),
+ * "zero-head" starts the head at zero (it still learns), "torch-zero-head"
+ * does both.
+ *
+ * With --trace, the initial parameters and every training and test
+ * episode come from `maml_torch.py accuracy --dump BASE --trace TRACE`
+ * (TRACE.init, TRACE.eps) instead of fewflow's own draws, and the loss of
+ * each update goes to TRACE.c.loss beside the peer's TRACE.loss: both
+ * implementations then run the same computation, so any difference is
+ * arithmetic, not sampling or initialisation. --init-from TRACE takes only
+ * the initial parameters from TRACE.init and draws its own episodes;
+ * --train-from TRACE replays the training episodes too but draws its own
+ * test episodes.
  */
 #include <math.h>
 #include <stdio.h>
@@ -102,6 +118,88 @@ static void episode_draw(const struct split *s, const struct shape *sh,
     }
 }
 
+static void init_override(struct maml_model *m, const char *how,
+                          struct rng *r)
+{
+    int torch = strncmp(how, "torch", 5) == 0;
+    int zero_head = strstr(how, "zero-head") != NULL;
+    for (int k = 0; k < m->n_model_views; k++) {
+        const struct nn_view *v = &m->params.views[k];
+        float *p = m->params.data + v->offset;
+        size_t n = (size_t)v->rows * v->cols;
+        int is_head = k >= m->head_view;
+        /* A bias view is one row; its fan-in is the weight view's rows. */
+        float fan_in = (float)m->params.views[k & ~1].rows;
+        for (size_t i = 0; i < n; i++) {
+            if (is_head && zero_head)
+                p[i] = 0.0f;
+            else if (torch)
+                p[i] = (2.0f * rng_uniform(r) - 1.0f) / sqrtf(fan_in);
+        }
+    }
+}
+
+/* Trace replay (see the top of the file). */
+struct trace {
+    FILE *eps, *loss;
+};
+
+static int trace_open(struct trace *t, const char *base,
+                      struct maml_model *m, int init_only)
+{
+    char path[4096];
+    snprintf(path, sizeof(path), "%s.init", base);
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return -1;
+    size_t got = fread(m->params.data, sizeof(float), m->n_model, f);
+    fclose(f);
+    if (init_only == 1)
+        return got == m->n_model ? 0 : -1;
+    snprintf(path, sizeof(path), "%s.eps", base);
+    t->eps = fopen(path, "r");
+    snprintf(path, sizeof(path), "%s.c.loss", base);
+    t->loss = fopen(path, "w");
+    return got == m->n_model && t->eps && t->loss ? 0 : -1;
+}
+
+/* The next traced episode of split s into xs/ys and xq/yq. */
+static int trace_episode(struct trace *t, const struct split *s, int cols,
+                         float *xs, int *ys, int *ns, float *xq, int *yq,
+                         int *nq)
+{
+    char split[16];
+    int n;
+    if (fscanf(t->eps, "%15s %d", split, &n) != 2)
+        return -1;
+    *ns = *nq = 0;
+    for (int i = 0; i < n; i++) {
+        int c, r, label, is_q;
+        if (fscanf(t->eps, "%d %d %d %d", &c, &r, &label, &is_q) != 4 ||
+            c < 0 || c >= s->n || r < 0 || r >= s->rows[c])
+            return -1;
+        const float *row = s->x[c] + (size_t)r * cols;
+        float *dst = is_q ? xq + (size_t)(*nq) * cols
+                          : xs + (size_t)(*ns) * cols;
+        memcpy(dst, row, cols * sizeof(float));
+        if (is_q)
+            yq[(*nq)++] = label;
+        else
+            ys[(*ns)++] = label;
+    }
+    return 0;
+}
+
+static int draw(struct trace *t, const struct split *s,
+                const struct shape *sh, int cols, struct rng *r, float *xs,
+                int *ys, int *ns, float *xq, int *yq, int *nq)
+{
+    if (t->eps)
+        return trace_episode(t, s, cols, xs, ys, ns, xq, yq, nq);
+    episode_draw(s, sh, cols, r, xs, ys, ns, xq, yq, nq);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 2)
@@ -111,6 +209,8 @@ int main(int argc, char **argv)
     struct shape sh = {5, 5, 15};
     int episodes = 2000, test_eps = 1000;
     uint64_t seed = 1;
+    const char *trace_base = NULL, *init = NULL;
+    int init_only = 0;
     for (int i = 2; i + 1 < argc; i += 2) {
         if (!strcmp(argv[i], "--method"))
             maml_method_parse(argv[i + 1], &c.method);
@@ -125,6 +225,18 @@ int main(int argc, char **argv)
             c.is_zero_head = atoi(argv[i + 1]);
         else if (!strcmp(argv[i], "--meta-sgd"))
             c.is_meta_sgd = atoi(argv[i + 1]);
+        else if (!strcmp(argv[i], "--init"))
+            init = argv[i + 1];
+        else if (!strcmp(argv[i], "--trace"))
+            trace_base = argv[i + 1];
+        else if (!strcmp(argv[i], "--train-from")) {
+            trace_base = argv[i + 1];
+            init_only = 2;
+        }
+        else if (!strcmp(argv[i], "--init-from")) {
+            trace_base = argv[i + 1];
+            init_only = 1;
+        }
         else if (!strcmp(argv[i], "--meta-lr"))
             c.meta_lr = strtof(argv[i + 1], NULL);
     }
@@ -143,6 +255,13 @@ int main(int argc, char **argv)
         fprintf(stderr, "maml_acc: %s\n", err_msg());
         return 2;
     }
+    if (init)
+        init_override(m, init, &r);
+    struct trace tr = {NULL, NULL};
+    if (trace_base && trace_open(&tr, trace_base, m, init_only) < 0) {
+        fprintf(stderr, "maml_acc: cannot read trace %s\n", trace_base);
+        return 2;
+    }
     int b = c.meta_batch, per = sh.shot + sh.query;
     size_t cap = (size_t)sh.way * per * d.cols;
     float *xs = malloc(b * cap * sizeof(float));
@@ -159,21 +278,35 @@ int main(int argc, char **argv)
         for (int k = 0; k < b; k++) {
             size_t off = (size_t)k * sh.way * per;
             int ns, nq;
-            episode_draw(&d.train, &sh, d.cols, &r, xs + off * d.cols,
-                         ys + off, &ns, xq + off * d.cols, yq + off, &nq);
+            if (draw(&tr, &d.train, &sh, d.cols, &r, xs + off * d.cols,
+                     ys + off, &ns, xq + off * d.cols, yq + off, &nq) < 0) {
+                fprintf(stderr, "maml_acc: bad trace episode\n");
+                return 2;
+            }
             tasks[k] = (struct maml_task){xs + off * d.cols, ys + off, ns,
                                           xq + off * d.cols, yq + off, nq};
         }
-        if (maml_train_step(m, &o, ar, tasks, b, scratch, NULL) < 0) {
+        float loss;
+        if (maml_train_step(m, &o, ar, tasks, b, scratch, &loss) < 0) {
             fprintf(stderr, "maml_acc: %s\n", err_msg());
             return 1;
         }
+        if (tr.loss)
+            fprintf(tr.loss, "%.7g\n", loss);
+    }
+    if (init_only == 2) {
+        fclose(tr.eps);
+        tr.eps = NULL;
     }
     double sum = 0.0, sumsq = 0.0;
     for (int t = 0; t < test_eps; t++) {
         int ns, nq;
         double acc;
-        episode_draw(&d.test, &sh, d.cols, &r, xs, ys, &ns, xq, yq, &nq);
+        if (draw(&tr, &d.test, &sh, d.cols, &r, xs, ys, &ns, xq, yq,
+                 &nq) < 0) {
+            fprintf(stderr, "maml_acc: bad trace episode\n");
+            return 2;
+        }
         if (maml_adapt(m, ar, xs, ys, ns, c.inner_steps_test, phi) < 0 ||
             maml_accuracy(m, ar, phi, xq, yq, nq, &acc) < 0) {
             fprintf(stderr, "maml_acc: %s\n", err_msg());

@@ -162,19 +162,36 @@ def load(protocol):
     return out
 
 
-def sample(gen, pool, way, shot, query):
-    names = [n for n in pool if len(pool[n]) > shot]
+def sample_index(gen, pool, way, shot, query):
+    """One episode as (class, row, label, is_query) tuples; classes are
+    positions in pool's order. sample() turns it into tensors."""
+    keys = list(pool)
+    names = [i for i, n in enumerate(keys) if len(pool[n]) > shot]
     pick = torch.randperm(len(names), generator=gen)[:way]
-    xs, ys, xq, yq = [], [], [], []
+    out = []
     for label, i in enumerate(pick.tolist()):
-        rows = pool[names[i]]
-        order = torch.randperm(len(rows), generator=gen)
-        q = min(query, len(rows) - shot)
-        xs.append(rows[order[:shot]])
-        xq.append(rows[order[shot:shot + q]])
-        ys += [label] * shot
-        yq += [label] * q
-    return (torch.cat(xs), torch.tensor(ys), torch.cat(xq), torch.tensor(yq))
+        c = names[i]
+        order = torch.randperm(len(pool[keys[c]]), generator=gen).tolist()
+        q = min(query, len(order) - shot)
+        out += [(c, r, label, 0) for r in order[:shot]]
+        out += [(c, r, label, 1) for r in order[shot:shot + q]]
+    return out
+
+
+def episode_tensors(pool, idx):
+    keys = list(pool)
+    part = lambda flag: [t for t in idx if t[3] == flag]
+    rows = lambda ts: torch.stack([pool[keys[c]][r] for c, r, _, _ in ts])
+    labels = lambda ts: torch.tensor([t[2] for t in ts])
+    s, q = part(0), part(1)
+    return rows(s), labels(s), rows(q), labels(q)
+
+
+def sample(gen, pool, way, shot, query, trace=None):
+    idx = sample_index(gen, pool, way, shot, query)
+    if trace is not None:
+        trace.append(idx)
+    return episode_tensors(pool, idx)
 
 
 def init_params(d, way, gen, init="torch"):
@@ -234,12 +251,86 @@ def meta_step(params, opt, episodes, args, steps):
     return total
 
 
-def evaluate(params, pool, args, gen):
+# A second, independent peer in the style of `higher` and learn2learn's
+# MAML wrapper: an nn.Module made functional (functorch.make_functional),
+# fast weights as a tuple passed to the functional model, inner gradients
+# by the functorch.grad transform. Its outer gradient comes from ordinary
+# autograd through the transform (second order) or, for FOMAML, from a
+# second grad transform at the detached fast weights. It starts from the
+# same theta as the plain peer (copied in), so the same seed draws the
+# same episodes and the two should agree up to rounding.
+_FUNC = {}
+
+
+def functorch_model(params):
+    """The functional nn.Sequential for a plain-peer parameter list."""
+    import functorch
+    key = tuple(p.shape for p in params)
+    if key not in _FUNC:
+        sizes = [(params[i].shape[1], params[i].shape[0])
+                 for i in range(0, len(params), 2)]
+        layers = []
+        for i, (fan_in, fan_out) in enumerate(sizes):
+            layers.append(torch.nn.Linear(fan_in, fan_out))
+            if i < len(sizes) - 1:
+                layers.append(torch.nn.ReLU())
+        fnet, _ = functorch.make_functional(torch.nn.Sequential(*layers))
+        _FUNC[key] = fnet
+    return _FUNC[key]
+
+
+def adapt_functorch(params, xs, ys, steps, alpha, method, create_graph):
+    import functorch
+    fnet = functorch_model(params)
+    first = len(params) - 2 if method == "anil" else 0
+    head = tuple(params[first:])
+
+    def support_loss(adapted, frozen):
+        return F.cross_entropy(fnet(frozen + adapted, xs), ys)
+
+    frozen = tuple(params[:first])
+    fast = head
+    for _ in range(steps):
+        g = functorch.grad(support_loss)(fast, frozen)
+        if not create_graph:
+            g = tuple(x.detach() for x in g)
+        fast = tuple(w - alpha * gw for w, gw in zip(fast, g))
+    return list(frozen) + list(fast)
+
+
+def meta_step_functorch(params, opt, episodes, args, steps):
+    import functorch
+    fnet = functorch_model(params)
+    second = args.method in ("maml", "anil")
+    opt.zero_grad()
+    total = 0.0
+    for xs, ys, xq, yq in episodes:
+        fast = adapt_functorch(params, xs, ys, steps, args.alpha,
+                               args.method, second)
+        if second:
+            loss = F.cross_entropy(fnet(tuple(fast), xq), yq) / len(episodes)
+            loss.backward()
+            total += loss.item()
+            continue
+        point = tuple(w.detach() for w in fast)
+        query_loss = lambda w: F.cross_entropy(fnet(w, xq), yq)
+        g, loss = functorch.grad_and_value(query_loss)(point)
+        for p, gp in zip(params, g):
+            gp = gp / len(episodes)
+            p.grad = gp if p.grad is None else p.grad + gp
+        total += loss.item() / len(episodes)
+    opt.step()
+    return total
+
+
+def evaluate(params, pool, args, gen, trace=None):
     accs = []
+    adapt_fn = adapt if args.impl == "plain" else adapt_functorch
     for _ in range(args.test_episodes):
-        xs, ys, xq, yq = sample(gen, pool, args.way, args.shot, args.query)
-        fast = adapt(params, xs, ys, args.test_steps, args.alpha,
-                     args.method, False)
+        xs, ys, xq, yq = sample(gen, pool, args.way, args.shot, args.query,
+                                trace)
+        fast = adapt_fn(params, xs, ys, args.test_steps, args.alpha,
+                        args.method, False)
         with torch.no_grad():
             pred = forward(fast, xq).argmax(1)
         accs.append((pred == yq).float().mean().item())
@@ -259,21 +350,44 @@ def load_dump(base):
     return data
 
 
+def write_trace(base, params, trace, losses):
+    """For bench/maml_acc.c --trace: the initial parameters in fewflow's
+    layout (W as [in, out], then b; head last), every episode as
+    (class, row, label, is_query) indices, and the loss of every update."""
+    with open(base + ".init", "wb") as f:
+        for i in range(0, len(params), 2):
+            f.write(params[i].detach().t().contiguous().numpy()
+                    .astype("<f4").tobytes())
+            f.write(params[i + 1].detach().numpy().astype("<f4").tobytes())
+    with open(base + ".eps", "w") as f:
+        for split, idx in trace:
+            f.write("%s %d %s\n" % (split, len(idx), " ".join(
+                "%d %d %d %d" % t for t in idx)))
+    with open(base + ".loss", "w") as f:
+        f.write("".join("%.7g\n" % l for l in losses))
+
+
 def run_accuracy(args):
     data = load_dump(args.dump) if args.dump else load(args.protocol)
     d = next(iter(data["train"].values())).shape[1]
     gen = torch.Generator().manual_seed(args.seed)
     params = init_params(d, args.way, gen, args.init)
+    init = [p.detach().clone() for p in params]
     opt = torch.optim.Adam(params, lr=args.meta_lr)
+    step = meta_step if args.impl == "plain" else meta_step_functorch
+    tr_train, tr_test, losses = [], [], []
     t0 = time.time()
     for _ in range(args.episodes // args.meta_batch):
-        eps = [sample(gen, data["train"], args.way, args.shot, args.query)
-               for _ in range(args.meta_batch)]
-        meta_step(params, opt, eps, args, args.train_steps)
+        eps = [sample(gen, data["train"], args.way, args.shot, args.query,
+                      tr_train) for _ in range(args.meta_batch)]
+        losses.append(step(params, opt, eps, args, args.train_steps))
     train_s = time.time() - t0
-    acc, ci = evaluate(params, data["test"], args, gen)
+    acc, ci = evaluate(params, data["test"], args, gen, tr_test)
+    if args.trace:
+        write_trace(args.trace, init, [("train", t) for t in tr_train] +
+                    [("test", t) for t in tr_test], losses)
     print(json.dumps({"protocol": args.protocol, "method": args.method,
-                      "init": args.init,
+                      "init": args.init, "impl": args.impl,
                       "way": args.way, "shot": args.shot,
                       "accuracy": round(float(acc), 4),
                       "ci95": round(float(ci), 4), "features": d,
@@ -348,6 +462,11 @@ def main():
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--init", choices=["torch", "kaiming"], default="torch")
+    ap.add_argument("--impl", choices=["plain", "functorch"],
+                    default="plain", help="plain autograd.grad, or the "
+                    "functorch (functional fast weights) version")
+    ap.add_argument("--trace", help="write init, episodes and losses to "
+                    "TRACE.init/.eps/.loss (for maml_acc.c --trace)")
     ap.add_argument("--dim", type=int, default=78)
     ap.add_argument("--warmup", type=int, default=5)
     ap.add_argument("--iters", type=int, default=20)

@@ -483,6 +483,29 @@ static void test_stdin(void **state)
     free(out);
 }
 
+/* A capture on a pipe that stays open (tcpdump -w - | fewflow flows -r -)
+ * gets each row out when its flow ends, not when the pipe closes: the
+ * writer below keeps the pipe open until the row is there (30 s at most),
+ * so with rows held back the marker file is never made. */
+static void test_stdin_rows_come_as_flows_end(void **state)
+{
+    const char *src = tmp("tcp_fin.pcap"), *csv = tmp("live-rows.csv");
+    const char *mark = tmp("live-rows.early");
+    char *out = NULL;
+
+    remove(mark);
+    assert_int_equal(testutil_runf(&out, "(cat '%s'; i=0; n=0; "
+                                   "while [ $i -lt 300 ] && [ $n -lt 2 ]; do "
+                                   "sleep 0.1; i=$((i+1)); "
+                                   "n=$(cat '%s' 2>/dev/null | wc -l); done; "
+                                   "[ $n -ge 2 ] && touch '%s') | "
+                                   "'%s' -q flows -r - --close-linger 0 "
+                                   "> '%s'", src, csv, mark, testutil_bin(),
+                                   csv), 0);
+    assert_int_equal(access(mark, F_OK), 0);
+    free(out);
+}
+
 /* Every shared capture reads to its end with the packet count capinfos
  * gave (LABELS.csv), no damage, and at least one flow when it has IP. */
 static void test_shared_pcaps(void **state)
@@ -547,6 +570,7 @@ int main(void)
         cmocka_unit_test(test_pcapng_interface_flood),
         cmocka_unit_test(test_pcapng_option_overrun),
         cmocka_unit_test(test_stdin),
+        cmocka_unit_test(test_stdin_rows_come_as_flows_end),
         cmocka_unit_test(test_compressed),
         cmocka_unit_test(test_truncated_xz),
         cmocka_unit_test(test_feature_names_match_csv),

@@ -319,6 +319,19 @@ static void flows_leaves_no_output_for_a_missing_capture(void **state)
     assert_false(exists(out));
 }
 
+/* A bad value for one of flows' many numeric options names the option:
+ * "bad value '0'" alone leaves the user guessing which one. */
+static void flows_names_the_option_with_a_bad_value(void **state)
+{
+    (void)state;
+    assert_int_equal(run("%s -q flows -r x.pcap --idle-timeout 5 "
+                         "--close-linger nan 2>&1", testutil_bin()), 2);
+    assert_non_null(strstr(last_out, "--close-linger"));
+    assert_int_equal(run("%s -q flows -r x.pcap -c -3 2>&1",
+                         testutil_bin()), 2);
+    assert_non_null(strstr(last_out, "--count"));
+}
+
 /* The summary file's error gives the reason, as other outputs do. */
 static void summary_json_error_gives_the_reason(void **state)
 {
@@ -356,6 +369,7 @@ int main(void)
         cmocka_unit_test(train_names_divergence),
         cmocka_unit_test(text_output_carries_no_terminal_escapes),
         cmocka_unit_test(flows_leaves_no_output_for_a_missing_capture),
+        cmocka_unit_test(flows_names_the_option_with_a_bad_value),
         cmocka_unit_test(summary_json_error_gives_the_reason),
         cmocka_unit_test(stray_arguments_are_named),
         cmocka_unit_test(installed_pkg_config_points_into_the_prefix),

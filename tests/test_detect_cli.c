@@ -272,6 +272,34 @@ static void cli_standard_input_given_twice(void **state)
     assert_non_null(strstr(last_out, "standard input given more than once"));
 }
 
+/* tcpdump -w - | fewflow detect -r -: a line per flow as it ends, while
+ * the pipe stays open (the writer waits up to 30 s for the first line;
+ * with lines held for a full batch or the pipe's end, no marker). The
+ * lines equal those of the file read directly. */
+static void cli_detect_from_a_pipe_writes_as_flows_end(void **state)
+{
+    const char *bin = testutil_bin(), *dir = testutil_tmpdir();
+    const char *cap = testutil_data_path("pcaps/trace-share-ssh-"
+                                         "bruteforce/SSH-Hydra/"
+                                         "hydra-1_tasks.pcap");
+    char *want = NULL;
+
+    assert_int_equal(testutil_runf(&want, "%s -q detect --model %s -r %s "
+                                   "--all --close-linger 0", bin, model_path,
+                                   cap), 0);
+    assert_int_equal(run_ok("rm -f %s/pipe.early; (cat %s; i=0; n=0; "
+                            "while [ $i -lt 300 ] && [ $n -lt 1 ]; do "
+                            "sleep 0.1; i=$((i+1)); "
+                            "n=$(cat %s/pipe.json 2>/dev/null | wc -l); "
+                            "done; [ $n -ge 1 ] && touch %s/pipe.early) | "
+                            "%s -q detect --model %s -r - --all "
+                            "--close-linger 0 > %s/pipe.json; "
+                            "cat %s/pipe.early %s/pipe.json", dir, cap, dir,
+                            dir, bin, model_path, dir, dir, dir), 0);
+    assert_string_equal(last_out, want);
+    free(want);
+}
+
 static void cli_bad_input_is_one_line_and_exit_2(void **state)
 {
     const char *bin = testutil_bin(), *dir = testutil_tmpdir();
@@ -319,6 +347,7 @@ int main(void)
         cmocka_unit_test(cli_timestamp_zones_and_hostile_text),
         cmocka_unit_test(cli_enrol_from_standard_input),
         cmocka_unit_test(cli_standard_input_given_twice),
+        cmocka_unit_test(cli_detect_from_a_pipe_writes_as_flows_end),
         cmocka_unit_test(cli_bad_input_is_one_line_and_exit_2),
     };
     return cmocka_run_group_tests(cli, setup_model, teardown_model);

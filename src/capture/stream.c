@@ -30,6 +30,8 @@ struct stream {
     uint8_t peeked[16];      /* bytes read ahead by stream_peek */
     size_t n_peeked;
     size_t peek_pos;
+    int pipe;                /* a pipe or socket: unbuffered, read as it
+                                comes (see cookie_read) */
     int failed;
     char msg[128];
 };
@@ -102,6 +104,12 @@ struct stream *stream_open_file(const char *path)
         err_set(ERR_IO, "%s: is a directory", name);
         stream_close(s);
         return NULL;
+    }
+    /* A live writer (tcpdump -w -) must not wait for a buffer to fill:
+     * no stdio buffer, so cookie_read may pass on what read() gives. */
+    if (S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode)) {
+        setvbuf(s->fp, NULL, _IONBF, 0);
+        s->pipe = 1;
     }
     s->kind = sniff(s);
     if (s->kind != STREAM_PLAIN && open_decoder(s) != 0) {
@@ -256,10 +264,35 @@ uint64_t stream_offset(const struct stream *s)
     return s->offset;
 }
 
+/* What one read() of a plain pipe gives now, at least one byte unless the
+ * input ended; after the peeked bytes. */
+static size_t read_available(struct stream *s, uint8_t *buf, size_t n)
+{
+    ssize_t got;
+
+    if (s->peek_pos < s->n_peeked)
+        return stream_read(s, buf, n < s->n_peeked - s->peek_pos
+                                   ? n : s->n_peeked - s->peek_pos);
+    do {
+        got = read(fileno(s->fp), buf, n);
+    } while (got < 0 && errno == EINTR);
+    if (got < 0) {
+        s->failed = 1;
+        snprintf(s->msg, sizeof(s->msg), "read error: %s", strerror(errno));
+        return 0;
+    }
+    s->offset += (uint64_t)got;
+    return (size_t)got;
+}
+
+/* libpcap asks for a whole stdio buffer; from a pipe it gets what has
+ * arrived, so each packet is read as soon as it is written. */
 static ssize_t cookie_read(void *cookie, char *buf, size_t n)
 {
     struct stream *s = cookie;
-    size_t got = stream_read(s, buf, n);
+    size_t got = s->pipe && s->kind == STREAM_PLAIN
+                 ? read_available(s, (uint8_t *)buf, n)
+                 : stream_read(s, buf, n);
 
     return got == 0 && s->failed ? -1 : (ssize_t)got;
 }

@@ -3,10 +3,12 @@
 #include <inttypes.h>
 #include <math.h>
 #include <signal.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "cli/cli.h"
 #include "cli/flows_out.h"
@@ -38,6 +40,7 @@ struct flows_run {
     uint64_t packets;
     int damaged;              /* some capture was truncated or damaged */
     struct capture_source *stdin_src;  /* `-r -`, opened before output */
+    int eager;                /* reading standard input: see pump */
 };
 
 static struct capture_source *volatile live_src;
@@ -131,6 +134,16 @@ static const struct option long_opts[] = {
     { NULL, 0, NULL, 0 },
 };
 
+/* The long name of option c, for messages. */
+static const char *opt_name(int c)
+{
+    for (const struct option *o = long_opts; o->name != NULL; o++) {
+        if (o->val == c)
+            return o->name;
+    }
+    return "?";
+}
+
 static int add_input(struct flows_opts *o, const char *path)
 {
     if (o->n_inputs == MAX_INPUTS)
@@ -190,7 +203,8 @@ static int parse_opt(int c, const char *arg, struct flows_opts *o)
         return cli_usage_error("flows", "unknown option");
     }
     if (bad)
-        return cli_usage_error("flows", "bad value '%s'", arg);
+        return cli_usage_error("flows", "--%s: bad value '%s'", opt_name(c),
+                               arg);
     return 0;
 }
 
@@ -246,6 +260,16 @@ static void report_damage(struct flows_run *run,
 }
 
 /* Feeds one source to the meter until its end, a stop, or -c. */
+/* Nothing more to read on standard input right now: the moment to
+ * meter what is queued and write what has ended, without giving up
+ * batching while a fast writer keeps the pipe full. */
+static int stdin_idle(void)
+{
+    struct pollfd p = { .fd = STDIN_FILENO, .events = POLLIN };
+
+    return poll(&p, 1, 0) == 0;
+}
+
 static int pump(struct flows_run *run, struct capture_source *src,
                 struct flow_meter *m)
 {
@@ -258,6 +282,8 @@ static int pump(struct flows_run *run, struct capture_source *src,
             fflush(run->out);
         } else {
             rc = flow_meter_packet(m, &pkt);
+            if (rc == 0 && run->eager && stdin_idle())
+                rc = flow_meter_advance(m, pkt.ts_ns);
             run->packets++;
         }
         if (rc != 0)
@@ -275,6 +301,9 @@ static int run_file(struct flows_run *run, const char *path,
                                  capture_open_file(path);
     if (!src)
         return err_last();
+    /* From standard input the next packet may be long in coming: each
+     * one is metered at once rather than queued behind later ones. */
+    run->eager = src == run->stdin_src;
     if (src == run->stdin_src)
         run->stdin_src = NULL;
     log_debug("flows", "reading %s", path);
@@ -401,9 +430,11 @@ int cmd_flows(int argc, char **argv)
         capture_close(run.stdin_src);
         return cli_fail(ERR_IO);
     }
-    /* Live rows must show up as flows end, not when a buffer fills. */
+    /* Live rows, and rows from standard input (tcpdump -w - | fewflow
+     * flows -r -), must show up as flows end, not when a buffer fills. */
     static char out_buf[OUT_BUF_BYTES];
-    setvbuf(run.out, out_buf, o.iface ? _IOLBF : _IOFBF, sizeof(out_buf));
+    setvbuf(run.out, out_buf, o.iface || run.stdin_src ? _IOLBF : _IOFBF,
+            sizeof(out_buf));
     struct flow_meter *m = flow_meter_create(&o.cfg, on_flow, &run);
     if (!m) {
         capture_close(run.stdin_src);

@@ -1,7 +1,9 @@
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "fewflow/capture.h"
 #include "fewflow/csv.h"
@@ -30,6 +32,7 @@ struct cap_ctx {
     uint64_t id_base;
     const char *origin;
     struct detector_input_stats *st;
+    int eager;               /* standard input: no flow waits for more */
 };
 
 static long *feature_map(const struct detector *d)
@@ -73,6 +76,16 @@ static int encode_flow(struct cap_ctx *c, const struct flow_record *rec)
     return 0;
 }
 
+/* Nothing more to read on standard input right now: the moment to
+ * meter what is queued and write what has ended, without giving up
+ * batching while a fast writer keeps the pipe full. */
+static int stdin_idle(void)
+{
+    struct pollfd p = { .fd = STDIN_FILENO, .events = POLLIN };
+
+    return poll(&p, 1, 0) == 0;
+}
+
 static int on_flow(const struct flow_record *rec, void *user)
 {
     struct cap_ctx *c = user;
@@ -92,7 +105,9 @@ static int on_flow(const struct flow_record *rec, void *user)
     f.id.first_s = (double)rec->first_ns / 1e9;
     f.id.last_s = (double)rec->last_ns / 1e9;
     c->st->flows++;
-    return c->fn(&f, c->user);
+    int rc2 = c->fn(&f, c->user);
+    return rc2 == 0 && c->eager && stdin_idle() ? c->fn(NULL, c->user)
+                                                : rc2;
 }
 
 static void note_damage(struct detector_input_stats *st,
@@ -120,6 +135,8 @@ static int pump(struct capture_source *src, struct flow_meter *fm,
                 rc = c->fn(NULL, c->user);
         } else {
             rc = flow_meter_packet(fm, &pkt);
+            if (rc == 0 && c->eager && stdin_idle())
+                rc = flow_meter_advance(fm, pkt.ts_ns);
         }
         if (rc != 0)
             return rc;
@@ -154,6 +171,9 @@ static int read_captures(struct detector *d, const struct detector_input *in,
         struct capture_source *src = capture_open_file(in->captures[i]);
         if (src == NULL)
             return err_last();
+        /* A pipe (tcpdump -w - | fewflow detect -r -): alerts as flows
+         * end, not when a batch fills or the pipe closes. */
+        c->eager = strcmp(in->captures[i], "-") == 0;
         rc = read_capture(c, src, in);
         capture_close(src);
     }
@@ -172,7 +192,7 @@ int detector_read_flows(struct detector *d, const struct detector_input *in,
                         detector_flow_fn fn, void *user,
                         struct detector_input_stats *st)
 {
-    struct cap_ctx c = { d, fn, user, NULL, NULL, NULL, 0, NULL, st };
+    struct cap_ctx c = { d, fn, user, NULL, NULL, NULL, 0, NULL, st, 0 };
     int rc = 0;
 
     memset(st, 0, sizeof(*st));
