@@ -144,6 +144,37 @@ static void gzip_trailing_garbage_names_the_decoded_total(void **state)
         fail_msg("want '%s' in: %s", want, err_msg());
 }
 
+/* Blanks around a categorical value are not part of it, as for labels
+ * and numbers: " tcp " is the category tcp, not two unseen new ones. */
+static void categorical_values_ignore_surrounding_blanks(void **state)
+{
+    static const char text[] =
+        "a,proto,label\n1,tcp,x\n2, tcp ,y\n3,tcp\t,x\n4,udp,y\n";
+    const char *path = put("blanks.csv", text, strlen(text));
+    const char *paths[1] = { path };
+    static const char *const cat[1] = { "proto" };
+    struct data_options opt;
+    struct schema *s = NULL;
+    struct table *t = NULL;
+
+    (void)state;
+    data_options_init(&opt);
+    opt.categorical = cat;
+    opt.n_categorical = 1;
+    assert_int_equal(data_load(paths, 1, &opt, &s, &t, NULL), 0);
+    /* a, proto=tcp, proto=udp, proto=<other> */
+    assert_int_equal(t->n_cols, 4);
+    for (size_t r = 1; r < 3; r++)
+        assert_float_equal(t->x[r * t->n_cols + 1], 1.0f, 0.0f);
+    /* Loading again with the fitted schema maps them the same way. */
+    struct table *u = NULL;
+    assert_int_equal(data_load_with(paths, 1, s, &opt, &u, NULL), 0);
+    assert_memory_equal(u->x, t->x, t->n_rows * t->n_cols * sizeof(float));
+    table_destroy(u);
+    table_destroy(t);
+    schema_destroy(s);
+}
+
 /* Over 256 KiB compressed, a decoder thread feeds the parser: the table
  * must equal the plain file's, and a cut must still be an error. */
 static void large_compressed_files_decode_alongside_parsing(void **state)
@@ -343,6 +374,7 @@ int main(void)
         cmocka_unit_test(compressed_files_read_like_plain_ones),
         cmocka_unit_test(truncated_or_damaged_compression_is_an_error),
         cmocka_unit_test(gzip_trailing_garbage_names_the_decoded_total),
+        cmocka_unit_test(categorical_values_ignore_surrounding_blanks),
         cmocka_unit_test(large_compressed_files_decode_alongside_parsing),
         cmocka_unit_test(a_record_longer_than_the_buffer_is_read_whole),
         cmocka_unit_test(headerless_nsl_kdd_is_recognised),

@@ -21,6 +21,7 @@ int encode_field(const struct raw_col *c, const char *f, size_t len,
     double v = 0.0;
 
     if (c->role == SCHEMA_ROLE_CATEGORICAL) {
+        encode_trim(&f, &len);
         long k = vocab_find(&c->vocab, f, len);
         *out = (float)k;
         return k >= 0 ? ENCODE_OK : ENCODE_UNSEEN;

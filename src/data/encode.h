@@ -33,6 +33,18 @@ static inline float encode_number(double v)
     return (float)v + 0.0f;
 }
 
+/* Drops the blanks (spaces, tabs) around a categorical value, as the
+ * number parser and the label do: " tcp " is the category "tcp". */
+static inline void encode_trim(const char **f, size_t *len)
+{
+    while (*len > 0 && (**f == ' ' || **f == '\t')) {
+        (*f)++;
+        (*len)--;
+    }
+    while (*len > 0 && ((*f)[*len - 1] == ' ' || (*f)[*len - 1] == '\t'))
+        (*len)--;
+}
+
 /* Encodes field f (len bytes) of raw column c into *out. */
 int encode_field(const struct raw_col *c, const char *f, size_t len,
                  float *out);

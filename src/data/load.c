@@ -213,6 +213,7 @@ static void count(uint64_t *a, size_t i)
 static int fit_categorical(struct loader *ld, size_t i, const char *f,
                            size_t len, float *out)
 {
+    encode_trim(&f, &len);
     long k = vocab_lookup(&ld->s->raw[i].vocab, f, len, 1);
     if (k < -1)
         return (int)k;
