@@ -3,6 +3,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "fewflow/bytes.h"
 #include "fewflow/err.h"
 #include "fewflow/model.h"
 #include "testutil.h"
@@ -137,6 +138,36 @@ static void every_flipped_byte_is_refused(void **state)
     model_destroy(m);
     m = model_from_bytes(buf, len, "ok.ffm");
     assert_non_null(m);
+    free(buf);
+    model_destroy(m);
+}
+
+/* A file holding one extra section twice (checksum recomputed) is refused:
+ * which copy a reader takes would otherwise be up to the reader. */
+static void a_section_given_twice_is_refused(void **state)
+{
+    struct model *m = sample_model();
+    uint8_t *buf, *two;
+    size_t len;
+
+    (void)state;
+    assert_int_equal(model_section_set(m, "KIND", "abcd", 4), 0);
+    assert_int_equal(model_to_bytes(m, &buf, &len), 0);
+    size_t body = len - 32, n2 = body + 16 + 32;
+    two = malloc(n2);
+    assert_non_null(two);
+    memcpy(two, buf, body);
+    memcpy(two + body, "KIND\4\0\0\0\0\0\0\0wxyz", 16);
+    uint64_t total = n2;
+    for (int i = 0; i < 8; i++)
+        two[16 + i] = (uint8_t)(total >> (8 * i));
+    two[24]++;
+    bytes_sha256(two, n2 - 32, two + n2 - 32);
+    assert_null(model_from_bytes(two, n2, "twice.ffm"));
+    assert_int_equal(err_last(), ERR_PARSE);
+    assert_non_null(strstr(err_msg(), "twice.ffm: offset"));
+    assert_non_null(strstr(err_msg(), "second 'KIND' section"));
+    free(two);
     free(buf);
     model_destroy(m);
 }
@@ -337,6 +368,7 @@ int main(void)
         cmocka_unit_test(every_truncation_is_refused),
         cmocka_unit_test(every_flipped_byte_is_refused),
         cmocka_unit_test(foreign_and_future_files_are_refused),
+        cmocka_unit_test(a_section_given_twice_is_refused),
         cmocka_unit_test(save_is_atomic_and_reports_io_errors),
         cmocka_unit_test(save_keeps_symlinks_and_refuses_special_files),
         cmocka_unit_test(cli_train_is_reproducible_and_eval_reports_json),

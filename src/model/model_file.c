@@ -193,6 +193,8 @@ static int parse_section(struct model *m, const char *tag,
                          struct bytes_reader *r, size_t end, int *seen)
 {
     struct bytes_reader body;
+    const void *had;
+    size_t had_len;
     int rc;
 
     bytes_reader_init(&body, r->data, end);
@@ -205,6 +207,8 @@ static int parse_section(struct model *m, const char *tag,
         rc = model_record_read(&body, &m->rec);
     else if (model_tag_core(tag))
         rc = ERR_PARSE;
+    else if (model_section_get(m, tag, &had, &had_len) == 0)
+        rc = ERR_INVALID;   /* which copy to take would be a guess */
     else
         rc = model_section_set(m, tag, r->data + r->pos, end - r->pos);
     if (rc == 0 && body.pos != end && model_tag_core(tag))
@@ -240,6 +244,9 @@ static int parse_sections(struct model *m, const uint8_t *buf, size_t len,
         rc = parse_section(m, tag, &r, r.pos + (size_t)slen, seen);
         if (rc == ERR_NOMEM)
             return err_set(ERR_NOMEM, "%s: out of memory", name);
+        if (rc == ERR_INVALID)
+            return err_set(ERR_PARSE, "%s: offset %zu: a second '%s' "
+                           "section", name, at, tag);
         if (rc != 0)
             return err_set(ERR_PARSE, "%s: offset %zu: malformed '%s' "
                            "section", name, r.fail_pos, tag);
