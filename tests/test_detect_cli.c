@@ -300,6 +300,21 @@ static void cli_detect_from_a_pipe_writes_as_flows_end(void **state)
     free(want);
 }
 
+/* eval --openset -o into a missing directory fails before the evaluation,
+ * not after minutes of it with the report already printed. */
+static void cli_openset_output_checked_first(void **state)
+{
+    assert_int_equal(run_ok("%s -q eval --openset --model %s --shots 1 "
+                            "--trials 1 -o /nonexistent-dir/x.model "
+                            "2>/dev/null", testutil_bin(), model_path), 2);
+    assert_string_equal(last_out, "");
+    assert_int_equal(run_ok("%s -q eval --openset --model %s --shots 1 "
+                            "--trials 1 -o /nonexistent-dir/x.model 2>&1",
+                            testutil_bin(), model_path), 2);
+    assert_non_null(strstr(last_out, "/nonexistent-dir/x.model: cannot "
+                           "create"));
+}
+
 static void cli_bad_input_is_one_line_and_exit_2(void **state)
 {
     const char *bin = testutil_bin(), *dir = testutil_tmpdir();
@@ -348,6 +363,7 @@ int main(void)
         cmocka_unit_test(cli_enrol_from_standard_input),
         cmocka_unit_test(cli_standard_input_given_twice),
         cmocka_unit_test(cli_detect_from_a_pipe_writes_as_flows_end),
+        cmocka_unit_test(cli_openset_output_checked_first),
         cmocka_unit_test(cli_bad_input_is_one_line_and_exit_2),
     };
     return cmocka_run_group_tests(cli, setup_model, teardown_model);

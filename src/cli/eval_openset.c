@@ -1,8 +1,10 @@
+#include <errno.h>
 #include <getopt.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cli/cli.h"
@@ -590,6 +592,30 @@ static int evaluate(struct os_args *a, struct detector *d,
     return rc;
 }
 
+/* The evaluation takes minutes: a model that could not be written at its
+ * end is said before it starts (the same words as model_save's). */
+static int out_writable(const char *path)
+{
+    char dir[4096];
+    struct stat st;
+
+    if (snprintf(dir, sizeof(dir), "%s", path) >= (int)sizeof(dir))
+        return err_set(ERR_INVALID, "%.64s...: path too long", path);
+    char *slash = strrchr(dir, '/');
+    if (slash == NULL)
+        snprintf(dir, sizeof(dir), ".");
+    else if (slash == dir)
+        dir[1] = '\0';      /* "/x.model": the root */
+    else
+        *slash = '\0';
+    if (access(dir, W_OK) != 0)
+        return err_set(ERR_IO, "%s: cannot create: %s", path,
+                       strerror(errno));
+    if (stat(path, &st) == 0 && S_ISDIR(st.st_mode))
+        return err_set(ERR_IO, "%s: not a regular file", path);
+    return 0;
+}
+
 int cmd_eval_openset(int argc, char **argv)
 {
     struct os_args a = { 0 };
@@ -604,6 +630,10 @@ int cmd_eval_openset(int argc, char **argv)
     if (rc != 0) {
         free(a.data);
         return rc < 0 ? 0 : rc;
+    }
+    if (a.out != NULL && out_writable(a.out) != 0) {
+        free(a.data);
+        return cli_fail(err_last());
     }
     struct detector *d = detector_load(a.model, 0);
     user_data = a.n_data > 0;
