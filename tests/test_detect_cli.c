@@ -315,6 +315,23 @@ static void cli_openset_output_checked_first(void **state)
                            "create"));
 }
 
+/* "unknown" and "unjudged" are verdicts in every alert and summary: a
+ * class under either name could not be told from them. */
+static void cli_enrol_refuses_verdict_names(void **state)
+{
+    static const char *const names[] = { "unknown", "unjudged" };
+
+    for (size_t i = 0; i < 2; i++) {
+        assert_int_equal(run_ok("%s -q enroll --model %s --name %s --flows "
+                                "%s -o %s/verdict.model 2>&1",
+                                testutil_bin(), model_path, names[i],
+                                testutil_data_path("cic-ids2017-improved/"
+                                                   "Heartbleed_11.csv.xz"),
+                                testutil_tmpdir()), 2);
+        assert_non_null(strstr(last_out, "reserved"));
+    }
+}
+
 static void cli_bad_input_is_one_line_and_exit_2(void **state)
 {
     const char *bin = testutil_bin(), *dir = testutil_tmpdir();
@@ -364,6 +381,7 @@ int main(void)
         cmocka_unit_test(cli_standard_input_given_twice),
         cmocka_unit_test(cli_detect_from_a_pipe_writes_as_flows_end),
         cmocka_unit_test(cli_openset_output_checked_first),
+        cmocka_unit_test(cli_enrol_refuses_verdict_names),
         cmocka_unit_test(cli_bad_input_is_one_line_and_exit_2),
     };
     return cmocka_run_group_tests(cli, setup_model, teardown_model);

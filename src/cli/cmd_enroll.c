@@ -135,6 +135,10 @@ static int parse(int argc, char **argv, struct enroll_args *a)
     if (!a->model || !a->name || !a->flows || !a->out)
         return cli_usage_error("enroll", "--model, --name, --flows and -o "
                                "are required");
+    /* Alerts and summaries use these words for verdicts, not classes. */
+    if (strcmp(a->name, "unknown") == 0 || strcmp(a->name, "unjudged") == 0)
+        return cli_usage_error("enroll", "the class name '%s' is reserved "
+                               "for a verdict", a->name);
     return 0;
 }
 
