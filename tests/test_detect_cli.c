@@ -332,6 +332,29 @@ static void cli_enrol_refuses_verdict_names(void **state)
     }
 }
 
+/* A class enrolled from benign rows takes held-out benign flows: the
+ * operator is warned; an enrolment that costs nothing is not. */
+static void cli_enrol_warns_of_benign_cost(void **state)
+{
+    const char *bin = testutil_bin(), *dir = testutil_tmpdir();
+    char out[600];
+
+    snprintf(out, sizeof(out), "%s/e2e-cost.model", dir);
+    assert_int_equal(run_ok("%s enroll --model %s --name lookalike --shot 300 "
+                            "--flows %s -o %s 2>&1 >/dev/null", bin,
+                            model_path, testutil_data_path(
+                            "cic-ids2017-improved/BENIGN_4066_no-thursday"
+                            ".csv.xz"), out), 0);
+    assert_non_null(strstr(last_out, "warn: enroll: 'lookalike' raises the "
+                           "benign false-alarm rate"));
+    assert_int_equal(run_ok("%s enroll --model %s --name Heartbleed --shot 5 "
+                            "--flows %s -o %s 2>&1 >/dev/null", bin,
+                            model_path, testutil_data_path(
+                            "cic-ids2017-improved/Heartbleed_11.csv.xz"),
+                            out), 0);
+    assert_null(strstr(last_out, "raises the benign"));
+}
+
 static void cli_bad_input_is_one_line_and_exit_2(void **state)
 {
     const char *bin = testutil_bin(), *dir = testutil_tmpdir();
@@ -382,6 +405,7 @@ int main(void)
         cmocka_unit_test(cli_detect_from_a_pipe_writes_as_flows_end),
         cmocka_unit_test(cli_openset_output_checked_first),
         cmocka_unit_test(cli_enrol_refuses_verdict_names),
+        cmocka_unit_test(cli_enrol_warns_of_benign_cost),
         cmocka_unit_test(cli_bad_input_is_one_line_and_exit_2),
     };
     return cmocka_run_group_tests(cli, setup_model, teardown_model);

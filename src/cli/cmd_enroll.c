@@ -209,6 +209,21 @@ static int enrol(struct detector *d, const struct enroll_args *a)
     return rc;
 }
 
+/* An attack class that takes held-out benign flows costs false alarms
+ * the calibration was meant to bound; the operator should hear of it
+ * rather than read it off a number in the result line. */
+static void warn_benign_cost(const struct memo *m, const char *name,
+                             float before)
+{
+    if (m->benign_fpr <= m->benign_fpr_target || m->benign_fpr <= before)
+        return;
+    char buf[256];
+    log_warn("enroll", "'%s' raises the benign false-alarm rate from %.2f%% "
+             "to %.2f%% (target %.2f%%): it takes held-out benign flows",
+             cli_printable(name, buf, sizeof(buf)), 100.0 * before,
+             100.0 * m->benign_fpr, 100.0 * m->benign_fpr_target);
+}
+
 int cmd_enroll(int argc, char **argv)
 {
     struct enroll_args a = { 0 };
@@ -223,8 +238,11 @@ int cmd_enroll(int argc, char **argv)
     if (d == NULL)
         return cli_fail(err_last());
     rc = detector_set_neutral(d, a.neutral, NULL);
+    float fpr_before = d->memo->benign_fpr;
     if (rc == 0)
         rc = enrol(d, &a);
+    if (rc == 0)
+        warn_benign_cost(d->memo, a.name, fpr_before);
     if (rc == 0)
         rc = detector_save(d, a.out);
     if (rc == 0) {
