@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fewflow/detect.h"
+#include "fewflow/detector.h"
 #include "testutil.h"
 #include "jsoncheck.h"
 
@@ -355,6 +357,31 @@ static void cli_enrol_warns_of_benign_cost(void **state)
     assert_null(strstr(last_out, "raises the benign"));
 }
 
+/* A memory whose stored K-shot radii are absurd (a forged section that
+ * passes its checksum) fails the enrolment, and the error names the
+ * model the memory came from. */
+static void cli_enrol_failure_names_the_model(void **state)
+{
+    char forged[600];
+    struct detector *d = detector_load(model_path, 1);
+
+    assert_non_null(d);
+    for (int k = 0; k < MEMO_ENROLL_CALIBRATE; k++) {
+        d->memo->kshot_abs[k] = 1e38f;
+        d->memo->kshot_rel[k] = 1e38f;
+    }
+    snprintf(forged, sizeof(forged), "%s/e2e-forged.model",
+             testutil_tmpdir());
+    assert_int_equal(detector_save(d, forged), 0);
+    detector_destroy(d);
+    assert_int_equal(run_ok("%s -q enroll --model %s --name hb --shot 5 "
+                            "--flows %s -o %s.out 2>&1", testutil_bin(),
+                            forged, testutil_data_path(
+                            "cic-ids2017-improved/Heartbleed_11.csv.xz"),
+                            forged), 2);
+    assert_non_null(strstr(last_out, "e2e-forged.model: class 'hb'"));
+}
+
 static void cli_bad_input_is_one_line_and_exit_2(void **state)
 {
     const char *bin = testutil_bin(), *dir = testutil_tmpdir();
@@ -406,6 +433,7 @@ int main(void)
         cmocka_unit_test(cli_openset_output_checked_first),
         cmocka_unit_test(cli_enrol_refuses_verdict_names),
         cmocka_unit_test(cli_enrol_warns_of_benign_cost),
+        cmocka_unit_test(cli_enrol_failure_names_the_model),
         cmocka_unit_test(cli_bad_input_is_one_line_and_exit_2),
     };
     return cmocka_run_group_tests(cli, setup_model, teardown_model);

@@ -199,8 +199,11 @@ static int enrol(struct detector *d, const struct enroll_args *a)
         rc = err_set(ERR_NOMEM, "out of memory");
     if (rc == 0)
         rc = detector_embed(d, c.x, c.n, z);
-    if (rc == 0)
-        rc = memo_enroll(d->memo, a->name, z, c.n, c.x, &a->eo);
+    /* A failure here comes from the model's stored memory (a forged or
+     * damaged section can give absurd radii), so the model is named. */
+    if (rc == 0 && (rc = memo_enroll(d->memo, a->name, z, c.n, c.x,
+                                     &a->eo)) != 0)
+        rc = err_set(rc, "%s: %s", a->model, err_msg());
     if (rc == 0 && a->shot && c.n < (size_t)a->shot)
         log_warn("enroll", "%s holds only %zu flows (asked for %ld)",
                  a->flows, c.n, a->shot);
