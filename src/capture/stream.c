@@ -87,7 +87,7 @@ static FILE *open_input(const char *path)
 
 struct stream *stream_open_file(const char *path)
 {
-    const char *name = strcmp(path, "-") == 0 ? "standard input" : path;
+    const char *name = strcmp(path, "-") == 0 ? "stdin" : path;
     struct stream *s = calloc(1, sizeof(*s));
     if (!s) {
         err_set(ERR_NOMEM, "%s: out of memory", name);
