@@ -182,6 +182,12 @@ static void test_enrolled_rows(void **state)
     /* BENIGN's 3 ICMP rows are still under 10: it cannot take them. */
     assert_int_equal(check(s, m, K(ICMP, TWO_WAY), 0, 10),
                      SUPPORT_NO_BENIGN);
+    /* Forgetting the tunnel class takes its vouching for ICMP with it. */
+    assert_int_equal(support_forget(s, "icmp-tunnel"), 1);
+    assert_int_equal(support_forget(s, "icmp-tunnel"), 0);
+    assert_int_equal(support_count(s, "icmp-tunnel", K(ICMP, TWO_WAY)), -1);
+    assert_int_equal(support_count(s, "local", K(UDP, TWO_WAY)), 3);
+    assert_int_equal(check(s, m, K(ICMP, TWO_WAY), 3, 10), SUPPORT_UNJUDGED);
     memo_destroy(m);
     support_destroy(s);
 }

@@ -73,6 +73,10 @@ int support_add(struct support *s, const char *name, const float *x);
 int support_add_rows(struct support *s, const char *name, const float *x,
                      size_t n, size_t n_in);
 
+/* Drops class `name`'s counts (forget): a forgotten class no longer
+ * vouches for its kinds. Returns 1 when it had an entry, else 0. */
+int support_forget(struct support *s, const char *name);
+
 /* Training rows of `kind` in class `name`, -1 when the class has no
  * entry; in all classes together when name is NULL. */
 int64_t support_count(const struct support *s, const char *name, int kind);

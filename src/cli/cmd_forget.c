@@ -3,6 +3,7 @@
 
 #include "cli/cli.h"
 #include "fewflow/detector.h"
+#include "fewflow/support.h"
 #include "fewflow/err.h"
 #include "fewflow/log.h"
 
@@ -46,6 +47,8 @@ int cmd_forget(int argc, char **argv)
     int rc = memo_class_forget(d->memo, name);
     if (rc != 0)
         err_set(rc, "%s: no class named '%s'", model, name);
+    else if (d->support != NULL)
+        support_forget(d->support, name);
     if (rc == 0)
         rc = detector_save(d, out);
     if (rc == 0)

@@ -204,6 +204,18 @@ int support_add_rows(struct support *s, const char *name, const float *x,
     return 0;
 }
 
+int support_forget(struct support *s, const char *name)
+{
+    struct support_class *c = find_class(s, name);
+    if (c == NULL)
+        return 0;
+    free(c->name);
+    size_t at = (size_t)(c - s->cls);
+    memmove(c, c + 1, (s->n_classes - at - 1) * sizeof(*c));
+    s->n_classes--;
+    return 1;
+}
+
 static int64_t class_total(const struct support_class *c)
 {
     int64_t n = 0;
