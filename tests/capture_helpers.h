@@ -94,12 +94,7 @@ static float feat(size_t flow, const char *name)
 
 static const char *tmp(const char *name)
 {
-    static char path[4][512];
-    static int turn;
-    char *p = path[turn++ % 4];
-
-    snprintf(p, 512, "%s/%s", testutil_tmpdir(), name);
-    return p;
+    return testutil_tmp(name);
 }
 
 static void udp_pkt(struct pcap_out *o, int64_t t, const char *src,

@@ -21,12 +21,7 @@ static char *last_out;
 
 static const char *tmp(const char *name)
 {
-    static char path[4][512];
-    static int turn;
-    char *p = path[turn++ % 4];
-
-    snprintf(p, 512, "%s/%s", testutil_tmpdir(), name);
-    return p;
+    return testutil_tmp(name);
 }
 
 static int exists(const char *path)
@@ -37,25 +32,11 @@ static int exists(const char *path)
 
 static int setup_model(void **state)
 {
-    const char *proto = tmp("hostile.proto");
-    FILE *f = fopen(proto, "w");
-
     (void)state;
-    if (f == NULL)
-        return -1;
-    fprintf(f, "name: hostile\n"
-            "data: cic-ids2017-improved/BENIGN_4066_no-thursday.csv.xz, "
-            "cic-ids2017-improved/DDoS_5000.csv.xz, "
-            "cic-ids2017-improved/Portscan_5000.csv.xz, "
-            "cic-ids2017-improved/Botnet_736.csv.xz, "
-            "cic-ids2017-improved/Heartbleed_11.csv.xz\n"
-            "train: BENIGN, DDoS, Portscan\n"
-            "test: Botnet, Heartbleed\n");
-    fclose(f);
-    snprintf(model_path, sizeof(model_path), "%s", tmp("hostile.model"));
-    if (run("%s -q train --protocol %s --way 3 --shot 2 --query 2 "
-            "--episodes 5 --no-val --hidden 16 --emb 8 -o %s 2>&1",
-            testutil_bin(), proto, model_path) == 0)
+    if (testutil_train_small("hostile", "Botnet_736", "Heartbleed_11",
+                             "--shot 2 --query 2 --episodes 5 --hidden 16 "
+                             "--emb 8", model_path, sizeof(model_path),
+                             &last_out) == 0)
         return 0;
     print_error("training the test model failed:\n%s\n",
                 last_out ? last_out : "");

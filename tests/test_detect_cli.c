@@ -23,25 +23,10 @@ static char *last_out;
 
 static int setup_model(void **state)
 {
-    const char *dir = testutil_tmpdir();
-    char proto[512];
-    snprintf(proto, sizeof(proto), "%s/e2e.proto", dir);
-    FILE *f = fopen(proto, "w");
-    if (f == NULL)
-        return -1;
-    fprintf(f, "name: e2e\n"
-            "data: cic-ids2017-improved/BENIGN_4066_no-thursday.csv.xz, "
-            "cic-ids2017-improved/DDoS_5000.csv.xz, "
-            "cic-ids2017-improved/Portscan_5000.csv.xz, "
-            "cic-ids2017-improved/SSH-Patator_2961.csv.xz, "
-            "cic-ids2017-improved/Botnet_736.csv.xz\n"
-            "train: BENIGN, DDoS, Portscan\n"
-            "test: SSH-Patator, Botnet\n");
-    fclose(f);
-    snprintf(model_path, sizeof(model_path), "%s/e2e.model", dir);
-    return run_ok("%s -q train --protocol %s --way 3 --shot 5 --query 5 "
-                  "--episodes 30 --no-val --hidden 32 --emb 16 -o %s 2>&1",
-                  testutil_bin(), proto, model_path) == 0 ? 0 : -1;
+    return testutil_train_small("e2e", "SSH-Patator_2961", "Botnet_736",
+                                "--shot 5 --query 5 --episodes 30 "
+                                "--hidden 32 --emb 16", model_path,
+                                sizeof(model_path), &last_out) == 0 ? 0 : -1;
 }
 
 static int teardown_model(void **state)
@@ -175,9 +160,7 @@ static void cli_explain_rate_bounds_explanations(void **state)
  * says how many were dated at the epoch and where the first one is. */
 static void cli_untimed_rows_are_counted(void **state)
 {
-    char csv[600];
-
-    snprintf(csv, sizeof(csv), "%s/untimed.csv", testutil_tmpdir());
+    const char *csv = testutil_tmp("untimed.csv");
 
     assert_int_equal(run_ok("xz -dc %s | head -4 | sed '3s/2017-07-0[0-9] "
                             "[0-9:.]*/yesterday/' > %s", testutil_data_path(
@@ -199,9 +182,8 @@ static void cli_untimed_rows_are_counted(void **state)
  * the row untimed. The warning quoting a field shows no control bytes. */
 static void cli_timestamp_zones_and_hostile_text(void **state)
 {
-    char csv[600];
+    const char *csv = testutil_tmp("zones.csv");
 
-    snprintf(csv, sizeof(csv), "%s/zones.csv", testutil_tmpdir());
     assert_int_equal(run_ok("xz -dc %s | head -7 | sed "
                             "-e '2s/2017-07-0[0-9] [0-9:.]*/\\x1b]0;x\\x07/' "
                             "-e '3s/2017-07-0[0-9] [0-9:.]*/2017-07-05 "
@@ -338,10 +320,7 @@ static void cli_enrol_refuses_verdict_names(void **state)
  * operator is warned; an enrolment that costs nothing is not. */
 static void cli_enrol_warns_of_benign_cost(void **state)
 {
-    const char *bin = testutil_bin(), *dir = testutil_tmpdir();
-    char out[600];
-
-    snprintf(out, sizeof(out), "%s/e2e-cost.model", dir);
+    const char *bin = testutil_bin(), *out = testutil_tmp("e2e-cost.model");
     assert_int_equal(run_ok("%s enroll --model %s --name lookalike --shot 300 "
                             "--flows %s -o %s 2>&1 >/dev/null", bin,
                             model_path, testutil_data_path(
@@ -362,7 +341,7 @@ static void cli_enrol_warns_of_benign_cost(void **state)
  * model the memory came from. */
 static void cli_enrol_failure_names_the_model(void **state)
 {
-    char forged[600];
+    const char *forged = testutil_tmp("e2e-forged.model");
     struct detector *d = detector_load(model_path, 1);
 
     assert_non_null(d);
@@ -370,8 +349,6 @@ static void cli_enrol_failure_names_the_model(void **state)
         d->memo->kshot_abs[k] = 1e38f;
         d->memo->kshot_rel[k] = 1e38f;
     }
-    snprintf(forged, sizeof(forged), "%s/e2e-forged.model",
-             testutil_tmpdir());
     assert_int_equal(detector_save(d, forged), 0);
     detector_destroy(d);
     assert_int_equal(run_ok("%s -q enroll --model %s --name hb --shot 5 "

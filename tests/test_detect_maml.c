@@ -145,26 +145,11 @@ static char *last_out;
 static int setup_model(void **state)
 {
     (void)state;
-    const char *dir = testutil_tmpdir();
-    char proto[512];
-    snprintf(proto, sizeof(proto), "%s/mh.proto", dir);
-    FILE *f = fopen(proto, "w");
-    if (f == NULL)
-        return -1;
-    fprintf(f, "name: mh\n"
-            "data: cic-ids2017-improved/BENIGN_4066_no-thursday.csv.xz, "
-            "cic-ids2017-improved/DDoS_5000.csv.xz, "
-            "cic-ids2017-improved/Portscan_5000.csv.xz, "
-            "cic-ids2017-improved/Botnet_736.csv.xz, "
-            "cic-ids2017-improved/SSH-Patator_2961.csv.xz\n"
-            "train: BENIGN, DDoS, Portscan\n"
-            "test: SSH-Patator, Botnet\n");
-    fclose(f);
-    snprintf(model_path, sizeof(model_path), "%s/mh.model", dir);
-    return run_ok("%s -q train --protocol %s --method fomaml --way 3 "
-                  "--shot 5 --query 5 --episodes 10 --no-val --hidden 16 "
-                  "--emb 8 -o %s 2>&1", testutil_bin(), proto,
-                  model_path) == 0 ? 0 : -1;
+    return testutil_train_small("mh", "SSH-Patator_2961", "Botnet_736",
+                                "--method fomaml --shot 5 --query 5 "
+                                "--episodes 10 --hidden 16 --emb 8",
+                                model_path, sizeof(model_path),
+                                &last_out) == 0 ? 0 : -1;
 }
 
 static int teardown_model(void **state)

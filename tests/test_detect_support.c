@@ -346,25 +346,12 @@ static char *out;
 static void test_detect_reports_unjudged_and_unsupported(void **state)
 {
     (void)state;
-    const char *dir = testutil_tmpdir(), *bin = testutil_bin();
-    char proto[512], model[512];
-    snprintf(proto, sizeof(proto), "%s/kinds.proto", dir);
-    snprintf(model, sizeof(model), "%s/kinds.model", dir);
-    FILE *f = fopen(proto, "w");
-    assert_non_null(f);
-    fprintf(f, "name: kinds\n"
-            "data: cic-ids2017-improved/BENIGN_4066_no-thursday.csv.xz, "
-            "cic-ids2017-improved/DDoS_5000.csv.xz, "
-            "cic-ids2017-improved/Portscan_5000.csv.xz, "
-            "cic-ids2017-improved/Heartbleed_11.csv.xz, "
-            "cic-ids2017-improved/Botnet_736.csv.xz\n"
-            "train: BENIGN, DDoS, Portscan\n"
-            "test: Heartbleed, Botnet\n");
-    fclose(f);
-    assert_int_equal(testutil_runf(&out, "%s -q train --protocol %s --way 3 "
-                                   "--shot 5 --query 5 --episodes 20 "
-                                   "--no-val --hidden 16 --emb 8 -o %s 2>&1",
-                                   bin, proto, model), 0);
+    const char *bin = testutil_bin();
+    char model[512];
+    assert_int_equal(testutil_train_small("kinds", "Heartbleed_11",
+                                          "Botnet_736", "--shot 5 --query 5 "
+                                          "--episodes 20 --hidden 16 --emb 8",
+                                          model, sizeof(model), &out), 0);
     const char *cap = write_kinds();
 
     assert_int_equal(testutil_runf(&out, "%s -q detect --model %s -r %s "

@@ -22,27 +22,11 @@ static char model_path[512];
 
 static int setup_model(void **state)
 {
-    const char *dir = testutil_tmpdir();
-    char proto[512], cmd[2048];
     char *out = NULL;
-    snprintf(proto, sizeof(proto), "%s/threads.proto", dir);
-    FILE *f = fopen(proto, "w");
-    if (f == NULL)
-        return -1;
-    fprintf(f, "name: threads\n"
-            "data: cic-ids2017-improved/BENIGN_4066_no-thursday.csv.xz, "
-            "cic-ids2017-improved/DDoS_5000.csv.xz, "
-            "cic-ids2017-improved/Portscan_5000.csv.xz, "
-            "cic-ids2017-improved/SSH-Patator_2961.csv.xz, "
-            "cic-ids2017-improved/Botnet_736.csv.xz\n"
-            "train: BENIGN, DDoS, Portscan\n"
-            "test: SSH-Patator, Botnet\n");
-    fclose(f);
-    snprintf(model_path, sizeof(model_path), "%s/threads.model", dir);
-    snprintf(cmd, sizeof(cmd), "%s -q train --protocol %s --way 3 --shot 5 "
-             "--query 5 --episodes 20 --no-val --hidden 32 --emb 16 -o %s "
-             "2>&1", testutil_bin(), proto, model_path);
-    int rc = testutil_run(cmd, &out);
+    int rc = testutil_train_small("threads", "SSH-Patator_2961",
+                                  "Botnet_736", "--shot 5 --query 5 "
+                                  "--episodes 20 --hidden 32 --emb 16",
+                                  model_path, sizeof(model_path), &out);
     if (rc != 0)
         fprintf(stderr, "%s", out ? out : "");
     free(out);

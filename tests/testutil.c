@@ -90,3 +90,44 @@ int testutil_near(double a, double b, double tol, const char *sa,
                 line, sa, a, sb, b, fabs(a - b), tol);
     return 0;
 }
+
+const char *testutil_tmp(const char *name)
+{
+    static char path[4][512];
+    static int turn;
+    char *p = path[turn++ % 4];
+
+    snprintf(p, 512, "%s/%s", testutil_tmpdir(), name);
+    return p;
+}
+
+static int class_of(const char *stem)
+{
+    const char *u = strrchr(stem, '_');
+    return u ? (int)(u - stem) : (int)strlen(stem);
+}
+
+int testutil_train_small(const char *name, const char *test1,
+                         const char *test2, const char *opts, char *model,
+                         size_t len, char **out)
+{
+    char proto[512];
+
+    snprintf(proto, sizeof(proto), "%s/%s.proto", testutil_tmpdir(), name);
+    snprintf(model, len, "%s/%s.model", testutil_tmpdir(), name);
+    FILE *f = fopen(proto, "w");
+    if (f == NULL)
+        return -1;
+    fprintf(f, "name: %s\n"
+            "data: cic-ids2017-improved/BENIGN_4066_no-thursday.csv.xz, "
+            "cic-ids2017-improved/DDoS_5000.csv.xz, "
+            "cic-ids2017-improved/Portscan_5000.csv.xz, "
+            "cic-ids2017-improved/%s.csv.xz, "
+            "cic-ids2017-improved/%s.csv.xz\n"
+            "train: BENIGN, DDoS, Portscan\n"
+            "test: %.*s, %.*s\n", name, test1, test2, class_of(test1),
+            test1, class_of(test2), test2);
+    fclose(f);
+    return testutil_runf(out, "%s -q train --protocol %s --way 3 --no-val "
+                         "%s -o %s 2>&1", testutil_bin(), proto, opts, model);
+}

@@ -31,6 +31,21 @@ int testutil_runf(char **out, const char *fmt, ...)
 /* Path of the fewflow binary under test. */
 const char *testutil_bin(void);
 
+/* NAME under testutil_tmpdir(), in one of four rotating static buffers. */
+const char *testutil_tmp(const char *name);
+
+/*
+ * Trains the small CLI-test model: CIC-IDS2017 rows, training classes
+ * BENIGN, DDoS and Portscan, test classes from the two files named by
+ * their stem ("SSH-Patator_2961": the class is the part before '_'), in
+ * that order. `opts` adds train options (sizes, episodes, method). The
+ * model is NAME.model in the temporary directory; its path goes to
+ * model. Returns train's exit status, its output left in *out.
+ */
+int testutil_train_small(const char *name, const char *test1,
+                         const char *test2, const char *opts, char *model,
+                         size_t len, char **out);
+
 #define assert_float_near(a, b, tol) \
     assert_true(testutil_near((double)(a), (double)(b), (double)(tol), \
                               #a, #b, __FILE__, __LINE__))
