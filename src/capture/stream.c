@@ -1,6 +1,7 @@
 #define _GNU_SOURCE /* fopencookie */
 #include <errno.h>
 #include <limits.h>
+#include <poll.h>
 #include <stdarg.h>
 #include <lzma.h>
 #include <stdlib.h>
@@ -262,6 +263,14 @@ int stream_error(const struct stream *s, const char **msg)
     if (msg)
         *msg = s->msg;
     return s->failed;
+}
+
+int stream_idle(const struct stream *s)
+{
+    if (!s->pipe)
+        return 0;
+    struct pollfd p = { .fd = fileno(s->fp), .events = POLLIN };
+    return poll(&p, 1, 0) == 0;
 }
 
 uint64_t stream_offset(const struct stream *s)
