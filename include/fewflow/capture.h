@@ -89,6 +89,13 @@ void capture_break(struct capture_source *src);
 const struct capture_source_stats *capture_stats(
     const struct capture_source *src);
 
+/* Non-zero when the source reads a pipe (tcpdump -w - | fewflow ...) and
+ * nothing more has arrived: the moment to end the flows whose time has
+ * passed and write them out, not when the next packet comes. Batching
+ * stays while a fast writer keeps the pipe full. 0 for files and live
+ * interfaces. */
+int capture_idle(const struct capture_source *src);
+
 /* The name given at open (path or interface), borrowed. */
 const char *capture_name(const struct capture_source *src);
 

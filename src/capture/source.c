@@ -285,6 +285,11 @@ static void check_stream_end(struct capture_source *src)
         count_damage(src, msg);
 }
 
+int capture_idle(const struct capture_source *src)
+{
+    return src->stream != NULL && stream_idle(src->stream);
+}
+
 int capture_next(struct capture_source *src, struct capture_packet *pkt)
 {
     int rc;

@@ -1,6 +1,8 @@
 #define _GNU_SOURCE /* fopencookie */
 #include <errno.h>
 #include <limits.h>
+#include <poll.h>
+#include <stdarg.h>
 #include <lzma.h>
 #include <stdlib.h>
 #include <string.h>
@@ -134,10 +136,17 @@ struct stream *stream_open_memory(const void *data, size_t len)
     return s;
 }
 
-static void stream_fail(struct stream *s, const char *what)
+static void stream_fail(struct stream *s, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static void stream_fail(struct stream *s, const char *fmt, ...)
 {
+    va_list ap;
+
+    va_start(ap, fmt);
     s->failed = 1;
-    snprintf(s->msg, sizeof(s->msg), "%s", what);
+    vsnprintf(s->msg, sizeof(s->msg), fmt, ap);
+    va_end(ap);
 }
 
 static size_t read_xz(struct stream *s, uint8_t *buf, size_t n)
@@ -205,11 +214,8 @@ static size_t read_raw(struct stream *s, void *buf, size_t n)
     switch (s->kind) {
     case STREAM_PLAIN:
         got = fread(buf, 1, n, s->fp);
-        if (got < n && ferror(s->fp)) {
-            s->failed = 1;
-            snprintf(s->msg, sizeof(s->msg), "read error: %s",
-                     strerror(errno));
-        }
+        if (got < n && ferror(s->fp))
+            stream_fail(s, "read error: %s", strerror(errno));
         break;
     case STREAM_GZIP:
         got = read_gzip(s, buf, n);
@@ -259,6 +265,14 @@ int stream_error(const struct stream *s, const char **msg)
     return s->failed;
 }
 
+int stream_idle(const struct stream *s)
+{
+    if (!s->pipe)
+        return 0;
+    struct pollfd p = { .fd = fileno(s->fp), .events = POLLIN };
+    return poll(&p, 1, 0) == 0;
+}
+
 uint64_t stream_offset(const struct stream *s)
 {
     return s->offset;
@@ -277,8 +291,7 @@ static size_t read_available(struct stream *s, uint8_t *buf, size_t n)
         got = read(fileno(s->fp), buf, n);
     } while (got < 0 && errno == EINTR);
     if (got < 0) {
-        s->failed = 1;
-        snprintf(s->msg, sizeof(s->msg), "read error: %s", strerror(errno));
+        stream_fail(s, "read error: %s", strerror(errno));
         return 0;
     }
     s->offset += (uint64_t)got;

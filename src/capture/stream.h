@@ -30,6 +30,10 @@ size_t stream_peek(struct stream *s, void *buf, size_t n);
 /* Non-zero after a read or decompression error; its text is in msg. */
 int stream_error(const struct stream *s, const char **msg);
 
+/* Non-zero when the stream reads a pipe or socket and nothing more is
+ * waiting there (checked without blocking); 0 for files and memory. */
+int stream_idle(const struct stream *s);
+
 /* Bytes delivered so far (decompressed offset). */
 uint64_t stream_offset(const struct stream *s);
 

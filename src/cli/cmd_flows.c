@@ -3,12 +3,10 @@
 #include <inttypes.h>
 #include <math.h>
 #include <signal.h>
-#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include <unistd.h>
 
 #include "cli/cli.h"
 #include "cli/flows_out.h"
@@ -40,7 +38,6 @@ struct flows_run {
     uint64_t packets;
     int damaged;              /* some capture was truncated or damaged */
     struct capture_source *stdin_src;  /* `-r -`, opened before output */
-    int eager;                /* reading standard input: see pump */
 };
 
 static struct capture_source *volatile live_src;
@@ -260,16 +257,6 @@ static void report_damage(struct flows_run *run,
 }
 
 /* Feeds one source to the meter until its end, a stop, or -c. */
-/* Nothing more to read on standard input right now: the moment to
- * meter what is queued and write what has ended, without giving up
- * batching while a fast writer keeps the pipe full. */
-static int stdin_idle(void)
-{
-    struct pollfd p = { .fd = STDIN_FILENO, .events = POLLIN };
-
-    return poll(&p, 1, 0) == 0;
-}
-
 static int pump(struct flows_run *run, struct capture_source *src,
                 struct flow_meter *m)
 {
@@ -282,7 +269,7 @@ static int pump(struct flows_run *run, struct capture_source *src,
             fflush(run->out);
         } else {
             rc = flow_meter_packet(m, &pkt);
-            if (rc == 0 && run->eager && stdin_idle())
+            if (rc == 0 && capture_idle(src))
                 rc = flow_meter_advance(m, pkt.ts_ns);
             run->packets++;
         }
@@ -301,9 +288,6 @@ static int run_file(struct flows_run *run, const char *path,
                                  capture_open_file(path);
     if (!src)
         return err_last();
-    /* From standard input the next packet may be long in coming: each
-     * one is metered at once rather than queued behind later ones. */
-    run->eager = src == run->stdin_src;
     if (src == run->stdin_src)
         run->stdin_src = NULL;
     log_debug("flows", "reading %s", path);

@@ -1,9 +1,7 @@
-#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include <unistd.h>
 
 #include "fewflow/capture.h"
 #include "fewflow/csv.h"
@@ -32,7 +30,7 @@ struct cap_ctx {
     uint64_t id_base;
     const char *origin;
     struct detector_input_stats *st;
-    int eager;               /* standard input: no flow waits for more */
+    const struct capture_source *src;  /* the capture being read */
 };
 
 static long *feature_map(const struct detector *d)
@@ -76,16 +74,6 @@ static int encode_flow(struct cap_ctx *c, const struct flow_record *rec)
     return 0;
 }
 
-/* Nothing more to read on standard input right now: the moment to
- * meter what is queued and write what has ended, without giving up
- * batching while a fast writer keeps the pipe full. */
-static int stdin_idle(void)
-{
-    struct pollfd p = { .fd = STDIN_FILENO, .events = POLLIN };
-
-    return poll(&p, 1, 0) == 0;
-}
-
 static int on_flow(const struct flow_record *rec, void *user)
 {
     struct cap_ctx *c = user;
@@ -106,8 +94,7 @@ static int on_flow(const struct flow_record *rec, void *user)
     f.id.last_s = (double)rec->last_ns / 1e9;
     c->st->flows++;
     int rc2 = c->fn(&f, c->user);
-    return rc2 == 0 && c->eager && stdin_idle() ? c->fn(NULL, c->user)
-                                                : rc2;
+    return rc2 == 0 && capture_idle(c->src) ? c->fn(NULL, c->user) : rc2;
 }
 
 static void note_damage(struct detector_input_stats *st,
@@ -135,7 +122,7 @@ static int pump(struct capture_source *src, struct flow_meter *fm,
                 rc = c->fn(NULL, c->user);
         } else {
             rc = flow_meter_packet(fm, &pkt);
-            if (rc == 0 && c->eager && stdin_idle())
+            if (rc == 0 && capture_idle(src))
                 rc = flow_meter_advance(fm, pkt.ts_ns);
         }
         if (rc != 0)
@@ -151,6 +138,7 @@ static int read_capture(struct cap_ctx *c, struct capture_source *src,
     if (fm == NULL)
         return err_last();
     c->origin = capture_name(src);
+    c->src = src;
     int rc = pump(src, fm, c, in->stop);
     const struct flow_stats *fs = flow_meter_stats(fm);
     c->st->packets += fs->packets;
@@ -171,9 +159,6 @@ static int read_captures(struct detector *d, const struct detector_input *in,
         struct capture_source *src = capture_open_file(in->captures[i]);
         if (src == NULL)
             return err_last();
-        /* A pipe (tcpdump -w - | fewflow detect -r -): alerts as flows
-         * end, not when a batch fills or the pipe closes. */
-        c->eager = strcmp(in->captures[i], "-") == 0;
         rc = read_capture(c, src, in);
         capture_close(src);
     }
