@@ -30,6 +30,11 @@ const char *cli_printable(const char *s, char *buf, size_t size);
 /* How many of paths are "-" (standard input, which can be read once). */
 size_t cli_stdin_count(const char *const *paths, size_t n);
 
+/* "--name" of the long option whose value is c in opts (a getopt_long
+ * table), for messages; "this option" when none. A static buffer. */
+struct option;
+const char *cli_opt_name(const struct option *opts, int c);
+
 /* Prints "fewflow <cmd>: <message>" for a usage mistake and returns 2. */
 int cli_usage_error(const char *cmd, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));

@@ -88,6 +88,12 @@ int cli_timeout(const char *cmd, const char *opt, const char *v,
     return 0;
 }
 
+int cli_linger(const char *cmd, const char *v, uint64_t *us)
+{
+    *us = 0;
+    return strcmp(v, "0") == 0 ? 0 : cli_timeout(cmd, "--close-linger", v, us);
+}
+
 static int parse_count(const char *cmd, const char *opt, const char *v,
                        long lo, long hi, long *out)
 {
@@ -170,10 +176,7 @@ static int parse(int argc, char **argv, struct detect_run_opts *o,
                              &fc->active_timeout_us);
             break;
         case OPT_LINGER:
-            fc->close_linger_us = 0;
-            if (strcmp(optarg, "0") != 0)
-                rc = cli_timeout("detect", "--close-linger", optarg,
-                                 &fc->close_linger_us);
+            rc = cli_linger("detect", optarg, &fc->close_linger_us);
             break;
         case OPT_MAX:
             rc = parse_count("detect", "--max-flows", optarg, 16, 1L << 26,

@@ -106,10 +106,7 @@ static int parse(int argc, char **argv, struct enroll_args *a)
                 return 2;
             break;
         case 'L':
-            a->fc.close_linger_us = 0;
-            if (strcmp(optarg, "0") != 0 &&
-                cli_timeout("enroll", "--close-linger", optarg,
-                            &a->fc.close_linger_us) != 0)
+            if (cli_linger("enroll", optarg, &a->fc.close_linger_us) != 0)
                 return 2;
             break;
         case 'k':

@@ -131,16 +131,6 @@ static const struct option long_opts[] = {
     { NULL, 0, NULL, 0 },
 };
 
-/* The long name of option c, for messages. */
-static const char *opt_name(int c)
-{
-    for (const struct option *o = long_opts; o->name != NULL; o++) {
-        if (o->val == c)
-            return o->name;
-    }
-    return "?";
-}
-
 static int add_input(struct flows_opts *o, const char *path)
 {
     if (o->n_inputs == MAX_INPUTS)
@@ -200,8 +190,8 @@ static int parse_opt(int c, const char *arg, struct flows_opts *o)
         return cli_usage_error("flows", "unknown option");
     }
     if (bad)
-        return cli_usage_error("flows", "--%s: bad value '%s'", opt_name(c),
-                               arg);
+        return cli_usage_error("flows", "%s: bad value '%s'",
+                               cli_opt_name(long_opts, c), arg);
     return 0;
 }
 
@@ -226,6 +216,9 @@ static int parse_args(int argc, char **argv, struct flows_opts *o)
         return cli_usage_error("flows", "give capture files (-r) or -i");
     if (o->iface && o->n_inputs > 0)
         return cli_usage_error("flows", "-r and -i exclude each other");
+    if (cli_stdin_count(o->inputs, o->n_inputs) > 1)
+        return cli_usage_error("flows", "standard input given more than "
+                               "once (-r -)");
     if (o->filter && !o->iface)
         return cli_usage_error("flows", "-f needs -i");
     if (o->label && strpbrk(o->label, ",\"\n\r\\"))
@@ -363,14 +356,12 @@ static int run_all(struct flows_run *run, struct flow_meter *m)
 
 /* Every capture must at least open before the output file is created,
  * so a mistyped name leaves no header-only CSV behind. Standard input
- * cannot be opened twice, so it stays open for the run. */
+ * (named once at most: parse_args) cannot be opened twice, so it stays
+ * open for the run. */
 static int inputs_readable(const struct flows_opts *o, struct flows_run *run)
 {
     for (size_t i = 0; i < o->n_inputs; i++) {
         if (strcmp(o->inputs[i], "-") == 0) {
-            if (run->stdin_src)
-                return err_set(ERR_INVALID, "-r -: standard input given "
-                               "more than once");
             run->stdin_src = capture_open_file("-");
             if (!run->stdin_src)
                 return err_last();

@@ -175,15 +175,7 @@ static int parse_mining(const char *s, enum learner_mining *m)
 
 static const char *opt_name(int c)
 {
-    static char name[32];
-
-    for (const struct option *o = train_opts; o->name; o++) {
-        if (o->val == c) {
-            snprintf(name, sizeof(name), "--%s", o->name);
-            return name;
-        }
-    }
-    return "this option";
+    return cli_opt_name(train_opts, c);
 }
 
 /* The smallest value that still trains something: an episode needs two

@@ -46,6 +46,9 @@ void detect_run_opts_default(struct detect_run_opts *o);
 int cli_timeout(const char *cmd, const char *opt, const char *v,
                 uint64_t *us);
 
+/* --close-linger: "0" (no linger) or a timeout as above. */
+int cli_linger(const char *cmd, const char *v, uint64_t *us);
+
 /* Runs detection; returns the exit status (0, 1 or 2). */
 int detect_run(struct detect_run_opts *o, FILE *out);
 

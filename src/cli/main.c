@@ -1,4 +1,5 @@
 #include <cblas.h>
+#include <getopt.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -43,6 +44,19 @@ size_t cli_stdin_count(const char *const *paths, size_t n)
     for (size_t i = 0; i < n; i++)
         k += strcmp(paths[i], "-") == 0;
     return k;
+}
+
+const char *cli_opt_name(const struct option *opts, int c)
+{
+    static char name[40];
+
+    for (const struct option *o = opts; o->name != NULL; o++) {
+        if (o->val == c) {
+            snprintf(name, sizeof(name), "--%s", o->name);
+            return name;
+        }
+    }
+    return "this option";
 }
 
 const char *cli_printable(const char *s, char *buf, size_t size)
