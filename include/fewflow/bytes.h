@@ -60,6 +60,14 @@ void bytes_reader_fail(struct bytes_reader *r);
 /* CRC-32 (IEEE 802.3 polynomial, reflected), chainable from crc = 0. */
 uint32_t bytes_crc32(uint32_t crc, const void *data, size_t n);
 
+/* Appends, as a u32, the CRC-32 of what w holds from offset start on: a
+ * section's checksum trailer. Nothing is added to a failed writer. */
+void bytes_put_crc32(struct bytes_writer *w, size_t start);
+
+/* Whether data ends in the CRC-32 of the bytes before it, as
+ * bytes_put_crc32 writes it; 0 when len < 4. */
+int bytes_crc32_trailer_ok(const void *data, size_t len);
+
 /* SHA-256 of a buffer (FIPS 180-4); out holds 32 bytes. */
 void bytes_sha256(const void *data, size_t n, uint8_t out[32]);
 

@@ -193,6 +193,22 @@ char *bytes_get_str(struct bytes_reader *r, size_t max_len)
     return s;
 }
 
+void bytes_put_crc32(struct bytes_writer *w, size_t start)
+{
+    if (!w->failed)
+        bytes_put_u32(w, bytes_crc32(0, w->data + start, w->len - start));
+}
+
+int bytes_crc32_trailer_ok(const void *data, size_t len)
+{
+    struct bytes_reader r;
+
+    if (len < 4)
+        return 0;
+    bytes_reader_init(&r, (const uint8_t *)data + len - 4, 4);
+    return bytes_get_u32(&r) == bytes_crc32(0, data, len - 4);
+}
+
 uint32_t bytes_crc32(uint32_t crc, const void *data, size_t n)
 {
     static uint32_t table[256];

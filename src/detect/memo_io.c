@@ -62,7 +62,7 @@ int memo_write(const struct memo *m, struct bytes_writer *w)
     bytes_put_f32s(w, m->kshot_rel, MEMO_ENROLL_CALIBRATE);
     if (bytes_writer_status(w) != 0)
         return err_set(ERR_NOMEM, "class memory: out of memory");
-    bytes_put_u32(w, bytes_crc32(0, w->data + start, w->len - start));
+    bytes_put_crc32(w, start);
     return bytes_writer_status(w) ? ERR_NOMEM : 0;
 }
 
@@ -189,16 +189,6 @@ static int read_body(struct memo *m, struct bytes_reader *r,
     return r->failed ? ERR_PARSE : 0;
 }
 
-static int check_crc(const void *data, size_t len)
-{
-    if (len < 4)
-        return ERR_PARSE;
-    const uint8_t *p = (const uint8_t *)data + len - 4;
-    uint32_t stored = (uint32_t)p[0] | (uint32_t)p[1] << 8 |
-                      (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-    return bytes_crc32(0, data, len - 4) == stored ? 0 : ERR_CHECKSUM;
-}
-
 struct memo *memo_read(const void *data, size_t len, const char *what)
 {
     struct bytes_reader r;
@@ -212,7 +202,7 @@ struct memo *memo_read(const void *data, size_t len, const char *what)
                 "MEMO section)", what, r.pos);
         return NULL;
     }
-    if (rc == 0 && check_crc(data, len) != 0) {
+    if (rc == 0 && !bytes_crc32_trailer_ok(data, len)) {
         err_set(ERR_CHECKSUM, "%s: class memory is damaged "
                 "(checksum mismatch over %zu bytes)", what, len);
         return NULL;

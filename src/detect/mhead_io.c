@@ -34,7 +34,7 @@ int mhead_write(const struct mhead *h, const struct memo *m,
     bytes_put_f32s(w, h->b, h->n_classes);
     if (bytes_writer_status(w) != 0)
         return err_set(ERR_NOMEM, "class memory head: out of memory");
-    bytes_put_u32(w, bytes_crc32(0, w->data + start, w->len - start));
+    bytes_put_crc32(w, start);
     return bytes_writer_status(w) ? ERR_NOMEM : 0;
 }
 

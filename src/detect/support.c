@@ -299,7 +299,7 @@ int support_write(const struct support *s, struct bytes_writer *w)
     }
     if (bytes_writer_status(w) != 0)
         return err_set(ERR_NOMEM, "out of memory");
-    bytes_put_u32(w, bytes_crc32(0, w->data + start, w->len - start));
+    bytes_put_crc32(w, start);
     return bytes_writer_status(w) ? ERR_NOMEM : 0;
 }
 
@@ -330,21 +330,13 @@ static int read_classes(struct support *s, struct bytes_reader *r)
     return r->failed ? ERR_PARSE : 0;
 }
 
-static int crc_ok(const uint8_t *data, size_t len)
-{
-    const uint8_t *p = data + len - 4;
-    uint32_t stored = (uint32_t)p[0] | (uint32_t)p[1] << 8 |
-                      (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-    return bytes_crc32(0, data, len - 4) == stored;
-}
-
 struct support *support_read(const void *data, size_t len,
                              const char *const *col_names, size_t n_in,
                              const char *what)
 {
     struct bytes_reader r;
     char magic[6];
-    if (len < 12 || !crc_ok(data, len)) {
+    if (len < 12 || !bytes_crc32_trailer_ok(data, len)) {
         err_set(ERR_CHECKSUM, "%s: flow-kind support is damaged "
                 "(checksum mismatch over %zu bytes)", what, len);
         return NULL;
