@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/vec.h"
 #include "fewflow/err.h"
 #include "fewflow/mhead.h"
 
@@ -57,27 +58,13 @@ void mhead_logits(const struct mhead *h, const float *z, float *out)
     logits_relu(h, z, out);
 }
 
-/* Softmax in place; returns nothing, p sums to 1. */
-static void softmax(float *p, uint32_t n)
-{
-    float mx = p[0], s = 0;
-    for (uint32_t c = 1; c < n; c++)
-        mx = p[c] > mx ? p[c] : mx;
-    for (uint32_t c = 0; c < n; c++) {
-        p[c] = expf(p[c] - mx);
-        s += p[c];
-    }
-    for (uint32_t c = 0; c < n; c++)
-        p[c] /= s;
-}
-
 /* Adds one prototype's gradient (weight wt) into gw, gb. */
 static void grad_row(const struct mhead *h, const float *z, uint32_t y,
                      float wt, float *gw, float *gb)
 {
     float *p = h->logits;
     logits_relu(h, z, p);
-    softmax(p, h->n_classes);
+    vec_softmax(p, h->n_classes);
     p[y] -= 1.0f;
     for (uint32_t c = 0; c < h->n_classes; c++)
         gb[c] += wt * p[c];
@@ -149,7 +136,7 @@ void mhead_choose(struct mhead *h, const struct memo *m, const float *z,
         if (candidate(h, m, dec, c) && h->logits[c] > h->logits[best])
             best = (int32_t)c;
     }
-    softmax(h->logits, h->n_classes);
+    vec_softmax(h->logits, h->n_classes);
     dec->head_prob = h->logits[best];
     if (best == dec->cls)
         return;

@@ -107,21 +107,6 @@ out:
     return lambda;
 }
 
-/* Softmax of z (way entries) in place. */
-static void softmax(double *z, size_t way)
-{
-    double m = z[0], s = 0.0;
-
-    for (size_t c = 1; c < way; c++)
-        m = z[c] > m ? z[c] : m;
-    for (size_t c = 0; c < way; c++) {
-        z[c] = exp(z[c] - m);
-        s += z[c];
-    }
-    for (size_t c = 0; c < way; c++)
-        z[c] /= s;
-}
-
 /* Scores of one row: w is way × (d + 1), the last column the bias. */
 static void logreg_scores(const double *w, const float *x, size_t d,
                           size_t way, double *z)
@@ -153,7 +138,7 @@ static double logreg_grad(const double *w, const float *xs,
         const float *x = xs + i * d;
 
         logreg_scores(w, x, d, way, z);
-        softmax(z, way);
+        vec_softmax_d(z, way);
         z[ys[i]] -= 1.0;
         for (size_t c = 0; c < way; c++) {
             for (size_t k = 0; k < d; k++)
@@ -217,7 +202,7 @@ int fewshot_logreg(const float *xs, const int32_t *ys, size_t n_s,
     z = buf + 3 * m;
     for (size_t i = 0; i < n_q; i++) {
         logreg_scores(w, xq + i * d, d, way, z);
-        softmax(z, way);
+        vec_softmax_d(z, way);
         pred[i] = 0;
         for (size_t c = 0; c < way; c++) {
             if (probs)
