@@ -101,8 +101,8 @@ static void flow_keys(const struct alert_flow *id, uint64_t k[3])
 /* Records that `key` saw `other` at t; returns whether it has seen a
  * different one within the window. Key 0 marks a free slot, so it is
  * moved to 1. */
-static int fan_entry_note(struct fan_entry *tab, double window_s, uint64_t key,
-                        uint64_t other, double t)
+static int fan_entry_note(struct fan_entry *tab, double window_s,
+                          uint64_t key, uint64_t other, double t)
 {
     key += key == 0;
     struct fan_entry *e = &tab[key % CONTEXT_SLOTS];
@@ -148,9 +148,10 @@ static int fan_note(struct fan *f, double window_s,
 {
     uint64_t k[3];
     flow_keys(id, k);
-    int out = fan_entry_note(f->by_src, window_s, k[0], k[2], id->first_s);
-    int in = fan_entry_note(f->by_dst, window_s, by_port ? k[2] : k[1], k[0],
-                          id->first_s);
+    double t = id->first_s;
+    int out = fan_entry_note(f->by_src, window_s, k[0], k[2], t);
+    int in = fan_entry_note(f->by_dst, window_s, by_port ? k[2] : k[1],
+                            k[0], t);
     return out || in;
 }
 
