@@ -52,6 +52,7 @@ def alerted(e):
 
 totals = collections.Counter()
 nbenign = 0
+reasons = collections.Counter()
 for r in keep:
     # The DDoS captures' 70,000 flows go without explanations (speed).
     flows = run(r['path'], '0' if r['category'] == 'ddos' else '3')
@@ -63,6 +64,12 @@ for r in keep:
     totals[r['category'], 'flows'] += n
     totals[r['category'], 'alerts'] += a
     totals[r['category'], 'unjudged'] += u
+    for e in flows:
+        if e['fewflow']['class'] == 'unjudged':
+            why = e['fewflow'].get('reason', '?').split(':')[0][:40]
+            reasons[r['category'] if r['category'] != 'benign' else
+                    ('benign-dev' if nbenign % 2 == 0 else 'benign-held'),
+                    why] += 1
     if r['category'] == 'benign':
         half = 'benign-dev' if nbenign % 2 == 0 else 'benign-held'
         nbenign += 1
@@ -80,3 +87,6 @@ for c in ('brute-force', 'ddos', 'benign-dev', 'benign-held', 'benign'):
     u = totals[c, 'unjudged']
     print('%-11s %-52s %6d %6.1f%%  (%d alerts, %d unjudged = %.1f%%)' % (
         c, 'ALL', n, 100.0 * a / max(n, 1), a, u, 100.0 * u / max(n, 1)))
+print('unjudged by reason:')
+for (c, why), k in sorted(reasons.items()):
+    print('  %-11s %-42s %6d' % (c, why, k))

@@ -68,10 +68,11 @@ static void test_cut_connection(void **state)
     assert_int_equal(context_check(c, est, &open, 1), CONTEXT_CUT);
     assert_int_equal(context_check(c, est, &closed, 1), CONTEXT_OK);
     assert_int_equal(context_check(c, est, &open, 0), CONTEXT_OK);
-    /* A half-open SYN and an unanswered flood stay judged. */
+    /* A half-open SYN and SYN retries are not prefixes of a connection
+     * (the unanswered-flow rule is theirs, when they are alone). */
     assert_int_equal(context_check(c, row(1, 0, 1, 0, 0), &open, 1),
-                     CONTEXT_OK);
-    assert_int_equal(context_check(c, row(3, 0, 3, 0, 0), &open, 1),
+                     CONTEXT_LONE_UNANSWERED);
+    assert_int_equal(context_check(c, row(3, 0, 3, 0, 0), &closed, 1),
                      CONTEXT_OK);
     /* A SYN answered by SYN-ACK but never acknowledged: no data yet. */
     assert_int_equal(context_check(c, row(1, 1, 2, 0, 0), &open, 1),
@@ -121,6 +122,44 @@ static void test_refusals(void **state)
     context_destroy(c);
 }
 
+static enum context_verdict unanswered(struct context *c, const char *src,
+                                       const char *dst, uint16_t port,
+                                       double t, int open_at_end)
+{
+    struct alert_flow f = flow(src, dst, port, t, open_at_end);
+    return context_check(c, row(1, 0, 0, 0, 0), &f, 0);
+}
+
+static void test_unanswered(void **state)
+{
+    (void)state;
+    struct context *c = context_create(cols, N_C, 120);
+    assert_non_null(c);
+    /* A query nobody answered before the end, alone. */
+    assert_int_equal(unanswered(c, "10.0.0.5", "10.0.0.53", 53, 1, 1),
+                     CONTEXT_LONE_UNANSWERED);
+    /* One that timed out unanswered is judged, and is context: a second
+     * source sending to the same host on another port (a reflection). */
+    assert_int_equal(unanswered(c, "192.0.2.7", "10.0.0.6", 4000, 2, 0),
+                     CONTEXT_OK);
+    assert_int_equal(unanswered(c, "192.0.2.8", "10.0.0.6", 4001, 3, 1),
+                     CONTEXT_OK);
+    /* A lone flow that a later one keeps company: no longer lone when
+     * looked at again; the query above still is. */
+    struct alert_flow first = flow("198.51.100.1", "10.0.0.7", 9, 4, 1);
+    assert_int_equal(context_check(c, row(1, 0, 0, 0, 0), &first, 0),
+                     CONTEXT_LONE_UNANSWERED);
+    assert_int_equal(unanswered(c, "198.51.100.2", "10.0.0.7", 9, 5, 1),
+                     CONTEXT_OK);
+    assert_int_equal(context_recheck(c, &first, CONTEXT_LONE_UNANSWERED),
+                     CONTEXT_OK);
+    struct alert_flow q = flow("10.0.0.5", "10.0.0.53", 53, 1, 1);
+    assert_int_equal(context_recheck(c, &q, CONTEXT_LONE_UNANSWERED),
+                     CONTEXT_LONE_UNANSWERED);
+    assert_int_equal(context_recheck(c, &q, CONTEXT_CUT), CONTEXT_CUT);
+    context_destroy(c);
+}
+
 /* ---- detect on hand-built packets ---- */
 
 #define SEC 1000000000LL
@@ -139,8 +178,20 @@ static void put(struct pcap_out *o, int64_t t, const char *src,
     pcap_out_write(o, t, &p, 0);
 }
 
-/* A refused connection (SYN, RST-ACK), and a connection that sends a
- * request and is still open when the capture ends. */
+static void put_udp(struct pcap_out *o, int64_t t, const char *src)
+{
+    struct pkt p;
+    struct pkt_l4 l = { .protocol = 17, .sport = 5353, .dport = 53,
+                        .payload = 40 };
+    pkt_eth(&p, -1, 0x0800);
+    pkt_ipv4(&p, src, "10.0.0.53", &l, 9, 0, 0, 0);
+    pcap_out_write(o, t, &p, 0);
+}
+
+/* A refused connection (SYN, RST-ACK), a connection that sends a
+ * request and is still open when the capture ends, and a DNS query with
+ * no answer. With `scan`, a second refusal on another port and a second
+ * query from another host. */
 static const char *write_capture(int scan)
 {
     static char path[512];
@@ -161,6 +212,9 @@ static const char *write_capture(int scan)
     put(&o, t + 2000000, "10.0.0.1", "10.0.0.3", 40000, 80, 0x10, 0);
     put(&o, t + 3000000, "10.0.0.1", "10.0.0.3", 40000, 80, 0x18, 300);
     put(&o, t + 900000000, "10.0.0.3", "10.0.0.1", 80, 40000, 0x10, 0);
+    put_udp(&o, t + 950000000, "10.0.0.5");
+    if (scan)
+        put_udp(&o, t + 960000000, "10.0.0.4");
     pcap_out_close(&o);
     return path;
 }
@@ -195,10 +249,11 @@ static void test_detect_withholds_alerts(void **state)
     /* Judged, both flows alert with this model (checked: the rest of the
      * test would show nothing otherwise). */
     assert_int_equal(testutil_runf(&out, "%s -q detect --model %s -r %s "
-                                   "--judge-cut --judge-refused --explain 0",
+                                   "--judge-cut --judge-lone --explain 0",
                                    bin, model, cap), 0);
     assert_non_null(strstr(out, "\"src_port\":1074,"));
     assert_non_null(strstr(out, "\"src_port\":40000,"));
+    assert_non_null(strstr(out, "\"src_port\":5353,"));
     assert_null(strstr(out, "unjudged"));
 
     /* By default both are unjudged lines with their reasons. */
@@ -214,6 +269,10 @@ static void test_detect_withholds_alerts(void **state)
     char *c = strstr(copy, "\"src_port\":40000");
     assert_non_null(c);
     assert_non_null(strstr(c, "\"reason\":\"connection still open"));
+    c = strstr(copy, "\"src_port\":5353,");
+    assert_non_null(c);
+    assert_non_null(strstr(c, "\"reason\":\"unanswered when the input "
+                              "ended"));
     free(copy);
 
     /* A second port refused to the same source: a scan, so the second
@@ -221,9 +280,14 @@ static void test_detect_withholds_alerts(void **state)
     cap = write_capture(1);
     assert_int_equal(testutil_runf(&out, "%s -q detect --model %s -r %s "
                                    "--explain 0", bin, model, cap), 0);
+    char *q = strstr(out, "\"src_ip\":\"10.0.0.5\"");
+    assert_non_null(q);
     r = line_to(out, 81);
     assert_non_null(r);
     assert_null(strstr(r, "unjudged"));
+    /* The first query is kept company by the second (same host): both
+     * alert, none is unjudged. */
+    assert_null(strstr(q, "unanswered when"));
     free(out);
     out = NULL;
 }
@@ -234,6 +298,7 @@ int main(void)
         cmocka_unit_test(test_columns),
         cmocka_unit_test(test_cut_connection),
         cmocka_unit_test(test_refusals),
+        cmocka_unit_test(test_unanswered),
         cmocka_unit_test(test_detect_withholds_alerts),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

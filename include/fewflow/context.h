@@ -1,7 +1,7 @@
 /*
- * Context rules for detect: two kinds of flow whose alert the flow alone
+ * Context rules for detect: three kinds of flow whose alert the flow alone
  * cannot support, so that detect reports them as "unjudged" (severity 3,
- * printed, not an alert) with a reason instead. Both rules only ever
+ * printed, not an alert) with a reason instead. The rules only ever
  * withhold an alert; they never make a flow benign, and a benign verdict
  * is left as it is.
  *
@@ -12,7 +12,7 @@
  * day-long captures, so a prefix matches nothing it learnt, and a prefix
  * of an ordinary connection (open, few packets, no close) has exactly the
  * shape of the slow-HTTP DoS classes. A half-open SYN, a scan probe or a
- * flood packet is not a prefix of anything longer and stays judged.
+ * flood packet is not such a prefix (the rules below are theirs).
  *
  * Lone refused connection: one SYN answered by a RST and nothing else.
  * It is what a scan probe looks like and also what any connection to a
@@ -20,11 +20,24 @@
  * several targets, a flood as one target refusing several sources. Such
  * a flow alerts when, within the window, its source was refused by
  * another target (address and port) or its target refused another
- * source; otherwise it is unjudged. The first probe of a scan is thus
- * reported unjudged, the next ones alert.
+ * source; otherwise it is unjudged.
  *
- * Memory is fixed: the last refused connection per source and per target
- * is kept in direct-mapped tables; a colliding newer entry replaces an
+ * Lone unanswered flow: a flow of any protocol with no packet back that
+ * was still open when the input ended (a DNS query, a DHCP broadcast at
+ * the end of a capture). Whether it would have been answered is not
+ * known, and one unanswered flow alone is ordinary. It alerts when, within
+ * the window, its source sent another unanswered flow to another target
+ * (a scan) or its destination host received one from another source (a
+ * flood or a reflection, which hit one host on many ports); otherwise it
+ * is unjudged. Unanswered flows that timed out count as context too.
+ *
+ * The window reaches back from the flow, and forward to the flows that
+ * end in the same output batch (context_recheck): the first flow of a
+ * burst is judged with the rest, while the first probe of a scan spread
+ * over time is reported unjudged and the next ones alert.
+ *
+ * Memory is fixed: the last refused connection and the last unanswered
+ * flow per source and per target are kept in direct-mapped tables; a colliding newer entry replaces an
  * older one (it can only cost context, never memory).
  */
 #ifndef FEWFLOW_CONTEXT_H
@@ -40,7 +53,8 @@
 enum context_verdict {
     CONTEXT_OK,             /* judge the flow as usual */
     CONTEXT_CUT,            /* cut connection (above) */
-    CONTEXT_LONE_REFUSED    /* lone refused connection (above) */
+    CONTEXT_LONE_REFUSED,   /* lone refused connection (above) */
+    CONTEXT_LONE_UNANSWERED /* lone unanswered flow (above) */
 };
 
 struct context;
@@ -59,6 +73,14 @@ void context_destroy(struct context *c);
  * refusals it sees are the context of later ones. */
 enum context_verdict context_check(struct context *c, const float *x,
                                    const struct alert_flow *id, int tcp);
+
+/* Verdict v of context_check looked at again with the flows noted since
+ * (detect does so when it writes the flow out, after the rest of its
+ * batch has been noted): a lone flow that later ones keep company is no
+ * longer lone, so the first packet of a flood is judged like the rest. */
+enum context_verdict context_recheck(const struct context *c,
+                                     const struct alert_flow *id,
+                                     enum context_verdict v);
 
 /* Why verdict v (not CONTEXT_OK) withholds the alert; a static string. */
 const char *context_reason(enum context_verdict v);

@@ -60,11 +60,13 @@ static void usage(FILE *out)
         "input ended\n"
         "                       (default: its alert is withheld as "
         "'unjudged')\n"
-        "      --judge-refused  judge a lone refused connection (default: "
-        "its alert is\n"
-        "                       withheld as 'unjudged' unless its source "
-        "or target saw\n"
-        "                       other refusals within --idle-timeout)\n");
+        "      --judge-lone     judge a lone refused connection or a lone "
+        "flow unanswered\n"
+        "                       when the input ended (default: its alert "
+        "is withheld\n"
+        "                       as 'unjudged' unless its source or target "
+        "saw others\n"
+        "                       like it within --idle-timeout)\n");
 }
 
 static volatile int stop_flag;
@@ -118,7 +120,7 @@ static int parse_count(const char *cmd, const char *opt, const char *v,
 enum { OPT_CSV = 256, OPT_ALL, OPT_EXPLAIN, OPT_EXPLAIN_RATE, OPT_BATCH, OPT_IDLE, OPT_ACTIVE,
        OPT_MAX,
        OPT_SUMMARY, OPT_NEUTRAL, OPT_THREADS, OPT_MIN_SUPPORT, OPT_LINGER,
-       OPT_JUDGE_CUT, OPT_JUDGE_REFUSED };
+       OPT_JUDGE_CUT, OPT_JUDGE_LONE };
 
 static int parse(int argc, char **argv, struct detect_run_opts *o,
                  struct flow_config *fc)
@@ -142,7 +144,7 @@ static int parse(int argc, char **argv, struct detect_run_opts *o,
         { "min-support", required_argument, 0, OPT_MIN_SUPPORT },
         { "close-linger", required_argument, 0, OPT_LINGER },
         { "judge-cut", no_argument, 0, OPT_JUDGE_CUT },
-        { "judge-refused", no_argument, 0, OPT_JUDGE_REFUSED },
+        { "judge-lone", no_argument, 0, OPT_JUDGE_LONE },
         { "help", no_argument, 0, 'h' },
         { 0, 0, 0, 0 },
     };
@@ -203,7 +205,7 @@ static int parse(int argc, char **argv, struct detect_run_opts *o,
             o->min_support = (uint32_t)v;
             break;
         case OPT_JUDGE_CUT: o->hold_cut = 0; break;
-        case OPT_JUDGE_REFUSED: o->hold_refused = 0; break;
+        case OPT_JUDGE_LONE: o->hold_lone = 0; break;
         case 'h': usage(stdout); return -1;
         default: return 2;
         }

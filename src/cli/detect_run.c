@@ -25,7 +25,7 @@ void detect_run_opts_default(struct detect_run_opts *o)
     o->neutral = "default";
     o->min_support = SUPPORT_MIN_DEFAULT;
     o->hold_cut = 1;
-    o->hold_refused = 1;
+    o->hold_lone = 1;
 }
 
 /* Flows wait here until a batch is full, a live source is idle, or the
@@ -62,7 +62,7 @@ static int run_init_context(struct run *r)
     const struct flow_config *fc = r->o->in.flow;
     double window = fc ? (double)fc->idle_timeout_us / 1e6
                        : CONTEXT_WINDOW_DEFAULT;
-    if (d->support == NULL || !(r->o->hold_cut || r->o->hold_refused) ||
+    if (d->support == NULL || !(r->o->hold_cut || r->o->hold_lone) ||
         !context_columns_present(d->col_names, d->n_in))
         return 0;
     r->ctx = context_create(d->col_names, d->n_in, window);
@@ -176,10 +176,12 @@ static void apply_context(struct run *r, size_t i)
 {
     struct alert_flow *id = &r->ids[i];
     enum context_verdict v = (enum context_verdict)r->ctx_verdict[i];
-    if (id->unjudged)
+    if (id->unjudged || r->ctx == NULL)
         return;
+    v = context_recheck(r->ctx, id, v);
     int hold = (v == CONTEXT_CUT && r->o->hold_cut) ||
-               (v == CONTEXT_LONE_REFUSED && r->o->hold_refused);
+               (v == CONTEXT_LONE_REFUSED && r->o->hold_lone) ||
+               (v == CONTEXT_LONE_UNANSWERED && r->o->hold_lone);
     if (!hold || !is_alert(r->d->memo, &r->dec[i], id))
         return;
     id->unjudged = 1;

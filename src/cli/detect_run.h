@@ -28,7 +28,7 @@ struct detect_run_opts {
     size_t threads;           /* classification threads, 0 = online cores */
     uint32_t min_support;     /* flow-kind rules (support.h), 0 = off */
     int hold_cut;             /* context rules (context.h): withhold the */
-    int hold_refused;         /* alert of a cut / lone refused connection */
+    int hold_lone;            /* alert of a cut connection / lone flow */
 };
 
 void detect_run_opts_default(struct detect_run_opts *o);

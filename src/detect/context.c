@@ -22,11 +22,17 @@ struct refusal {
     int several;
 };
 
+/* Who a kind of flow came from and went to lately. */
+struct fan {
+    struct refusal by_src[CONTEXT_SLOTS];
+    struct refusal by_dst[CONTEXT_SLOTS];
+};
+
 struct context {
     size_t col[N_COLS];
     double window_s;
-    struct refusal by_src[CONTEXT_SLOTS];
-    struct refusal by_dst[CONTEXT_SLOTS];
+    struct fan refused;
+    struct fan unanswered;
 };
 
 static int find_cols(size_t *col, const char *const *names, size_t n)
@@ -83,6 +89,15 @@ static uint64_t hash_str(const char *s)
     return hash_bytes(UINT64_C(0xcbf29ce484222325), s, strlen(s));
 }
 
+/* The keys of a flow: its source, its destination host, and the
+ * destination host and port (the target). */
+static void flow_keys(const struct alert_flow *id, uint64_t k[3])
+{
+    k[0] = hash_str(id->src_ip);
+    k[1] = hash_str(id->dest_ip);
+    k[2] = hash_bytes(k[1], &id->dest_port, sizeof(id->dest_port));
+}
+
 /* Records that `key` saw `other` at t; returns whether it has seen a
  * different one within the window. Key 0 marks a free slot, so it is
  * moved to 1. */
@@ -102,6 +117,16 @@ static int refusal_note(struct refusal *tab, double window_s, uint64_t key,
     return e->several;
 }
 
+/* Whether key's entry shows two different partners within the window
+ * of t, without changing it. */
+static int fan_lookup(const struct refusal *tab, double window_s,
+                      uint64_t key, double t)
+{
+    key += key == 0;
+    const struct refusal *e = &tab[key % CONTEXT_SLOTS];
+    return e->key == key && e->several && fabs(t - e->at_s) <= window_s;
+}
+
 static int answered_open(const struct context *c, const float *x)
 {
     return x[c->col[COL_SYN]] >= 2 && x[c->col[COL_BWD_PKTS]] >= 1 &&
@@ -115,23 +140,49 @@ static int refused(const struct context *c, const float *x)
            x[c->col[COL_FIN]] == 0;
 }
 
+/* Notes the flow in f; whether its source saw another target (address
+ * and port) or its destination (with the port when by_port) another
+ * source within the window. */
+static int fan_note(struct fan *f, double window_s,
+                    const struct alert_flow *id, int by_port)
+{
+    uint64_t k[3];
+    flow_keys(id, k);
+    int out = refusal_note(f->by_src, window_s, k[0], k[2], id->first_s);
+    int in = refusal_note(f->by_dst, window_s, by_port ? k[2] : k[1], k[0],
+                          id->first_s);
+    return out || in;
+}
+
 enum context_verdict context_check(struct context *c, const float *x,
                                    const struct alert_flow *id, int tcp)
 {
-    if (!tcp)
-        return CONTEXT_OK;
-    if (id->open_at_end && answered_open(c, x))
+    if (tcp && id->open_at_end && answered_open(c, x))
         return CONTEXT_CUT;
-    if (!refused(c, x))
+    if (tcp && refused(c, x))
+        return fan_note(&c->refused, c->window_s, id, 1)
+               ? CONTEXT_OK : CONTEXT_LONE_REFUSED;
+    if (!(x[c->col[COL_BWD_PKTS]] == 0))
         return CONTEXT_OK;
-    uint64_t src = hash_str(id->src_ip);
-    uint64_t dst = hash_bytes(hash_str(id->dest_ip), &id->dest_port,
-                              sizeof(id->dest_port));
-    int fan_out = refusal_note(c->by_src, c->window_s, src, dst,
-                               id->first_s);
-    int fan_in = refusal_note(c->by_dst, c->window_s, dst, src,
-                              id->first_s);
-    return fan_out || fan_in ? CONTEXT_OK : CONTEXT_LONE_REFUSED;
+    /* Reflected and spoofed floods hit one host on many ports. */
+    int seen = fan_note(&c->unanswered, c->window_s, id, 0);
+    return seen || !id->open_at_end ? CONTEXT_OK : CONTEXT_LONE_UNANSWERED;
+}
+
+enum context_verdict context_recheck(const struct context *c,
+                                     const struct alert_flow *id,
+                                     enum context_verdict v)
+{
+    if (v != CONTEXT_LONE_REFUSED && v != CONTEXT_LONE_UNANSWERED)
+        return v;
+    const struct fan *f = v == CONTEXT_LONE_REFUSED ? &c->refused
+                                                    : &c->unanswered;
+    uint64_t k[3];
+    flow_keys(id, k);
+    uint64_t dst = v == CONTEXT_LONE_REFUSED ? k[2] : k[1];
+    int seen = fan_lookup(f->by_src, c->window_s, k[0], id->first_s) ||
+               fan_lookup(f->by_dst, c->window_s, dst, id->first_s);
+    return seen ? CONTEXT_OK : v;
 }
 
 const char *context_reason(enum context_verdict v)
@@ -143,6 +194,9 @@ const char *context_reason(enum context_verdict v)
     case CONTEXT_LONE_REFUSED:
         return "a lone refused connection: no other target refused this "
                "source and this target refused no other source";
+    case CONTEXT_LONE_UNANSWERED:
+        return "unanswered when the input ended, and alone: no other "
+               "unanswered flow from its source or to its host";
     default:
         return NULL;
     }
