@@ -13,9 +13,9 @@ static const char *const col_name[N_COLS] = {
     "rst_flag_count", "fin_flag_count",
 };
 
-/* The last refusal seen for one key (a source, or a target): who was on
- * the other side, when, and whether two different ones were seen. */
-struct refusal {
+/* The last flow of a kind seen for one key (a source, or a target): who
+ * was on the other side, when, and whether two different ones were. */
+struct fan_entry {
     uint64_t key;
     uint64_t other;
     double at_s;
@@ -24,8 +24,8 @@ struct refusal {
 
 /* Who a kind of flow came from and went to lately. */
 struct fan {
-    struct refusal by_src[CONTEXT_SLOTS];
-    struct refusal by_dst[CONTEXT_SLOTS];
+    struct fan_entry by_src[CONTEXT_SLOTS];
+    struct fan_entry by_dst[CONTEXT_SLOTS];
 };
 
 struct context {
@@ -101,11 +101,11 @@ static void flow_keys(const struct alert_flow *id, uint64_t k[3])
 /* Records that `key` saw `other` at t; returns whether it has seen a
  * different one within the window. Key 0 marks a free slot, so it is
  * moved to 1. */
-static int refusal_note(struct refusal *tab, double window_s, uint64_t key,
-                        uint64_t other, double t)
+static int fan_entry_note(struct fan_entry *tab, double window_s,
+                          uint64_t key, uint64_t other, double t)
 {
     key += key == 0;
-    struct refusal *e = &tab[key % CONTEXT_SLOTS];
+    struct fan_entry *e = &tab[key % CONTEXT_SLOTS];
     if (e->key != key || !(fabs(t - e->at_s) <= window_s)) {
         e->key = key;
         e->other = other;
@@ -119,11 +119,11 @@ static int refusal_note(struct refusal *tab, double window_s, uint64_t key,
 
 /* Whether key's entry shows two different partners within the window
  * of t, without changing it. */
-static int fan_lookup(const struct refusal *tab, double window_s,
+static int fan_lookup(const struct fan_entry *tab, double window_s,
                       uint64_t key, double t)
 {
     key += key == 0;
-    const struct refusal *e = &tab[key % CONTEXT_SLOTS];
+    const struct fan_entry *e = &tab[key % CONTEXT_SLOTS];
     return e->key == key && e->several && fabs(t - e->at_s) <= window_s;
 }
 
@@ -148,9 +148,10 @@ static int fan_note(struct fan *f, double window_s,
 {
     uint64_t k[3];
     flow_keys(id, k);
-    int out = refusal_note(f->by_src, window_s, k[0], k[2], id->first_s);
-    int in = refusal_note(f->by_dst, window_s, by_port ? k[2] : k[1], k[0],
-                          id->first_s);
+    double t = id->first_s;
+    int out = fan_entry_note(f->by_src, window_s, k[0], k[2], t);
+    int in = fan_entry_note(f->by_dst, window_s, by_port ? k[2] : k[1],
+                            k[0], t);
     return out || in;
 }
 
