@@ -3,6 +3,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/fnv.h"
+#include "core/names.h"
 #include "fewflow/context.h"
 #include "fewflow/err.h"
 
@@ -37,15 +39,7 @@ struct context {
 
 static int find_cols(size_t *col, const char *const *names, size_t n)
 {
-    for (size_t k = 0; k < N_COLS; k++) {
-        size_t j = 0;
-        while (j < n && strcmp(names[j], col_name[k]) != 0)
-            j++;
-        if (j == n)
-            return -1;
-        col[k] = j;
-    }
-    return 0;
+    return names_find_all(col, col_name, N_COLS, names, n);
 }
 
 int context_columns_present(const char *const *col_names, size_t n_in)
@@ -75,18 +69,9 @@ void context_destroy(struct context *c)
     free(c);
 }
 
-/* FNV-1a, continued from h. */
-static uint64_t hash_bytes(uint64_t h, const void *p, size_t n)
-{
-    const unsigned char *b = p;
-    for (size_t i = 0; i < n; i++)
-        h = (h ^ b[i]) * UINT64_C(0x100000001b3);
-    return h;
-}
-
 static uint64_t hash_str(const char *s)
 {
-    return hash_bytes(UINT64_C(0xcbf29ce484222325), s, strlen(s));
+    return fnv1a(FNV1A_OFFSET, s, strlen(s));
 }
 
 /* The keys of a flow: its source, its destination host, and the
@@ -95,7 +80,7 @@ static void flow_keys(const struct alert_flow *id, uint64_t k[3])
 {
     k[0] = hash_str(id->src_ip);
     k[1] = hash_str(id->dest_ip);
-    k[2] = hash_bytes(k[1], &id->dest_port, sizeof(id->dest_port));
+    k[2] = fnv1a(k[1], &id->dest_port, sizeof(id->dest_port));
 }
 
 /* Records that `key` saw `other` at t; returns whether it has seen a
