@@ -77,6 +77,9 @@ struct alert_flow {
     uint8_t proto;            /* IP protocol number */
     double first_s;           /* first packet, seconds since the epoch */
     double last_s;            /* last packet */
+    /* The flow was still open when the input ended (captures only; CSV
+     * rows carry no end reason). */
+    uint8_t open_at_end;
     /* Set by detect when the flow-kind rules (support.h) overrode the
      * memory: unjudged makes the line a low-severity "unjudged" event;
      * reason (a static string, or NULL) is printed as fewflow.reason. */
