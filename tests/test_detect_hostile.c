@@ -89,11 +89,40 @@ static void detect_warns_of_evicted_flows(void **state)
     assert_non_null(strstr(last_out, "\"evicted_flows\":24,"));
 }
 
+/* A class name goes into alerts, the enrol report on stdout, warnings and
+ * `classes`: ESC, newline, DEL, C1 controls and invalid UTF-8 used to be
+ * accepted and were printed raw to stdout ("enrolled a<ESC>[31m..."). */
+static void enrol_refuses_control_bytes_in_a_name(void **state)
+{
+    static const char *bad[] = { "a\033[31mred", "two\nlines", "del\177",
+                                 "c1\302\233x", "bad\377utf8",
+                                 "cut\303" };
+    const char *out = testutil_tmp("named.model");
+    char flows[1024];
+    snprintf(flows, sizeof(flows), "%s", testutil_data_path(
+                 "cic-ids2017-improved/Heartbleed_11.csv.xz"));
+
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        assert_int_equal(run_ok("%s -q enroll --model %s --name '%s' "
+                                "--shot 2 --flows %s -o %s 2>&1",
+                                testutil_bin(), model_path, bad[i], flows,
+                                out), 2);
+        assert_non_null(strstr(last_out, "without control characters"));
+    }
+    /* Printable UTF-8, quotes and JSON specials are fine. */
+    assert_int_equal(run_ok("%s -q enroll --model %s --name "
+                            "'h\303\251art\"{b}\\' --shot 2 --flows %s "
+                            "-o %s", testutil_bin(), model_path, flows, out),
+                     0);
+    assert_non_null(strstr(last_out, "enrolled h\303\251art\"{b}\\ "));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(detect_warns_of_an_unsupported_link_type),
         cmocka_unit_test(detect_warns_of_evicted_flows),
+        cmocka_unit_test(enrol_refuses_control_bytes_in_a_name),
     };
     return cmocka_run_group_tests(tests, setup_model, teardown_model);
 }
