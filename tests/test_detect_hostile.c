@@ -117,12 +117,39 @@ static void enrol_refuses_control_bytes_in_a_name(void **state)
     assert_non_null(strstr(last_out, "enrolled h\303\251art\"{b}\\ "));
 }
 
+/* The text table of eval --openset: its header had 19 columns per shot
+ * over 16-column figures, so "P" and "R" drifted off their numbers. */
+static void openset_table_header_stands_over_its_figures(void **state)
+{
+    assert_int_equal(run_ok("%s -q eval --openset --model %s --shots 1,5 "
+                            "--trials 1", testutil_bin(), model_path), 0);
+    const char *h1 = strstr(last_out, "\nenrolled class");
+    assert_non_null(h1);
+    const char *h2 = strchr(h1 + 1, '\n');
+    assert_non_null(h2);
+    const char *row = strchr(h2 + 1, '\n');
+    assert_non_null(row);
+    h1++, h2++, row++;
+    for (size_t at = 24; at < 24 + 2 * 16; at += 16) {
+        assert_memory_equal(h1 + at + 3, "K=", 2);
+        assert_int_equal(h2[at + 3], 'P');
+        assert_int_equal(h2[at + 9], 'R');
+        /* a figure such as 0.812, or nan for a class too small */
+        assert_true(row[at + 3] == '0' || row[at + 3] == '1' ||
+                    row[at + 5] == 'n');
+        assert_true(row[at + 9] == '0' || row[at + 9] == '1' ||
+                    row[at + 11] == 'n');
+        assert_int_equal(row[at + 8], ' ');
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(detect_warns_of_an_unsupported_link_type),
         cmocka_unit_test(detect_warns_of_evicted_flows),
         cmocka_unit_test(enrol_refuses_control_bytes_in_a_name),
+        cmocka_unit_test(openset_table_header_stands_over_its_figures),
     };
     return cmocka_run_group_tests(tests, setup_model, teardown_model);
 }
