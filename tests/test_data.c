@@ -205,6 +205,7 @@ static void bad_inputs_fail_with_a_clear_message(void **state)
         { "text.csv", "a,label\n1,x\nfoo,y\n", "text.csv:3: column 'a': not "
           "a number: 'foo'" },
         { "nul.csv", "a,b\n1,2\n3,\0\n", "nul.csv:3: NUL byte" },
+        { "mac.csv", "a,label\r1,x\r2,y\r", "mac.csv:1: bare CR line" },
     };
     struct schema *s = NULL;
     struct table *t = NULL;

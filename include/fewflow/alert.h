@@ -77,6 +77,9 @@ struct alert_flow {
     uint8_t proto;            /* IP protocol number */
     double first_s;           /* first packet, seconds since the epoch */
     double last_s;            /* last packet */
+    /* The flow was still open when the input ended (captures only; CSV
+     * rows carry no end reason). */
+    uint8_t open_at_end;
     /* Set by detect when the flow-kind rules (support.h) overrode the
      * memory: unjudged makes the line a low-severity "unjudged" event;
      * reason (a static string, or NULL) is printed as fewflow.reason. */
@@ -101,6 +104,11 @@ void alert_buf_printf(struct alert_buf *b, const char *fmt, ...)
 /* A JSON string: quotes, escapes for " \ and control characters, and
  * U+FFFD for bytes that are not valid UTF-8, so the line always parses. */
 void alert_buf_json_str(struct alert_buf *b, const char *s);
+
+/* Length of the valid UTF-8 sequence at s (no overlongs, no surrogates,
+ * at most U+10FFFF), or 0 when it is not valid; the JSON writer turns an
+ * invalid byte into U+FFFD. */
+size_t alert_utf8_len(const unsigned char *s);
 /* A JSON number with up to 6 significant digits; null when not finite. */
 void alert_buf_json_num(struct alert_buf *b, double v);
 

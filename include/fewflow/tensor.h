@@ -34,7 +34,9 @@
  * of this header, so with create_graph = 1 the gradients it returns are
  * graph tensors that can be differentiated again (Hessian-vector products,
  * second-order MAML). With create_graph = 0 the backward pass records no
- * graph and accumulates in place, which is faster. All graph tensors of
+ * graph and accumulates in place, which is faster, and it reuses the
+ * buffers of gradients it has finished with, so it needs about what is
+ * alive at once rather than a gradient for every node of the graph. All graph tensors of
  * one computation must come from one arena; constants (tensor_init, or an
  * evaluation arena with recording off) may come from anywhere.
  *

@@ -2,6 +2,7 @@
 #include <string.h>
 
 #include "capture/frag.h"
+#include "core/fnv.h"
 #include "fewflow/rng.h"
 
 #define PROBES 8
@@ -76,11 +77,7 @@ static void make_key(struct frag_key *k, const struct decoded *d)
 
 static size_t key_hash(uint64_t key, const struct frag_key *k)
 {
-    uint64_t h = 0xcbf29ce484222325ull ^ key;
-    const uint8_t *p = (const uint8_t *)k;
-
-    for (size_t i = 0; i < sizeof(*k); i++)
-        h = (h ^ p[i]) * 0x100000001b3ull;
+    uint64_t h = fnv1a(FNV1A_OFFSET ^ key, k, sizeof(*k));
     return (size_t)(h ^ (h >> 29));
 }
 

@@ -55,7 +55,18 @@ static void usage(FILE *out)
         "                       family makes the flow 'unjudged', fewer "
         "in a benign\n"
         "                       class keeps it out of that class "
-        "(default 10, 0 = off)\n");
+        "(default 10, 0 = off)\n"
+        "      --judge-cut      judge a TCP connection still open when the "
+        "input ended\n"
+        "                       (default: its alert is withheld as "
+        "'unjudged')\n"
+        "      --judge-lone     judge a lone refused connection or a lone "
+        "flow unanswered\n"
+        "                       when the input ended (default: its alert "
+        "is withheld\n"
+        "                       as 'unjudged' unless its source or target "
+        "saw others\n"
+        "                       like it within --idle-timeout)\n");
 }
 
 static volatile int stop_flag;
@@ -108,7 +119,8 @@ static int parse_count(const char *cmd, const char *opt, const char *v,
 
 enum { OPT_CSV = 256, OPT_ALL, OPT_EXPLAIN, OPT_EXPLAIN_RATE, OPT_BATCH, OPT_IDLE, OPT_ACTIVE,
        OPT_MAX,
-       OPT_SUMMARY, OPT_NEUTRAL, OPT_THREADS, OPT_MIN_SUPPORT, OPT_LINGER };
+       OPT_SUMMARY, OPT_NEUTRAL, OPT_THREADS, OPT_MIN_SUPPORT, OPT_LINGER,
+       OPT_JUDGE_CUT, OPT_JUDGE_LONE };
 
 static int parse(int argc, char **argv, struct detect_run_opts *o,
                  struct flow_config *fc)
@@ -131,6 +143,8 @@ static int parse(int argc, char **argv, struct detect_run_opts *o,
         { "neutral", required_argument, 0, OPT_NEUTRAL },
         { "min-support", required_argument, 0, OPT_MIN_SUPPORT },
         { "close-linger", required_argument, 0, OPT_LINGER },
+        { "judge-cut", no_argument, 0, OPT_JUDGE_CUT },
+        { "judge-lone", no_argument, 0, OPT_JUDGE_LONE },
         { "help", no_argument, 0, 'h' },
         { 0, 0, 0, 0 },
     };
@@ -190,6 +204,8 @@ static int parse(int argc, char **argv, struct detect_run_opts *o,
                              1000000000, &v);
             o->min_support = (uint32_t)v;
             break;
+        case OPT_JUDGE_CUT: o->hold_cut = 0; break;
+        case OPT_JUDGE_LONE: o->hold_lone = 0; break;
         case 'h': usage(stdout); return -1;
         default: return 2;
         }

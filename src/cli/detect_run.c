@@ -7,7 +7,9 @@
 #include "cli/cli.h"
 #include "cli/detect_run.h"
 #include "fewflow/alert.h"
+#include "fewflow/context.h"
 #include "fewflow/err.h"
+#include "fewflow/flow.h"
 #include "fewflow/mhead.h"
 #include "fewflow/log.h"
 #include "fewflow/progress.h"
@@ -22,6 +24,8 @@ void detect_run_opts_default(struct detect_run_opts *o)
     o->batch = 256;
     o->neutral = "default";
     o->min_support = SUPPORT_MIN_DEFAULT;
+    o->hold_cut = 1;
+    o->hold_lone = 1;
 }
 
 /* Flows wait here until a batch is full, a live source is idle, or the
@@ -37,6 +41,8 @@ struct run {
     int *label_of;
     struct memo_decision *dec;
     int8_t *kind;                 /* flow kind per row (support.h), -1 */
+    struct context *ctx;          /* context rules (context.h), or NULL */
+    int8_t *ctx_verdict;          /* enum context_verdict per row */
     struct alert_buf line;
     uint64_t *per_class;          /* n_classes + 2: unknown, unjudged */
     char *labels[MAX_LABELS];
@@ -47,6 +53,21 @@ struct run {
     double tokens, refill_s;      /* explain budget: a token bucket */
     double classify_s;
 };
+
+/* The context rules need the flow kind (TCP) and a few raw columns; a
+ * model without them runs without the rules. */
+static int run_init_context(struct run *r)
+{
+    const struct detector *d = r->d;
+    const struct flow_config *fc = r->o->in.flow;
+    double window = fc ? (double)fc->idle_timeout_us / 1e6
+                       : CONTEXT_WINDOW_DEFAULT;
+    if (d->support == NULL || !(r->o->hold_cut || r->o->hold_lone) ||
+        !context_columns_present(d->col_names, d->n_in))
+        return 0;
+    r->ctx = context_create(d->col_names, d->n_in, window);
+    return r->ctx ? 0 : ERR_NOMEM;
+}
 
 static int run_init(struct run *r, struct detector *d,
                     const struct detect_run_opts *o, FILE *out)
@@ -64,18 +85,22 @@ static int run_init(struct run *r, struct detector *d,
     r->label_of = malloc(b * sizeof(int));
     r->dec = malloc(b * sizeof(*r->dec));
     r->kind = malloc(b);
+    r->ctx_verdict = calloc(b, 1);
     r->per_class = calloc(c, sizeof(uint64_t));
     r->by_label = calloc(MAX_LABELS * c, sizeof(uint64_t));
     alert_buf_init(&r->line);
     if (!r->x || !r->z || !r->ex_scratch || !r->ids ||
-        !r->label_of || !r->dec || !r->kind || !r->per_class ||
+        !r->label_of || !r->dec || !r->kind || !r->ctx_verdict ||
+        !r->per_class ||
         !r->by_label)
         return err_set(ERR_NOMEM, "out of memory");
     r->tokens = o->explain_rate;
     r->refill_s = progress_now_s();
     r->pool = detector_pool_create(d, o->threads ? o->threads
                                    : detector_threads_default(), b);
-    return r->pool ? 0 : err_last();
+    if (r->pool == NULL)
+        return err_last();
+    return run_init_context(r);
 }
 
 static void run_fini(struct run *r)
@@ -87,6 +112,8 @@ static void run_fini(struct run *r)
     free(r->label_of);
     free(r->dec);
     free(r->kind);
+    free(r->ctx_verdict);
+    context_destroy(r->ctx);
     free(r->per_class);
     free(r->by_label);
     detector_pool_destroy(r->pool);
@@ -131,6 +158,34 @@ static void apply_support(struct run *r, size_t i)
         id->unjudged = 1;
     else
         r->dec[i].cls = -1;
+}
+
+/* The context rules (context.h), on the raw row in arrival order. */
+static int8_t context_of(struct run *r, const float *x,
+                         const struct alert_flow *id, int kind)
+{
+    if (r->ctx == NULL)
+        return CONTEXT_OK;
+    int tcp = kind >= 0 && kind / SUPPORT_SHAPES == SUPPORT_TCP;
+    return (int8_t)context_check(r->ctx, x, id, tcp);
+}
+
+/* An alert the flow alone cannot support becomes an unjudged line with
+ * the reason. */
+static void apply_context(struct run *r, size_t i)
+{
+    struct alert_flow *id = &r->ids[i];
+    enum context_verdict v = (enum context_verdict)r->ctx_verdict[i];
+    if (id->unjudged || r->ctx == NULL)
+        return;
+    v = context_recheck(r->ctx, id, v);
+    int hold = (v == CONTEXT_CUT && r->o->hold_cut) ||
+               (v == CONTEXT_LONE_REFUSED && r->o->hold_lone) ||
+               (v == CONTEXT_LONE_UNANSWERED && r->o->hold_lone);
+    if (!hold || !is_alert(r->d->memo, &r->dec[i], id))
+        return;
+    id->unjudged = 1;
+    id->reason = context_reason(v);
 }
 
 /* One explanation's worth of budget, refilled at explain_rate per second
@@ -187,6 +242,7 @@ static int flush(struct run *r)
     r->classify_s += progress_now_s() - t0;
     for (size_t i = 0; rc == 0 && i < r->n; i++) {
         apply_support(r, i);
+        apply_context(r, i);
         size_t k = r->ids[i].unjudged ? c + 1
                    : r->dec[i].cls < 0 ? c : (size_t)r->dec[i].cls;
         int alert = is_alert(r->d->memo, &r->dec[i], &r->ids[i]);
@@ -212,6 +268,7 @@ static int on_flow(const struct detector_flow *f, void *user)
     r->ids[r->n] = f->id;
     r->kind[r->n] = (int8_t)(r->d->support
                              ? support_kind(r->d->support, f->x) : -1);
+    r->ctx_verdict[r->n] = context_of(r, f->x, &f->id, r->kind[r->n]);
     r->label_of[r->n] = label_index(r, f->label);
     return ++r->n == r->cap ? flush(r) : 0;
 }
@@ -220,6 +277,21 @@ static const char *class_name(const struct run *r, size_t k)
 {
     size_t c = r->d->memo->n_classes;
     return k < c ? r->d->memo->cls[k].name : k == c ? "unknown" : "unjudged";
+}
+
+/* Packets the meter could not read, or flows it had to cut short, would
+ * otherwise leave "0 alerts" reading as clean traffic. */
+static void input_warnings(const struct detector_input_stats *st)
+{
+    if (st->unsupported > 0)
+        log_warn("detect", "%llu packets of unsupported link type %u (first "
+                 "seen) were skipped, not classified",
+                 (unsigned long long)st->unsupported,
+                 (unsigned)st->unsupported_linktype);
+    if (st->evicted > 0)
+        log_warn("detect", "%llu flows were ended early because the flow "
+                 "table was full; their features are partial (raise "
+                 "--max-flows)", (unsigned long long)st->evicted);
 }
 
 static void summary_text(const struct run *r,
@@ -239,6 +311,7 @@ static void summary_text(const struct run *r,
                  (unsigned long long)st->untimed_rows,
                  cli_printable(st->untimed_first, first, sizeof(first)));
     }
+    input_warnings(st);
     if (r->unexplained > 0)
         log_warn("detect", "%llu alerts were written without an explanation "
                  "to keep up (--explain-rate %.0f/s)",
@@ -320,12 +393,15 @@ static int summary_json(const struct run *r,
     alert_buf_printf(&b, "{\"packets\":%llu,\"flows\":%llu,\"alerts\":%llu,"
                      "\"seconds\":%.6f,\"classify_seconds\":%.6f,"
                      "\"max_active_flows\":%llu,\"unexplained\":%llu,"
+                     "\"unsupported_packets\":%llu,\"evicted_flows\":%llu,"
                      "\"decided\":",
                      (unsigned long long)st->packets,
                      (unsigned long long)r->flows,
                      (unsigned long long)r->alerts, secs, r->classify_s,
                      (unsigned long long)st->max_active,
-                     (unsigned long long)r->unexplained);
+                     (unsigned long long)r->unexplained,
+                     (unsigned long long)st->unsupported,
+                     (unsigned long long)st->evicted);
     json_counts(&b, r, r->per_class);
     alert_buf_raw(&b, ",\"by_label\":{", 13);
     for (size_t l = 0; l < r->n_labels; l++) {

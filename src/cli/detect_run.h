@@ -27,6 +27,8 @@ struct detect_run_opts {
     const char *neutral;      /* see detector_set_neutral */
     size_t threads;           /* classification threads, 0 = online cores */
     uint32_t min_support;     /* flow-kind rules (support.h), 0 = off */
+    int hold_cut;             /* context rules (context.h): withhold the */
+    int hold_lone;            /* alert of a cut connection / lone flow */
 };
 
 void detect_run_opts_default(struct detect_run_opts *o);

@@ -392,6 +392,11 @@ int csv_next(struct csv_reader *r, struct csv_record *rec)
         if (memchr(r->buf + s, '\0', e - s) != NULL)
             return err_set(ERR_PARSE, "%s:%zu: NUL byte in text (binary "
                            "data?)", r->src.name, r->line);
+        if (r->n_expected == 0 && !r->quoted &&
+            memchr(r->buf + s, '\r', e - s) != NULL)
+            return err_set(ERR_PARSE, "%s:%zu: bare CR line ends (classic "
+                           "Mac); convert them to LF first, e.g. with "
+                           "tr '\\r' '\\n'", r->src.name, r->line);
         rec->line_hash = hash_mix(hash_bytes(HASH_SEED, r->buf + s, e - s));
         rc = split(r, r->buf + s, r->buf + e, &n);
         if (rc == 0)

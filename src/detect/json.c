@@ -5,6 +5,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "core/fnv.h"
 #include "fewflow/alert.h"
 
 void alert_buf_init(struct alert_buf *b)
@@ -76,9 +77,8 @@ void alert_buf_printf(struct alert_buf *b, const char *fmt, ...)
     b->len += (size_t)n;
 }
 
-/* Length of the valid UTF-8 sequence at s (RFC 3629: no overlongs, no
- * surrogates, at most U+10FFFF), or 0 when it is not valid. */
-static size_t utf8_len(const unsigned char *s)
+/* RFC 3629. */
+size_t alert_utf8_len(const unsigned char *s)
 {
     unsigned c = s[0];
     size_t n;
@@ -132,7 +132,7 @@ void alert_buf_json_str(struct alert_buf *b, const char *s)
             put_escape(b, *p++);
             continue;
         }
-        size_t n = utf8_len(p);
+        size_t n = alert_utf8_len(p);
         if (n == 0) {
             alert_buf_raw(b, "\\ufffd", 6);
             p++;
@@ -184,24 +184,14 @@ const char *alert_proto_name(uint8_t proto, char *buf, size_t len)
     }
 }
 
-static uint64_t mix(uint64_t h, const void *p, size_t n)
-{
-    const unsigned char *c = p;
-    for (size_t i = 0; i < n; i++) {
-        h ^= c[i];
-        h *= 0x100000001b3ULL;  /* FNV-1a 64-bit prime */
-    }
-    return h;
-}
-
 uint64_t alert_flow_hash(const struct alert_flow *f)
 {
-    uint64_t h = 0xcbf29ce484222325ULL;
-    h = mix(h, f->src_ip, strlen(f->src_ip));
-    h = mix(h, f->dest_ip, strlen(f->dest_ip));
-    h = mix(h, &f->src_port, sizeof(f->src_port));
-    h = mix(h, &f->dest_port, sizeof(f->dest_port));
-    h = mix(h, &f->proto, 1);
-    h = mix(h, &f->first_s, sizeof(f->first_s));
+    uint64_t h = FNV1A_OFFSET;
+    h = fnv1a(h, f->src_ip, strlen(f->src_ip));
+    h = fnv1a(h, f->dest_ip, strlen(f->dest_ip));
+    h = fnv1a(h, &f->src_port, sizeof(f->src_port));
+    h = fnv1a(h, &f->dest_port, sizeof(f->dest_port));
+    h = fnv1a(h, &f->proto, 1);
+    h = fnv1a(h, &f->first_s, sizeof(f->first_s));
     return h & ((1ULL << 52) - 1);
 }

@@ -92,6 +92,7 @@ static int on_flow(const struct flow_record *rec, void *user)
     f.id.proto = rec->protocol;
     f.id.first_s = (double)rec->first_ns / 1e9;
     f.id.last_s = (double)rec->last_ns / 1e9;
+    f.id.open_at_end = rec->end_reason == FLOW_END_EOF;
     c->st->flows++;
     int rc2 = c->fn(&f, c->user);
     return rc2 == 0 && capture_idle(c->src) ? c->fn(NULL, c->user) : rc2;
@@ -145,6 +146,10 @@ static int read_capture(struct cap_ctx *c, struct capture_source *src,
     c->st->bytes += fs->bytes;
     if (fs->max_active > c->st->max_active)
         c->st->max_active = fs->max_active;
+    if (fs->unsupported > 0 && c->st->unsupported == 0)
+        c->st->unsupported_linktype = fs->unsupported_linktype;
+    c->st->unsupported += fs->unsupported;
+    c->st->evicted += fs->evicted;
     c->id_base += fs->flows;
     note_damage(c->st, src);
     flow_meter_destroy(fm);

@@ -1,6 +1,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/names.h"
 #include "fewflow/err.h"
 #include "fewflow/support.h"
 
@@ -41,15 +42,7 @@ struct support {
 
 static int find_cols(struct support *s, const char *const *names, size_t n)
 {
-    for (size_t k = 0; k < N_COLS; k++) {
-        size_t j = 0;
-        while (j < n && strcmp(names[j], col_name[k]) != 0)
-            j++;
-        if (j == n)
-            return -1;
-        s->col[k] = j;
-    }
-    return 0;
+    return names_find_all(s->col, col_name, N_COLS, names, n);
 }
 
 int support_columns_present(const char *const *col_names, size_t n_in)

@@ -78,6 +78,7 @@ void tensor_arena_reset(struct tensor_arena *ar)
     ar->status = 0;
     ar->grad_enabled = 1;
     ar->seq = 0;
+    ar->pool = NULL;
 }
 
 int tensor_arena_status(const struct tensor_arena *ar)

@@ -76,10 +76,16 @@ static struct tensor *owned_grad(struct tensor_arena *ar,
 {
     struct tensor_node *nd = src->node;
 
-    if (!nd->gacc)
+    struct tensor *old = nd->gacc;
+
+    if (!old)
         nd->gacc = tensor_zeros(ar, src->rows, src->cols);
     else if (!nd->owned)
-        nd->gacc = tensor_copy(ar, nd->gacc);
+        nd->gacc = tensor_copy(ar, old);
+    if (nd->gacc != old) {
+        grad_pool_hold(ar, nd->gacc);
+        grad_pool_drop(ar, old);
+    }
     nd->owned = nd->gacc != NULL;
     return nd->gacc;
 }
@@ -106,6 +112,7 @@ static int accumulate(struct tensor_arena *ar, struct tensor_node *nd,
     }
     if (!nd->gacc) {
         nd->gacc = g;
+        grad_pool_hold(ar, g);
         return 0;
     }
     if (create_graph) {
@@ -118,6 +125,39 @@ static int accumulate(struct tensor_arena *ar, struct tensor_node *nd,
     return 0;
 }
 
+static int backprop_node(struct tensor_arena *ar, struct tensor *t,
+                         int create_graph)
+{
+    struct tensor_node *nd = t->node;
+
+    if (!create_graph && nd->op->accumulate)
+        return accumulate_view(ar, t);
+    struct tensor *gin[NODE_MAX_SRC] = { NULL };
+    nd->op->backward(ar, t, nd->gacc, gin);
+    if (ar->status)
+        return ar->status;
+    for (int k = 0; k < nd->n_src; k++) {
+        if (!gin[k] || !node_wants(t, k))
+            continue;
+        struct tensor *s = nd->src[k];
+        int rc = accumulate(ar, s->node, s, gin[k], create_graph);
+        if (rc)
+            return rc;
+    }
+    return 0;
+}
+
+/* A node's gradient is dead once its rule has run, unless it is asked for. */
+static void release_node(struct tensor_arena *ar, const struct walk *w,
+                         struct tensor_node *nd)
+{
+    if (nd->input_stamp != w->stamp) {
+        grad_pool_drop(ar, nd->gacc);
+        nd->gacc = NULL;
+    }
+    grad_pool_settle(ar);
+}
+
 static int run_backward(struct tensor_arena *ar, struct walk *w,
                         int create_graph)
 {
@@ -126,24 +166,11 @@ static int run_backward(struct tensor_arena *ar, struct walk *w,
         struct tensor_node *nd = t->node;
         if (!nd->op || !nd->gacc)
             continue;
-        if (!create_graph && nd->op->accumulate) {
-            int rc = accumulate_view(ar, t);
-            if (rc)
-                return rc;
-            continue;
-        }
-        struct tensor *gin[NODE_MAX_SRC] = { NULL };
-        nd->op->backward(ar, t, nd->gacc, gin);
-        if (ar->status)
-            return ar->status;
-        for (int k = 0; k < nd->n_src; k++) {
-            if (!gin[k] || !node_wants(t, k))
-                continue;
-            struct tensor *s = nd->src[k];
-            int rc = accumulate(ar, s->node, s, gin[k], create_graph);
-            if (rc)
-                return rc;
-        }
+        int rc = backprop_node(ar, t, create_graph);
+        if (rc)
+            return rc;
+        if (ar->pool)
+            release_node(ar, w, nd);
     }
     return 0;
 }
@@ -186,6 +213,24 @@ static int collect(struct tensor_arena *ar, const struct walk *w,
     return 0;
 }
 
+/* Without create_graph the pass reuses dead gradient buffers (grad_pool.c),
+ * so its memory is what is alive at once rather than all it ever made. */
+static int backward_from(struct tensor_arena *ar, struct walk *w,
+                         struct tensor *y, int create_graph)
+{
+    walk_graph(w, y);
+    if (!create_graph && grad_pool_begin(ar, w->n_order) != 0)
+        return ar->status;
+    y->node->gacc = tensor_full(ar, 1, 1, 1.0f);
+    grad_pool_hold(ar, y->node->gacc);
+    int prev = tensor_arena_set_grad_enabled(ar, create_graph &&
+                                                 ar->grad_enabled);
+    int rc = y->node->gacc ? run_backward(ar, w, create_graph) : ar->status;
+    tensor_arena_set_grad_enabled(ar, prev);
+    grad_pool_end(ar);
+    return rc;
+}
+
 int tensor_grad(struct tensor_arena *ar, struct tensor *y,
                 struct tensor *const *xs, int n, int create_graph,
                 struct tensor **grads)
@@ -211,12 +256,7 @@ int tensor_grad(struct tensor_arena *ar, struct tensor *y,
     if (started < 0)
         return ar->status;
     if (started && y->node && y->node->seq >= w.min_seq) {
-        walk_graph(&w, y);
-        y->node->gacc = tensor_full(ar, 1, 1, 1.0f);
-        int prev = tensor_arena_set_grad_enabled(ar, create_graph &&
-                                                     ar->grad_enabled);
-        int rc = run_backward(ar, &w, create_graph);
-        tensor_arena_set_grad_enabled(ar, prev);
+        int rc = backward_from(ar, &w, y, create_graph);
         if (rc)
             return rc;
     }

@@ -75,7 +75,9 @@ struct tensor *tensor_result(struct tensor_arena *ar, int rows, int cols,
     if (ar->status || !shape_ok(ar, rows, cols))
         return NULL;
     struct tensor *t = alloc_tensor(ar);
-    float *data = tensor_arena_alloc(ar, (size_t)rows * cols * sizeof(float));
+    size_t bytes = (size_t)rows * cols * sizeof(float);
+    float *data = ar->pool ? grad_pool_take(ar, bytes)
+                           : tensor_arena_alloc(ar, bytes);
     if (!t || !data)
         return tensor_null(ar);
     *t = (struct tensor){ data, rows, cols, cols, 1, NULL };

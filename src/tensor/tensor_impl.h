@@ -25,6 +25,7 @@ struct tensor_arena {
     int grad_enabled;
     uint64_t seq;             /* nodes made since reset */
     uint32_t stamp;           /* tensor_grad call counter */
+    struct grad_pool *pool;   /* set while a no-graph backward pass runs */
 };
 
 /*
@@ -127,6 +128,22 @@ struct tensor *tensor_segment_expand(struct tensor_arena *ar,
 struct tensor *tensor_mask_mul(struct tensor_arena *ar, struct tensor *g,
                                const struct tensor *a, float shift,
                                float low);
+
+/*
+ * Buffer reuse during a create_graph = 0 backward pass (grad_pool.c).
+ * begin sizes the pool for about n_nodes graph nodes and makes
+ * tensor_result take its data from it until end; returns 0 or the arena's
+ * error. hold and drop count a node gradient living in t's buffer (no-ops
+ * without a pool or for memory the pool did not hand out); settle, called
+ * when a node is done, frees the buffers touched since the last settle
+ * that nothing holds, for later results of the same size.
+ */
+int grad_pool_begin(struct tensor_arena *ar, size_t n_nodes);
+void grad_pool_end(struct tensor_arena *ar);
+float *grad_pool_take(struct tensor_arena *ar, size_t bytes);
+void grad_pool_hold(struct tensor_arena *ar, const struct tensor *t);
+void grad_pool_drop(struct tensor_arena *ar, const struct tensor *t);
+void grad_pool_settle(struct tensor_arena *ar);
 
 /* In-place dst += src (same shape); dst must be contiguous and owned. */
 void tensor_acc_inplace(struct tensor *dst, const struct tensor *src);

@@ -1,0 +1,88 @@
+/*
+ * Context rules for detect: three kinds of flow whose alert the flow alone
+ * cannot support, so that detect reports them as "unjudged" (severity 3,
+ * printed, not an alert) with a reason instead. The rules only ever
+ * withhold an alert; they never make a flow benign, and a benign verdict
+ * is left as it is.
+ *
+ * Cut connection: a TCP connection whose handshake was answered (a SYN
+ * each way, packets both ways) and that was still open when the input
+ * ended. Its duration, gaps and counts are those of a prefix cut at an
+ * arbitrary point. The training CSV's flows end by close or timeout over
+ * day-long captures, so a prefix matches nothing it learnt, and a prefix
+ * of an ordinary connection (open, few packets, no close) has exactly the
+ * shape of the slow-HTTP DoS classes. A half-open SYN, a scan probe or a
+ * flood packet is not such a prefix (the rules below are theirs).
+ *
+ * Lone refused connection: one SYN answered by a RST and nothing else.
+ * It is what a scan probe looks like and also what any connection to a
+ * closed port looks like; a scan shows only as one source refused by
+ * several targets, a flood as one target refusing several sources. Such
+ * a flow alerts when, within the window, its source was refused by
+ * another target (address and port) or its target refused another
+ * source; otherwise it is unjudged.
+ *
+ * Lone unanswered flow: a flow of any protocol with no packet back that
+ * was still open when the input ended (a DNS query, a DHCP broadcast at
+ * the end of a capture). Whether it would have been answered is not
+ * known, and one unanswered flow alone is ordinary. It alerts when, within
+ * the window, its source sent another unanswered flow to another target
+ * (a scan) or its destination host received one from another source (a
+ * flood or a reflection, which hit one host on many ports); otherwise it
+ * is unjudged. Unanswered flows that timed out count as context too.
+ *
+ * The window reaches back from the flow, and forward to the flows that
+ * end in the same output batch (context_recheck): the first flow of a
+ * burst is judged with the rest, while the first probe of a scan spread
+ * over time is reported unjudged and the next ones alert.
+ *
+ * Memory is fixed: the last refused connection and the last unanswered
+ * flow per source and per target are kept in direct-mapped tables; a colliding newer entry replaces an
+ * older one (it can only cost context, never memory).
+ */
+#ifndef FEWFLOW_CONTEXT_H
+#define FEWFLOW_CONTEXT_H
+
+#include <stddef.h>
+
+#include "fewflow/alert.h"
+
+#define CONTEXT_SLOTS 4096
+#define CONTEXT_WINDOW_DEFAULT 120.0  /* seconds: the flow idle timeout */
+
+enum context_verdict {
+    CONTEXT_OK,             /* judge the flow as usual */
+    CONTEXT_CUT,            /* cut connection (above) */
+    CONTEXT_LONE_REFUSED,   /* lone refused connection (above) */
+    CONTEXT_LONE_UNANSWERED /* lone unanswered flow (above) */
+};
+
+struct context;
+
+/* Whether col_names[0..n_in) has every column the rules read. */
+int context_columns_present(const char *const *col_names, size_t n_in);
+
+/* NULL when a column the rules read is missing (no error set) or out of
+ * memory (ERR_NOMEM set). window_s: how far back refusals count. */
+struct context *context_create(const char *const *col_names, size_t n_in,
+                               double window_s);
+void context_destroy(struct context *c);
+
+/* Which rule applies to the flow with raw model row x; tcp says whether
+ * it is a TCP flow. Call it for every flow in order, alert or not: the
+ * refusals it sees are the context of later ones. */
+enum context_verdict context_check(struct context *c, const float *x,
+                                   const struct alert_flow *id, int tcp);
+
+/* Verdict v of context_check looked at again with the flows noted since
+ * (detect does so when it writes the flow out, after the rest of its
+ * batch has been noted): a lone flow that later ones keep company is no
+ * longer lone, so the first packet of a flood is judged like the rest. */
+enum context_verdict context_recheck(const struct context *c,
+                                     const struct alert_flow *id,
+                                     enum context_verdict v);
+
+/* Why verdict v (not CONTEXT_OK) withholds the alert; a static string. */
+const char *context_reason(enum context_verdict v);
+
+#endif

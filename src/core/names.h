@@ -1,0 +1,28 @@
+/*
+ * Column lookup by name for modules that read a few named columns of a
+ * model's input row (flow-kind and context rules).
+ */
+#ifndef FEWFLOW_CORE_NAMES_H
+#define FEWFLOW_CORE_NAMES_H
+
+#include <stddef.h>
+#include <string.h>
+
+/* Sets col[k] to the index of want[k] in names[0..n) for every k <
+ * n_want; -1 when one is missing (col is then partly set). */
+static inline int names_find_all(size_t *col, const char *const *want,
+                                 size_t n_want, const char *const *names,
+                                 size_t n)
+{
+    for (size_t k = 0; k < n_want; k++) {
+        size_t j = 0;
+        while (j < n && strcmp(names[j], want[k]) != 0)
+            j++;
+        if (j == n)
+            return -1;
+        col[k] = j;
+    }
+    return 0;
+}
+
+#endif
