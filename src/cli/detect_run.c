@@ -290,7 +290,7 @@ static void input_warnings(const struct detector_input_stats *st)
                  (unsigned)st->unsupported_linktype);
     if (st->evicted > 0)
         log_warn("detect", "%llu flows were ended early because the flow "
-                 "table was full; their features are partial (raise "
+                 "table was full; their features may be partial (raise "
                  "--max-flows)", (unsigned long long)st->evicted);
 }
 
