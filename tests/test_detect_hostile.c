@@ -7,11 +7,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <math.h>
 
 #include "fewflow/alert.h"
 #include "fewflow/detect.h"
+#include "fewflow/log.h"
+#include "fewflow/progress.h"
 #include "fewflow/rng.h"
 #include "pktbuild.h"
 #include "testutil.h"
@@ -261,6 +264,36 @@ static void explanation_pruning_changes_no_effect(void **state)
     free(protos);
 }
 
+/* detect now shows progress over files (flows, no total known); with no
+ * total the plain line read "flows 40/0", a count that looks broken. */
+static void progress_without_a_total_shows_the_count_alone(void **state)
+{
+    const char *path = testutil_tmp("progress.txt");
+    FILE *f = fopen(path, "w+");
+    assert_non_null(f);
+    fflush(stderr);
+    int saved = dup(STDERR_FILENO);
+    assert_true(saved >= 0);
+    dup2(fileno(f), STDERR_FILENO);
+
+    struct progress p;
+    log_set_level(LOG_INFO);
+    progress_init(&p, "flows", 0);
+    p.plain_interval_s = 0;
+    progress_update(&p, 40, "3 alerts");
+    fflush(stderr);
+    dup2(saved, STDERR_FILENO);
+    close(saved);
+
+    char line[256] = "";
+    rewind(f);
+    assert_non_null(fgets(line, sizeof(line), f));
+    fclose(f);
+    assert_true(strncmp(line, "fewflow: info: progress: flows 40 ", 34) == 0);
+    assert_null(strstr(line, "/0"));
+    assert_non_null(strstr(line, "/s 3 alerts\n"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -269,6 +302,7 @@ int main(void)
         cmocka_unit_test(enrol_refuses_control_bytes_in_a_name),
         cmocka_unit_test(openset_table_header_stands_over_its_figures),
         cmocka_unit_test(explanation_pruning_changes_no_effect),
+        cmocka_unit_test(progress_without_a_total_shows_the_count_alone),
     };
     return cmocka_run_group_tests(tests, setup_model, teardown_model);
 }
