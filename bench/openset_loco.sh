@@ -9,7 +9,8 @@
 #
 # usage: bench/openset_loco.sh BUILD_DIR OUT_DIR [TAG] [-- train args
 #        [-- eval args]]
-# prints one line per fold and the mean over folds (K=1,5,10 P/R).
+# prints one line per fold, the mean over folds (K=1,5,10 P/R) and the
+# selection criteria C5 and C. Compare methods with `-- ... -- --trials 20`.
 set -eu
 build=$1; out=$2; tag=${3:-default}
 shift 2
@@ -74,4 +75,10 @@ cells = ["%.3f/%.3f" % (mean([p for p, _ in acc[k]]),
                         mean([r for _, r in acc[k]])) for k in ("1", "5", "10")]
 print("%-10s %-18s AUROC %.3f FPR %.2f%% K=1 %s K=5 %s K=10 %s" % (
     tag, "MEAN", mean(acc["auroc"]), 100 * mean(acc["fpr"]), *cells))
+# The selection criteria of bench/RESULTS.md (third open-set pass), on the
+# fold means: C5 = min(P, R) at K=5, C = mean over K of min(P, R).
+mins = {k: min(mean([p for p, _ in acc[k]]), mean([r for _, r in acc[k]]))
+        for k in ("1", "5", "10")}
+print("%-10s %-18s C5 %.3f C %.3f" % (tag, "CRITERIA", mins["5"],
+                                     mean(list(mins.values()))))
 PY

@@ -104,6 +104,11 @@ void alert_buf_printf(struct alert_buf *b, const char *fmt, ...)
 /* A JSON string: quotes, escapes for " \ and control characters, and
  * U+FFFD for bytes that are not valid UTF-8, so the line always parses. */
 void alert_buf_json_str(struct alert_buf *b, const char *s);
+
+/* Length of the valid UTF-8 sequence at s (no overlongs, no surrogates,
+ * at most U+10FFFF), or 0 when it is not valid; the JSON writer turns an
+ * invalid byte into U+FFFD. */
+size_t alert_utf8_len(const unsigned char *s);
 /* A JSON number with up to 6 significant digits; null when not finite. */
 void alert_buf_json_num(struct alert_buf *b, double v);
 

@@ -6,6 +6,7 @@
 
 #include "cli/cli.h"
 #include "cli/detect_run.h"
+#include "fewflow/alert.h"
 #include "fewflow/flow.h"
 #include "fewflow/detector.h"
 #include "fewflow/err.h"
@@ -66,6 +67,21 @@ struct enroll_args {
     struct memo_enroll_opts eo;
     struct flow_config fc;
 };
+
+/* C0 and C1 controls and DEL would reach a terminal or a log line raw;
+ * invalid UTF-8 would read differently in the JSON alerts (U+FFFD). */
+static int name_is_text(const char *name)
+{
+    const unsigned char *p = (const unsigned char *)name;
+    while (*p != '\0') {
+        size_t n = alert_utf8_len(p);
+        if (n == 0 || *p < 0x20 || *p == 0x7f ||
+            (n == 2 && p[0] == 0xc2 && p[1] < 0xa0))
+            return 0;
+        p += n;
+    }
+    return 1;
+}
 
 static int parse(int argc, char **argv, struct enroll_args *a)
 {
@@ -136,6 +152,10 @@ static int parse(int argc, char **argv, struct enroll_args *a)
     if (strcmp(a->name, "unknown") == 0 || strcmp(a->name, "unjudged") == 0)
         return cli_usage_error("enroll", "the class name '%s' is reserved "
                                "for a verdict", a->name);
+    if (!name_is_text(a->name))
+        return cli_usage_error("enroll", "--name: a class name must be "
+                               "UTF-8 text without control characters (it "
+                               "goes into alerts, logs and terminals)");
     return 0;
 }
 

@@ -279,6 +279,21 @@ static const char *class_name(const struct run *r, size_t k)
     return k < c ? r->d->memo->cls[k].name : k == c ? "unknown" : "unjudged";
 }
 
+/* Packets the meter could not read, or flows it had to cut short, would
+ * otherwise leave "0 alerts" reading as clean traffic. */
+static void input_warnings(const struct detector_input_stats *st)
+{
+    if (st->unsupported > 0)
+        log_warn("detect", "%llu packets of unsupported link type %u (first "
+                 "seen) were skipped, not classified",
+                 (unsigned long long)st->unsupported,
+                 (unsigned)st->unsupported_linktype);
+    if (st->evicted > 0)
+        log_warn("detect", "%llu flows were ended early because the flow "
+                 "table was full; their features may be partial (raise "
+                 "--max-flows)", (unsigned long long)st->evicted);
+}
+
 static void summary_text(const struct run *r,
                          const struct detector_input_stats *st, double secs)
 {
@@ -296,6 +311,7 @@ static void summary_text(const struct run *r,
                  (unsigned long long)st->untimed_rows,
                  cli_printable(st->untimed_first, first, sizeof(first)));
     }
+    input_warnings(st);
     if (r->unexplained > 0)
         log_warn("detect", "%llu alerts were written without an explanation "
                  "to keep up (--explain-rate %.0f/s)",
@@ -377,12 +393,15 @@ static int summary_json(const struct run *r,
     alert_buf_printf(&b, "{\"packets\":%llu,\"flows\":%llu,\"alerts\":%llu,"
                      "\"seconds\":%.6f,\"classify_seconds\":%.6f,"
                      "\"max_active_flows\":%llu,\"unexplained\":%llu,"
+                     "\"unsupported_packets\":%llu,\"evicted_flows\":%llu,"
                      "\"decided\":",
                      (unsigned long long)st->packets,
                      (unsigned long long)r->flows,
                      (unsigned long long)r->alerts, secs, r->classify_s,
                      (unsigned long long)st->max_active,
-                     (unsigned long long)r->unexplained);
+                     (unsigned long long)r->unexplained,
+                     (unsigned long long)st->unsupported,
+                     (unsigned long long)st->evicted);
     json_counts(&b, r, r->per_class);
     alert_buf_raw(&b, ",\"by_label\":{", 13);
     for (size_t l = 0; l < r->n_labels; l++) {

@@ -388,9 +388,14 @@ static void print_text(const struct table *t, const struct openset_report *r,
     printf("before enrolment: %.1f%% of novel rows unknown, %.1f%% of known "
            "rows to their class\n", 100 * r->unknown_recall,
            100 * r->known_accuracy);
+    /* Each shot's block is 16 columns wide in all three lines, so that P
+     * and R stand over their figures. */
     printf("%-24s", "enrolled class");
     for (uint32_t s = 0; s < r->n_shots; s++)
-        printf("   K=%-3u P     R   ", r->shots[s]);
+        printf("   K=%-11u", r->shots[s]);
+    printf("\n%-24s", "");
+    for (uint32_t s = 0; s < r->n_shots; s++)
+        printf("   P     R      ");
     printf("\n");
     for (size_t j = 0; j < r->n_novel; j++) {
         printf("%-24s", t->class_names[r->novel_ids[j]]);

@@ -77,9 +77,8 @@ void alert_buf_printf(struct alert_buf *b, const char *fmt, ...)
     b->len += (size_t)n;
 }
 
-/* Length of the valid UTF-8 sequence at s (RFC 3629: no overlongs, no
- * surrogates, at most U+10FFFF), or 0 when it is not valid. */
-static size_t utf8_len(const unsigned char *s)
+/* RFC 3629. */
+size_t alert_utf8_len(const unsigned char *s)
 {
     unsigned c = s[0];
     size_t n;
@@ -133,7 +132,7 @@ void alert_buf_json_str(struct alert_buf *b, const char *s)
             put_escape(b, *p++);
             continue;
         }
-        size_t n = utf8_len(p);
+        size_t n = alert_utf8_len(p);
         if (n == 0) {
             alert_buf_raw(b, "\\ufffd", 6);
             p++;

@@ -146,6 +146,10 @@ static int read_capture(struct cap_ctx *c, struct capture_source *src,
     c->st->bytes += fs->bytes;
     if (fs->max_active > c->st->max_active)
         c->st->max_active = fs->max_active;
+    if (fs->unsupported > 0 && c->st->unsupported == 0)
+        c->st->unsupported_linktype = fs->unsupported_linktype;
+    c->st->unsupported += fs->unsupported;
+    c->st->evicted += fs->evicted;
     c->id_base += fs->flows;
     note_damage(c->st, src);
     flow_meter_destroy(fm);
