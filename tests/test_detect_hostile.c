@@ -176,6 +176,36 @@ static void a_bare_cr_later_in_a_csv_is_named(void **state)
                            "found 2\n"));
 }
 
+/* Alerts that cannot be written are lost: detect > /dev/full (a full
+ * disk) and a closed stdout used to exit 0 with nothing said, as did
+ * classes, enroll's report, eval and --version. */
+static void detect_fails_when_alerts_cannot_be_written(void **state)
+{
+    const char *cap = write_syns("full.pcap", DLT_EN10MB, 40);
+
+    assert_int_equal(run_ok("%s -q detect --model %s -r %s --all "
+                            "--explain 0 2>&1 >/dev/full", testutil_bin(),
+                            model_path, cap), 2);
+    assert_non_null(strstr(last_out, "standard output: cannot write the "
+                           "alerts: No space left on device"));
+    assert_int_equal(run_ok("%s -q detect --model %s -r %s --all "
+                            "--explain 0 2>&1 >&-", testutil_bin(),
+                            model_path, cap), 2);
+    assert_non_null(strstr(last_out, "cannot write the alerts"));
+    /* Every command's report: classes, --version. */
+    assert_int_equal(run_ok("%s classes --model %s 2>&1 >/dev/full",
+                            testutil_bin(), model_path), 2);
+    assert_non_null(strstr(last_out, "standard output: write failed: No "
+                           "space left on device"));
+    assert_int_equal(run_ok("%s --version 2>&1 >&-", testutil_bin()), 2);
+    assert_non_null(strstr(last_out, "standard output: write failed"));
+    /* One line, not one per layer. */
+    assert_int_equal(run_ok("%s -q detect --model %s -r %s --all "
+                            "--explain 0 2>&1 >/dev/full | wc -l",
+                            testutil_bin(), model_path, cap), 0);
+    assert_non_null(strstr(last_out, "1\n"));
+}
+
 /* ---- explanations: the pruned nearest-prototype search ---- */
 
 #define TOY_IN 12
@@ -327,6 +357,7 @@ int main(void)
         cmocka_unit_test(enrol_refuses_control_bytes_in_a_name),
         cmocka_unit_test(openset_table_header_stands_over_its_figures),
         cmocka_unit_test(a_bare_cr_later_in_a_csv_is_named),
+        cmocka_unit_test(detect_fails_when_alerts_cannot_be_written),
         cmocka_unit_test(explanation_pruning_changes_no_effect),
         cmocka_unit_test(progress_without_a_total_shows_the_count_alone),
     };

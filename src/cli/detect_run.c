@@ -259,7 +259,9 @@ static int flush(struct run *r)
     }
     r->flows += r->n;
     r->n = 0;
-    fflush(r->out);
+    if ((fflush(r->out) != 0 || ferror(r->out)) && rc == 0)
+        rc = err_set(ERR_IO, "standard output: cannot write the alerts: %s",
+                     strerror(errno));
     if (r->show_bar) {
         char extra[48];
         snprintf(extra, sizeof(extra), "%llu alerts",
