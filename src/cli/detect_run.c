@@ -52,6 +52,8 @@ struct run {
     uint64_t unexplained;         /* alerts the explain budget skipped */
     double tokens, refill_s;      /* explain budget: a token bucket */
     double classify_s;
+    struct progress bar;          /* files and CSVs; not a live capture */
+    int show_bar;
 };
 
 /* The context rules need the flow kind (TCP) and a few raw columns; a
@@ -78,6 +80,8 @@ static int run_init(struct run *r, struct detector *d,
     r->o = o;
     r->out = out;
     r->cap = b;
+    r->show_bar = o->in.iface == NULL;
+    progress_init(&r->bar, "flows", 0);
     r->x = malloc(b * d->n_in * sizeof(float) + 1);
     r->z = malloc(b * d->dim * sizeof(float) + 1);
     r->ex_scratch = malloc(alert_explain_scratch(&d->enc) * sizeof(float));
@@ -256,6 +260,12 @@ static int flush(struct run *r)
     r->flows += r->n;
     r->n = 0;
     fflush(r->out);
+    if (r->show_bar) {
+        char extra[48];
+        snprintf(extra, sizeof(extra), "%llu alerts",
+                 (unsigned long long)r->alerts);
+        progress_update(&r->bar, r->flows, extra);
+    }
     return rc;
 }
 
@@ -446,6 +456,8 @@ int detect_run(struct detect_run_opts *o, FILE *out)
     if (rc == 0)
         rc = flush(&r);
     double secs = progress_now_s() - t0;
+    if (r.show_bar)
+        progress_finish(&r.bar);
     if (rc == 0)
         summary_text(&r, &st, secs);
     if (rc == 0 && o->summary_json != NULL)
