@@ -165,6 +165,20 @@ static void test_window(void **state)
     assert_int_equal(s.run.dest_port, 22);
     m = note(r, login(), "10.0.0.1", 22, 1140);
     assert_int_equal(repeat_judge(r, &m, 1, why), 0);
+    /* The totals keep the run that the table has since let go. */
+    assert_int_equal(repeat_runs(r, NULL, NULL), 0);
+    struct repeat_totals t;
+    repeat_totals_get(r, &t);
+    assert_int_equal(t.runs, 1);
+    assert_int_equal(t.escalated, 2);
+    /* A burst within a second says so with a decimal. */
+    for (int i = 0; i < 3; i++)
+        m = note(r, login(), "10.0.0.1", 22, 5000 + 0.25 * i);
+    assert_int_equal(repeat_judge(r, &m, 1, why), 1);
+    assert_string_equal(why, "repeated session: 3 sessions from 10.0.0.1 "
+                             "to 10.0.0.2:22 in 0.5 s");
+    repeat_totals_get(r, &t);
+    assert_int_equal(t.runs, 2);
     repeat_destroy(r);
 }
 
@@ -187,6 +201,11 @@ static void test_benign_before(void **state)
     assert_int_equal(s.run.benign_before, 2);
     assert_int_equal(s.run.escalated, 3);
     assert_string_equal(s.run.src_ip, "10.0.0.1");
+    struct repeat_totals t;
+    repeat_totals_get(r, &t);
+    assert_int_equal(t.runs, 1);
+    assert_int_equal(t.benign_before, 2);
+    assert_int_equal(t.escalated, 3);
     repeat_destroy(r);
 }
 
@@ -272,6 +291,8 @@ static void test_detect_escalates_runs(void **state)
     assert_int_equal(count(out, "\"reason\":\"repeated session: 4 "
                                 "sessions from 10.0.0.1 to 10.0.0.2:22 "
                                 "in 30 s\""), 4);
+    assert_int_equal(count(out, "\"signature\":\"FEWFLOW unknown flow: one "
+                                "of a run of repeated sessions\""), 4);
     assert_null(strstr(out, "10.0.0.5"));
     /* Written one by one, the first two were benign before the run was
      * there: two alerts, and the summary counts the two. */

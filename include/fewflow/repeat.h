@@ -69,6 +69,14 @@ struct repeat_run {
     uint64_t benign_before;   /* benign verdicts written before */
 };
 
+/* Totals over the whole input, runs since replaced in the table
+ * included. */
+struct repeat_totals {
+    uint64_t runs;            /* runs that reached the count */
+    uint64_t escalated;
+    uint64_t benign_before;
+};
+
 /* Whether col_names[0..n_in) has every column the rule reads. */
 int repeat_columns_present(const char *const *col_names, size_t n_in);
 
@@ -92,8 +100,10 @@ struct repeat_mark repeat_note(struct repeat *r, const float *x,
 int repeat_judge(struct repeat *r, const struct repeat_mark *m,
                  int benign, char *reason);
 
-/* Calls fn for each run in the table that reached the count, in slot
- * order; returns how many. */
+void repeat_totals_get(const struct repeat *r, struct repeat_totals *t);
+
+/* Calls fn for each run still in the table that reached the count, in
+ * slot order; returns how many. */
 size_t repeat_runs(const struct repeat *r,
                    void (*fn)(const struct repeat_run *run, void *user),
                    void *user);

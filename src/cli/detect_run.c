@@ -56,7 +56,6 @@ struct run {
     size_t n_labels;
     uint64_t *by_label;           /* MAX_LABELS × (n_classes + 2) */
     uint64_t flows, alerts;
-    uint64_t repeated;            /* benign verdicts the rule escalated */
     uint64_t unexplained;         /* alerts the explain budget skipped */
     double tokens, refill_s;      /* explain budget: a token bucket */
     double classify_s;
@@ -227,7 +226,7 @@ static void apply_repeat(struct run *r, size_t i)
         return;
     r->dec[i].cls = -1;
     id->reason = r->rep_reason[i];
-    r->repeated++;
+    id->repeated = 1;
 }
 
 /* One explanation's worth of budget, refilled at explain_rate per second
@@ -340,19 +339,15 @@ static void input_warnings(const struct detector_input_stats *st)
                  "--max-flows)", (unsigned long long)st->evicted);
 }
 
-/* Runs of repeated sessions, for the summaries. */
-struct repeat_tally {
-    size_t runs;
-    uint64_t escalated, benign_before;
-};
-
+/* Runs of repeated sessions, for the stderr summary: the first few still
+ * in the table by name, then the totals. */
 #define REPEAT_LOG_RUNS 8
 
 static void repeat_log(const struct repeat_run *run, void *user)
 {
-    struct repeat_tally *t = user;
+    size_t *n = user;
     char a[64], b[64];
-    if (t->runs++ < REPEAT_LOG_RUNS)
+    if ((*n)++ < REPEAT_LOG_RUNS)
         log_info("detect", "repeated sessions: %llu from %s to %s:%u in "
                  "%.0f s; %llu reported unknown, %llu written as benign "
                  "before the count was reached",
@@ -362,30 +357,24 @@ static void repeat_log(const struct repeat_run *run, void *user)
                  (unsigned)run->dest_port, run->span_s,
                  (unsigned long long)run->escalated,
                  (unsigned long long)run->benign_before);
-    t->escalated += run->escalated;
-    t->benign_before += run->benign_before;
-}
-
-static void repeat_add(const struct repeat_run *run, void *user)
-{
-    struct repeat_tally *t = user;
-    t->runs++;
-    t->escalated += run->escalated;
-    t->benign_before += run->benign_before;
 }
 
 static void repeat_summary_text(const struct run *r)
 {
-    struct repeat_tally t = { 0, 0, 0 };
-    if (r->rep == NULL || repeat_runs(r->rep, repeat_log, &t) == 0)
+    size_t n = 0;
+    struct repeat_totals all;
+    if (r->rep == NULL)
         return;
-    if (t.runs > REPEAT_LOG_RUNS)
-        log_info("detect", "repeated sessions: %zu more runs",
-                 t.runs - REPEAT_LOG_RUNS);
-    if (t.benign_before > 0)
+    repeat_runs(r->rep, repeat_log, &n);
+    repeat_totals_get(r->rep, &all);
+    if (all.runs > n || n > REPEAT_LOG_RUNS)
+        log_info("detect", "repeated sessions: %llu runs in all, %llu "
+                 "flows reported unknown", (unsigned long long)all.runs,
+                 (unsigned long long)all.escalated);
+    if (all.benign_before > 0)
         log_warn("detect", "%llu flow(s) of repeated runs were written as "
                  "benign before their run reached %u sessions",
-                 (unsigned long long)t.benign_before,
+                 (unsigned long long)all.benign_before,
                  (unsigned)r->o->repeat_sessions);
 }
 
@@ -499,11 +488,11 @@ static int summary_json(const struct run *r,
                      (unsigned long long)st->unsupported,
                      (unsigned long long)st->evicted);
     json_counts(&b, r, r->per_class);
-    struct repeat_tally t = { 0, 0, 0 };
+    struct repeat_totals t = { 0, 0, 0 };
     if (r->rep != NULL)
-        repeat_runs(r->rep, repeat_add, &t);
-    alert_buf_printf(&b, ",\"repeated\":{\"runs\":%zu,\"escalated\":%llu,"
-                     "\"benign_before\":%llu}", t.runs,
+        repeat_totals_get(r->rep, &t);
+    alert_buf_printf(&b, ",\"repeated\":{\"runs\":%llu,\"escalated\":%llu,"
+                     "\"benign_before\":%llu}", (unsigned long long)t.runs,
                      (unsigned long long)t.escalated,
                      (unsigned long long)t.benign_before);
     alert_buf_raw(&b, ",\"by_label\":{", 13);

@@ -43,6 +43,7 @@ struct repeat {
     uint32_t sessions;
     double window_s;
     uint64_t next_gen;
+    struct repeat_totals total;
     struct group slot[REPEAT_SLOTS];
 };
 
@@ -168,8 +169,11 @@ static void shape_count(struct repeat *r, struct shape *s, const float *size,
     s->sessions++;
     s->first_s = fmin(s->first_s, t);
     s->last_s = fmax(s->last_s, t);
-    if (s->in_epoch >= r->sessions)
+    if (s->in_epoch >= r->sessions && !s->reached) {
         s->reached = 1;
+        r->total.runs++;
+        r->total.benign_before += s->benign_before;
+    }
 }
 
 struct repeat_mark repeat_note(struct repeat *r, const float *x,
@@ -189,6 +193,12 @@ struct repeat_mark repeat_note(struct repeat *r, const float *x,
     return m;
 }
 
+/* Spans under 10 s get a decimal, so a burst does not read "in 0 s". */
+static int span_digits(const struct shape *s)
+{
+    return s->last_s - s->first_s < 9.95 ? 1 : 0;
+}
+
 int repeat_judge(struct repeat *r, const struct repeat_mark *m,
                  int benign, char *reason)
 {
@@ -203,11 +213,17 @@ int repeat_judge(struct repeat *r, const struct repeat_mark *m,
         return 0;
     }
     s->escalated++;
+    r->total.escalated++;
     snprintf(reason, REPEAT_REASON_LEN, "repeated session: %llu sessions "
-             "from %s to %s:%u in %.0f s", (unsigned long long)s->sessions,
-             g->src_ip, g->dest_ip, (unsigned)g->dest_port,
+             "from %s to %s:%u in %.*f s", (unsigned long long)s->sessions,
+             g->src_ip, g->dest_ip, (unsigned)g->dest_port, span_digits(s),
              s->last_s - s->first_s);
     return 1;
+}
+
+void repeat_totals_get(const struct repeat *r, struct repeat_totals *t)
+{
+    *t = r->total;
 }
 
 size_t repeat_runs(const struct repeat *r,
