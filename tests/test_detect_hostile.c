@@ -81,6 +81,37 @@ static void detect_warns_of_an_unsupported_link_type(void **state)
     assert_null(strstr(last_out, "unsupported"));
 }
 
+/* enroll from a capture that gives no flow said only "no flows to enrol
+ * from"; a wrong link type or an ARP-only capture is what a user needs
+ * to hear. */
+static void enrol_says_why_a_capture_gave_no_flow(void **state)
+{
+    const char *cap = write_syns("wifi-enrol.pcap", 105, 3);
+    const char *arp = testutil_tmp("arp.pcap");
+    const char *out = testutil_tmp("never.model");
+    struct pcap_out o;
+    struct pkt p;
+
+    assert_int_equal(run_ok("%s -q enroll --model %s --name w --flows %s "
+                            "-o %s 2>&1", testutil_bin(), model_path, cap,
+                            out), 2);
+    assert_non_null(strstr(last_out, "no flows to enrol from (3 packets "
+                           "of unsupported link type 105)"));
+    assert_int_equal(pcap_out_open(&o, arp, DLT_EN10MB, 0), 0);
+    for (int i = 0; i < 4; i++) {
+        pkt_eth(&p, -1, 0x0806);
+        memset(p.b + p.len, 0, 28);
+        p.len += 28;
+        pcap_out_write(&o, 1700000000LL * 1000000000LL + i, &p, 0);
+    }
+    pcap_out_close(&o);
+    assert_int_equal(run_ok("%s -q enroll --model %s --name w --flows %s "
+                            "-o %s 2>&1", testutil_bin(), model_path, arp,
+                            out), 2);
+    assert_non_null(strstr(last_out, "no flows to enrol from (4 packets, "
+                           "none in an IP flow)"));
+}
+
 /* A flood of small flows past --max-flows ends flows early; the alerts
  * on them are computed from partial features, so the summary says so. */
 static void detect_warns_of_evicted_flows(void **state)
@@ -354,6 +385,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(detect_warns_of_an_unsupported_link_type),
         cmocka_unit_test(detect_warns_of_evicted_flows),
+        cmocka_unit_test(enrol_says_why_a_capture_gave_no_flow),
         cmocka_unit_test(enrol_refuses_control_bytes_in_a_name),
         cmocka_unit_test(openset_table_header_stands_over_its_figures),
         cmocka_unit_test(a_bare_cr_later_in_a_csv_is_named),
