@@ -14,7 +14,8 @@
  * --init overrides the model's initialisation for experiments: "torch"
  * draws every weight and bias from nn.Linear's default U(+-1/sqrt(fan_in)),
  * "zero-head" starts the head at zero (it still learns), "torch-zero-head"
- * does both.
+ * does both; "torch-w" draws only the encoder's weights that way (biases
+ * stay zero), "torch-b" only the encoder's biases (weights stay Kaiming).
  *
  * With --trace, the initial parameters and every training and test
  * episode come from `maml_torch.py accuracy --dump BASE --trace TRACE`
@@ -121,7 +122,9 @@ static void episode_draw(const struct split *s, const struct shape *sh,
 static void init_override(struct maml_model *m, const char *how,
                           struct rng *r)
 {
-    int torch = strncmp(how, "torch", 5) == 0;
+    int torch_w = strncmp(how, "torch-w", 7) == 0;
+    int torch_b = strncmp(how, "torch-b", 7) == 0;
+    int torch = strncmp(how, "torch", 5) == 0 && !torch_w && !torch_b;
     int zero_head = strstr(how, "zero-head") != NULL;
     for (int k = 0; k < m->n_model_views; k++) {
         const struct nn_view *v = &m->params.views[k];
@@ -130,10 +133,12 @@ static void init_override(struct maml_model *m, const char *how,
         int is_head = k >= m->head_view;
         /* A bias view is one row; its fan-in is the weight view's rows. */
         float fan_in = (float)m->params.views[k & ~1].rows;
+        int is_bias = k & 1;
         for (size_t i = 0; i < n; i++) {
             if (is_head && zero_head)
                 p[i] = 0.0f;
-            else if (torch)
+            else if (torch || (!is_head && torch_w && !is_bias) ||
+                     (!is_head && torch_b && is_bias))
                 p[i] = (2.0f * rng_uniform(r) - 1.0f) / sqrtf(fan_in);
         }
     }

@@ -7,7 +7,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
+#include <math.h>
+
+#include "fewflow/alert.h"
+#include "fewflow/detect.h"
+#include "fewflow/log.h"
+#include "fewflow/progress.h"
+#include "fewflow/rng.h"
 #include "pktbuild.h"
 #include "testutil.h"
 
@@ -71,6 +79,37 @@ static void detect_warns_of_an_unsupported_link_type(void **state)
     assert_int_equal(run_ok("%s detect --model %s -r %s 2>&1 >/dev/null",
                             testutil_bin(), model_path, cap), 0);
     assert_null(strstr(last_out, "unsupported"));
+}
+
+/* enroll from a capture that gives no flow said only "no flows to enrol
+ * from"; a wrong link type or an ARP-only capture is what a user needs
+ * to hear. */
+static void enrol_says_why_a_capture_gave_no_flow(void **state)
+{
+    const char *cap = write_syns("wifi-enrol.pcap", 105, 3);
+    const char *arp = testutil_tmp("arp.pcap");
+    const char *out = testutil_tmp("never.model");
+    struct pcap_out o;
+    struct pkt p;
+
+    assert_int_equal(run_ok("%s -q enroll --model %s --name w --flows %s "
+                            "-o %s 2>&1", testutil_bin(), model_path, cap,
+                            out), 2);
+    assert_non_null(strstr(last_out, "no flows to enrol from (3 packets "
+                           "of unsupported link type 105)"));
+    assert_int_equal(pcap_out_open(&o, arp, DLT_EN10MB, 0), 0);
+    for (int i = 0; i < 4; i++) {
+        pkt_eth(&p, -1, 0x0806);
+        memset(p.b + p.len, 0, 28);
+        p.len += 28;
+        pcap_out_write(&o, 1700000000LL * 1000000000LL + i, &p, 0);
+    }
+    pcap_out_close(&o);
+    assert_int_equal(run_ok("%s -q enroll --model %s --name w --flows %s "
+                            "-o %s 2>&1", testutil_bin(), model_path, arp,
+                            out), 2);
+    assert_non_null(strstr(last_out, "no flows to enrol from (4 packets, "
+                           "none in an IP flow)"));
 }
 
 /* A flood of small flows past --max-flows ends flows early; the alerts
@@ -143,13 +182,216 @@ static void openset_table_header_stands_over_its_figures(void **state)
     }
 }
 
+/* README: bare CR line ends are refused. Only a CR file's first line
+ * was told so; a CR later (mixed line ends, two rows joined) gave
+ * "expected 3 fields, found 5" with no hint, through every command. */
+static void a_bare_cr_later_in_a_csv_is_named(void **state)
+{
+    const char *csv = testutil_tmp("mixed.csv");
+    FILE *f = fopen(csv, "w");
+    assert_non_null(f);
+    fputs("a,b,label\n1,2,x\n3,4,y\r5,6,x\n7,8,y\n", f);
+    fclose(f);
+    assert_int_equal(run_ok("%s -q data inspect %s 2>&1", testutil_bin(),
+                            csv), 2);
+    assert_non_null(strstr(last_out, "mixed.csv:3: expected 3 fields, "
+                           "found 5 (the line holds a bare CR"));
+    /* A short line without a CR keeps the plain message. */
+    f = fopen(csv, "w");
+    assert_non_null(f);
+    fputs("a,b,label\n1,2,x\n3,4\n", f);
+    fclose(f);
+    assert_int_equal(run_ok("%s -q data inspect %s 2>&1", testutil_bin(),
+                            csv), 2);
+    assert_non_null(strstr(last_out, "mixed.csv:3: expected 3 fields, "
+                           "found 2\n"));
+}
+
+/* Alerts that cannot be written are lost: detect > /dev/full (a full
+ * disk) and a closed stdout used to exit 0 with nothing said, as did
+ * classes, enroll's report, eval and --version. */
+static void detect_fails_when_alerts_cannot_be_written(void **state)
+{
+    const char *cap = write_syns("full.pcap", DLT_EN10MB, 40);
+
+    assert_int_equal(run_ok("%s -q detect --model %s -r %s --all "
+                            "--explain 0 2>&1 >/dev/full", testutil_bin(),
+                            model_path, cap), 2);
+    assert_non_null(strstr(last_out, "standard output: cannot write the "
+                           "alerts: No space left on device"));
+    assert_int_equal(run_ok("%s -q detect --model %s -r %s --all "
+                            "--explain 0 2>&1 >&-", testutil_bin(),
+                            model_path, cap), 2);
+    assert_non_null(strstr(last_out, "cannot write the alerts"));
+    /* Every command's report: classes, --version. */
+    assert_int_equal(run_ok("%s classes --model %s 2>&1 >/dev/full",
+                            testutil_bin(), model_path), 2);
+    assert_non_null(strstr(last_out, "standard output: write failed: No "
+                           "space left on device"));
+    assert_int_equal(run_ok("%s --version 2>&1 >&-", testutil_bin()), 2);
+    assert_non_null(strstr(last_out, "standard output: write failed"));
+    /* One line, not one per layer. */
+    assert_int_equal(run_ok("%s -q detect --model %s -r %s --all "
+                            "--explain 0 2>&1 >/dev/full | wc -l",
+                            testutil_bin(), model_path, cap), 0);
+    assert_non_null(strstr(last_out, "1\n"));
+}
+
+/* ---- explanations: the pruned nearest-prototype search ---- */
+
+#define TOY_IN 12
+#define TOY_DIM 16
+
+/* A fixed random linear map with a tanh, so occlusions move the
+ * embedding by very different amounts. */
+static float toy_w[TOY_IN * TOY_DIM];
+
+static int toy_embed(void *ctx, const float *x, size_t n, float *z)
+{
+    (void)ctx;
+    for (size_t r = 0; r < n; r++)
+        for (size_t k = 0; k < TOY_DIM; k++) {
+            float s = 0;
+            for (size_t j = 0; j < TOY_IN; j++)
+                s += x[r * TOY_IN + j] * toy_w[j * TOY_DIM + k];
+            z[r * TOY_DIM + k] = tanhf(s);
+        }
+    return 0;
+}
+
+/* The nearest-prototype distance as a full scan computes it. */
+static float full_scan(const struct memo_class *c, const float *z)
+{
+    float best = INFINITY;
+    for (uint32_t p = 0; p < c->n_protos; p++) {
+        float s = 0;
+        for (size_t k = 0; k < TOY_DIM; k++) {
+            float t = z[k] - c->protos[p * TOY_DIM + k];
+            s += t * t;
+        }
+        if (sqrtf(s) < best)
+            best = sqrtf(s);
+    }
+    return best;
+}
+
+/* Every reported pull has the reference effect, and no feature left out
+ * had a larger one of the reported sign. */
+static void check_pulls(const struct alert_explain *ex,
+                        const struct memo_class *c, const float *z)
+{
+    float d0 = full_scan(c, z), want[TOY_IN], least = INFINITY;
+    size_t qualify = 0;
+    for (size_t j = 0; j < TOY_IN; j++) {
+        want[j] = full_scan(c, z + (j + 1) * TOY_DIM) - d0;
+        qualify += ex->toward ? want[j] > 0 : want[j] < 0;
+    }
+    assert_int_equal(ex->n_pulls, qualify < ALERT_MAX_PULLS
+                                      ? qualify : ALERT_MAX_PULLS);
+    int listed[TOY_IN] = { 0 };
+    for (size_t i = 0; i < ex->n_pulls; i++) {
+        assert_true(ex->pulls[i].effect == want[ex->pulls[i].col]);
+        listed[ex->pulls[i].col] = 1;
+        least = fminf(least, fabsf(ex->pulls[i].effect));
+    }
+    for (size_t j = 0; j < TOY_IN; j++)
+        if (!listed[j] && (ex->toward ? want[j] > 0 : want[j] < 0))
+            assert_true(fabsf(want[j]) <= least);
+}
+
+/* Explanations skip prototypes by the triangle inequality (6x faster on
+ * a SYN flood); every effect must still be the one the full scan gives,
+ * bit for bit: duplicated prototypes, prototypes packed round the flow
+ * and far ones, small and large occlusion shifts. */
+static void explanation_pruning_changes_no_effect(void **state)
+{
+    static const char *cols[TOY_IN] = { "a", "b", "c", "d", "e", "f", "g",
+                                        "h", "i", "j", "k", "l" };
+    struct detect_encoder e = { NULL, TOY_IN, TOY_DIM, cols, toy_embed,
+                                NULL };
+    enum { NP = MEMO_MAX_PROTOS };
+    float *protos = malloc(sizeof(float) * NP * TOY_DIM);
+    float xm[TOY_IN] = { 0 }, x[TOY_IN], z[(TOY_IN + 1) * TOY_DIM];
+    float *scratch = malloc(alert_explain_scratch(&e) * sizeof(float));
+    struct rng r;
+    rng_seed(&r, 11);
+    for (size_t i = 0; i < TOY_IN * TOY_DIM; i++)
+        toy_w[i] = rng_normal(&r) * (i % 5 == 0 ? 3.0f : 0.3f);
+
+    for (int trial = 0; trial < 40; trial++) {
+        for (size_t j = 0; j < TOY_IN; j++)
+            x[j] = rng_normal(&r) * (trial % 3 ? 1.0f : 0.05f);
+        toy_embed(NULL, x, 1, z);
+        for (size_t p = 0; p < NP; p++)
+            for (size_t k = 0; k < TOY_DIM; k++)
+                protos[p * TOY_DIM + k] = p % 7 == 0 ? protos[k]
+                    : z[k] + rng_normal(&r) * (p % 2 ? 0.02f : 0.6f);
+        struct memo *m = memo_create(TOY_DIM, TOY_IN);
+        assert_int_equal(memo_class_add(m, "B", MEMO_CLASS_BENIGN, protos,
+                                        NP, trial % 2 ? 100.0f : 0.01f,
+                                        xm), 0);
+        struct memo_decision d;
+        struct alert_explain ex;
+        memo_decide(m, z, &d);
+        assert_int_equal(alert_explain(&e, m, x, &d, ALERT_MAX_PULLS,
+                                       scratch, &ex), 0);
+        /* The reference: every occluded row against every prototype. */
+        float rows[(TOY_IN + 1) * TOY_IN];
+        for (size_t q = 0; q <= TOY_IN; q++) {
+            memcpy(rows + q * TOY_IN, x, sizeof(x));
+            if (q > 0)
+                rows[q * TOY_IN + q - 1] = 0;
+        }
+        toy_embed(NULL, rows, TOY_IN + 1, z);
+        check_pulls(&ex, &m->cls[0], z);
+        memo_destroy(m);
+    }
+    free(scratch);
+    free(protos);
+}
+
+/* detect now shows progress over files (flows, no total known); with no
+ * total the plain line read "flows 40/0", a count that looks broken. */
+static void progress_without_a_total_shows_the_count_alone(void **state)
+{
+    const char *path = testutil_tmp("progress.txt");
+    FILE *f = fopen(path, "w+");
+    assert_non_null(f);
+    fflush(stderr);
+    int saved = dup(STDERR_FILENO);
+    assert_true(saved >= 0);
+    dup2(fileno(f), STDERR_FILENO);
+
+    struct progress p;
+    log_set_level(LOG_INFO);
+    progress_init(&p, "flows", 0);
+    p.plain_interval_s = 0;
+    progress_update(&p, 40, "3 alerts");
+    fflush(stderr);
+    dup2(saved, STDERR_FILENO);
+    close(saved);
+
+    char line[256] = "";
+    rewind(f);
+    assert_non_null(fgets(line, sizeof(line), f));
+    fclose(f);
+    assert_true(strncmp(line, "fewflow: info: progress: flows 40 ", 34) == 0);
+    assert_null(strstr(line, "/0"));
+    assert_non_null(strstr(line, "/s 3 alerts\n"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(detect_warns_of_an_unsupported_link_type),
         cmocka_unit_test(detect_warns_of_evicted_flows),
+        cmocka_unit_test(enrol_says_why_a_capture_gave_no_flow),
         cmocka_unit_test(enrol_refuses_control_bytes_in_a_name),
         cmocka_unit_test(openset_table_header_stands_over_its_figures),
+        cmocka_unit_test(a_bare_cr_later_in_a_csv_is_named),
+        cmocka_unit_test(detect_fails_when_alerts_cannot_be_written),
+        cmocka_unit_test(explanation_pruning_changes_no_effect),
+        cmocka_unit_test(progress_without_a_total_shows_the_count_alone),
     };
     return cmocka_run_group_tests(tests, setup_model, teardown_model);
 }

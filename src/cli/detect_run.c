@@ -13,6 +13,7 @@
 #include "fewflow/mhead.h"
 #include "fewflow/log.h"
 #include "fewflow/progress.h"
+#include "fewflow/repeat.h"
 #include "fewflow/support.h"
 
 #define MAX_LABELS 64
@@ -26,6 +27,9 @@ void detect_run_opts_default(struct detect_run_opts *o)
     o->min_support = SUPPORT_MIN_DEFAULT;
     o->hold_cut = 1;
     o->hold_lone = 1;
+    o->repeats = 1;
+    o->repeat_sessions = REPEAT_SESSIONS_DEFAULT;
+    o->repeat_window_us = (uint64_t)(REPEAT_WINDOW_DEFAULT * 1e6);
 }
 
 /* Flows wait here until a batch is full, a live source is idle, or the
@@ -43,6 +47,9 @@ struct run {
     int8_t *kind;                 /* flow kind per row (support.h), -1 */
     struct context *ctx;          /* context rules (context.h), or NULL */
     int8_t *ctx_verdict;          /* enum context_verdict per row */
+    struct repeat *rep;           /* repeated-session rule, or NULL */
+    struct repeat_mark *rep_mark; /* per row */
+    char (*rep_reason)[REPEAT_REASON_LEN];  /* per row, until written */
     struct alert_buf line;
     uint64_t *per_class;          /* n_classes + 2: unknown, unjudged */
     char *labels[MAX_LABELS];
@@ -52,6 +59,8 @@ struct run {
     uint64_t unexplained;         /* alerts the explain budget skipped */
     double tokens, refill_s;      /* explain budget: a token bucket */
     double classify_s;
+    struct progress bar;          /* files and CSVs; not a live capture */
+    int show_bar;
 };
 
 /* The context rules need the flow kind (TCP) and a few raw columns; a
@@ -69,6 +78,18 @@ static int run_init_context(struct run *r)
     return r->ctx ? 0 : ERR_NOMEM;
 }
 
+/* The repeated-session rule reads a few raw columns; a model without them
+ * runs without it. */
+static int run_init_repeat(struct run *r)
+{
+    const struct detector *d = r->d;
+    if (!r->o->repeats || !repeat_columns_present(d->col_names, d->n_in))
+        return 0;
+    r->rep = repeat_create(d->col_names, d->n_in, r->o->repeat_sessions,
+                           (double)r->o->repeat_window_us / 1e6);
+    return r->rep ? 0 : ERR_NOMEM;
+}
+
 static int run_init(struct run *r, struct detector *d,
                     const struct detect_run_opts *o, FILE *out)
 {
@@ -78,6 +99,8 @@ static int run_init(struct run *r, struct detector *d,
     r->o = o;
     r->out = out;
     r->cap = b;
+    r->show_bar = o->in.iface == NULL;
+    progress_init(&r->bar, "flows", 0);
     r->x = malloc(b * d->n_in * sizeof(float) + 1);
     r->z = malloc(b * d->dim * sizeof(float) + 1);
     r->ex_scratch = malloc(alert_explain_scratch(&d->enc) * sizeof(float));
@@ -86,11 +109,14 @@ static int run_init(struct run *r, struct detector *d,
     r->dec = malloc(b * sizeof(*r->dec));
     r->kind = malloc(b);
     r->ctx_verdict = calloc(b, 1);
+    r->rep_mark = calloc(b, sizeof(*r->rep_mark));
+    r->rep_reason = malloc(b * sizeof(*r->rep_reason));
     r->per_class = calloc(c, sizeof(uint64_t));
     r->by_label = calloc(MAX_LABELS * c, sizeof(uint64_t));
     alert_buf_init(&r->line);
     if (!r->x || !r->z || !r->ex_scratch || !r->ids ||
         !r->label_of || !r->dec || !r->kind || !r->ctx_verdict ||
+        !r->rep_mark || !r->rep_reason ||
         !r->per_class ||
         !r->by_label)
         return err_set(ERR_NOMEM, "out of memory");
@@ -100,7 +126,8 @@ static int run_init(struct run *r, struct detector *d,
                                    : detector_threads_default(), b);
     if (r->pool == NULL)
         return err_last();
-    return run_init_context(r);
+    int rc = run_init_context(r);
+    return rc == 0 ? run_init_repeat(r) : rc;
 }
 
 static void run_fini(struct run *r)
@@ -114,6 +141,9 @@ static void run_fini(struct run *r)
     free(r->kind);
     free(r->ctx_verdict);
     context_destroy(r->ctx);
+    free(r->rep_mark);
+    free(r->rep_reason);
+    repeat_destroy(r->rep);
     free(r->per_class);
     free(r->by_label);
     detector_pool_destroy(r->pool);
@@ -188,6 +218,21 @@ static void apply_context(struct run *r, size_t i)
     id->reason = context_reason(v);
 }
 
+/* A benign verdict in a run of repeated sessions (repeat.h) becomes an
+ * unknown alert with the reason. */
+static void apply_repeat(struct run *r, size_t i)
+{
+    struct alert_flow *id = &r->ids[i];
+    if (r->rep == NULL || id->unjudged)
+        return;
+    int benign = !is_alert(r->d->memo, &r->dec[i], id);
+    if (!repeat_judge(r->rep, &r->rep_mark[i], benign, r->rep_reason[i]))
+        return;
+    r->dec[i].cls = -1;
+    id->reason = r->rep_reason[i];
+    id->repeated = 1;
+}
+
 /* One explanation's worth of budget, refilled at explain_rate per second
  * up to one second's worth. */
 static int explain_budget_take(struct run *r)
@@ -243,6 +288,7 @@ static int flush(struct run *r)
     for (size_t i = 0; rc == 0 && i < r->n; i++) {
         apply_support(r, i);
         apply_context(r, i);
+        apply_repeat(r, i);
         size_t k = r->ids[i].unjudged ? c + 1
                    : r->dec[i].cls < 0 ? c : (size_t)r->dec[i].cls;
         int alert = is_alert(r->d->memo, &r->dec[i], &r->ids[i]);
@@ -255,7 +301,15 @@ static int flush(struct run *r)
     }
     r->flows += r->n;
     r->n = 0;
-    fflush(r->out);
+    if ((fflush(r->out) != 0 || ferror(r->out)) && rc == 0)
+        rc = err_set(ERR_IO, "standard output: cannot write the alerts: %s",
+                     strerror(errno));
+    if (r->show_bar) {
+        char extra[48];
+        snprintf(extra, sizeof(extra), "%llu alerts",
+                 (unsigned long long)r->alerts);
+        progress_update(&r->bar, r->flows, extra);
+    }
     return rc;
 }
 
@@ -269,6 +323,9 @@ static int on_flow(const struct detector_flow *f, void *user)
     r->kind[r->n] = (int8_t)(r->d->support
                              ? support_kind(r->d->support, f->x) : -1);
     r->ctx_verdict[r->n] = context_of(r, f->x, &f->id, r->kind[r->n]);
+    if (r->rep != NULL)
+        r->rep_mark[r->n] = repeat_note(r->rep, f->x, &f->id,
+                                        f->id.proto == 6);
     r->label_of[r->n] = label_index(r, f->label);
     return ++r->n == r->cap ? flush(r) : 0;
 }
@@ -290,8 +347,47 @@ static void input_warnings(const struct detector_input_stats *st)
                  (unsigned)st->unsupported_linktype);
     if (st->evicted > 0)
         log_warn("detect", "%llu flows were ended early because the flow "
-                 "table was full; their features are partial (raise "
+                 "table was full; their features may be partial (raise "
                  "--max-flows)", (unsigned long long)st->evicted);
+}
+
+/* Runs of repeated sessions, for the stderr summary: the first few still
+ * in the table by name, then the totals. */
+#define REPEAT_LOG_RUNS 8
+
+static void repeat_log(const struct repeat_run *run, void *user)
+{
+    size_t *n = user;
+    char a[64], b[64];
+    if ((*n)++ < REPEAT_LOG_RUNS)
+        log_info("detect", "repeated sessions: %llu from %s to %s:%u in "
+                 "%.0f s; %llu reported unknown, %llu written as benign "
+                 "before the count was reached",
+                 (unsigned long long)run->sessions,
+                 cli_printable(run->src_ip, a, sizeof(a)),
+                 cli_printable(run->dest_ip, b, sizeof(b)),
+                 (unsigned)run->dest_port, run->span_s,
+                 (unsigned long long)run->escalated,
+                 (unsigned long long)run->benign_before);
+}
+
+static void repeat_summary_text(const struct run *r)
+{
+    size_t n = 0;
+    struct repeat_totals all;
+    if (r->rep == NULL)
+        return;
+    repeat_runs(r->rep, repeat_log, &n);
+    repeat_totals_get(r->rep, &all);
+    if (all.runs > n || n > REPEAT_LOG_RUNS)
+        log_info("detect", "repeated sessions: %llu runs in all, %llu "
+                 "flows reported unknown", (unsigned long long)all.runs,
+                 (unsigned long long)all.escalated);
+    if (all.benign_before > 0)
+        log_warn("detect", "%llu flow(s) of repeated runs were written as "
+                 "benign before their run reached %u sessions",
+                 (unsigned long long)all.benign_before,
+                 (unsigned)r->o->repeat_sessions);
 }
 
 static void summary_text(const struct run *r,
@@ -312,6 +408,7 @@ static void summary_text(const struct run *r,
                  cli_printable(st->untimed_first, first, sizeof(first)));
     }
     input_warnings(st);
+    repeat_summary_text(r);
     if (r->unexplained > 0)
         log_warn("detect", "%llu alerts were written without an explanation "
                  "to keep up (--explain-rate %.0f/s)",
@@ -403,6 +500,13 @@ static int summary_json(const struct run *r,
                      (unsigned long long)st->unsupported,
                      (unsigned long long)st->evicted);
     json_counts(&b, r, r->per_class);
+    struct repeat_totals t = { 0, 0, 0 };
+    if (r->rep != NULL)
+        repeat_totals_get(r->rep, &t);
+    alert_buf_printf(&b, ",\"repeated\":{\"runs\":%llu,\"escalated\":%llu,"
+                     "\"benign_before\":%llu}", (unsigned long long)t.runs,
+                     (unsigned long long)t.escalated,
+                     (unsigned long long)t.benign_before);
     alert_buf_raw(&b, ",\"by_label\":{", 13);
     for (size_t l = 0; l < r->n_labels; l++) {
         alert_buf_raw(&b, l ? "," : "", l ? 1 : 0);
@@ -446,6 +550,8 @@ int detect_run(struct detect_run_opts *o, FILE *out)
     if (rc == 0)
         rc = flush(&r);
     double secs = progress_now_s() - t0;
+    if (r.show_bar)
+        progress_finish(&r.bar);
     if (rc == 0)
         summary_text(&r, &st, secs);
     if (rc == 0 && o->summary_json != NULL)

@@ -1,4 +1,5 @@
 #include <cblas.h>
+#include <errno.h>
 #include <getopt.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -113,6 +114,20 @@ static void blas_single_thread_by_default(char **argv)
     /* No /proc: carry on with OpenBLAS's own default. */
 }
 
+/* A full disk or a closed stdout must not pass for success: the report
+ * or alerts would be lost without a word. A command that failed has said
+ * why already. */
+static int finish_stdout(int rc)
+{
+    int e = fflush(stdout) != 0 ? errno : 0;
+    if (e == 0 && !ferror(stdout))
+        return rc;
+    if (rc == 0)
+        fprintf(stderr, "fewflow: error: standard output: write failed: "
+                "%s\n", e ? strerror(e) : "an earlier write failed");
+    return rc != 0 ? rc : 2;
+}
+
 int main(int argc, char **argv)
 {
     int i = 1;
@@ -131,11 +146,11 @@ int main(int argc, char **argv)
         } else if (strcmp(argv[i], "-h") == 0 ||
                    strcmp(argv[i], "--help") == 0) {
             usage(stdout);
-            return 0;
+            return finish_stdout(0);
         } else if (strcmp(argv[i], "--version") == 0) {
             printf("fewflow %s (OpenBLAS threads: %d)\n", FEWFLOW_VERSION,
                    openblas_get_num_threads());
-            return 0;
+            return finish_stdout(0);
         } else {
             fprintf(stderr, "fewflow: unknown option %s\n", argv[i]);
             usage(stderr);
@@ -148,7 +163,7 @@ int main(int argc, char **argv)
     }
     for (size_t c = 0; c < sizeof(commands) / sizeof(commands[0]); c++) {
         if (strcmp(argv[i], commands[c].name) == 0)
-            return commands[c].run(argc - i, argv + i);
+            return finish_stdout(commands[c].run(argc - i, argv + i));
     }
     fprintf(stderr, "fewflow: unknown command '%s'\n", argv[i]);
     usage(stderr);

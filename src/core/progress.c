@@ -47,7 +47,14 @@ static void draw(struct progress *p, double now, int final)
     if (p->total > 0 && rate > 0 && !final)
         format_eta(eta, sizeof(eta),
                    (double)(p->total - p->done) / rate);
-    if (p->is_tty) {
+    if (p->total == 0) {
+        /* No total, no bar or ETA: "12/0" would read as a broken count. */
+        fprintf(stderr, "%s%s %llu %.1f/s%s%s",
+                p->is_tty ? "\r\033[K" : "fewflow: info: progress: ",
+                p->label, (unsigned long long)p->done, rate, p->extra,
+                p->is_tty ? "" : "\n");
+        p->drawn = p->is_tty;
+    } else if (p->is_tty) {
         int width = 24;
         int fill = p->total ? (int)(width * p->done / p->total) : 0;
         char bar[32];

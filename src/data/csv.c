@@ -332,13 +332,19 @@ static int split(struct csv_reader *r, char *s, char *e, size_t *n)
     return split_plain(r, s, e, n);
 }
 
-static int check_count(struct csv_reader *r, size_t n)
+/* A bare CR inside a short or long record most likely joined lines of a
+ * file with mixed line ends; say so, or the count alone misleads. */
+static int check_count(struct csv_reader *r, size_t n, const char *s,
+                       const char *e)
 {
     if (r->n_expected == 0)
         r->n_expected = n;
     else if (n != r->n_expected)
-        return err_set(ERR_PARSE, "%s:%zu: expected %zu fields, found %zu",
-                       r->src.name, r->line, r->n_expected, n);
+        return err_set(ERR_PARSE, "%s:%zu: expected %zu fields, found %zu%s",
+                       r->src.name, r->line, r->n_expected, n,
+                       !r->quoted && memchr(s, '\r', (size_t)(e - s))
+                           ? " (the line holds a bare CR: mixed line ends? "
+                             "convert CR to LF)" : "");
     return 0;
 }
 
@@ -400,7 +406,7 @@ int csv_next(struct csv_reader *r, struct csv_record *rec)
         rec->line_hash = hash_mix(hash_bytes(HASH_SEED, r->buf + s, e - s));
         rc = split(r, r->buf + s, r->buf + e, &n);
         if (rc == 0)
-            rc = check_count(r, n);
+            rc = check_count(r, n, r->buf + s, r->buf + e);
         if (rc != 0)
             return rc;
         rec->n_fields = n;
