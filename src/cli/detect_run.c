@@ -52,6 +52,7 @@ struct run {
     uint64_t unexplained;         /* alerts the explain budget skipped */
     double tokens, refill_s;      /* explain budget: a token bucket */
     double classify_s;
+    uint64_t held_lone, held_cut; /* alerts the context rules withheld */
     struct progress bar;          /* files and CSVs; not a live capture */
     int show_bar;
 };
@@ -190,6 +191,10 @@ static void apply_context(struct run *r, size_t i)
         return;
     id->unjudged = 1;
     id->reason = context_reason(v);
+    if (v == CONTEXT_CUT)
+        r->held_cut++;
+    else
+        r->held_lone++;
 }
 
 /* One explanation's worth of budget, refilled at explain_rate per second
@@ -306,6 +311,24 @@ static void input_warnings(const struct detector_input_stats *st)
                  "--max-flows)", (unsigned long long)st->evicted);
 }
 
+/* Withheld alerts are counted as unjudged; when they are most of the
+ * traffic and outnumber the alerts raised, "0 alerts" must not read as a
+ * clean capture (a probe spread over many sources and targets is all
+ * lone flows). A few cut connections at the end are only noted. */
+static void held_note(const struct run *r)
+{
+    uint64_t held = r->held_lone + r->held_cut;
+    if (held == 0)
+        return;
+    int warn = held > r->alerts && 2 * held >= r->flows;
+    LOG_AT(warn ? LOG_WARN : LOG_INFO, "detect",
+           "%llu alerts withheld as unjudged: %llu lone flows "
+           "(--judge-lone to raise them), %llu connections cut by the end "
+           "of the input (--judge-cut)", (unsigned long long)held,
+           (unsigned long long)r->held_lone,
+           (unsigned long long)r->held_cut);
+}
+
 static void summary_text(const struct run *r,
                          const struct detector_input_stats *st, double secs)
 {
@@ -324,6 +347,7 @@ static void summary_text(const struct run *r,
                  cli_printable(st->untimed_first, first, sizeof(first)));
     }
     input_warnings(st);
+    held_note(r);
     if (r->unexplained > 0)
         log_warn("detect", "%llu alerts were written without an explanation "
                  "to keep up (--explain-rate %.0f/s)",
@@ -406,6 +430,7 @@ static int summary_json(const struct run *r,
                      "\"seconds\":%.6f,\"classify_seconds\":%.6f,"
                      "\"max_active_flows\":%llu,\"unexplained\":%llu,"
                      "\"unsupported_packets\":%llu,\"evicted_flows\":%llu,"
+                     "\"withheld_lone\":%llu,\"withheld_cut\":%llu,"
                      "\"decided\":",
                      (unsigned long long)st->packets,
                      (unsigned long long)r->flows,
@@ -413,7 +438,9 @@ static int summary_json(const struct run *r,
                      (unsigned long long)st->max_active,
                      (unsigned long long)r->unexplained,
                      (unsigned long long)st->unsupported,
-                     (unsigned long long)st->evicted);
+                     (unsigned long long)st->evicted,
+                     (unsigned long long)r->held_lone,
+                     (unsigned long long)r->held_cut);
     json_counts(&b, r, r->per_class);
     alert_buf_raw(&b, ",\"by_label\":{", 13);
     for (size_t l = 0; l < r->n_labels; l++) {
