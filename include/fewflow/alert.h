@@ -85,6 +85,9 @@ struct alert_flow {
      * reason (a static string, or NULL) is printed as fewflow.reason. */
     uint8_t unjudged;
     const char *reason;
+    /* Set by detect when the repeated-session rule (repeat.h) made the
+     * flow unknown: the signature says so. */
+    uint8_t repeated;
 };
 
 /* A growing text buffer for one JSON line. */

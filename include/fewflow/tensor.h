@@ -36,9 +36,10 @@
  * second-order MAML). With create_graph = 0 the backward pass records no
  * graph and accumulates in place, which is faster, and it reuses the
  * buffers of gradients it has finished with, so it needs about what is
- * alive at once rather than a gradient for every node of the graph. All graph tensors of
- * one computation must come from one arena; constants (tensor_init, or an
- * evaluation arena with recording off) may come from anywhere.
+ * alive at once rather than a gradient for every node of the graph. All
+ * graph tensors of one computation must come from one arena; constants
+ * (tensor_init, or an evaluation arena with recording off) may come from
+ * anywhere.
  *
  * Beyond the core list (matmul, broadcasting add/sub/mul, scale, relu,
  * tanh, exp, log, sqrt, square, sums and means, log-softmax,

@@ -66,7 +66,17 @@ static void usage(FILE *out)
         "is withheld\n"
         "                       as 'unjudged' unless its source or target "
         "saw others\n"
-        "                       like it within --idle-timeout)\n");
+        "                       like it within --idle-timeout)\n"
+        "      --judge-repeats  judge each session of a repeated run alone "
+        "(default: when\n"
+        "                       one source opens --repeat-sessions "
+        "sessions of one shape\n"
+        "                       to one host and port within "
+        "--repeat-window, their benign\n"
+        "                       verdicts are reported as unknown)\n"
+        "      --repeat-sessions N  sessions that make a run (default 30)\n"
+        "      --repeat-window S    seconds they must fall within "
+        "(default 1800)\n");
 }
 
 static volatile int stop_flag;
@@ -120,7 +130,8 @@ static int parse_count(const char *cmd, const char *opt, const char *v,
 enum { OPT_CSV = 256, OPT_ALL, OPT_EXPLAIN, OPT_EXPLAIN_RATE, OPT_BATCH, OPT_IDLE, OPT_ACTIVE,
        OPT_MAX,
        OPT_SUMMARY, OPT_NEUTRAL, OPT_THREADS, OPT_MIN_SUPPORT, OPT_LINGER,
-       OPT_JUDGE_CUT, OPT_JUDGE_LONE };
+       OPT_JUDGE_CUT, OPT_JUDGE_LONE, OPT_JUDGE_REPEATS, OPT_REPEAT_N,
+       OPT_REPEAT_W };
 
 static int parse(int argc, char **argv, struct detect_run_opts *o,
                  struct flow_config *fc)
@@ -145,6 +156,9 @@ static int parse(int argc, char **argv, struct detect_run_opts *o,
         { "close-linger", required_argument, 0, OPT_LINGER },
         { "judge-cut", no_argument, 0, OPT_JUDGE_CUT },
         { "judge-lone", no_argument, 0, OPT_JUDGE_LONE },
+        { "judge-repeats", no_argument, 0, OPT_JUDGE_REPEATS },
+        { "repeat-sessions", required_argument, 0, OPT_REPEAT_N },
+        { "repeat-window", required_argument, 0, OPT_REPEAT_W },
         { "help", no_argument, 0, 'h' },
         { 0, 0, 0, 0 },
     };
@@ -206,6 +220,16 @@ static int parse(int argc, char **argv, struct detect_run_opts *o,
             break;
         case OPT_JUDGE_CUT: o->hold_cut = 0; break;
         case OPT_JUDGE_LONE: o->hold_lone = 0; break;
+        case OPT_JUDGE_REPEATS: o->repeats = 0; break;
+        case OPT_REPEAT_N:
+            rc = parse_count("detect", "--repeat-sessions", optarg, 2,
+                             1000000000, &v);
+            o->repeat_sessions = (uint32_t)v;
+            break;
+        case OPT_REPEAT_W:
+            rc = cli_timeout("detect", "--repeat-window", optarg,
+                             &o->repeat_window_us);
+            break;
         case 'h': usage(stdout); return -1;
         default: return 2;
         }

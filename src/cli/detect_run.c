@@ -13,6 +13,7 @@
 #include "fewflow/mhead.h"
 #include "fewflow/log.h"
 #include "fewflow/progress.h"
+#include "fewflow/repeat.h"
 #include "fewflow/support.h"
 
 #define MAX_LABELS 64
@@ -26,6 +27,9 @@ void detect_run_opts_default(struct detect_run_opts *o)
     o->min_support = SUPPORT_MIN_DEFAULT;
     o->hold_cut = 1;
     o->hold_lone = 1;
+    o->repeats = 1;
+    o->repeat_sessions = REPEAT_SESSIONS_DEFAULT;
+    o->repeat_window_us = (uint64_t)(REPEAT_WINDOW_DEFAULT * 1e6);
 }
 
 /* Flows wait here until a batch is full, a live source is idle, or the
@@ -43,6 +47,9 @@ struct run {
     int8_t *kind;                 /* flow kind per row (support.h), -1 */
     struct context *ctx;          /* context rules (context.h), or NULL */
     int8_t *ctx_verdict;          /* enum context_verdict per row */
+    struct repeat *rep;           /* repeated-session rule, or NULL */
+    struct repeat_mark *rep_mark; /* per row */
+    char (*rep_reason)[REPEAT_REASON_LEN];  /* per row, until written */
     struct alert_buf line;
     uint64_t *per_class;          /* n_classes + 2: unknown, unjudged */
     char *labels[MAX_LABELS];
@@ -72,6 +79,18 @@ static int run_init_context(struct run *r)
     return r->ctx ? 0 : ERR_NOMEM;
 }
 
+/* The repeated-session rule reads a few raw columns; a model without them
+ * runs without it. */
+static int run_init_repeat(struct run *r)
+{
+    const struct detector *d = r->d;
+    if (!r->o->repeats || !repeat_columns_present(d->col_names, d->n_in))
+        return 0;
+    r->rep = repeat_create(d->col_names, d->n_in, r->o->repeat_sessions,
+                           (double)r->o->repeat_window_us / 1e6);
+    return r->rep ? 0 : ERR_NOMEM;
+}
+
 static int run_init(struct run *r, struct detector *d,
                     const struct detect_run_opts *o, FILE *out)
 {
@@ -91,11 +110,14 @@ static int run_init(struct run *r, struct detector *d,
     r->dec = malloc(b * sizeof(*r->dec));
     r->kind = malloc(b);
     r->ctx_verdict = calloc(b, 1);
+    r->rep_mark = calloc(b, sizeof(*r->rep_mark));
+    r->rep_reason = malloc(b * sizeof(*r->rep_reason));
     r->per_class = calloc(c, sizeof(uint64_t));
     r->by_label = calloc(MAX_LABELS * c, sizeof(uint64_t));
     alert_buf_init(&r->line);
     if (!r->x || !r->z || !r->ex_scratch || !r->ids ||
         !r->label_of || !r->dec || !r->kind || !r->ctx_verdict ||
+        !r->rep_mark || !r->rep_reason ||
         !r->per_class ||
         !r->by_label)
         return err_set(ERR_NOMEM, "out of memory");
@@ -105,7 +127,8 @@ static int run_init(struct run *r, struct detector *d,
                                    : detector_threads_default(), b);
     if (r->pool == NULL)
         return err_last();
-    return run_init_context(r);
+    int rc = run_init_context(r);
+    return rc == 0 ? run_init_repeat(r) : rc;
 }
 
 static void run_fini(struct run *r)
@@ -119,6 +142,9 @@ static void run_fini(struct run *r)
     free(r->kind);
     free(r->ctx_verdict);
     context_destroy(r->ctx);
+    free(r->rep_mark);
+    free(r->rep_reason);
+    repeat_destroy(r->rep);
     free(r->per_class);
     free(r->by_label);
     detector_pool_destroy(r->pool);
@@ -197,6 +223,21 @@ static void apply_context(struct run *r, size_t i)
         r->held_lone++;
 }
 
+/* A benign verdict in a run of repeated sessions (repeat.h) becomes an
+ * unknown alert with the reason. */
+static void apply_repeat(struct run *r, size_t i)
+{
+    struct alert_flow *id = &r->ids[i];
+    if (r->rep == NULL || id->unjudged)
+        return;
+    int benign = !is_alert(r->d->memo, &r->dec[i], id);
+    if (!repeat_judge(r->rep, &r->rep_mark[i], benign, r->rep_reason[i]))
+        return;
+    r->dec[i].cls = -1;
+    id->reason = r->rep_reason[i];
+    id->repeated = 1;
+}
+
 /* One explanation's worth of budget, refilled at explain_rate per second
  * up to one second's worth. */
 static int explain_budget_take(struct run *r)
@@ -252,6 +293,7 @@ static int flush(struct run *r)
     for (size_t i = 0; rc == 0 && i < r->n; i++) {
         apply_support(r, i);
         apply_context(r, i);
+        apply_repeat(r, i);
         size_t k = r->ids[i].unjudged ? c + 1
                    : r->dec[i].cls < 0 ? c : (size_t)r->dec[i].cls;
         int alert = is_alert(r->d->memo, &r->dec[i], &r->ids[i]);
@@ -286,6 +328,9 @@ static int on_flow(const struct detector_flow *f, void *user)
     r->kind[r->n] = (int8_t)(r->d->support
                              ? support_kind(r->d->support, f->x) : -1);
     r->ctx_verdict[r->n] = context_of(r, f->x, &f->id, r->kind[r->n]);
+    if (r->rep != NULL)
+        r->rep_mark[r->n] = repeat_note(r->rep, f->x, &f->id,
+                                        f->id.proto == 6);
     r->label_of[r->n] = label_index(r, f->label);
     return ++r->n == r->cap ? flush(r) : 0;
 }
@@ -311,22 +356,65 @@ static void input_warnings(const struct detector_input_stats *st)
                  "--max-flows)", (unsigned long long)st->evicted);
 }
 
-/* Withheld alerts are counted as unjudged; when they are most of the
- * traffic and outnumber the alerts raised, "0 alerts" must not read as a
- * clean capture (a probe spread over many sources and targets is all
- * lone flows). A few cut connections at the end are only noted. */
-static void held_note(const struct run *r)
+/* Withheld alerts are counted as unjudged; when lone flows are most of
+ * the traffic and outnumber the alerts raised, "0 alerts" must not read
+ * as a clean capture (a probe spread over many sources and targets is
+ * all lone flows). Connections cut by the end of a capture are only
+ * noted: that is where a capture stops, not what an attacker chooses.
+ * A damaged input gets its one-line error instead. */
+static void held_note(const struct run *r,
+                      const struct detector_input_stats *st)
 {
     uint64_t held = r->held_lone + r->held_cut;
     if (held == 0)
         return;
-    int warn = held > r->alerts && 2 * held >= r->flows;
+    int warn = r->held_lone > r->alerts && 2 * r->held_lone >= r->flows &&
+               st->damaged_inputs == 0;
     LOG_AT(warn ? LOG_WARN : LOG_INFO, "detect",
            "%llu alerts withheld as unjudged: %llu lone flows "
            "(--judge-lone to raise them), %llu connections cut by the end "
            "of the input (--judge-cut)", (unsigned long long)held,
            (unsigned long long)r->held_lone,
            (unsigned long long)r->held_cut);
+}
+
+/* Runs of repeated sessions, for the stderr summary: the first few still
+ * in the table by name, then the totals. */
+#define REPEAT_LOG_RUNS 8
+
+static void repeat_log(const struct repeat_run *run, void *user)
+{
+    size_t *n = user;
+    char a[64], b[64];
+    if ((*n)++ < REPEAT_LOG_RUNS)
+        log_info("detect", "repeated sessions: %llu from %s to %s:%u in "
+                 "%.0f s; %llu reported unknown, %llu written as benign "
+                 "before the count was reached",
+                 (unsigned long long)run->sessions,
+                 cli_printable(run->src_ip, a, sizeof(a)),
+                 cli_printable(run->dest_ip, b, sizeof(b)),
+                 (unsigned)run->dest_port, run->span_s,
+                 (unsigned long long)run->escalated,
+                 (unsigned long long)run->benign_before);
+}
+
+static void repeat_summary_text(const struct run *r)
+{
+    size_t n = 0;
+    struct repeat_totals all;
+    if (r->rep == NULL)
+        return;
+    repeat_runs(r->rep, repeat_log, &n);
+    repeat_totals_get(r->rep, &all);
+    if (all.runs > n || n > REPEAT_LOG_RUNS)
+        log_info("detect", "repeated sessions: %llu runs in all, %llu "
+                 "flows reported unknown", (unsigned long long)all.runs,
+                 (unsigned long long)all.escalated);
+    if (all.benign_before > 0)
+        log_warn("detect", "%llu flow(s) of repeated runs were written as "
+                 "benign before their run reached %u sessions",
+                 (unsigned long long)all.benign_before,
+                 (unsigned)r->o->repeat_sessions);
 }
 
 static void summary_text(const struct run *r,
@@ -347,7 +435,8 @@ static void summary_text(const struct run *r,
                  cli_printable(st->untimed_first, first, sizeof(first)));
     }
     input_warnings(st);
-    held_note(r);
+    held_note(r, st);
+    repeat_summary_text(r);
     if (r->unexplained > 0)
         log_warn("detect", "%llu alerts were written without an explanation "
                  "to keep up (--explain-rate %.0f/s)",
@@ -442,6 +531,13 @@ static int summary_json(const struct run *r,
                      (unsigned long long)r->held_lone,
                      (unsigned long long)r->held_cut);
     json_counts(&b, r, r->per_class);
+    struct repeat_totals t = { 0, 0, 0 };
+    if (r->rep != NULL)
+        repeat_totals_get(r->rep, &t);
+    alert_buf_printf(&b, ",\"repeated\":{\"runs\":%llu,\"escalated\":%llu,"
+                     "\"benign_before\":%llu}", (unsigned long long)t.runs,
+                     (unsigned long long)t.escalated,
+                     (unsigned long long)t.benign_before);
     alert_buf_raw(&b, ",\"by_label\":{", 13);
     for (size_t l = 0; l < r->n_labels; l++) {
         alert_buf_raw(&b, l ? "," : "", l ? 1 : 0);

@@ -29,6 +29,9 @@ struct detect_run_opts {
     uint32_t min_support;     /* flow-kind rules (support.h), 0 = off */
     int hold_cut;             /* context rules (context.h): withhold the */
     int hold_lone;            /* alert of a cut connection / lone flow */
+    int repeats;              /* repeated-session rule (repeat.h) */
+    uint32_t repeat_sessions;
+    uint64_t repeat_window_us;
 };
 
 void detect_run_opts_default(struct detect_run_opts *o);

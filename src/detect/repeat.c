@@ -1,0 +1,250 @@
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/fnv.h"
+#include "core/names.h"
+#include "fewflow/err.h"
+#include "fewflow/repeat.h"
+
+enum { COL_FWD_PKTS, COL_BWD_PKTS, COL_FWD_BYTES, COL_BWD_BYTES, COL_SYN,
+       N_COLS };
+enum { N_SIZES = 4 };  /* the shape: the first four columns */
+
+static const char *const col_name[N_COLS] = {
+    "total_fwd_packet", "total_bwd_packets", "total_length_of_fwd_packet",
+    "total_length_of_bwd_packet", "syn_flag_count",
+};
+
+/* Sessions of one shape in one group. */
+struct shape {
+    uint64_t gen;             /* 0: free */
+    float size[N_SIZES];      /* the first session's counts */
+    double epoch_s;           /* start of the current epoch */
+    double first_s, last_s;   /* the run's first and last session */
+    uint32_t in_epoch;
+    uint64_t sessions;
+    int reached;
+    uint64_t escalated, benign_before;
+};
+
+/* Sessions from one source to one destination host and port. */
+struct group {
+    uint64_t key;             /* 0: free */
+    char src_ip[48];
+    char dest_ip[48];
+    uint16_t dest_port;
+    struct shape shape[REPEAT_SHAPES];
+};
+
+struct repeat {
+    size_t col[N_COLS];
+    uint32_t sessions;
+    double window_s;
+    uint64_t next_gen;
+    struct repeat_totals total;
+    struct group slot[REPEAT_SLOTS];
+};
+
+int repeat_columns_present(const char *const *col_names, size_t n_in)
+{
+    size_t col[N_COLS];
+    return names_find_all(col, col_name, N_COLS, col_names, n_in) == 0;
+}
+
+struct repeat *repeat_create(const char *const *col_names, size_t n_in,
+                             uint32_t sessions, double window_s)
+{
+    size_t col[N_COLS];
+    if (names_find_all(col, col_name, N_COLS, col_names, n_in) != 0)
+        return NULL;
+    struct repeat *r = calloc(1, sizeof(*r));
+    if (r == NULL) {
+        err_set(ERR_NOMEM, "out of memory");
+        return NULL;
+    }
+    memcpy(r->col, col, sizeof(col));
+    r->sessions = sessions > 0 ? sessions : 1;
+    r->window_s = window_s;
+    r->next_gen = 1;
+    return r;
+}
+
+void repeat_destroy(struct repeat *r)
+{
+    free(r);
+}
+
+static uint64_t group_key(const struct alert_flow *id)
+{
+    uint64_t h = fnv1a(FNV1A_OFFSET, id->src_ip, strlen(id->src_ip) + 1);
+    h = fnv1a(h, id->dest_ip, strlen(id->dest_ip) + 1);
+    h = fnv1a(h, &id->dest_port, sizeof(id->dest_port));
+    return h + (h == 0);
+}
+
+/* The group of the flow, taking over its slot when another group (or a
+ * hash collision: the names are compared) holds it. */
+static struct group *group_get(struct repeat *r, const struct alert_flow *id,
+                               uint32_t *slot)
+{
+    uint64_t key = group_key(id);
+    *slot = (uint32_t)(key % REPEAT_SLOTS);
+    struct group *g = &r->slot[*slot];
+    if (g->key == key && g->dest_port == id->dest_port &&
+        strcmp(g->src_ip, id->src_ip) == 0 &&
+        strcmp(g->dest_ip, id->dest_ip) == 0)
+        return g;
+    memset(g, 0, sizeof(*g));
+    g->key = key;
+    memcpy(g->src_ip, id->src_ip, sizeof(g->src_ip));
+    memcpy(g->dest_ip, id->dest_ip, sizeof(g->dest_ip));
+    g->src_ip[sizeof(g->src_ip) - 1] = '\0';
+    g->dest_ip[sizeof(g->dest_ip) - 1] = '\0';
+    g->dest_port = id->dest_port;
+    return g;
+}
+
+/* The largest relative difference between a session's counts and the
+ * shape's; NaN counts never fit. */
+static double shape_spread(const struct shape *s, const float *size)
+{
+    double worst = 0;
+    for (int k = 0; k < N_SIZES; k++) {
+        double ref = s->size[k];
+        double d = fabs((double)size[k] - ref) / fmax(ref, 1);
+        if (isnan(d))
+            return INFINITY;
+        worst = d <= worst ? worst : d;
+    }
+    return worst;
+}
+
+static void shape_start(struct repeat *r, struct shape *s,
+                        const float *size, double t)
+{
+    memset(s, 0, sizeof(*s));
+    s->gen = r->next_gen++;
+    memcpy(s->size, size, sizeof(s->size));
+    s->epoch_s = s->first_s = s->last_s = t;
+}
+
+/* The closest shape the session fits (shapes may overlap), or else the
+ * one it starts: in a free place, or the one with the oldest session. */
+static struct shape *shape_find(struct repeat *r, struct group *g,
+                                const float *size, double t)
+{
+    struct shape *old = &g->shape[0], *best = NULL;
+    double best_spread = REPEAT_SPREAD;
+    for (int k = 0; k < REPEAT_SHAPES; k++) {
+        struct shape *s = &g->shape[k];
+        double d = s->gen != 0 ? shape_spread(s, size) : INFINITY;
+        if (d <= best_spread) {
+            best = s;
+            best_spread = d;
+        }
+        if (s->gen == 0 || (old->gen != 0 && s->last_s < old->last_s))
+            old = s;
+    }
+    if (best != NULL)
+        return best;
+    shape_start(r, old, size, t);
+    return old;
+}
+
+/* Counts one session at t: a new epoch starts when the old one is over;
+ * a run that reached the count carries on, one that did not starts
+ * again. Times are compared both ways (CSV rows need not be sorted). */
+static void shape_count(struct repeat *r, struct shape *s, const float *size,
+                        double t)
+{
+    if (!(fabs(t - s->epoch_s) <= r->window_s)) {
+        if (!(s->reached && s->in_epoch >= r->sessions))
+            shape_start(r, s, size, t);
+        s->epoch_s = t;
+        s->in_epoch = 0;
+    }
+    s->in_epoch++;
+    s->sessions++;
+    s->first_s = fmin(s->first_s, t);
+    s->last_s = fmax(s->last_s, t);
+    if (s->in_epoch >= r->sessions && !s->reached) {
+        s->reached = 1;
+        r->total.runs++;
+        r->total.benign_before += s->benign_before;
+    }
+}
+
+struct repeat_mark repeat_note(struct repeat *r, const float *x,
+                               const struct alert_flow *id, int tcp)
+{
+    struct repeat_mark m = { 0, 0, 0 };
+    if (!tcp || !(x[r->col[COL_SYN]] >= 2) || !(x[r->col[COL_BWD_PKTS]] >= 1))
+        return m;
+    float size[N_SIZES];
+    for (int k = 0; k < N_SIZES; k++)
+        size[k] = x[r->col[k]];
+    struct group *g = group_get(r, id, &m.slot);
+    struct shape *s = shape_find(r, g, size, id->first_s);
+    shape_count(r, s, size, id->first_s);
+    m.shape = (uint32_t)(s - g->shape);
+    m.gen = s->gen;
+    return m;
+}
+
+/* Spans under 10 s get a decimal, so a burst does not read "in 0 s". */
+static int span_digits(const struct shape *s)
+{
+    return s->last_s - s->first_s < 9.95 ? 1 : 0;
+}
+
+int repeat_judge(struct repeat *r, const struct repeat_mark *m,
+                 int benign, char *reason)
+{
+    if (m->gen == 0 || !benign)
+        return 0;
+    struct group *g = &r->slot[m->slot];
+    struct shape *s = &g->shape[m->shape];
+    if (s->gen != m->gen)
+        return 0;
+    if (!s->reached) {
+        s->benign_before++;
+        return 0;
+    }
+    s->escalated++;
+    r->total.escalated++;
+    snprintf(reason, REPEAT_REASON_LEN, "repeated session: %llu sessions "
+             "from %s to %s:%u in %.*f s", (unsigned long long)s->sessions,
+             g->src_ip, g->dest_ip, (unsigned)g->dest_port, span_digits(s),
+             s->last_s - s->first_s);
+    return 1;
+}
+
+void repeat_totals_get(const struct repeat *r, struct repeat_totals *t)
+{
+    *t = r->total;
+}
+
+size_t repeat_runs(const struct repeat *r,
+                   void (*fn)(const struct repeat_run *run, void *user),
+                   void *user)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < REPEAT_SLOTS; i++) {
+        const struct group *g = &r->slot[i];
+        for (int k = 0; g->key != 0 && k < REPEAT_SHAPES; k++) {
+            const struct shape *s = &g->shape[k];
+            if (s->gen == 0 || !s->reached)
+                continue;
+            struct repeat_run run = {
+                g->src_ip, g->dest_ip, g->dest_port, s->sessions,
+                s->last_s - s->first_s, s->escalated, s->benign_before,
+            };
+            if (fn != NULL)
+                fn(&run, user);
+            n++;
+        }
+    }
+    return n;
+}

@@ -1,0 +1,321 @@
+/*
+ * Repeated-session rule (repeat.h): what counts as a session, grouping by
+ * source, target and shape, the count and its window, the runs reported,
+ * and detect's output for a run of sessions a benign class takes.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "testutil.h"
+#include "pktbuild.h"
+
+#include "fewflow/capture.h"
+#include "fewflow/repeat.h"
+
+/* The columns the rule reads, shuffled, with one it does not. */
+enum { C_BWD_BYTES, C_SYN, C_EXTRA, C_FWD, C_BWD, C_FWD_BYTES, N_C };
+static const char *const cols[N_C] = {
+    "total_length_of_bwd_packet", "syn_flag_count", "flow_duration",
+    "total_fwd_packet", "total_bwd_packets", "total_length_of_fwd_packet",
+};
+
+static const float *row(float fwd, float bwd, float fwd_bytes,
+                        float bwd_bytes, float syn)
+{
+    static float x[N_C];
+    x[C_FWD] = fwd;
+    x[C_BWD] = bwd;
+    x[C_FWD_BYTES] = fwd_bytes;
+    x[C_BWD_BYTES] = bwd_bytes;
+    x[C_SYN] = syn;
+    x[C_EXTRA] = 12345;
+    return x;
+}
+
+/* A login attempt's counts. */
+static const float *login(void)
+{
+    return row(22, 33, 2000, 2700, 2);
+}
+
+static struct alert_flow flow(const char *src, const char *dst,
+                              uint16_t port, double t)
+{
+    struct alert_flow f;
+    memset(&f, 0, sizeof(f));
+    snprintf(f.src_ip, sizeof(f.src_ip), "%s", src);
+    snprintf(f.dest_ip, sizeof(f.dest_ip), "%s", dst);
+    f.dest_port = port;
+    f.src_port = 40000;
+    f.proto = 6;
+    f.first_s = f.last_s = t;
+    return f;
+}
+
+static struct repeat_mark note(struct repeat *r, const float *x,
+                               const char *src, uint16_t port, double t)
+{
+    struct alert_flow f = flow(src, "10.0.0.2", port, t);
+    return repeat_note(r, x, &f, 1);
+}
+
+static void test_columns(void **state)
+{
+    (void)state;
+    assert_true(repeat_columns_present(cols, N_C));
+    assert_false(repeat_columns_present(cols + 1, N_C - 1));
+    assert_null(repeat_create(cols, N_C - 1, 3, 60));
+}
+
+static void test_sessions_only(void **state)
+{
+    (void)state;
+    struct repeat *r = repeat_create(cols, N_C, 2, 60);
+    assert_non_null(r);
+    struct alert_flow f = flow("10.0.0.1", "10.0.0.2", 22, 1);
+    /* Not TCP, no answered handshake, or nothing back: not a session. */
+    assert_int_equal(repeat_note(r, login(), &f, 0).gen, 0);
+    assert_int_equal(repeat_note(r, row(22, 33, 2000, 2700, 1), &f, 1).gen,
+                     0);
+    assert_int_equal(repeat_note(r, row(3, 0, 0, 0, 2), &f, 1).gen, 0);
+    struct repeat_mark m = repeat_note(r, login(), &f, 1);
+    assert_int_not_equal(m.gen, 0);
+    char why[REPEAT_REASON_LEN];
+    assert_int_equal(repeat_judge(r, &m, 1, why), 0);
+    /* Counts that are not numbers resemble nothing, themselves included. */
+    struct alert_flow g = flow("10.0.0.1", "10.0.0.2", 23, 1);
+    for (int i = 0; i < 2; i++)
+        m = repeat_note(r, row(22, 33, NAN, 2700, 2), &g, 1);
+    assert_int_not_equal(m.gen, 0);
+    assert_int_equal(repeat_judge(r, &m, 1, why), 0);
+    repeat_destroy(r);
+}
+
+static void test_run_reaches_the_count(void **state)
+{
+    (void)state;
+    struct repeat *r = repeat_create(cols, N_C, 3, 60);
+    assert_non_null(r);
+    char why[REPEAT_REASON_LEN];
+    struct repeat_mark m[4];
+    /* Two sessions: not yet a run; the first one is written as benign. */
+    m[0] = note(r, login(), "10.0.0.1", 22, 100);
+    assert_int_equal(repeat_judge(r, &m[0], 1, why), 0);
+    m[1] = note(r, row(23, 31, 2150, 2600, 2), "10.0.0.1", 22, 110);
+    /* Other sources, ports and shapes do not count toward it. */
+    note(r, login(), "10.0.0.3", 22, 111);
+    note(r, login(), "10.0.0.1", 2222, 112);
+    note(r, row(22, 33, 2000, 3300, 2), "10.0.0.1", 22, 113);
+    note(r, row(22, 40, 2000, 2700, 2), "10.0.0.1", 22, 114);
+    m[2] = note(r, login(), "10.0.0.3", 22, 115);
+    assert_int_equal(repeat_judge(r, &m[2], 1, why), 0);
+    assert_int_equal(repeat_runs(r, NULL, NULL), 0);
+    /* The third within 20% of the first: the run is there, and flows
+     * still waiting to be written are escalated, benign ones only. */
+    m[3] = note(r, row(21, 35, 1900, 2800, 2), "10.0.0.1", 22, 130);
+    assert_int_equal(repeat_judge(r, &m[1], 0, why), 0);
+    assert_int_equal(repeat_judge(r, &m[1], 1, why), 1);
+    assert_string_equal(why, "repeated session: 3 sessions from 10.0.0.1 "
+                             "to 10.0.0.2:22 in 30 s");
+    assert_int_equal(repeat_judge(r, &m[3], 1, why), 1);
+    assert_int_equal(repeat_runs(r, NULL, NULL), 1);
+    repeat_destroy(r);
+}
+
+struct seen {
+    size_t n;
+    struct repeat_run run;
+};
+
+static void keep_run(const struct repeat_run *run, void *user)
+{
+    struct seen *s = user;
+    s->run = *run;
+    s->n++;
+}
+
+static void test_window(void **state)
+{
+    (void)state;
+    struct repeat *r = repeat_create(cols, N_C, 3, 60);
+    assert_non_null(r);
+    char why[REPEAT_REASON_LEN];
+    /* Three sessions 40 s apart: never three within 60 s. */
+    struct repeat_mark m;
+    for (int i = 0; i < 3; i++)
+        m = note(r, login(), "10.0.0.1", 22, 40.0 * i);
+    assert_int_equal(repeat_judge(r, &m, 1, why), 0);
+    /* Three within a minute make a run; it goes on into the next epoch
+     * (one session there is enough) and stops once an epoch falls short. */
+    for (int i = 0; i < 3; i++)
+        m = note(r, login(), "10.0.0.1", 22, 1000 + 10.0 * i);
+    assert_int_equal(repeat_judge(r, &m, 1, why), 1);
+    m = note(r, login(), "10.0.0.1", 22, 1070);
+    assert_int_equal(repeat_judge(r, &m, 1, why), 1);
+    assert_string_equal(why, "repeated session: 4 sessions from 10.0.0.1 "
+                             "to 10.0.0.2:22 in 70 s");
+    struct seen s = { 0, { 0 } };
+    assert_int_equal(repeat_runs(r, keep_run, &s), 1);
+    assert_int_equal(s.n, 1);
+    assert_int_equal(s.run.sessions, 4);
+    assert_int_equal(s.run.escalated, 2);
+    assert_int_equal(s.run.benign_before, 0);
+    assert_int_equal(s.run.dest_port, 22);
+    m = note(r, login(), "10.0.0.1", 22, 1140);
+    assert_int_equal(repeat_judge(r, &m, 1, why), 0);
+    /* The totals keep the run that the table has since let go. */
+    assert_int_equal(repeat_runs(r, NULL, NULL), 0);
+    struct repeat_totals t;
+    repeat_totals_get(r, &t);
+    assert_int_equal(t.runs, 1);
+    assert_int_equal(t.escalated, 2);
+    /* A burst within a second says so with a decimal. */
+    for (int i = 0; i < 3; i++)
+        m = note(r, login(), "10.0.0.1", 22, 5000 + 0.25 * i);
+    assert_int_equal(repeat_judge(r, &m, 1, why), 1);
+    assert_string_equal(why, "repeated session: 3 sessions from 10.0.0.1 "
+                             "to 10.0.0.2:22 in 0.5 s");
+    repeat_totals_get(r, &t);
+    assert_int_equal(t.runs, 2);
+    repeat_destroy(r);
+}
+
+static void test_benign_before(void **state)
+{
+    (void)state;
+    struct repeat *r = repeat_create(cols, N_C, 3, 60);
+    assert_non_null(r);
+    char why[REPEAT_REASON_LEN];
+    /* Written one at a time (a batch of one): the first two are benign
+     * before the run is there, and the summary says so. */
+    int up = 0;
+    for (int i = 0; i < 5; i++) {
+        struct repeat_mark m = note(r, login(), "10.0.0.1", 22, i);
+        up += repeat_judge(r, &m, 1, why);
+    }
+    assert_int_equal(up, 3);
+    struct seen s = { 0, { 0 } };
+    assert_int_equal(repeat_runs(r, keep_run, &s), 1);
+    assert_int_equal(s.run.benign_before, 2);
+    assert_int_equal(s.run.escalated, 3);
+    assert_string_equal(s.run.src_ip, "10.0.0.1");
+    struct repeat_totals t;
+    repeat_totals_get(r, &t);
+    assert_int_equal(t.runs, 1);
+    assert_int_equal(t.benign_before, 2);
+    assert_int_equal(t.escalated, 3);
+    repeat_destroy(r);
+}
+
+/* ---- detect on hand-built sessions ---- */
+
+#define SEC 1000000000LL
+#define T0 (1600000000LL * SEC)
+
+static void put(struct pcap_out *o, int64_t t, int fwd, uint16_t sport,
+                const char *client, uint8_t flags, uint32_t payload)
+{
+    struct pkt p;
+    struct pkt_l4 l = { .protocol = 6, .sport = fwd ? sport : 22,
+                        .dport = fwd ? 22 : sport, .flags = flags,
+                        .window = 64240, .payload = payload };
+    pkt_eth(&p, -1, 0x0800);
+    pkt_ipv4(&p, fwd ? client : "10.0.0.2", fwd ? "10.0.0.2" : client, &l,
+             9, 0, 0, 0);
+    pcap_out_write(o, t, &p, 0);
+}
+
+/* One complete session: handshake, a request, a reply, close. */
+static void session(struct pcap_out *o, int64_t t, uint16_t sport,
+                    const char *client)
+{
+    static const struct { int fwd; uint8_t flags; uint32_t len; } s[] = {
+        { 1, 0x02, 0 }, { 0, 0x12, 0 }, { 1, 0x10, 0 }, { 1, 0x18, 100 },
+        { 0, 0x18, 200 }, { 1, 0x11, 0 }, { 0, 0x11, 0 }, { 1, 0x10, 0 },
+    };
+    for (size_t i = 0; i < sizeof(s) / sizeof(s[0]); i++)
+        put(o, t + (int64_t)i * 1000000, s[i].fwd, sport, client,
+            s[i].flags, s[i].len);
+}
+
+/* Four sessions from 10.0.0.1 ten seconds apart, one from 10.0.0.5. */
+static const char *write_capture(void)
+{
+    static char path[512];
+    struct pcap_out o;
+    snprintf(path, sizeof(path), "%s/repeat.pcap", testutil_tmpdir());
+    assert_int_equal(pcap_out_open(&o, path, DLT_EN10MB, 0), 0);
+    for (int i = 0; i < 4; i++)
+        session(&o, T0 + i * 10 * SEC, (uint16_t)(40000 + i), "10.0.0.1");
+    session(&o, T0 + 35 * SEC, 41000, "10.0.0.5");
+    pcap_out_close(&o);
+    return path;
+}
+
+static char *out;
+
+static size_t count(const char *text, const char *s)
+{
+    size_t n = 0;
+    for (const char *p = text; (p = strstr(p, s)) != NULL; p++)
+        n++;
+    return n;
+}
+
+static void test_detect_escalates_runs(void **state)
+{
+    (void)state;
+    const char *bin = testutil_bin();
+    char model[512];
+    assert_int_equal(testutil_train_small("repeat", "Heartbleed_11",
+                                          "Botnet_736", "--shot 5 --query 5 "
+                                          "--episodes 20 --hidden 16 --emb 8",
+                                          model, sizeof(model), &out), 0);
+    const char *cap = write_capture();
+    /* The sessions are this network's benign traffic. */
+    assert_int_equal(testutil_runf(&out, "%s -q enroll --model %s --name "
+                                   "local --benign --flows %s -o %s.b 2>&1",
+                                   bin, model, cap, model), 0);
+    /* Rule off: all five are benign, nothing is printed. */
+    assert_int_equal(testutil_runf(&out, "%s -q detect --model %s.b -r %s "
+                                   "--judge-repeats --repeat-sessions 3",
+                                   bin, model, cap), 0);
+    assert_null(strstr(out, "\"event_type\""));
+    /* On: the four sessions are a run, all in one output batch. */
+    assert_int_equal(testutil_runf(&out, "%s -q detect --model %s.b -r %s "
+                                   "--repeat-sessions 3 --explain 0",
+                                   bin, model, cap), 0);
+    assert_int_equal(count(out, "\"class\":\"unknown\""), 4);
+    assert_int_equal(count(out, "\"reason\":\"repeated session: 4 "
+                                "sessions from 10.0.0.1 to 10.0.0.2:22 "
+                                "in 30 s\""), 4);
+    assert_int_equal(count(out, "\"signature\":\"FEWFLOW unknown flow: one "
+                                "of a run of repeated sessions\""), 4);
+    assert_null(strstr(out, "10.0.0.5"));
+    /* Written one by one, the first two were benign before the run was
+     * there: two alerts, and the summary counts the two. */
+    assert_int_equal(testutil_runf(&out, "%s -q detect --model %s.b -r %s "
+                                   "--repeat-sessions 3 --explain 0 "
+                                   "--batch 1 --summary-json /dev/stderr "
+                                   "2>&1", bin, model, cap), 0);
+    assert_int_equal(count(out, "\"class\":\"unknown\""), 2);
+    assert_non_null(strstr(out, "\"repeated\":{\"runs\":1,\"escalated\":2,"
+                                "\"benign_before\":2}"));
+    free(out);
+    out = NULL;
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_columns),
+        cmocka_unit_test(test_sessions_only),
+        cmocka_unit_test(test_run_reaches_the_count),
+        cmocka_unit_test(test_window),
+        cmocka_unit_test(test_benign_before),
+        cmocka_unit_test(test_detect_escalates_runs),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
