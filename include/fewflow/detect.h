@@ -191,6 +191,9 @@ struct memo_fit_opts {
     uint32_t n_protos;        /* prototypes per class (k-means when > 1) */
     uint32_t benign_protos;   /* prototypes for benign classes */
     float coverage;           /* own held-out rows inside the radius */
+    float kshot_coverage;     /* the same for a class enrolled from fewer
+                                 than MEMO_ENROLL_CALIBRATE flows: the
+                                 quantile of kshot_abs and kshot_rel */
     float benign_fpr;         /* target false-alarm rate on benign rows */
     uint32_t max_reservoir;   /* benign held-out embeddings kept */
     uint64_t seed;
@@ -295,12 +298,14 @@ float memo_enroll_radius(const struct memo *m, const float *z, size_t k,
 /*
  * Measures kshot_abs and kshot_rel (see struct memo) from held-out rows:
  * for each non-benign class with at least K + 16 of them and each K, 8
- * seeded draws of K support rows, the coverage quantile (m->coverage) of
- * the distance from up to 256 other rows to the nearest support row. The
- * median over classes is stored. memo_fit calls it. 0 or ERR_NOMEM.
+ * seeded draws of K support rows, the `coverage` quantile of the distance
+ * from up to 256 other rows to the nearest support row. The median over
+ * classes is stored. memo_fit calls it with o->kshot_coverage. 0 or
+ * ERR_NOMEM.
  */
 int memo_kshot_fit(struct memo *m, const struct memo_labelled *calib,
-                   const int *is_benign, size_t n_names, uint64_t seed);
+                   const int *is_benign, size_t n_names, float coverage,
+                   uint64_t seed);
 
 /* The radius an attack class enrolled from k flows gets under rule. */
 float memo_enroll_radius_rule(const struct memo *m, const float *z,

@@ -172,6 +172,23 @@ static int flows_are_capture(const char *path)
     return lseek(STDIN_FILENO, at, SEEK_SET) == at ? capture : 1;
 }
 
+/* Why a capture gave nothing: a link type the meter does not read, or
+ * no IP at all (ARP, LLDP). */
+static int no_flows_error(const char *path,
+                          const struct detector_input_stats *st)
+{
+    if (st->unsupported > 0)
+        return err_set(ERR_INVALID, "%s: no flows to enrol from (%llu "
+                       "packets of unsupported link type %u)", path,
+                       (unsigned long long)st->unsupported,
+                       (unsigned)st->unsupported_linktype);
+    if (st->packets > 0)
+        return err_set(ERR_INVALID, "%s: no flows to enrol from (%llu "
+                       "packets, none in an IP flow)", path,
+                       (unsigned long long)st->packets);
+    return err_set(ERR_INVALID, "%s: no flows to enrol from", path);
+}
+
 static int read_support(struct detector *d, const char *path,
                         const struct flow_config *fc, struct collect *c)
 {
@@ -194,7 +211,7 @@ static int read_support(struct detector *d, const char *path,
     if (rc == 0 && st.damaged_inputs)
         rc = err_set(ERR_PARSE, "%s", st.damage);
     if (rc == 0 && c->n == 0)
-        rc = err_set(ERR_INVALID, "%s: no flows to enrol from", path);
+        rc = no_flows_error(path, &st);
     return rc;
 }
 

@@ -155,6 +155,8 @@ static void usage(FILE *out)
         "(default %g)\n"
         "      --coverage Q      own held-out rows inside a class radius "
         "(default %g)\n"
+        "      --kshot-coverage Q  the same for a class enrolled from a few "
+        "flows\n                        (default %g)\n"
         "      --protos N        prototypes per attack class (default %u)\n"
         "      --benign-protos N prototypes for benign classes (default %u)\n"
         "      --max-protos N    prototypes of an enrolled class "
@@ -171,7 +173,8 @@ static void usage(FILE *out)
         "      --json            one JSON object on stdout\n"
         "  -o, --output MODEL2   write the model with the evaluated class "
         "memory\n", os.trials, (double)m.fit.benign_fpr,
-        (double)m.fit.coverage, m.fit.n_protos, m.fit.benign_protos,
+        (double)m.fit.coverage, (double)m.fit.kshot_coverage,
+        m.fit.n_protos, m.fit.benign_protos,
         os.enroll.max_protos, cli_radius_rule_name(os.enroll.rule),
         (double)os.enroll.prior_weight,
         (unsigned long long)os.seed);
@@ -206,8 +209,8 @@ static int num(const char *opt, const char *v, double lo, double hi,
     return 0;
 }
 
-enum { O_OPENSET = 256, O_DATA, O_SHOTS, O_TRIALS, O_FPR, O_COVER, O_PROTOS,
-       O_BPROTOS, O_MAXP, O_PRIOR, O_SEED, O_JSON, O_PROTOCOL,
+enum { O_OPENSET = 256, O_DATA, O_SHOTS, O_TRIALS, O_FPR, O_COVER, O_KCOVER,
+       O_PROTOS, O_BPROTOS, O_MAXP, O_PRIOR, O_SEED, O_JSON, O_PROTOCOL,
        O_TOGETHER, O_RULE, O_NOHEAD };
 
 static int apply(struct os_args *a, int c, const char *v)
@@ -230,6 +233,8 @@ static int apply(struct os_args *a, int c, const char *v)
                 a->mem.fit.benign_fpr = (float)x; return rc;
     case O_COVER: rc = num("--coverage", v, 0.5, 1, &x);
                   a->mem.fit.coverage = (float)x; return rc;
+    case O_KCOVER: rc = num("--kshot-coverage", v, 0.5, 1, &x);
+                   a->mem.fit.kshot_coverage = (float)x; return rc;
     case O_PROTOS: rc = num("--protos", v, 1, MEMO_MAX_PROTOS, &x);
                    a->mem.fit.n_protos = (uint32_t)x; return rc;
     case O_BPROTOS: rc = num("--benign-protos", v, 1, MEMO_MAX_PROTOS, &x);
@@ -256,6 +261,7 @@ static int parse(int argc, char **argv, struct os_args *a)
         { "trials", required_argument, 0, O_TRIALS },
         { "benign-fpr", required_argument, 0, O_FPR },
         { "coverage", required_argument, 0, O_COVER },
+        { "kshot-coverage", required_argument, 0, O_KCOVER },
         { "protos", required_argument, 0, O_PROTOS },
         { "benign-protos", required_argument, 0, O_BPROTOS },
         { "max-protos", required_argument, 0, O_MAXP },

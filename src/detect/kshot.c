@@ -106,7 +106,8 @@ static size_t class_rows(const struct memo_labelled *s, int32_t c,
 static int measure_classes(const struct memo *m,
                            const struct memo_labelled *calib,
                            const int *is_benign, size_t n_names,
-                           uint64_t seed, float *a, float *r)
+                           float coverage, uint64_t seed, float *a,
+                           float *r)
 {
     struct kshot_buf b;
     float *rows = malloc((calib->n + 1) * m->dim * sizeof(float));
@@ -124,7 +125,7 @@ static int measure_classes(const struct memo *m,
         for (size_t k = 1; k < MEMO_ENROLL_CALIBRATE; k++) {
             size_t at = c * MEMO_ENROLL_CALIBRATE + k;
             if (n >= k + KSHOT_MIN_ROWS)
-                class_kshot(rows, n, k, m->dim, m->coverage, &g, &b,
+                class_kshot(rows, n, k, m->dim, coverage, &g, &b,
                             &a[at], &r[at]);
         }
     }
@@ -149,7 +150,8 @@ static float median_over(const float *v, size_t n_names, size_t k,
 }
 
 int memo_kshot_fit(struct memo *m, const struct memo_labelled *calib,
-                   const int *is_benign, size_t n_names, uint64_t seed)
+                   const int *is_benign, size_t n_names, float coverage,
+                   uint64_t seed)
 {
     size_t cells = n_names * MEMO_ENROLL_CALIBRATE + 1;
     float *a = calloc(cells, sizeof(float));
@@ -160,7 +162,8 @@ int memo_kshot_fit(struct memo *m, const struct memo_labelled *calib,
     memset(m->kshot_abs, 0, sizeof(m->kshot_abs));
     memset(m->kshot_rel, 0, sizeof(m->kshot_rel));
     if (rc == 0 && calib != NULL)
-        rc = measure_classes(m, calib, is_benign, n_names, seed, a, r);
+        rc = measure_classes(m, calib, is_benign, n_names, coverage, seed,
+                             a, r);
     for (size_t k = 1; rc == 0 && k < MEMO_ENROLL_CALIBRATE; k++) {
         m->kshot_abs[k] = median_over(a, n_names, k, tmp);
         m->kshot_rel[k] = median_over(r, n_names, k, tmp);
