@@ -53,6 +53,7 @@ def alerted(e):
 totals = collections.Counter()
 nbenign = 0
 reasons = collections.Counter()
+repeated_by = {}
 for r in keep:
     # The DDoS captures' 70,000 flows go without explanations (speed).
     flows = run(r['path'], '0' if r['category'] == 'ddos' else '3')
@@ -64,6 +65,13 @@ for r in keep:
     totals[r['category'], 'flows'] += n
     totals[r['category'], 'alerts'] += a
     totals[r['category'], 'unjudged'] += u
+    half = r['category'] if r['category'] != 'benign' else (
+        'benign-dev' if nbenign % 2 == 0 else 'benign-held')
+    rep = sum(e['fewflow'].get('reason', '').startswith('repeated session')
+              for e in flows)
+    totals[half, 'repeated'] += rep
+    if rep:
+        repeated_by[r['path']] = rep
     for e in flows:
         if e['fewflow']['class'] == 'unjudged':
             why = e['fewflow'].get('reason', '?').split(':')[0][:40]
@@ -87,6 +95,11 @@ for c in ('brute-force', 'ddos', 'benign-dev', 'benign-held', 'benign'):
     u = totals[c, 'unjudged']
     print('%-11s %-52s %6d %6.1f%%  (%d alerts, %d unjudged = %.1f%%)' % (
         c, 'ALL', n, 100.0 * a / max(n, 1), a, u, 100.0 * u / max(n, 1)))
+print('alerts by the repeated-session rule (repeat.h):')
+for c in ('brute-force', 'ddos', 'benign-dev', 'benign-held'):
+    print('  %-11s %6d' % (c, totals[c, 'repeated']))
+for path, k in sorted(repeated_by.items()):
+    print('  %-60s %6d' % (path[-60:], k))
 print('unjudged by reason:')
 for (c, why), k in sorted(reasons.items()):
     print('  %-11s %-42s %6d' % (c, why, k))

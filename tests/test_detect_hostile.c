@@ -112,6 +112,51 @@ static void enrol_says_why_a_capture_gave_no_flow(void **state)
                            "none in an IP flow)"));
 }
 
+/* n unanswered SYNs, each from its own source to its own target. */
+static const char *write_lone_syns(const char *name, int n)
+{
+    const char *path = testutil_tmp(name);
+    struct pcap_out o;
+    struct pkt p;
+    struct pkt_l4 l = { .protocol = 6, .sport = 40000, .dport = 22,
+                        .flags = 0x02, .window = 1024 };
+    char src[32], dst[32];
+
+    assert_int_equal(pcap_out_open(&o, path, DLT_EN10MB, 0), 0);
+    for (int i = 0; i < n; i++) {
+        snprintf(src, sizeof(src), "10.1.%d.%d", i / 200, i % 200 + 1);
+        snprintf(dst, sizeof(dst), "172.16.%d.%d", i / 200, i % 200 + 1);
+        pkt_eth(&p, -1, 0x0800);
+        pkt_ipv4(&p, src, dst, &l, 1, 0, 0, 0);
+        pcap_out_write(&o, 1700000000LL * 1000000000LL + i * 100000LL, &p,
+                       0);
+    }
+    pcap_out_close(&o);
+    return path;
+}
+
+/* A probe spread over many sources and targets is all lone flows: every
+ * alert was withheld as unjudged and the summary read "0 alerts" with
+ * nothing else said, under -q nothing at all. */
+static void detect_warns_when_most_alerts_are_withheld(void **state)
+{
+    const char *cap = write_lone_syns("lone.pcap", 40);
+    const char *sum = testutil_tmp("lone-summary.json");
+
+    assert_int_equal(run_ok("%s -q detect --model %s -r %s --explain 0 "
+                            "--summary-json %s 2>&1 >/dev/null",
+                            testutil_bin(), model_path, cap, sum), 0);
+    assert_non_null(strstr(last_out, "warn: detect: 40 alerts withheld as "
+                           "unjudged: 40 lone flows (--judge-lone"));
+    assert_int_equal(run_ok("cat %s", sum), 0);
+    assert_non_null(strstr(last_out, "\"alerts\":0,"));
+    assert_non_null(strstr(last_out, "\"withheld_lone\":40,"));
+    assert_int_equal(run_ok("%s -q detect --model %s -r %s --explain 0 "
+                            "--judge-lone 2>&1 >/dev/null", testutil_bin(),
+                            model_path, cap), 0);
+    assert_null(strstr(last_out, "withheld"));
+}
+
 /* A flood of small flows past --max-flows ends flows early; the alerts
  * on them are computed from partial features, so the summary says so. */
 static void detect_warns_of_evicted_flows(void **state)
@@ -385,6 +430,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(detect_warns_of_an_unsupported_link_type),
         cmocka_unit_test(detect_warns_of_evicted_flows),
+        cmocka_unit_test(detect_warns_when_most_alerts_are_withheld),
         cmocka_unit_test(enrol_says_why_a_capture_gave_no_flow),
         cmocka_unit_test(enrol_refuses_control_bytes_in_a_name),
         cmocka_unit_test(openset_table_header_stands_over_its_figures),

@@ -118,7 +118,8 @@ static void test_run_reaches_the_count(void **state)
     assert_int_equal(repeat_judge(r, &m[1], 0, why), 0);
     assert_int_equal(repeat_judge(r, &m[1], 1, why), 1);
     assert_string_equal(why, "repeated session: 3 sessions from 10.0.0.1 "
-                             "to 10.0.0.2:22 in 30 s");
+                             "to 10.0.0.2:22 in 30 s; 1 written as benign "
+                             "before");
     assert_int_equal(repeat_judge(r, &m[3], 1, why), 1);
     assert_int_equal(repeat_runs(r, NULL, NULL), 1);
     repeat_destroy(r);
@@ -179,6 +180,9 @@ static void test_window(void **state)
                              "to 10.0.0.2:22 in 0.5 s");
     repeat_totals_get(r, &t);
     assert_int_equal(t.runs, 2);
+    /* A run that paused for a whole window is over, however long. */
+    m = note(r, login(), "10.0.0.1", 22, 5080);
+    assert_int_equal(repeat_judge(r, &m, 1, why), 0);
     repeat_destroy(r);
 }
 
@@ -196,6 +200,9 @@ static void test_benign_before(void **state)
         up += repeat_judge(r, &m, 1, why);
     }
     assert_int_equal(up, 3);
+    assert_string_equal(why, "repeated session: 5 sessions from 10.0.0.1 "
+                             "to 10.0.0.2:22 in 4.0 s; 2 written as benign "
+                             "before");
     struct seen s = { 0, { 0 } };
     assert_int_equal(repeat_runs(r, keep_run, &s), 1);
     assert_int_equal(s.run.benign_before, 2);

@@ -12,10 +12,11 @@
  * (relative) of the shape's first session; up to REPEAT_SHAPES shapes
  * per group, so a successful login or a retry does not hide the rest.
  * When a shape reaches `sessions` sessions within `window_s` (an epoch
- * starting at its first session; a run that reached the count keeps
- * counting as one into the next epoch), its flows that the class memory
- * called benign are reported as unknown with the reason "repeated
- * session: n sessions from SRC to DST:PORT in W s".
+ * starting at its first session; a run that reached the count goes on
+ * into the next epoch unless it paused for a whole window), its flows
+ * that the class memory called benign are reported as unknown with the
+ * reason "repeated session: n sessions from SRC to DST:PORT in W s"
+ * (and how many of the run were written as benign before).
  *
  * Defaults: 30 sessions in 30 minutes, the defaults of Zeek's
  * SSH::password_guesses_limit and SSH::guessing_timeout

@@ -59,6 +59,7 @@ struct run {
     uint64_t unexplained;         /* alerts the explain budget skipped */
     double tokens, refill_s;      /* explain budget: a token bucket */
     double classify_s;
+    uint64_t held_lone, held_cut; /* alerts the context rules withheld */
     struct progress bar;          /* files and CSVs; not a live capture */
     int show_bar;
 };
@@ -216,6 +217,10 @@ static void apply_context(struct run *r, size_t i)
         return;
     id->unjudged = 1;
     id->reason = context_reason(v);
+    if (v == CONTEXT_CUT)
+        r->held_cut++;
+    else
+        r->held_lone++;
 }
 
 /* A benign verdict in a run of repeated sessions (repeat.h) becomes an
@@ -351,6 +356,28 @@ static void input_warnings(const struct detector_input_stats *st)
                  "--max-flows)", (unsigned long long)st->evicted);
 }
 
+/* Withheld alerts are counted as unjudged; when lone flows are most of
+ * the traffic and outnumber the alerts raised, "0 alerts" must not read
+ * as a clean capture (a probe spread over many sources and targets is
+ * all lone flows). Connections cut by the end of a capture are only
+ * noted: that is where a capture stops, not what an attacker chooses.
+ * A damaged input gets its one-line error instead. */
+static void held_note(const struct run *r,
+                      const struct detector_input_stats *st)
+{
+    uint64_t held = r->held_lone + r->held_cut;
+    if (held == 0)
+        return;
+    int warn = r->held_lone > r->alerts && 2 * r->held_lone >= r->flows &&
+               st->damaged_inputs == 0;
+    LOG_AT(warn ? LOG_WARN : LOG_INFO, "detect",
+           "%llu alerts withheld as unjudged: %llu lone flows "
+           "(--judge-lone to raise them), %llu connections cut by the end "
+           "of the input (--judge-cut)", (unsigned long long)held,
+           (unsigned long long)r->held_lone,
+           (unsigned long long)r->held_cut);
+}
+
 /* Runs of repeated sessions, for the stderr summary: the first few still
  * in the table by name, then the totals. */
 #define REPEAT_LOG_RUNS 8
@@ -408,6 +435,7 @@ static void summary_text(const struct run *r,
                  cli_printable(st->untimed_first, first, sizeof(first)));
     }
     input_warnings(st);
+    held_note(r, st);
     repeat_summary_text(r);
     if (r->unexplained > 0)
         log_warn("detect", "%llu alerts were written without an explanation "
@@ -491,6 +519,7 @@ static int summary_json(const struct run *r,
                      "\"seconds\":%.6f,\"classify_seconds\":%.6f,"
                      "\"max_active_flows\":%llu,\"unexplained\":%llu,"
                      "\"unsupported_packets\":%llu,\"evicted_flows\":%llu,"
+                     "\"withheld_lone\":%llu,\"withheld_cut\":%llu,"
                      "\"decided\":",
                      (unsigned long long)st->packets,
                      (unsigned long long)r->flows,
@@ -498,7 +527,9 @@ static int summary_json(const struct run *r,
                      (unsigned long long)st->max_active,
                      (unsigned long long)r->unexplained,
                      (unsigned long long)st->unsupported,
-                     (unsigned long long)st->evicted);
+                     (unsigned long long)st->evicted,
+                     (unsigned long long)r->held_lone,
+                     (unsigned long long)r->held_cut);
     json_counts(&b, r, r->per_class);
     struct repeat_totals t = { 0, 0, 0 };
     if (r->rep != NULL)

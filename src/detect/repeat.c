@@ -154,13 +154,16 @@ static struct shape *shape_find(struct repeat *r, struct group *g,
 }
 
 /* Counts one session at t: a new epoch starts when the old one is over;
- * a run that reached the count carries on, one that did not starts
- * again. Times are compared both ways (CSV rows need not be sorted). */
+ * a run that reached the count in it carries on if it did not pause for
+ * a whole window, any other starts again. Times are compared both ways
+ * (CSV rows need not be sorted). */
 static void shape_count(struct repeat *r, struct shape *s, const float *size,
                         double t)
 {
     if (!(fabs(t - s->epoch_s) <= r->window_s)) {
-        if (!(s->reached && s->in_epoch >= r->sessions))
+        int goes_on = s->reached && s->in_epoch >= r->sessions &&
+                      fabs(t - s->last_s) <= r->window_s;
+        if (!goes_on)
             shape_start(r, s, size, t);
         s->epoch_s = t;
         s->in_epoch = 0;
@@ -214,10 +217,14 @@ int repeat_judge(struct repeat *r, const struct repeat_mark *m,
     }
     s->escalated++;
     r->total.escalated++;
-    snprintf(reason, REPEAT_REASON_LEN, "repeated session: %llu sessions "
-             "from %s to %s:%u in %.*f s", (unsigned long long)s->sessions,
-             g->src_ip, g->dest_ip, (unsigned)g->dest_port, span_digits(s),
-             s->last_s - s->first_s);
+    int n = snprintf(reason, REPEAT_REASON_LEN, "repeated session: %llu "
+                     "sessions from %s to %s:%u in %.*f s",
+                     (unsigned long long)s->sessions, g->src_ip, g->dest_ip,
+                     (unsigned)g->dest_port, span_digits(s),
+                     s->last_s - s->first_s);
+    if (s->benign_before > 0 && n > 0 && n < REPEAT_REASON_LEN)
+        snprintf(reason + n, REPEAT_REASON_LEN - (size_t)n, "; %llu written "
+                 "as benign before", (unsigned long long)s->benign_before);
     return 1;
 }
 
