@@ -193,6 +193,13 @@ static void enrol_refuses_control_bytes_in_a_name(void **state)
                                 out), 2);
         assert_non_null(strstr(last_out, "without control characters"));
     }
+    /* Too long: the option is named, not the model file. */
+    assert_int_equal(run_ok("%s -q enroll --model %s --name $(printf "
+                            "'x%%.0s' $(seq 300)) --shot 2 --flows %s -o %s "
+                            "2>&1", testutil_bin(), model_path, flows, out),
+                     2);
+    assert_non_null(strstr(last_out, "--name: a class name has 1 to 128 "
+                           "bytes, not 300"));
     /* Printable UTF-8, quotes and JSON specials are fine. */
     assert_int_equal(run_ok("%s -q enroll --model %s --name "
                             "'h\303\251art\"{b}\\' --shot 2 --flows %s "

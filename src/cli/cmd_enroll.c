@@ -152,6 +152,10 @@ static int parse(int argc, char **argv, struct enroll_args *a)
     if (strcmp(a->name, "unknown") == 0 || strcmp(a->name, "unjudged") == 0)
         return cli_usage_error("enroll", "the class name '%s' is reserved "
                                "for a verdict", a->name);
+    size_t len = strlen(a->name);
+    if (len == 0 || len > MEMO_NAME_MAX)
+        return cli_usage_error("enroll", "--name: a class name has 1 to %d "
+                               "bytes, not %zu", MEMO_NAME_MAX, len);
     if (!name_is_text(a->name))
         return cli_usage_error("enroll", "--name: a class name must be "
                                "UTF-8 text without control characters (it "
