@@ -150,6 +150,57 @@ static void enrolled_radius_follows_the_rule(void **state)
     memo_destroy(m);
 }
 
+/*
+ * 39 copies of one flow get the K-shot radius; 40 or more are calibrated,
+ * and their held-out copies all sit on the prototype. The calibrated
+ * radius must not fall below what the rule gives 39 of the same flows
+ * (it was 0: only exact copies matched). A benign class likewise keeps
+ * its small-K radius, and a class that does spread keeps radii of its own
+ * at least as wide.
+ */
+static void many_copies_keep_the_kshot_radius(void **state)
+{
+    (void)state;
+    static float z[200 * 2];
+    struct memo *m = two_class_memory();
+    struct memo_enroll_opts o;
+    struct rng r;
+
+    memo_enroll_opts_default(&o);
+    for (int i = 0; i < 200; i++) {
+        z[2 * i] = -10;
+        z[2 * i + 1] = 10;
+    }
+    float want = memo_enroll_radius_rule(m, z, MEMO_ENROLL_CALIBRATE - 1,
+                                         &o);
+    assert_float_near(want, m->kshot_abs[MEMO_ENROLL_CALIBRATE - 1], 1e-6);
+    assert_true(want > 0.5f);
+    const size_t ks[3] = { MEMO_ENROLL_CALIBRATE - 1,
+                           MEMO_ENROLL_CALIBRATE, 200 };
+    const char *names[3] = { "c39", "c40", "c200" };
+    for (int t = 0; t < 3; t++) {
+        assert_int_equal(memo_enroll(m, names[t], z, ks[t], NULL, &o), 0);
+        const struct memo_class *c = &m->cls[memo_class_find(m, names[t])];
+        for (uint32_t p = 0; p < c->n_protos; p++)
+            assert_float_near(c->radii[p], want, 1e-6);
+    }
+    o.is_benign = 1;
+    assert_int_equal(memo_enroll(m, "b39", z, 39, NULL, &o), 0);
+    assert_int_equal(memo_enroll(m, "b60", z, 60, NULL, &o), 0);
+    float b39 = m->cls[memo_class_find(m, "b39")].radius;
+    assert_true(b39 > 0);
+    assert_float_near(m->cls[memo_class_find(m, "b60")].radius, b39, 1e-6);
+    o.is_benign = 0;
+    rng_seed(&r, 3);
+    gaussian(&r, 20, -20, 2, 200, z);
+    assert_int_equal(memo_enroll(m, "wide", z, 200, NULL, &o), 0);
+    const struct memo_class *w = &m->cls[memo_class_find(m, "wide")];
+    assert_int_equal(w->n_calib, 100);
+    for (uint32_t p = 0; p < w->n_protos; p++)
+        assert_true(w->radii[p] >= want - 1e-6f);
+    memo_destroy(m);
+}
+
 /* Version 2 keeps the figures; a version-1 section (no figures, made by
  * cutting them off and fixing version and checksum) is still read. */
 static void kshot_figures_are_stored_and_old_memories_read(void **state)
@@ -316,6 +367,7 @@ int main(void)
         cmocka_unit_test(kshot_figures_match_a_gaussian_reference),
         cmocka_unit_test(kshot_figures_follow_the_default_kshot_coverage),
         cmocka_unit_test(enrolled_radius_follows_the_rule),
+        cmocka_unit_test(many_copies_keep_the_kshot_radius),
         cmocka_unit_test(kshot_figures_are_stored_and_old_memories_read),
         cmocka_unit_test(enrolment_alone_and_together),
         cmocka_unit_test(held_rows_are_the_test_rows),

@@ -251,7 +251,8 @@ float memo_benign_fpr(const struct memo *m);
  * back to memo_enroll_radius in a memory without K-shot figures). From
  * MEMO_ENROLL_CALIBRATE flows on, every other flow builds max_protos
  * k-means prototypes and the rest calibrate their radii at the memory's
- * coverage, as for training classes.
+ * coverage, as for training classes, but never below the radius the rule
+ * above gives MEMO_ENROLL_CALIBRATE - 1 of the flows (evenly spaced).
  * A benign class from fewer flows takes no prior: its radius is at most
  * twice the median nearest-neighbour distance among the stored benign
  * rows (a wide benign radius would hide attacks).

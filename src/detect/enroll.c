@@ -173,9 +173,41 @@ static int make_protos(const struct memo *m, const float *z, size_t k,
 }
 
 /*
+ * Calibrated radii are floored at the radius the K-shot rule gives
+ * MEMO_ENROLL_CALIBRATE - 1 of the same flows, taken evenly through the
+ * support. The held-out half only shows how far this sample spreads: 40
+ * copies of one flow (a flood of one packet shape) put every held-out row
+ * on its prototype and gave radius 0, a class only exact copies could
+ * match, while 39 copies got the K-shot radius. The K-shot figures were
+ * measured on how far unseen rows of known classes lie from K of their
+ * own flows, and more flows that add no new shape cannot make the class
+ * tighter than that evidence; a class whose flows do spread out is
+ * calibrated wider than the floor and keeps its radii. Returns ERR_NOMEM
+ * or 0.
+ */
+static int floor_radii(struct memo *m, size_t c, const float *z, size_t k,
+                       const struct memo_enroll_opts *o)
+{
+    const size_t ks = MEMO_ENROLL_CALIBRATE - 1, d = m->dim;
+    struct memo_class *cl = &m->cls[c];
+    float r[MEMO_MAX_PROTOS];
+    float *sub = malloc(ks * d * sizeof(float));
+    if (sub == NULL)
+        return ERR_NOMEM;
+    for (size_t i = 0; i < ks; i++)
+        memcpy(sub + i * d, z + (i * k / ks) * d, d * sizeof(float));
+    float f = small_k_radius(m, sub, ks, o);
+    for (uint32_t p = 0; p < cl->n_protos; p++)
+        r[p] = cl->radii[p] > f ? cl->radii[p] : f;
+    memo_class_set_radii(m, c, r);
+    free(sub);
+    return 0;
+}
+
+/*
  * With many flows a class is built as training classes are: prototypes
- * from every other flow (k-means), radii from the rest, so no radius rule
- * is needed. Returns the class index or a negative ERR_*.
+ * from every other flow (k-means), radii from the rest (floored, see
+ * floor_radii). Returns the class index or a negative ERR_*.
  */
 static int enrol_many(struct memo *m, const char *name, uint32_t flags,
                       const float *z, size_t k, const float *xm,
@@ -194,7 +226,8 @@ static int enrol_many(struct memo *m, const char *name, uint32_t flags,
                        : rc;
     rc = made < 0 ? made : memo_class_add(m, name, flags, protos,
                                           (uint32_t)made, 0, xm);
-    if (rc >= 0 && memo_fit_radii(m, (size_t)rc, cal, nc, m->coverage) != 0)
+    if (rc >= 0 && (memo_fit_radii(m, (size_t)rc, cal, nc, m->coverage) ||
+                    floor_radii(m, (size_t)rc, z, k, o)))
         rc = ERR_NOMEM;
     if (rc >= 0)
         m->cls[rc].n_calib = nc;
