@@ -217,10 +217,12 @@ static void calibration_meets_the_benign_target(void **state)
     assert_float_near(m->cls[a].radius, 2.146, 0.12);
     assert_int_equal(m->cls[a].n_calib, 2000);
     assert_true(m->cls[b].flags & MEMO_CLASS_BENIGN);
-    /* Benign radius: the 0.95 quantile, sqrt(-2 ln 0.05) = 2.448. */
-    assert_float_near(m->cls[b].radius, 2.448, 0.15);
-    assert_true(m->benign_fpr <= 0.05f + 1e-6);
-    assert_true(m->benign_fpr >= 0.04f);
+    /* The 5% target bounds the one-sided 95% Wilson upper limit: on
+     * 1,000 rows 38 alerts give 4.93% and 39 give 5.04%, so the rate is
+     * 3.8% and the radius the 0.962 quantile, sqrt(-2 ln 0.038). */
+    assert_float_near(m->cls[b].radius, 2.557, 0.15);
+    assert_true(m->benign_fpr <= 0.038f + 1e-6);
+    assert_true(m->benign_fpr >= 0.036f);
     assert_int_equal(m->n_reservoir, 1000);
     memo_destroy(m);
 }
