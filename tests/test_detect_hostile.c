@@ -135,26 +135,42 @@ static const char *write_lone_syns(const char *name, int n)
     return path;
 }
 
-/* A probe spread over many sources and targets is all lone flows: every
+/* A probe spread over a few sources and targets is all lone flows: every
  * alert was withheld as unjudged and the summary read "0 alerts" with
  * nothing else said, under -q nothing at all. */
 static void detect_warns_when_most_alerts_are_withheld(void **state)
 {
-    const char *cap = write_lone_syns("lone.pcap", 40);
+    const char *cap = write_lone_syns("lone.pcap", 20);
     const char *sum = testutil_tmp("lone-summary.json");
 
     assert_int_equal(run_ok("%s -q detect --model %s -r %s --explain 0 "
                             "--summary-json %s 2>&1 >/dev/null",
                             testutil_bin(), model_path, cap, sum), 0);
-    assert_non_null(strstr(last_out, "warn: detect: 40 alerts withheld as "
-                           "unjudged: 40 lone flows (--judge-lone"));
+    assert_non_null(strstr(last_out, "warn: detect: 20 alerts withheld as "
+                           "unjudged: 20 lone flows (--judge-lone"));
     assert_int_equal(run_ok("cat %s", sum), 0);
     assert_non_null(strstr(last_out, "\"alerts\":0,"));
-    assert_non_null(strstr(last_out, "\"withheld_lone\":40,"));
+    assert_non_null(strstr(last_out, "\"withheld_lone\":20,"));
     assert_int_equal(run_ok("%s -q detect --model %s -r %s --explain 0 "
                             "--judge-lone 2>&1 >/dev/null", testutil_bin(),
                             model_path, cap), 0);
     assert_null(strstr(last_out, "withheld"));
+}
+
+/* Many lone flows in one window are not lone: 20,000 spoofed SYNs, one
+ * per source and target, were all withheld. Past CONTEXT_LONE_MAX in the
+ * window they alert, the ones in the same output batch included. */
+static void many_lone_flows_alert(void **state)
+{
+    const char *cap = write_lone_syns("many-lone.pcap", 200);
+    const char *sum = testutil_tmp("many-lone-summary.json");
+
+    assert_int_equal(run_ok("%s -q detect --model %s -r %s --explain 0 "
+                            "--summary-json %s >/dev/null", testutil_bin(),
+                            model_path, cap, sum), 0);
+    assert_int_equal(run_ok("cat %s", sum), 0);
+    assert_non_null(strstr(last_out, "\"alerts\":200,"));
+    assert_non_null(strstr(last_out, "\"withheld_lone\":0,"));
 }
 
 /* A flood of small flows past --max-flows ends flows early; the alerts
@@ -438,6 +454,7 @@ int main(void)
         cmocka_unit_test(detect_warns_of_an_unsupported_link_type),
         cmocka_unit_test(detect_warns_of_evicted_flows),
         cmocka_unit_test(detect_warns_when_most_alerts_are_withheld),
+        cmocka_unit_test(many_lone_flows_alert),
         cmocka_unit_test(enrol_says_why_a_capture_gave_no_flow),
         cmocka_unit_test(enrol_refuses_control_bytes_in_a_name),
         cmocka_unit_test(openset_table_header_stands_over_its_figures),
