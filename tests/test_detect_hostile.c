@@ -298,6 +298,45 @@ static void a_bare_cr_later_in_a_csv_is_named(void **state)
                            "found 2\n"));
 }
 
+/*
+ * detect --csv copied any text into src_ip/dest_ip (cut at 47 bytes):
+ * JSON-breaking text, 64 zeros. A log store typing the field as an IP
+ * address refuses such an alert. The row is still classified and alerted
+ * on (as a row with an unreadable time is), without the bad address, and
+ * one warning counts such rows and names the first; a valid address with
+ * spaces around it is written as inet_ntop writes it.
+ */
+static void detect_csv_writes_only_ip_addresses(void **state)
+{
+    const char *csv = testutil_tmp("addr.csv");
+    const char *src = testutil_data_path("cic-ids2017-improved/"
+                                         "Botnet_736.csv.xz");
+    assert_int_equal(run_ok("xz -dc %s | head -5 | awk -F, -v OFS=, "
+                            "'NR==3{$3=\"1.2.3.4\\\"x\"} "
+                            "NR==4{$5=\"%064d\"} "
+                            "NR==5{$3=\" 2001:DB8:0::1 \"} {print}' > %s",
+                            src, 0, csv), 0);
+    assert_int_equal(run_ok("%s -q detect --model %s --csv %s --all "
+                            "--explain 0 2>&1", testutil_bin(), model_path,
+                            csv), 0);
+    const char *o = last_out;
+    int lines = 0;
+    for (const char *p = o; (p = strstr(p, "\"event_type\"")); p++)
+        lines++;
+    assert_int_equal(lines, 4);
+    assert_null(strstr(o, "_ip\":\"1.2.3.4"));
+    assert_null(strstr(o, "_ip\":\"0000"));
+    assert_null(strstr(o, "_ip\":\"\""));
+    assert_non_null(strstr(o, "\"src_ip\":\"2001:db8::1\""));
+    assert_non_null(strstr(o, "\"src_ip\":\"192.168.10.5\","
+                           "\"src_port\":53709,"
+                           "\"dest_ip\":\"205.174.165.73\""));
+    assert_non_null(strstr(o, "warn: detect: 2 CSV row(s) had an address "
+                           "that is not IPv4/IPv6 text, left out of their "
+                           "alerts (first: "));
+    assert_non_null(strstr(o, "addr.csv:3: '1.2.3.4\"x')"));
+}
+
 /* Alerts that cannot be written are lost: detect > /dev/full (a full
  * disk) and a closed stdout used to exit 0 with nothing said, as did
  * classes, enroll's report, eval and --version. */
@@ -483,6 +522,7 @@ int main(void)
         cmocka_unit_test(enrol_refuses_control_bytes_in_a_name),
         cmocka_unit_test(openset_table_header_stands_over_its_figures),
         cmocka_unit_test(a_bare_cr_later_in_a_csv_is_named),
+        cmocka_unit_test(detect_csv_writes_only_ip_addresses),
         cmocka_unit_test(detect_fails_when_alerts_cannot_be_written),
         cmocka_unit_test(explanation_pruning_changes_no_effect),
         cmocka_unit_test(progress_without_a_total_shows_the_count_alone),
