@@ -173,6 +173,29 @@ static void many_lone_flows_alert(void **state)
     assert_non_null(strstr(last_out, "\"withheld_lone\":0,"));
 }
 
+/* EVE gives ICMP flows no ports but the message type and code; fewflow
+ * printed "src_port":0,"dest_port":0, which reads as a port-0 flow. */
+static void icmp_lines_carry_type_and_code_not_ports(void **state)
+{
+    const char *path = testutil_tmp("icmp.pcap");
+    struct pcap_out o;
+    struct pkt p;
+    struct pkt_l4 l = { .protocol = 1, .icmp_type = 3, .icmp_code = 1,
+                        .payload = 28 };
+
+    assert_int_equal(pcap_out_open(&o, path, DLT_EN10MB, 0), 0);
+    pkt_eth(&p, -1, 0x0800);
+    pkt_ipv4(&p, "10.2.0.1", "10.2.0.2", &l, 1, 0, 0, 0);
+    pcap_out_write(&o, 1700000000LL * 1000000000LL, &p, 0);
+    pcap_out_close(&o);
+    assert_int_equal(run_ok("%s -q detect --model %s -r %s --all "
+                            "--explain 0", testutil_bin(), model_path,
+                            path), 0);
+    assert_non_null(strstr(last_out, "\"proto\":\"ICMP\",\"icmp_type\":3,"
+                           "\"icmp_code\":1,"));
+    assert_null(strstr(last_out, "_port"));
+}
+
 /* A flood of small flows past --max-flows ends flows early; the alerts
  * on them are computed from partial features, so the summary says so. */
 static void detect_warns_of_evicted_flows(void **state)
@@ -494,6 +517,7 @@ int main(void)
         cmocka_unit_test(detect_warns_of_evicted_flows),
         cmocka_unit_test(detect_warns_when_most_alerts_are_withheld),
         cmocka_unit_test(many_lone_flows_alert),
+        cmocka_unit_test(icmp_lines_carry_type_and_code_not_ports),
         cmocka_unit_test(enrol_says_why_a_capture_gave_no_flow),
         cmocka_unit_test(enrol_refuses_control_bytes_in_a_name),
         cmocka_unit_test(openset_table_header_stands_over_its_figures),

@@ -75,6 +75,10 @@ struct alert_flow {
     uint16_t src_port;
     uint16_t dest_port;
     uint8_t proto;            /* IP protocol number */
+    /* ICMP and ICMPv6 flows from a capture: the first message's type and
+     * code (EVE prints these instead of ports); has_icmp 0 otherwise. */
+    uint8_t has_icmp;
+    uint8_t icmp_type, icmp_code;
     double first_s;           /* first packet, seconds since the epoch */
     double last_s;            /* last packet */
     /* The flow was still open when the input ended (captures only; CSV

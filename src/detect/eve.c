@@ -72,9 +72,12 @@ static void put_alert_object(struct alert_buf *b, const struct memo_class *c,
     alert_buf_printf(b, ",\"severity\":%d}", c == NULL ? 2 : benign ? 3 : 1);
 }
 
+/* As EVE does, ICMP and ICMPv6 lines carry no ports (the meter's are 0),
+ * and the message type and code where a capture gave them. */
 static void put_header(struct alert_buf *b, const struct alert_flow *f)
 {
     char ts[40], pbuf[8];
+    int icmp = f->proto == 1 || f->proto == 58;
 
     alert_format_time(f->last_s, ts, sizeof(ts));
     alert_buf_printf(b, "{\"timestamp\":\"%s\",\"flow_id\":%llu,"
@@ -86,13 +89,19 @@ static void put_header(struct alert_buf *b, const struct alert_flow *f)
         alert_buf_raw(b, ",\"src_ip\":", 10);
         alert_buf_json_str(b, f->src_ip);
     }
-    alert_buf_printf(b, ",\"src_port\":%u", f->src_port);
+    if (!icmp)
+        alert_buf_printf(b, ",\"src_port\":%u", f->src_port);
     if (f->dest_ip[0] != '\0') {
         alert_buf_raw(b, ",\"dest_ip\":", 11);
         alert_buf_json_str(b, f->dest_ip);
     }
-    alert_buf_printf(b, ",\"dest_port\":%u,\"proto\":", f->dest_port);
+    if (!icmp)
+        alert_buf_printf(b, ",\"dest_port\":%u", f->dest_port);
+    alert_buf_raw(b, ",\"proto\":", 9);
     alert_buf_json_str(b, alert_proto_name(f->proto, pbuf, sizeof(pbuf)));
+    if (f->has_icmp)
+        alert_buf_printf(b, ",\"icmp_type\":%u,\"icmp_code\":%u",
+                         f->icmp_type, f->icmp_code);
 }
 
 static void put_nearest(struct alert_buf *b, const struct memo *m,

@@ -31,6 +31,7 @@ struct cap_ctx {
     const char *origin;
     struct detector_input_stats *st;
     const struct capture_source *src;  /* the capture being read */
+    long icmp_col[2];        /* meter features icmp_type, icmp_code */
 };
 
 static long *feature_map(const struct detector *d)
@@ -74,6 +75,22 @@ static int encode_flow(struct cap_ctx *c, const struct flow_record *rec)
     return 0;
 }
 
+/* The meter keeps an ICMP flow's first type and code as features. */
+static void icmp_of(const struct cap_ctx *cx, const struct flow_record *rec,
+                    struct alert_flow *id)
+{
+    if ((rec->protocol != 1 && rec->protocol != 58) || cx->icmp_col[0] < 0 ||
+        cx->icmp_col[1] < 0)
+        return;
+    float t = rec->features[cx->icmp_col[0]];
+    float c = rec->features[cx->icmp_col[1]];
+    if (!(t >= 0 && t <= 255 && c >= 0 && c <= 255))
+        return;
+    id->has_icmp = 1;
+    id->icmp_type = (uint8_t)t;
+    id->icmp_code = (uint8_t)c;
+}
+
 static int on_flow(const struct flow_record *rec, void *user)
 {
     struct cap_ctx *c = user;
@@ -90,6 +107,7 @@ static int on_flow(const struct flow_record *rec, void *user)
     f.id.src_port = rec->src_port;
     f.id.dest_port = rec->dst_port;
     f.id.proto = rec->protocol;
+    icmp_of(c, rec, &f.id);
     f.id.first_s = (double)rec->first_ns / 1e9;
     f.id.last_s = (double)rec->last_ns / 1e9;
     f.id.open_at_end = rec->end_reason == FLOW_END_EOF;
@@ -182,7 +200,9 @@ int detector_read_flows(struct detector *d, const struct detector_input *in,
                         detector_flow_fn fn, void *user,
                         struct detector_input_stats *st)
 {
-    struct cap_ctx c = { d, fn, user, NULL, NULL, NULL, 0, NULL, st, 0 };
+    struct cap_ctx c = { d, fn, user, NULL, NULL, NULL, 0, NULL, st, 0,
+                         { flow_feature_index("icmp_type"),
+                           flow_feature_index("icmp_code") } };
     int rc = 0;
 
     memset(st, 0, sizeof(*st));
