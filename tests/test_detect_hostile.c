@@ -112,6 +112,23 @@ static void enrol_says_why_a_capture_gave_no_flow(void **state)
                            "none in an IP flow)"));
 }
 
+/* A flow CSV with a header and nothing else (blank lines after it) said
+ * only "no flows to enrol from", as captures used to. */
+static void enrol_says_why_a_csv_gave_no_flow(void **state)
+{
+    const char *csv = testutil_tmp("header_only.csv");
+    FILE *f = fopen(csv, "w");
+    assert_non_null(f);
+    fputs("a,b,label\n\n\n", f);
+    fclose(f);
+    assert_int_equal(run_ok("%s -q enroll --model %s --name z --flows %s "
+                            "-o %s 2>&1", testutil_bin(), model_path, csv,
+                            testutil_tmp("z.model")), 2);
+    assert_non_null(strstr(last_out, "header_only.csv: no flows to enrol "
+                           "from (0 rows read: a header line and no data "
+                           "rows; blank lines are not rows)\n"));
+}
+
 /* n unanswered SYNs, each from its own source to its own target. */
 static const char *write_lone_syns(const char *name, int n)
 {
@@ -519,6 +536,7 @@ int main(void)
         cmocka_unit_test(many_lone_flows_alert),
         cmocka_unit_test(icmp_lines_carry_type_and_code_not_ports),
         cmocka_unit_test(enrol_says_why_a_capture_gave_no_flow),
+        cmocka_unit_test(enrol_says_why_a_csv_gave_no_flow),
         cmocka_unit_test(enrol_refuses_control_bytes_in_a_name),
         cmocka_unit_test(openset_table_header_stands_over_its_figures),
         cmocka_unit_test(a_bare_cr_later_in_a_csv_is_named),

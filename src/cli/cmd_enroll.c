@@ -177,10 +177,19 @@ static int flows_are_capture(const char *path)
 }
 
 /* Why a capture gave nothing: a link type the meter does not read, or
- * no IP at all (ARP, LLDP). */
-static int no_flows_error(const char *path,
+ * no IP at all (ARP, LLDP); why a CSV did: every data row becomes a flow,
+ * so it had none after its header. */
+static int no_flows_error(const char *path, int capture,
                           const struct detector_input_stats *st)
 {
+    if (!capture && st->rows == 0)
+        return err_set(ERR_INVALID, "%s: no flows to enrol from (0 rows "
+                       "read: a header line and no data rows; blank lines "
+                       "are not rows)", path);
+    if (!capture)
+        return err_set(ERR_INVALID, "%s: no flows to enrol from (%llu "
+                       "rows read, none became a flow)", path,
+                       (unsigned long long)st->rows);
     if (st->unsupported > 0)
         return err_set(ERR_INVALID, "%s: no flows to enrol from (%llu "
                        "packets of unsupported link type %u)", path,
@@ -201,7 +210,8 @@ static int read_support(struct detector *d, const char *path,
 
     memset(&in, 0, sizeof(in));
     in.flow = fc;
-    if (flows_are_capture(path)) {
+    int capture = flows_are_capture(path);
+    if (capture) {
         in.captures = &path;
         in.n_captures = 1;
     } else {
@@ -215,7 +225,7 @@ static int read_support(struct detector *d, const char *path,
     if (rc == 0 && st.damaged_inputs)
         rc = err_set(ERR_PARSE, "%s", st.damage);
     if (rc == 0 && c->n == 0)
-        rc = no_flows_error(path, &st);
+        rc = no_flows_error(path, capture, &st);
     return rc;
 }
 
