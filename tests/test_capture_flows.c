@@ -263,6 +263,47 @@ static void test_ipv6_extension_header(void **state)
     assert_feat(0, "bwd_ip_bytes", 40 + 8 + 100);
 }
 
+/*
+ * Next Header 59 (RFC 8200 4.7): nothing follows, not even with payload
+ * length 0. Such packets form a flow without ports (both directions, and
+ * after a hop-by-hop header too); payload length 0 behind a hop-by-hop
+ * header is a jumbogram, still refused as malformed.
+ */
+static void test_ipv6_no_next_header(void **state)
+{
+    struct pcap_out o;
+    const char *path = tmp("v6none.pcap");
+    struct pkt p;
+    struct pkt_l4 l = { .protocol = 59 };
+
+    assert_int_equal(pcap_out_open(&o, path, DLT_EN10MB, 0), 0);
+    pkt_eth(&p, -1, 0x86dd);
+    pkt_ipv6(&p, "2001:db8::1", "2001:db8::2", &l, 0);
+    pcap_out_write(&o, T0, &p, 0);
+    pkt_eth(&p, -1, 0x86dd);
+    pkt_ipv6(&p, "2001:db8::2", "2001:db8::1", &l, 0);
+    pcap_out_write(&o, T0 + MS, &p, 0);
+    pkt_eth(&p, -1, 0x86dd);
+    pkt_ipv6(&p, "2001:db8::1", "2001:db8::2", &l, 1);
+    pcap_out_write(&o, T0 + 2 * MS, &p, 0);
+    pkt_eth(&p, -1, 0x86dd);
+    pkt_ipv6(&p, "2001:db8::1", "2001:db8::2", &l, 1);
+    put16(p.b + p.ip_at + 4, 0);
+    pcap_out_write(&o, T0 + 3 * MS, &p, 0);
+    pcap_out_close(&o);
+
+    const struct flow_stats *st = run(path);
+    assert_int_equal(st->malformed, 1);
+    assert_int_equal(got.n, 1);
+    assert_int_equal(got.rec[0].ip_version, 6);
+    assert_int_equal(got.rec[0].protocol, 59);
+    assert_int_equal(got.rec[0].src_port, 0);
+    assert_feat(0, "total_fwd_packet", 2);
+    assert_feat(0, "total_bwd_packets", 1);
+    assert_feat(0, "total_length_of_fwd_packet", 0);
+    assert_feat(0, "fwd_ip_bytes", 40 + 48);
+}
+
 /* The client's packets carry VLAN 100, the server's none: one flow. */
 static void test_vlan_one_side(void **state)
 {
@@ -549,6 +590,7 @@ int main(void)
         cmocka_unit_test(test_udp_one_way),
         cmocka_unit_test(test_icmp_echo),
         cmocka_unit_test(test_ipv6_extension_header),
+        cmocka_unit_test(test_ipv6_no_next_header),
         cmocka_unit_test(test_vlan_one_side),
         cmocka_unit_test(test_fragments),
         cmocka_unit_test(test_ipv6_fragments),

@@ -135,26 +135,42 @@ static const char *write_lone_syns(const char *name, int n)
     return path;
 }
 
-/* A probe spread over many sources and targets is all lone flows: every
+/* A probe spread over a few sources and targets is all lone flows: every
  * alert was withheld as unjudged and the summary read "0 alerts" with
  * nothing else said, under -q nothing at all. */
 static void detect_warns_when_most_alerts_are_withheld(void **state)
 {
-    const char *cap = write_lone_syns("lone.pcap", 40);
+    const char *cap = write_lone_syns("lone.pcap", 20);
     const char *sum = testutil_tmp("lone-summary.json");
 
     assert_int_equal(run_ok("%s -q detect --model %s -r %s --explain 0 "
                             "--summary-json %s 2>&1 >/dev/null",
                             testutil_bin(), model_path, cap, sum), 0);
-    assert_non_null(strstr(last_out, "warn: detect: 40 alerts withheld as "
-                           "unjudged: 40 lone flows (--judge-lone"));
+    assert_non_null(strstr(last_out, "warn: detect: 20 alerts withheld as "
+                           "unjudged: 20 lone flows (--judge-lone"));
     assert_int_equal(run_ok("cat %s", sum), 0);
     assert_non_null(strstr(last_out, "\"alerts\":0,"));
-    assert_non_null(strstr(last_out, "\"withheld_lone\":40,"));
+    assert_non_null(strstr(last_out, "\"withheld_lone\":20,"));
     assert_int_equal(run_ok("%s -q detect --model %s -r %s --explain 0 "
                             "--judge-lone 2>&1 >/dev/null", testutil_bin(),
                             model_path, cap), 0);
     assert_null(strstr(last_out, "withheld"));
+}
+
+/* Many lone flows in one window are not lone: 20,000 spoofed SYNs, one
+ * per source and target, were all withheld. Past CONTEXT_LONE_MAX in the
+ * window they alert, the ones in the same output batch included. */
+static void many_lone_flows_alert(void **state)
+{
+    const char *cap = write_lone_syns("many-lone.pcap", 200);
+    const char *sum = testutil_tmp("many-lone-summary.json");
+
+    assert_int_equal(run_ok("%s -q detect --model %s -r %s --explain 0 "
+                            "--summary-json %s >/dev/null", testutil_bin(),
+                            model_path, cap, sum), 0);
+    assert_int_equal(run_ok("cat %s", sum), 0);
+    assert_non_null(strstr(last_out, "\"alerts\":200,"));
+    assert_non_null(strstr(last_out, "\"withheld_lone\":0,"));
 }
 
 /* A flood of small flows past --max-flows ends flows early; the alerts
@@ -257,6 +273,45 @@ static void a_bare_cr_later_in_a_csv_is_named(void **state)
                             csv), 2);
     assert_non_null(strstr(last_out, "mixed.csv:3: expected 3 fields, "
                            "found 2\n"));
+}
+
+/*
+ * detect --csv copied any text into src_ip/dest_ip (cut at 47 bytes):
+ * JSON-breaking text, 64 zeros. A log store typing the field as an IP
+ * address refuses such an alert. The row is still classified and alerted
+ * on (as a row with an unreadable time is), without the bad address, and
+ * one warning counts such rows and names the first; a valid address with
+ * spaces around it is written as inet_ntop writes it.
+ */
+static void detect_csv_writes_only_ip_addresses(void **state)
+{
+    const char *csv = testutil_tmp("addr.csv");
+    const char *src = testutil_data_path("cic-ids2017-improved/"
+                                         "Botnet_736.csv.xz");
+    assert_int_equal(run_ok("xz -dc %s | head -5 | awk -F, -v OFS=, "
+                            "'NR==3{$3=\"1.2.3.4\\\"x\"} "
+                            "NR==4{$5=\"%064d\"} "
+                            "NR==5{$3=\" 2001:DB8:0::1 \"} {print}' > %s",
+                            src, 0, csv), 0);
+    assert_int_equal(run_ok("%s -q detect --model %s --csv %s --all "
+                            "--explain 0 2>&1", testutil_bin(), model_path,
+                            csv), 0);
+    const char *o = last_out;
+    int lines = 0;
+    for (const char *p = o; (p = strstr(p, "\"event_type\"")); p++)
+        lines++;
+    assert_int_equal(lines, 4);
+    assert_null(strstr(o, "_ip\":\"1.2.3.4"));
+    assert_null(strstr(o, "_ip\":\"0000"));
+    assert_null(strstr(o, "_ip\":\"\""));
+    assert_non_null(strstr(o, "\"src_ip\":\"2001:db8::1\""));
+    assert_non_null(strstr(o, "\"src_ip\":\"192.168.10.5\","
+                           "\"src_port\":53709,"
+                           "\"dest_ip\":\"205.174.165.73\""));
+    assert_non_null(strstr(o, "warn: detect: 2 CSV row(s) had an address "
+                           "that is not IPv4/IPv6 text, left out of their "
+                           "alerts (first: "));
+    assert_non_null(strstr(o, "addr.csv:3: '1.2.3.4\"x')"));
 }
 
 /* Alerts that cannot be written are lost: detect > /dev/full (a full
@@ -438,10 +493,12 @@ int main(void)
         cmocka_unit_test(detect_warns_of_an_unsupported_link_type),
         cmocka_unit_test(detect_warns_of_evicted_flows),
         cmocka_unit_test(detect_warns_when_most_alerts_are_withheld),
+        cmocka_unit_test(many_lone_flows_alert),
         cmocka_unit_test(enrol_says_why_a_capture_gave_no_flow),
         cmocka_unit_test(enrol_refuses_control_bytes_in_a_name),
         cmocka_unit_test(openset_table_header_stands_over_its_figures),
         cmocka_unit_test(a_bare_cr_later_in_a_csv_is_named),
+        cmocka_unit_test(detect_csv_writes_only_ip_addresses),
         cmocka_unit_test(detect_fails_when_alerts_cannot_be_written),
         cmocka_unit_test(explanation_pruning_changes_no_effect),
         cmocka_unit_test(progress_without_a_total_shows_the_count_alone),

@@ -36,6 +36,13 @@
  * burst is judged with the rest, while the first probe of a scan spread
  * over time is reported unjudged and the next ones alert.
  *
+ * Lone is only what is rare: once more than CONTEXT_LONE_MAX flows in
+ * one window were lone, the rest of that window's lone flows alert. Many
+ * sources each probing one target once, or a burst of spoofed SYNs to
+ * many hosts, is otherwise lone flow by flow and would all be withheld.
+ * The benign captures shipped with the data have at most eight lone flows
+ * each; the limit sits well above that.
+ *
  * Memory is fixed: the last refused connection and the last unanswered
  * flow per source and per target are kept in direct-mapped tables; a colliding newer entry replaces an
  * older one (it can only cost context, never memory).
@@ -49,6 +56,7 @@
 
 #define CONTEXT_SLOTS 4096
 #define CONTEXT_WINDOW_DEFAULT 120.0  /* seconds: the flow idle timeout */
+#define CONTEXT_LONE_MAX 32           /* lone flows per window (above) */
 
 enum context_verdict {
     CONTEXT_OK,             /* judge the flow as usual */

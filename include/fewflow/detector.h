@@ -205,6 +205,9 @@ struct detector_input_stats {
     char damage[256];             /* the first damage message, or "" */
     uint64_t untimed_rows;        /* CSV rows whose timestamp is unreadable */
     char untimed_first[256];      /* "file:line: 'text'" of the first one */
+    uint64_t unaddressed_rows;    /* CSV rows with an address that is not
+                                     IPv4/IPv6 text (left out of the alert) */
+    char unaddressed_first[256];  /* "file:line: 'text'" of the first one */
     uint64_t unsupported;         /* packets of a link type not decoded */
     uint32_t unsupported_linktype; /* the first such link type */
     uint64_t evicted;             /* flows ended early: flow table full */

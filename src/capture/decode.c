@@ -198,8 +198,11 @@ static enum decode_status decode_ipv6(const uint8_t *p, uint32_t cap,
     if (p[0] >> 4 != 6)
         return DECODE_MALFORMED;
     uint32_t plen = rd16(p + 4);
-    if (plen == 0)
-        return DECODE_MALFORMED; /* jumbograms are not decoded */
+    /* Length 0 is a jumbogram (RFC 2675) only behind a hop-by-hop header
+     * (those are not decoded); otherwise it is an empty payload, valid
+     * with Next Header 59 (RFC 8200 4.7) and judged by the transport. */
+    if (plen == 0 && p[6] == PROTO_HOPOPT)
+        return DECODE_MALFORMED;
     d->ip_version = 6;
     memcpy(d->src, p + 8, 16);
     memcpy(d->dst, p + 24, 16);
@@ -215,7 +218,8 @@ static enum decode_status decode_ipv6(const uint8_t *p, uint32_t cap,
         uint32_t len = ipv6_ext(p + off, in_cap - off, 40 + plen - off,
                                 next, d);
         if (len == 0)
-            return in_cap - off < 8 ? DECODE_TRUNCATED : DECODE_MALFORMED;
+            return 40 + plen - off >= 8 && in_cap - off < 8
+                       ? DECODE_TRUNCATED : DECODE_MALFORMED;
         next = p[off];
         off += len;
         if (off > in_cap)

@@ -434,6 +434,13 @@ static void summary_text(const struct run *r,
                  (unsigned long long)st->untimed_rows,
                  cli_printable(st->untimed_first, first, sizeof(first)));
     }
+    if (st->unaddressed_rows > 0) {
+        char first[sizeof(st->unaddressed_first)];
+        log_warn("detect", "%llu CSV row(s) had an address that is not "
+                 "IPv4/IPv6 text, left out of their alerts (first: %s)",
+                 (unsigned long long)st->unaddressed_rows,
+                 cli_printable(st->unaddressed_first, first, sizeof(first)));
+    }
     input_warnings(st);
     held_note(r, st);
     repeat_summary_text(r);

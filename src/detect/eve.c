@@ -78,11 +78,19 @@ static void put_header(struct alert_buf *b, const struct alert_flow *f)
 
     alert_format_time(f->last_s, ts, sizeof(ts));
     alert_buf_printf(b, "{\"timestamp\":\"%s\",\"flow_id\":%llu,"
-                     "\"event_type\":\"alert\",\"src_ip\":", ts,
+                     "\"event_type\":\"alert\"", ts,
                      (unsigned long long)f->flow_id);
-    alert_buf_json_str(b, f->src_ip);
-    alert_buf_printf(b, ",\"src_port\":%u,\"dest_ip\":", f->src_port);
-    alert_buf_json_str(b, f->dest_ip);
+    /* An unknown address is left out rather than written "": log stores
+     * that type the field as an address refuse the alert for "". */
+    if (f->src_ip[0] != '\0') {
+        alert_buf_raw(b, ",\"src_ip\":", 10);
+        alert_buf_json_str(b, f->src_ip);
+    }
+    alert_buf_printf(b, ",\"src_port\":%u", f->src_port);
+    if (f->dest_ip[0] != '\0') {
+        alert_buf_raw(b, ",\"dest_ip\":", 11);
+        alert_buf_json_str(b, f->dest_ip);
+    }
     alert_buf_printf(b, ",\"dest_port\":%u,\"proto\":", f->dest_port);
     alert_buf_json_str(b, alert_proto_name(f->proto, pbuf, sizeof(pbuf)));
 }
