@@ -394,10 +394,10 @@ static void forged_sizes_are_refused(void **state)
 
     bytes_writer_init(&w);
     assert_int_equal(memo_write(m, &w), 0);
-    /* n_protos of class A sits after magic 8, dim 4, n_in 4, 3 floats,
-     * count 4, name (4 + 1), flags 4: offset 41. */
-    w.data[41] = 0xff;
-    w.data[42] = 0xff;
+    /* n_protos of class A sits after magic 8, dim 4, n_in 4, encoder
+     * 1 + 32, 3 floats, count 4, name (4 + 1), flags 4: offset 74. */
+    w.data[74] = 0xff;
+    w.data[75] = 0xff;
     w.len -= 4;
     bytes_put_u32(&w, bytes_crc32(0, w.data, w.len));
     assert_null(memo_read(w.data, w.len, "f.model"));

@@ -65,6 +65,8 @@ struct memo_class {
     float *x_mean;            /* n_in: mean normalised input of support */
 };
 
+#define MEMO_DIGEST_BYTES 32    /* SHA-256 of the encoder */
+
 /* From this many flows on, enrolment calibrates like training does. */
 #define MEMO_ENROLL_CALIBRATE 40
 
@@ -86,6 +88,12 @@ struct memo {
      * of that quantile divided by those K flows' own spread (rel). */
     float kshot_abs[MEMO_ENROLL_CALIBRATE];
     float kshot_rel[MEMO_ENROLL_CALIBRATE];
+    /* The encoder the prototypes were embedded with (model.h's
+     * model_encoder_digest), set by whoever stores the memory in a model;
+     * has_encoder 0 for a memory read from a section written before the
+     * binding existed, which is then taken on trust. */
+    uint32_t has_encoder;
+    uint8_t encoder[MEMO_DIGEST_BYTES];
 };
 
 /* How an embedding relates to one class. */
@@ -184,6 +192,13 @@ int memo_write(const struct memo *m, struct bytes_writer *w);
 /* Reads what memo_write wrote; a damaged or foreign section gives NULL
  * with err_set naming `what` (a file name) and the byte offset. */
 struct memo *memo_read(const void *data, size_t len, const char *what);
+/* Whether m was built with the encoder whose digest is given: 0 when it
+ * was or when m records none (an older section); otherwise ERR_FORMAT
+ * with one line naming `what`, the MEMO section and the digest's offset
+ * in it. */
+int memo_check_encoder(const struct memo *m,
+                       const uint8_t digest[MEMO_DIGEST_BYTES],
+                       const char *what);
 
 /* ---- building and calibrating (calibrate.c) ---- */
 

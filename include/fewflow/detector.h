@@ -75,15 +75,18 @@ int detector_set_neutral(struct detector *d, const char *list,
 
 /*
  * Loads a model file. With need_memo set, a model without a class memory
- * is refused (ERR_STATE: "train wrote no class memory"). NULL on failure
- * with err_msg() naming the file.
+ * is refused (ERR_STATE: "train wrote no class memory"); a memory or head
+ * that records another encoder than the model's (copied between files)
+ * is refused with ERR_FORMAT. NULL on failure with err_msg() naming the
+ * file.
  */
 struct detector *detector_load(const char *path, int need_memo);
 void detector_destroy(struct detector *d);
 
 /* Stores the memory as the model's "MEMO" section (and, for a MAML-family
- * learner, a head refitted over all its classes as "HEAD") and writes
- * the model atomically to path. Returns 0 or ERR_*. */
+ * learner, a head refitted over all its classes as "HEAD"), both bound to
+ * the model's encoder digest, and writes the model atomically to path.
+ * Returns 0 or ERR_*. */
 int detector_save(struct detector *d, const char *path);
 
 /* Normalises n encoded rows in place, then embeds them into z (n × dim).

@@ -6,7 +6,8 @@
  * metrics) and any number of tagged byte sections that other modules own:
  *   "SCHM"  the data module's schema (feature names, categorical vocabularies)
  *   "NORM"  the data module's fitted normaliser
- *   "MEMO"  the detect module's class memory
+ *   "MEMO"  the detect module's class memory (bound to the encoder by
+ *           model_encoder_digest)
  *   "LRNR"  learner-specific state (a MAML head, decision-rule settings)
  * A section's owner writes and parses its bytes; this module only stores
  * them. Tags are exactly four printable ASCII characters.
@@ -134,6 +135,18 @@ int model_record_set_metric(struct model *m, const char *name, double value);
 /* A metric's value, or ERR_NOTFOUND. */
 int model_record_get_metric(const struct model *m, const char *name,
                             double *value);
+
+/*
+ * The SHA-256 of what turns an encoded row into an embedding: the
+ * architecture, the parameter vector and the "SCHM" and "NORM" sections
+ * (each part length-prefixed, an absent section as length 0). Sections
+ * holding embeddings (the class memory) record it so that a section copied
+ * from another model whose widths happen to match is refused rather than
+ * compared in the wrong space. Returns 0 or ERR_NOMEM.
+ */
+#define MODEL_DIGEST_BYTES 32
+int model_encoder_digest(const struct model *m,
+                         uint8_t out[MODEL_DIGEST_BYTES]);
 
 /* Serialises to a buffer (malloc'd into *out). Returns 0 or ERR_NOMEM. */
 int model_to_bytes(const struct model *m, uint8_t **out, size_t *len);

@@ -14,6 +14,9 @@
 #include "fewflow/schema.h"
 #include "fewflow/support.h"
 
+_Static_assert(MEMO_DIGEST_BYTES == MODEL_DIGEST_BYTES,
+               "the memory keeps the model's encoder digest");
+
 static int enc_embed(void *ctx, const float *x, size_t n, float *z)
 {
     struct detector *d = ctx;
@@ -46,7 +49,11 @@ static int read_memo(struct detector *d, int need)
                        "embeddings of %u columns, the model makes %zu of "
                        "%zu", d->path, d->memo->dim, d->memo->n_in, d->dim,
                        d->n_in);
-    return 0;
+    if (!d->memo->has_encoder)
+        return 0;
+    uint8_t enc[MODEL_DIGEST_BYTES];
+    int rc = model_encoder_digest(d->model, enc);
+    return rc ? rc : memo_check_encoder(d->memo, enc, d->path);
 }
 
 /* A file written before the head existed has none: its detections take
@@ -179,6 +186,12 @@ int detector_save(struct detector *d, const char *path)
     int rc = 0;
 
     if (d->memo != NULL) {
+        /* Bound to the encoder as it is now: the memory's prototypes were
+         * embedded by this model (loaded with it or fitted through it). */
+        rc = model_encoder_digest(d->model, d->memo->encoder);
+        d->memo->has_encoder = rc == 0;
+    }
+    if (rc == 0 && d->memo != NULL) {
         bytes_writer_init(&w);
         rc = memo_write(d->memo, &w);
         if (rc == 0)

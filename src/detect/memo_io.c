@@ -8,7 +8,8 @@
 
 /*
  * The class memory's section of a model file:
- *   "FFMEMO" u16 version | u32 dim | u32 n_in | f32 target | f32 achieved |
+ *   "FFMEMO" u16 version | u32 dim | u32 n_in | u8 has_encoder |
+ *   u8 encoder[32] | f32 target | f32 achieved |
  *   f32 coverage | u32 n_classes | classes | u32 n_reservoir |
  *   f32 reservoir[n_reservoir × dim] | u32 n_k | f32 kshot_abs[n_k] |
  *   f32 kshot_rel[n_k] | u32 crc32 of everything before.
@@ -16,13 +17,16 @@
  *   u64 n_calib | f32 protos[n_protos × dim] | f32 radii[n_protos] |
  *   f32 tail | f32 x_mean[n_in].
  * Version 1 ended after the reservoir (no K-shot figures: enrolment then
- * keeps its first radius rule); it is still read.
+ * keeps its first radius rule); version 2 had no encoder digest (the
+ * memory is then taken on trust, as it always was); both are still read.
+ * The digest sits at a fixed offset so that a refusal can name it.
  * The section carries its own checksum so that a memory copied between
  * model files (enrol, forget) is checked where it is read.
  */
 
 #define MEMO_MAGIC "FFMEMO"
-#define MEMO_VERSION 2
+#define MEMO_VERSION 3
+#define MEMO_ENCODER_AT 16u   /* offset of has_encoder in the section */
 #define MEMO_MAX_DIM 65536u
 #define MEMO_MAX_IN (1u << 20)
 
@@ -49,6 +53,13 @@ int memo_write(const struct memo *m, struct bytes_writer *w)
     bytes_put_u8(w, MEMO_VERSION >> 8);
     bytes_put_u32(w, m->dim);
     bytes_put_u32(w, m->n_in);
+    bytes_put_u8(w, m->has_encoder ? 1 : 0);
+    if (m->has_encoder) {
+        bytes_put(w, m->encoder, MEMO_DIGEST_BYTES);
+    } else {
+        static const uint8_t none[MEMO_DIGEST_BYTES];
+        bytes_put(w, none, MEMO_DIGEST_BYTES);
+    }
     bytes_put_f32(w, m->benign_fpr_target);
     bytes_put_f32(w, m->benign_fpr);
     bytes_put_f32(w, m->coverage);
@@ -126,23 +137,32 @@ static int read_class(struct memo *m, struct bytes_reader *r)
     return rc < 0 ? rc : 0;
 }
 
-static int read_header(struct bytes_reader *r, uint32_t *dim, uint32_t *n_in,
-                       uint32_t *version_out)
+struct memo_header {
+    uint32_t version, dim, n_in, has_encoder;
+    uint8_t encoder[MEMO_DIGEST_BYTES];
+};
+
+static int read_header(struct bytes_reader *r, struct memo_header *h)
 {
     char magic[6];
     bytes_get(r, magic, 6);
     if (r->failed || memcmp(magic, MEMO_MAGIC, 6) != 0)
         return ERR_FORMAT;
-    uint32_t version = bytes_get_u8(r);
-    version |= (uint32_t)bytes_get_u8(r) << 8;
-    if (version < 1 || version > MEMO_VERSION)
+    h->version = bytes_get_u8(r);
+    h->version |= (uint32_t)bytes_get_u8(r) << 8;
+    if (h->version < 1 || h->version > MEMO_VERSION)
         return ERR_FORMAT;
-    *version_out = version;
-    *dim = bytes_get_u32(r);
-    *n_in = bytes_get_u32(r);
-    if (*dim == 0 || *dim > MEMO_MAX_DIM || *n_in > MEMO_MAX_IN) {
+    h->dim = bytes_get_u32(r);
+    h->n_in = bytes_get_u32(r);
+    if (h->dim == 0 || h->dim > MEMO_MAX_DIM || h->n_in > MEMO_MAX_IN)
         bytes_reader_fail(r);
-        return ERR_PARSE;
+    if (h->version >= 3 && !r->failed) {
+        h->has_encoder = bytes_get_u8(r);
+        bytes_get(r, h->encoder, MEMO_DIGEST_BYTES);
+        if (h->has_encoder > 1) {
+            r->pos = MEMO_ENCODER_AT;
+            bytes_reader_fail(r);
+        }
     }
     return r->failed ? ERR_PARSE : 0;
 }
@@ -192,11 +212,11 @@ static int read_body(struct memo *m, struct bytes_reader *r,
 struct memo *memo_read(const void *data, size_t len, const char *what)
 {
     struct bytes_reader r;
-    uint32_t dim = 0, n_in = 0, version = 0;
+    struct memo_header h = { 0 };
     struct memo *m = NULL;
 
     bytes_reader_init(&r, data, len >= 4 ? len - 4 : 0);
-    int rc = read_header(&r, &dim, &n_in, &version);
+    int rc = read_header(&r, &h);
     if (rc == ERR_FORMAT) {
         err_set(rc, "%s: not a fewflow class memory (offset %zu of the "
                 "MEMO section)", what, r.pos);
@@ -207,9 +227,13 @@ struct memo *memo_read(const void *data, size_t len, const char *what)
                 "(checksum mismatch over %zu bytes)", what, len);
         return NULL;
     }
-    if (rc == 0 && (m = memo_create(dim, n_in)) == NULL)
+    if (rc == 0 && (m = memo_create(h.dim, h.n_in)) == NULL)
         return NULL;
-    if (rc != 0 || read_body(m, &r, version) != 0 || r.pos != r.len) {
+    if (m != NULL) {
+        m->has_encoder = h.has_encoder;
+        memcpy(m->encoder, h.encoder, MEMO_DIGEST_BYTES);
+    }
+    if (rc != 0 || read_body(m, &r, h.version) != 0 || r.pos != r.len) {
         size_t at = r.failed ? r.fail_pos : r.pos;
         err_set(ERR_PARSE, "%s: class memory: bad or truncated data at "
                 "offset %zu of the MEMO section", what, at);
@@ -217,4 +241,34 @@ struct memo *memo_read(const void *data, size_t len, const char *what)
         return NULL;
     }
     return m;
+}
+
+/* The first bytes of a digest in hex, enough to tell two apart. */
+static void digest_hex(const uint8_t *d, char out[17])
+{
+    static const char hex[] = "0123456789abcdef";
+
+    for (int i = 0; i < 8; i++) {
+        out[2 * i] = hex[d[i] >> 4];
+        out[2 * i + 1] = hex[d[i] & 15];
+    }
+    out[16] = '\0';
+}
+
+int memo_check_encoder(const struct memo *m,
+                       const uint8_t digest[MEMO_DIGEST_BYTES],
+                       const char *what)
+{
+    char have[17], want[17];
+
+    if (!m->has_encoder ||
+        memcmp(m->encoder, digest, MEMO_DIGEST_BYTES) == 0)
+        return 0;
+    digest_hex(m->encoder, have);
+    digest_hex(digest, want);
+    return err_set(ERR_FORMAT, "%s: class memory was built with another "
+                   "encoder (digest %s... at offset %u of the MEMO section, "
+                   "this model's is %s...): it was copied from another "
+                   "model; enrol its classes again with this one", what,
+                   have, MEMO_ENCODER_AT + 1, want);
 }

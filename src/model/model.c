@@ -154,3 +154,38 @@ int model_section_remove(struct model *m, const char *tag)
     m->n_sections--;
     return 0;
 }
+
+static void digest_section(struct bytes_writer *w, const struct model *m,
+                           const char *tag)
+{
+    const void *bytes = NULL;
+    size_t len = 0;
+
+    if (model_section_get(m, tag, &bytes, &len) != 0)
+        len = 0;
+    bytes_put(w, tag, 4);
+    bytes_put_u64(w, (uint64_t)len);
+    if (len)
+        bytes_put(w, bytes, len);
+}
+
+int model_encoder_digest(const struct model *m,
+                         uint8_t out[MODEL_DIGEST_BYTES])
+{
+    struct bytes_writer w;
+
+    /* The domain string keeps this digest apart from any other SHA-256
+     * over similar bytes (the file's own checksum). */
+    bytes_writer_init(&w);
+    bytes_put_str(&w, "fewflow encoder 1");
+    model_arch_write(&w, &m->arch);
+    bytes_put_u64(&w, (uint64_t)m->n_params);
+    bytes_put_f32s(&w, m->params, m->n_params);
+    digest_section(&w, m, "SCHM");
+    digest_section(&w, m, "NORM");
+    int rc = bytes_writer_status(&w);
+    if (rc == 0)
+        bytes_sha256(w.data, w.len, out);
+    bytes_writer_fini(&w);
+    return rc ? err_set(ERR_NOMEM, "model: out of memory") : 0;
+}
