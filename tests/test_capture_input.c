@@ -27,6 +27,24 @@ static void test_nanosecond_pcap(void **state)
     assert_feat(0, "flow_iat_mean", 1.25);
 }
 
+/* A classic pcap's seconds field is unsigned: 2039 is not 1903. */
+static void test_pcap_after_2038(void **state)
+{
+    struct pcap_out o;
+    const char *path = tmp("y2038.pcap");
+    const int64_t t = INT64_C(2200000000) * 1000000000;
+
+    assert_int_equal(pcap_out_open(&o, path, DLT_EN10MB, 0), 0);
+    udp_pkt(&o, t, "10.1.1.1", "10.2.2.2", 1, 2, 5, -1);
+    udp_pkt(&o, t + 2000000, "10.2.2.2", "10.1.1.1", 2, 1, 5, -1);
+    pcap_out_close(&o);
+
+    run(path);
+    assert_int_equal(got.n, 1);
+    assert_true(got.rec[0].first_ns == t);
+    assert_feat(0, "flow_duration", 2000);
+}
+
 /*
  * pcapng with three interfaces: Ethernet at microseconds (default),
  * raw IP at nanoseconds (if_tsresol 9) and Linux cooked v1 at 2^-20 s
@@ -562,6 +580,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_nanosecond_pcap),
+        cmocka_unit_test(test_pcap_after_2038),
         cmocka_unit_test(test_pcapng_interfaces),
         cmocka_unit_test(test_truncated_snaplen),
         cmocka_unit_test(test_flood_bounded),

@@ -262,8 +262,11 @@ static int next_pcap(struct capture_source *src, struct capture_packet *pkt)
         return 0;
     }
     int64_t frac = h->ts.tv_usec;
-    pkt->ts_ns = (int64_t)h->ts.tv_sec * 1000000000 +
-                 (src->nano ? frac : frac * 1000);
+    /* A classic pcap's seconds are unsigned 32-bit, but libpcap reads them
+     * signed: a capture after 2038-01-19 would come back before 1970. */
+    int64_t sec = src->kind == SOURCE_LIVE ? (int64_t)h->ts.tv_sec
+                                           : (int64_t)(uint32_t)h->ts.tv_sec;
+    pkt->ts_ns = sec * 1000000000 + (src->nano ? frac : frac * 1000);
     pkt->caplen = h->caplen;
     pkt->wirelen = h->len < h->caplen ? h->caplen : h->len;
     pkt->linktype = src->linktype;
