@@ -333,9 +333,10 @@ static void detect_csv_writes_only_ip_addresses(void **state)
                             "NR==4{$5=\"%064d\"} "
                             "NR==5{$3=\" 2001:DB8:0::1 \"} {print}' > %s",
                             src, 0, csv), 0);
+    const char *sum = testutil_tmp("addr.json");
     assert_int_equal(run_ok("%s -q detect --model %s --csv %s --all "
-                            "--explain 0 2>&1", testutil_bin(), model_path,
-                            csv), 0);
+                            "--explain 0 --summary-json %s 2>&1",
+                            testutil_bin(), model_path, csv, sum), 0);
     const char *o = last_out;
     int lines = 0;
     for (const char *p = o; (p = strstr(p, "\"event_type\"")); p++)
@@ -352,6 +353,9 @@ static void detect_csv_writes_only_ip_addresses(void **state)
                            "that is not IPv4/IPv6 text, left out of their "
                            "alerts (first: "));
     assert_non_null(strstr(o, "addr.csv:3: '1.2.3.4\"x')"));
+    assert_int_equal(run_ok("cat %s", sum), 0);
+    assert_non_null(strstr(last_out, "\"untimed_rows\":0,"
+                           "\"unaddressed_rows\":2,"));
 }
 
 /* Alerts that cannot be written are lost: detect > /dev/full (a full

@@ -527,6 +527,7 @@ static int summary_json(const struct run *r,
                      "\"max_active_flows\":%llu,\"unexplained\":%llu,"
                      "\"unsupported_packets\":%llu,\"evicted_flows\":%llu,"
                      "\"withheld_lone\":%llu,\"withheld_cut\":%llu,"
+                     "\"untimed_rows\":%llu,\"unaddressed_rows\":%llu,"
                      "\"decided\":",
                      (unsigned long long)st->packets,
                      (unsigned long long)r->flows,
@@ -536,7 +537,9 @@ static int summary_json(const struct run *r,
                      (unsigned long long)st->unsupported,
                      (unsigned long long)st->evicted,
                      (unsigned long long)r->held_lone,
-                     (unsigned long long)r->held_cut);
+                     (unsigned long long)r->held_cut,
+                     (unsigned long long)st->untimed_rows,
+                     (unsigned long long)st->unaddressed_rows);
     json_counts(&b, r, r->per_class);
     struct repeat_totals t = { 0, 0, 0 };
     if (r->rep != NULL)
