@@ -85,6 +85,12 @@ static void cli_enrol_detect_forget(void **state)
                             "--flows %s -o %s 2>&1", bin, m2, hb_path, m2),
                      2);
     assert_non_null(strstr(last_out, "already exists"));
+    /* The same flows under another name: the operator hears of it. */
+    assert_int_equal(run_ok("%s enroll --model %s --name hb2 --shot 5 "
+                            "--flows %s -o %s 2>&1 >/dev/null", bin, m2,
+                            hb_path, testutil_tmp("e2e-hb2.model")), 0);
+    assert_non_null(strstr(last_out, "of 5 flows of 'hb2' are already "
+                           "decided 'Heartbleed'"));
 
     /* Alerts for the CSV's rows: every line is JSON with the EVE shape. */
     assert_int_equal(run_ok("%s -q detect --model %s --csv %s", bin, m2,

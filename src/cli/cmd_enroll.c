@@ -229,6 +229,35 @@ static int read_support(struct detector *d, const char *path,
     return rc;
 }
 
+/* Flows that an attack class already takes would give two names to one
+ * kind of traffic, and the two classes then split its flows between them
+ * (QA: 100 DDoS rows enrolled as a new class took half of DDoS). A novel
+ * attack the model calls benign is the usual case, so benign is left out. */
+static void warn_overlap(const struct memo *m, const char *name,
+                         const float *z, size_t n)
+{
+    uint32_t *took = calloc(m->n_classes + 1, sizeof(uint32_t));
+    struct memo_decision dec;
+    if (took == NULL || n == 0) {
+        free(took);
+        return;
+    }
+    for (size_t i = 0; i < n; i++) {
+        memo_decide(m, z + i * m->dim, &dec);
+        took[dec.cls < 0 ? m->n_classes : (size_t)dec.cls]++;
+    }
+    for (size_t c = 0; c < m->n_classes; c++) {
+        if ((m->cls[c].flags & MEMO_CLASS_BENIGN) || 2 * took[c] <= n)
+            continue;
+        char b1[256], b2[256];
+        log_warn("enroll", "%u of %zu flows of '%s' are already decided "
+                 "'%s': the two classes will split that traffic", took[c], n,
+                 cli_printable(name, b1, sizeof(b1)),
+                 cli_printable(m->cls[c].name, b2, sizeof(b2)));
+    }
+    free(took);
+}
+
 static int enrol(struct detector *d, const struct enroll_args *a)
 {
     struct collect c = { NULL, 0, 0, a->shot ? (size_t)a->shot
@@ -247,6 +276,8 @@ static int enrol(struct detector *d, const struct enroll_args *a)
         rc = err_set(ERR_NOMEM, "out of memory");
     if (rc == 0)
         rc = detector_embed(d, c.x, c.n, z);
+    if (rc == 0)
+        warn_overlap(d->memo, a->name, z, c.n);
     /* A failure here comes from the model's stored memory (a forged or
      * damaged section can give absurd radii), so the model is named. */
     if (rc == 0 && (rc = memo_enroll(d->memo, a->name, z, c.n, c.x,
