@@ -93,6 +93,27 @@ static void test_sessions_only(void **state)
     repeat_destroy(r);
 }
 
+/* A flow whose source or target address is not known (a CSV without
+ * address columns, or with text that is no address) cannot be told from
+ * other hosts' flows: grouping them would make one run of many clients. */
+static void test_unaddressed_flows_never_group(void **state)
+{
+    (void)state;
+    struct repeat *r = repeat_create(cols, N_C, 3, 60);
+    assert_non_null(r);
+    char why[REPEAT_REASON_LEN];
+    struct repeat_mark m = { 0, 0, 0 };
+    for (int i = 0; i < 10; i++) {
+        struct alert_flow f = flow(i % 2 ? "" : "10.0.0.1",
+                                   i % 2 ? "10.0.0.2" : "", 80, 1 + i);
+        m = repeat_note(r, login(), &f, 1);
+        assert_int_equal(m.gen, 0);
+    }
+    assert_int_equal(repeat_judge(r, &m, 1, why), 0);
+    assert_int_equal(repeat_runs(r, NULL, NULL), 0);
+    repeat_destroy(r);
+}
+
 static void test_run_reaches_the_count(void **state)
 {
     (void)state;
@@ -319,6 +340,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_columns),
         cmocka_unit_test(test_sessions_only),
+        cmocka_unit_test(test_unaddressed_flows_never_group),
         cmocka_unit_test(test_run_reaches_the_count),
         cmocka_unit_test(test_window),
         cmocka_unit_test(test_benign_before),

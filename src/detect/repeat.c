@@ -185,6 +185,9 @@ struct repeat_mark repeat_note(struct repeat *r, const float *x,
     struct repeat_mark m = { 0, 0, 0 };
     if (!tcp || !(x[r->col[COL_SYN]] >= 2) || !(x[r->col[COL_BWD_PKTS]] >= 1))
         return m;
+    /* Without both addresses, many hosts' sessions would share a group. */
+    if (id->src_ip[0] == '\0' || id->dest_ip[0] == '\0')
+        return m;
     float size[N_SIZES];
     for (int k = 0; k < N_SIZES; k++)
         size[k] = x[r->col[k]];
