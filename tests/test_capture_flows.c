@@ -446,6 +446,34 @@ static void test_reordered_timestamps(void **state)
     assert_feat(0, "fwd_iat_total", 3000);
 }
 
+/* The capture clock set back by an hour (a sensor's clock stepped): the
+ * flows after the step keep their packets together, with their own
+ * times, instead of one flow per packet until the clock caught up; the
+ * flow open at the step ends there, as at the end of an input. */
+static void test_clock_stepped_back(void **state)
+{
+    struct pcap_out o;
+    const char *path = tmp("clockstep.pcap");
+
+    assert_int_equal(pcap_out_open(&o, path, DLT_EN10MB, 0), 0);
+    udp_pkt(&o, T0, "10.0.0.1", "10.0.0.2", 1, 2, 5, -1);
+    udp_pkt(&o, T0 + 1 * SEC, "10.0.0.1", "10.0.0.2", 1, 2, 5, -1);
+    for (int i = 0; i < 4; i++)
+        udp_pkt(&o, T0 - 3600 * SEC + i * SEC, "10.0.0.3", "10.0.0.4",
+                3, 4, 5, -1);
+    pcap_out_close(&o);
+
+    const struct flow_stats *st = run(path);
+    assert_int_equal(st->clock_steps, 1);
+    assert_int_equal(got.n, 2);
+    assert_int_equal(got.rec[0].end_reason, FLOW_END_EOF);
+    assert_feat(0, "total_fwd_packet", 2);
+    assert_int_equal(got.rec[1].end_reason, FLOW_END_EOF);
+    assert_feat(1, "total_fwd_packet", 4);
+    assert_true(got.rec[1].first_ns == T0 - 3600 * SEC);
+    assert_feat(1, "flow_duration", 3000000);
+}
+
 /* Idle 5 s ends the first flow; active 1.5 s splits the second into parts
  * that keep the initiator's direction even when the server speaks first
  * in the second part. */
@@ -596,6 +624,7 @@ int main(void)
         cmocka_unit_test(test_ipv6_fragments),
         cmocka_unit_test(test_oversized_fragments),
         cmocka_unit_test(test_reordered_timestamps),
+        cmocka_unit_test(test_clock_stepped_back),
         cmocka_unit_test(test_timeouts),
         cmocka_unit_test(test_active_idle_subflows),
         cmocka_unit_test(test_iat_precision),

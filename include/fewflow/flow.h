@@ -102,6 +102,8 @@ struct flow_stats {
     uint64_t evicted;        /* flows ended early: table full */
     uint64_t frag_evicted;   /* fragment entries dropped: table full */
     uint64_t ts_backwards;   /* packets older than the flow's last one */
+    uint64_t clock_steps;    /* packets older than the newest by more than
+                                the idle timeout: open flows ended there */
     uint64_t max_active;     /* peak number of flows in the table */
     uint32_t unsupported_linktype; /* the first such link type seen */
 };

@@ -604,8 +604,47 @@ static void prefetch_entry(const struct flow_meter *m,
         __builtin_prefetch(e + off, 1);
 }
 
+/* Ends every flow in the table: closed ones for their reason, open ones
+ * as `why`. */
+static int finish_all(struct flow_meter *m, enum flow_end_reason why)
+{
+    while (m->closed.tail != NIL) {
+        struct flow_entry *e = &m->entries[m->closed.tail];
+        int rc = finish(m, e, (enum flow_end_reason)e->end_why);
+        if (rc != 0)
+            return rc;
+    }
+    while (m->lru.tail != NIL) {
+        int rc = finish(m, &m->entries[m->lru.tail], why);
+        if (rc != 0)
+            return rc;
+    }
+    return 0;
+}
+
+/* A packet older than the meter's clock by more than the idle timeout is
+ * a step of the capture clock (a sensor's clock set back). Kept at the
+ * newest time, the clock would expire each later flow at its next packet:
+ * one flow per packet until the capture caught up. The open flows end at
+ * the step, as at the end of an input (what follows is not known to
+ * continue them), and the clock follows the packet. */
+static int clock_step_back(struct flow_meter *m, int64_t ts)
+{
+    m->stats.clock_steps++;
+    int rc = finish_all(m, FLOW_END_EOF);
+    m->now_ns = ts;
+    return rc;
+}
+
 static int process(struct flow_meter *m, const struct pending *p)
 {
+    /* Unsigned: two clamped times may differ by 2^63. */
+    if (m->now_ns != INT64_MIN && p->ts < m->now_ns &&
+        (uint64_t)m->now_ns - (uint64_t)p->ts > (uint64_t)m->idle_ns) {
+        int rc = clock_step_back(m, p->ts);
+        if (rc != 0)
+            return rc;
+    }
     if (p->ts > m->now_ns)
         m->now_ns = p->ts;
     int rc = expire_idle(m);
@@ -671,21 +710,8 @@ int flow_meter_advance(struct flow_meter *m, int64_t now_ns)
 
 int flow_meter_flush(struct flow_meter *m)
 {
-    int rc0 = pipe_drain(m);
-    if (rc0 != 0)
-        return rc0;
-    while (m->closed.tail != NIL) {
-        struct flow_entry *e = &m->entries[m->closed.tail];
-        int rc = finish(m, e, (enum flow_end_reason)e->end_why);
-        if (rc != 0)
-            return rc;
-    }
-    while (m->lru.tail != NIL) {
-        int rc = finish(m, &m->entries[m->lru.tail], FLOW_END_EOF);
-        if (rc != 0)
-            return rc;
-    }
-    return 0;
+    int rc = pipe_drain(m);
+    return rc != 0 ? rc : finish_all(m, FLOW_END_EOF);
 }
 
 char *flow_addr_format(const struct flow_record *rec, int dst, char *buf,

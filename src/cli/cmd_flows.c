@@ -333,6 +333,10 @@ static void summary(const struct flow_meter *m)
         log_warn("flows", "%" PRIu64 " packets of unsupported link type %"
                  PRIu32 " (first seen) were skipped", s->unsupported,
                  s->unsupported_linktype);
+    if (s->clock_steps)
+        log_warn("flows", "the capture clock went back by more than the "
+                 "idle timeout %" PRIu64 " time(s): the flows open then "
+                 "were ended there", s->clock_steps);
     if (s->evicted)
         log_warn("flows", "the flow table (--max-flows) was full: %" PRIu64
                  " flows ended early", s->evicted);
