@@ -290,6 +290,27 @@ static void cli_detect_from_a_pipe_writes_as_flows_end(void **state)
     free(want);
 }
 
+/* The same with the default close linger: every flow that ended while
+ * the writer was busy is written once the pipe falls quiet, not held in
+ * the output batch until a later flow happens to end then (with the last
+ * connection lingering, none did: nothing until the pipe closed). */
+static void cli_detect_from_a_quiet_pipe_writes_the_batch(void **state)
+{
+    const char *bin = testutil_bin(), *dir = testutil_tmpdir();
+    const char *cap = testutil_data_path("pcaps/trace-share-ssh-"
+                                         "bruteforce/SSH-Hydra/"
+                                         "hydra-1_tasks.pcap");
+    assert_int_equal(run_ok("rm -f %s/quiet.early; (cat %s; i=0; n=0; "
+                            "while [ $i -lt 300 ] && [ $n -lt 2 ]; do "
+                            "sleep 0.1; i=$((i+1)); "
+                            "n=$(cat %s/quiet.json 2>/dev/null | wc -l); "
+                            "done; [ $n -ge 2 ] && touch %s/quiet.early) | "
+                            "%s -q detect --model %s -r - --all "
+                            "> %s/quiet.json; ls %s/quiet.early", dir, cap,
+                            dir, dir, bin, model_path, dir, dir), 0);
+    assert_non_null(strstr(last_out, "quiet.early"));
+}
+
 /* eval --openset -o into a missing directory fails before the evaluation,
  * not after minutes of it with the report already printed. */
 static void cli_openset_output_checked_first(void **state)
@@ -413,6 +434,7 @@ int main(void)
         cmocka_unit_test(cli_enrol_from_standard_input),
         cmocka_unit_test(cli_standard_input_given_twice),
         cmocka_unit_test(cli_detect_from_a_pipe_writes_as_flows_end),
+        cmocka_unit_test(cli_detect_from_a_quiet_pipe_writes_the_batch),
         cmocka_unit_test(cli_openset_output_checked_first),
         cmocka_unit_test(cli_enrol_refuses_verdict_names),
         cmocka_unit_test(cli_enrol_warns_of_benign_cost),

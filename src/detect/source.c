@@ -141,8 +141,12 @@ static int pump(struct capture_source *src, struct flow_meter *fm,
                 rc = c->fn(NULL, c->user);
         } else {
             rc = flow_meter_packet(fm, &pkt);
+            /* A quiet pipe writes out what ended while it was busy too,
+             * not only what ends now. */
             if (rc == 0 && capture_idle(src))
                 rc = flow_meter_advance(fm, pkt.ts_ns);
+            if (rc == 0 && capture_idle(src))
+                rc = c->fn(NULL, c->user);
         }
         if (rc != 0)
             return rc;
