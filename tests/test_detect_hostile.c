@@ -229,6 +229,37 @@ static void detect_warns_of_evicted_flows(void **state)
     assert_non_null(strstr(last_out, "\"evicted_flows\":24,"));
 }
 
+/* A capture whose clock is set back by an hour: the packets of one
+ * connection after the step stay one flow (they were a flow each until
+ * the clock caught up), and detect says the clock stepped. */
+static void detect_warns_of_a_clock_set_back(void **state)
+{
+    const char *path = testutil_tmp("clockstep.pcap");
+    const int64_t t0 = 1700000000LL * 1000000000LL, s = 1000000000LL;
+    struct pcap_out o;
+    struct pkt p;
+    struct pkt_l4 l = { .protocol = 17, .sport = 5353, .dport = 53,
+                        .payload = 20 };
+
+    assert_int_equal(pcap_out_open(&o, path, DLT_EN10MB, 0), 0);
+    for (int i = 0; i < 6; i++) {
+        pkt_eth(&p, -1, 0x0800);
+        pkt_ipv4(&p, "10.3.0.1", i < 2 ? "10.3.0.2" : "10.3.0.3", &l, 1,
+                 0, 0, 0);
+        pcap_out_write(&o, i < 2 ? t0 + i * s : t0 - 3600 * s + i * s, &p,
+                       0);
+    }
+    pcap_out_close(&o);
+    const char *sum = testutil_tmp("clockstep.json");
+    assert_int_equal(run_ok("%s detect --model %s -r %s --all --explain 0 "
+                            "--summary-json %s 2>&1 >/dev/null",
+                            testutil_bin(), model_path, path, sum), 0);
+    assert_non_null(strstr(last_out, "warn: detect: the capture clock went "
+                           "back by more than the idle timeout 1 time(s)"));
+    assert_int_equal(run_ok("cat %s", sum), 0);
+    assert_non_null(strstr(last_out, "\"flows\":2,"));
+}
+
 /* A class name goes into alerts, the enrol report on stdout, warnings and
  * `classes`: ESC, newline, DEL, C1 controls and invalid UTF-8 used to be
  * accepted and were printed raw to stdout ("enrolled a<ESC>[31m..."). */
@@ -536,6 +567,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(detect_warns_of_an_unsupported_link_type),
         cmocka_unit_test(detect_warns_of_evicted_flows),
+        cmocka_unit_test(detect_warns_of_a_clock_set_back),
         cmocka_unit_test(detect_warns_when_most_alerts_are_withheld),
         cmocka_unit_test(many_lone_flows_alert),
         cmocka_unit_test(icmp_lines_carry_type_and_code_not_ports),

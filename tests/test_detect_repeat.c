@@ -114,6 +114,29 @@ static void test_unaddressed_flows_never_group(void **state)
     repeat_destroy(r);
 }
 
+/* A flood of one-session groups (many clients of a busy service) between
+ * a guesser's sessions: the memory is fixed, but the newcomers replace
+ * each other, not the group whose sessions are adding up to a run. */
+static void test_flood_keeps_the_run(void **state)
+{
+    (void)state;
+    struct repeat *r = repeat_create(cols, N_C, 3, 600);
+    assert_non_null(r);
+    char why[REPEAT_REASON_LEN], src[48];
+    note(r, login(), "10.9.9.9", 22, 1);
+    note(r, login(), "10.9.9.9", 22, 2);
+    for (int i = 0; i < 4 * REPEAT_SLOTS; i++) {
+        snprintf(src, sizeof(src), "10.%d.%d.%d", (i >> 16) & 255,
+                 (i >> 8) & 255, i & 255);
+        note(r, login(), src, 443, 3 + i * 0.01);
+    }
+    struct repeat_mark m = note(r, login(), "10.9.9.9", 22, 500);
+    assert_int_equal(repeat_judge(r, &m, 1, why), 1);
+    assert_string_equal(why, "repeated session: 3 sessions from 10.9.9.9 "
+                             "to 10.0.0.2:22 in 499 s");
+    repeat_destroy(r);
+}
+
 static void test_run_reaches_the_count(void **state)
 {
     (void)state;
@@ -341,6 +364,7 @@ int main(void)
         cmocka_unit_test(test_columns),
         cmocka_unit_test(test_sessions_only),
         cmocka_unit_test(test_unaddressed_flows_never_group),
+        cmocka_unit_test(test_flood_keeps_the_run),
         cmocka_unit_test(test_run_reaches_the_count),
         cmocka_unit_test(test_window),
         cmocka_unit_test(test_benign_before),

@@ -211,6 +211,8 @@ struct detector_input_stats {
     uint64_t unsupported;         /* packets of a link type not decoded */
     uint32_t unsupported_linktype; /* the first such link type */
     uint64_t evicted;             /* flows ended early: flow table full */
+    uint64_t clock_steps;         /* capture clock set back past the idle
+                                     timeout: open flows ended there */
 };
 
 /*

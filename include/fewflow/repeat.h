@@ -30,8 +30,10 @@
  * are still waiting in detect's output batch (repeat_judge looks at the
  * table when the flow is written); those already written stay benign
  * and are counted per run (benign_before) for the summary. Memory is
- * fixed: REPEAT_SLOTS direct-mapped groups, a newer group replaces an
- * older one in its slot (it can only cost context).
+ * fixed: REPEAT_SLOTS groups in buckets of four; a newcomer takes the
+ * place of a group with no session in the window, else of the one with
+ * the fewest sessions (a flood of one-session groups replaces its own
+ * kind, not a run in the making). It can only cost context.
  */
 #ifndef FEWFLOW_REPEAT_H
 #define FEWFLOW_REPEAT_H

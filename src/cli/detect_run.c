@@ -354,6 +354,10 @@ static void input_warnings(const struct detector_input_stats *st)
         log_warn("detect", "%llu flows were ended early because the flow "
                  "table was full; their features may be partial (raise "
                  "--max-flows)", (unsigned long long)st->evicted);
+    if (st->clock_steps > 0)
+        log_warn("detect", "the capture clock went back by more than the "
+                 "idle timeout %llu time(s): the flows open then were "
+                 "ended there", (unsigned long long)st->clock_steps);
 }
 
 /* Withheld alerts are counted as unjudged; when lone flows are most of

@@ -84,18 +84,67 @@ static uint64_t group_key(const struct alert_flow *id)
     return h + (h == 0);
 }
 
-/* The group of the flow, taking over its slot when another group (or a
- * hash collision: the names are compared) holds it. */
+enum { WAYS = 4 };  /* groups per bucket */
+
+/* When the group last had a session; -INFINITY when it has none. */
+static double group_last(const struct group *g)
+{
+    double last = -INFINITY;
+    for (int k = 0; k < REPEAT_SHAPES; k++) {
+        if (g->shape[k].gen != 0)
+            last = fmax(last, g->shape[k].last_s);
+    }
+    return last;
+}
+
+static uint64_t group_sessions(const struct group *g)
+{
+    uint64_t n = 0;
+    for (int k = 0; k < REPEAT_SHAPES; k++)
+        n += g->shape[k].gen != 0 ? g->shape[k].sessions : 0;
+    return n;
+}
+
+/* Whether a newcomer at t should take a's place rather than b's: a free
+ * place first, then a group with no session in the window, then the
+ * one with fewer sessions, then the older. A flood of one-session groups
+ * thus replaces its own kind, not a group adding up to a run. */
+static int group_before(const struct repeat *r, const struct group *a,
+                        const struct group *b, double t)
+{
+    if ((a->key == 0) != (b->key == 0))
+        return a->key == 0;
+    int a_stale = !(fabs(t - group_last(a)) <= r->window_s);
+    int b_stale = !(fabs(t - group_last(b)) <= r->window_s);
+    if (a_stale != b_stale)
+        return a_stale;
+    uint64_t na = group_sessions(a), nb = group_sessions(b);
+    if (na != nb)
+        return na < nb;
+    return group_last(a) < group_last(b);
+}
+
+/* The group of the flow, in its bucket of WAYS groups; when it is not
+ * there (the names are compared: hash collisions), it takes the place
+ * of the group group_before picks. */
 static struct group *group_get(struct repeat *r, const struct alert_flow *id,
                                uint32_t *slot)
 {
     uint64_t key = group_key(id);
-    *slot = (uint32_t)(key % REPEAT_SLOTS);
-    struct group *g = &r->slot[*slot];
-    if (g->key == key && g->dest_port == id->dest_port &&
-        strcmp(g->src_ip, id->src_ip) == 0 &&
-        strcmp(g->dest_ip, id->dest_ip) == 0)
-        return g;
+    uint32_t base = (uint32_t)(key % (REPEAT_SLOTS / WAYS)) * WAYS;
+    uint32_t victim = base;
+    for (uint32_t i = base; i < base + WAYS; i++) {
+        struct group *g = &r->slot[i];
+        *slot = i;
+        if (g->key == key && g->dest_port == id->dest_port &&
+            strcmp(g->src_ip, id->src_ip) == 0 &&
+            strcmp(g->dest_ip, id->dest_ip) == 0)
+            return g;
+        if (i != base && group_before(r, g, &r->slot[victim], id->first_s))
+            victim = i;
+    }
+    *slot = victim;
+    struct group *g = &r->slot[victim];
     memset(g, 0, sizeof(*g));
     g->key = key;
     memcpy(g->src_ip, id->src_ip, sizeof(g->src_ip));

@@ -172,6 +172,7 @@ static int read_capture(struct cap_ctx *c, struct capture_source *src,
         c->st->unsupported_linktype = fs->unsupported_linktype;
     c->st->unsupported += fs->unsupported;
     c->st->evicted += fs->evicted;
+    c->st->clock_steps += fs->clock_steps;
     c->id_base += fs->flows;
     note_damage(c->st, src);
     flow_meter_destroy(fm);
