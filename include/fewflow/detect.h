@@ -192,6 +192,11 @@ int memo_write(const struct memo *m, struct bytes_writer *w);
 /* Reads what memo_write wrote; a damaged or foreign section gives NULL
  * with err_set naming `what` (a file name) and the byte offset. */
 struct memo *memo_read(const void *data, size_t len, const char *what);
+/* The encoder binding as MEMO and HEAD sections store it: u8 has_encoder
+ * and the digest (zeros when there is none). */
+struct bytes_writer;
+void memo_put_encoder(struct bytes_writer *w, const struct memo *m);
+
 /* Whether m was built with the encoder whose digest is given: 0 when it
  * was or when m records none (an older section); otherwise ERR_FORMAT
  * with one line naming `what`, the MEMO section and the digest's offset

@@ -53,13 +53,7 @@ int memo_write(const struct memo *m, struct bytes_writer *w)
     bytes_put_u8(w, MEMO_VERSION >> 8);
     bytes_put_u32(w, m->dim);
     bytes_put_u32(w, m->n_in);
-    bytes_put_u8(w, m->has_encoder ? 1 : 0);
-    if (m->has_encoder) {
-        bytes_put(w, m->encoder, MEMO_DIGEST_BYTES);
-    } else {
-        static const uint8_t none[MEMO_DIGEST_BYTES];
-        bytes_put(w, none, MEMO_DIGEST_BYTES);
-    }
+    memo_put_encoder(w, m);
     bytes_put_f32(w, m->benign_fpr_target);
     bytes_put_f32(w, m->benign_fpr);
     bytes_put_f32(w, m->coverage);
@@ -241,6 +235,13 @@ struct memo *memo_read(const void *data, size_t len, const char *what)
         return NULL;
     }
     return m;
+}
+
+void memo_put_encoder(struct bytes_writer *w, const struct memo *m)
+{
+    static const uint8_t none[MEMO_DIGEST_BYTES];
+    bytes_put_u8(w, m->has_encoder ? 1 : 0);
+    bytes_put(w, m->has_encoder ? m->encoder : none, MEMO_DIGEST_BYTES);
 }
 
 /* The first bytes of a digest in hex, enough to tell two apart. */

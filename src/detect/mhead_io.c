@@ -31,13 +31,7 @@ int mhead_write(const struct mhead *h, const struct memo *m,
     bytes_put(w, MHEAD_MAGIC, 6);
     bytes_put_u8(w, MHEAD_VERSION & 0xff);
     bytes_put_u8(w, MHEAD_VERSION >> 8);
-    bytes_put_u8(w, m->has_encoder ? 1 : 0);
-    if (m->has_encoder) {
-        bytes_put(w, m->encoder, MEMO_DIGEST_BYTES);
-    } else {
-        static const uint8_t none[MEMO_DIGEST_BYTES];
-        bytes_put(w, none, MEMO_DIGEST_BYTES);
-    }
+    memo_put_encoder(w, m);
     bytes_put_u32(w, h->dim);
     bytes_put_u32(w, h->n_classes);
     for (uint32_t c = 0; c < h->n_classes; c++)
