@@ -137,6 +137,22 @@ static void test_flood_keeps_the_run(void **state)
     repeat_destroy(r);
 }
 
+/* An IPv6 target is written in brackets before its port. */
+static void test_ipv6_target_in_brackets(void **state)
+{
+    (void)state;
+    struct repeat *r = repeat_create(cols, N_C, 2, 60);
+    assert_non_null(r);
+    char why[REPEAT_REASON_LEN];
+    struct alert_flow f = flow("2001:db8::1", "2001:db8::2", 22, 1);
+    repeat_note(r, login(), &f, 1);
+    struct repeat_mark m = repeat_note(r, login(), &f, 1);
+    assert_int_equal(repeat_judge(r, &m, 1, why), 1);
+    assert_string_equal(why, "repeated session: 2 sessions from 2001:db8::1 "
+                             "to [2001:db8::2]:22 in 0.0 s");
+    repeat_destroy(r);
+}
+
 static void test_run_reaches_the_count(void **state)
 {
     (void)state;
@@ -365,6 +381,7 @@ int main(void)
         cmocka_unit_test(test_sessions_only),
         cmocka_unit_test(test_unaddressed_flows_never_group),
         cmocka_unit_test(test_flood_keeps_the_run),
+        cmocka_unit_test(test_ipv6_target_in_brackets),
         cmocka_unit_test(test_run_reaches_the_count),
         cmocka_unit_test(test_window),
         cmocka_unit_test(test_benign_before),

@@ -269,9 +269,12 @@ int repeat_judge(struct repeat *r, const struct repeat_mark *m,
     }
     s->escalated++;
     r->total.escalated++;
+    /* An IPv6 target in brackets: "2001:db8::2:22" reads either way. */
+    int v6 = strchr(g->dest_ip, ':') != NULL;
     int n = snprintf(reason, REPEAT_REASON_LEN, "repeated session: %llu "
-                     "sessions from %s to %s:%u in %.*f s",
-                     (unsigned long long)s->sessions, g->src_ip, g->dest_ip,
+                     "sessions from %s to %s%s%s:%u in %.*f s",
+                     (unsigned long long)s->sessions, g->src_ip,
+                     v6 ? "[" : "", g->dest_ip, v6 ? "]" : "",
                      (unsigned)g->dest_port, span_digits(s),
                      s->last_s - s->first_s);
     if (s->benign_before > 0 && n > 0 && n < REPEAT_REASON_LEN)
