@@ -258,6 +258,7 @@ static void detect_warns_of_a_clock_set_back(void **state)
                            "back by more than the idle timeout 1 time(s)"));
     assert_int_equal(run_ok("cat %s", sum), 0);
     assert_non_null(strstr(last_out, "\"flows\":2,"));
+    assert_non_null(strstr(last_out, "\"clock_steps\":1,"));
 }
 
 /* A class name goes into alerts, the enrol report on stdout, warnings and

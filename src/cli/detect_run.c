@@ -533,7 +533,7 @@ static int summary_json(const struct run *r,
                      "\"unsupported_packets\":%llu,\"evicted_flows\":%llu,"
                      "\"withheld_lone\":%llu,\"withheld_cut\":%llu,"
                      "\"untimed_rows\":%llu,\"unaddressed_rows\":%llu,"
-                     "\"decided\":",
+                     "\"clock_steps\":%llu,\"decided\":",
                      (unsigned long long)st->packets,
                      (unsigned long long)r->flows,
                      (unsigned long long)r->alerts, secs, r->classify_s,
@@ -544,7 +544,8 @@ static int summary_json(const struct run *r,
                      (unsigned long long)r->held_lone,
                      (unsigned long long)r->held_cut,
                      (unsigned long long)st->untimed_rows,
-                     (unsigned long long)st->unaddressed_rows);
+                     (unsigned long long)st->unaddressed_rows,
+                     (unsigned long long)st->clock_steps);
     json_counts(&b, r, r->per_class);
     struct repeat_totals t = { 0, 0, 0 };
     if (r->rep != NULL)
