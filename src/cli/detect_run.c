@@ -389,16 +389,14 @@ static void held_note(const struct run *r,
 static void repeat_log(const struct repeat_run *run, void *user)
 {
     size_t *n = user;
-    char a[64], b[64];
-    int v6 = strchr(run->dest_ip, ':') != NULL;
+    char a[64], to[80], b[80];
+    alert_format_endpoint(run->dest_ip, run->dest_port, to, sizeof(to));
     if ((*n)++ < REPEAT_LOG_RUNS)
-        log_info("detect", "repeated sessions: %llu from %s to %s%s%s:%u in "
-                 "%.0f s; %llu reported unknown, %llu written as benign "
-                 "before the count was reached",
-                 (unsigned long long)run->sessions,
+        log_info("detect", "repeated sessions: %llu from %s to %s in %.0f s; "
+                 "%llu reported unknown, %llu written as benign before the "
+                 "count was reached", (unsigned long long)run->sessions,
                  cli_printable(run->src_ip, a, sizeof(a)),
-                 v6 ? "[" : "", cli_printable(run->dest_ip, b, sizeof(b)),
-                 v6 ? "]" : "", (unsigned)run->dest_port, run->span_s,
+                 cli_printable(to, b, sizeof(b)), run->span_s,
                  (unsigned long long)run->escalated,
                  (unsigned long long)run->benign_before);
 }
