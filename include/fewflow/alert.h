@@ -123,6 +123,11 @@ void alert_buf_json_num(struct alert_buf *b, double v);
  * (Suricata's form). buf must hold 32 bytes. */
 void alert_format_time(double t_s, char *buf, size_t len);
 
+/* "ADDR:PORT", with an IPv6 address in brackets ("[2001:db8::2]:22"),
+ * since "2001:db8::2:22" reads either way; returns buf. */
+const char *alert_format_endpoint(const char *ip, unsigned port, char *buf,
+                                  size_t len);
+
 /* Suricata-style protocol name ("TCP", "UDP", "ICMP", "IPv6-ICMP"), or
  * the number as text; buf holds at least 8 bytes. */
 const char *alert_proto_name(uint8_t proto, char *buf, size_t len);

@@ -44,8 +44,9 @@
  * each; the limit sits well above that.
  *
  * Memory is fixed: the last refused connection and the last unanswered
- * flow per source and per target are kept in direct-mapped tables; a colliding newer entry replaces an
- * older one (it can only cost context, never memory).
+ * flow per source and per target are kept in direct-mapped tables; a
+ * colliding newer entry replaces an older one (it can only cost context,
+ * never memory).
  */
 #ifndef FEWFLOW_CONTEXT_H
 #define FEWFLOW_CONTEXT_H

@@ -341,10 +341,24 @@ static const char *class_name(const struct run *r, size_t k)
     return k < c ? r->d->memo->cls[k].name : k == c ? "unknown" : "unjudged";
 }
 
-/* Packets the meter could not read, or flows it had to cut short, would
- * otherwise leave "0 alerts" reading as clean traffic. */
+/* CSV rows with a field detect could not use, by count and first place. */
+static void warn_rows(uint64_t n, const char *what, const char *first)
+{
+    char buf[256];
+    if (n > 0)
+        log_warn("detect", "%llu CSV row(s) %s (first: %s)",
+                 (unsigned long long)n, what,
+                 cli_printable(first, buf, sizeof(buf)));
+}
+
+/* Rows or packets detect could not fully use, or flows the meter had to
+ * cut short, would otherwise leave "0 alerts" reading as clean traffic. */
 static void input_warnings(const struct detector_input_stats *st)
 {
+    warn_rows(st->untimed_rows, "had no readable timestamp and are dated "
+              "1970-01-01", st->untimed_first);
+    warn_rows(st->unaddressed_rows, "had an address that is not IPv4/IPv6 "
+              "text, left out of their alerts", st->unaddressed_first);
     if (st->unsupported > 0)
         log_warn("detect", "%llu packets of unsupported link type %u (first "
                  "seen) were skipped, not classified",
@@ -389,16 +403,14 @@ static void held_note(const struct run *r,
 static void repeat_log(const struct repeat_run *run, void *user)
 {
     size_t *n = user;
-    char a[64], b[64];
-    int v6 = strchr(run->dest_ip, ':') != NULL;
+    char a[64], to[80], b[80];
+    alert_format_endpoint(run->dest_ip, run->dest_port, to, sizeof(to));
     if ((*n)++ < REPEAT_LOG_RUNS)
-        log_info("detect", "repeated sessions: %llu from %s to %s%s%s:%u in "
-                 "%.0f s; %llu reported unknown, %llu written as benign "
-                 "before the count was reached",
-                 (unsigned long long)run->sessions,
+        log_info("detect", "repeated sessions: %llu from %s to %s in %.0f s; "
+                 "%llu reported unknown, %llu written as benign before the "
+                 "count was reached", (unsigned long long)run->sessions,
                  cli_printable(run->src_ip, a, sizeof(a)),
-                 v6 ? "[" : "", cli_printable(run->dest_ip, b, sizeof(b)),
-                 v6 ? "]" : "", (unsigned)run->dest_port, run->span_s,
+                 cli_printable(to, b, sizeof(b)), run->span_s,
                  (unsigned long long)run->escalated,
                  (unsigned long long)run->benign_before);
 }
@@ -432,20 +444,6 @@ static void summary_text(const struct run *r,
              (unsigned long long)r->alerts,
              r->flows ? 100.0 * (double)r->alerts / (double)r->flows : 0.0,
              secs, r->classify_s > 0 ? (double)r->flows / r->classify_s : 0);
-    if (st->untimed_rows > 0) {
-        char first[sizeof(st->untimed_first)];
-        log_warn("detect", "%llu CSV row(s) had no readable timestamp and "
-                 "are dated 1970-01-01 (first: %s)",
-                 (unsigned long long)st->untimed_rows,
-                 cli_printable(st->untimed_first, first, sizeof(first)));
-    }
-    if (st->unaddressed_rows > 0) {
-        char first[sizeof(st->unaddressed_first)];
-        log_warn("detect", "%llu CSV row(s) had an address that is not "
-                 "IPv4/IPv6 text, left out of their alerts (first: %s)",
-                 (unsigned long long)st->unaddressed_rows,
-                 cli_printable(st->unaddressed_first, first, sizeof(first)));
-    }
     input_warnings(st);
     held_note(r, st);
     repeat_summary_text(r);

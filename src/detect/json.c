@@ -170,6 +170,14 @@ void alert_format_time(double t_s, char *buf, size_t len)
     snprintf(buf, len, "%s.%06ld+0000", day, usec);
 }
 
+const char *alert_format_endpoint(const char *ip, unsigned port, char *buf,
+                                  size_t len)
+{
+    int v6 = strchr(ip, ':') != NULL;
+    snprintf(buf, len, v6 ? "[%s]:%u" : "%s:%u", ip, port);
+    return buf;
+}
+
 const char *alert_proto_name(uint8_t proto, char *buf, size_t len)
 {
     switch (proto) {

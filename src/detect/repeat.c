@@ -5,6 +5,7 @@
 
 #include "core/fnv.h"
 #include "core/names.h"
+#include "fewflow/alert.h"
 #include "fewflow/err.h"
 #include "fewflow/repeat.h"
 
@@ -269,14 +270,13 @@ int repeat_judge(struct repeat *r, const struct repeat_mark *m,
     }
     s->escalated++;
     r->total.escalated++;
-    /* An IPv6 target in brackets: "2001:db8::2:22" reads either way. */
-    int v6 = strchr(g->dest_ip, ':') != NULL;
+    char to[64];
     int n = snprintf(reason, REPEAT_REASON_LEN, "repeated session: %llu "
-                     "sessions from %s to %s%s%s:%u in %.*f s",
+                     "sessions from %s to %s in %.*f s",
                      (unsigned long long)s->sessions, g->src_ip,
-                     v6 ? "[" : "", g->dest_ip, v6 ? "]" : "",
-                     (unsigned)g->dest_port, span_digits(s),
-                     s->last_s - s->first_s);
+                     alert_format_endpoint(g->dest_ip, g->dest_port, to,
+                                           sizeof(to)),
+                     span_digits(s), s->last_s - s->first_s);
     if (s->benign_before > 0 && n > 0 && n < REPEAT_REASON_LEN)
         snprintf(reason + n, REPEAT_REASON_LEN - (size_t)n, "; %llu written "
                  "as benign before", (unsigned long long)s->benign_before);
