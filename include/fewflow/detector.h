@@ -198,16 +198,19 @@ struct detector_input {
     volatile int *stop;           /* set from a signal handler, or NULL */
 };
 
+/* Room for "file:line: 'text'" of the first unusable CSV row of a kind. */
+#define STATS_FIRST_LEN 256
+
 struct detector_input_stats {
     uint64_t packets, bytes, flows, rows;
     uint64_t damaged_inputs;      /* captures with counted damage */
     uint64_t max_active;          /* peak flows in the meter */
     char damage[256];             /* the first damage message, or "" */
     uint64_t untimed_rows;        /* CSV rows whose timestamp is unreadable */
-    char untimed_first[256];      /* "file:line: 'text'" of the first one */
+    char untimed_first[STATS_FIRST_LEN]; /* "file:line: 'text'", first */
     uint64_t unaddressed_rows;    /* CSV rows with an address that is not
                                      IPv4/IPv6 text (left out of the alert) */
-    char unaddressed_first[256];  /* "file:line: 'text'" of the first one */
+    char unaddressed_first[STATS_FIRST_LEN]; /* the same */
     uint64_t unsupported;         /* packets of a link type not decoded */
     uint32_t unsupported_linktype; /* the first such link type */
     uint64_t evicted;             /* flows ended early: flow table full */

@@ -322,6 +322,16 @@ static int one_row(struct detector *d, const struct csv_cols *c,
     return 0;
 }
 
+/* Counts a row with an unusable field; the first one's place and text go
+ * to first (STATS_FIRST_LEN bytes) for the summary. */
+static void note_row(uint64_t *count, char *first, const char *path,
+                     const struct csv_record *rec, long at)
+{
+    if ((*count)++ == 0)
+        snprintf(first, STATS_FIRST_LEN, "%s:%zu: '%.64s'", path, rec->line,
+                 field(rec, at));
+}
+
 /* A row without a readable time still gets its alert, at the epoch (a
  * file without a timestamp column is not worth a warning per row); the
  * count and the first case reach the summary. */
@@ -332,12 +342,9 @@ static void note_untimed(struct detector_input_stats *st,
 {
     id->first_s = 0;
     id->last_s = 0;
-    if (c->at[ID_TIME] < 0)
-        return;
-    if (st->untimed_rows++ == 0)
-        snprintf(st->untimed_first, sizeof(st->untimed_first),
-                 "%s:%zu: '%.64s'", path, rec->line,
-                 field(rec, c->at[ID_TIME]));
+    if (c->at[ID_TIME] >= 0)
+        note_row(&st->untimed_rows, st->untimed_first, path, rec,
+                 c->at[ID_TIME]);
 }
 
 /* A row whose address is no IP text is still classified and alerted on,
@@ -347,9 +354,8 @@ static void note_unaddressed(struct detector_input_stats *st,
                              const struct csv_record *rec, const char *path,
                              long bad_at)
 {
-    if (st->unaddressed_rows++ == 0)
-        snprintf(st->unaddressed_first, sizeof(st->unaddressed_first),
-                 "%s:%zu: '%.64s'", path, rec->line, field(rec, bad_at));
+    note_row(&st->unaddressed_rows, st->unaddressed_first, path, rec,
+             bad_at);
 }
 
 int detector_read_csv(struct detector *d, const char *path,
