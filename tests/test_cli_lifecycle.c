@@ -81,12 +81,58 @@ static void eval_says_what_an_episode_needs(void **state)
                            "--shot or --way)"));
 }
 
+/* SIGINT or SIGTERM to `detect --csv` was ignored: the whole CSV was read
+ * (a stream on a pipe until it closed), and a file cut short by a signal
+ * read in the summary like the whole of it; SIGHUP (a closed terminal)
+ * killed detect without its summary. The writer below blocks until
+ * detect has read most of the first 1,000 rows, so detect is running with
+ * its handler when the signal comes; the 200 rows after it are not read. */
+static void stop_csv_with(const char *sig)
+{
+    const char *script = testutil_tmp("sig.sh");
+    FILE *f = fopen(script, "w");
+    assert_non_null(f);
+    fprintf(f, "set -e\ncd '%s'\nxz -dc '%s' | head -1001 > part1\n"
+            "xz -dc '%s' | sed -n 1002,1201p > part2\n"
+            "rm -f fifo sig.json; mkfifo fifo\n"
+            "'%s' detect --model '%s' --csv fifo --explain 0 "
+            "--summary-json sig.json > sig.out 2> sig.err & pid=$!\n"
+            "exec 3> fifo\ncat part1 >&3\nkill -%s $pid\nsleep 0.3\n"
+            "cat part2 >&3 || true\nexec 3>&-\nset +e\nwait $pid\n"
+            "echo rc=$?\n",
+            testutil_tmpdir(),
+            testutil_data_path("cic-ids2017-improved/DDoS_5000.csv.xz"),
+            testutil_data_path("cic-ids2017-improved/DDoS_5000.csv.xz"),
+            testutil_bin(), model_path, sig);
+    fclose(f);
+    assert_int_equal(run_ok("bash %s", script), 0);
+    assert_non_null(strstr(last_out, "rc=0"));
+    assert_int_equal(run_ok("cat %s", testutil_tmp("sig.json")), 0);
+    assert_non_null(strstr(last_out, "\"interrupted\":true"));
+    const char *fl = strstr(last_out, "\"flows\":");
+    assert_non_null(fl);
+    long flows = strtol(fl + 8, NULL, 10);
+    assert_true(flows >= 1 && flows < 1200);
+    assert_int_equal(run_ok("cat %s", testutil_tmp("sig.err")), 0);
+    assert_non_null(strstr(last_out, "stopped by a signal before the end "
+                           "of the input"));
+}
+
+static void detect_csv_stops_on_a_signal_and_says_so(void **state)
+{
+    (void)state;
+    stop_csv_with("INT");
+    stop_csv_with("TERM");
+    stop_csv_with("HUP");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(openset_refuses_a_repeated_k),
         cmocka_unit_test(openset_says_when_a_class_is_too_small),
         cmocka_unit_test(eval_says_what_an_episode_needs),
+        cmocka_unit_test(detect_csv_stops_on_a_signal_and_says_so),
     };
     return cmocka_run_group_tests(tests, setup_model, teardown_model);
 }
