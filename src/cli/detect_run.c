@@ -211,6 +211,29 @@ static int8_t context_of(struct run *r, const float *x,
     return (int8_t)context_check(r->ctx, x, id, tcp);
 }
 
+static int context_holds(const struct run *r, enum context_verdict v)
+{
+    return (v == CONTEXT_CUT && r->o->hold_cut) ||
+           (v == CONTEXT_LONE_REFUSED && r->o->hold_lone) ||
+           (v == CONTEXT_LONE_UNANSWERED && r->o->hold_lone);
+}
+
+/* Row i's context verdict with the whole batch noted; a lone flow that
+ * would be withheld as an alert is counted (the lone limit, context.h)
+ * before any line of the batch is written. */
+static void context_note_batch(struct run *r, size_t i)
+{
+    struct alert_flow *id = &r->ids[i];
+    enum context_verdict v = (enum context_verdict)r->ctx_verdict[i];
+    if (r->ctx == NULL)
+        return;
+    v = context_recheck(r->ctx, id, v);
+    r->ctx_verdict[i] = (int8_t)v;
+    if (!id->unjudged && context_holds(r, v) &&
+        is_alert(r->d->memo, &r->dec[i], id))
+        context_lone_note(r->ctx, id, v);
+}
+
 /* An alert the flow alone cannot support becomes an unjudged line with
  * the reason. */
 static void apply_context(struct run *r, size_t i)
@@ -219,11 +242,8 @@ static void apply_context(struct run *r, size_t i)
     enum context_verdict v = (enum context_verdict)r->ctx_verdict[i];
     if (id->unjudged || r->ctx == NULL)
         return;
-    v = context_recheck(r->ctx, id, v);
-    int hold = (v == CONTEXT_CUT && r->o->hold_cut) ||
-               (v == CONTEXT_LONE_REFUSED && r->o->hold_lone) ||
-               (v == CONTEXT_LONE_UNANSWERED && r->o->hold_lone);
-    if (!hold || !is_alert(r->d->memo, &r->dec[i], id))
+    v = context_lone_limit(r->ctx, id, v);
+    if (!context_holds(r, v) || !is_alert(r->d->memo, &r->dec[i], id))
         return;
     id->unjudged = 1;
     id->reason = context_reason(v);
@@ -300,8 +320,11 @@ static int flush(struct run *r)
         mhead_choose(r->d->head, r->d->memo, r->z + i * r->d->dim,
                      &r->dec[i]);
     r->classify_s += progress_now_s() - t0;
-    for (size_t i = 0; rc == 0 && i < r->n; i++) {
+    for (size_t i = 0; i < r->n; i++) {
         apply_support(r, i);
+        context_note_batch(r, i);
+    }
+    for (size_t i = 0; rc == 0 && i < r->n; i++) {
         apply_context(r, i);
         apply_repeat(r, i);
         size_t k = r->ids[i].unjudged ? c + 1
