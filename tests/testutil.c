@@ -1,3 +1,7 @@
+/* nftw() is an X/Open extension. */
+#define _XOPEN_SOURCE 700
+
+#include <ftw.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,16 +24,40 @@ const char *testutil_data_path(const char *relative)
     return path;
 }
 
+static char tmp_dir[256];
+static pid_t tmp_owner;
+
+static int remove_entry(const char *path, const struct stat *sb, int flag,
+                        struct FTW *ftw)
+{
+    (void)sb;
+    (void)flag;
+    (void)ftw;
+    remove(path);
+    return 0;
+}
+
+/* Every test process used to leave its directory behind: thousands of
+ * them, gigabytes, piled up in /tmp over a day of landing. A child forked
+ * without exec shares the static path and must not remove it under its
+ * parent. FEWFLOW_TEST_KEEP keeps the files to look at after a failure. */
+static void tmpdir_remove(void)
+{
+    if (getpid() != tmp_owner || getenv("FEWFLOW_TEST_KEEP") != NULL)
+        return;
+    nftw(tmp_dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
 const char *testutil_tmpdir(void)
 {
-    static char dir[256];
-
-    if (dir[0] == '\0') {
-        snprintf(dir, sizeof(dir), "/tmp/fewflow-test-XXXXXX");
-        if (mkdtemp(dir) == NULL)
+    if (tmp_dir[0] == '\0') {
+        snprintf(tmp_dir, sizeof(tmp_dir), "/tmp/fewflow-test-XXXXXX");
+        if (mkdtemp(tmp_dir) == NULL)
             fail_msg("mkdtemp failed");
+        tmp_owner = getpid();
+        atexit(tmpdir_remove);
     }
-    return dir;
+    return tmp_dir;
 }
 
 int testutil_run(const char *cmd, char **out)

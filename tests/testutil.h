@@ -16,7 +16,9 @@
  * (valid until the next call). Fails the test when the directory is absent. */
 const char *testutil_data_path(const char *relative);
 
-/* A fresh temporary directory for this process (created on first call). */
+/* A fresh temporary directory for this process (created on first call),
+ * removed with its contents when the process exits normally, unless
+ * FEWFLOW_TEST_KEEP is set. */
 const char *testutil_tmpdir(void);
 
 /* Runs a shell command, captures stdout into *out (malloc'd, may be NULL)
