@@ -160,6 +160,69 @@ static void test_unanswered(void **state)
     context_destroy(c);
 }
 
+/* A flow without both addresses (a CSV row without address columns) is
+ * left out: every such row would otherwise share the source "" and the
+ * target "", so the second lone refusal would find "context" in the
+ * first. */
+static void test_unaddressed_left_out(void **state)
+{
+    (void)state;
+    struct context *c = context_create(cols, N_C, 120);
+    assert_non_null(c);
+    assert_int_equal(refusal(c, "", "", 80, 1), CONTEXT_OK);
+    assert_int_equal(refusal(c, "", "", 81, 2), CONTEXT_OK);
+    assert_int_equal(refusal(c, "10.0.0.8", "", 80, 3), CONTEXT_OK);
+    assert_int_equal(unanswered(c, "", "10.0.0.53", 53, 4, 1), CONTEXT_OK);
+    /* They gave no context to addressed flows either. */
+    assert_int_equal(refusal(c, "10.0.0.8", "10.0.0.9", 80, 5),
+                     CONTEXT_LONE_REFUSED);
+    assert_int_equal(unanswered(c, "10.0.0.5", "10.0.0.53", 53, 6, 1),
+                     CONTEXT_LONE_UNANSWERED);
+    /* The cut rule needs no address. */
+    struct alert_flow f = flow("", "", 80, 7, 1);
+    assert_int_equal(context_check(c, row(4, 3, 2, 0, 0), &f, 1),
+                     CONTEXT_CUT);
+    context_destroy(c);
+}
+
+/* Only lone flows that would alert count toward the lone limit. */
+static void test_lone_limit_counts_alerts(void **state)
+{
+    (void)state;
+    struct context *c = context_create(cols, N_C, 120);
+    assert_non_null(c);
+    char src[48], dst[48];
+    struct alert_flow f;
+    enum context_verdict v = CONTEXT_OK;
+    /* Many benign lone flows (checked, never noted as alerts). */
+    for (int i = 0; i < 3 * CONTEXT_LONE_MAX; i++) {
+        snprintf(src, sizeof(src), "10.1.0.%d", i);
+        snprintf(dst, sizeof(dst), "10.2.0.%d", i);
+        v = unanswered(c, src, dst, 53, 1 + i * 0.1, 1);
+        assert_int_equal(v, CONTEXT_LONE_UNANSWERED);
+    }
+    /* An attack's lone flow in the same window is still lone. */
+    f = flow("10.3.0.1", "10.4.0.1", 4444, 20, 1);
+    v = context_recheck(c, &f, context_check(c, row(1, 0, 1, 0, 0), &f, 1));
+    assert_int_equal(v, CONTEXT_LONE_UNANSWERED);
+    context_lone_note(c, &f, v);
+    assert_int_equal(context_lone_limit(c, &f, v), CONTEXT_LONE_UNANSWERED);
+    /* Past CONTEXT_LONE_MAX lone alerts they are no longer rare; other
+     * verdicts are neither counted nor changed. */
+    for (int i = 0; i < CONTEXT_LONE_MAX - 1; i++)
+        context_lone_note(c, &f, CONTEXT_LONE_REFUSED);
+    context_lone_note(c, &f, CONTEXT_CUT);
+    context_lone_note(c, &f, CONTEXT_OK);
+    assert_int_equal(context_lone_limit(c, &f, v), CONTEXT_LONE_UNANSWERED);
+    context_lone_note(c, &f, CONTEXT_LONE_REFUSED);
+    assert_int_equal(context_lone_limit(c, &f, v), CONTEXT_OK);
+    assert_int_equal(context_lone_limit(c, &f, CONTEXT_CUT), CONTEXT_CUT);
+    /* In a later window lone is rare again. */
+    f.first_s = 1000;
+    assert_int_equal(context_lone_limit(c, &f, v), CONTEXT_LONE_UNANSWERED);
+    context_destroy(c);
+}
+
 /* ---- detect on hand-built packets ---- */
 
 #define SEC 1000000000LL
@@ -220,6 +283,14 @@ static const char *write_capture(int scan)
 }
 
 static char *out;
+
+static size_t count_lines(const char *text)
+{
+    size_t n = 0;
+    for (const char *p = text; (p = strchr(p, '\n')) != NULL; p++)
+        n++;
+    return n;
+}
 
 /* The line of the flow to dest_port `port` (the buffer is cut there). */
 static char *line_to(char *text, int port)
@@ -292,6 +363,81 @@ static void test_detect_withholds_alerts(void **state)
     out = NULL;
 }
 
+static void put_query(struct pcap_out *o, int64_t t, const char *src,
+                      const char *dst)
+{
+    struct pkt p;
+    struct pkt_l4 l = { .protocol = 17, .sport = 5353, .dport = 53,
+                        .payload = 40 };
+    pkt_eth(&p, -1, 0x0800);
+    pkt_ipv4(&p, src, dst, &l, 9, 0, 0, 0);
+    pcap_out_write(o, t, &p, 0);
+}
+
+/* n_queries unanswered DNS queries, each from its own host to its own
+ * server, then n_syn unanswered SYNs likewise: every flow is lone. */
+static const char *write_lone(const char *name, int n_queries, int n_syn)
+{
+    static char path[512];
+    struct pcap_out o;
+    char src[48], dst[48];
+    snprintf(path, sizeof(path), "%s/%s.pcap", testutil_tmpdir(), name);
+    assert_int_equal(pcap_out_open(&o, path, DLT_EN10MB, 0), 0);
+    for (int i = 0; i < n_queries; i++) {
+        snprintf(src, sizeof(src), "10.1.%d.%d", i / 200, i % 200 + 1);
+        snprintf(dst, sizeof(dst), "10.2.%d.%d", i / 200, i % 200 + 1);
+        put_query(&o, T0 + i * (SEC / 10), src, dst);
+    }
+    for (int i = 0; i < n_syn; i++) {
+        snprintf(src, sizeof(src), "10.3.%d.%d", i / 200, i % 200 + 1);
+        snprintf(dst, sizeof(dst), "10.4.%d.%d", i / 200, i % 200 + 1);
+        put(&o, T0 + 5 * SEC + i * (SEC / 100), src, dst, 40000, 4444, 0x02,
+            0);
+    }
+    pcap_out_close(&o);
+    return path;
+}
+
+/* 40 lone queries of this network's benign kind do not lift the hold on
+ * an attack's lone flow; a burst of 100 lone SYNs alerts, first included. */
+static void test_detect_lone_limit(void **state)
+{
+    (void)state;
+    const char *bin = testutil_bin();
+    char model[512];
+    assert_int_equal(testutil_train_small("lone", "Heartbleed_11",
+                                          "Botnet_736", "--shot 5 --query 5 "
+                                          "--episodes 20 --hidden 16 --emb 8",
+                                          model, sizeof(model), &out), 0);
+    const char *cap = write_lone("lone_q", 40, 0);
+    assert_int_equal(testutil_runf(&out, "%s -q enroll --model %s --name "
+                                   "local --benign --flows %s -o %s.b 2>&1",
+                                   bin, model, cap, model), 0);
+    cap = write_lone("lone_q_syn", 40, 1);
+    /* Judged, the SYN alerts and the queries are benign. */
+    assert_int_equal(testutil_runf(&out, "%s -q detect --model %s.b -r %s "
+                                   "--explain 0 --judge-lone", bin, model,
+                                   cap), 0);
+    assert_int_equal(count_lines(out), 1);
+    assert_non_null(strstr(out, "\"dest_port\":4444,"));
+    assert_null(strstr(out, "unjudged"));
+    /* By default the lone SYN is withheld: the benign queries do not
+     * make lone flows common. */
+    assert_int_equal(testutil_runf(&out, "%s -q detect --model %s.b -r %s "
+                                   "--explain 0", bin, model, cap), 0);
+    assert_int_equal(count_lines(out), 1);
+    assert_non_null(strstr(out, "\"reason\":\"unanswered when the input "
+                                "ended"));
+    /* A spoofed burst: past the limit every one alerts. */
+    cap = write_lone("lone_syn", 0, 100);
+    assert_int_equal(testutil_runf(&out, "%s -q detect --model %s.b -r %s "
+                                   "--explain 0", bin, model, cap), 0);
+    assert_int_equal(count_lines(out), 100);
+    assert_null(strstr(out, "unjudged"));
+    free(out);
+    out = NULL;
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -299,6 +445,9 @@ int main(void)
         cmocka_unit_test(test_cut_connection),
         cmocka_unit_test(test_refusals),
         cmocka_unit_test(test_unanswered),
+        cmocka_unit_test(test_unaddressed_left_out),
+        cmocka_unit_test(test_lone_limit_counts_alerts),
+        cmocka_unit_test(test_detect_lone_limit),
         cmocka_unit_test(test_detect_withholds_alerts),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -12,10 +12,11 @@
 #include "pktbuild.h"
 
 #include "fewflow/capture.h"
+#include "fewflow/err.h"
 #include "fewflow/repeat.h"
 
-/* The columns the rule reads, shuffled, with one it does not. */
-enum { C_BWD_BYTES, C_SYN, C_EXTRA, C_FWD, C_BWD, C_FWD_BYTES, N_C };
+/* The columns the rule reads, shuffled. */
+enum { C_BWD_BYTES, C_SYN, C_DURATION, C_FWD, C_BWD, C_FWD_BYTES, N_C };
 static const char *const cols[N_C] = {
     "total_length_of_bwd_packet", "syn_flag_count", "flow_duration",
     "total_fwd_packet", "total_bwd_packets", "total_length_of_fwd_packet",
@@ -30,8 +31,17 @@ static const float *row(float fwd, float bwd, float fwd_bytes,
     x[C_FWD_BYTES] = fwd_bytes;
     x[C_BWD_BYTES] = bwd_bytes;
     x[C_SYN] = syn;
-    x[C_EXTRA] = 12345;
+    x[C_DURATION] = 12345;  /* µs */
     return x;
+}
+
+/* Row x lasting us microseconds. */
+static const float *lasting(const float *x, float us)
+{
+    static float y[N_C];
+    memcpy(y, x, sizeof(y));
+    y[C_DURATION] = us;
+    return y;
 }
 
 /* A login attempt's counts. */
@@ -93,6 +103,68 @@ static void test_sessions_only(void **state)
     repeat_destroy(r);
 }
 
+static int has_port(const struct repeat_ports *p, unsigned port)
+{
+    return (int)(p->bit[port / 64] >> (port % 64) & 1);
+}
+
+static void test_port_lists(void **state)
+{
+    (void)state;
+    struct repeat_ports p;
+    assert_int_equal(repeat_ports_parse("auth", &p), 0);
+    assert_true(has_port(&p, 22) && has_port(&p, 21) && has_port(&p, 3389));
+    assert_true(has_port(&p, 445) && has_port(&p, 5432));
+    assert_false(has_port(&p, 80) || has_port(&p, 443) || has_port(&p, 25));
+    assert_false(has_port(&p, 2222) || has_port(&p, 0));
+    assert_int_equal(repeat_ports_parse("auth,2222", &p), 0);
+    assert_true(has_port(&p, 22) && has_port(&p, 2222));
+    assert_int_equal(repeat_ports_parse("all", &p), 0);
+    assert_true(has_port(&p, 0) && has_port(&p, 80) && has_port(&p, 65535));
+    assert_int_equal(repeat_ports_parse("1000-1002,7", &p), 0);
+    assert_true(has_port(&p, 1000) && has_port(&p, 1002) && has_port(&p, 7));
+    assert_false(has_port(&p, 999) || has_port(&p, 1003) ||
+                 has_port(&p, 22));
+    static const char *const bad[] = {
+        "", ",", "22,", ",22", "x", "65536", "5-3", "-5", "22-", " 22",
+        "auth,ftp", "1-2-3", "0x16", "000022",
+    };
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+        assert_int_equal(repeat_ports_parse(bad[i], &p), ERR_INVALID);
+    char text[256];
+    repeat_ports_auth_text(text, sizeof(text));
+    assert_int_equal(strncmp(text, "21,22,23,", 9), 0);
+    assert_null(strstr(text, ",80,"));
+    repeat_ports_auth_text(text, 5);
+    assert_string_equal(text, "21,2");
+}
+
+/* By default only short sessions to a login service count. */
+static void test_login_services_and_short_sessions(void **state)
+{
+    (void)state;
+    struct repeat *r = repeat_create(cols, N_C, 2, 60);
+    assert_non_null(r);
+    assert_int_equal(note(r, login(), "10.0.0.1", 80, 1).gen, 0);
+    assert_int_equal(note(r, login(), "10.0.0.1", 443, 1).gen, 0);
+    assert_int_not_equal(note(r, login(), "10.0.0.1", 22, 1).gen, 0);
+    assert_int_not_equal(note(r, lasting(login(), 30e6f), "10.0.0.1", 22,
+                              2).gen, 0);
+    assert_int_equal(note(r, lasting(login(), 31e6f), "10.0.0.1", 22,
+                          3).gen, 0);
+    assert_int_equal(note(r, lasting(login(), NAN), "10.0.0.1", 22, 4).gen,
+                     0);
+    repeat_set_max_duration(r, 0);
+    assert_int_not_equal(note(r, lasting(login(), 3600e6f), "10.0.0.1", 22,
+                              5).gen, 0);
+    struct repeat_ports p;
+    assert_int_equal(repeat_ports_parse("80", &p), 0);
+    repeat_set_ports(r, &p);
+    assert_int_not_equal(note(r, login(), "10.0.0.1", 80, 6).gen, 0);
+    assert_int_equal(note(r, login(), "10.0.0.1", 22, 7).gen, 0);
+    repeat_destroy(r);
+}
+
 /* A flow whose source or target address is not known (a CSV without
  * address columns, or with text that is no address) cannot be told from
  * other hosts' flows: grouping them would make one run of many clients. */
@@ -105,7 +177,7 @@ static void test_unaddressed_flows_never_group(void **state)
     struct repeat_mark m = { 0, 0, 0 };
     for (int i = 0; i < 10; i++) {
         struct alert_flow f = flow(i % 2 ? "" : "10.0.0.1",
-                                   i % 2 ? "10.0.0.2" : "", 80, 1 + i);
+                                   i % 2 ? "10.0.0.2" : "", 22, 1 + i);
         m = repeat_note(r, login(), &f, 1);
         assert_int_equal(m.gen, 0);
     }
@@ -128,7 +200,7 @@ static void test_flood_keeps_the_run(void **state)
     for (int i = 0; i < 4 * REPEAT_SLOTS; i++) {
         snprintf(src, sizeof(src), "10.%d.%d.%d", (i >> 16) & 255,
                  (i >> 8) & 255, i & 255);
-        note(r, login(), src, 443, 3 + i * 0.01);
+        note(r, login(), src, 445, 3 + i * 0.01);
     }
     struct repeat_mark m = note(r, login(), "10.9.9.9", 22, 500);
     assert_int_equal(repeat_judge(r, &m, 1, why), 1);
@@ -282,11 +354,12 @@ static void test_benign_before(void **state)
 #define T0 (1600000000LL * SEC)
 
 static void put(struct pcap_out *o, int64_t t, int fwd, uint16_t sport,
-                const char *client, uint8_t flags, uint32_t payload)
+                uint16_t dport, const char *client, uint8_t flags,
+                uint32_t payload)
 {
     struct pkt p;
-    struct pkt_l4 l = { .protocol = 6, .sport = fwd ? sport : 22,
-                        .dport = fwd ? 22 : sport, .flags = flags,
+    struct pkt_l4 l = { .protocol = 6, .sport = fwd ? sport : dport,
+                        .dport = fwd ? dport : sport, .flags = flags,
                         .window = 64240, .payload = payload };
     pkt_eth(&p, -1, 0x0800);
     pkt_ipv4(&p, fwd ? client : "10.0.0.2", fwd ? "10.0.0.2" : client, &l,
@@ -296,18 +369,19 @@ static void put(struct pcap_out *o, int64_t t, int fwd, uint16_t sport,
 
 /* One complete session: handshake, a request, a reply, close. */
 static void session(struct pcap_out *o, int64_t t, uint16_t sport,
-                    const char *client)
+                    uint16_t dport, const char *client)
 {
     static const struct { int fwd; uint8_t flags; uint32_t len; } s[] = {
         { 1, 0x02, 0 }, { 0, 0x12, 0 }, { 1, 0x10, 0 }, { 1, 0x18, 100 },
         { 0, 0x18, 200 }, { 1, 0x11, 0 }, { 0, 0x11, 0 }, { 1, 0x10, 0 },
     };
     for (size_t i = 0; i < sizeof(s) / sizeof(s[0]); i++)
-        put(o, t + (int64_t)i * 1000000, s[i].fwd, sport, client,
+        put(o, t + (int64_t)i * 1000000, s[i].fwd, sport, dport, client,
             s[i].flags, s[i].len);
 }
 
-/* Four sessions from 10.0.0.1 ten seconds apart, one from 10.0.0.5. */
+/* Four sessions from 10.0.0.1 to port 22 ten seconds apart, one from
+ * 10.0.0.5; then four alike from 10.0.0.7 to port 8080 (a poller). */
 static const char *write_capture(void)
 {
     static char path[512];
@@ -315,8 +389,12 @@ static const char *write_capture(void)
     snprintf(path, sizeof(path), "%s/repeat.pcap", testutil_tmpdir());
     assert_int_equal(pcap_out_open(&o, path, DLT_EN10MB, 0), 0);
     for (int i = 0; i < 4; i++)
-        session(&o, T0 + i * 10 * SEC, (uint16_t)(40000 + i), "10.0.0.1");
-    session(&o, T0 + 35 * SEC, 41000, "10.0.0.5");
+        session(&o, T0 + i * 10 * SEC, (uint16_t)(40000 + i), 22,
+                "10.0.0.1");
+    session(&o, T0 + 35 * SEC, 41000, 22, "10.0.0.5");
+    for (int i = 0; i < 4; i++)
+        session(&o, T0 + (40 + i * 10) * SEC, (uint16_t)(42000 + i), 8080,
+                "10.0.0.7");
     pcap_out_close(&o);
     return path;
 }
@@ -345,7 +423,7 @@ static void test_detect_escalates_runs(void **state)
     assert_int_equal(testutil_runf(&out, "%s -q enroll --model %s --name "
                                    "local --benign --flows %s -o %s.b 2>&1",
                                    bin, model, cap, model), 0);
-    /* Rule off: all five are benign, nothing is printed. */
+    /* Rule off: all nine are benign, nothing is printed. */
     assert_int_equal(testutil_runf(&out, "%s -q detect --model %s.b -r %s "
                                    "--judge-repeats --repeat-sessions 3",
                                    bin, model, cap), 0);
@@ -361,6 +439,27 @@ static void test_detect_escalates_runs(void **state)
     assert_int_equal(count(out, "\"signature\":\"FEWFLOW unknown flow: one "
                                 "of a run of repeated sessions\""), 4);
     assert_null(strstr(out, "10.0.0.5"));
+    /* The poller's port is not a login service: left alone, unless the
+     * port list says otherwise. */
+    assert_null(strstr(out, "10.0.0.7"));
+    assert_int_equal(testutil_runf(&out, "%s -q detect --model %s.b -r %s "
+                                   "--repeat-sessions 3 --explain 0 "
+                                   "--repeat-ports 21,8000-8080",
+                                   bin, model, cap), 0);
+    assert_int_equal(count(out, "\"reason\":\"repeated session: 4 "
+                                "sessions from 10.0.0.7 to 10.0.0.2:8080 "
+                                "in 30 s\""), 4);
+    assert_null(strstr(out, "10.0.0.1\""));
+    /* Sessions longer than the limit (these last 7 ms) do not count. */
+    assert_int_equal(testutil_runf(&out, "%s -q detect --model %s.b -r %s "
+                                   "--repeat-sessions 3 --explain 0 "
+                                   "--repeat-ports all --repeat-max-duration "
+                                   "0.005", bin, model, cap), 0);
+    assert_null(strstr(out, "\"event_type\""));
+    assert_int_equal(testutil_runf(&out, "%s -q detect --model %s.b -r %s "
+                                   "--repeat-ports 22,http 2>&1", bin, model,
+                                   cap), 2);
+    assert_non_null(strstr(out, "'http' is not a port"));
     /* Written one by one, the first two were benign before the run was
      * there: two alerts, and the summary counts the two. */
     assert_int_equal(testutil_runf(&out, "%s -q detect --model %s.b -r %s "
@@ -379,6 +478,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_columns),
         cmocka_unit_test(test_sessions_only),
+        cmocka_unit_test(test_port_lists),
+        cmocka_unit_test(test_login_services_and_short_sessions),
         cmocka_unit_test(test_unaddressed_flows_never_group),
         cmocka_unit_test(test_flood_keeps_the_run),
         cmocka_unit_test(test_ipv6_target_in_brackets),

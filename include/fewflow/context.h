@@ -36,12 +36,21 @@
  * burst is judged with the rest, while the first probe of a scan spread
  * over time is reported unjudged and the next ones alert.
  *
- * Lone is only what is rare: once more than CONTEXT_LONE_MAX flows in
- * one window were lone, the rest of that window's lone flows alert. Many
- * sources each probing one target once, or a burst of spoofed SYNs to
- * many hosts, is otherwise lone flow by flow and would all be withheld.
- * The benign captures shipped with the data have at most eight lone flows
- * each; the limit sits well above that.
+ * Lone is only what is rare: once more than CONTEXT_LONE_MAX lone flows
+ * that would alert were seen in one window, the rest of that window's
+ * lone flows alert. Many sources each probing one target once, or a
+ * burst of spoofed SYNs to many hosts, is otherwise lone flow by flow and
+ * would all be withheld. Lone flows the model calls benign do not count:
+ * a busy LAN's unanswered queries at the end of a capture say nothing
+ * about an attack's lone flow in the same window. The benign captures
+ * shipped with the data have at most eight lone flows each; the limit
+ * sits well above that. The count is taken over a whole output batch
+ * before any of its lines is written, so the first flows of a burst are
+ * judged like the rest (context_lone_note, context_lone_limit).
+ *
+ * Flows without both addresses (CSV rows without address columns, or
+ * with text that is no address) are left out of the lone rules: they
+ * cannot be told apart by source or target.
  *
  * Memory is fixed: the last refused connection and the last unanswered
  * flow per source and per target are kept in direct-mapped tables; a
@@ -90,6 +99,17 @@ enum context_verdict context_check(struct context *c, const float *x,
 enum context_verdict context_recheck(const struct context *c,
                                      const struct alert_flow *id,
                                      enum context_verdict v);
+
+/* Counts a flow whose verdict v (of context_recheck) is lone and that
+ * would alert; other verdicts are ignored. */
+void context_lone_note(struct context *c, const struct alert_flow *id,
+                       enum context_verdict v);
+
+/* v, or CONTEXT_OK for a lone v once more than CONTEXT_LONE_MAX lone
+ * alerts were noted in the flow's window. */
+enum context_verdict context_lone_limit(const struct context *c,
+                                        const struct alert_flow *id,
+                                        enum context_verdict v);
 
 /* Why verdict v (not CONTEXT_OK) withholds the alert; a static string. */
 const char *context_reason(enum context_verdict v);

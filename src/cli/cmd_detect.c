@@ -9,9 +9,12 @@
 #include "fewflow/err.h"
 #include "fewflow/flow.h"
 #include "fewflow/log.h"
+#include "fewflow/repeat.h"
 
 static void usage(FILE *out)
 {
+    char auth[256];
+    repeat_ports_auth_text(auth, sizeof(auth));
     fprintf(out,
         "usage: fewflow detect --model MODEL (-r CAPTURE... | -i IFACE | "
         "--csv FILE...) [options]\n"
@@ -76,7 +79,16 @@ static void usage(FILE *out)
         "                       verdicts are reported as unknown)\n"
         "      --repeat-sessions N  sessions that make a run (default 30)\n"
         "      --repeat-window S    seconds they must fall within "
-        "(default 1800)\n");
+        "(default 1800)\n"
+        "      --repeat-ports LIST  destination ports whose sessions "
+        "count: ports,\n"
+        "                       ranges LO-HI, 'all', or 'auth' (the "
+        "default): services\n"
+        "                       with a password login, %s;\n"
+        "                       e.g. auth,2222\n"
+        "      --repeat-max-duration S  longer sessions do not count "
+        "(default 30, 0 = any)\n",
+        auth);
 }
 
 static volatile int stop_flag;
@@ -127,11 +139,30 @@ static int parse_count(const char *cmd, const char *opt, const char *v,
     return 0;
 }
 
+static int parse_ports(const char *v)
+{
+    struct repeat_ports p;
+    if (repeat_ports_parse(v, &p) != 0)
+        return cli_usage_error("detect", "--repeat-ports: %s", err_msg());
+    return 0;
+}
+
+/* Seconds, or 0 for no limit. */
+static int parse_duration(const char *v, double *s)
+{
+    uint64_t us = 0;
+    int rc = strcmp(v, "0") == 0 ? 0 : cli_timeout("detect",
+                                                   "--repeat-max-duration",
+                                                   v, &us);
+    *s = (double)us / 1e6;
+    return rc;
+}
+
 enum { OPT_CSV = 256, OPT_ALL, OPT_EXPLAIN, OPT_EXPLAIN_RATE, OPT_BATCH, OPT_IDLE, OPT_ACTIVE,
        OPT_MAX,
        OPT_SUMMARY, OPT_NEUTRAL, OPT_THREADS, OPT_MIN_SUPPORT, OPT_LINGER,
        OPT_JUDGE_CUT, OPT_JUDGE_LONE, OPT_JUDGE_REPEATS, OPT_REPEAT_N,
-       OPT_REPEAT_W };
+       OPT_REPEAT_W, OPT_REPEAT_PORTS, OPT_REPEAT_DURATION };
 
 static int parse(int argc, char **argv, struct detect_run_opts *o,
                  struct flow_config *fc)
@@ -159,6 +190,9 @@ static int parse(int argc, char **argv, struct detect_run_opts *o,
         { "judge-repeats", no_argument, 0, OPT_JUDGE_REPEATS },
         { "repeat-sessions", required_argument, 0, OPT_REPEAT_N },
         { "repeat-window", required_argument, 0, OPT_REPEAT_W },
+        { "repeat-ports", required_argument, 0, OPT_REPEAT_PORTS },
+        { "repeat-max-duration", required_argument, 0,
+          OPT_REPEAT_DURATION },
         { "help", no_argument, 0, 'h' },
         { 0, 0, 0, 0 },
     };
@@ -229,6 +263,13 @@ static int parse(int argc, char **argv, struct detect_run_opts *o,
         case OPT_REPEAT_W:
             rc = cli_timeout("detect", "--repeat-window", optarg,
                              &o->repeat_window_us);
+            break;
+        case OPT_REPEAT_PORTS:
+            rc = parse_ports(optarg);
+            o->repeat_ports = optarg;
+            break;
+        case OPT_REPEAT_DURATION:
+            rc = parse_duration(optarg, &o->repeat_max_duration_s);
             break;
         case 'h': usage(stdout); return -1;
         default: return 2;

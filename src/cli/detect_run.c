@@ -30,6 +30,8 @@ void detect_run_opts_default(struct detect_run_opts *o)
     o->repeats = 1;
     o->repeat_sessions = REPEAT_SESSIONS_DEFAULT;
     o->repeat_window_us = (uint64_t)(REPEAT_WINDOW_DEFAULT * 1e6);
+    o->repeat_ports = REPEAT_PORTS_DEFAULT;
+    o->repeat_max_duration_s = REPEAT_MAX_DURATION_DEFAULT;
 }
 
 /* Flows wait here until a batch is full, a live source is idle, or the
@@ -86,9 +88,17 @@ static int run_init_repeat(struct run *r)
     const struct detector *d = r->d;
     if (!r->o->repeats || !repeat_columns_present(d->col_names, d->n_in))
         return 0;
+    struct repeat_ports ports;
+    int rc = repeat_ports_parse(r->o->repeat_ports, &ports);
+    if (rc != 0)
+        return err_set(rc, "--repeat-ports: %s", err_msg());
     r->rep = repeat_create(d->col_names, d->n_in, r->o->repeat_sessions,
                            (double)r->o->repeat_window_us / 1e6);
-    return r->rep ? 0 : ERR_NOMEM;
+    if (r->rep == NULL)
+        return ERR_NOMEM;
+    repeat_set_ports(r->rep, &ports);
+    repeat_set_max_duration(r->rep, r->o->repeat_max_duration_s);
+    return 0;
 }
 
 static int run_init(struct run *r, struct detector *d,
@@ -201,6 +211,29 @@ static int8_t context_of(struct run *r, const float *x,
     return (int8_t)context_check(r->ctx, x, id, tcp);
 }
 
+static int context_holds(const struct run *r, enum context_verdict v)
+{
+    return (v == CONTEXT_CUT && r->o->hold_cut) ||
+           (v == CONTEXT_LONE_REFUSED && r->o->hold_lone) ||
+           (v == CONTEXT_LONE_UNANSWERED && r->o->hold_lone);
+}
+
+/* Row i's context verdict with the whole batch noted; a lone flow that
+ * would be withheld as an alert is counted (the lone limit, context.h)
+ * before any line of the batch is written. */
+static void context_note_batch(struct run *r, size_t i)
+{
+    struct alert_flow *id = &r->ids[i];
+    enum context_verdict v = (enum context_verdict)r->ctx_verdict[i];
+    if (r->ctx == NULL)
+        return;
+    v = context_recheck(r->ctx, id, v);
+    r->ctx_verdict[i] = (int8_t)v;
+    if (!id->unjudged && context_holds(r, v) &&
+        is_alert(r->d->memo, &r->dec[i], id))
+        context_lone_note(r->ctx, id, v);
+}
+
 /* An alert the flow alone cannot support becomes an unjudged line with
  * the reason. */
 static void apply_context(struct run *r, size_t i)
@@ -209,11 +242,8 @@ static void apply_context(struct run *r, size_t i)
     enum context_verdict v = (enum context_verdict)r->ctx_verdict[i];
     if (id->unjudged || r->ctx == NULL)
         return;
-    v = context_recheck(r->ctx, id, v);
-    int hold = (v == CONTEXT_CUT && r->o->hold_cut) ||
-               (v == CONTEXT_LONE_REFUSED && r->o->hold_lone) ||
-               (v == CONTEXT_LONE_UNANSWERED && r->o->hold_lone);
-    if (!hold || !is_alert(r->d->memo, &r->dec[i], id))
+    v = context_lone_limit(r->ctx, id, v);
+    if (!context_holds(r, v) || !is_alert(r->d->memo, &r->dec[i], id))
         return;
     id->unjudged = 1;
     id->reason = context_reason(v);
@@ -290,8 +320,11 @@ static int flush(struct run *r)
         mhead_choose(r->d->head, r->d->memo, r->z + i * r->d->dim,
                      &r->dec[i]);
     r->classify_s += progress_now_s() - t0;
-    for (size_t i = 0; rc == 0 && i < r->n; i++) {
+    for (size_t i = 0; i < r->n; i++) {
         apply_support(r, i);
+        context_note_batch(r, i);
+    }
+    for (size_t i = 0; rc == 0 && i < r->n; i++) {
         apply_context(r, i);
         apply_repeat(r, i);
         size_t k = r->ids[i].unjudged ? c + 1

@@ -32,6 +32,8 @@ struct detect_run_opts {
     int repeats;              /* repeated-session rule (repeat.h) */
     uint32_t repeat_sessions;
     uint64_t repeat_window_us;
+    const char *repeat_ports;      /* repeat_ports_parse list */
+    double repeat_max_duration_s;  /* 0: sessions of any duration */
 };
 
 void detect_run_opts_default(struct detect_run_opts *o);

@@ -30,7 +30,8 @@ struct fan {
     struct fan_entry by_dst[CONTEXT_SLOTS];
 };
 
-/* Lone flows seen in the current window: lone is only what is rare. */
+/* Lone flows that would alert, in the current window: lone is only what
+ * is rare. */
 struct lone_count {
     double epoch_s;
     uint64_t n;
@@ -147,50 +148,40 @@ static int fan_note(struct fan *f, double window_s,
     return out || in;
 }
 
-/* Counts a lone verdict v at time t; CONTEXT_OK once lone flows are no
- * longer rare in the window. */
-static enum context_verdict lone_note(struct lone_count *l, double window_s,
-                                      double t, enum context_verdict v)
+static int is_lone(enum context_verdict v)
 {
-    if (v == CONTEXT_OK)
-        return v;
-    if (l->n == 0 || !(fabs(t - l->epoch_s) <= window_s)) {
-        l->epoch_s = t;
-        l->n = 0;
-    }
-    return ++l->n > CONTEXT_LONE_MAX ? CONTEXT_OK : v;
+    return v == CONTEXT_LONE_REFUSED || v == CONTEXT_LONE_UNANSWERED;
 }
 
-static int lone_common(const struct lone_count *l, double window_s,
-                       double t)
+/* Without both addresses a flow cannot be told from other hosts' flows:
+ * all of a CSV's unaddressed rows would share one source and one target. */
+static int addressed(const struct alert_flow *id)
 {
-    return l->n > CONTEXT_LONE_MAX && fabs(t - l->epoch_s) <= window_s;
+    return id->src_ip[0] != '\0' && id->dest_ip[0] != '\0';
 }
 
 enum context_verdict context_check(struct context *c, const float *x,
                                    const struct alert_flow *id, int tcp)
 {
-    enum context_verdict v;
     if (tcp && id->open_at_end && answered_open(c, x))
         return CONTEXT_CUT;
-    if (tcp && refused(c, x)) {
-        v = fan_note(&c->refused, c->window_s, id, 1)
-            ? CONTEXT_OK : CONTEXT_LONE_REFUSED;
-    } else if (!(x[c->col[COL_BWD_PKTS]] == 0)) {
+    if (!addressed(id))
         return CONTEXT_OK;
-    } else {
-        /* Reflected and spoofed floods hit one host on many ports. */
-        int seen = fan_note(&c->unanswered, c->window_s, id, 0);
-        v = seen || !id->open_at_end ? CONTEXT_OK : CONTEXT_LONE_UNANSWERED;
-    }
-    return lone_note(&c->lone, c->window_s, id->first_s, v);
+    if (tcp && refused(c, x))
+        return fan_note(&c->refused, c->window_s, id, 1)
+               ? CONTEXT_OK : CONTEXT_LONE_REFUSED;
+    if (!(x[c->col[COL_BWD_PKTS]] == 0))
+        return CONTEXT_OK;
+    /* Reflected and spoofed floods hit one host on many ports. */
+    int seen = fan_note(&c->unanswered, c->window_s, id, 0);
+    return seen || !id->open_at_end ? CONTEXT_OK : CONTEXT_LONE_UNANSWERED;
 }
 
 enum context_verdict context_recheck(const struct context *c,
                                      const struct alert_flow *id,
                                      enum context_verdict v)
 {
-    if (v != CONTEXT_LONE_REFUSED && v != CONTEXT_LONE_UNANSWERED)
+    if (!is_lone(v))
         return v;
     const struct fan *f = v == CONTEXT_LONE_REFUSED ? &c->refused
                                                     : &c->unanswered;
@@ -198,9 +189,32 @@ enum context_verdict context_recheck(const struct context *c,
     flow_keys(id, k);
     uint64_t dst = v == CONTEXT_LONE_REFUSED ? k[2] : k[1];
     int seen = fan_lookup(f->by_src, c->window_s, k[0], id->first_s) ||
-               fan_lookup(f->by_dst, c->window_s, dst, id->first_s) ||
-               lone_common(&c->lone, c->window_s, id->first_s);
+               fan_lookup(f->by_dst, c->window_s, dst, id->first_s);
     return seen ? CONTEXT_OK : v;
+}
+
+void context_lone_note(struct context *c, const struct alert_flow *id,
+                       enum context_verdict v)
+{
+    struct lone_count *l = &c->lone;
+    double t = id->first_s;
+    if (!is_lone(v))
+        return;
+    if (l->n == 0 || !(fabs(t - l->epoch_s) <= c->window_s)) {
+        l->epoch_s = t;
+        l->n = 0;
+    }
+    l->n++;
+}
+
+enum context_verdict context_lone_limit(const struct context *c,
+                                        const struct alert_flow *id,
+                                        enum context_verdict v)
+{
+    const struct lone_count *l = &c->lone;
+    int common = l->n > CONTEXT_LONE_MAX &&
+                 fabs(id->first_s - l->epoch_s) <= c->window_s;
+    return is_lone(v) && common ? CONTEXT_OK : v;
 }
 
 const char *context_reason(enum context_verdict v)

@@ -10,12 +10,12 @@
 #include "fewflow/repeat.h"
 
 enum { COL_FWD_PKTS, COL_BWD_PKTS, COL_FWD_BYTES, COL_BWD_BYTES, COL_SYN,
-       N_COLS };
+       COL_DURATION, N_COLS };
 enum { N_SIZES = 4 };  /* the shape: the first four columns */
 
 static const char *const col_name[N_COLS] = {
     "total_fwd_packet", "total_bwd_packets", "total_length_of_fwd_packet",
-    "total_length_of_bwd_packet", "syn_flag_count",
+    "total_length_of_bwd_packet", "syn_flag_count", "flow_duration",
 };
 
 /* Sessions of one shape in one group. */
@@ -43,6 +43,8 @@ struct repeat {
     size_t col[N_COLS];
     uint32_t sessions;
     double window_s;
+    double max_duration_us;   /* 0: any */
+    struct repeat_ports ports;
     uint64_t next_gen;
     struct repeat_totals total;
     struct group slot[REPEAT_SLOTS];
@@ -68,8 +70,20 @@ struct repeat *repeat_create(const char *const *col_names, size_t n_in,
     memcpy(r->col, col, sizeof(col));
     r->sessions = sessions > 0 ? sessions : 1;
     r->window_s = window_s;
+    r->max_duration_us = REPEAT_MAX_DURATION_DEFAULT * 1e6;
+    repeat_ports_parse(REPEAT_PORTS_DEFAULT, &r->ports);
     r->next_gen = 1;
     return r;
+}
+
+void repeat_set_ports(struct repeat *r, const struct repeat_ports *p)
+{
+    r->ports = *p;
+}
+
+void repeat_set_max_duration(struct repeat *r, double max_duration_s)
+{
+    r->max_duration_us = max_duration_s > 0 ? max_duration_s * 1e6 : 0;
 }
 
 void repeat_destroy(struct repeat *r)
@@ -229,11 +243,25 @@ static void shape_count(struct repeat *r, struct shape *s, const float *size,
     }
 }
 
+/* An answered TCP session to a counted port, short enough (repeat.h);
+ * a duration that is not a number is not short. */
+static int is_session(const struct repeat *r, const float *x,
+                      const struct alert_flow *id, int tcp)
+{
+    uint16_t port = id->dest_port;
+    if (!tcp || !(r->ports.bit[port / 64] >> (port % 64) & 1))
+        return 0;
+    if (r->max_duration_us > 0 &&
+        !(x[r->col[COL_DURATION]] <= r->max_duration_us))
+        return 0;
+    return x[r->col[COL_SYN]] >= 2 && x[r->col[COL_BWD_PKTS]] >= 1;
+}
+
 struct repeat_mark repeat_note(struct repeat *r, const float *x,
                                const struct alert_flow *id, int tcp)
 {
     struct repeat_mark m = { 0, 0, 0 };
-    if (!tcp || !(x[r->col[COL_SYN]] >= 2) || !(x[r->col[COL_BWD_PKTS]] >= 1))
+    if (!is_session(r, x, id, tcp))
         return m;
     /* Without both addresses, many hosts' sessions would share a group. */
     if (id->src_ip[0] == '\0' || id->dest_ip[0] == '\0')
