@@ -126,6 +126,40 @@ static void detect_csv_stops_on_a_signal_and_says_so(void **state)
     stop_csv_with("HUP");
 }
 
+/* Names that look like another name or like nothing: a trailing space
+ * ("DDoS " beside "DDoS"), a zero-width space alone, a right-to-left
+ * override ("x<U+202E>evil" shows as "xlive"), a line separator, a BOM,
+ * a soft hyphen, a no-break space at an end. All were accepted. */
+static void enrol_refuses_names_that_look_like_others(void **state)
+{
+    (void)state;
+    static const char *bad[] = { "DDoS ", " x", " ", "\302\240x",
+                                 "\342\200\213", "x\342\200\256evil",
+                                 "a\342\200\250b", "\357\273\277x",
+                                 "x\302\255y", "x\343\200\200" };
+    static const char *good[] = { "two words", "\303\234n\303\257c "
+                                  "\346\224\273\346\222\203 "
+                                  "\360\237\231\202" };
+    const char *out = testutil_tmp("names.model");
+    char flows[1024];
+    snprintf(flows, sizeof(flows), "%s", testutil_data_path(
+                 "cic-ids2017-improved/Heartbleed_11.csv.xz"));
+
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        assert_int_equal(run_ok("%s -q enroll --model %s --name '%s' "
+                                "--shot 2 --flows %s -o %s 2>&1",
+                                testutil_bin(), model_path, bad[i], flows,
+                                out), 2);
+        assert_non_null(strstr(last_out, "invisible or direction-changing "
+                               "characters, or spaces at its ends"));
+    }
+    for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++)
+        assert_int_equal(run_ok("%s -q enroll --model %s --name '%s' "
+                                "--shot 2 --flows %s -o %s 2>&1",
+                                testutil_bin(), model_path, good[i], flows,
+                                out), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -133,6 +167,7 @@ int main(void)
         cmocka_unit_test(openset_says_when_a_class_is_too_small),
         cmocka_unit_test(eval_says_what_an_episode_needs),
         cmocka_unit_test(detect_csv_stops_on_a_signal_and_says_so),
+        cmocka_unit_test(enrol_refuses_names_that_look_like_others),
     };
     return cmocka_run_group_tests(tests, setup_model, teardown_model);
 }
