@@ -160,6 +160,38 @@ static void enrol_refuses_names_that_look_like_others(void **state)
                                 out), 0);
 }
 
+/* Forgetting every class left a model that judged nothing: detect called
+ * every flow 'unjudged' and reported 0 alerts, exit 0, while forget had
+ * warned that "every flow will raise an alert". */
+static void detect_refuses_a_memory_with_no_class(void **state)
+{
+    (void)state;
+    static const char *classes[] = { "BENIGN", "DDoS", "Portscan" };
+    const char *m = testutil_tmp("empty.model");
+    char flows[1024];
+    snprintf(flows, sizeof(flows), "%s", testutil_data_path(
+                 "cic-ids2017-improved/Heartbleed_11.csv.xz"));
+
+    assert_int_equal(run_ok("cp %s %s", model_path, m), 0);
+    for (size_t i = 0; i < 3; i++)
+        assert_int_equal(run_ok("%s forget --model %s --name %s -o %s 2>&1",
+                                testutil_bin(), m, classes[i], m), 0);
+    assert_non_null(strstr(last_out, "has no class left: detect refuses "
+                           "it until a class is enrolled"));
+    assert_null(strstr(last_out, "every flow will raise an alert"));
+    assert_int_equal(run_ok("%s -q detect --model %s --csv %s 2>&1",
+                            testutil_bin(), m, flows), 2);
+    assert_non_null(strstr(last_out, "the class memory has no class, so no "
+                           "flow can be judged"));
+    /* One class enrolled again: judged, and said to have no benign. */
+    assert_int_equal(run_ok("%s -q enroll --model %s --name hb --flows %s "
+                            "-o %s", testutil_bin(), m, flows, m), 0);
+    assert_int_equal(run_ok("%s -q detect --model %s --csv %s 2>&1",
+                            testutil_bin(), m, flows), 0);
+    assert_non_null(strstr(last_out, "has no benign class"));
+    assert_non_null(strstr(last_out, "\"class\":\"hb\""));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -168,6 +200,7 @@ int main(void)
         cmocka_unit_test(eval_says_what_an_episode_needs),
         cmocka_unit_test(detect_csv_stops_on_a_signal_and_says_so),
         cmocka_unit_test(enrol_refuses_names_that_look_like_others),
+        cmocka_unit_test(detect_refuses_a_memory_with_no_class),
     };
     return cmocka_run_group_tests(tests, setup_model, teardown_model);
 }
