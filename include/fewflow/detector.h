@@ -216,6 +216,8 @@ struct detector_input_stats {
     uint64_t evicted;             /* flows ended early: flow table full */
     uint64_t clock_steps;         /* capture clock set back past the idle
                                      timeout: open flows ended there */
+    int interrupted;              /* *stop was set: inputs not read to the
+                                     end (the flows open then are flushed) */
 };
 
 /*

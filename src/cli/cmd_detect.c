@@ -303,8 +303,11 @@ int cmd_detect(int argc, char **argv)
     o.in.stop = &stop_flag;
     int rc = parse(argc, argv, &o, &fc);
     if (rc == 0) {
+        /* A closed terminal (SIGHUP) ends the run as Ctrl-C does: with
+         * the open flows classified and the summary written. */
         signal(SIGINT, on_signal);
         signal(SIGTERM, on_signal);
+        signal(SIGHUP, on_signal);
         rc = detect_run(&o, stdout);
     }
     free(o.captures);

@@ -194,8 +194,10 @@ static int eval_prepare(struct eval_args *a, struct eval_run *r)
         return rc;
     n = meta_classes_with_rows(r->test, a->o.shot + 1, ids, "test");
     if (n < a->o.way)
-        return err_set(ERR_RANGE, "%zu test classes have %zu rows, %zu-way "
-                       "needs %zu", n, a->o.shot + 1, a->o.way, a->o.way);
+        return err_set(ERR_RANGE, "only %zu test classes have the %zu rows "
+                       "a %zu-shot episode needs, %zu-way needs %zu (lower "
+                       "--shot or --way)", n, a->o.shot + 1, a->o.shot,
+                       a->o.way, a->o.way);
     rc = episode_sampler_init(&r->sampler, r->test, ids, n, a->o.shot + 1);
     r->has_sampler = rc == 0;
     return rc;

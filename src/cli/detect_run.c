@@ -478,6 +478,12 @@ static void summary_text(const struct run *r,
              r->flows ? 100.0 * (double)r->alerts / (double)r->flows : 0.0,
              secs, r->classify_s > 0 ? (double)r->flows / r->classify_s : 0);
     input_warnings(st);
+    /* Ctrl-C is how a live capture ends; a file or CSV cut short by a
+     * signal must not read as the whole of it. */
+    if (st->interrupted && r->o->in.iface == NULL)
+        log_warn("detect", "stopped by a signal before the end of the "
+                 "input: the flows up to there were classified, the rest "
+                 "was not read");
     held_note(r, st);
     repeat_summary_text(r);
     if (r->unexplained > 0)
@@ -564,7 +570,8 @@ static int summary_json(const struct run *r,
                      "\"unsupported_packets\":%llu,\"evicted_flows\":%llu,"
                      "\"withheld_lone\":%llu,\"withheld_cut\":%llu,"
                      "\"untimed_rows\":%llu,\"unaddressed_rows\":%llu,"
-                     "\"clock_steps\":%llu,\"decided\":",
+                     "\"clock_steps\":%llu,\"interrupted\":%s,"
+                     "\"decided\":",
                      (unsigned long long)st->packets,
                      (unsigned long long)r->flows,
                      (unsigned long long)r->alerts, secs, r->classify_s,
@@ -576,7 +583,8 @@ static int summary_json(const struct run *r,
                      (unsigned long long)r->held_cut,
                      (unsigned long long)st->untimed_rows,
                      (unsigned long long)st->unaddressed_rows,
-                     (unsigned long long)st->clock_steps);
+                     (unsigned long long)st->clock_steps,
+                     st->interrupted ? "true" : "false");
     json_counts(&b, r, r->per_class);
     struct repeat_totals t = { 0, 0, 0 };
     if (r->rep != NULL)

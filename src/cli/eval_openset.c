@@ -188,7 +188,13 @@ static int parse_shots(const char *s, struct openset_opts *o)
         long k = strtol(s, &end, 10);
         if (end == s || k < 1 || k > 1000 || o->n_shots == OPENSET_MAX_SHOTS)
             return cli_usage_error("eval", "--shots wants up to %d numbers "
-                                   "like 1,5,10", OPENSET_MAX_SHOTS);
+                                   "from 1 to 1000, like 1,5,10",
+                                   OPENSET_MAX_SHOTS);
+        /* A K twice would be one JSON key twice in the report. */
+        for (uint32_t i = 0; i < o->n_shots; i++)
+            if (o->shots[i] == (uint32_t)k)
+                return cli_usage_error("eval", "--shots: K=%ld is listed "
+                                       "twice", k);
         o->shots[o->n_shots++] = (uint32_t)k;
         s = *end == ',' ? end + 1 : end;
         if (*end && *end != ',')
@@ -405,10 +411,34 @@ static void print_text(const struct table *t, const struct openset_report *r,
     printf("\n");
     for (size_t j = 0; j < r->n_novel; j++) {
         printf("%-24s", t->class_names[r->novel_ids[j]]);
-        for (uint32_t s = 0; s < r->n_shots; s++)
-            printf("   %5.3f %5.3f  ", r->precision[j * r->n_shots + s],
-                   r->recall[j * r->n_shots + s]);
+        for (uint32_t s = 0; s < r->n_shots; s++) {
+            size_t at = j * r->n_shots + s;
+            if (isnan(r->recall[at]))
+                printf("     n/a   n/a  ");
+            else
+                printf("   %5.3f %5.3f  ", r->precision[at], r->recall[at]);
+        }
         printf("\n");
+    }
+}
+
+/* A class with K rows or fewer cannot be enrolled from K and tested on
+ * the rest; its cell is empty (n/a, JSON null) and said so, rather than a
+ * bare "nan" that reads like a failure of the method. */
+static void warn_too_small(const struct table *t,
+                           const struct openset_report *r)
+{
+    for (size_t j = 0; j < r->n_novel; j++) {
+        for (uint32_t s = 0; s < r->n_shots; s++) {
+            if (!isnan(r->recall[j * r->n_shots + s]))
+                continue;
+            char buf[256];
+            log_warn("eval", "class '%s' has %u rows or fewer: too few to "
+                     "enrol from K=%u and test on the rest (n/a, left out "
+                     "of the means)", cli_printable(t->class_names[
+                         r->novel_ids[j]], buf, sizeof(buf)), r->shots[s],
+                     r->shots[s]);
+        }
     }
 }
 
@@ -587,6 +617,8 @@ static int evaluate(struct os_args *a, struct detector *d,
     if (rc == 0)
         rc = openset_eval(d->memo, &test, known_of, t->n_classes, &a->os,
                           &rep);
+    if (rc == 0)
+        warn_too_small(t, &rep);
     if (rc == 0 && a->json)
         print_json(t, &rep, d->memo, a);
     else if (rc == 0)

@@ -172,8 +172,10 @@ static int pump(struct capture_source *src, struct flow_meter *fm,
     int rc;
 
     while ((rc = capture_next(src, &pkt)) > 0) {
-        if (stop != NULL && *stop)
+        if (stop != NULL && *stop) {
             capture_break(src);
+            c->st->interrupted = 1;
+        }
         if (rc == 2) {
             rc = flow_meter_advance(fm, pkt.ts_ns);
             if (rc == 0)
@@ -217,18 +219,29 @@ static int read_capture(struct cap_ctx *c, struct capture_source *src,
     return rc;
 }
 
+/* Inputs left unread because a signal asked to stop are noted. */
+static int stopped(const struct detector_input *in,
+                   struct detector_input_stats *st)
+{
+    if (in->stop == NULL || !*in->stop)
+        return 0;
+    st->interrupted = 1;
+    return 1;
+}
+
 static int read_captures(struct detector *d, const struct detector_input *in,
                          struct cap_ctx *c)
 {
     int rc = 0;
-    for (size_t i = 0; rc == 0 && i < in->n_captures; i++) {
+    for (size_t i = 0;
+         rc == 0 && i < in->n_captures && !stopped(in, c->st); i++) {
         struct capture_source *src = capture_open_file(in->captures[i]);
         if (src == NULL)
             return err_last();
         rc = read_capture(c, src, in);
         capture_close(src);
     }
-    if (rc == 0 && in->iface != NULL) {
+    if (rc == 0 && in->iface != NULL && !stopped(in, c->st)) {
         struct capture_source *src = capture_open_live(in->iface, in->filter,
                                                        0, 1);
         if (src == NULL)
@@ -257,8 +270,8 @@ int detector_read_flows(struct detector *d, const struct detector_input *in,
         c.map = feature_map(d);
         rc = read_captures(d, in, &c);
     }
-    for (size_t i = 0; rc == 0 && i < in->n_csvs; i++)
-        rc = detector_read_csv(d, in->csvs[i], fn, user, st, c.x);
+    for (size_t i = 0; rc == 0 && i < in->n_csvs && !stopped(in, st); i++)
+        rc = detector_read_csv(d, in->csvs[i], fn, user, st, c.x, in->stop);
     free(c.map);
     free(c.values);
     free(c.x);

@@ -360,7 +360,8 @@ static void note_unaddressed(struct detector_input_stats *st,
 
 int detector_read_csv(struct detector *d, const char *path,
                       detector_flow_fn fn, void *user,
-                      struct detector_input_stats *st, float *x)
+                      struct detector_input_stats *st, float *x,
+                      volatile int *stop)
 {
     struct csv_cols c = { 0 };
     struct csv_record rec;
@@ -381,6 +382,10 @@ int detector_read_csv(struct detector *d, const char *path,
         st->flows++;
         if (rc == 0)
             rc = fn(&f, user);
+        if (rc == 0 && stop != NULL && *stop) {
+            st->interrupted = 1;
+            break;
+        }
     }
     cols_fini(&c);
     csv_close(r);

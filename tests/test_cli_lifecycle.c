@@ -1,0 +1,138 @@
+/*
+ * A model's life through the commands, with the options a user gets
+ * wrong (fifth QA pass): odd eval and eval --openset settings, class
+ * names that read as something else, a class memory emptied by forget,
+ * and a detect run stopped by a signal.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "testutil.h"
+
+static char model_path[512];
+static char *last_out;
+#define run_ok(...) testutil_runf(&last_out, __VA_ARGS__)
+
+/* Heartbleed has 11 rows: too few for K = 20. */
+static int setup_model(void **state)
+{
+    (void)state;
+    return testutil_train_small("life", "SSH-Patator_2961", "Heartbleed_11",
+                                "--shot 5 --query 5 --episodes 20 "
+                                "--hidden 32 --emb 16", model_path,
+                                sizeof(model_path), &last_out) == 0 ? 0 : -1;
+}
+
+static int teardown_model(void **state)
+{
+    (void)state;
+    free(last_out);
+    last_out = NULL;
+    return 0;
+}
+
+/* `--shots 5,5` ran K=5 twice and wrote the JSON key "5" twice in each
+ * class's object, which parsers resolve differently (or refuse). */
+static void openset_refuses_a_repeated_k(void **state)
+{
+    (void)state;
+    assert_int_equal(run_ok("%s -q eval --openset --model %s --shots 5,1,5 "
+                            "--trials 1 --json 2>&1", testutil_bin(),
+                            model_path), 2);
+    assert_non_null(strstr(last_out, "K=5 is listed twice"));
+    assert_int_equal(run_ok("%s -q eval --openset --model %s --shots 2000 "
+                            "2>&1", testutil_bin(), model_path), 2);
+    assert_non_null(strstr(last_out, "from 1 to 1000"));
+}
+
+/* A class with K rows or fewer gave "nan nan" in the table and null in
+ * the JSON with no word why. */
+static void openset_says_when_a_class_is_too_small(void **state)
+{
+    (void)state;
+    assert_int_equal(run_ok("%s eval --openset --model %s --shots 1,20 "
+                            "--trials 1 2>&1", testutil_bin(), model_path),
+                     0);
+    assert_non_null(strstr(last_out, "warn: eval: class 'Heartbleed' has "
+                           "20 rows or fewer: too few to enrol from K=20"));
+    assert_null(strstr(last_out, "'Heartbleed' has 1 rows"));
+    const char *row = strstr(last_out, "\nHeartbleed ");
+    assert_non_null(row);
+    assert_null(strstr(row, "nan"));
+    assert_non_null(strstr(row, "n/a   n/a"));
+    assert_int_equal(run_ok("%s -q eval --openset --model %s --shots 20 "
+                            "--trials 1 --json", testutil_bin(), model_path),
+                     0);
+    assert_non_null(strstr(last_out, "\"Heartbleed\":{\"20\":{\"precision\""
+                           ":null,\"recall\":null}}"));
+}
+
+/* "2 test classes have 3001 rows, 5-way needs 5" read as if the classes
+ * had exactly that many rows. */
+static void eval_says_what_an_episode_needs(void **state)
+{
+    (void)state;
+    assert_int_equal(run_ok("%s -q eval --model %s --way 2 --shot 20 "
+                            "--episodes 1 2>&1", testutil_bin(), model_path),
+                     2);
+    assert_non_null(strstr(last_out, "only 1 test classes have the 21 rows "
+                           "a 20-shot episode needs, 2-way needs 2 (lower "
+                           "--shot or --way)"));
+}
+
+/* SIGINT or SIGTERM to `detect --csv` was ignored: the whole CSV was read
+ * (a stream on a pipe until it closed), and a file cut short by a signal
+ * read in the summary like the whole of it; SIGHUP (a closed terminal)
+ * killed detect without its summary. The writer below blocks until
+ * detect has read most of the first 1,000 rows, so detect is running with
+ * its handler when the signal comes; the 200 rows after it are not read. */
+static void stop_csv_with(const char *sig)
+{
+    const char *script = testutil_tmp("sig.sh");
+    FILE *f = fopen(script, "w");
+    assert_non_null(f);
+    fprintf(f, "set -e\ncd '%s'\nxz -dc '%s' | head -1001 > part1\n"
+            "xz -dc '%s' | sed -n 1002,1201p > part2\n"
+            "rm -f fifo sig.json; mkfifo fifo\n"
+            "'%s' detect --model '%s' --csv fifo --explain 0 "
+            "--summary-json sig.json > sig.out 2> sig.err & pid=$!\n"
+            "exec 3> fifo\ncat part1 >&3\nkill -%s $pid\nsleep 0.3\n"
+            "cat part2 >&3 || true\nexec 3>&-\nset +e\nwait $pid\n"
+            "echo rc=$?\n",
+            testutil_tmpdir(),
+            testutil_data_path("cic-ids2017-improved/DDoS_5000.csv.xz"),
+            testutil_data_path("cic-ids2017-improved/DDoS_5000.csv.xz"),
+            testutil_bin(), model_path, sig);
+    fclose(f);
+    assert_int_equal(run_ok("bash %s", script), 0);
+    assert_non_null(strstr(last_out, "rc=0"));
+    assert_int_equal(run_ok("cat %s", testutil_tmp("sig.json")), 0);
+    assert_non_null(strstr(last_out, "\"interrupted\":true"));
+    const char *fl = strstr(last_out, "\"flows\":");
+    assert_non_null(fl);
+    long flows = strtol(fl + 8, NULL, 10);
+    assert_true(flows >= 1 && flows < 1200);
+    assert_int_equal(run_ok("cat %s", testutil_tmp("sig.err")), 0);
+    assert_non_null(strstr(last_out, "stopped by a signal before the end "
+                           "of the input"));
+}
+
+static void detect_csv_stops_on_a_signal_and_says_so(void **state)
+{
+    (void)state;
+    stop_csv_with("INT");
+    stop_csv_with("TERM");
+    stop_csv_with("HUP");
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(openset_refuses_a_repeated_k),
+        cmocka_unit_test(openset_says_when_a_class_is_too_small),
+        cmocka_unit_test(eval_says_what_an_episode_needs),
+        cmocka_unit_test(detect_csv_stops_on_a_signal_and_says_so),
+    };
+    return cmocka_run_group_tests(tests, setup_model, teardown_model);
+}
