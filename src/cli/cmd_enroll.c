@@ -1,4 +1,5 @@
 #include <getopt.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -68,19 +69,53 @@ struct enroll_args {
     struct flow_config fc;
 };
 
+static uint32_t utf8_code_point(const unsigned char *p, size_t n)
+{
+    static const unsigned char lead_mask[5] = { 0, 0x7f, 0x1f, 0x0f, 0x07 };
+    uint32_t cp = p[0] & lead_mask[n];
+    for (size_t i = 1; i < n; i++)
+        cp = cp << 6 | (p[i] & 0x3f);
+    return cp;
+}
+
+/* Characters that draw nothing or reorder the text around them: a name
+ * holding one shows as another name (U+202E turns "x<RLO>evil" into
+ * "xlive" on screen), or as an empty one. U+2028/9 break lines in some
+ * JSON readers. */
+static int is_invisible(uint32_t cp)
+{
+    return cp == 0xad || cp == 0x61c || cp == 0x180e ||
+           (cp >= 0x200b && cp <= 0x200f) || (cp >= 0x2028 && cp <= 0x202e) ||
+           (cp >= 0x2060 && cp <= 0x206f) || cp == 0xfeff ||
+           (cp >= 0xfff9 && cp <= 0xfffb) || (cp >= 0xe0000 && cp <= 0xe007f);
+}
+
+static int is_space(uint32_t cp)
+{
+    return cp == ' ' || cp == 0xa0 || cp == 0x1680 ||
+           (cp >= 0x2000 && cp <= 0x200a) || cp == 0x202f || cp == 0x205f ||
+           cp == 0x3000;
+}
+
 /* C0 and C1 controls and DEL would reach a terminal or a log line raw;
- * invalid UTF-8 would read differently in the JSON alerts (U+FFFD). */
+ * invalid UTF-8 would read differently in the JSON alerts (U+FFFD);
+ * invisible characters and spaces at the ends make two names that look
+ * the same ("DDoS" and "DDoS "), or one that looks empty. */
 static int name_is_text(const char *name)
 {
     const unsigned char *p = (const unsigned char *)name;
+    uint32_t cp = 0;
     while (*p != '\0') {
         size_t n = alert_utf8_len(p);
-        if (n == 0 || *p < 0x20 || *p == 0x7f ||
-            (n == 2 && p[0] == 0xc2 && p[1] < 0xa0))
+        if (n == 0 || *p < 0x20 || *p == 0x7f)
+            return 0;
+        cp = utf8_code_point(p, n);
+        if ((cp >= 0x80 && cp < 0xa0) || is_invisible(cp) ||
+            (p == (const unsigned char *)name && is_space(cp)))
             return 0;
         p += n;
     }
-    return 1;
+    return !is_space(cp);
 }
 
 static int parse(int argc, char **argv, struct enroll_args *a)
@@ -158,8 +193,10 @@ static int parse(int argc, char **argv, struct enroll_args *a)
                                "bytes, not %zu", MEMO_NAME_MAX, len);
     if (!name_is_text(a->name))
         return cli_usage_error("enroll", "--name: a class name must be "
-                               "UTF-8 text without control characters (it "
-                               "goes into alerts, logs and terminals)");
+                               "UTF-8 text without control characters, "
+                               "invisible or direction-changing characters, "
+                               "or spaces at its ends (it goes into alerts, "
+                               "logs and terminals)");
     return 0;
 }
 

@@ -53,11 +53,16 @@ int cmd_forget(int argc, char **argv)
         rc = detector_save(d, out);
     if (rc == 0)
         printf("forgot %s; %zu classes left\n", name, d->memo->n_classes);
-    /* Without a benign class nothing can be decided benign, so every flow
-     * of the new model alerts: allowed (a deliberate choice), but said. */
-    if (rc == 0 && memo_benign_count(d->memo) == 0)
-        log_warn("forget", "%s has no benign class left: every flow will "
-                 "raise an alert", out);
+    /* Allowed (a deliberate choice), but said: without a benign class
+     * nothing is decided benign; without any class detect judges nothing
+     * and refuses the model. */
+    if (rc == 0 && d->memo->n_classes == 0)
+        log_warn("forget", "%s has no class left: detect refuses it until a "
+                 "class is enrolled", out);
+    else if (rc == 0 && memo_benign_count(d->memo) == 0)
+        log_warn("forget", "%s has no benign class left: every flow of a "
+                 "kind its classes learnt will alert, other flows are "
+                 "unjudged", out);
     detector_destroy(d);
     return rc == 0 ? 0 : cli_fail(rc);
 }

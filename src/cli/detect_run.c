@@ -607,6 +607,22 @@ static int summary_json(const struct run *r,
     return rc;
 }
 
+/* A class memory emptied by forget judges nothing: every flow came out
+ * 'unjudged' and the run reported 0 alerts as if the traffic were clean.
+ * Without a benign class only the kinds of flow the remaining classes
+ * learnt are judged, and all of those alert. */
+static int memory_check(const struct detector *d, const char *path)
+{
+    if (d->memo->n_classes == 0)
+        return err_set(ERR_INVALID, "%s: the class memory has no class, so "
+                       "no flow can be judged (enrol a class or train "
+                       "again)", path);
+    if (memo_benign_count(d->memo) == 0)
+        log_warn("detect", "%s has no benign class: flows of the kinds its "
+                 "classes learnt alert, other flows are unjudged", path);
+    return 0;
+}
+
 int detect_run(struct detect_run_opts *o, FILE *out)
 {
     struct detector_input_stats st;
@@ -622,7 +638,9 @@ int detect_run(struct detect_run_opts *o, FILE *out)
     o->in.n_csvs = o->n_csvs;
     double t0 = progress_now_s();
     size_t n_neutral = 0;
-    int rc = detector_set_neutral(d, o->neutral, &n_neutral);
+    int rc = memory_check(d, o->model);
+    if (rc == 0)
+        rc = detector_set_neutral(d, o->neutral, &n_neutral);
     if (rc == 0 && n_neutral > 0 && (o->n_captures || o->in.iface))
         log_info("detect", "%zu model column(s) that the flow meter computes "
                  "differently from the training CSV are left at their "
