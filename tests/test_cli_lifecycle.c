@@ -192,6 +192,32 @@ static void detect_refuses_a_memory_with_no_class(void **state)
     assert_non_null(strstr(last_out, "\"class\":\"hb\""));
 }
 
+/* enroll takes every row of its CSV whatever the label column says: a
+ * file mixing labels became one class without a word. */
+static void enrol_warns_of_a_csv_with_several_labels(void **state)
+{
+    (void)state;
+    const char *mixed = testutil_tmp("mixed.csv");
+    const char *out = testutil_tmp("mixed.model");
+    char hb[1024];
+    snprintf(hb, sizeof(hb), "%s", testutil_data_path(
+                 "cic-ids2017-improved/Heartbleed_11.csv.xz"));
+    assert_int_equal(run_ok("(xz -dc %s; xz -dc %s | sed -n 2,6p) > %s", hb,
+                            testutil_data_path("cic-ids2017-improved/"
+                                               "SSH-Patator_2961.csv.xz"),
+                            mixed), 0);
+    assert_int_equal(run_ok("%s -q enroll --model %s --name mix --flows %s "
+                            "-o %s 2>&1", testutil_bin(), model_path, mixed,
+                            out), 0);
+    assert_non_null(strstr(last_out, "holds rows of several labels "
+                           "(Heartbleed 11, SSH-Patator 5): all 16 are "
+                           "enrolled as 'mix'"));
+    assert_int_equal(run_ok("%s -q enroll --model %s --name one --flows %s "
+                            "-o %s 2>&1", testutil_bin(), model_path, hb,
+                            out), 0);
+    assert_null(strstr(last_out, "several labels"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -201,6 +227,7 @@ int main(void)
         cmocka_unit_test(detect_csv_stops_on_a_signal_and_says_so),
         cmocka_unit_test(enrol_refuses_names_that_look_like_others),
         cmocka_unit_test(detect_refuses_a_memory_with_no_class),
+        cmocka_unit_test(enrol_warns_of_a_csv_with_several_labels),
     };
     return cmocka_run_group_tests(tests, setup_model, teardown_model);
 }
