@@ -218,6 +218,50 @@ static void enrol_warns_of_a_csv_with_several_labels(void **state)
     assert_null(strstr(last_out, "several labels"));
 }
 
+/* `--flows -` on a pipe is read as a capture; a CSV piped in failed with
+ * only "not a pcap or pcapng capture", though a redirected one works. */
+static void enrol_says_how_to_give_a_csv_on_stdin(void **state)
+{
+    (void)state;
+    const char *out = testutil_tmp("stdin.model");
+    char hb[1024];
+    snprintf(hb, sizeof(hb), "%s", testutil_data_path(
+                 "cic-ids2017-improved/Heartbleed_11.csv.xz"));
+    assert_int_equal(run_ok("xz -dc %s | %s -q enroll --model %s --name p "
+                            "--flows - -o %s 2>&1", hb, testutil_bin(),
+                            model_path, out), 2);
+    assert_non_null(strstr(last_out, "not a pcap or pcapng capture"));
+    assert_non_null(strstr(last_out, "'--flows - < flows.csv', not a "
+                           "pipe"));
+    assert_int_equal(run_ok("xz -dc %s > %s", hb, testutil_tmp("hb.csv")), 0);
+    assert_int_equal(run_ok("%s -q enroll --model %s --name p --flows - "
+                            "-o %s < %s", testutil_bin(), model_path, out,
+                            testutil_tmp("hb.csv")), 0);
+}
+
+/* `classes` padded names by bytes, so a name with accents or CJK pulled
+ * its row's columns left of the header's. */
+static void classes_table_lines_up_utf8_names(void **state)
+{
+    (void)state;
+    const char *out = testutil_tmp("utf8.model");
+    const char *name = "\303\234n\303\257c\303\270d\303\251 "
+                       "\346\224\273\346\222\203";    /* 12 columns */
+    assert_int_equal(run_ok("%s -q enroll --model %s --name '%s' --shot 2 "
+                            "--flows %s -o %s", testutil_bin(), model_path,
+                            name, testutil_data_path("cic-ids2017-improved/"
+                                                     "Heartbleed_11.csv.xz"),
+                            out), 0);
+    assert_int_equal(run_ok("%s classes --model %s", testutil_bin(), out),
+                     0);
+    const char *row = strstr(last_out, name);
+    assert_non_null(row);
+    row += strlen(name);
+    for (int i = 0; i < 28 - 12 + 1; i++)
+        assert_int_equal(row[i], ' ');
+    assert_memory_equal(row + 28 - 12 + 1, "enrolled", 8);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -228,6 +272,8 @@ int main(void)
         cmocka_unit_test(enrol_refuses_names_that_look_like_others),
         cmocka_unit_test(detect_refuses_a_memory_with_no_class),
         cmocka_unit_test(enrol_warns_of_a_csv_with_several_labels),
+        cmocka_unit_test(enrol_says_how_to_give_a_csv_on_stdin),
+        cmocka_unit_test(classes_table_lines_up_utf8_names),
     };
     return cmocka_run_group_tests(tests, setup_model, teardown_model);
 }

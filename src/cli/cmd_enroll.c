@@ -276,6 +276,14 @@ static int read_support(struct detector *d, const char *path,
     int rc = detector_read_flows(d, &in, on_flow, c, &st);
     if (rc == 1)
         rc = 0;
+    /* A pipe is read as a capture (it cannot be sniffed and rewound), so
+     * `cat flows.csv | fewflow enroll --flows -` failed with only
+     * "not a pcap or pcapng capture". */
+    if (rc == ERR_FORMAT && capture && strcmp(path, "-") == 0 &&
+        st.packets == 0)
+        rc = err_set(rc, "%s (a flow CSV on standard input must come from "
+                     "a file, '--flows - < flows.csv', not a pipe)",
+                     err_msg());
     /* A class is not built from a capture that ended in damage. */
     if (rc == 0 && st.damaged_inputs)
         rc = err_set(ERR_PARSE, "%s", st.damage);
