@@ -12,6 +12,9 @@
 # DUMPS=DIR makes the peers read DIR/PROTOCOL.idx/.f32 (written by
 # `maml_torch.py dump --protocol P --out DIR/P`: the same rows as their
 # own loader gives, without re-reading the CSVs each run).
+# fewflow's lines carry the model's init_scale (1 unless --init-scale was
+# given); TRAIN_LOG=FILE appends train's "init scale" log lines (the
+# validation figures of --init-scale auto) to FILE, one run after another.
 set -euo pipefail
 log=${1:?usage: maml_grid.sh LOG}
 impls=${IMPLS:-"fewflow torch"}
@@ -38,8 +41,13 @@ one() {  # impl protocol method shot seed -> JSON on stdout
     [ -n "${DUMPS:-}" ] && src=(--dump "$DUMPS/$p")
     case $impl in
     fewflow)
-        nice "$bin" -q train --protocol "$p" --method "$m" --shot "$k" \
-            --episodes 500 --seed "$s" $train_extra -o "$tmp/m.ffm" &&
+        nice "$bin" train --protocol "$p" --method "$m" --shot "$k" \
+            --episodes 500 --seed "$s" $train_extra -o "$tmp/m.ffm" \
+            2> "$tmp/train.err" || { cat "$tmp/train.err" >&2; return 1; }
+        if [ -n "${TRAIN_LOG:-}" ]; then
+            grep 'init scale' "$tmp/train.err" |
+                sed "s|^|$p $m $k seed $s: |" >> "$TRAIN_LOG" || true
+        fi
         nice "$bin" -q eval --model "$tmp/m.ffm" --shot "$k" \
             --episodes 1000 --seed 1 --json ;;
     torch) peer "${src[@]}" ;;
@@ -57,9 +65,9 @@ for k in $shots; do for impl in $impls; do
     out=$(one "$impl" "$p" "$m" "$k" "$s" | tail -1)
     acc=$(printf '%s' "$out" | /usr/bin/python3 -c 'import json, sys
 d = json.load(sys.stdin)
-print(d["accuracy"], d["ci95"])')
-    set -- $acc
+s = d.get("init_scale")
+print("\"accuracy\": %s, \"ci95\": %s" % (d["accuracy"], d["ci95"]) +
+      ("" if s is None else ", \"init_scale\": %g" % s))')
     wall=$(( $(date +%s) - t0 ))
-    echo "{$key, \"accuracy\": $1, \"ci95\": $2, \"wall_s\": $wall}" \
-        >> "$log"
+    echo "{$key, $acc, \"wall_s\": $wall}" >> "$log"
 done; done; done; done; done

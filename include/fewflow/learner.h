@@ -59,8 +59,14 @@ struct learner_opts {
     size_t meta_batch;            /* MAML family: episodes per update */
     int meta_sgd;                 /* MAML family: learn step sizes */
     int zero_head;                /* MAML family: head starts at zero */
+    float init_scale;             /* encoder weights times this after the
+                                   * draw (1: as drawn); finite, > 0 */
     uint64_t seed;
 };
+
+/* The weight variance of PyTorch's default Linear init, U(+-1/sqrt(fan_in)),
+ * relative to Kaiming-normal's: 1/sqrt(6). */
+#define LEARNER_INIT_SCALE_TORCH 0.40824829f
 
 /* What a learner trains on: rows already normalised. Borrowed. */
 struct learner_data {
@@ -129,8 +135,10 @@ int learner_rule_known(const char *rule);
 const char *learner_rule_names(void);
 
 /*
- * A learner with freshly initialised parameters (seeded). Returns NULL with
- * ERR_INVALID (bad architecture) or ERR_NOMEM recorded.
+ * A learner with freshly initialised parameters (seeded): the encoder's
+ * weight matrices drawn, then multiplied by opts->init_scale (its biases
+ * are zero), so every scale sees the same random draws. Returns NULL with
+ * ERR_INVALID (bad architecture or scale) or ERR_NOMEM recorded.
  */
 struct learner *learner_create(const struct learner_ops *ops,
                                const struct learner_opts *opts,

@@ -28,6 +28,7 @@
 #include "fewflow/episode.h"
 #include "fewflow/evalstats.h"
 #include "fewflow/learner.h"
+#include "fewflow/model.h"
 
 /* Called after each step; val_acc is NAN between validations. */
 typedef void (*meta_progress_fn)(void *ctx, size_t step, size_t total,
@@ -46,6 +47,59 @@ struct meta_train_result {
 int meta_train(struct learner *l, const struct learner_data *data,
                const struct episode_sampler *val, meta_progress_fn progress,
                void *ctx, struct meta_train_result *res);
+
+/*
+ * Choosing the encoder's starting scale on validation data (`fewflow train
+ * --init-scale auto`). Which scale trains best depends on the data (for
+ * MAML on unsw-nb15 a small one, on cic-ids2017 Kaiming's), so each
+ * candidate is trained in full from the same seed and options, with
+ * validation and early stopping as meta_train, and the learner whose best
+ * validation accuracy is highest is kept (the earliest candidate on a
+ * tie). The validation episodes are the same for every candidate.
+ */
+struct meta_candidate {
+    float init_scale;               /* in: learner_opts.init_scale */
+    double first_val;               /* out: accuracy at the first check */
+    struct meta_train_result res;   /* out: res.best_val decides */
+};
+
+struct meta_select {
+    const struct learner_ops *ops;
+    struct learner_opts opts;       /* init_scale is each candidate's */
+    struct model_arch arch;
+    size_t n_train_classes;
+    /* Optional: called before and after each candidate trains. */
+    void (*begin)(void *ctx, size_t i, const struct meta_candidate *c);
+    void (*end)(void *ctx, size_t i, const struct meta_candidate *c);
+    meta_progress_fn progress;      /* optional, as for meta_train */
+    void *ctx;
+};
+
+/*
+ * Trains cands[0..n) on data, validating on val (required: ERR_INVALID
+ * without), and sets *out to the kept learner (the caller destroys it) and
+ * *chosen to its index; a losing learner is destroyed as soon as it loses,
+ * so at most two live at once. Returns 0 or the first error (no learner
+ * then). With the same seed the kept learner is bit for bit the one
+ * meta_train gives at that candidate's scale.
+ */
+int meta_train_select(const struct meta_select *sel,
+                      const struct learner_data *data,
+                      const struct episode_sampler *val,
+                      struct meta_candidate *cands, size_t n,
+                      struct learner **out, size_t *chosen);
+
+/*
+ * The choice in a model's record: metrics "init_scale" (the kept scale)
+ * and, for each candidate, "val_accuracy_<name>" where names[i] names
+ * cands[i]. meta_record_init_scale reads the scale back: 1 (the encoder
+ * as drawn) for a model trained before the option existed.
+ */
+int meta_record_init_choice(struct model *m,
+                            const struct meta_candidate *cands,
+                            const char *const *names, size_t n,
+                            size_t chosen);
+float meta_record_init_scale(const struct model *m);
 
 /* Accuracy of l on n seeded episodes of the given shape. */
 int meta_validate(struct learner *l, const struct episode_sampler *s,

@@ -30,6 +30,8 @@ struct train_args {
     struct model_arch arch;
     const char *hidden;
     int no_val;
+    int init_auto;            /* --init-scale auto */
+    int init_given;           /* --init-scale named: record it */
     size_t subclasses;
     float benign_fpr;         /* for the class memory (detect module) */
 };
@@ -62,6 +64,11 @@ static void usage(FILE *out)
         "                    each training class (0: off)\n"
         "  --benign-fpr F    class memory's benign false-alarm target "
         "(0.01)\n"
+        "  --init-scale S    encoder weights times S after the draw:\n"
+        "                    kaiming (1, default), torch (1/sqrt(6), the\n"
+        "                    variance of PyTorch's default), a number, or\n"
+        "                    auto: train both named ones and keep the one\n"
+        "                    with the better validation accuracy\n"
         "  maml, fomaml, anil: --inner-steps N (5) --inner-lr F (0.1)\n"
         "    --test-inner-steps N (10)  --meta-batch N (4; --episodes "
         "counts updates)\n"
@@ -158,9 +165,26 @@ static const struct option train_opts[] = {
     { "meta-batch", required_argument, NULL, 'B' },
     { "meta-sgd", no_argument, NULL, 'G' },
     { "zero-head", no_argument, NULL, 'z' },
+    { "init-scale", required_argument, NULL, 'x' },
     { "help", no_argument, NULL, 'h' },
     { NULL, 0, NULL, 0 },
 };
+
+static int parse_init_scale(const char *s, struct train_args *a)
+{
+    a->init_given = 1;
+    a->init_auto = strcmp(s, "auto") == 0;
+    if (a->init_auto || strcmp(s, "kaiming") == 0)
+        a->opts.init_scale = 1.0f;
+    else if (strcmp(s, "torch") == 0)
+        a->opts.init_scale = LEARNER_INIT_SCALE_TORCH;
+    else if (parse_float(s, &a->opts.init_scale, "--init-scale") != 0)
+        return 2;
+    if (!(a->opts.init_scale > 0.0f))
+        return cli_usage_error("train", "--init-scale wants auto, kaiming, "
+                               "torch or a number above 0");
+    return 0;
+}
 
 static int parse_mining(const char *s, enum learner_mining *m)
 {
@@ -244,6 +268,7 @@ static int parse_one(int c, int argc, char **argv, struct train_args *a)
     case 'I': return parse_float(optarg, &a->opts.inner_lr, "--inner-lr");
     case 'G': a->opts.meta_sgd = 1; return 0;
     case 'z': a->opts.zero_head = 1; return 0;
+    case 'x': return parse_init_scale(optarg, a);
     default: return parse_size_opt(c, optarg, a);
     }
 }
@@ -277,6 +302,9 @@ static int parse_args(int argc, char **argv, struct train_args *a)
     if (!a->protocol || !a->out)
         return cli_usage_error("train", "--protocol and -o MODEL are "
                                "required");
+    if (a->init_auto && a->no_val)
+        return cli_usage_error("train", "--init-scale auto chooses on "
+                               "validation data: drop --no-val");
     return a->hidden ? parse_hidden(&a->arch, a->hidden) : 0;
 }
 
@@ -350,7 +378,65 @@ struct train_run {
     struct learner *l;
     struct meta_train_result res;
     double wall_s;            /* training with validation */
+    struct meta_candidate cands[2];   /* --init-scale auto */
+    size_t chosen;
 };
+
+/* The candidates of --init-scale auto, in the order they are tried (a
+ * tie keeps the earlier, today's default). */
+static const char *const init_names[] = { "kaiming", "torch" };
+
+/* Progress of one candidate at a time: a bar each. */
+struct auto_bar {
+    struct meta_bar bar;      /* first: meta_bar_update's ctx */
+    size_t total;
+};
+
+static void auto_begin(void *ctx, size_t i, const struct meta_candidate *c)
+{
+    struct auto_bar *b = ctx;
+
+    log_info("train", "init scale %s (x%.4f): training", init_names[i],
+             (double)c->init_scale);
+    progress_init(&b->bar.bar, "episodes", b->total);
+    b->bar.last_val = NAN;
+}
+
+static void auto_end(void *ctx, size_t i, const struct meta_candidate *c)
+{
+    struct auto_bar *b = ctx;
+
+    progress_finish(&b->bar.bar);
+    log_info("train", "init scale %s: validation accuracy %.4f ± %.4f at "
+             "step %zu of %zu (first check %.4f)", init_names[i],
+             c->res.best_val, c->res.best_val_ci95, c->res.best_step,
+             c->res.steps, c->first_val);
+}
+
+static int train_fit_auto(struct train_args *a, struct train_run *r,
+                          const struct learner_ops *ops,
+                          const struct learner_data *data)
+{
+    struct auto_bar bar = { .total = a->opts.episodes };
+    struct meta_select sel = {
+        .ops = ops, .opts = a->opts, .arch = a->arch,
+        .n_train_classes = r->train_s.n_classes, .begin = auto_begin,
+        .end = auto_end, .progress = meta_bar_update, .ctx = &bar,
+    };
+    int rc;
+
+    r->cands[0].init_scale = 1.0f;
+    r->cands[1].init_scale = LEARNER_INIT_SCALE_TORCH;
+    rc = meta_train_select(&sel, data, r->has_val ? &r->val_s : NULL,
+                           r->cands, 2, &r->l, &r->chosen);
+    if (rc != 0)
+        return rc;
+    r->res = r->cands[r->chosen].res;
+    log_info("train", "init scale auto: kept %s (validation %.4f, %s "
+             "%.4f)", init_names[r->chosen], r->res.best_val,
+             init_names[1 - r->chosen], r->cands[1 - r->chosen].res.best_val);
+    return 0;
+}
 
 static int build_samplers(struct train_args *a, struct train_run *r)
 {
@@ -437,6 +523,12 @@ static int train_fit(struct train_args *a, struct train_run *r)
         log_warn("train", "--way %zu is more than the %zu training classes: "
                  "episodes use all of them", a->opts.way,
                  r->train_s.n_classes);
+    double t0 = progress_now_s();
+    if (a->init_auto) {
+        rc = train_fit_auto(a, r, ops, &data);
+        r->wall_s = progress_now_s() - t0;
+        return rc;
+    }
     r->l = learner_create(ops, &a->opts, &a->arch, r->train_s.n_classes,
                           a->opts.seed);
     if (!r->l)
@@ -451,7 +543,6 @@ static int train_fit(struct train_args *a, struct train_run *r)
              ops->name, a->arch.rule, r->l->n_params, way, a->opts.shot);
     progress_init(&bar.bar, "episodes", a->opts.episodes);
     bar.last_val = NAN;
-    double t0 = progress_now_s();
     rc = meta_train(r->l, &data, r->has_val ? &r->val_s : NULL,
                     meta_bar_update, &bar, &r->res);
     r->wall_s = progress_now_s() - t0;
@@ -513,6 +604,11 @@ static int train_save(const struct train_args *a, const struct protocol *p,
         rc = record_fill(m, a, p);
     if (rc == 0)
         rc = record_metrics(m, &r->res);
+    if (rc == 0 && a->init_auto)
+        rc = meta_record_init_choice(m, r->cands, init_names, 2, r->chosen);
+    else if (rc == 0 && a->init_given)
+        rc = model_record_set_metric(m, "init_scale",
+                                     (double)a->opts.init_scale);
     if (rc == 0)
         rc = model_set_schema(m, r->schema);
     if (rc == 0)

@@ -50,6 +50,9 @@ int eval_print_text(const struct eval_args *a, const struct eval_run *r)
     eval_mean_ci95(s->acc, s->n_episodes, &acc, &ci);
     printf("model %s: %s (rule %s), protocol %s\n", a->model,
            r->m->rec.method, r->l->arch.rule, r->m->rec.protocol);
+    if (meta_record_init_scale(r->m) != 1.0f)
+        printf("encoder init scale x%.4f\n",
+               (double)meta_record_init_scale(r->m));
     printf("%zu-way %zu-shot, %zu queries, %zu episodes, seed %llu\n",
            a->o.way, a->o.shot, a->o.query, s->n_episodes,
            (unsigned long long)a->o.seed);
@@ -152,6 +155,8 @@ int eval_print_json(const struct eval_args *a, const struct eval_run *r)
     json_str(r->m->rec.method ? r->m->rec.method : "");
     printf(",\"rule\":");
     json_str(r->l->arch.rule);
+    printf(",\"init_scale\":");
+    json_num(meta_record_init_scale(r->m));
     printf(",\"protocol\":");
     json_str(r->m->rec.protocol ? r->m->rec.protocol : "");
     printf(",\"way\":%zu,\"shot\":%zu,\"query\":%zu,\"episodes\":%zu,"

@@ -30,6 +30,7 @@ void learner_opts_default(struct learner_opts *o)
     o->inner_lr = 0.1f;
     o->inner_steps_test = 10;
     o->meta_batch = 4;
+    o->init_scale = 1.0f;
     o->seed = 1;
 }
 
@@ -139,14 +140,35 @@ static size_t learner_n_extra(const struct learner *l)
         l->ops->extra_params(l, l->n_train_classes) : 0;
 }
 
+/* Scales the weight matrices only: with zero biases a ReLU encoder's
+ * output then scales by s to the power of its depth. */
+static void encoder_weights_scale(struct learner *l, float s)
+{
+    for (int k = 0; k < l->mlp.cfg.n_layers; k++) {
+        int v = l->mlp.first_view + 2 * k;
+        float *w = nn_params_view(&l->layout, v);
+        size_t n = (size_t)l->layout.views[v].rows *
+            (size_t)l->layout.views[v].cols;
+
+        for (size_t i = 0; i < n; i++)
+            w[i] *= s;
+    }
+}
+
 struct learner *learner_create(const struct learner_ops *ops,
                                const struct learner_opts *opts,
                                const struct model_arch *arch,
                                size_t n_train_classes, uint64_t seed)
 {
-    struct learner *l = learner_alloc(ops, opts, arch, n_train_classes);
+    struct learner *l;
     struct rng rng;
 
+    if (!(opts->init_scale > 0.0f) || !isfinite(opts->init_scale)) {
+        err_set(ERR_INVALID, "encoder init scale %g: wants a finite number "
+                "above 0", (double)opts->init_scale);
+        return NULL;
+    }
+    l = learner_alloc(ops, opts, arch, n_train_classes);
     if (!l)
         return NULL;
     if (learner_layout(l, learner_n_extra(l)) != 0) {
@@ -155,6 +177,8 @@ struct learner *learner_create(const struct learner_ops *ops,
     }
     rng_seed(&rng, seed);
     nn_mlp_reset(&l->mlp, &l->layout, &rng);
+    if (opts->init_scale != 1.0f)
+        encoder_weights_scale(l, opts->init_scale);
     if (ops->init && ops->init(l, &rng) != 0) {
         learner_destroy(l);
         return NULL;
