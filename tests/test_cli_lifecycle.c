@@ -332,6 +332,23 @@ static void flows_from_a_pipe_writes_open_flows_on_a_signal(void **state)
                            "of the input"));
 }
 
+/* --way above the number of training classes was warned about twice, in
+ * two wordings, as if there were two problems. */
+static void train_warns_once_of_a_way_too_wide(void **state)
+{
+    (void)state;
+    char m[512];
+    assert_int_equal(testutil_train_small("wide", "SSH-Patator_2961",
+                                          "Heartbleed_11", "--way 5 --shot 2 "
+                                          "--query 2 --episodes 3 --hidden "
+                                          "8 --emb 4", m, sizeof(m),
+                                          &last_out), 0);
+    const char *w = strstr(last_out, "--way 5");
+    assert_non_null(w);
+    assert_null(strstr(w + 1, "--way 5"));
+    assert_non_null(strstr(w, "episodes use all of them"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -347,6 +364,7 @@ int main(void)
         cmocka_unit_test(classes_table_lines_up_utf8_names),
         cmocka_unit_test(detect_checks_the_summary_path_first),
         cmocka_unit_test(flows_from_a_pipe_writes_open_flows_on_a_signal),
+        cmocka_unit_test(train_warns_once_of_a_way_too_wide),
     };
     return cmocka_run_group_tests(tests, setup_model, teardown_model);
 }
