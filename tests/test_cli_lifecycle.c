@@ -262,6 +262,27 @@ static void classes_table_lines_up_utf8_names(void **state)
     assert_memory_equal(row + 28 - 12 + 1, "enrolled", 8);
 }
 
+/* A --summary-json path that cannot be written was found only at the end
+ * of the run: every alert written, then exit 2 and no summary (after a
+ * day of live capture). Now refused before any flow is read. */
+static void detect_checks_the_summary_path_first(void **state)
+{
+    (void)state;
+    char hb[1024];
+    snprintf(hb, sizeof(hb), "%s", testutil_data_path(
+                 "cic-ids2017-improved/Heartbleed_11.csv.xz"));
+    assert_int_equal(run_ok("%s -q detect --model %s --csv %s --all "
+                            "--summary-json %s 2>/dev/null", testutil_bin(),
+                            model_path, hb, testutil_tmp("no/dir/s.json")),
+                     2);
+    assert_string_equal(last_out, "");
+    assert_int_equal(run_ok("%s -q detect --model %s --csv %s --all "
+                            "--summary-json %s 2>&1", testutil_bin(),
+                            model_path, hb, testutil_tmpdir()), 2);
+    assert_non_null(strstr(last_out, "cannot create: Is a directory"));
+    assert_null(strstr(last_out, "\"event_type\""));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -274,6 +295,7 @@ int main(void)
         cmocka_unit_test(enrol_warns_of_a_csv_with_several_labels),
         cmocka_unit_test(enrol_says_how_to_give_a_csv_on_stdin),
         cmocka_unit_test(classes_table_lines_up_utf8_names),
+        cmocka_unit_test(detect_checks_the_summary_path_first),
     };
     return cmocka_run_group_tests(tests, setup_model, teardown_model);
 }

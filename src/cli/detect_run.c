@@ -623,6 +623,20 @@ static int memory_check(const struct detector *d, const char *path)
     return 0;
 }
 
+/* A summary path that cannot be written was found only when the run
+ * ended: after a day of live capture the summary was lost and the run
+ * failed. Opened for append (no truncation) to fail before any work. */
+static int summary_path_check(const char *path)
+{
+    FILE *f = path != NULL ? fopen(path, "a") : NULL;
+    if (path != NULL && f == NULL)
+        return err_set(ERR_IO, "%s: cannot create: %s", path,
+                       strerror(errno));
+    if (f != NULL)
+        fclose(f);
+    return 0;
+}
+
 int detect_run(struct detect_run_opts *o, FILE *out)
 {
     struct detector_input_stats st;
@@ -638,7 +652,9 @@ int detect_run(struct detect_run_opts *o, FILE *out)
     o->in.n_csvs = o->n_csvs;
     double t0 = progress_now_s();
     size_t n_neutral = 0;
-    int rc = memory_check(d, o->model);
+    int rc = summary_path_check(o->summary_json);
+    if (rc == 0)
+        rc = memory_check(d, o->model);
     if (rc == 0)
         rc = detector_set_neutral(d, o->neutral, &n_neutral);
     if (rc == 0 && n_neutral > 0 && (o->n_captures || o->in.iface))
