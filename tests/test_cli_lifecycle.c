@@ -87,7 +87,9 @@ static void eval_says_what_an_episode_needs(void **state)
  * killed detect without its summary. The writer below blocks until
  * detect has read most of the first 1,000 rows, so detect is running with
  * its handler when the signal comes; the 200 rows after it are not read. */
-static void stop_csv_with(const char *sig)
+/* Runs detect on a FIFO fed 1,000 rows, then the shell lines `signals`
+ * (with $pid set), then 200 rows more; leaves the script's output. */
+static void run_csv_fifo(const char *signals)
 {
     const char *script = testutil_tmp("sig.sh");
     FILE *f = fopen(script, "w");
@@ -97,15 +99,22 @@ static void stop_csv_with(const char *sig)
             "rm -f fifo sig.json; mkfifo fifo\n"
             "'%s' detect --model '%s' --csv fifo --explain 0 "
             "--summary-json sig.json > sig.out 2> sig.err & pid=$!\n"
-            "exec 3> fifo\ncat part1 >&3\nkill -%s $pid\nsleep 0.3\n"
+            "exec 3> fifo\ncat part1 >&3\n%s\n"
             "cat part2 >&3 || true\nexec 3>&-\nset +e\nwait $pid\n"
             "echo rc=$?\n",
             testutil_tmpdir(),
             testutil_data_path("cic-ids2017-improved/DDoS_5000.csv.xz"),
             testutil_data_path("cic-ids2017-improved/DDoS_5000.csv.xz"),
-            testutil_bin(), model_path, sig);
+            testutil_bin(), model_path, signals);
     fclose(f);
     assert_int_equal(run_ok("bash %s", script), 0);
+}
+
+static void stop_csv_with(const char *sig)
+{
+    char cmd[64];
+    snprintf(cmd, sizeof(cmd), "kill -%s $pid\nsleep 0.3", sig);
+    run_csv_fifo(cmd);
     assert_non_null(strstr(last_out, "rc=0"));
     assert_int_equal(run_ok("cat %s", testutil_tmp("sig.json")), 0);
     assert_non_null(strstr(last_out, "\"interrupted\":true"));
@@ -283,6 +292,21 @@ static void detect_checks_the_summary_path_first(void **state)
     assert_null(strstr(last_out, "\"event_type\""));
 }
 
+/* After the first Ctrl-C detect classifies the flows still open, which
+ * can take a while on a full table; a second one was ignored like the
+ * first, so nothing short of SIGKILL ended it. Here detect has read the
+ * first rows (1 s is ample) and waits on the quiet FIFO, where the first
+ * signal cannot end it; the second must. */
+static void detect_quits_at_a_second_signal(void **state)
+{
+    (void)state;
+    run_csv_fifo("sleep 1\nkill -INT $pid\nsleep 0.3\n"
+                 "kill -INT $pid || true\nsleep 0.3\n"
+                 "kill -0 $pid 2>/dev/null && echo alive || echo gone");
+    assert_non_null(strstr(last_out, "gone"));
+    assert_non_null(strstr(last_out, "rc=130"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -290,6 +314,7 @@ int main(void)
         cmocka_unit_test(openset_says_when_a_class_is_too_small),
         cmocka_unit_test(eval_says_what_an_episode_needs),
         cmocka_unit_test(detect_csv_stops_on_a_signal_and_says_so),
+        cmocka_unit_test(detect_quits_at_a_second_signal),
         cmocka_unit_test(enrol_refuses_names_that_look_like_others),
         cmocka_unit_test(detect_refuses_a_memory_with_no_class),
         cmocka_unit_test(enrol_warns_of_a_csv_with_several_labels),

@@ -70,6 +70,7 @@ struct run {
     uint64_t held_lone, held_cut; /* alerts the context rules withheld */
     struct progress bar;          /* files and CSVs; not a live capture */
     int show_bar;
+    int stop_said;                /* the stop was logged */
 };
 
 /* The context rules need the flow kind (TCP) and a few raw columns; a
@@ -396,6 +397,13 @@ static int on_flow(const struct detector_flow *f, void *user)
     struct run *r = user;
     if (f == NULL)
         return flush(r);
+    /* Classifying and explaining a full flow table can take a while after
+     * Ctrl-C; the user should know why, and how to quit at once. */
+    if (!r->stop_said && r->o->in.stop != NULL && *r->o->in.stop) {
+        r->stop_said = 1;
+        log_info("detect", "stopping: classifying the flows still open "
+                 "(signal again to quit at once, without a summary)");
+    }
     memcpy(r->x + r->n * r->d->n_in, f->x, r->d->n_in * sizeof(float));
     r->ids[r->n] = f->id;
     r->kind[r->n] = (int8_t)(r->d->support
