@@ -349,6 +349,30 @@ static void train_warns_once_of_a_way_too_wide(void **state)
     assert_non_null(strstr(w, "episodes use all of them"));
 }
 
+/* eval --openset -o rebuilds the class memory from the protocol's data:
+ * classes enrolled into the model vanished from the output without a word
+ * (with -o naming the model itself, from the model). */
+static void openset_output_names_the_enrolled_classes_it_drops(void **state)
+{
+    (void)state;
+    const char *m = testutil_tmp("withhb.model");
+    assert_int_equal(run_ok("%s -q enroll --model %s --name hb --flows %s "
+                            "-o %s", testutil_bin(), model_path,
+                            testutil_data_path("cic-ids2017-improved/"
+                                               "Heartbleed_11.csv.xz"), m),
+                     0);
+    assert_int_equal(run_ok("%s -q eval --openset --model %s --shots 1 "
+                            "--trials 1 -o %s 2>&1 >/dev/null",
+                            testutil_bin(), m, m), 0);
+    assert_non_null(strstr(last_out, "the 1 class(es) enrolled into"));
+    assert_non_null(strstr(last_out, "are not in it ('hb'); enrol them "
+                           "again"));
+    assert_int_equal(run_ok("%s -q eval --openset --model %s --shots 1 "
+                            "--trials 1 -o %s 2>&1 >/dev/null",
+                            testutil_bin(), m, m), 0);
+    assert_null(strstr(last_out, "enrol them again"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -365,6 +389,7 @@ int main(void)
         cmocka_unit_test(detect_checks_the_summary_path_first),
         cmocka_unit_test(flows_from_a_pipe_writes_open_flows_on_a_signal),
         cmocka_unit_test(train_warns_once_of_a_way_too_wide),
+        cmocka_unit_test(openset_output_names_the_enrolled_classes_it_drops),
     };
     return cmocka_run_group_tests(tests, setup_model, teardown_model);
 }
