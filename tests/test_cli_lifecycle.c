@@ -373,12 +373,26 @@ static void openset_output_names_the_enrolled_classes_it_drops(void **state)
     assert_null(strstr(last_out, "enrol them again"));
 }
 
+/* A protocol with fewer than 5 test classes: train shrinks its episodes
+ * with a warning, but eval's default 5-way refused the model outright. */
+static void eval_narrows_its_default_way_to_the_test_classes(void **state)
+{
+    (void)state;
+    assert_int_equal(run_ok("%s -q eval --model %s --shot 1 --query 2 "
+                            "--episodes 2 2>&1", testutil_bin(), model_path),
+                     0);
+    assert_non_null(strstr(last_out, "only 2 test classes have the 2 rows a "
+                           "1-shot episode needs: episodes are 2-way"));
+    assert_non_null(strstr(last_out, "2-way 1-shot"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(openset_refuses_a_repeated_k),
         cmocka_unit_test(openset_says_when_a_class_is_too_small),
         cmocka_unit_test(eval_says_what_an_episode_needs),
+        cmocka_unit_test(eval_narrows_its_default_way_to_the_test_classes),
         cmocka_unit_test(detect_csv_stops_on_a_signal_and_says_so),
         cmocka_unit_test(detect_quits_at_a_second_signal),
         cmocka_unit_test(enrol_refuses_names_that_look_like_others),
