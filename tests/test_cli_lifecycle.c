@@ -307,6 +307,48 @@ static void detect_quits_at_a_second_signal(void **state)
     assert_non_null(strstr(last_out, "rc=130"));
 }
 
+/* README: `tcpdump -w - | fewflow flows -r -`. Stopped by Ctrl-C or
+ * SIGTERM, flows died with every flow still open unwritten (here all 39
+ * of a web browsing capture: only the header line came out). */
+static void flows_from_a_pipe_writes_open_flows_on_a_signal(void **state)
+{
+    (void)state;
+    const char *script = testutil_tmp("flowsig.sh");
+    const char *out = testutil_tmp("flowsig.csv");
+    FILE *f = fopen(script, "w");
+    assert_non_null(f);
+    fprintf(f, "(cat '%s'; sleep 2) | '%s' flows -r - > '%s' 2> '%s.err' &"
+            "\npid=$!\nsleep 1\nkill -TERM $pid\nwait $pid\n"
+            "echo rc=$?\n", testutil_data_path("pcaps/chrissanders-packets/"
+                                               "http_espn.pcapng"),
+            testutil_bin(), out, out);
+    fclose(f);
+    assert_int_equal(run_ok("bash %s", script), 0);
+    assert_non_null(strstr(last_out, "rc=0"));
+    assert_int_equal(run_ok("wc -l < %s", out), 0);
+    assert_true(atoi(last_out) > 1);
+    assert_int_equal(run_ok("cat %s.err", out), 0);
+    assert_non_null(strstr(last_out, "stopped by a signal before the end "
+                           "of the input"));
+}
+
+/* --way above the number of training classes was warned about twice, in
+ * two wordings, as if there were two problems. */
+static void train_warns_once_of_a_way_too_wide(void **state)
+{
+    (void)state;
+    char m[512];
+    assert_int_equal(testutil_train_small("wide", "SSH-Patator_2961",
+                                          "Heartbleed_11", "--way 5 --shot 2 "
+                                          "--query 2 --episodes 3 --hidden "
+                                          "8 --emb 4", m, sizeof(m),
+                                          &last_out), 0);
+    const char *w = strstr(last_out, "--way 5");
+    assert_non_null(w);
+    assert_null(strstr(w + 1, "--way 5"));
+    assert_non_null(strstr(w, "episodes use all of them"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -321,6 +363,8 @@ int main(void)
         cmocka_unit_test(enrol_says_how_to_give_a_csv_on_stdin),
         cmocka_unit_test(classes_table_lines_up_utf8_names),
         cmocka_unit_test(detect_checks_the_summary_path_first),
+        cmocka_unit_test(flows_from_a_pipe_writes_open_flows_on_a_signal),
+        cmocka_unit_test(train_warns_once_of_a_way_too_wide),
     };
     return cmocka_run_group_tests(tests, setup_model, teardown_model);
 }
