@@ -100,10 +100,12 @@ static void usage(FILE *out)
 
 static volatile int stop_flag;
 
+/* The first signal asks for an orderly stop; a second one, while the
+ * open flows are still being classified, ends the process as usual. */
 static void on_signal(int sig)
 {
-    (void)sig;
     stop_flag = 1;
+    signal(sig, SIG_DFL);
 }
 
 static int add_path(const char ***list, size_t *n, const char *p)

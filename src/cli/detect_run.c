@@ -70,6 +70,7 @@ struct run {
     uint64_t held_lone, held_cut; /* alerts the context rules withheld */
     struct progress bar;          /* files and CSVs; not a live capture */
     int show_bar;
+    int stop_said;                /* the stop was logged */
 };
 
 /* The context rules need the flow kind (TCP) and a few raw columns; a
@@ -396,6 +397,13 @@ static int on_flow(const struct detector_flow *f, void *user)
     struct run *r = user;
     if (f == NULL)
         return flush(r);
+    /* Classifying and explaining a full flow table can take a while after
+     * Ctrl-C; the user should know why, and how to quit at once. */
+    if (!r->stop_said && r->o->in.stop != NULL && *r->o->in.stop) {
+        r->stop_said = 1;
+        log_info("detect", "stopping: classifying the flows still open "
+                 "(signal again to quit at once, without a summary)");
+    }
     memcpy(r->x + r->n * r->d->n_in, f->x, r->d->n_in * sizeof(float));
     r->ids[r->n] = f->id;
     r->kind[r->n] = (int8_t)(r->d->support
@@ -699,6 +707,20 @@ static int memory_check(const struct detector *d, const char *path)
     return 0;
 }
 
+/* A summary path that cannot be written was found only when the run
+ * ended: after a day of live capture the summary was lost and the run
+ * failed. Opened for append (no truncation) to fail before any work. */
+static int summary_path_check(const char *path)
+{
+    FILE *f = path != NULL ? fopen(path, "a") : NULL;
+    if (path != NULL && f == NULL)
+        return err_set(ERR_IO, "%s: cannot create: %s", path,
+                       strerror(errno));
+    if (f != NULL)
+        fclose(f);
+    return 0;
+}
+
 int detect_run(struct detect_run_opts *o, FILE *out)
 {
     struct detector_input_stats st;
@@ -714,7 +736,9 @@ int detect_run(struct detect_run_opts *o, FILE *out)
     o->in.n_csvs = o->n_csvs;
     double t0 = progress_now_s();
     size_t n_neutral = 0;
-    int rc = memory_check(d, o->model);
+    int rc = summary_path_check(o->summary_json);
+    if (rc == 0)
+        rc = memory_check(d, o->model);
     if (rc == 0)
         rc = detector_set_neutral(d, o->neutral, &n_neutral);
     if (rc == 0 && n_neutral > 0 && (o->n_captures || o->in.iface))
