@@ -194,6 +194,16 @@ static void test_eval_csv(void **state)
     assert_non_null(strstr(out, "\"linked_rows\":20,"));
     assert_true(botnet_at5(out, "recall") > r_off + 0.1);
     assert_true(botnet_at5(out, "precision") >= p_off - 1e-9);
+    /* A row whose port detect cannot read turns the rule off, with a
+     * warning, and the evaluation still runs. */
+    assert_int_equal(testutil_runf(&out, "awk -F, 'BEGIN { OFS = \",\" } "
+                                   "NR == 5 { $4 = \"port\" } { print }' "
+                                   "%s > %s.bad && %s -q eval --openset "
+                                   "--model %s --data %s.bad --shots 5 "
+                                   "--trials 1 --json 2>&1", csv, csv, bin,
+                                   model, csv), 0);
+    assert_non_null(strstr(out, "connection rule off: "));
+    assert_non_null(strstr(out, "\"connections\":{\"rule\":false,"));
     free(out);
     out = NULL;
 }
