@@ -1,7 +1,8 @@
 /*
  * Connection rule (conn.h) through the command line: detect --csv on a
- * DDoS connection whose later flow alone looks benign, and eval --openset
- * on a small CSV whose Botnet class has such fragments. The CSVs are made
+ * DDoS connection whose later flow alone looks benign, detect on a
+ * capture of a slow request the meter cuts in two, and eval --openset on
+ * a small CSV whose Botnet class has such fragments. The CSVs are made
  * from the shared CIC-IDS2017 rows at run time (awk), not stored.
  */
 #include <stdio.h>
@@ -9,6 +10,7 @@
 #include <string.h>
 
 #include "testutil.h"
+#include "pktbuild.h"
 
 static char *out;
 
@@ -192,6 +194,116 @@ static void test_eval_csv(void **state)
     assert_non_null(strstr(out, "\"linked_rows\":20,"));
     assert_true(botnet_at5(out, "recall") > r_off + 0.1);
     assert_true(botnet_at5(out, "precision") >= p_off - 1e-9);
+    /* A row whose port detect cannot read turns the rule off, with a
+     * warning, and the evaluation still runs. */
+    assert_int_equal(testutil_runf(&out, "awk -F, 'BEGIN { OFS = \",\" } "
+                                   "NR == 5 { $4 = \"port\" } { print }' "
+                                   "%s > %s.bad && %s -q eval --openset "
+                                   "--model %s --data %s.bad --shots 5 "
+                                   "--trials 1 --json 2>&1", csv, csv, bin,
+                                   model, csv), 0);
+    assert_non_null(strstr(out, "connection rule off: "));
+    assert_non_null(strstr(out, "\"connections\":{\"rule\":false,"));
+    free(out);
+    out = NULL;
+}
+
+/* ---- detect on a capture: a connection the meter cuts at an idle gap */
+
+#define SEC 1000000000LL
+#define T0 (1600000000LL * SEC)
+
+static void put(struct pcap_out *o, int64_t t, int fwd, uint16_t sport,
+                uint8_t flags, uint32_t payload)
+{
+    struct pkt p;
+    struct pkt_l4 l = { .protocol = 6, .sport = fwd ? sport : 80,
+                        .dport = fwd ? 80 : sport, .flags = flags,
+                        .window = 64240, .payload = payload };
+    pkt_eth(&p, -1, 0x0800);
+    pkt_ipv4(&p, fwd ? "10.0.0.1" : "10.0.0.2",
+             fwd ? "10.0.0.2" : "10.0.0.1", &l, 9, 0, 0, 0);
+    pcap_out_write(o, t, &p, 0);
+}
+
+/* A slow request: handshake, a partial header, then one header line
+ * every 2 s, never completed. */
+static void slow_start(struct pcap_out *o, int64_t t, uint16_t sport)
+{
+    put(o, t, 1, sport, 0x02, 0);
+    put(o, t + SEC / 100, 0, sport, 0x12, 0);
+    put(o, t + SEC / 50, 1, sport, 0x10, 0);
+    put(o, t + SEC / 20, 1, sport, 0x18, 230);
+    put(o, t + SEC / 10, 0, sport, 0x10, 0);
+    for (int k = 1; k <= 3; k++) {
+        put(o, t + k * 2 * SEC, 1, sport, 0x18, 24);
+        put(o, t + k * 2 * SEC + SEC / 10, 0, sport, 0x10, 0);
+    }
+}
+
+/* After a pause: two more header lines and a close (no SYN). */
+static void slow_rest(struct pcap_out *o, int64_t t, uint16_t sport)
+{
+    put(o, t, 1, sport, 0x18, 24);
+    put(o, t + SEC / 10, 0, sport, 0x10, 0);
+    put(o, t + 2 * SEC, 1, sport, 0x18, 24);
+    put(o, t + 2 * SEC + SEC / 10, 0, sport, 0x10, 0);
+    put(o, t + 3 * SEC, 1, sport, 0x11, 0);
+    put(o, t + 3 * SEC + SEC / 10, 0, sport, 0x11, 0);
+    put(o, t + 3 * SEC + SEC / 5, 1, sport, 0x10, 0);
+}
+
+/* n slow connections 100 s apart (pause 0: only their starts, left
+ * open; otherwise the rest follows after pause seconds). */
+static const char *write_pcap(const char *name, int64_t pause, int n)
+{
+    static char path[2][512];
+    static int k;
+    struct pcap_out o;
+    k = !k;
+    snprintf(path[k], sizeof(path[k]), "%s/%s", testutil_tmpdir(), name);
+    assert_int_equal(pcap_out_open(&o, path[k], DLT_EN10MB, 0), 0);
+    for (int i = 0; i < n; i++) {
+        int64_t t = T0 + (int64_t)i * 1000 * SEC;
+        slow_start(&o, t, (uint16_t)(40000 + i));
+        if (pause > 0)
+            slow_rest(&o, t + pause * SEC, (uint16_t)(40000 + i));
+    }
+    pcap_out_close(&o);
+    return path[k];
+}
+
+/* The meter ends the slow connection at a 30 s idle gap; its rest, alone,
+ * is benign to this model. Within 600 s it keeps the connection's class,
+ * after 700 s it does not. */
+static void test_detect_capture(void **state)
+{
+    (void)state;
+    const char *bin = testutil_bin();
+    char model[512];
+    small_model(model, sizeof(model));
+    const char *starts = write_pcap("conn-starts.pcap", 0, 6);
+    assert_int_equal(testutil_runf(&out, "%s -q enroll --model %s --name "
+                                   "slow --flows %s -o %s.s 2>&1", bin,
+                                   model, starts, model), 0);
+    const char *cap = write_pcap("conn-whole.pcap", 60, 1);
+    const char *cmd = "%s -q detect --model %s.s -r %s --idle-timeout 30 "
+                      "--all --explain 0 %s";
+    const char *slow = "\"fewflow\":{\"class\":\"slow\"";
+    assert_int_equal(testutil_runf(&out, cmd, bin, model, cap,
+                                   "--judge-continuations"), 0);
+    assert_int_equal(count(out, slow), 1);
+    assert_int_equal(count(out, "\"fewflow\":{\"class\":\"BENIGN\""), 1);
+    assert_int_equal(testutil_runf(&out, cmd, bin, model, cap,
+                                   "--summary-json /dev/stderr 2>&1"), 0);
+    assert_int_equal(count(out, slow), 2);
+    assert_int_equal(count(out, "\"reason\":\"continues the connection of "
+                                "flow_id "), 1);
+    assert_non_null(strstr(out, "\"continued\":1,"));
+    cap = write_pcap("conn-late.pcap", 700, 1);
+    assert_int_equal(testutil_runf(&out, cmd, bin, model, cap, ""), 0);
+    assert_int_equal(count(out, slow), 1);
+    assert_null(strstr(out, "continues the connection"));
     free(out);
     out = NULL;
 }
@@ -201,6 +313,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_detect_csv),
         cmocka_unit_test(test_eval_csv),
+        cmocka_unit_test(test_detect_capture),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -531,11 +531,13 @@ static void conn_summary_text(const struct run *r)
                  (unsigned long long)t.linked,
                  (unsigned long long)t.continued,
                  (unsigned long long)t.out_of_order);
+    /* A flood of alerting flows fills the table by design; most of them
+     * have no later part, so this is a note, not a warning. */
     if (t.replaced > 0)
-        log_warn("detect", "connections: %llu tracked connections were "
-                 "pushed out of the full table (%d entries); their later "
-                 "flows were judged alone", (unsigned long long)t.replaced,
-                 CONN_SLOTS);
+        log_info("detect", "connections: %llu tracked connections were "
+                 "pushed out of the full table (%d entries) by newer ones; "
+                 "a later flow of one of them is judged alone",
+                 (unsigned long long)t.replaced, CONN_SLOTS);
 }
 
 static void summary_text(const struct run *r,

@@ -108,7 +108,12 @@ int eval_conn_link(struct detector *d, const struct table *t,
         return 0;
     }
     int rc = reread_rows(d, paths, n_paths, &r);
-    if (rc == 0 && r.mismatch > 0)
+    /* A row detect could not read (a port that is no port, say) costs
+     * the rule, not the evaluation. */
+    if (rc != 0 && rc != ERR_NOMEM) {
+        log_warn("eval", "connection rule off: %s", err_msg());
+        rc = 0;
+    } else if (rc == 0 && r.mismatch > 0)
         log_warn("eval", "connection rule off: the data files did not read "
                  "the same rows again (%zu rows differ)", r.mismatch);
     else if (rc == 0)
