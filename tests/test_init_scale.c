@@ -230,9 +230,15 @@ static void held_out_classes_choose_the_better_scale(void **state)
         memset(c, 0, sizeof(c));
         c[0].init_scale = order[o % 2][0];
         c[1].init_scale = order[o % 2][1];
-        assert_int_equal(meta_select_on_classes(&sel, &data, c, 2, &chosen),
-                         0);
+        int32_t held[6] = { -1, -1, -1, -1, -1, -1 };
+        size_t n_held = 0;
+
+        assert_int_equal(meta_select_on_classes(&sel, &data, c, 2, &chosen,
+                                                held, &n_held), 0);
         assert_int_equal(chosen, good);
+        assert_int_equal(n_held, 2);
+        assert_true(held[0] >= 0 && held[0] < 6 && held[1] >= 0 &&
+                    held[1] < 6 && held[0] != held[1] && held[2] == -1);
         /* 2 of 6 classes held out: validation episodes are 2-way. */
         assert_float_near(c[1 - good].res.best_val, 0.5, 0.05);
         assert_true(c[good].res.best_val > 0.75);
@@ -246,8 +252,8 @@ static void held_out_classes_choose_the_better_scale(void **state)
     assert_int_equal(episode_sampler_init(&s, t, ids, 3, 4), 0);
     size_t chosen = 0;
     struct meta_candidate c[1] = { { .init_scale = 1.0f } };
-    assert_int_equal(meta_select_on_classes(&sel, &data, c, 1, &chosen),
-                     ERR_INVALID);
+    assert_int_equal(meta_select_on_classes(&sel, &data, c, 1, &chosen,
+                                            NULL, NULL), ERR_INVALID);
     episode_sampler_fini(&s);
     table_destroy(t);
 }

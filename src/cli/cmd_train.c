@@ -447,9 +447,16 @@ static int train_fit_auto(struct train_args *a, struct train_run *r,
     r->cands[0].init_scale = 1.0f;
     r->cands[1].init_scale = LEARNER_INIT_SCALE_TORCH;
     if (!r->val_classes) {
+        int32_t held[4096];
+        size_t n_held = 0;
+
         log_info("train", "init scale auto: choosing on held-out training "
                  "classes");
-        rc = meta_select_on_classes(&sel, data, r->cands, 2, &r->chosen);
+        rc = meta_select_on_classes(&sel, data, r->cands, 2, &r->chosen,
+                                    held, &n_held);
+        for (size_t i = 0; rc == 0 && i < n_held; i++)
+            log_info("train", "init scale auto: held out '%s'",
+                     r->split.train->class_names[held[i]]);
         if (rc == 0)
             auto_report(r, "held-out classes");
         a->opts.init_scale = r->cands[r->chosen].init_scale;

@@ -122,7 +122,8 @@ static size_t held_out_count(size_t n)
 int meta_select_on_classes(const struct meta_select *sel,
                            const struct learner_data *data,
                            struct meta_candidate *cands, size_t n,
-                           size_t *chosen)
+                           size_t *chosen, int32_t *held_ids,
+                           size_t *n_held)
 {
     const struct episode_sampler *all = data->train_sampler;
     struct episode_sampler keep, held;
@@ -141,6 +142,10 @@ int meta_select_on_classes(const struct meta_select *sel,
     ids = classes_shuffled(all, sel->opts.seed);
     if (!ids)
         return err_set(ERR_NOMEM, "init scale: out of memory");
+    if (held_ids)
+        memcpy(held_ids, ids, h * sizeof(int32_t));
+    if (n_held)
+        *n_held = h;
     memset(&keep, 0, sizeof(keep));
     memset(&held, 0, sizeof(held));
     rc = episode_sampler_init(&held, all->t, ids, h, rows);
