@@ -87,7 +87,9 @@ static void eval_says_what_an_episode_needs(void **state)
  * killed detect without its summary. The writer below blocks until
  * detect has read most of the first 1,000 rows, so detect is running with
  * its handler when the signal comes; the 200 rows after it are not read. */
-static void stop_csv_with(const char *sig)
+/* Runs detect on a FIFO fed 1,000 rows, then the shell lines `signals`
+ * (with $pid set), then 200 rows more; leaves the script's output. */
+static void run_csv_fifo(const char *signals)
 {
     const char *script = testutil_tmp("sig.sh");
     FILE *f = fopen(script, "w");
@@ -97,15 +99,22 @@ static void stop_csv_with(const char *sig)
             "rm -f fifo sig.json; mkfifo fifo\n"
             "'%s' detect --model '%s' --csv fifo --explain 0 "
             "--summary-json sig.json > sig.out 2> sig.err & pid=$!\n"
-            "exec 3> fifo\ncat part1 >&3\nkill -%s $pid\nsleep 0.3\n"
+            "exec 3> fifo\ncat part1 >&3\n%s\n"
             "cat part2 >&3 || true\nexec 3>&-\nset +e\nwait $pid\n"
             "echo rc=$?\n",
             testutil_tmpdir(),
             testutil_data_path("cic-ids2017-improved/DDoS_5000.csv.xz"),
             testutil_data_path("cic-ids2017-improved/DDoS_5000.csv.xz"),
-            testutil_bin(), model_path, sig);
+            testutil_bin(), model_path, signals);
     fclose(f);
     assert_int_equal(run_ok("bash %s", script), 0);
+}
+
+static void stop_csv_with(const char *sig)
+{
+    char cmd[64];
+    snprintf(cmd, sizeof(cmd), "kill -%s $pid\nsleep 0.3", sig);
+    run_csv_fifo(cmd);
     assert_non_null(strstr(last_out, "rc=0"));
     assert_int_equal(run_ok("cat %s", testutil_tmp("sig.json")), 0);
     assert_non_null(strstr(last_out, "\"interrupted\":true"));
@@ -192,6 +201,154 @@ static void detect_refuses_a_memory_with_no_class(void **state)
     assert_non_null(strstr(last_out, "\"class\":\"hb\""));
 }
 
+/* enroll takes every row of its CSV whatever the label column says: a
+ * file mixing labels became one class without a word. */
+static void enrol_warns_of_a_csv_with_several_labels(void **state)
+{
+    (void)state;
+    const char *mixed = testutil_tmp("mixed.csv");
+    const char *out = testutil_tmp("mixed.model");
+    char hb[1024];
+    snprintf(hb, sizeof(hb), "%s", testutil_data_path(
+                 "cic-ids2017-improved/Heartbleed_11.csv.xz"));
+    assert_int_equal(run_ok("(xz -dc %s; xz -dc %s | sed -n 2,6p) > %s", hb,
+                            testutil_data_path("cic-ids2017-improved/"
+                                               "SSH-Patator_2961.csv.xz"),
+                            mixed), 0);
+    assert_int_equal(run_ok("%s -q enroll --model %s --name mix --flows %s "
+                            "-o %s 2>&1", testutil_bin(), model_path, mixed,
+                            out), 0);
+    assert_non_null(strstr(last_out, "holds rows of several labels "
+                           "(Heartbleed 11, SSH-Patator 5): all 16 are "
+                           "enrolled as 'mix'"));
+    assert_int_equal(run_ok("%s -q enroll --model %s --name one --flows %s "
+                            "-o %s 2>&1", testutil_bin(), model_path, hb,
+                            out), 0);
+    assert_null(strstr(last_out, "several labels"));
+}
+
+/* `--flows -` on a pipe is read as a capture; a CSV piped in failed with
+ * only "not a pcap or pcapng capture", though a redirected one works. */
+static void enrol_says_how_to_give_a_csv_on_stdin(void **state)
+{
+    (void)state;
+    const char *out = testutil_tmp("stdin.model");
+    char hb[1024];
+    snprintf(hb, sizeof(hb), "%s", testutil_data_path(
+                 "cic-ids2017-improved/Heartbleed_11.csv.xz"));
+    assert_int_equal(run_ok("xz -dc %s | %s -q enroll --model %s --name p "
+                            "--flows - -o %s 2>&1", hb, testutil_bin(),
+                            model_path, out), 2);
+    assert_non_null(strstr(last_out, "not a pcap or pcapng capture"));
+    assert_non_null(strstr(last_out, "'--flows - < flows.csv', not a "
+                           "pipe"));
+    assert_int_equal(run_ok("xz -dc %s > %s", hb, testutil_tmp("hb.csv")), 0);
+    assert_int_equal(run_ok("%s -q enroll --model %s --name p --flows - "
+                            "-o %s < %s", testutil_bin(), model_path, out,
+                            testutil_tmp("hb.csv")), 0);
+}
+
+/* `classes` padded names by bytes, so a name with accents or CJK pulled
+ * its row's columns left of the header's. */
+static void classes_table_lines_up_utf8_names(void **state)
+{
+    (void)state;
+    const char *out = testutil_tmp("utf8.model");
+    const char *name = "\303\234n\303\257c\303\270d\303\251 "
+                       "\346\224\273\346\222\203";    /* 12 columns */
+    assert_int_equal(run_ok("%s -q enroll --model %s --name '%s' --shot 2 "
+                            "--flows %s -o %s", testutil_bin(), model_path,
+                            name, testutil_data_path("cic-ids2017-improved/"
+                                                     "Heartbleed_11.csv.xz"),
+                            out), 0);
+    assert_int_equal(run_ok("%s classes --model %s", testutil_bin(), out),
+                     0);
+    const char *row = strstr(last_out, name);
+    assert_non_null(row);
+    row += strlen(name);
+    for (int i = 0; i < 28 - 12 + 1; i++)
+        assert_int_equal(row[i], ' ');
+    assert_memory_equal(row + 28 - 12 + 1, "enrolled", 8);
+}
+
+/* A --summary-json path that cannot be written was found only at the end
+ * of the run: every alert written, then exit 2 and no summary (after a
+ * day of live capture). Now refused before any flow is read. */
+static void detect_checks_the_summary_path_first(void **state)
+{
+    (void)state;
+    char hb[1024];
+    snprintf(hb, sizeof(hb), "%s", testutil_data_path(
+                 "cic-ids2017-improved/Heartbleed_11.csv.xz"));
+    assert_int_equal(run_ok("%s -q detect --model %s --csv %s --all "
+                            "--summary-json %s 2>/dev/null", testutil_bin(),
+                            model_path, hb, testutil_tmp("no/dir/s.json")),
+                     2);
+    assert_string_equal(last_out, "");
+    assert_int_equal(run_ok("%s -q detect --model %s --csv %s --all "
+                            "--summary-json %s 2>&1", testutil_bin(),
+                            model_path, hb, testutil_tmpdir()), 2);
+    assert_non_null(strstr(last_out, "cannot create: Is a directory"));
+    assert_null(strstr(last_out, "\"event_type\""));
+}
+
+/* After the first Ctrl-C detect classifies the flows still open, which
+ * can take a while on a full table; a second one was ignored like the
+ * first, so nothing short of SIGKILL ended it. Here detect has read the
+ * first rows (1 s is ample) and waits on the quiet FIFO, where the first
+ * signal cannot end it; the second must. */
+static void detect_quits_at_a_second_signal(void **state)
+{
+    (void)state;
+    run_csv_fifo("sleep 1\nkill -INT $pid\nsleep 0.3\n"
+                 "kill -INT $pid || true\nsleep 0.3\n"
+                 "kill -0 $pid 2>/dev/null && echo alive || echo gone");
+    assert_non_null(strstr(last_out, "gone"));
+    assert_non_null(strstr(last_out, "rc=130"));
+}
+
+/* README: `tcpdump -w - | fewflow flows -r -`. Stopped by Ctrl-C or
+ * SIGTERM, flows died with every flow still open unwritten (here all 39
+ * of a web browsing capture: only the header line came out). */
+static void flows_from_a_pipe_writes_open_flows_on_a_signal(void **state)
+{
+    (void)state;
+    const char *script = testutil_tmp("flowsig.sh");
+    const char *out = testutil_tmp("flowsig.csv");
+    FILE *f = fopen(script, "w");
+    assert_non_null(f);
+    fprintf(f, "(cat '%s'; sleep 2) | '%s' flows -r - > '%s' 2> '%s.err' &"
+            "\npid=$!\nsleep 1\nkill -TERM $pid\nwait $pid\n"
+            "echo rc=$?\n", testutil_data_path("pcaps/chrissanders-packets/"
+                                               "http_espn.pcapng"),
+            testutil_bin(), out, out);
+    fclose(f);
+    assert_int_equal(run_ok("bash %s", script), 0);
+    assert_non_null(strstr(last_out, "rc=0"));
+    assert_int_equal(run_ok("wc -l < %s", out), 0);
+    assert_true(atoi(last_out) > 1);
+    assert_int_equal(run_ok("cat %s.err", out), 0);
+    assert_non_null(strstr(last_out, "stopped by a signal before the end "
+                           "of the input"));
+}
+
+/* --way above the number of training classes was warned about twice, in
+ * two wordings, as if there were two problems. */
+static void train_warns_once_of_a_way_too_wide(void **state)
+{
+    (void)state;
+    char m[512];
+    assert_int_equal(testutil_train_small("wide", "SSH-Patator_2961",
+                                          "Heartbleed_11", "--way 5 --shot 2 "
+                                          "--query 2 --episodes 3 --hidden "
+                                          "8 --emb 4", m, sizeof(m),
+                                          &last_out), 0);
+    const char *w = strstr(last_out, "--way 5");
+    assert_non_null(w);
+    assert_null(strstr(w + 1, "--way 5"));
+    assert_non_null(strstr(w, "episodes use all of them"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -199,8 +356,15 @@ int main(void)
         cmocka_unit_test(openset_says_when_a_class_is_too_small),
         cmocka_unit_test(eval_says_what_an_episode_needs),
         cmocka_unit_test(detect_csv_stops_on_a_signal_and_says_so),
+        cmocka_unit_test(detect_quits_at_a_second_signal),
         cmocka_unit_test(enrol_refuses_names_that_look_like_others),
         cmocka_unit_test(detect_refuses_a_memory_with_no_class),
+        cmocka_unit_test(enrol_warns_of_a_csv_with_several_labels),
+        cmocka_unit_test(enrol_says_how_to_give_a_csv_on_stdin),
+        cmocka_unit_test(classes_table_lines_up_utf8_names),
+        cmocka_unit_test(detect_checks_the_summary_path_first),
+        cmocka_unit_test(flows_from_a_pipe_writes_open_flows_on_a_signal),
+        cmocka_unit_test(train_warns_once_of_a_way_too_wide),
     };
     return cmocka_run_group_tests(tests, setup_model, teardown_model);
 }

@@ -3,7 +3,8 @@
  * flow (5-tuple and first packet's time), so that it is the same when a
  * capture is read again or with other captures before it, differs
  * between flows (the same 5-tuple later included), and stays within the
- * integers every JSON reader keeps exact.
+ * integers every JSON reader keeps exact; `fewflow flows` prints the
+ * same ids, so a flow row joins its alert.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -128,10 +129,44 @@ static void test_capture_flow_ids(void **state)
     out = NULL;
 }
 
+/* `flows --json` and `flows` CSV give each flow the id detect gives it. */
+static void test_flows_ids_join_alerts(void **state)
+{
+    (void)state;
+    char model[512], args[600];
+    unsigned long long a[MAX_IDS], f[MAX_IDS];
+    assert_int_equal(testutil_train_small("flowid2", "Heartbleed_11",
+                                          "Botnet_736", "--shot 5 --query 5 "
+                                          "--episodes 20 --hidden 16 --emb 8",
+                                          model, sizeof(model), &out), 0);
+    const char *cap_a = write_capture("a");
+    snprintf(args, sizeof(args), "-r %s", cap_a);
+    size_t n = run(model, args, a);
+    assert_int_equal(n, 4);
+
+    assert_int_equal(testutil_runf(&out, "%s -q flows -r %s --json",
+                                   testutil_bin(), cap_a), 0);
+    assert_int_equal(ids_of(out, f), n);
+    for (size_t i = 0; i < n; i++)
+        assert_true(has(a, n, f[i]));
+
+    assert_int_equal(testutil_runf(&out, "%s -q flows -r %s",
+                                   testutil_bin(), cap_a), 0);
+    const char *row = out;
+    for (size_t i = 0; i < n; i++) {
+        row = strchr(row, '\n');
+        assert_non_null(row);
+        assert_true(has(a, n, strtoull(++row, NULL, 10)));
+    }
+    free(out);
+    out = NULL;
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_capture_flow_ids),
+        cmocka_unit_test(test_flows_ids_join_alerts),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

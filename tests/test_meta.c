@@ -513,6 +513,18 @@ static void protocol_text_is_parsed_and_checked(void **state)
     assert_null(protocol_parse("name: t\ntrain: A, A\ntest: B, C\n",
                                "twice.proto"));
     assert_non_null(strstr(err_msg(), "'A' is listed twice"));
+    /* QA5: a UTF-8 BOM (Windows editors) made the first key unknown; a
+     * key given twice appended its list to the first silently. */
+    p = protocol_parse("\xef\xbb\xbfname: t\r\ntrain: A, B\r\n"
+                       "test: C, D\r\n", "bom.proto");
+    assert_non_null(p);
+    assert_string_equal(p->name, "t");
+    assert_string_equal(p->test[1], "D");
+    protocol_destroy(p);
+    assert_null(protocol_parse("name: t\ntrain: A, B\ntest: C, D\n"
+                               "train: E\n", "again.proto"));
+    assert_non_null(strstr(err_msg(), "again.proto:4: 'train:' is given "
+                           "twice"));
     /* Binary data is named as such, not called an empty file. */
     char bin[600];
     snprintf(bin, sizeof(bin), "%s/binary.proto", testutil_tmpdir());

@@ -352,6 +352,13 @@ struct openset_opts {
      * hold a flow, as detect does for MAML-family models; 0: none. */
     float head_lr;
     struct memo_enroll_opts enroll;
+    /* The connection rule (conn.h) over the test rows, or NULL (off):
+     * conn_pred[i] is the row that row i continues (-1: none) and
+     * conn_order the rows by start time. Every row, support rows too, is
+     * decided by the memory, then the verdicts follow the chains; scores
+     * (AUROC) stay each row's own. */
+    const int32_t *conn_pred;
+    const size_t *conn_order;
 };
 
 void openset_opts_default(struct openset_opts *o);
@@ -383,6 +390,8 @@ struct openset_report {
     double benign_fpr;        /* benign test rows decided non-benign */
     double unknown_recall;    /* novel rows decided unknown, no enrolment */
     double known_accuracy;    /* known test rows decided as their class */
+    size_t conn_base_changed; /* base decisions the connection rule
+                                 changed (0 without it) */
     size_t n_known, n_novel_rows, n_benign;
     size_t n_novel;           /* novel classes */
     uint32_t n_shots;

@@ -83,6 +83,17 @@ struct flow_record {
     const float *features;   /* flow_feature_count() values */
 };
 
+/*
+ * The flow's id as detect's alerts and `flows` print it: a hash of its
+ * 5-tuple, VLAN, part and first packet's time, the same whenever and with
+ * whatever else a capture is read, so alerts and flow rows of one flow
+ * join, and runs or sensors do not share ids 1, 2, 3 ... (Suricata's
+ * flow_id is likewise a hash-like 64-bit number). Never 0, below 2^53:
+ * every JSON reader keeps it exact. Two flows may share an id by a hash
+ * collision (about one pair in 10^4 among a million flows).
+ */
+uint64_t flow_record_flow_id(const struct flow_record *rec);
+
 /* Called for each finished flow; a non-zero return stops the meter, and
  * the function that was running returns that value. */
 typedef int (*flow_emit_fn)(const struct flow_record *rec, void *user);

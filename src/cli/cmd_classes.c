@@ -1,4 +1,5 @@
 #include <getopt.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -22,6 +23,48 @@ static const char *kind(const struct memo_class *c)
     return c->flags & MEMO_CLASS_ENROLLED ? "enrolled" : "attack";
 }
 
+/* Terminal columns of one character: combining marks take none, East
+ * Asian wide characters and most emoji two (the common ranges of
+ * Unicode's East Asian Width, enough to line up a table). */
+static int char_columns(uint32_t cp)
+{
+    static const uint32_t zero[][2] = {
+        { 0x300, 0x36f }, { 0x1ab0, 0x1aff }, { 0x1dc0, 0x1dff },
+        { 0x200b, 0x200f }, { 0x20d0, 0x20ff }, { 0xfe00, 0xfe0f },
+        { 0xfe20, 0xfe2f },
+    };
+    static const uint32_t wide[][2] = {
+        { 0x1100, 0x115f }, { 0x2e80, 0xa4cf }, { 0xac00, 0xd7a3 },
+        { 0xf900, 0xfaff }, { 0xfe30, 0xfe4f }, { 0xff00, 0xff60 },
+        { 0xffe0, 0xffe6 }, { 0x1f300, 0x1f64f }, { 0x1f900, 0x1f9ff },
+        { 0x20000, 0x3fffd },
+    };
+    for (size_t i = 0; i < sizeof(zero) / sizeof(zero[0]); i++)
+        if (cp >= zero[i][0] && cp <= zero[i][1])
+            return 0;
+    for (size_t i = 0; i < sizeof(wide) / sizeof(wide[0]); i++)
+        if (cp >= wide[i][0] && cp <= wide[i][1])
+            return 2;
+    return 1;
+}
+
+/* printf pads by bytes: a name with accents or CJK ran the columns after
+ * it to the left. Names are valid UTF-8 here (cli_printable). */
+static void print_name(const char *name, int width)
+{
+    int cols = 0;
+    for (const unsigned char *p = (const unsigned char *)name; *p;) {
+        size_t n = *p < 0x80 ? 1 : *p < 0xe0 ? 2 : *p < 0xf0 ? 3 : 4;
+        uint32_t cp = n == 1 ? *p : *p & (0x7f >> n);
+        for (size_t i = 1; i < n && p[i]; i++)
+            cp = cp << 6 | (p[i] & 0x3f);
+        cols += char_columns(cp);
+        while (n-- > 0 && *p)
+            p++;
+    }
+    printf("%s%*s", name, cols < width ? width - cols : 0, "");
+}
+
 static void print_table(const struct memo *m)
 {
     printf("%-28s %-9s %7s %9s %9s %10s\n", "class", "kind", "protos",
@@ -29,8 +72,8 @@ static void print_table(const struct memo *m)
     for (size_t i = 0; i < m->n_classes; i++) {
         const struct memo_class *c = &m->cls[i];
         char name[256];
-        printf("%-28s %-9s %7u %9llu %9llu %10.4g\n",
-               cli_printable(c->name, name, sizeof(name)), kind(c),
+        print_name(cli_printable(c->name, name, sizeof(name)), 28);
+        printf(" %-9s %7u %9llu %9llu %10.4g\n", kind(c),
                c->n_protos, (unsigned long long)c->n_support,
                (unsigned long long)c->n_calib, (double)c->radius);
     }

@@ -77,6 +77,13 @@ static void usage(FILE *out)
         "                       to one host and port within "
         "--repeat-window, their benign\n"
         "                       verdicts are reported as unknown)\n"
+        "      --judge-continuations  judge each flow of a TCP connection "
+        "alone (default:\n"
+        "                       a flow without SYN that continues, within "
+        "600 s, an\n"
+        "                       unclosed flow of its 5-tuple decided "
+        "non-benign keeps\n"
+        "                       that class instead of benign or unknown)\n"
         "      --repeat-sessions N  sessions that make a run (default 30)\n"
         "      --repeat-window S    seconds they must fall within "
         "(default 1800)\n"
@@ -93,10 +100,12 @@ static void usage(FILE *out)
 
 static volatile int stop_flag;
 
+/* The first signal asks for an orderly stop; a second one, while the
+ * open flows are still being classified, ends the process as usual. */
 static void on_signal(int sig)
 {
-    (void)sig;
     stop_flag = 1;
+    signal(sig, SIG_DFL);
 }
 
 static int add_path(const char ***list, size_t *n, const char *p)
@@ -162,7 +171,8 @@ enum { OPT_CSV = 256, OPT_ALL, OPT_EXPLAIN, OPT_EXPLAIN_RATE, OPT_BATCH, OPT_IDL
        OPT_MAX,
        OPT_SUMMARY, OPT_NEUTRAL, OPT_THREADS, OPT_MIN_SUPPORT, OPT_LINGER,
        OPT_JUDGE_CUT, OPT_JUDGE_LONE, OPT_JUDGE_REPEATS, OPT_REPEAT_N,
-       OPT_REPEAT_W, OPT_REPEAT_PORTS, OPT_REPEAT_DURATION };
+       OPT_REPEAT_W, OPT_REPEAT_PORTS, OPT_REPEAT_DURATION,
+       OPT_JUDGE_CONT };
 
 static int parse(int argc, char **argv, struct detect_run_opts *o,
                  struct flow_config *fc)
@@ -188,6 +198,7 @@ static int parse(int argc, char **argv, struct detect_run_opts *o,
         { "judge-cut", no_argument, 0, OPT_JUDGE_CUT },
         { "judge-lone", no_argument, 0, OPT_JUDGE_LONE },
         { "judge-repeats", no_argument, 0, OPT_JUDGE_REPEATS },
+        { "judge-continuations", no_argument, 0, OPT_JUDGE_CONT },
         { "repeat-sessions", required_argument, 0, OPT_REPEAT_N },
         { "repeat-window", required_argument, 0, OPT_REPEAT_W },
         { "repeat-ports", required_argument, 0, OPT_REPEAT_PORTS },
@@ -255,6 +266,7 @@ static int parse(int argc, char **argv, struct detect_run_opts *o,
         case OPT_JUDGE_CUT: o->hold_cut = 0; break;
         case OPT_JUDGE_LONE: o->hold_lone = 0; break;
         case OPT_JUDGE_REPEATS: o->repeats = 0; break;
+        case OPT_JUDGE_CONT: o->connections = 0; break;
         case OPT_REPEAT_N:
             rc = parse_count("detect", "--repeat-sessions", optarg, 2,
                              1000000000, &v);

@@ -40,10 +40,26 @@ static void usage(FILE *out)
         ENROLL_MAX_FLOWS);
 }
 
+/* Labels of a CSV's rows, counted to warn when one file mixes several. */
+#define ENROLL_LABELS 4
+
 struct collect {
     float *x;
     size_t n, cap, limit, n_in;
+    char label[ENROLL_LABELS][64];
+    size_t label_n[ENROLL_LABELS + 1];  /* the last: any further label */
+    size_t n_labels;
 };
+
+static void count_label(struct collect *c, const char *label)
+{
+    size_t i = 0;
+    while (i < c->n_labels && strcmp(c->label[i], label) != 0)
+        i++;
+    if (i == c->n_labels && i < ENROLL_LABELS)
+        snprintf(c->label[c->n_labels++], sizeof(c->label[0]), "%s", label);
+    c->label_n[i]++;
+}
 
 static int on_flow(const struct detector_flow *f, void *user)
 {
@@ -59,6 +75,8 @@ static int on_flow(const struct detector_flow *f, void *user)
         c->cap = cap;
     }
     memcpy(c->x + c->n * c->n_in, f->x, c->n_in * sizeof(float));
+    if (f->label != NULL)
+        count_label(c, f->label);
     return ++c->n >= c->limit ? 1 : 0;
 }
 
@@ -258,12 +276,43 @@ static int read_support(struct detector *d, const char *path,
     int rc = detector_read_flows(d, &in, on_flow, c, &st);
     if (rc == 1)
         rc = 0;
+    /* A pipe is read as a capture (it cannot be sniffed and rewound), so
+     * `cat flows.csv | fewflow enroll --flows -` failed with only
+     * "not a pcap or pcapng capture". */
+    if (rc == ERR_FORMAT && capture && strcmp(path, "-") == 0 &&
+        st.packets == 0)
+        rc = err_set(rc, "%s (a flow CSV on standard input must come from "
+                     "a file, '--flows - < flows.csv', not a pipe)",
+                     err_msg());
     /* A class is not built from a capture that ended in damage. */
     if (rc == 0 && st.damaged_inputs)
         rc = err_set(ERR_PARSE, "%s", st.damage);
     if (rc == 0 && c->n == 0)
         rc = no_flows_error(path, capture, &st);
     return rc;
+}
+
+/* enroll takes every row of its file whatever its label: a CSV that
+ * mixes BENIGN rows with the attack's makes a class that takes benign
+ * traffic, which the user should hear of before it alerts. */
+static void warn_labels(const struct collect *c, const char *path,
+                        const char *name)
+{
+    char list[512] = "", b1[256], b2[256];
+    size_t at = 0;
+    if (c->n_labels < 2)
+        return;
+    for (size_t i = 0; i <= c->n_labels && at < sizeof(list); i++) {
+        if (c->label_n[i] == 0)
+            continue;
+        at += (size_t)snprintf(list + at, sizeof(list) - at, "%s%s %zu",
+                               at ? ", " : "", i < c->n_labels
+                               ? cli_printable(c->label[i], b1, sizeof(b1))
+                               : "other labels", c->label_n[i]);
+    }
+    log_warn("enroll", "%s holds rows of several labels (%s): all %zu are "
+             "enrolled as '%s'", path, list, c->n,
+             cli_printable(name, b2, sizeof(b2)));
 }
 
 /* Flows that an attack class already takes would give two names to one
@@ -297,8 +346,9 @@ static void warn_overlap(const struct memo *m, const char *name,
 
 static int enrol(struct detector *d, const struct enroll_args *a)
 {
-    struct collect c = { NULL, 0, 0, a->shot ? (size_t)a->shot
-                                             : ENROLL_MAX_FLOWS, d->n_in };
+    struct collect c = { .limit = a->shot ? (size_t)a->shot
+                                          : ENROLL_MAX_FLOWS,
+                         .n_in = d->n_in };
     float *z = NULL;
     int rc = memo_class_find(d->memo, a->name) >= 0
              ? err_set(ERR_INVALID, "%s: class '%s' already exists (forget "
@@ -313,8 +363,10 @@ static int enrol(struct detector *d, const struct enroll_args *a)
         rc = err_set(ERR_NOMEM, "out of memory");
     if (rc == 0)
         rc = detector_embed(d, c.x, c.n, z);
-    if (rc == 0)
+    if (rc == 0) {
+        warn_labels(&c, a->flows, a->name);
         warn_overlap(d->memo, a->name, z, c.n);
+    }
     /* A failure here comes from the model's stored memory (a forged or
      * damaged section can give absurd radii), so the model is named. */
     if (rc == 0 && (rc = memo_enroll(d->memo, a->name, z, c.n, c.x,

@@ -41,12 +41,18 @@ struct flows_run {
 };
 
 static struct capture_source *volatile live_src;
+static volatile sig_atomic_t stopped;
 
+/* Files and pipes too: `tcpdump -w - | fewflow flows -r -` stopped by
+ * Ctrl-C or SIGTERM used to die with every flow still open unwritten.
+ * The first signal ends the reading (the open flows are then written);
+ * a second one ends the process as usual. */
 static void on_signal(int sig)
 {
-    (void)sig;
+    stopped = 1;
     if (live_src)
         capture_break(live_src);
+    signal(sig, SIG_DFL);
 }
 
 static void usage(FILE *f)
@@ -284,7 +290,11 @@ static int run_file(struct flows_run *run, const char *path,
     if (src == run->stdin_src)
         run->stdin_src = NULL;
     log_debug("flows", "reading %s", path);
+    live_src = src;
+    if (stopped)
+        capture_break(src);
     int rc = pump(run, src, m);
+    live_src = NULL;
     report_damage(run, src);
     capture_close(src);
     if (rc == 0)
@@ -300,12 +310,8 @@ static int run_live(struct flows_run *run, struct flow_meter *m)
     if (!src)
         return err_last();
     live_src = src;
-    signal(SIGINT, on_signal);
-    signal(SIGTERM, on_signal);
     log_info("flows", "capturing on %s (Ctrl-C to stop)", o->iface);
     int rc = pump(run, src, m);
-    signal(SIGINT, SIG_DFL);
-    signal(SIGTERM, SIG_DFL);
     live_src = NULL;
     if (rc == 0)
         rc = flow_meter_flush(m);
@@ -346,16 +352,25 @@ static int run_all(struct flows_run *run, struct flow_meter *m)
 {
     const struct flows_opts *o = run->o;
 
+    int rc = 0;
+    signal(SIGINT, on_signal);
+    signal(SIGTERM, on_signal);
+    signal(SIGHUP, on_signal);
     if (o->iface)
-        return run_live(run, m);
-    for (size_t i = 0; i < o->n_inputs; i++) {
-        int rc = run_file(run, o->inputs[i], m);
-        if (rc != 0)
-            return rc;
+        rc = run_live(run, m);
+    for (size_t i = 0; !o->iface && rc == 0 && i < o->n_inputs; i++) {
+        rc = run_file(run, o->inputs[i], m);
         if (o->max_packets && run->packets >= o->max_packets)
             break;
     }
-    return 0;
+    signal(SIGINT, SIG_DFL);
+    signal(SIGTERM, SIG_DFL);
+    signal(SIGHUP, SIG_DFL);
+    if (rc == 0 && stopped && !o->iface)
+        log_warn("flows", "stopped by a signal before the end of the input: "
+                 "the flows up to there were written, the rest was not "
+                 "read");
+    return rc;
 }
 
 /* Every capture must at least open before the output file is created,

@@ -571,11 +571,8 @@ static int train_fit(struct train_args *a, struct train_run *r)
     if (!r->l)
         return err_last();
     size_t way = a->opts.way;
-    if (way > r->train_s.n_classes) {
+    if (way > r->train_s.n_classes)
         way = r->train_s.n_classes;
-        log_warn("train", "--way %zu but only %zu training classes: "
-                 "episodes are %zu-way", a->opts.way, way, way);
-    }
     log_info("train", "%s, rule %s, %zu parameters, %zu-way %zu-shot",
              ops->name, a->arch.rule, r->l->n_params, way, a->opts.shot);
     progress_init(&bar.bar, "episodes", a->opts.episodes);

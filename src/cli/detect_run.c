@@ -7,6 +7,7 @@
 #include "cli/cli.h"
 #include "cli/detect_run.h"
 #include "fewflow/alert.h"
+#include "fewflow/conn.h"
 #include "fewflow/context.h"
 #include "fewflow/err.h"
 #include "fewflow/flow.h"
@@ -32,6 +33,7 @@ void detect_run_opts_default(struct detect_run_opts *o)
     o->repeat_window_us = (uint64_t)(REPEAT_WINDOW_DEFAULT * 1e6);
     o->repeat_ports = REPEAT_PORTS_DEFAULT;
     o->repeat_max_duration_s = REPEAT_MAX_DURATION_DEFAULT;
+    o->connections = 1;
 }
 
 /* Flows wait here until a batch is full, a live source is idle, or the
@@ -52,6 +54,10 @@ struct run {
     struct repeat *rep;           /* repeated-session rule, or NULL */
     struct repeat_mark *rep_mark; /* per row */
     char (*rep_reason)[REPEAT_REASON_LEN];  /* per row, until written */
+    struct conn_table *conn;      /* connection rule (conn.h), or NULL */
+    struct conn_cols conn_cols;
+    struct conn_flow *conn_f;     /* per row, read before classifying */
+    char (*conn_reason)[CONN_REASON_LEN];   /* per row, until written */
     struct alert_buf line;
     uint64_t *per_class;          /* n_classes + 2: unknown, unjudged */
     char *labels[MAX_LABELS];
@@ -64,6 +70,7 @@ struct run {
     uint64_t held_lone, held_cut; /* alerts the context rules withheld */
     struct progress bar;          /* files and CSVs; not a live capture */
     int show_bar;
+    int stop_said;                /* the stop was logged */
 };
 
 /* The context rules need the flow kind (TCP) and a few raw columns; a
@@ -99,6 +106,22 @@ static int run_init_repeat(struct run *r)
     repeat_set_ports(r->rep, &ports);
     repeat_set_max_duration(r->rep, r->o->repeat_max_duration_s);
     return 0;
+}
+
+/* The connection rule reads the flag columns; a model without them runs
+ * without it. */
+static int run_init_conn(struct run *r)
+{
+    const struct detector *d = r->d;
+    if (!r->o->connections ||
+        !conn_cols_find(&r->conn_cols, d->col_names, d->n_in))
+        return 0;
+    r->conn_f = malloc(r->cap * sizeof(*r->conn_f));
+    r->conn_reason = malloc(r->cap * sizeof(*r->conn_reason));
+    if (r->conn_f == NULL || r->conn_reason == NULL)
+        return err_set(ERR_NOMEM, "out of memory");
+    r->conn = conn_table_create(CONN_TIMEOUT_DEFAULT);
+    return r->conn ? 0 : ERR_NOMEM;
 }
 
 static int run_init(struct run *r, struct detector *d,
@@ -138,6 +161,8 @@ static int run_init(struct run *r, struct detector *d,
     if (r->pool == NULL)
         return err_last();
     int rc = run_init_context(r);
+    if (rc == 0)
+        rc = run_init_conn(r);
     return rc == 0 ? run_init_repeat(r) : rc;
 }
 
@@ -155,6 +180,9 @@ static void run_fini(struct run *r)
     free(r->rep_mark);
     free(r->rep_reason);
     repeat_destroy(r->rep);
+    conn_table_destroy(r->conn);
+    free(r->conn_f);
+    free(r->conn_reason);
     free(r->per_class);
     free(r->by_label);
     detector_pool_destroy(r->pool);
@@ -268,6 +296,18 @@ static void apply_repeat(struct run *r, size_t i)
     id->repeated = 1;
 }
 
+/* A flow that continues a TCP connection decided non-benign keeps that
+ * verdict (conn.h); a withheld (unjudged) flow is left as it is. */
+static void apply_conn(struct run *r, size_t i)
+{
+    struct alert_flow *id = &r->ids[i];
+    if (r->conn == NULL || id->unjudged)
+        return;
+    if (conn_table_judge(r->conn, r->d->memo, &r->conn_f[i], id->flow_id,
+                         &r->dec[i].cls, r->conn_reason[i]))
+        id->reason = r->conn_reason[i];
+}
+
 /* One explanation's worth of budget, refilled at explain_rate per second
  * up to one second's worth. */
 static int explain_budget_take(struct run *r)
@@ -327,6 +367,7 @@ static int flush(struct run *r)
     for (size_t i = 0; rc == 0 && i < r->n; i++) {
         apply_context(r, i);
         apply_repeat(r, i);
+        apply_conn(r, i);
         size_t k = r->ids[i].unjudged ? c + 1
                    : r->dec[i].cls < 0 ? c : (size_t)r->dec[i].cls;
         int alert = is_alert(r->d->memo, &r->dec[i], &r->ids[i]);
@@ -356,6 +397,13 @@ static int on_flow(const struct detector_flow *f, void *user)
     struct run *r = user;
     if (f == NULL)
         return flush(r);
+    /* Classifying and explaining a full flow table can take a while after
+     * Ctrl-C; the user should know why, and how to quit at once. */
+    if (!r->stop_said && r->o->in.stop != NULL && *r->o->in.stop) {
+        r->stop_said = 1;
+        log_info("detect", "stopping: classifying the flows still open "
+                 "(signal again to quit at once, without a summary)");
+    }
     memcpy(r->x + r->n * r->d->n_in, f->x, r->d->n_in * sizeof(float));
     r->ids[r->n] = f->id;
     r->kind[r->n] = (int8_t)(r->d->support
@@ -364,6 +412,8 @@ static int on_flow(const struct detector_flow *f, void *user)
     if (r->rep != NULL)
         r->rep_mark[r->n] = repeat_note(r->rep, f->x, &f->id,
                                         f->id.proto == 6);
+    if (r->conn != NULL)
+        conn_flow_make(&r->conn_cols, f->x, &f->id, &r->conn_f[r->n]);
     r->label_of[r->n] = label_index(r, f->label);
     return ++r->n == r->cap ? flush(r) : 0;
 }
@@ -467,6 +517,27 @@ static void repeat_summary_text(const struct run *r)
                  (unsigned)r->o->repeat_sessions);
 }
 
+static void conn_summary_text(const struct run *r)
+{
+    struct conn_totals t;
+    if (r->conn == NULL)
+        return;
+    conn_table_totals(r->conn, &t);
+    if (t.linked > 0 || t.out_of_order > 0)
+        log_info("detect", "connections: %llu flows continue a connection "
+                 "decided non-benign, %llu of them took its class "
+                 "(--judge-continuations to judge them alone); %llu rows "
+                 "older than their connection's last flow were judged alone",
+                 (unsigned long long)t.linked,
+                 (unsigned long long)t.continued,
+                 (unsigned long long)t.out_of_order);
+    if (t.replaced > 0)
+        log_warn("detect", "connections: %llu tracked connections were "
+                 "pushed out of the full table (%d entries); their later "
+                 "flows were judged alone", (unsigned long long)t.replaced,
+                 CONN_SLOTS);
+}
+
 static void summary_text(const struct run *r,
                          const struct detector_input_stats *st, double secs)
 {
@@ -486,6 +557,7 @@ static void summary_text(const struct run *r,
                  "was not read");
     held_note(r, st);
     repeat_summary_text(r);
+    conn_summary_text(r);
     if (r->unexplained > 0)
         log_warn("detect", "%llu alerts were written without an explanation "
                  "to keep up (--explain-rate %.0f/s)",
@@ -593,6 +665,16 @@ static int summary_json(const struct run *r,
                      "\"benign_before\":%llu}", (unsigned long long)t.runs,
                      (unsigned long long)t.escalated,
                      (unsigned long long)t.benign_before);
+    struct conn_totals ct = { 0, 0, 0, 0 };
+    if (r->conn != NULL)
+        conn_table_totals(r->conn, &ct);
+    alert_buf_printf(&b, ",\"continued\":%llu,\"connections\":{\"rule\":%s,"
+                     "\"linked\":%llu,\"replaced\":%llu,\"out_of_order\":"
+                     "%llu}", (unsigned long long)ct.continued,
+                     r->conn ? "true" : "false",
+                     (unsigned long long)ct.linked,
+                     (unsigned long long)ct.replaced,
+                     (unsigned long long)ct.out_of_order);
     alert_buf_raw(&b, ",\"by_label\":{", 13);
     for (size_t l = 0; l < r->n_labels; l++) {
         alert_buf_raw(&b, l ? "," : "", l ? 1 : 0);
@@ -623,6 +705,20 @@ static int memory_check(const struct detector *d, const char *path)
     return 0;
 }
 
+/* A summary path that cannot be written was found only when the run
+ * ended: after a day of live capture the summary was lost and the run
+ * failed. Opened for append (no truncation) to fail before any work. */
+static int summary_path_check(const char *path)
+{
+    FILE *f = path != NULL ? fopen(path, "a") : NULL;
+    if (path != NULL && f == NULL)
+        return err_set(ERR_IO, "%s: cannot create: %s", path,
+                       strerror(errno));
+    if (f != NULL)
+        fclose(f);
+    return 0;
+}
+
 int detect_run(struct detect_run_opts *o, FILE *out)
 {
     struct detector_input_stats st;
@@ -638,7 +734,9 @@ int detect_run(struct detect_run_opts *o, FILE *out)
     o->in.n_csvs = o->n_csvs;
     double t0 = progress_now_s();
     size_t n_neutral = 0;
-    int rc = memory_check(d, o->model);
+    int rc = summary_path_check(o->summary_json);
+    if (rc == 0)
+        rc = memory_check(d, o->model);
     if (rc == 0)
         rc = detector_set_neutral(d, o->neutral, &n_neutral);
     if (rc == 0 && n_neutral > 0 && (o->n_captures || o->in.iface))

@@ -34,6 +34,7 @@ struct detect_run_opts {
     uint64_t repeat_window_us;
     const char *repeat_ports;      /* repeat_ports_parse list */
     double repeat_max_duration_s;  /* 0: sessions of any duration */
+    int connections;          /* connection rule (conn.h) */
 };
 
 void detect_run_opts_default(struct detect_run_opts *o);

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "cli/eval_conn.h"
 #include "cli/eval_openset.h"
 #include "cli/openset.h"
 #include "fewflow/alert.h"
@@ -125,6 +126,8 @@ struct os_args {
     int json;
     int known_unseen;         /* known test rows are encoder-unseen */
     int no_head;              /* MAML-family: decide without the head */
+    int no_conn;              /* no connection rule (conn.h) */
+    struct eval_conn conn;
     struct openset_memory_opts mem;
     struct openset_opts os;
 };
@@ -169,6 +172,9 @@ static void usage(FILE *out)
         "each alone)\n"
         "      --no-head         MAML-family models: decide by the memory "
         "alone, without\n                        the adapted head\n"
+        "      --no-connections  judge each row alone (default: a TCP row "
+        "that continues\n                        an earlier row's "
+        "connection keeps its alert, README)\n"
         "      --seed S          (default %llu)\n"
         "      --json            one JSON object on stdout\n"
         "  -o, --output MODEL2   write the model with the evaluated class "
@@ -217,7 +223,7 @@ static int num(const char *opt, const char *v, double lo, double hi,
 
 enum { O_OPENSET = 256, O_DATA, O_SHOTS, O_TRIALS, O_FPR, O_COVER, O_KCOVER,
        O_PROTOS, O_BPROTOS, O_MAXP, O_PRIOR, O_SEED, O_JSON, O_PROTOCOL,
-       O_TOGETHER, O_RULE, O_NOHEAD };
+       O_TOGETHER, O_RULE, O_NOHEAD, O_NOCONN };
 
 static int apply(struct os_args *a, int c, const char *v)
 {
@@ -230,6 +236,7 @@ static int apply(struct os_args *a, int c, const char *v)
     case O_JSON: a->json = 1; return 0;
     case O_TOGETHER: a->os.together = 1; return 0;
     case O_NOHEAD: a->no_head = 1; return 0;
+    case O_NOCONN: a->no_conn = 1; return 0;
     case O_RULE: return cli_radius_rule("eval", v, &a->os.enroll.rule);
     case O_PROTOCOL: a->protocol = v; return 0;
     case O_SHOTS: return parse_shots(v, &a->os);
@@ -276,6 +283,7 @@ static int parse(int argc, char **argv, struct os_args *a)
         { "json", no_argument, 0, O_JSON },
         { "together", no_argument, 0, O_TOGETHER },
         { "no-head", no_argument, 0, O_NOHEAD },
+        { "no-connections", no_argument, 0, O_NOCONN },
         { "radius-rule", required_argument, 0, O_RULE },
         { "help", no_argument, 0, 'h' },
         { 0, 0, 0, 0 },
@@ -363,6 +371,7 @@ static int split_all(const struct table *t, const char *const *known,
 struct test_set {
     float *x, *z;
     int32_t *y;
+    size_t *row;              /* the table row of each test row */
     size_t n;
 };
 
@@ -374,7 +383,8 @@ static int embed_test(struct detector *d, const struct table *t,
     ts->x = malloc((n * d->n_in + 1) * sizeof(float));
     ts->z = malloc((n * d->dim + 1) * sizeof(float));
     ts->y = malloc((n + 1) * sizeof(int32_t));
-    if (!ts->x || !ts->z || !ts->y)
+    ts->row = malloc((n + 1) * sizeof(size_t));
+    if (!ts->x || !ts->z || !ts->y || !ts->row)
         return err_set(ERR_NOMEM, "out of memory");
     const size_t *lists[4] = { a->test, b->fit, b->calib, b->test };
     size_t counts[4] = { a->n_test, b->n_fit, b->n_calib, b->n_test };
@@ -384,13 +394,14 @@ static int embed_test(struct detector *d, const struct table *t,
             memcpy(ts->x + ts->n * d->n_in, table_row(t, r),
                    d->n_in * sizeof(float));
             ts->y[ts->n] = t->y[r];
+            ts->row[ts->n] = r;
         }
     }
     return detector_embed(d, ts->x, ts->n, ts->z);
 }
 
 static void print_text(const struct table *t, const struct openset_report *r,
-                       const struct memo *m)
+                       const struct memo *m, const struct eval_conn *c)
 {
     printf("open-set: AUROC %.4f (unknown vs known; %.4f with the decision "
            "score), benign false-alarm rate %.2f%% on %zu held-out benign "
@@ -400,6 +411,12 @@ static void print_text(const struct table *t, const struct openset_report *r,
     printf("before enrolment: %.1f%% of novel rows unknown, %.1f%% of known "
            "rows to their class\n", 100 * r->unknown_recall,
            100 * r->known_accuracy);
+    if (c->pred != NULL)
+        printf("connections: %zu of %zu test rows continue an earlier row's "
+               "TCP connection; %zu base decisions changed\n", c->n_linked,
+               r->n_known + r->n_novel_rows, r->conn_base_changed);
+    else
+        printf("connections: rule off, each row judged alone\n");
     /* Each shot's block is 16 columns wide in all three lines, so that P
      * and R stand over their figures. */
     printf("%-24s", "enrolled class");
@@ -510,6 +527,15 @@ static void json_by_shot(struct alert_buf *b, const struct openset_report *r,
     alert_buf_raw(b, "}", 1);
 }
 
+static void json_conn(struct alert_buf *b, const struct openset_report *r,
+                      const struct eval_conn *c)
+{
+    alert_buf_printf(b, ",\"connections\":{\"rule\":%s,\"linkable_rows\":"
+                     "%zu,\"linked_rows\":%zu,\"base_changed\":%zu}",
+                     c->pred ? "true" : "false", c->n_linkable, c->n_linked,
+                     r->conn_base_changed);
+}
+
 static void print_json(const struct table *t, const struct openset_report *r,
                        const struct memo *m, const struct os_args *a)
 {
@@ -531,9 +557,11 @@ static void print_json(const struct table *t, const struct openset_report *r,
                      a->known_unseen ? "encoder-unseen" : "random",
                      a->os.head_lr > 0 ? "true" : "false");
     alert_buf_printf(&b, ",\"rows\":{\"known\":%zu,\"novel\":%zu,\"benign\":"
-                     "%zu},\"trials\":%u,\"enrolment\":\"%s\",\"enrolled\":{",
+                     "%zu},\"trials\":%u,\"enrolment\":\"%s\"",
                      r->n_known, r->n_novel_rows, r->n_benign, a->os.trials,
                      a->os.together ? "together" : "alone");
+    json_conn(&b, r, &a->conn);
+    alert_buf_raw(&b, ",\"enrolled\":{", 13);
     for (size_t j = 0; j < r->n_novel; j++) {
         alert_buf_raw(&b, j ? "," : "", j ? 1 : 0);
         alert_buf_json_str(&b, t->class_names[r->novel_ids[j]]);
@@ -609,6 +637,11 @@ static int evaluate(struct os_args *a, struct detector *d,
                                known, n_known, &a->mem.fit);
     if (rc == 0)
         rc = embed_test(d, t, &sp, &nv, &ts);
+    if (rc == 0 && !a->no_conn)
+        rc = eval_conn_link(d, t, a->data, a->n_data, ts.row, ts.n,
+                            &a->conn);
+    a->os.conn_pred = a->conn.pred;
+    a->os.conn_order = a->conn.order;
     struct maml_model *mm = maml_learner_model(d->learner);
     a->os.head_lr = mm != NULL && !a->no_head ? mm->cfg.inner_lr : 0;
     for (size_t c = 0; rc == 0 && c < t->n_classes; c++)
@@ -622,13 +655,15 @@ static int evaluate(struct os_args *a, struct detector *d,
     if (rc == 0 && a->json)
         print_json(t, &rep, d->memo, a);
     else if (rc == 0)
-        print_text(t, &rep, d->memo);
+        print_text(t, &rep, d->memo, &a->conn);
     openset_report_fini(&rep);
     detector_split_fini(&sp);
     detector_split_fini(&nv);
     free(ts.x);
     free(ts.z);
     free(ts.y);
+    free(ts.row);
+    eval_conn_fini(&a->conn);
     free(known);
     free(known_of);
     free(held);

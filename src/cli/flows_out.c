@@ -147,7 +147,7 @@ int flows_out_csv_row(FILE *f, const struct flow_record *r,
     identity(r, src, dst, t0, t1);
     const char *id_text[] = { src, dst, t0, t1 };
     const uint64_t id_num[] = { r->src_port, r->dst_port, r->protocol };
-    char *p = put_uint(line, r->id);
+    char *p = put_uint(line, flow_record_flow_id(r));
     for (int i = 0; i < 2; i++) {
         *p++ = ',';
         p = put_str(p, id_text[i]);
@@ -184,8 +184,8 @@ int flows_out_json(FILE *f, const struct flow_record *r, const char *label)
     fprintf(f, "{\"flow_id\":%" PRIu64 ",\"src_ip\":\"%s\",\"src_port\":%u,"
             "\"dst_ip\":\"%s\",\"dst_port\":%u,\"protocol\":%u,"
             "\"timestamp\":\"%s\",\"end_timestamp\":\"%s\",\"vlan_id\":%u,"
-            "\"end_reason\":\"%s\"", r->id, src, r->src_port, dst,
-            r->dst_port, r->protocol, t0, t1, r->vlan_id,
+            "\"end_reason\":\"%s\"", flow_record_flow_id(r), src,
+            r->src_port, dst, r->dst_port, r->protocol, t0, t1, r->vlan_id,
             flow_end_reason_str(r->end_reason));
     for (size_t i = 0; i < flow_feature_count(); i++) {
         *put_num(num, r->features[i]) = '\0';

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "detect/memo_impl.h"
+#include "fewflow/conn.h"
 #include "fewflow/detect.h"
 #include "fewflow/err.h"
 #include "fewflow/mhead.h"
@@ -79,11 +80,22 @@ struct ctx {
     size_t n_ids;
     struct memo_eval *ev;     /* n × C base evaluations */
     size_t c0;                /* classes in the base memory */
+    int32_t *cls;             /* n decisions of the current memory */
+    const struct openset_opts *o;
 };
 
 static int32_t known_id(const struct ctx *x, int32_t y)
 {
     return y >= 0 && (size_t)y < x->n_ids ? x->known_of[y] : -2;
+}
+
+/* The connection rule over the decisions in x->cls; how many changed. */
+static size_t follow_connections(struct ctx *x)
+{
+    if (x->o->conn_pred == NULL)
+        return 0;
+    return conn_propagate(x->m, x->o->conn_pred, x->o->conn_order,
+                          x->t->n, x->cls);
 }
 
 /* (a) and (c): everything measured before enrolment. */
@@ -97,24 +109,30 @@ static void base_metrics(struct ctx *x, struct openset_report *r)
     struct memo_decision d;
 
     for (size_t i = 0; score && by_ratio && pos && i < n; i++) {
-        int32_t kid = known_id(x, x->t->y[i]);
-        if (kid == -2)
-            continue;
         const struct memo_eval *row = x->ev + i * x->c0;
         memo_decide_from(x->m, row, &d);
+        x->cls[i] = d.cls;
+        if (known_id(x, x->t->y[i]) == -2)
+            continue;
         score[k] = memo_novelty(x->m, row);
         by_ratio[k] = d.score;
-        pos[k++] = kid < 0;
+        pos[k++] = known_id(x, x->t->y[i]) < 0;
+    }
+    r->conn_base_changed = follow_connections(x);
+    for (size_t i = 0; score && by_ratio && pos && i < n; i++) {
+        int32_t kid = known_id(x, x->t->y[i]), c = x->cls[i];
+        if (kid == -2)
+            continue;
         if (kid < 0) {
             r->n_novel_rows++;
-            unk += d.cls < 0;
+            unk += c < 0;
             continue;
         }
         r->n_known++;
-        hit += d.cls == kid;
+        hit += c == kid;
         if (x->m->cls[kid].flags & MEMO_CLASS_BENIGN) {
             r->n_benign++;
-            fa += d.cls < 0 || !(x->m->cls[d.cls].flags & MEMO_CLASS_BENIGN);
+            fa += c < 0 || !(x->m->cls[c].flags & MEMO_CLASS_BENIGN);
         }
     }
     r->auroc = score && pos ? openset_auroc(score, pos, k) : NAN;
@@ -162,8 +180,9 @@ static void tally_row(const struct ctx *x, int32_t y, int32_t cls,
     }
 }
 
-/* Decides every test row outside the support with the classes enrolled
- * after the base memory and tallies them. */
+/* Decides every test row (the support too, so that the rows that continue
+ * its connections see its verdict), follows the connections, and tallies
+ * the rows outside the support. */
 static void score_enrolled(struct ctx *x, const int32_t *ys, size_t n_en,
                            const uint8_t *support, struct memo_eval *ext,
                            struct mhead *head, struct tally *tl)
@@ -171,8 +190,6 @@ static void score_enrolled(struct ctx *x, const int32_t *ys, size_t n_en,
     struct memo_decision d;
     memset(tl, 0, n_en * sizeof(*tl));
     for (size_t i = 0; i < x->t->n; i++) {
-        if (support[i] || known_id(x, x->t->y[i]) == -2)
-            continue;
         memcpy(ext, x->ev + i * x->c0, x->c0 * sizeof(*ext));
         for (size_t j = 0; j < n_en; j++)
             memo_evaluate_one(x->m, x->c0 + j, x->t->z + i * x->m->dim,
@@ -180,7 +197,13 @@ static void score_enrolled(struct ctx *x, const int32_t *ys, size_t n_en,
         memo_decide_from(x->m, ext, &d);
         if (head != NULL)
             mhead_choose(head, x->m, x->t->z + i * x->m->dim, &d);
-        tally_row(x, x->t->y[i], d.cls, ys, n_en, tl);
+        x->cls[i] = d.cls;
+    }
+    follow_connections(x);
+    for (size_t i = 0; i < x->t->n; i++) {
+        if (support[i] || known_id(x, x->t->y[i]) == -2)
+            continue;
+        tally_row(x, x->t->y[i], x->cls[i], ys, n_en, tl);
     }
 }
 
@@ -440,7 +463,8 @@ int openset_eval(struct memo *base, const struct memo_labelled *test,
                  const int32_t *known_of, size_t n_ids,
                  const struct openset_opts *o, struct openset_report *out)
 {
-    struct ctx x = { base, test, known_of, n_ids, NULL, base->n_classes };
+    struct ctx x = { base, test, known_of, n_ids, NULL, base->n_classes,
+                     NULL, o };
 
     memset(out, 0, sizeof(*out));
     if (base->n_classes == 0 || o->n_shots > OPENSET_MAX_SHOTS ||
@@ -451,7 +475,8 @@ int openset_eval(struct memo *base, const struct memo_labelled *test,
     out->n_shots = o->n_shots;
     memcpy(out->shots, o->shots, sizeof(out->shots));
     x.ev = malloc((test->n * x.c0 + 1) * sizeof(*x.ev));
-    int rc = x.ev ? list_novel(&x, out) : ERR_NOMEM;
+    x.cls = malloc((test->n + 1) * sizeof(int32_t));
+    int rc = x.ev && x.cls ? list_novel(&x, out) : ERR_NOMEM;
     for (size_t i = 0; rc == 0 && i < test->n; i++)
         memo_evaluate(base, test->z + i * base->dim, x.ev + i * x.c0);
     if (rc == 0) {
@@ -459,6 +484,7 @@ int openset_eval(struct memo *base, const struct memo_labelled *test,
         rc = run_enrolment(&x, o, out);
     }
     free(x.ev);
+    free(x.cls);
     if (rc == ERR_NOMEM)
         err_set(rc, "open-set evaluation: out of memory");
     return rc;

@@ -3,7 +3,6 @@
 #include <string.h>
 #include <time.h>
 
-#include "core/fnv.h"
 #include "fewflow/capture.h"
 #include "fewflow/csv.h"
 #include "fewflow/data.h"
@@ -91,45 +90,6 @@ static void icmp_of(const struct cap_ctx *cx, const struct flow_record *rec,
     id->icmp_code = (uint8_t)c;
 }
 
-/* Mixes every input bit into every output bit (MurmurHash3's 64-bit
- * finaliser), so that the id's low 53 bits depend on the whole key. */
-static uint64_t mix64(uint64_t h)
-{
-    h ^= h >> 33;
-    h *= UINT64_C(0xff51afd7ed558ccd);
-    h ^= h >> 33;
-    h *= UINT64_C(0xc4ceb9fe1a85ec53);
-    return h ^ (h >> 33);
-}
-
-/*
- * A capture flow's flow_id: a hash of its 5-tuple, VLAN, part and first
- * packet's time, so the same flow gets the same id whenever and with
- * whatever else the capture is read, and flows of different runs or
- * sensors do not share ids 1, 2, 3 ... (Suricata's flow_id is likewise
- * a hash-like 64-bit number). 53 bits: every JSON reader keeps integers
- * up to 2^53 - 1 exact. Two flows may still share an id, by a hash
- * collision (about one pair in 10^4 among a million flows) or when one
- * capture is read twice in a run; nothing in detect keys on the id
- * (the rules key on addresses, each line is written from its own row),
- * so a collision can only mislead a reader that deduplicates on it.
- */
-static uint64_t capture_flow_id(const struct flow_record *rec)
-{
-    uint64_t h = FNV1A_OFFSET;
-    h = fnv1a(h, &rec->ip_version, 1);
-    h = fnv1a(h, &rec->protocol, 1);
-    h = fnv1a(h, rec->src_addr, sizeof(rec->src_addr));
-    h = fnv1a(h, rec->dst_addr, sizeof(rec->dst_addr));
-    h = fnv1a(h, &rec->src_port, sizeof(rec->src_port));
-    h = fnv1a(h, &rec->dst_port, sizeof(rec->dst_port));
-    h = fnv1a(h, &rec->vlan_id, sizeof(rec->vlan_id));
-    h = fnv1a(h, &rec->part, sizeof(rec->part));
-    h = fnv1a(h, &rec->first_ns, sizeof(rec->first_ns));
-    h = mix64(h) & ((UINT64_C(1) << 53) - 1);
-    return h + (h == 0);
-}
-
 static int on_flow(const struct flow_record *rec, void *user)
 {
     struct cap_ctx *c = user;
@@ -140,7 +100,7 @@ static int on_flow(const struct flow_record *rec, void *user)
     memset(&f, 0, sizeof(f));
     f.x = c->x;
     f.origin = c->origin;
-    f.id.flow_id = capture_flow_id(rec);
+    f.id.flow_id = flow_record_flow_id(rec);
     flow_addr_format(rec, 0, f.id.src_ip, sizeof(f.id.src_ip));
     flow_addr_format(rec, 1, f.id.dest_ip, sizeof(f.id.dest_ip));
     f.id.src_port = rec->src_port;

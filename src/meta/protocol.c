@@ -58,9 +58,24 @@ static int list_parse(char ***list, size_t *n, char *value)
     return 0;
 }
 
+/* A key written twice is a slip (a line copied and half edited), and
+ * appending the second list to the first would train or test on classes
+ * the user meant to move: refused. Lists go on over indented lines. */
+static int protocol_key_again(const struct protocol *p, const char *key)
+{
+    return (strcmp(key, "name") == 0 && p->name != NULL) ||
+           (strcmp(key, "data") == 0 && p->n_data > 0) ||
+           (strcmp(key, "train") == 0 && p->n_train > 0) ||
+           (strcmp(key, "val") == 0 && p->n_val > 0) ||
+           (strcmp(key, "test") == 0 && p->n_test > 0);
+}
+
 static int protocol_set(struct protocol *p, const char *key, char *value,
                         const char *where, size_t line)
 {
+    if (protocol_key_again(p, key))
+        return err_set(ERR_PARSE, "%s:%zu: '%s:' is given twice (continue "
+                       "a list on an indented line)", where, line, key);
     if (strcmp(key, "name") == 0) {
         free(p->name);
         p->name = strdup(trim(value));
@@ -158,6 +173,10 @@ static int protocol_line(struct protocol *p, char *text, const char *where,
 
 struct protocol *protocol_parse(const char *text, const char *where)
 {
+    /* Windows editors start UTF-8 files with a BOM; the CSV reader skips
+     * it too (the first key read as "\ufeffname", unknown). */
+    if (strncmp(text, "\xef\xbb\xbf", 3) == 0)
+        text += 3;
     struct protocol *p = calloc(1, sizeof(*p));
     char *copy = strdup(text);
     char *logical = calloc(1, strlen(text) + 2);

@@ -1,0 +1,17 @@
+/*
+ * Internals shared by conn.c and conn_table.c; not a public API.
+ */
+#ifndef FEWFLOW_CONN_IMPL_H
+#define FEWFLOW_CONN_IMPL_H
+
+#include <stdint.h>
+
+#include "fewflow/conn.h"
+
+/* Whether a and b have the same 5-tuple (compared in full). */
+int conn_same_tuple(const struct conn_flow *a, const struct conn_flow *b);
+
+/* FNV-1a over the 5-tuple. */
+uint64_t conn_tuple_hash(const struct conn_flow *f);
+
+#endif

@@ -1,0 +1,152 @@
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "detect/conn_impl.h"
+#include "fewflow/conn.h"
+#include "fewflow/err.h"
+
+/* A recently ended, unclosed TCP flow decided non-benign. */
+struct entry {
+    struct conn_flow f;       /* f.linkable 0: free */
+    uint64_t flow_id;
+    int32_t cls;              /* its final class, -1 = unknown */
+};
+
+struct conn_table {
+    double timeout_s;
+    double now_s;             /* the latest end seen: capture time */
+    struct conn_totals total;
+    struct entry slot[CONN_SLOTS];
+};
+
+struct conn_table *conn_table_create(double timeout_s)
+{
+    struct conn_table *t = calloc(1, sizeof(*t));
+    if (t == NULL) {
+        err_set(ERR_NOMEM, "out of memory");
+        return NULL;
+    }
+    t->timeout_s = timeout_s;
+    return t;
+}
+
+void conn_table_destroy(struct conn_table *t)
+{
+    free(t);
+}
+
+size_t conn_table_bytes(void)
+{
+    return sizeof(struct conn_table);
+}
+
+static struct entry *bucket_of(struct conn_table *t,
+                               const struct conn_flow *f)
+{
+    size_t b = (size_t)(conn_tuple_hash(f) % (CONN_SLOTS / CONN_WAYS));
+    return &t->slot[b * CONN_WAYS];
+}
+
+/* The entry of f's 5-tuple in bucket b, or NULL. */
+static struct entry *find(struct entry *b, const struct conn_flow *f)
+{
+    for (int w = 0; w < CONN_WAYS; w++) {
+        if (b[w].f.linkable && conn_same_tuple(&b[w].f, f))
+            return &b[w];
+    }
+    return NULL;
+}
+
+static int expired(const struct conn_table *t, const struct entry *e,
+                   double now_s)
+{
+    return !e->f.linkable || now_s - e->f.end_s > t->timeout_s;
+}
+
+/* Where a new entry goes: a free or expired place, else the entry that
+ * ended first (a flood replaces its own kind; it costs context, never
+ * memory). */
+static struct entry *place_for(struct conn_table *t, struct entry *b,
+                               double now_s)
+{
+    struct entry *oldest = &b[0];
+    for (int w = 0; w < CONN_WAYS; w++) {
+        if (expired(t, &b[w], now_s))
+            return &b[w];
+        if (b[w].f.end_s < oldest->f.end_s)
+            oldest = &b[w];
+    }
+    t->total.replaced++;
+    return oldest;
+}
+
+static const char *class_name(const struct memo *m, int32_t c)
+{
+    return c >= 0 && (size_t)c < m->n_classes ? m->cls[c].name : "unknown";
+}
+
+static int is_alert(const struct memo *m, int32_t c)
+{
+    return c < 0 || (size_t)c >= m->n_classes ||
+           !(m->cls[c].flags & MEMO_CLASS_BENIGN);
+}
+
+/* The verdict of f against entry e; 1 when it changed *cls. */
+static int judge_link(struct conn_table *t, const struct memo *m,
+                      const struct entry *e, int32_t *cls, char *reason)
+{
+    int32_t v = conn_verdict(m, e->cls, *cls);
+    t->total.linked++;
+    if (v == *cls)
+        return 0;
+    *cls = v;
+    t->total.continued++;
+    snprintf(reason, CONN_REASON_LEN, "continues the connection of "
+             "flow_id %llu (decided %s)", (unsigned long long)e->flow_id,
+             class_name(m, e->cls));
+    return 1;
+}
+
+int conn_table_judge(struct conn_table *t, const struct memo *m,
+                     const struct conn_flow *f, uint64_t id, int32_t *cls,
+                     char *reason)
+{
+    if (!f->linkable)
+        return 0;
+    t->now_s = fmax(t->now_s, f->end_s);
+    struct entry *b = bucket_of(t, f);
+    struct entry *e = find(b, f);
+    int changed = 0;
+    if (e != NULL && f->start_s < e->f.start_s) {
+        t->total.out_of_order++;
+        return 0;
+    }
+    if (e != NULL && conn_continues(&e->f, f, t->timeout_s))
+        changed = judge_link(t, m, e, cls, reason);
+    if (!is_alert(m, *cls) || f->closed) {
+        if (e != NULL)
+            e->f.linkable = 0;
+        return changed;
+    }
+    if (e == NULL)
+        e = place_for(t, b, t->now_s);
+    e->f = *f;
+    e->flow_id = id;
+    e->cls = *cls;
+    return changed;
+}
+
+size_t conn_table_live(const struct conn_table *t, double now_s)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < CONN_SLOTS; i++)
+        n += !expired(t, &t->slot[i], now_s);
+    return n;
+}
+
+void conn_table_totals(const struct conn_table *t, struct conn_totals *out)
+{
+    *out = t->total;
+}

@@ -1,0 +1,344 @@
+/*
+ * Connection rule (conn.h): which flow continues which, the verdict, the
+ * whole-set form that eval --openset uses, the fixed-size table of
+ * detect (expiry, a full table), and detect --csv end to end.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "testutil.h"
+
+#include "fewflow/conn.h"
+#include "fewflow/detect.h"
+#include "fewflow/err.h"
+#include "fewflow/rng.h"
+
+/* A TCP flow from 10.0.0.1:sport to 10.0.0.2:80 over [start, end]. */
+static struct conn_flow mk(uint16_t sport, double start, double end,
+                           int syn, int closed)
+{
+    struct conn_flow f;
+    memset(&f, 0, sizeof(f));
+    snprintf(f.src_ip, sizeof(f.src_ip), "10.0.0.1");
+    snprintf(f.dest_ip, sizeof(f.dest_ip), "10.0.0.2");
+    f.src_port = sport;
+    f.dest_port = 80;
+    f.proto = 6;
+    f.syn = (uint8_t)syn;
+    f.closed = (uint8_t)closed;
+    f.linkable = 1;
+    f.start_s = 1e9 + start;
+    f.end_s = 1e9 + end;
+    return f;
+}
+
+/* BENIGN (0) and attack (1), two points in the plane. */
+static struct memo *memory(void)
+{
+    float b[2] = { 0, 0 }, a[2] = { 10, 10 };
+    struct memo *m = memo_create(2, 0);
+    assert_non_null(m);
+    assert_int_equal(memo_class_add(m, "BENIGN", MEMO_CLASS_BENIGN, b, 1,
+                                    2.0f, NULL), 0);
+    assert_int_equal(memo_class_add(m, "attack", 0, a, 1, 2.0f, NULL), 1);
+    return m;
+}
+
+static void test_columns_and_flow(void **state)
+{
+    (void)state;
+    const char *names[5] = { "fin_flag_count", "flow_duration", "x",
+                             "rst_flag_count", "syn_flag_count" };
+    struct conn_cols c;
+    assert_false(conn_cols_find(&c, names, 4));
+    assert_true(conn_cols_find(&c, names, 5));
+    assert_int_equal(c.duration, 1);
+    float x[5] = { 0, 2.5e6f, 7, 0, 1 };
+    struct alert_flow id;
+    memset(&id, 0, sizeof(id));
+    snprintf(id.src_ip, sizeof(id.src_ip), "10.0.0.1");
+    snprintf(id.dest_ip, sizeof(id.dest_ip), "10.0.0.2");
+    id.proto = 6;
+    id.first_s = 1000;
+    id.last_s = 1000;
+    struct conn_flow f;
+    conn_flow_make(&c, x, &id, &f);
+    assert_true(f.linkable && f.syn && !f.closed);
+    assert_float_near(f.end_s, 1002.5, 1e-9);
+    x[3] = 1;
+    conn_flow_make(&c, x, &id, &f);
+    assert_true(f.closed);
+    /* UDP, no address, no time: never linked */
+    id.proto = 17;
+    conn_flow_make(&c, x, &id, &f);
+    assert_false(f.linkable);
+    id.proto = 6;
+    id.src_ip[0] = '\0';
+    conn_flow_make(&c, x, &id, &f);
+    assert_false(f.linkable);
+    snprintf(id.src_ip, sizeof(id.src_ip), "10.0.0.1");
+    id.first_s = 0;
+    conn_flow_make(&c, x, &id, &f);
+    assert_false(f.linkable);
+}
+
+static void test_verdict(void **state)
+{
+    (void)state;
+    struct memo *m = memory();
+    float c[2] = { -10, 10 };
+    assert_int_equal(memo_class_add(m, "other", 0, c, 1, 2.0f, NULL), 2);
+    /* benign or unknown after a named class: the class */
+    assert_int_equal(conn_verdict(m, 1, 0), 1);
+    assert_int_equal(conn_verdict(m, 1, -1), 1);
+    /* benign after unknown: unknown; unknown after unknown stays */
+    assert_int_equal(conn_verdict(m, -1, 0), -1);
+    assert_int_equal(conn_verdict(m, -1, -1), -1);
+    /* a flow's own named class is kept */
+    assert_int_equal(conn_verdict(m, 1, 2), 2);
+    assert_int_equal(conn_verdict(m, -1, 2), 2);
+    /* after a benign flow nothing changes, an alert stays an alert */
+    assert_int_equal(conn_verdict(m, 0, 1), 1);
+    assert_int_equal(conn_verdict(m, 0, -1), -1);
+    assert_int_equal(conn_verdict(m, 0, 0), 0);
+    memo_destroy(m);
+}
+
+/* What links and what does not, in any input order. */
+static void test_link(void **state)
+{
+    (void)state;
+    struct conn_flow f[9];
+    f[3] = mk(1000, 0, 100, 1, 0);      /* the connection's start */
+    f[0] = mk(1000, 160, 200, 0, 0);    /* continues 3: 60 s gap */
+    f[5] = mk(1000, 799, 900, 0, 0);    /* continues 0: 599 s gap */
+    f[1] = mk(1001, 0, 100, 1, 1);      /* closed by FIN or RST */
+    f[2] = mk(1001, 150, 160, 0, 0);    /* after a closed flow: no */
+    f[4] = mk(1002, 0, 100, 1, 0);
+    f[6] = mk(1002, 120, 130, 1, 0);    /* carries a SYN: no */
+    f[7] = mk(1003, 0, 100, 1, 0);
+    f[8] = mk(1003, 701, 800, 0, 0);    /* 601 s gap: no */
+    int32_t pred[9];
+    size_t order[9];
+    assert_int_equal(conn_link(f, 9, CONN_TIMEOUT_DEFAULT, pred, order), 2);
+    int32_t want[9] = { 3, -1, -1, -1, -1, 0, -1, -1, -1 };
+    for (int i = 0; i < 9; i++)
+        assert_int_equal(pred[i], want[i]);
+    /* the order puts a flow after the one it continues */
+    size_t at[9];
+    for (size_t k = 0; k < 9; k++)
+        at[order[k]] = k;
+    assert_true(at[3] < at[0] && at[0] < at[5]);
+    /* another 5-tuple (here the other direction) does not link */
+    struct conn_flow g[2] = { mk(1000, 0, 100, 1, 0),
+                              mk(1000, 160, 200, 0, 0) };
+    snprintf(g[1].src_ip, sizeof(g[1].src_ip), "10.0.0.2");
+    snprintf(g[1].dest_ip, sizeof(g[1].dest_ip), "10.0.0.1");
+    assert_int_equal(conn_link(g, 2, CONN_TIMEOUT_DEFAULT, pred, NULL), 0);
+    g[1].linkable = 0;
+    assert_int_equal(conn_link(g, 2, CONN_TIMEOUT_DEFAULT, pred, NULL), 0);
+}
+
+/* Chains carry the first flow's class; a benign start changes nothing. */
+static void test_propagate(void **state)
+{
+    (void)state;
+    struct memo *m = memory();
+    int32_t pred[5] = { -1, 0, 1, -1, 3 };
+    size_t order[5] = { 3, 0, 4, 1, 2 };
+    int32_t cls[5] = { 1, 0, -1, 0, 1 };
+    assert_int_equal(conn_propagate(m, pred, order, 5, cls), 2);
+    assert_int_equal(cls[1], 1);
+    assert_int_equal(cls[2], 1);
+    assert_int_equal(cls[4], 1);    /* an alert after benign stays */
+    assert_int_equal(cls[3], 0);
+    memo_destroy(m);
+}
+
+static void test_table(void **state)
+{
+    (void)state;
+    struct memo *m = memory();
+    struct conn_table *t = conn_table_create(CONN_TIMEOUT_DEFAULT);
+    char reason[CONN_REASON_LEN] = "";
+    int32_t cls = 1;
+    struct conn_flow a = mk(1000, 0, 100, 1, 0);
+    assert_int_equal(conn_table_judge(t, m, &a, 7, &cls, reason), 0);
+    struct conn_flow b = mk(1000, 300, 400, 0, 0);
+    cls = 0;
+    assert_int_equal(conn_table_judge(t, m, &b, 8, &cls, reason), 1);
+    assert_int_equal(cls, 1);
+    assert_string_equal(reason, "continues the connection of flow_id 7 "
+                                "(decided attack)");
+    /* transitive: the next part continues b (which took the class) */
+    struct conn_flow c = mk(1000, 500, 600, 0, 0);
+    cls = -1;
+    assert_int_equal(conn_table_judge(t, m, &c, 9, &cls, reason), 1);
+    assert_int_equal(cls, 1);
+    assert_non_null(strstr(reason, "flow_id 8 "));
+    /* an older row of the same connection (unsorted input) is alone */
+    struct conn_flow old = mk(1000, 50, 60, 0, 0);
+    cls = 0;
+    assert_int_equal(conn_table_judge(t, m, &old, 10, &cls, reason), 0);
+    assert_int_equal(cls, 0);
+    /* a part that ends with FIN/RST still takes the class, then the
+     * connection is over */
+    struct conn_flow d = mk(1000, 700, 710, 0, 1);
+    cls = 0;
+    assert_int_equal(conn_table_judge(t, m, &d, 11, &cls, reason), 1);
+    struct conn_flow e = mk(1000, 720, 730, 0, 0);
+    cls = 0;
+    assert_int_equal(conn_table_judge(t, m, &e, 12, &cls, reason), 0);
+    assert_int_equal(cls, 0);
+    struct conn_totals tot;
+    conn_table_totals(t, &tot);
+    assert_int_equal(tot.linked, 3);
+    assert_int_equal(tot.continued, 3);
+    assert_int_equal(tot.out_of_order, 1);
+    conn_table_destroy(t);
+    memo_destroy(m);
+}
+
+/* No link after a closed flow, with a SYN, after a gap over 600 s, or
+ * after a flow decided benign; an unknown after unknown is no change. */
+static void test_table_no_link(void **state)
+{
+    (void)state;
+    struct memo *m = memory();
+    struct conn_table *t = conn_table_create(CONN_TIMEOUT_DEFAULT);
+    char reason[CONN_REASON_LEN];
+    struct { struct conn_flow a, b; int32_t ca; } cases[] = {
+        { mk(2000, 0, 100, 1, 1), mk(2000, 150, 160, 0, 0), 1 },
+        { mk(2001, 0, 100, 1, 0), mk(2001, 150, 160, 1, 0), 1 },
+        { mk(2002, 0, 100, 1, 0), mk(2002, 701, 710, 0, 0), 1 },
+        { mk(2003, 0, 100, 1, 0), mk(2003, 150, 160, 0, 0), 0 },
+    };
+    for (size_t k = 0; k < sizeof(cases) / sizeof(cases[0]); k++) {
+        int32_t cls = cases[k].ca;
+        conn_table_judge(t, m, &cases[k].a, 1, &cls, reason);
+        cls = 0;
+        assert_int_equal(conn_table_judge(t, m, &cases[k].b, 2, &cls,
+                                          reason), 0);
+        assert_int_equal(cls, 0);
+    }
+    struct conn_flow u = mk(2004, 0, 100, 1, 0), v = mk(2004, 150, 160, 0, 0);
+    int32_t cls = -1;
+    conn_table_judge(t, m, &u, 1, &cls, reason);
+    assert_int_equal(conn_table_judge(t, m, &v, 2, &cls, reason), 0);
+    assert_int_equal(cls, -1);
+    conn_table_destroy(t);
+    memo_destroy(m);
+}
+
+/* A flood of alerting unclosed flows: the table keeps at most
+ * CONN_SLOTS of them and replaces the oldest; expired places are
+ * reused first. */
+static void test_table_full(void **state)
+{
+    (void)state;
+    struct memo *m = memory();
+    struct conn_table *t = conn_table_create(CONN_TIMEOUT_DEFAULT);
+    char reason[CONN_REASON_LEN];
+    size_t n = 4 * CONN_SLOTS;
+    for (size_t i = 0; i < n; i++) {
+        struct conn_flow f = mk((uint16_t)(i % 60000), 0.001 * (double)i,
+                                0.001 * (double)i, 1, 0);
+        snprintf(f.src_ip, sizeof(f.src_ip), "10.%zu.%zu.1", i / 60000,
+                 i % 250);
+        int32_t cls = -1;
+        conn_table_judge(t, m, &f, i + 1, &cls, reason);
+    }
+    struct conn_totals tot;
+    conn_table_totals(t, &tot);
+    size_t live = conn_table_live(t, 1e9 + 20);
+    assert_true(live <= CONN_SLOTS);
+    assert_int_equal(live + tot.replaced, n);
+    assert_true(conn_table_bytes() < 2 * 1024 * 1024);
+    /* The very first connection was pushed out: judged alone. */
+    struct conn_flow first = mk(0, 0, 0, 1, 0), next;
+    snprintf(first.src_ip, sizeof(first.src_ip), "10.0.0.1");
+    next = first;
+    next.syn = 0;
+    next.start_s = next.end_s = 1e9 + 30;
+    int32_t cls = 0;
+    assert_int_equal(conn_table_judge(t, m, &next, 1, &cls, reason), 0);
+    /* 700 s later everything has expired: new flows take expired places
+     * and replace nothing live. */
+    for (size_t i = 0; i < 100; i++) {
+        struct conn_flow f = mk((uint16_t)i, 800, 800, 1, 0);
+        snprintf(f.src_ip, sizeof(f.src_ip), "10.9.9.%zu", i);
+        cls = -1;
+        conn_table_judge(t, m, &f, i + 1, &cls, reason);
+    }
+    conn_table_totals(t, &tot);
+    assert_int_equal(live + tot.replaced, n);
+    assert_int_equal(conn_table_live(t, 1e9 + 800), 100);
+    conn_table_destroy(t);
+    memo_destroy(m);
+}
+
+/* eval --openset: a novel class whose later fragments sit on benign
+ * ground. Alone they are misses; following their connections they are
+ * the enrolled class's. */
+static void test_openset_follows_connections(void **state)
+{
+    (void)state;
+    enum { NB = 40, NC = 20, NF = 10, N = NB + NC + NF };
+    static float z[N * 2];
+    static int32_t y[N];
+    int32_t pred[N];
+    size_t order[N];
+    struct rng r;
+    struct memo *m = memory();
+    rng_seed(&r, 3);
+    for (int i = 0; i < N; i++) {
+        float cx = i < NB ? 0 : i < NB + NC ? -10 : 0;
+        float cy = i < NB ? 0 : i < NB + NC ? 10 : 0;
+        z[2 * i] = cx + 0.3f * (rng_uniform(&r) - 0.5f);
+        z[2 * i + 1] = cy + 0.3f * (rng_uniform(&r) - 0.5f);
+        y[i] = i < NB ? 0 : 1;
+        pred[i] = i >= NB + NC ? NB + (i - NB - NC) : -1;
+        order[i] = (size_t)i;
+    }
+    int32_t known_of[2] = { 0, -1 };
+    struct memo_labelled t = { z, y, N };
+    struct openset_opts o;
+    struct openset_report off, on;
+    openset_opts_default(&o);
+    o.shots[0] = 5;
+    o.n_shots = 1;
+    o.trials = 4;
+    assert_int_equal(openset_eval(m, &t, known_of, 2, &o, &off), 0);
+    o.conn_pred = pred;
+    o.conn_order = order;
+    assert_int_equal(openset_eval(m, &t, known_of, 2, &o, &on), 0);
+    assert_true(off.cells[0].missed[OPENSET_MISS_BENIGN] > 0.2);
+    assert_true(on.cells[0].missed[OPENSET_MISS_BENIGN] == 0);
+    assert_true(on.recall[0] > off.recall[0] + 0.2);
+    assert_true(on.precision[0] >= off.precision[0]);
+    /* before enrolment the fragments follow unknown rows: unknown too */
+    assert_int_equal(on.conn_base_changed, NF);
+    assert_int_equal(off.conn_base_changed, 0);
+    assert_float_near(on.auroc, off.auroc, 1e-12);
+    assert_float_near(on.benign_fpr, off.benign_fpr, 1e-12);
+    openset_report_fini(&off);
+    openset_report_fini(&on);
+    memo_destroy(m);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_columns_and_flow),
+        cmocka_unit_test(test_verdict),
+        cmocka_unit_test(test_link),
+        cmocka_unit_test(test_propagate),
+        cmocka_unit_test(test_table),
+        cmocka_unit_test(test_table_no_link),
+        cmocka_unit_test(test_table_full),
+        cmocka_unit_test(test_openset_follows_connections),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

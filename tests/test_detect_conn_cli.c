@@ -1,0 +1,206 @@
+/*
+ * Connection rule (conn.h) through the command line: detect --csv on a
+ * DDoS connection whose later flow alone looks benign, and eval --openset
+ * on a small CSV whose Botnet class has such fragments. The CSVs are made
+ * from the shared CIC-IDS2017 rows at run time (awk), not stored.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "testutil.h"
+
+static char *out;
+
+static size_t count(const char *text, const char *s)
+{
+    size_t n = 0;
+    for (const char *p = text; (p = strstr(p, s)) != NULL; p++)
+        n++;
+    return n;
+}
+
+/* Time-of-day arithmetic on the CSV's "YYYY-MM-DD HH:MM:SS.ffffff". */
+static const char awk_time[] =
+    "function secs(ts,    a, b) {\n"
+    "    split(ts, a, \" \"); split(a[2], b, \":\"); day = a[1]\n"
+    "    return b[1] * 3600 + b[2] * 60 + b[3]\n"
+    "}\n"
+    "function stamp(s) {\n"
+    "    return sprintf(\"%s %02d:%02d:%09.6f\", day, int(s / 3600),\n"
+    "                   int(s % 3600 / 60), s - 60 * int(s / 60))\n"
+    "}\n"
+    "function fragment() {\n"
+    "    $c[\"SYN Flag Count\"] = 0; $c[\"FIN Flag Count\"] = 0\n"
+    "    $c[\"RST Flag Count\"] = 0\n"
+    "}\n"
+    "BEGIN { OFS = \",\" }\n"
+    "NR == 1 { for (i = 1; i <= NF; i++) c[$i] = i; print; next }\n";
+
+/* Row 2 (a DDoS flow, left open) starts a connection; row 3 (a BENIGN
+ * flow's features) continues it 60 s after it ended, and comes again
+ * 700 s after that, too late to continue it. */
+static const char awk_detect[] =
+    "NR == 2 {\n"
+    "    $c[\"FIN Flag Count\"] = 0; $c[\"RST Flag Count\"] = 0\n"
+    "    for (i = 3; i <= 7; i++) t[i] = $i\n"
+    "    e = secs($c[\"Timestamp\"]) + $c[\"Flow Duration\"] / 1e6\n"
+    "    print; next\n"
+    "}\n"
+    "{\n"
+    "    for (i = 3; i <= 7; i++) $i = t[i]\n"
+    "    fragment(); s = e + 60\n"
+    "    $c[\"Timestamp\"] = stamp(s); print\n"
+    "    $c[\"Timestamp\"] = stamp(s + $c[\"Flow Duration\"] / 1e6 + 700)\n"
+    "    print\n"
+    "}\n";
+
+/* 40 rows of each known class, Heartbleed, 30 Botnet rows; BENIGN rows
+ * 41-50 become fragments of the first ten Botnet connections, 30 s
+ * after each ended. */
+static const char awk_eval[] =
+    "$c[\"Label\"] == \"BENIGN\" && nb++ >= 40 {\n"
+    "    if (nb <= 50) frag[nb - 40] = $0\n"
+    "    next\n"
+    "}\n"
+    "$c[\"Label\"] == \"Botnet\" && nbot++ < 10 {\n"
+    "    $c[\"FIN Flag Count\"] = 0; $c[\"RST Flag Count\"] = 0\n"
+    "    for (i = 3; i <= 7; i++) t[nbot, i] = $i\n"
+    "    end[nbot] = secs($c[\"Timestamp\"]) + $c[\"Flow Duration\"] / 1e6\n"
+    "}\n"
+    "{ print }\n"
+    "END {\n"
+    "    for (k = 1; k <= 10; k++) {\n"
+    "        $0 = frag[k]\n"
+    "        for (i = 3; i <= 7; i++) $i = t[k, i]\n"
+    "        $c[\"Label\"] = \"Botnet\"; fragment()\n"
+    "        $c[\"Timestamp\"] = stamp(end[k] + 30)\n"
+    "        print\n"
+    "    }\n"
+    "}\n";
+
+static const char *write_awk(const char *name, const char *body)
+{
+    const char *path = testutil_tmp(name);
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fputs(awk_time, f);
+    fputs(body, f);
+    fclose(f);
+    return path;
+}
+
+static const char *data(const char *file)
+{
+    static char buf[8][1024];
+    static int k;
+    char rel[256];
+    snprintf(rel, sizeof(rel), "cic-ids2017-improved/%s.csv.xz", file);
+    k = (k + 1) % 8;
+    snprintf(buf[k], sizeof(buf[k]), "%s", testutil_data_path(rel));
+    return buf[k];
+}
+
+static void small_model(char *model, size_t len)
+{
+    assert_int_equal(testutil_train_small("conn", "Heartbleed_11",
+                                          "Botnet_736", "--shot 5 --query 5 "
+                                          "--episodes 20 --hidden 16 --emb 8",
+                                          model, len, &out), 0);
+}
+
+static void test_detect_csv(void **state)
+{
+    (void)state;
+    const char *bin = testutil_bin();
+    char model[512], csv[512], rev[512];
+    small_model(model, sizeof(model));
+    const char *awk = write_awk("conn-detect.awk", awk_detect);
+    snprintf(csv, sizeof(csv), "%s", testutil_tmp("conn.csv"));
+    snprintf(rev, sizeof(rev), "%s", testutil_tmp("conn-rev.csv"));
+    assert_int_equal(testutil_runf(&out, "(xz -dc %s | head -2; xz -dc %s "
+                                   "| sed -n 2p) | awk -F, -f %s > %s",
+                                   data("DDoS_5000"),
+                                   data("BENIGN_4066_no-thursday"), awk,
+                                   csv), 0);
+    /* Alone: the DDoS flow alerts, both later flows are benign. */
+    assert_int_equal(testutil_runf(&out, "%s -q detect --model %s --csv %s "
+                                   "--all --explain 0 --judge-continuations",
+                                   bin, model, csv), 0);
+    assert_int_equal(count(out, "\"fewflow\":{\"class\":\"DDoS\""), 1);
+    assert_int_equal(count(out, "\"fewflow\":{\"class\":\"BENIGN\""), 2);
+    assert_null(strstr(out, "continues the connection"));
+    /* With the rule the flow 60 s later keeps the connection's class,
+     * the one 700 s later does not. */
+    assert_int_equal(testutil_runf(&out, "%s -q detect --model %s --csv %s "
+                                   "--all --explain 0 --summary-json "
+                                   "/dev/stderr 2>&1", bin, model, csv), 0);
+    assert_int_equal(count(out, "\"fewflow\":{\"class\":\"DDoS\""), 2);
+    assert_int_equal(count(out, "\"fewflow\":{\"class\":\"BENIGN\""), 1);
+    assert_int_equal(count(out, "\"reason\":\"continues the connection of "
+                                "flow_id "), 1);
+    assert_non_null(strstr(out, "(decided DDoS)\""));
+    assert_non_null(strstr(out, "\"continued\":1,"));
+    /* Unsorted input: the later flow read first is judged alone. */
+    assert_int_equal(testutil_runf(&out, "(head -1 %s; tail -n +2 %s | tac) "
+                                   "> %s", csv, csv, rev), 0);
+    assert_int_equal(testutil_runf(&out, "%s -q detect --model %s --csv %s "
+                                   "--all --explain 0", bin, model, rev), 0);
+    assert_int_equal(count(out, "\"fewflow\":{\"class\":\"DDoS\""), 1);
+    free(out);
+    out = NULL;
+}
+
+/* "precision" or "recall" of Botnet at K = 5 in eval's JSON. */
+static double botnet_at5(const char *json, const char *what)
+{
+    const char *p = strstr(json, "\"Botnet\":{\"5\":{");
+    assert_non_null(p);
+    char key[32];
+    snprintf(key, sizeof(key), "\"%s\":", what);
+    p = strstr(p, key);
+    assert_non_null(p);
+    return strtod(p + strlen(key), NULL);
+}
+
+static void test_eval_csv(void **state)
+{
+    (void)state;
+    const char *bin = testutil_bin();
+    char model[512], csv[512];
+    small_model(model, sizeof(model));
+    const char *awk = write_awk("conn-eval.awk", awk_eval);
+    snprintf(csv, sizeof(csv), "%s", testutil_tmp("conn-eval.csv"));
+    assert_int_equal(testutil_runf(&out, "(xz -dc %s | head -61; xz -dc %s "
+                                   "| sed -n 2,41p; xz -dc %s | sed -n "
+                                   "2,41p; xz -dc %s | tail -n +2; xz -dc %s "
+                                   "| sed -n 2,31p) | awk -F, -f %s > %s",
+                                   data("BENIGN_4066_no-thursday"),
+                                   data("DDoS_5000"), data("Portscan_5000"),
+                                   data("Heartbleed_11"), data("Botnet_736"),
+                                   awk, csv), 0);
+    const char *cmd = "%s -q eval --openset --model %s --data %s --shots 5 "
+                      "--trials 3 --json %s 2>/dev/null";
+    assert_int_equal(testutil_runf(&out, cmd, bin, model, csv,
+                                   "--no-connections"), 0);
+    assert_non_null(strstr(out, "\"connections\":{\"rule\":false,"));
+    double r_off = botnet_at5(out, "recall");
+    double p_off = botnet_at5(out, "precision");
+    assert_int_equal(testutil_runf(&out, cmd, bin, model, csv, ""), 0);
+    /* the ten fragments and Heartbleed's ten later rows (one connection
+     * cut into eleven flows in the CSV) */
+    assert_non_null(strstr(out, "\"linked_rows\":20,"));
+    assert_true(botnet_at5(out, "recall") > r_off + 0.1);
+    assert_true(botnet_at5(out, "precision") >= p_off - 1e-9);
+    free(out);
+    out = NULL;
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_detect_csv),
+        cmocka_unit_test(test_eval_csv),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
