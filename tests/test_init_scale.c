@@ -24,27 +24,35 @@
 #define N_CLASSES 5
 #define N_COLS 4
 
-/* Five well separated gaussian classes: a few support rows adapt to them
- * easily, if the encoder's output responds to its input at all. */
-static struct table *blobs(uint64_t seed, int rows_per_class)
+/* n_classes (up to 8) well separated gaussian classes: a few support rows
+ * adapt to them easily, if the encoder's output responds to its input at
+ * all. */
+static struct table *blobs_n(uint64_t seed, int rows_per_class,
+                             int n_classes)
 {
     const char *cols[N_COLS] = { "a", "b", "c", "d" };
-    const char *names[N_CLASSES] = { "k0", "k1", "k2", "k3", "k4" };
+    const char *names[8] = { "k0", "k1", "k2", "k3", "k4", "k5", "k6",
+                             "k7" };
     struct table *t = table_create(N_COLS, cols);
     struct rng r;
 
     assert_non_null(t);
     rng_seed(&r, seed);
-    for (int i = 0; i < N_CLASSES * rows_per_class; i++) {
-        int k = i % N_CLASSES;
+    for (int i = 0; i < n_classes * rows_per_class; i++) {
+        int k = i % n_classes;
         float row[N_COLS];
 
         for (int j = 0; j < N_COLS; j++)
             row[j] = 0.3f * rng_normal(&r) + (j == k % N_COLS ? 3.0f : 0.0f)
-                + (k == 4 ? -3.0f : 0.0f);
+                - (k >= N_COLS ? 3.0f : 0.0f);
         assert_int_equal(table_append(t, row, names[k]), 0);
     }
     return t;
+}
+
+static struct table *blobs(uint64_t seed, int rows_per_class)
+{
+    return blobs_n(seed, rows_per_class, N_CLASSES);
 }
 
 struct task {
@@ -199,6 +207,57 @@ static void kept_learner_is_the_plain_run(void **state)
     task_fini(&t);
 }
 
+/* Without validation classes the choice is made on held-out training
+ * classes: the scale that adapts still wins, in either order, the draw is
+ * repeatable, and fewer than 4 classes cannot be split. */
+static void held_out_classes_choose_the_better_scale(void **state)
+{
+    struct table *t = blobs_n(3, 20, 6);
+    int32_t ids[6] = { 0, 1, 2, 3, 4, 5 };
+    struct episode_sampler s;
+    struct learner_data data = { t, &s };
+    struct meta_select sel;
+    const float order[2][2] = { { 1e-3f, 1.0f }, { 1.0f, 1e-3f } };
+    double first[2] = { 0.0, 0.0 };
+
+    (void)state;
+    assert_int_equal(episode_sampler_init(&s, t, ids, 6, 4), 0);
+    select_init(&sel);
+    for (int o = 0; o < 3; o++) {
+        struct meta_candidate c[2];
+        size_t chosen = 9, good = order[o % 2][0] == 1.0f ? 0 : 1;
+
+        memset(c, 0, sizeof(c));
+        c[0].init_scale = order[o % 2][0];
+        c[1].init_scale = order[o % 2][1];
+        int32_t held[6] = { -1, -1, -1, -1, -1, -1 };
+        size_t n_held = 0;
+
+        assert_int_equal(meta_select_on_classes(&sel, &data, c, 2, &chosen,
+                                                held, &n_held), 0);
+        assert_int_equal(chosen, good);
+        assert_int_equal(n_held, 2);
+        assert_true(held[0] >= 0 && held[0] < 6 && held[1] >= 0 &&
+                    held[1] < 6 && held[0] != held[1] && held[2] == -1);
+        /* 2 of 6 classes held out: validation episodes are 2-way. */
+        assert_float_near(c[1 - good].res.best_val, 0.5, 0.05);
+        assert_true(c[good].res.best_val > 0.75);
+        if (o == 2)
+            assert_true(c[good].res.best_val == first[0] &&
+                        c[1 - good].res.best_val == first[1]);
+        first[0] = c[good].res.best_val;
+        first[1] = c[1 - good].res.best_val;
+    }
+    episode_sampler_fini(&s);
+    assert_int_equal(episode_sampler_init(&s, t, ids, 3, 4), 0);
+    size_t chosen = 0;
+    struct meta_candidate c[1] = { { .init_scale = 1.0f } };
+    assert_int_equal(meta_select_on_classes(&sel, &data, c, 1, &chosen,
+                                            NULL, NULL), ERR_INVALID);
+    episode_sampler_fini(&s);
+    table_destroy(t);
+}
+
 static void select_needs_validation(void **state)
 {
     struct task t;
@@ -334,6 +393,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(auto_keeps_the_better_validated_scale),
         cmocka_unit_test(kept_learner_is_the_plain_run),
+        cmocka_unit_test(held_out_classes_choose_the_better_scale),
         cmocka_unit_test(select_needs_validation),
         cmocka_unit_test(scale_multiplies_encoder_weights_only),
         cmocka_unit_test(choice_round_trips_through_the_model_file),

@@ -90,6 +90,23 @@ int meta_train_select(const struct meta_select *sel,
                       struct learner **out, size_t *chosen);
 
 /*
+ * For training data without validation classes, whose held-out rows show
+ * how a scale serves known classes but not new ones: holds out
+ * h = max(2, round(0.4 n)) of the n classes of data->train_sampler (a draw
+ * seeded from sel->opts.seed), runs meta_train_select on the others with
+ * validation on episodes of the held-out ones (way capped at each side's
+ * class count) and sets *chosen; the learners it trains are not kept, the
+ * caller trains the final one at the chosen scale. held (room for the
+ * sampler's class count, or NULL) gets the held-out table class ids and
+ * *n_held their count. Needs n >= 4 (ERR_INVALID); rows per class as for
+ * training (shot + 1).
+ */
+int meta_select_on_classes(const struct meta_select *sel,
+                           const struct learner_data *data,
+                           struct meta_candidate *cands, size_t n,
+                           size_t *chosen, int32_t *held, size_t *n_held);
+
+/*
  * The choice in a model's record: metrics "init_scale" (the kept scale)
  * and, for each candidate, "val_accuracy_<name>" where names[i] names
  * cands[i]. meta_record_init_scale reads the scale back: 1 (the encoder

@@ -68,7 +68,9 @@ static void usage(FILE *out)
         "                    kaiming (1, default), torch (1/sqrt(6), the\n"
         "                    variance of PyTorch's default), a number, or\n"
         "                    auto: train both named ones and keep the one\n"
-        "                    with the better validation accuracy\n"
+        "                    with the better validation accuracy (on the\n"
+        "                    protocol's val: classes, else on 2 of 5\n"
+        "                    training classes held out for the choice)\n"
         "  maml, fomaml, anil: --inner-steps N (5) --inner-lr F (0.1)\n"
         "    --test-inner-steps N (10)  --meta-batch N (4; --episodes "
         "counts updates)\n"
@@ -380,6 +382,7 @@ struct train_run {
     double wall_s;            /* training with validation */
     struct meta_candidate cands[2];   /* --init-scale auto */
     size_t chosen;
+    int val_classes;          /* the protocol names validation classes */
 };
 
 /* The candidates of --init-scale auto, in the order they are tried (a
@@ -413,6 +416,24 @@ static void auto_end(void *ctx, size_t i, const struct meta_candidate *c)
              c->res.steps, c->first_val);
 }
 
+static void auto_report(const struct train_run *r, const char *on)
+{
+    const struct meta_candidate *kept = &r->cands[r->chosen];
+    const struct meta_candidate *other = &r->cands[1 - r->chosen];
+
+    log_info("train", "init scale auto: kept %s (validation on %s %.4f, "
+             "%s %.4f)", init_names[r->chosen], on, kept->res.best_val,
+             init_names[1 - r->chosen], other->res.best_val);
+}
+
+/*
+ * --init-scale auto. With validation classes, the candidates are trained
+ * in full and the better validated one is kept (returns 0 with r->l set).
+ * Without, held-out rows of the training classes cannot show what a
+ * scale does to new classes, so the scale is chosen on held-out training
+ * classes and the final model still has to be trained: returns 0 with
+ * r->l NULL and the chosen scale in a->opts.
+ */
 static int train_fit_auto(struct train_args *a, struct train_run *r,
                           const struct learner_ops *ops,
                           const struct learner_data *data)
@@ -427,14 +448,28 @@ static int train_fit_auto(struct train_args *a, struct train_run *r,
 
     r->cands[0].init_scale = 1.0f;
     r->cands[1].init_scale = LEARNER_INIT_SCALE_TORCH;
+    if (!r->val_classes) {
+        int32_t held[4096];
+        size_t n_held = 0;
+
+        log_info("train", "init scale auto: choosing on held-out training "
+                 "classes");
+        rc = meta_select_on_classes(&sel, data, r->cands, 2, &r->chosen,
+                                    held, &n_held);
+        for (size_t i = 0; rc == 0 && i < n_held; i++)
+            log_info("train", "init scale auto: held out '%s'",
+                     r->split.train->class_names[held[i]]);
+        if (rc == 0)
+            auto_report(r, "held-out classes");
+        a->opts.init_scale = r->cands[r->chosen].init_scale;
+        return rc;
+    }
     rc = meta_train_select(&sel, data, r->has_val ? &r->val_s : NULL,
                            r->cands, 2, &r->l, &r->chosen);
     if (rc != 0)
         return rc;
     r->res = r->cands[r->chosen].res;
-    log_info("train", "init scale auto: kept %s (validation %.4f, %s "
-             "%.4f)", init_names[r->chosen], r->res.best_val,
-             init_names[1 - r->chosen], r->cands[1 - r->chosen].res.best_val);
+    auto_report(r, "validation classes");
     return 0;
 }
 
@@ -500,6 +535,7 @@ static int train_prepare(struct train_args *a, const struct protocol *p,
         rc = use_subclasses(a, r);
     if (rc == 0)
         rc = build_samplers(a, r);
+    r->val_classes = p->n_val > 0;
     if (rc == 0)
         log_info("train", "%zu training rows in %zu classes, %zu validation "
                  "rows, %zu test rows, %zu features",
@@ -527,7 +563,8 @@ static int train_fit(struct train_args *a, struct train_run *r)
     if (a->init_auto) {
         rc = train_fit_auto(a, r, ops, &data);
         r->wall_s = progress_now_s() - t0;
-        return rc;
+        if (rc != 0 || r->l)
+            return rc;
     }
     r->l = learner_create(ops, &a->opts, &a->arch, r->train_s.n_classes,
                           a->opts.seed);

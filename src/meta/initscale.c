@@ -4,10 +4,12 @@
  */
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "fewflow/err.h"
 #include "fewflow/metatrain.h"
+#include "fewflow/rng.h"
 
 /* Forwards progress and keeps the accuracy of the first validation. */
 struct first_val {
@@ -86,6 +88,79 @@ int meta_train_select(const struct meta_select *sel,
         learner_destroy(best);
     else
         *out = best;
+    return rc;
+}
+
+/* Class ids of s in a seeded order: the first h are held out. */
+static int32_t *classes_shuffled(const struct episode_sampler *s,
+                                 uint64_t seed)
+{
+    int32_t *ids = malloc(s->n_classes * sizeof(int32_t));
+    struct rng r;
+
+    if (!ids)
+        return NULL;
+    memcpy(ids, s->class_ids, s->n_classes * sizeof(int32_t));
+    rng_seed(&r, seed ^ 0xc1a55e5ULL);
+    for (size_t i = s->n_classes; i > 1; i--) {
+        size_t j = (size_t)rng_below(&r, i);
+        int32_t t = ids[i - 1];
+
+        ids[i - 1] = ids[j];
+        ids[j] = t;
+    }
+    return ids;
+}
+
+static size_t held_out_count(size_t n)
+{
+    size_t h = (size_t)lround(0.4 * (double)n);
+
+    return h < 2 ? 2 : h;
+}
+
+int meta_select_on_classes(const struct meta_select *sel,
+                           const struct learner_data *data,
+                           struct meta_candidate *cands, size_t n,
+                           size_t *chosen, int32_t *held_ids,
+                           size_t *n_held)
+{
+    const struct episode_sampler *all = data->train_sampler;
+    struct episode_sampler keep, held;
+    struct meta_select s = *sel;
+    struct learner_data d = { data->train, &keep };
+    struct learner *l = NULL;
+    size_t h, rows = sel->opts.shot + 1;
+    int32_t *ids;
+    int rc;
+
+    if (!all || all->n_classes < 4)
+        return err_set(ERR_INVALID, "choosing the init scale on held-out "
+                       "classes needs 4 training classes, not %zu",
+                       all ? all->n_classes : 0);
+    h = held_out_count(all->n_classes);
+    ids = classes_shuffled(all, sel->opts.seed);
+    if (!ids)
+        return err_set(ERR_NOMEM, "init scale: out of memory");
+    if (held_ids)
+        memcpy(held_ids, ids, h * sizeof(int32_t));
+    if (n_held)
+        *n_held = h;
+    memset(&keep, 0, sizeof(keep));
+    memset(&held, 0, sizeof(held));
+    rc = episode_sampler_init(&held, all->t, ids, h, rows);
+    if (rc == 0)
+        rc = episode_sampler_init(&keep, all->t, ids + h,
+                                  all->n_classes - h, rows);
+    s.n_train_classes = all->n_classes - h;
+    if (s.opts.way > s.n_train_classes)
+        s.opts.way = s.n_train_classes;
+    if (rc == 0)
+        rc = meta_train_select(&s, &d, &held, cands, n, &l, chosen);
+    learner_destroy(l);
+    episode_sampler_fini(&keep);
+    episode_sampler_fini(&held);
+    free(ids);
     return rc;
 }
 
