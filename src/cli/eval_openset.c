@@ -262,6 +262,23 @@ static int apply(struct os_args *a, int c, const char *v)
     }
 }
 
+/* --data A B C, as train and eval take it (the usage says FILE...): the
+ * plain words after the option's value are files too. */
+static int take_data(struct os_args *a, int argc, char **argv)
+{
+    const char *file = optarg;
+    for (;;) {
+        const char **g = realloc(a->data, (a->n_data + 1) * sizeof(*g));
+        if (g == NULL)
+            return err_set(ERR_NOMEM, "out of memory");
+        a->data = g;
+        a->data[a->n_data++] = file;
+        if (optind >= argc || argv[optind][0] == '-')
+            return 0;
+        file = argv[optind++];
+    }
+}
+
 static int parse(int argc, char **argv, struct os_args *a)
 {
     static const struct option longs[] = {
@@ -297,11 +314,8 @@ static int parse(int argc, char **argv, struct os_args *a)
             return -1;
         }
         if (c == O_DATA) {
-            const char **g = realloc(a->data, (a->n_data + 1) * sizeof(*g));
-            if (g == NULL)
-                return cli_fail(err_set(ERR_NOMEM, "out of memory"));
-            a->data = g;
-            a->data[a->n_data++] = optarg;
+            if (take_data(a, argc, argv) != 0)
+                return cli_fail(err_last());
             continue;
         }
         rc = apply(a, c, optarg);
@@ -714,6 +728,27 @@ static size_t enrolled_names(const struct memo *m, char *names, size_t len)
     return n;
 }
 
+/* Data without the model's test classes gave "AUROC nan", an empty
+ * table and exit 0; one missing class was left out without a word. */
+static int check_test_classes(const struct detector *d,
+                              const struct table *t)
+{
+    const struct model_record *r = &d->model->rec;
+    size_t found = 0;
+    char buf[256];
+    for (size_t i = 0; i < r->n_test; i++) {
+        if (table_class_id(t, r->test_classes[i]) >= 0)
+            found++;
+        else
+            log_warn("eval", "test class '%s' is not in the data: left out",
+                     cli_printable(r->test_classes[i], buf, sizeof(buf)));
+    }
+    return found > 0 || r->n_test == 0
+           ? 0 : err_set(ERR_NOTFOUND, "none of the model's %zu test "
+                         "classes is in the data (--data: the files that "
+                         "hold them)", r->n_test);
+}
+
 int cmd_eval_openset(int argc, char **argv)
 {
     struct os_args a = { 0 };
@@ -742,6 +777,8 @@ int cmd_eval_openset(int argc, char **argv)
     rc = d ? data_paths(&a, d, &own, &n_own) : err_last();
     if (rc == 0)
         rc = load_table(d, a.data, a.n_data, &t);
+    if (rc == 0)
+        rc = check_test_classes(d, t);
     if (rc == 0)
         rc = evaluate(&a, d, t, user_data);
     if (rc == 0 && a.out != NULL)
