@@ -614,9 +614,17 @@ static int data_paths(struct os_args *a, struct detector *d, char ***own,
     int rc = record_paths(a, d);
     if (rc != 0 || a->n_data > 0)
         return rc;
+    const struct model_record *r = &d->model->rec;
     free(a->data);
     a->data = NULL;
     rc = protocol_paths(d, own, n_own);
+    /* Files given to train by relative path are found only from the
+     * directory train ran in; "protocol 'my' not found" alone hid that. */
+    if (rc != 0 && r->n_files > 0)
+        return err_set(rc, "%s; the data files recorded at training (%s%s) "
+                       "cannot be read from here: give them with --data",
+                       err_msg(), r->files[0].path,
+                       r->n_files > 1 ? ", ..." : "");
     if (rc == 0) {
         a->data = malloc((*n_own + 1) * sizeof(char *));
         if (a->data == NULL)
