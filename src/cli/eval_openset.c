@@ -10,6 +10,7 @@
 #include "cli/cli.h"
 #include "cli/eval_conn.h"
 #include "cli/eval_openset.h"
+#include "cli/eval_openset_checks.h"
 #include "cli/openset.h"
 #include "fewflow/alert.h"
 #include "fewflow/data.h"
@@ -453,26 +454,6 @@ static void print_text(const struct table *t, const struct openset_report *r,
     }
 }
 
-/* A class with K rows or fewer cannot be enrolled from K and tested on
- * the rest; its cell is empty (n/a, JSON null) and said so, rather than a
- * bare "nan" that reads like a failure of the method. */
-static void warn_too_small(const struct table *t,
-                           const struct openset_report *r)
-{
-    for (size_t j = 0; j < r->n_novel; j++) {
-        for (uint32_t s = 0; s < r->n_shots; s++) {
-            if (!isnan(r->recall[j * r->n_shots + s]))
-                continue;
-            char buf[256];
-            log_warn("eval", "class '%s' has %u rows or fewer: too few to "
-                     "enrol from K=%u and test on the rest (n/a, left out "
-                     "of the means)", cli_printable(t->class_names[
-                         r->novel_ids[j]], buf, sizeof(buf)), r->shots[s],
-                     r->shots[s]);
-        }
-    }
-}
-
 /* Mean over classes of one metric at shot s, skipping classes too small
  * for that shot. */
 static double mean_at(const struct openset_report *r, const double *v,
@@ -673,7 +654,7 @@ static int evaluate(struct os_args *a, struct detector *d,
         rc = openset_eval(d->memo, &test, known_of, t->n_classes, &a->os,
                           &rep);
     if (rc == 0)
-        warn_too_small(t, &rep);
+        openset_warn_too_small(t, &rep);
     if (rc == 0 && a->json)
         print_json(t, &rep, d->memo, a);
     else if (rc == 0)
@@ -716,47 +697,6 @@ static int out_writable(const char *path)
     return 0;
 }
 
-/* The memory written by -o is rebuilt from the protocol's data, so the
- * classes enrolled into MODEL (their flows are not kept) are not in it:
- * their names are kept here to say so, rather than be found missing by
- * detect. Returns how many there are. */
-static size_t enrolled_names(const struct memo *m, char *names, size_t len)
-{
-    char buf[256];
-    size_t n = 0, at = 0;
-    for (size_t c = 0; m != NULL && c < m->n_classes; c++) {
-        if (!(m->cls[c].flags & MEMO_CLASS_ENROLLED))
-            continue;
-        if (at < len)
-            at += (size_t)snprintf(names + at, len - at, "%s'%s'",
-                                   n ? ", " : "", cli_printable(
-                                       m->cls[c].name, buf, sizeof(buf)));
-        n++;
-    }
-    return n;
-}
-
-/* Data without the model's test classes gave "AUROC nan", an empty
- * table and exit 0; one missing class was left out without a word. */
-static int check_test_classes(const struct detector *d,
-                              const struct table *t)
-{
-    const struct model_record *r = &d->model->rec;
-    size_t found = 0;
-    char buf[256];
-    for (size_t i = 0; i < r->n_test; i++) {
-        if (table_class_id(t, r->test_classes[i]) >= 0)
-            found++;
-        else
-            log_warn("eval", "test class '%s' is not in the data: left out",
-                     cli_printable(r->test_classes[i], buf, sizeof(buf)));
-    }
-    return found > 0 || r->n_test == 0
-           ? 0 : err_set(ERR_NOTFOUND, "none of the model's %zu test "
-                         "classes is in the data (--data: the files that "
-                         "hold them)", r->n_test);
-}
-
 int cmd_eval_openset(int argc, char **argv)
 {
     struct os_args a = { 0 };
@@ -779,14 +719,15 @@ int cmd_eval_openset(int argc, char **argv)
     struct detector *d = detector_load(a.model, 0);
     char dropped[512] = "";
     size_t n_dropped = d != NULL && a.out != NULL
-                       ? enrolled_names(d->memo, dropped, sizeof(dropped))
+                       ? openset_enrolled_names(d->memo, dropped,
+                                                sizeof(dropped))
                        : 0;
     user_data = a.n_data > 0;
     rc = d ? data_paths(&a, d, &own, &n_own) : err_last();
     if (rc == 0)
         rc = load_table(d, a.data, a.n_data, &t);
     if (rc == 0)
-        rc = check_test_classes(d, t);
+        rc = openset_check_test_classes(d, t);
     if (rc == 0)
         rc = evaluate(&a, d, t, user_data);
     if (rc == 0 && a.out != NULL)
