@@ -386,6 +386,71 @@ static void eval_narrows_its_default_way_to_the_test_classes(void **state)
     assert_non_null(strstr(last_out, "2-way 1-shot"));
 }
 
+/* `eval --openset --data FILE...` (its usage) took one file per --data:
+ * "unexpected argument" for the second. Data without the model's test
+ * classes gave "AUROC nan" and an empty table, exit 0. */
+static void openset_takes_data_files_as_eval_does(void **state)
+{
+    (void)state;
+    static const char *stems[] = { "BENIGN_4066_no-thursday", "DDoS_5000",
+                                   "Portscan_5000", "SSH-Patator_2961",
+                                   "Heartbleed_11" };
+    char files[5][1024], all[5200] = "";
+    for (size_t i = 0; i < 5; i++) {
+        snprintf(files[i], sizeof(files[i]), "%s", testutil_data_path(""));
+        snprintf(files[i] + strlen(files[i]),
+                 sizeof(files[i]) - strlen(files[i]),
+                 "cic-ids2017-improved/%s.csv.xz", stems[i]);
+        strcat(all, " ");
+        strcat(all, files[i]);
+    }
+    assert_int_equal(run_ok("%s -q eval --openset --model %s --shots 1 "
+                            "--trials 1 --data%s 2>&1", testutil_bin(),
+                            model_path, all), 0);
+    assert_non_null(strstr(last_out, "\nHeartbleed "));
+    assert_int_equal(run_ok("%s -q eval --openset --model %s --shots 1 "
+                            "--trials 1 --data %s %s %s 2>&1",
+                            testutil_bin(), model_path, files[0], files[1],
+                            files[2]), 2);
+    assert_non_null(strstr(last_out, "test class 'Heartbleed' is not in "
+                           "the data"));
+    assert_non_null(strstr(last_out, "none of the model's 2 test classes "
+                           "is in the data"));
+}
+
+/* A model trained on files given by relative path, evaluated from another
+ * directory: eval said only "B.csv.xz: cannot open", eval --openset only
+ * "protocol 'relproto' not found". */
+static void eval_says_where_recorded_data_files_are_looked_for(void **state)
+{
+    (void)state;
+    const char *dir = testutil_tmp("rel");
+    FILE *f = fopen(testutil_tmp("rel.proto"), "w");
+    assert_non_null(f);
+    fprintf(f, "name: relproto\ntrain: BENIGN, DDoS, Portscan\n"
+            "test: SSH-Patator, Heartbleed\n");
+    fclose(f);
+    assert_int_equal(run_ok("mkdir -p %s && cd %s && for s in "
+                            "BENIGN_4066_no-thursday DDoS_5000 Portscan_5000 "
+                            "SSH-Patator_2961 Heartbleed_11; do ln -sf "
+                            "%s/$s.csv.xz .; done && %s -q train --data "
+                            "*.csv.xz --protocol ../rel.proto --way 3 "
+                            "--no-val --shot 2 --query 2 --episodes 3 "
+                            "--hidden 8 --emb 4 -o ../rel.model 2>&1", dir,
+                            dir, testutil_data_path("cic-ids2017-improved"),
+                            testutil_bin()), 0);
+    assert_int_equal(run_ok("cd %s && %s -q eval --model rel.model "
+                            "--episodes 1 --shot 1 2>&1", testutil_tmpdir(),
+                            testutil_bin()), 2);
+    assert_non_null(strstr(last_out, "run from where train ran, or give "
+                           "the files with --data"));
+    assert_int_equal(run_ok("cd %s && %s -q eval --openset --model "
+                            "rel.model --trials 1 --shots 1 2>&1",
+                            testutil_tmpdir(), testutil_bin()), 2);
+    assert_non_null(strstr(last_out, "cannot be read from here: give them "
+                           "with --data"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -404,6 +469,8 @@ int main(void)
         cmocka_unit_test(flows_from_a_pipe_writes_open_flows_on_a_signal),
         cmocka_unit_test(train_warns_once_of_a_way_too_wide),
         cmocka_unit_test(openset_output_names_the_enrolled_classes_it_drops),
+        cmocka_unit_test(openset_takes_data_files_as_eval_does),
+        cmocka_unit_test(eval_says_where_recorded_data_files_are_looked_for),
     };
     return cmocka_run_group_tests(tests, setup_model, teardown_model);
 }

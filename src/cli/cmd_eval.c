@@ -142,6 +142,7 @@ static int eval_files(struct eval_args *a, const struct model *m)
     for (size_t i = 0; i < m->rec.n_files; i++)
         a->files.paths[i] = m->rec.files[i].path;
     a->files.n = m->rec.n_files;
+    a->files_recorded = 1;
     return 0;
 }
 
@@ -160,6 +161,12 @@ static int eval_table(struct eval_args *a, const struct model *m,
     if (rc == 0)
         rc = data_load_with((const char *const *)a->files.paths, a->files.n,
                             schema, &dopt, &r->all, NULL);
+    /* The recorded paths are as train was given them: relative ones hold
+     * only from the directory train ran in. */
+    if ((rc == ERR_IO || rc == ERR_NOTFOUND) && a->files_recorded)
+        rc = err_set(rc, "%s (a data file recorded in %s at training: run "
+                     "from where train ran, or give the files with --data)",
+                     err_msg(), a->model);
     for (size_t i = 0; rc == 0 && i < m->rec.n_test; i++) {
         if (table_class_id(r->all, m->rec.test_classes[i]) < 0)
             rc = err_set(ERR_NOTFOUND, "test class '%s' is not in the data",

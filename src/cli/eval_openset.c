@@ -10,6 +10,7 @@
 #include "cli/cli.h"
 #include "cli/eval_conn.h"
 #include "cli/eval_openset.h"
+#include "cli/eval_openset_checks.h"
 #include "cli/openset.h"
 #include "fewflow/alert.h"
 #include "fewflow/data.h"
@@ -262,6 +263,23 @@ static int apply(struct os_args *a, int c, const char *v)
     }
 }
 
+/* --data A B C, as train and eval take it (the usage says FILE...): the
+ * plain words after the option's value are files too. */
+static int take_data(struct os_args *a, int argc, char **argv)
+{
+    const char *file = optarg;
+    for (;;) {
+        const char **g = realloc(a->data, (a->n_data + 1) * sizeof(*g));
+        if (g == NULL)
+            return err_set(ERR_NOMEM, "out of memory");
+        a->data = g;
+        a->data[a->n_data++] = file;
+        if (optind >= argc || argv[optind][0] == '-')
+            return 0;
+        file = argv[optind++];
+    }
+}
+
 static int parse(int argc, char **argv, struct os_args *a)
 {
     static const struct option longs[] = {
@@ -297,11 +315,8 @@ static int parse(int argc, char **argv, struct os_args *a)
             return -1;
         }
         if (c == O_DATA) {
-            const char **g = realloc(a->data, (a->n_data + 1) * sizeof(*g));
-            if (g == NULL)
-                return cli_fail(err_set(ERR_NOMEM, "out of memory"));
-            a->data = g;
-            a->data[a->n_data++] = optarg;
+            if (take_data(a, argc, argv) != 0)
+                return cli_fail(err_last());
             continue;
         }
         rc = apply(a, c, optarg);
@@ -436,26 +451,6 @@ static void print_text(const struct table *t, const struct openset_report *r,
                 printf("   %5.3f %5.3f  ", r->precision[at], r->recall[at]);
         }
         printf("\n");
-    }
-}
-
-/* A class with K rows or fewer cannot be enrolled from K and tested on
- * the rest; its cell is empty (n/a, JSON null) and said so, rather than a
- * bare "nan" that reads like a failure of the method. */
-static void warn_too_small(const struct table *t,
-                           const struct openset_report *r)
-{
-    for (size_t j = 0; j < r->n_novel; j++) {
-        for (uint32_t s = 0; s < r->n_shots; s++) {
-            if (!isnan(r->recall[j * r->n_shots + s]))
-                continue;
-            char buf[256];
-            log_warn("eval", "class '%s' has %u rows or fewer: too few to "
-                     "enrol from K=%u and test on the rest (n/a, left out "
-                     "of the means)", cli_printable(t->class_names[
-                         r->novel_ids[j]], buf, sizeof(buf)), r->shots[s],
-                     r->shots[s]);
-        }
     }
 }
 
@@ -600,9 +595,17 @@ static int data_paths(struct os_args *a, struct detector *d, char ***own,
     int rc = record_paths(a, d);
     if (rc != 0 || a->n_data > 0)
         return rc;
+    const struct model_record *r = &d->model->rec;
     free(a->data);
     a->data = NULL;
     rc = protocol_paths(d, own, n_own);
+    /* Files given to train by relative path are found only from the
+     * directory train ran in; "protocol 'my' not found" alone hid that. */
+    if (rc != 0 && r->n_files > 0)
+        return err_set(rc, "%s; the data files recorded at training (%s%s) "
+                       "cannot be read from here: give them with --data",
+                       err_msg(), r->files[0].path,
+                       r->n_files > 1 ? ", ..." : "");
     if (rc == 0) {
         a->data = malloc((*n_own + 1) * sizeof(char *));
         if (a->data == NULL)
@@ -651,7 +654,7 @@ static int evaluate(struct os_args *a, struct detector *d,
         rc = openset_eval(d->memo, &test, known_of, t->n_classes, &a->os,
                           &rep);
     if (rc == 0)
-        warn_too_small(t, &rep);
+        openset_warn_too_small(t, &rep);
     if (rc == 0 && a->json)
         print_json(t, &rep, d->memo, a);
     else if (rc == 0)
@@ -694,26 +697,6 @@ static int out_writable(const char *path)
     return 0;
 }
 
-/* The memory written by -o is rebuilt from the protocol's data, so the
- * classes enrolled into MODEL (their flows are not kept) are not in it:
- * their names are kept here to say so, rather than be found missing by
- * detect. Returns how many there are. */
-static size_t enrolled_names(const struct memo *m, char *names, size_t len)
-{
-    char buf[256];
-    size_t n = 0, at = 0;
-    for (size_t c = 0; m != NULL && c < m->n_classes; c++) {
-        if (!(m->cls[c].flags & MEMO_CLASS_ENROLLED))
-            continue;
-        if (at < len)
-            at += (size_t)snprintf(names + at, len - at, "%s'%s'",
-                                   n ? ", " : "", cli_printable(
-                                       m->cls[c].name, buf, sizeof(buf)));
-        n++;
-    }
-    return n;
-}
-
 int cmd_eval_openset(int argc, char **argv)
 {
     struct os_args a = { 0 };
@@ -736,12 +719,15 @@ int cmd_eval_openset(int argc, char **argv)
     struct detector *d = detector_load(a.model, 0);
     char dropped[512] = "";
     size_t n_dropped = d != NULL && a.out != NULL
-                       ? enrolled_names(d->memo, dropped, sizeof(dropped))
+                       ? openset_enrolled_names(d->memo, dropped,
+                                                sizeof(dropped))
                        : 0;
     user_data = a.n_data > 0;
     rc = d ? data_paths(&a, d, &own, &n_own) : err_last();
     if (rc == 0)
         rc = load_table(d, a.data, a.n_data, &t);
+    if (rc == 0)
+        rc = openset_check_test_classes(d, t);
     if (rc == 0)
         rc = evaluate(&a, d, t, user_data);
     if (rc == 0 && a.out != NULL)

@@ -15,6 +15,7 @@ struct eval_args {
     const char *rule;
     int json;
     int way_set;                  /* --way given (else 5, or fewer) */
+    int files_recorded;           /* data files from the model's record */
 };
 
 struct eval_run {
