@@ -349,12 +349,50 @@ static void train_warns_once_of_a_way_too_wide(void **state)
     assert_non_null(strstr(w, "episodes use all of them"));
 }
 
+/* eval --openset -o rebuilds the class memory from the protocol's data:
+ * classes enrolled into the model vanished from the output without a word
+ * (with -o naming the model itself, from the model). */
+static void openset_output_names_the_enrolled_classes_it_drops(void **state)
+{
+    (void)state;
+    const char *m = testutil_tmp("withhb.model");
+    assert_int_equal(run_ok("%s -q enroll --model %s --name hb --flows %s "
+                            "-o %s", testutil_bin(), model_path,
+                            testutil_data_path("cic-ids2017-improved/"
+                                               "Heartbleed_11.csv.xz"), m),
+                     0);
+    assert_int_equal(run_ok("%s -q eval --openset --model %s --shots 1 "
+                            "--trials 1 -o %s 2>&1 >/dev/null",
+                            testutil_bin(), m, m), 0);
+    assert_non_null(strstr(last_out, "the 1 class(es) enrolled into"));
+    assert_non_null(strstr(last_out, "are not in it ('hb'); enrol them "
+                           "again"));
+    assert_int_equal(run_ok("%s -q eval --openset --model %s --shots 1 "
+                            "--trials 1 -o %s 2>&1 >/dev/null",
+                            testutil_bin(), m, m), 0);
+    assert_null(strstr(last_out, "enrol them again"));
+}
+
+/* A protocol with fewer than 5 test classes: train shrinks its episodes
+ * with a warning, but eval's default 5-way refused the model outright. */
+static void eval_narrows_its_default_way_to_the_test_classes(void **state)
+{
+    (void)state;
+    assert_int_equal(run_ok("%s -q eval --model %s --shot 1 --query 2 "
+                            "--episodes 2 2>&1", testutil_bin(), model_path),
+                     0);
+    assert_non_null(strstr(last_out, "only 2 test classes have the 2 rows a "
+                           "1-shot episode needs: episodes are 2-way"));
+    assert_non_null(strstr(last_out, "2-way 1-shot"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(openset_refuses_a_repeated_k),
         cmocka_unit_test(openset_says_when_a_class_is_too_small),
         cmocka_unit_test(eval_says_what_an_episode_needs),
+        cmocka_unit_test(eval_narrows_its_default_way_to_the_test_classes),
         cmocka_unit_test(detect_csv_stops_on_a_signal_and_says_so),
         cmocka_unit_test(detect_quits_at_a_second_signal),
         cmocka_unit_test(enrol_refuses_names_that_look_like_others),
@@ -365,6 +403,7 @@ int main(void)
         cmocka_unit_test(detect_checks_the_summary_path_first),
         cmocka_unit_test(flows_from_a_pipe_writes_open_flows_on_a_signal),
         cmocka_unit_test(train_warns_once_of_a_way_too_wide),
+        cmocka_unit_test(openset_output_names_the_enrolled_classes_it_drops),
     };
     return cmocka_run_group_tests(tests, setup_model, teardown_model);
 }

@@ -77,7 +77,7 @@ static int parse_one(int c, int argc, char **argv, struct eval_args *a)
     if (parse_count(optarg, &v) != 0)
         return 2;
     switch (c) {
-    case 'N': a->o.way = v; break;
+    case 'N': a->o.way = v; a->way_set = 1; break;
     case 'K': a->o.shot = v; break;
     case 'Q': a->o.query = v; break;
     case 'E': a->o.episodes = v; break;
@@ -193,6 +193,14 @@ static int eval_prepare(struct eval_args *a, struct eval_run *r)
     if (rc != 0)
         return rc;
     n = meta_classes_with_rows(r->test, a->o.shot + 1, ids, "test");
+    /* A protocol with 3 test classes (train --way 5 shrinks its episodes
+     * with a warning) was refused by eval's default 5-way. */
+    if (n < a->o.way && n >= 2 && !a->way_set) {
+        log_warn("eval", "only %zu test classes have the %zu rows a %zu-shot "
+                 "episode needs: episodes are %zu-way", n, a->o.shot + 1,
+                 a->o.shot, n);
+        a->o.way = n;
+    }
     if (n < a->o.way)
         return err_set(ERR_RANGE, "only %zu test classes have the %zu rows "
                        "a %zu-shot episode needs, %zu-way needs %zu (lower "

@@ -694,6 +694,26 @@ static int out_writable(const char *path)
     return 0;
 }
 
+/* The memory written by -o is rebuilt from the protocol's data, so the
+ * classes enrolled into MODEL (their flows are not kept) are not in it:
+ * their names are kept here to say so, rather than be found missing by
+ * detect. Returns how many there are. */
+static size_t enrolled_names(const struct memo *m, char *names, size_t len)
+{
+    char buf[256];
+    size_t n = 0, at = 0;
+    for (size_t c = 0; m != NULL && c < m->n_classes; c++) {
+        if (!(m->cls[c].flags & MEMO_CLASS_ENROLLED))
+            continue;
+        if (at < len)
+            at += (size_t)snprintf(names + at, len - at, "%s'%s'",
+                                   n ? ", " : "", cli_printable(
+                                       m->cls[c].name, buf, sizeof(buf)));
+        n++;
+    }
+    return n;
+}
+
 int cmd_eval_openset(int argc, char **argv)
 {
     struct os_args a = { 0 };
@@ -714,6 +734,10 @@ int cmd_eval_openset(int argc, char **argv)
         return cli_fail(err_last());
     }
     struct detector *d = detector_load(a.model, 0);
+    char dropped[512] = "";
+    size_t n_dropped = d != NULL && a.out != NULL
+                       ? enrolled_names(d->memo, dropped, sizeof(dropped))
+                       : 0;
     user_data = a.n_data > 0;
     rc = d ? data_paths(&a, d, &own, &n_own) : err_last();
     if (rc == 0)
@@ -722,6 +746,10 @@ int cmd_eval_openset(int argc, char **argv)
         rc = evaluate(&a, d, t, user_data);
     if (rc == 0 && a.out != NULL)
         rc = detector_save(d, a.out);
+    if (rc == 0 && n_dropped > 0)
+        log_warn("eval", "%s holds a class memory rebuilt from the data: "
+                 "the %zu class(es) enrolled into %s are not in it (%s); "
+                 "enrol them again", a.out, n_dropped, a.model, dropped);
     table_destroy(t);
     detector_destroy(d);
     if (own != NULL)

@@ -14,6 +14,7 @@ struct eval_args {
     struct meta_eval_opts o;
     const char *rule;
     int json;
+    int way_set;                  /* --way given (else 5, or fewer) */
 };
 
 struct eval_run {
