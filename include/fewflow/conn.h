@@ -13,7 +13,9 @@
  * A TCP flow CONTINUES the most recent earlier flow of its 5-tuple
  * (source and destination address and port, protocol, in the direction
  * the meter or CSV gave) when it carries no SYN, that earlier flow was
- * not closed (no FIN, no RST), and the gap from that flow's end to this
+ * answered (a connection needs a reply to exist, and so a SYN flood's
+ * unanswered flows take no place in the table) and not closed (no FIN,
+ * no RST), and the gap from that flow's end to this
  * flow's start is at most the timeout (CONN_TIMEOUT_DEFAULT). Chains are
  * transitive: each link is judged with the earlier flow's final verdict.
  *
@@ -57,6 +59,7 @@ struct conn_flow {
     uint8_t proto;
     uint8_t syn;              /* carries a SYN */
     uint8_t closed;           /* carries a FIN or a RST */
+    uint8_t answered;         /* has a backward packet (or no such column) */
     uint8_t linkable;         /* TCP with both addresses and a time */
     double start_s, end_s;
 };
@@ -64,6 +67,7 @@ struct conn_flow {
 /* Where the flag and duration columns are in a model's input row. */
 struct conn_cols {
     long syn, fin, rst;       /* *_flag_count, -1 when absent */
+    long bwd_packets;         /* total_bwd_packets, -1 when absent */
     long duration;            /* flow_duration (µs), -1 when absent */
 };
 

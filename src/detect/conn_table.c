@@ -132,7 +132,7 @@ int conn_table_judge(struct conn_table *t, const struct memo *m,
     }
     if (e != NULL && conn_continues(&e->f, f, t->timeout_s))
         changed = judge_link(t, m, e, cls, reason);
-    if (!is_alert(m, *cls) || f->closed) {
+    if (!is_alert(m, *cls) || f->closed || !f->answered) {
         if (e != NULL)
             e->f.linkable = 0;
         return changed;
