@@ -28,8 +28,10 @@
  * Nothing here was fitted: 600 s is Suricata's default and the rest is
  * TCP's meaning. It was found by looking at the test classes' CSV rows.
  * Limits: an attacker who closes and reopens connections is not linked;
- * a spoofed packet without SYN on a 5-tuple that alerted can only add
- * alerts, never hide one.
+ * nor is a part after a packet with FIN, RST or SYN on the 5-tuple, even
+ * one the host ignores (flows carry no sequence numbers), nor a part
+ * whose first packet came from the other side (its 5-tuple is reversed).
+ * A spoofed packet without those flags can only add alerts.
  *
  * Two forms: conn_link over a whole set of flows (eval --openset), and a
  * fixed-size table for a stream (detect) that keeps only recently ended,
@@ -128,8 +130,9 @@ size_t conn_table_bytes(void);
  * of its 5-tuple's entry when *cls is non-benign and f is not closed,
  * and drops that entry otherwise. A flow that starts before its
  * 5-tuple's entry did (unsorted input) is judged alone and leaves the
- * entry as it is. A new entry takes a free or expired place in its
- * bucket, else that of the entry that ended first.
+ * entry as it is. A new entry takes a free place in its bucket, else
+ * one whose flow ended over the timeout before f started, else that of
+ * the entry that ended first (counted as replaced).
  */
 int conn_table_judge(struct conn_table *t, const struct memo *m,
                      const struct conn_flow *f, uint64_t id, int32_t *cls,
