@@ -451,6 +451,24 @@ static void eval_says_where_recorded_data_files_are_looked_for(void **state)
                            "with --data"));
 }
 
+/* detect --csv keeps a table of at most 64 labels; the rows of any
+ * further label were left out of it without a word. */
+static void detect_says_when_labels_overflow_its_table(void **state)
+{
+    (void)state;
+    const char *csv = testutil_tmp("labels.csv");
+    assert_int_equal(run_ok("xz -dc %s | head -71 | awk -F, 'BEGIN{OFS=\",\"}"
+                            " NR==1{for(i=1;i<=NF;i++) if($i==\"Label\") "
+                            "c=i; print; next} {$c=\"L\" NR; print}' > %s",
+                            testutil_data_path("cic-ids2017-improved/"
+                                               "DDoS_5000.csv.xz"), csv), 0);
+    assert_int_equal(run_ok("%s -q detect --model %s --csv %s 2>&1 "
+                            ">/dev/null", testutil_bin(), model_path, csv),
+                     0);
+    assert_non_null(strstr(last_out, "6 flows carry labels beyond the first "
+                           "64 and are left out of the label table"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -471,6 +489,7 @@ int main(void)
         cmocka_unit_test(openset_output_names_the_enrolled_classes_it_drops),
         cmocka_unit_test(openset_takes_data_files_as_eval_does),
         cmocka_unit_test(eval_says_where_recorded_data_files_are_looked_for),
+        cmocka_unit_test(detect_says_when_labels_overflow_its_table),
     };
     return cmocka_run_group_tests(tests, setup_model, teardown_model);
 }

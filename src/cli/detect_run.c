@@ -71,6 +71,7 @@ struct run {
     struct progress bar;          /* files and CSVs; not a live capture */
     int show_bar;
     int stop_said;                /* the stop was logged */
+    uint64_t label_overflow;      /* flows whose label found no room */
 };
 
 /* The context rules need the flow kind (TCP) and a few raw columns; a
@@ -199,8 +200,10 @@ static int label_index(struct run *r, const char *label)
         if (strcmp(r->labels[i], label) == 0)
             return (int)i;
     }
-    if (r->n_labels == MAX_LABELS)
+    if (r->n_labels == MAX_LABELS) {
+        r->label_overflow++;
         return -1;
+    }
     r->labels[r->n_labels] = strdup(label);
     return r->labels[r->n_labels] ? (int)r->n_labels++ : -1;
 }
@@ -560,6 +563,12 @@ static void summary_text(const struct run *r,
     held_note(r, st);
     repeat_summary_text(r);
     conn_summary_text(r);
+    /* The label table is fixed; a CSV with more labels must not read as
+     * if its rows were all counted there. */
+    if (r->label_overflow > 0)
+        log_warn("detect", "%llu flows carry labels beyond the first %d and "
+                 "are left out of the label table", (unsigned long long)
+                 r->label_overflow, MAX_LABELS);
     if (r->unexplained > 0)
         log_warn("detect", "%llu alerts were written without an explanation "
                  "to keep up (--explain-rate %.0f/s)",
