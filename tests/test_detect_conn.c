@@ -10,6 +10,7 @@
 
 #include "testutil.h"
 
+#include "detect/conn_impl.h"
 #include "fewflow/conn.h"
 #include "fewflow/detect.h"
 #include "fewflow/err.h"
@@ -28,6 +29,7 @@ static struct conn_flow mk(uint16_t sport, double start, double end,
     f.proto = 6;
     f.syn = (uint8_t)syn;
     f.closed = (uint8_t)closed;
+    f.answered = 1;
     f.linkable = 1;
     f.start_s = 1e9 + start;
     f.end_s = 1e9 + end;
@@ -67,6 +69,8 @@ static void test_columns_and_flow(void **state)
     conn_flow_make(&c, x, &id, &f);
     assert_true(f.linkable && f.syn && !f.closed);
     assert_float_near(f.end_s, 1002.5, 1e-9);
+    /* without a total_bwd_packets column a flow counts as answered */
+    assert_true(f.answered);
     x[3] = 1;
     conn_flow_make(&c, x, &id, &f);
     assert_true(f.closed);
@@ -201,6 +205,69 @@ static void test_table(void **state)
     memo_destroy(m);
 }
 
+/* A flow with no backward packet is not answered: it is no connection. */
+static void test_answered_column(void **state)
+{
+    (void)state;
+    const char *names[4] = { "syn_flag_count", "fin_flag_count",
+                             "rst_flag_count", "total_bwd_packets" };
+    struct conn_cols c;
+    assert_true(conn_cols_find(&c, names, 4));
+    assert_int_equal(c.bwd_packets, 3);
+    float x[4] = { 1, 0, 0, 0 };
+    struct alert_flow id;
+    memset(&id, 0, sizeof(id));
+    snprintf(id.src_ip, sizeof(id.src_ip), "10.0.0.1");
+    snprintf(id.dest_ip, sizeof(id.dest_ip), "10.0.0.2");
+    id.proto = 6;
+    id.first_s = id.last_s = 1000;
+    struct conn_flow a, b;
+    conn_flow_make(&c, x, &id, &a);
+    assert_false(a.answered);
+    x[0] = 0;
+    id.first_s = id.last_s = 1100;
+    conn_flow_make(&c, x, &id, &b);
+    int32_t pred[2];
+    struct conn_flow f[2] = { a, b };
+    assert_int_equal(conn_link(f, 2, CONN_TIMEOUT_DEFAULT, pred, NULL), 0);
+    f[0].answered = 1;
+    assert_int_equal(conn_link(f, 2, CONN_TIMEOUT_DEFAULT, pred, NULL), 1);
+    x[3] = NAN;
+    conn_flow_make(&c, x, &id, &a);
+    assert_false(a.answered);
+}
+
+/* A SYN flood (unanswered, alerting) takes no place in the table: a
+ * slow connection opened before it is still followed after it. */
+static void test_table_ignores_unanswered(void **state)
+{
+    (void)state;
+    struct memo *m = memory();
+    struct conn_table *t = conn_table_create(CONN_TIMEOUT_DEFAULT);
+    char reason[CONN_REASON_LEN];
+    struct conn_flow slow = mk(1000, 0, 100, 1, 0);
+    int32_t cls = 1;
+    conn_table_judge(t, m, &slow, 1, &cls, reason);
+    for (size_t i = 0; i < 4 * CONN_SLOTS; i++) {
+        struct conn_flow f = mk((uint16_t)(i % 60000), 100, 100, 1, 0);
+        snprintf(f.src_ip, sizeof(f.src_ip), "10.%zu.%zu.9", i / 60000,
+                 i % 250);
+        f.answered = 0;
+        cls = -1;
+        conn_table_judge(t, m, &f, i + 2, &cls, reason);
+    }
+    struct conn_totals tot;
+    conn_table_totals(t, &tot);
+    assert_int_equal(tot.replaced, 0);
+    assert_int_equal(conn_table_live(t, 1e9 + 100), 1);
+    struct conn_flow next = mk(1000, 200, 300, 0, 0);
+    cls = 0;
+    assert_int_equal(conn_table_judge(t, m, &next, 9, &cls, reason), 1);
+    assert_int_equal(cls, 1);
+    conn_table_destroy(t);
+    memo_destroy(m);
+}
+
 /* No link after a closed flow, with a SYN, after a gap over 600 s, or
  * after a flow decided benign; an unknown after unknown is no change. */
 static void test_table_no_link(void **state)
@@ -279,6 +346,76 @@ static void test_table_full(void **state)
     memo_destroy(m);
 }
 
+/* One row with an absurd Flow Duration (a CSV can carry 1e18 µs) must
+ * not make the live entries look expired: a flood that then pushes the
+ * first connection out is counted, as without that row. */
+static void test_table_clock(void **state)
+{
+    (void)state;
+    struct memo *m = memory();
+    struct conn_table *t = conn_table_create(CONN_TIMEOUT_DEFAULT);
+    char reason[CONN_REASON_LEN];
+    struct conn_flow head = mk(1000, 0, 100, 1, 0);
+    struct conn_flow bogus = mk(1, 10, 1e12, 1, 0);
+    int32_t cls = 1;
+    conn_table_judge(t, m, &head, 1, &cls, reason);
+    conn_table_judge(t, m, &bogus, 2, &cls, reason);
+    size_t n = 4 * CONN_SLOTS;
+    for (size_t i = 0; i < n; i++) {
+        struct conn_flow f = mk((uint16_t)(i % 60000), 20 + 0.001 * (double)i,
+                                20 + 0.001 * (double)i, 1, 0);
+        snprintf(f.src_ip, sizeof(f.src_ip), "10.%zu.%zu.2", i / 60000,
+                 i % 250);
+        cls = -1;
+        conn_table_judge(t, m, &f, i + 3, &cls, reason);
+    }
+    struct conn_totals tot;
+    conn_table_totals(t, &tot);
+    /* every entry made is live (nothing is 600 s old) or counted */
+    assert_int_equal(conn_table_live(t, 1e9 + 100) + tot.replaced, n + 2);
+    struct conn_flow next = mk(1000, 200, 210, 0, 0);
+    cls = 0;
+    int linked = conn_table_judge(t, m, &next, 9, &cls, reason);
+    conn_table_totals(t, &tot);
+    assert_int_equal(tot.linked, (uint64_t)linked);
+    assert_true(linked || tot.replaced > 0);
+    conn_table_destroy(t);
+    memo_destroy(m);
+}
+
+/* A bucket with a free place keeps its entries, whatever the clock says:
+ * a capture older than the one read before it (-r new -r old). */
+static void test_table_free_first(void **state)
+{
+    (void)state;
+    struct memo *m = memory();
+    struct conn_table *t = conn_table_create(CONN_TIMEOUT_DEFAULT);
+    char reason[CONN_REASON_LEN];
+    struct conn_flow late = mk(7, 5000, 5000, 1, 0);
+    snprintf(late.src_ip, sizeof(late.src_ip), "10.7.7.7");
+    int32_t cls = 1;
+    conn_table_judge(t, m, &late, 1, &cls, reason);
+    /* the older capture: a connection, then two other alerting flows
+     * that fall in its bucket (which keeps a free place) */
+    struct conn_flow head = mk(1000, 0, 100, 1, 0);
+    conn_table_judge(t, m, &head, 2, &cls, reason);
+    size_t buckets = CONN_SLOTS / CONN_WAYS, put = 0;
+    for (uint16_t p = 2000; put < 2; p++) {
+        struct conn_flow f = mk(p, 110, 110, 1, 0);
+        if (conn_tuple_hash(&f) % buckets != conn_tuple_hash(&head) % buckets)
+            continue;
+        cls = -1;
+        conn_table_judge(t, m, &f, 3 + put++, &cls, reason);
+    }
+    struct conn_flow next = mk(1000, 200, 210, 0, 0);
+    cls = 0;
+    assert_int_equal(conn_table_judge(t, m, &next, 9, &cls, reason),
+                     1);
+    assert_int_equal(cls, 1);
+    conn_table_destroy(t);
+    memo_destroy(m);
+}
+
 /* eval --openset: a novel class whose later fragments sit on benign
  * ground. Alone they are misses; following their connections they are
  * the enrolled class's. */
@@ -338,6 +475,10 @@ int main(void)
         cmocka_unit_test(test_table),
         cmocka_unit_test(test_table_no_link),
         cmocka_unit_test(test_table_full),
+        cmocka_unit_test(test_table_clock),
+        cmocka_unit_test(test_table_free_first),
+        cmocka_unit_test(test_answered_column),
+        cmocka_unit_test(test_table_ignores_unanswered),
         cmocka_unit_test(test_openset_follows_connections),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -158,6 +158,15 @@ static void test_flows_ids_join_alerts(void **state)
         assert_non_null(row);
         assert_true(has(a, n, strtoull(++row, NULL, 10)));
     }
+
+    /* Those rows read back by detect --csv keep their ids. */
+    const char *csv = testutil_tmp("flowid_a.csv");
+    assert_int_equal(testutil_runf(&out, "%s -q flows -r %s -o %s",
+                                   testutil_bin(), cap_a, csv), 0);
+    snprintf(args, sizeof(args), "--csv %s", csv);
+    assert_int_equal(run(model, args, f), n);
+    for (size_t i = 0; i < n; i++)
+        assert_true(has(a, n, f[i]));
     free(out);
     out = NULL;
 }

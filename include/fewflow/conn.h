@@ -13,7 +13,9 @@
  * A TCP flow CONTINUES the most recent earlier flow of its 5-tuple
  * (source and destination address and port, protocol, in the direction
  * the meter or CSV gave) when it carries no SYN, that earlier flow was
- * not closed (no FIN, no RST), and the gap from that flow's end to this
+ * answered (a connection needs a reply to exist, and so a SYN flood's
+ * unanswered flows take no place in the table) and not closed (no FIN,
+ * no RST), and the gap from that flow's end to this
  * flow's start is at most the timeout (CONN_TIMEOUT_DEFAULT). Chains are
  * transitive: each link is judged with the earlier flow's final verdict.
  *
@@ -26,8 +28,10 @@
  * Nothing here was fitted: 600 s is Suricata's default and the rest is
  * TCP's meaning. It was found by looking at the test classes' CSV rows.
  * Limits: an attacker who closes and reopens connections is not linked;
- * a spoofed packet without SYN on a 5-tuple that alerted can only add
- * alerts, never hide one.
+ * nor is a part after a packet with FIN, RST or SYN on the 5-tuple, even
+ * one the host ignores (flows carry no sequence numbers), nor a part
+ * whose first packet came from the other side (its 5-tuple is reversed).
+ * A spoofed packet without those flags can only add alerts.
  *
  * Two forms: conn_link over a whole set of flows (eval --openset), and a
  * fixed-size table for a stream (detect) that keeps only recently ended,
@@ -55,6 +59,7 @@ struct conn_flow {
     uint8_t proto;
     uint8_t syn;              /* carries a SYN */
     uint8_t closed;           /* carries a FIN or a RST */
+    uint8_t answered;         /* has a backward packet (or no such column) */
     uint8_t linkable;         /* TCP with both addresses and a time */
     double start_s, end_s;
 };
@@ -62,6 +67,7 @@ struct conn_flow {
 /* Where the flag and duration columns are in a model's input row. */
 struct conn_cols {
     long syn, fin, rst;       /* *_flag_count, -1 when absent */
+    long bwd_packets;         /* total_bwd_packets, -1 when absent */
     long duration;            /* flow_duration (µs), -1 when absent */
 };
 
@@ -124,8 +130,9 @@ size_t conn_table_bytes(void);
  * of its 5-tuple's entry when *cls is non-benign and f is not closed,
  * and drops that entry otherwise. A flow that starts before its
  * 5-tuple's entry did (unsorted input) is judged alone and leaves the
- * entry as it is. A new entry takes a free or expired place in its
- * bucket, else that of the entry that ended first.
+ * entry as it is. A new entry takes a free place in its bucket, else
+ * one whose flow ended over the timeout before f started, else that of
+ * the entry that ended first (counted as replaced).
  */
 int conn_table_judge(struct conn_table *t, const struct memo *m,
                      const struct conn_flow *f, uint64_t id, int32_t *cls,

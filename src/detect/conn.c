@@ -24,6 +24,7 @@ int conn_cols_find(struct conn_cols *c, const char *const *col_names,
     c->fin = col_of(col_names, n_in, "fin_flag_count");
     c->rst = col_of(col_names, n_in, "rst_flag_count");
     c->duration = col_of(col_names, n_in, "flow_duration");
+    c->bwd_packets = col_of(col_names, n_in, "total_bwd_packets");
     return c->syn >= 0 && c->fin >= 0 && c->rst >= 0;
 }
 
@@ -46,6 +47,7 @@ void conn_flow_make(const struct conn_cols *c, const float *x,
     out->proto = id->proto;
     out->syn = (uint8_t)some(x, c->syn);
     out->closed = (uint8_t)(some(x, c->fin) || some(x, c->rst));
+    out->answered = (uint8_t)(c->bwd_packets < 0 || some(x, c->bwd_packets));
     out->start_s = id->first_s;
     out->end_s = id->last_s > id->first_s ? id->last_s : id->first_s;
     if (c->duration >= 0 && isfinite(x[c->duration]) && x[c->duration] > 0)
@@ -76,7 +78,8 @@ uint64_t conn_tuple_hash(const struct conn_flow *f)
 int conn_continues(const struct conn_flow *a, const struct conn_flow *b,
                    double timeout_s)
 {
-    return a->linkable && b->linkable && !b->syn && !a->closed &&
+    return a->linkable && b->linkable && !b->syn && a->answered &&
+           !a->closed &&
            conn_same_tuple(a, b) && b->start_s >= a->start_s &&
            b->start_s - a->end_s <= timeout_s;
 }

@@ -1,4 +1,3 @@
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,7 +15,6 @@ struct entry {
 
 struct conn_table {
     double timeout_s;
-    double now_s;             /* the latest end seen: capture time */
     struct conn_totals total;
     struct entry slot[CONN_SLOTS];
 };
@@ -65,13 +63,23 @@ static int expired(const struct conn_table *t, const struct entry *e,
     return !e->f.linkable || now_s - e->f.end_s > t->timeout_s;
 }
 
-/* Where a new entry goes: a free or expired place, else the entry that
- * ended first (a flood replaces its own kind; it costs context, never
- * memory). */
+/*
+ * Where a new entry that starts at now_s goes: a free place, else one
+ * that a flow starting then could no longer continue, else that of the
+ * entry that ended first (a flood replaces its own kind; it costs
+ * context, never memory). The time is the new flow's own start, not the
+ * latest time seen: one row with an absurd Flow Duration, or a capture
+ * older than the one before it, would otherwise make every live entry
+ * look expired and let it be overwritten without being counted.
+ */
 static struct entry *place_for(struct conn_table *t, struct entry *b,
                                double now_s)
 {
     struct entry *oldest = &b[0];
+    for (int w = 0; w < CONN_WAYS; w++) {
+        if (!b[w].f.linkable)
+            return &b[w];
+    }
     for (int w = 0; w < CONN_WAYS; w++) {
         if (expired(t, &b[w], now_s))
             return &b[w];
@@ -115,7 +123,6 @@ int conn_table_judge(struct conn_table *t, const struct memo *m,
 {
     if (!f->linkable)
         return 0;
-    t->now_s = fmax(t->now_s, f->end_s);
     struct entry *b = bucket_of(t, f);
     struct entry *e = find(b, f);
     int changed = 0;
@@ -125,13 +132,13 @@ int conn_table_judge(struct conn_table *t, const struct memo *m,
     }
     if (e != NULL && conn_continues(&e->f, f, t->timeout_s))
         changed = judge_link(t, m, e, cls, reason);
-    if (!is_alert(m, *cls) || f->closed) {
+    if (!is_alert(m, *cls) || f->closed || !f->answered) {
         if (e != NULL)
             e->f.linkable = 0;
         return changed;
     }
     if (e == NULL)
-        e = place_for(t, b, t->now_s);
+        e = place_for(t, b, f->start_s);
     e->f = *f;
     e->flow_id = id;
     e->cls = *cls;

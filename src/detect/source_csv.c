@@ -21,7 +21,7 @@
  */
 
 enum ident { ID_SRC_IP, ID_SRC_PORT, ID_DST_IP, ID_DST_PORT, ID_PROTO,
-             ID_TIME, ID_LABEL, ID_COUNT };
+             ID_TIME, ID_FLOW_ID, ID_LABEL, ID_COUNT };
 
 struct csv_cols {
     char **names;            /* snake_case header names */
@@ -57,6 +57,7 @@ static int read_header(struct csv_reader *r, const struct schema *s,
         { "dst_port", "dsport", "destination_port", NULL },
         { "protocol", "proto", NULL, NULL },
         { "timestamp", "stime", NULL, NULL },
+        { "flow_id", NULL, NULL, NULL },
         { NULL, NULL, NULL, NULL },
     };
     struct csv_record rec;
@@ -285,6 +286,28 @@ static void fill_addrs(const struct csv_cols *c, const struct csv_record *rec,
         *bad_at = c->at[ID_DST_IP];
 }
 
+/*
+ * The row's own flow_id when it has one that an alert can carry: a
+ * decimal integer from 1 to 2^53 - 1 (what `fewflow flows` writes, so
+ * that a flow row and its alert join). The CIC-IDS2017 "Flow ID" is the
+ * 5-tuple as text, the same for every flow of a connection: not an id.
+ */
+static int given_flow_id(const char *s, uint64_t *id)
+{
+    char *end;
+    while (*s == ' ')
+        s++;
+    if (*s < '0' || *s > '9')
+        return -1;
+    unsigned long long v = strtoull(s, &end, 10);
+    while (*end == ' ')
+        end++;
+    if (*end != '\0' || v == 0 || v >= (1ULL << 53))
+        return -1;
+    *id = v;
+    return 0;
+}
+
 static int fill_identity(const struct csv_cols *c,
                          const struct csv_record *rec, struct alert_flow *id,
                          long *bad_at)
@@ -296,7 +319,8 @@ static int fill_identity(const struct csv_cols *c,
     id->proto = parse_proto(field(rec, c->at[ID_PROTO]));
     id->first_s = parse_time(field(rec, c->at[ID_TIME]));
     id->last_s = id->first_s;
-    id->flow_id = alert_flow_hash(id) ^ (rec->line & 0xfffff);
+    if (given_flow_id(field(rec, c->at[ID_FLOW_ID]), &id->flow_id) != 0)
+        id->flow_id = alert_flow_hash(id) ^ (rec->line & 0xfffff);
     return 0;
 }
 
