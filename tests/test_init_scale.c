@@ -388,6 +388,84 @@ static void cli_refuses_bad_init_scales(void **state)
     free(out);
 }
 
+/* Reads a whole file; its length in *n. */
+static char *slurp(const char *path, size_t *n)
+{
+    FILE *f = fopen(path, "rb");
+    char *buf = malloc(1 << 22);
+
+    assert_non_null(f);
+    assert_non_null(buf);
+    *n = fread(buf, 1, 1 << 22, f);
+    fclose(f);
+    return buf;
+}
+
+/* Trains `method` with extra options on a protocol whose
+ * maml_init_scale is torch; returns the model's bytes. */
+static char *train_with_key(const char *method, const char *opts,
+                            const char *name, size_t *n)
+{
+    char proto[512], model[512], *out = NULL;
+    FILE *f;
+
+    snprintf(proto, sizeof(proto), "%s/initkey.proto", testutil_tmpdir());
+    snprintf(model, sizeof(model), "%s/%s.ffm", testutil_tmpdir(), name);
+    f = fopen(proto, "w");
+    assert_non_null(f);
+    fprintf(f, "name: initkey\n"
+            "data: cic-ids2017-improved/BENIGN_4066_no-thursday.csv.xz, "
+            "cic-ids2017-improved/DDoS_5000.csv.xz, "
+            "cic-ids2017-improved/Portscan_5000.csv.xz, "
+            "cic-ids2017-improved/Botnet_736.csv.xz, "
+            "cic-ids2017-improved/Heartbleed_11.csv.xz\n"
+            "train: BENIGN, DDoS, Portscan\ntest: Botnet, Heartbleed\n"
+            "maml_init_scale: torch\n");
+    fclose(f);
+    assert_int_equal(testutil_runf(&out, "%s -q train --protocol %s "
+                                   "--method %s --way 3 --shot 2 --query 2 "
+                                   "--episodes 3 --hidden 8 --emb 4 "
+                                   "--no-val --benign-fpr 0 %s -o %s 2>&1",
+                                   testutil_bin(), proto, method, opts,
+                                   model), 0);
+    free(out);
+    return slurp(model, n);
+}
+
+/* A protocol's maml_init_scale is what a MAML-family run starts from
+ * unless --init-scale says otherwise; other learners ignore it. */
+static void protocol_key_sets_the_maml_scale(void **state)
+{
+    size_t n_key, n_opt, n_kai;
+    char *key, *opt, *kai;
+
+    (void)state;
+    key = train_with_key("fomaml", "", "key", &n_key);
+    opt = train_with_key("fomaml", "--init-scale torch", "opt", &n_opt);
+    kai = train_with_key("fomaml", "--init-scale kaiming", "kai", &n_kai);
+    assert_int_equal(n_key, n_opt);
+    assert_memory_equal(key, opt, n_key);
+    assert_false(n_key == n_kai && memcmp(key, kai, n_key) == 0);
+    free(key);
+    free(opt);
+    free(kai);
+    /* protonet: the key changes nothing and records no scale */
+    key = train_with_key("protonet", "", "pkey", &n_key);
+    opt = train_with_key("protonet", "--init-scale torch", "popt", &n_opt);
+    assert_false(n_key == n_opt && memcmp(key, opt, n_key) == 0);
+    free(key);
+    free(opt);
+    struct model *m = model_load(testutil_tmp("pkey.ffm"));
+    double v;
+    assert_non_null(m);
+    assert_int_not_equal(model_record_get_metric(m, "init_scale", &v), 0);
+    model_destroy(m);
+    m = model_load(testutil_tmp("key.ffm"));
+    assert_non_null(m);
+    assert_true(meta_record_init_scale(m) == LEARNER_INIT_SCALE_TORCH);
+    model_destroy(m);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -398,6 +476,7 @@ int main(void)
         cmocka_unit_test(scale_multiplies_encoder_weights_only),
         cmocka_unit_test(choice_round_trips_through_the_model_file),
         cmocka_unit_test(cli_refuses_bad_init_scales),
+        cmocka_unit_test(protocol_key_sets_the_maml_scale),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

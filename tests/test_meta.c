@@ -490,6 +490,45 @@ static void gradients_match_central_differences(void **state)
     task_fini(&k);
 }
 
+/* maml_init_scale: the named scales, a number; anything else, or the key
+ * twice, is refused with the file and line. */
+static void protocol_names_an_init_scale(void **state)
+{
+    static const struct { const char *v; float want; } ok[] = {
+        { "kaiming", 1.0f }, { "torch", LEARNER_INIT_SCALE_TORCH },
+        { " 0.5 ", 0.5f },
+    };
+    static const char *const bad[] = { "0", "-1", "nan", "torch2", "",
+                                       "1e9" };
+    char text[200];
+    struct protocol *p;
+
+    (void)state;
+    p = protocol_parse("name: t\ntrain: A, B\ntest: C, D\n", "t.proto");
+    assert_non_null(p);
+    assert_true(p->maml_init_scale == 0.0f);
+    protocol_destroy(p);
+    for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+        snprintf(text, sizeof(text), "name: t\ntrain: A, B\ntest: C, D\n"
+                 "maml_init_scale: %s\n", ok[i].v);
+        p = protocol_parse(text, "t.proto");
+        assert_non_null(p);
+        assert_true(p->maml_init_scale == ok[i].want);
+        protocol_destroy(p);
+    }
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        snprintf(text, sizeof(text), "name: t\ntrain: A, B\ntest: C, D\n"
+                 "maml_init_scale: %s\n", bad[i]);
+        assert_null(protocol_parse(text, "s.proto"));
+        assert_non_null(strstr(err_msg(), "s.proto:4: maml_init_scale"));
+    }
+    assert_null(protocol_parse("name: t\ntrain: A, B\ntest: C, D\n"
+                               "maml_init_scale: torch\n"
+                               "maml_init_scale: torch\n", "w.proto"));
+    assert_non_null(strstr(err_msg(), "w.proto:5: 'maml_init_scale:' is "
+                           "given twice"));
+}
+
 static void protocol_text_is_parsed_and_checked(void **state)
 {
     struct protocol *p = protocol_parse(
@@ -555,6 +594,7 @@ int main(void)
         cmocka_unit_test(training_is_reproducible_bit_for_bit),
         cmocka_unit_test(gradients_match_central_differences),
         cmocka_unit_test(protocol_text_is_parsed_and_checked),
+        cmocka_unit_test(protocol_names_an_init_scale),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

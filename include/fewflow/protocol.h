@@ -22,6 +22,7 @@ struct protocol {
     char **test;
     size_t n_test;
     double val_fraction;     /* used when n_val == 0 */
+    float maml_init_scale;   /* MAML-family encoder init scale; 0: unset */
 };
 
 /*

@@ -70,7 +70,9 @@ static void usage(FILE *out)
         "                    auto: train both named ones and keep the one\n"
         "                    with the better validation accuracy (on the\n"
         "                    protocol's val: classes, else on 2 of 5\n"
-        "                    training classes held out for the choice)\n"
+        "                    training classes held out for the choice);\n"
+        "                    maml/fomaml/anil take the protocol's\n"
+        "                    maml_init_scale when it has one\n"
         "  maml, fomaml, anil: --inner-steps N (5) --inner-lr F (0.1)\n"
         "    --test-inner-steps N (10)  --meta-batch N (4; --episodes "
         "counts updates)\n"
@@ -694,6 +696,27 @@ static void train_report(const struct train_args *a,
     log_info("train", "wrote %s", a->out);
 }
 
+/* A protocol may name the MAML-family encoder's starting scale, chosen
+ * on validation data for that dataset (each protocol file says how);
+ * --init-scale still wins. */
+static void apply_protocol_init(struct train_args *a,
+                                const struct protocol *p)
+{
+    static const char *const family[] = { "maml", "fomaml", "anil" };
+
+    if (a->init_given || !(p->maml_init_scale > 0.0f) || !a->method)
+        return;
+    for (size_t i = 0; i < sizeof(family) / sizeof(family[0]); i++) {
+        if (strcmp(a->method, family[i]) == 0) {
+            a->opts.init_scale = p->maml_init_scale;
+            a->init_given = 1;
+            log_info("train", "encoder init scale %g (protocol %s)",
+                     (double)p->maml_init_scale, p->name);
+            return;
+        }
+    }
+}
+
 int cmd_train(int argc, char **argv)
 {
     struct train_args a;
@@ -706,6 +729,8 @@ int cmd_train(int argc, char **argv)
     memset(&r, 0, sizeof(r));
     p = protocol_load(a.protocol);
     rc = p ? resolve_files(&a, p) : err_last();
+    if (rc == 0)
+        apply_protocol_init(&a, p);
     if (rc == 0)
         rc = train_prepare(&a, p, &r);
     if (rc == 0)

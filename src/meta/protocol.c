@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "fewflow/err.h"
+#include "fewflow/learner.h"
 #include "fewflow/paths.h"
 #include "fewflow/protocol.h"
 
@@ -70,6 +71,32 @@ static int protocol_key_again(const struct protocol *p, const char *key)
            (strcmp(key, "test") == 0 && p->n_test > 0);
 }
 
+/* kaiming (1), torch (1/sqrt(6)) or a positive number, as --init-scale. */
+static int protocol_set_init_scale(struct protocol *p, char *value,
+                                   const char *where, size_t line)
+{
+    const char *v = trim(value);
+    char *end;
+    double s;
+
+    if (p->maml_init_scale > 0.0f)
+        return err_set(ERR_PARSE, "%s:%zu: 'maml_init_scale:' is given "
+                       "twice", where, line);
+    if (strcmp(v, "kaiming") == 0)
+        s = 1.0;
+    else if (strcmp(v, "torch") == 0)
+        s = LEARNER_INIT_SCALE_TORCH;
+    else {
+        s = strtod(v, &end);
+        if (end == v || *trim(end) || !(s > 0.0) || !(s < 1e6))
+            return err_set(ERR_PARSE, "%s:%zu: maml_init_scale must be "
+                           "kaiming, torch or a positive number", where,
+                           line);
+    }
+    p->maml_init_scale = (float)s;
+    return 0;
+}
+
 static int protocol_set(struct protocol *p, const char *key, char *value,
                         const char *where, size_t line)
 {
@@ -91,6 +118,8 @@ static int protocol_set(struct protocol *p, const char *key, char *value,
                            "number in [0, 0.9)", where, line);
         return 0;
     }
+    if (strcmp(key, "maml_init_scale") == 0)
+        return protocol_set_init_scale(p, value, where, line);
     if (strcmp(key, "data") == 0)
         return list_parse(&p->data, &p->n_data, value);
     if (strcmp(key, "train") == 0)
