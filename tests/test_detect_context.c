@@ -223,6 +223,29 @@ static void test_lone_limit_counts_alerts(void **state)
     context_destroy(c);
 }
 
+/* A batch is noted whole before it is written: one lone flow from another
+ * time at its end (a quiet network, an unsorted CSV) must not make the
+ * burst before it rare again. */
+static void test_lone_limit_keeps_windows(void **state)
+{
+    (void)state;
+    struct context *c = context_create(cols, N_C, 120);
+    assert_non_null(c);
+    struct alert_flow f = flow("10.3.0.1", "10.4.0.1", 4444, 20, 1);
+    enum context_verdict v = CONTEXT_LONE_REFUSED;
+    for (int i = 0; i <= CONTEXT_LONE_MAX; i++)
+        context_lone_note(c, &f, v);
+    struct alert_flow late = f, early = f;
+    late.first_s = 1020;
+    early.first_s = -980;
+    context_lone_note(c, &late, v);
+    context_lone_note(c, &early, v);
+    assert_int_equal(context_lone_limit(c, &f, v), CONTEXT_OK);
+    assert_int_equal(context_lone_limit(c, &late, v), CONTEXT_LONE_REFUSED);
+    assert_int_equal(context_lone_limit(c, &early, v), CONTEXT_LONE_REFUSED);
+    context_destroy(c);
+}
+
 /* ---- detect on hand-built packets ---- */
 
 #define SEC 1000000000LL
@@ -447,6 +470,7 @@ int main(void)
         cmocka_unit_test(test_unanswered),
         cmocka_unit_test(test_unaddressed_left_out),
         cmocka_unit_test(test_lone_limit_counts_alerts),
+        cmocka_unit_test(test_lone_limit_keeps_windows),
         cmocka_unit_test(test_detect_lone_limit),
         cmocka_unit_test(test_detect_withholds_alerts),
     };

@@ -456,6 +456,12 @@ static void test_detect_escalates_runs(void **state)
                                    "--repeat-ports all --repeat-max-duration "
                                    "0.005", bin, model, cap), 0);
     assert_null(strstr(out, "\"event_type\""));
+    /* 0 is no limit however it is written. */
+    assert_int_equal(testutil_runf(&out, "%s -q detect --model %s.b -r %s "
+                                   "--repeat-sessions 3 --explain 0 "
+                                   "--repeat-ports all --repeat-max-duration "
+                                   "0.0", bin, model, cap), 0);
+    assert_non_null(strstr(out, "\"reason\":\"repeated session: 4 "));
     assert_int_equal(testutil_runf(&out, "%s -q detect --model %s.b -r %s "
                                    "--repeat-ports 22,http 2>&1", bin, model,
                                    cap), 2);

@@ -156,13 +156,14 @@ static int parse_ports(const char *v)
     return 0;
 }
 
-/* Seconds, or 0 for no limit. */
+/* Seconds, or 0 for no limit (written "0", "0.0", "00", ...). */
 static int parse_duration(const char *v, double *s)
 {
+    char *end;
     uint64_t us = 0;
-    int rc = strcmp(v, "0") == 0 ? 0 : cli_timeout("detect",
-                                                   "--repeat-max-duration",
-                                                   v, &us);
+    double zero = strtod(v, &end);
+    int rc = *v != '\0' && *end == '\0' && zero == 0
+                 ? 0 : cli_timeout("detect", "--repeat-max-duration", v, &us);
     *s = (double)us / 1e6;
     return rc;
 }

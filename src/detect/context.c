@@ -30,11 +30,18 @@ struct fan {
     struct fan_entry by_dst[CONTEXT_SLOTS];
 };
 
-/* Lone flows that would alert, in the current window: lone is only what
- * is rare. */
+/* Lone flows that would alert, per window: lone is only what is rare.
+ * An output batch is counted before it is written, so it must keep the
+ * count of every window it spans: with one window, a single lone flow
+ * from another time at the end of a batch (a quiet network, an unsorted
+ * CSV) started a new one and withheld the whole burst before it. The
+ * oldest window is dropped for a new one. */
+#define LONE_WINDOWS 8
+
 struct lone_count {
-    double epoch_s;
-    uint64_t n;
+    double epoch_s[LONE_WINDOWS];
+    uint64_t n[LONE_WINDOWS]; /* 0: no window there */
+    size_t next;              /* where the next new window goes */
 };
 
 struct context {
@@ -193,27 +200,43 @@ enum context_verdict context_recheck(const struct context *c,
     return seen ? CONTEXT_OK : v;
 }
 
+/* The window of time t (the first that holds it) into *at: 1, or 0. */
+static int lone_window(const struct context *c, double t, size_t *at)
+{
+    const struct lone_count *l = &c->lone;
+    for (size_t w = 0; w < LONE_WINDOWS; w++) {
+        if (l->n[w] > 0 && fabs(t - l->epoch_s[w]) <= c->window_s) {
+            *at = w;
+            return 1;
+        }
+    }
+    return 0;
+}
+
 void context_lone_note(struct context *c, const struct alert_flow *id,
                        enum context_verdict v)
 {
     struct lone_count *l = &c->lone;
     double t = id->first_s;
+    size_t w;
     if (!is_lone(v))
         return;
-    if (l->n == 0 || !(fabs(t - l->epoch_s) <= c->window_s)) {
-        l->epoch_s = t;
-        l->n = 0;
+    if (!lone_window(c, t, &w)) {
+        w = l->next;
+        l->next = (l->next + 1) % LONE_WINDOWS;
+        l->epoch_s[w] = t;
+        l->n[w] = 0;
     }
-    l->n++;
+    l->n[w]++;
 }
 
 enum context_verdict context_lone_limit(const struct context *c,
                                         const struct alert_flow *id,
                                         enum context_verdict v)
 {
-    const struct lone_count *l = &c->lone;
-    int common = l->n > CONTEXT_LONE_MAX &&
-                 fabs(id->first_s - l->epoch_s) <= c->window_s;
+    size_t w;
+    int common = lone_window(c, id->first_s, &w) &&
+                 c->lone.n[w] > CONTEXT_LONE_MAX;
     return is_lone(v) && common ? CONTEXT_OK : v;
 }
 
