@@ -261,6 +261,19 @@ static void detect_warns_of_a_clock_set_back(void **state)
     assert_non_null(strstr(last_out, "\"clock_steps\":1,"));
 }
 
+/* Enrols a class NAME from two Heartbleed rows into named.model; the
+ * exit code (2 for a refused name). */
+static int enrol_named(const char *name)
+{
+    char flows[1024];
+
+    snprintf(flows, sizeof(flows), "%s", testutil_data_path(
+                 "cic-ids2017-improved/Heartbleed_11.csv.xz"));
+    return run_ok("%s -q enroll --model %s --name '%s' --shot 2 --flows %s "
+                  "-o %s 2>&1", testutil_bin(), model_path, name, flows,
+                  testutil_tmp("named.model"));
+}
+
 /* A class name goes into alerts, the enrol report on stdout, warnings and
  * `classes`: ESC, newline, DEL, C1 controls and invalid UTF-8 used to be
  * accepted and were printed raw to stdout ("enrolled a<ESC>[31m..."). */
@@ -275,10 +288,7 @@ static void enrol_refuses_control_bytes_in_a_name(void **state)
                  "cic-ids2017-improved/Heartbleed_11.csv.xz"));
 
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-        assert_int_equal(run_ok("%s -q enroll --model %s --name '%s' "
-                                "--shot 2 --flows %s -o %s 2>&1",
-                                testutil_bin(), model_path, bad[i], flows,
-                                out), 2);
+        assert_int_equal(enrol_named(bad[i]), 2);
         assert_non_null(strstr(last_out, "without control characters"));
     }
     /* Too long: the option is named, not the model file. */
@@ -294,6 +304,30 @@ static void enrol_refuses_control_bytes_in_a_name(void **state)
                             "-o %s", testutil_bin(), model_path, flows, out),
                      0);
     assert_non_null(strstr(last_out, "enrolled h\303\251art\"{b}\\ "));
+}
+
+/* Names that look like another name or like nothing: a trailing space
+ * ("DDoS " beside "DDoS"), a zero-width space alone, a right-to-left
+ * override ("x<U+202E>evil" shows as "xlive"), a line separator, a BOM,
+ * a soft hyphen, a no-break space at an end. All were accepted. */
+static void enrol_refuses_names_that_look_like_others(void **state)
+{
+    (void)state;
+    static const char *bad[] = { "DDoS ", " x", " ", "\302\240x",
+                                 "\342\200\213", "x\342\200\256evil",
+                                 "a\342\200\250b", "\357\273\277x",
+                                 "x\302\255y", "x\343\200\200" };
+    static const char *good[] = { "two words", "\303\234n\303\257c "
+                                  "\346\224\273\346\222\203 "
+                                  "\360\237\231\202" };
+
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        assert_int_equal(enrol_named(bad[i]), 2);
+        assert_non_null(strstr(last_out, "invisible or direction-changing "
+                               "characters, or spaces at its ends"));
+    }
+    for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++)
+        assert_int_equal(enrol_named(good[i]), 0);
 }
 
 /* The text table of eval --openset: its header had 19 columns per shot
@@ -575,6 +609,7 @@ int main(void)
         cmocka_unit_test(enrol_says_why_a_capture_gave_no_flow),
         cmocka_unit_test(enrol_says_why_a_csv_gave_no_flow),
         cmocka_unit_test(enrol_refuses_control_bytes_in_a_name),
+        cmocka_unit_test(enrol_refuses_names_that_look_like_others),
         cmocka_unit_test(openset_table_header_stands_over_its_figures),
         cmocka_unit_test(a_bare_cr_later_in_a_csv_is_named),
         cmocka_unit_test(detect_csv_writes_only_ip_addresses),
