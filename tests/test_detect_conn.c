@@ -71,6 +71,18 @@ static void test_columns_and_flow(void **state)
     assert_float_near(f.end_s, 1002.5, 1e-9);
     /* without a total_bwd_packets column a flow counts as answered */
     assert_true(f.answered);
+    /* a NaN flag count, or a duration of years, is damage: not linked */
+    x[4] = NAN;
+    conn_flow_make(&c, x, &id, &f);
+    assert_false(f.linkable);
+    x[4] = 1;
+    x[1] = 1e20f;
+    conn_flow_make(&c, x, &id, &f);
+    assert_false(f.linkable);
+    x[1] = (float)(0.9 * CONN_MAX_SPAN_S * 1e6);
+    conn_flow_make(&c, x, &id, &f);
+    assert_true(f.linkable);
+    x[1] = 2.5e6f;
     x[3] = 1;
     conn_flow_make(&c, x, &id, &f);
     assert_true(f.closed);

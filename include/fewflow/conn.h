@@ -50,6 +50,10 @@
 #define CONN_SLOTS 4096             /* table entries (CONN_WAYS a bucket) */
 #define CONN_WAYS 4
 #define CONN_REASON_LEN 192
+/* A flow said to last longer than a day is damaged or from a meter that
+ * never cuts: not linked, so its entry cannot outlive the table's
+ * expiry by years (a CSV accepts a Flow Duration of 1e20 µs). */
+#define CONN_MAX_SPAN_S 86400.0
 
 /* What the rule reads of one flow. */
 struct conn_flow {
@@ -79,7 +83,8 @@ int conn_cols_find(struct conn_cols *c, const char *const *col_names,
 /* The rule's view of a flow from its identity and raw (not normalised)
  * model row x. The end is the later of id->last_s and the start plus
  * flow_duration; a flow without both addresses, without a time (first_s
- * ≤ 0) or not TCP is not linkable. */
+ * ≤ 0), not TCP, with a NaN flag count or lasting over CONN_MAX_SPAN_S
+ * is not linkable. */
 void conn_flow_make(const struct conn_cols *c, const float *x,
                     const struct alert_flow *id, struct conn_flow *out);
 

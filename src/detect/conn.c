@@ -34,6 +34,19 @@ static int some(const float *x, long col)
     return col >= 0 && x[col] > 0;
 }
 
+/* A NaN flag count says nothing about SYN, FIN or RST: reading it as
+ * "none" would let a damaged row continue a connection. */
+static int flags_known(const struct conn_cols *c, const float *x)
+{
+    const long col[3] = { c->syn, c->fin, c->rst };
+
+    for (int i = 0; i < 3; i++) {
+        if (col[i] >= 0 && isnan(x[col[i]]))
+            return 0;
+    }
+    return 1;
+}
+
 void conn_flow_make(const struct conn_cols *c, const float *x,
                     const struct alert_flow *id, struct conn_flow *out)
 {
@@ -55,7 +68,8 @@ void conn_flow_make(const struct conn_cols *c, const float *x,
     out->linkable = c->syn >= 0 && c->fin >= 0 && c->rst >= 0 &&
                     id->proto == 6 && id->src_ip[0] != '\0' &&
                     id->dest_ip[0] != '\0' && id->first_s > 0 &&
-                    isfinite(id->first_s);
+                    isfinite(id->first_s) && flags_known(c, x) &&
+                    out->end_s - out->start_s <= CONN_MAX_SPAN_S;
 }
 
 int conn_same_tuple(const struct conn_flow *a, const struct conn_flow *b)
