@@ -178,13 +178,9 @@ static int parse_init_scale(const char *s, struct train_args *a)
 {
     a->init_given = 1;
     a->init_auto = strcmp(s, "auto") == 0;
-    if (a->init_auto || strcmp(s, "kaiming") == 0)
+    if (a->init_auto)
         a->opts.init_scale = 1.0f;
-    else if (strcmp(s, "torch") == 0)
-        a->opts.init_scale = LEARNER_INIT_SCALE_TORCH;
-    else if (parse_float(s, &a->opts.init_scale, "--init-scale") != 0)
-        return 2;
-    if (!(a->opts.init_scale > 0.0f))
+    else if (learner_init_scale_parse(s, &a->opts.init_scale) != 0)
         return cli_usage_error("train", "--init-scale wants auto, kaiming, "
                                "torch or a number above 0");
     return 0;
