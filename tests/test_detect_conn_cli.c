@@ -14,14 +14,6 @@
 
 static char *out;
 
-static size_t count(const char *text, const char *s)
-{
-    size_t n = 0;
-    for (const char *p = text; (p = strstr(p, s)) != NULL; p++)
-        n++;
-    return n;
-}
-
 /* Time-of-day arithmetic on the CSV's "YYYY-MM-DD HH:MM:SS.ffffff". */
 static const char awk_time[] =
     "function secs(ts,    a, b) {\n"
@@ -129,18 +121,20 @@ static void test_detect_csv(void **state)
     assert_int_equal(testutil_runf(&out, "%s -q detect --model %s --csv %s "
                                    "--all --explain 0 --judge-continuations",
                                    bin, model, csv), 0);
-    assert_int_equal(count(out, "\"fewflow\":{\"class\":\"DDoS\""), 1);
-    assert_int_equal(count(out, "\"fewflow\":{\"class\":\"BENIGN\""), 2);
+    assert_int_equal(testutil_count(out, "\"fewflow\":{\"class\":\"DDoS\""), 1);
+    assert_int_equal(testutil_count(out, "\"fewflow\":{\"class\":"
+                                         "\"BENIGN\""), 2);
     assert_null(strstr(out, "continues the connection"));
     /* With the rule the flow 60 s later keeps the connection's class,
      * the one 700 s later does not. */
     assert_int_equal(testutil_runf(&out, "%s -q detect --model %s --csv %s "
                                    "--all --explain 0 --summary-json "
                                    "/dev/stderr 2>&1", bin, model, csv), 0);
-    assert_int_equal(count(out, "\"fewflow\":{\"class\":\"DDoS\""), 2);
-    assert_int_equal(count(out, "\"fewflow\":{\"class\":\"BENIGN\""), 1);
-    assert_int_equal(count(out, "\"reason\":\"continues the connection of "
-                                "flow_id "), 1);
+    assert_int_equal(testutil_count(out, "\"fewflow\":{\"class\":\"DDoS\""), 2);
+    assert_int_equal(testutil_count(out, "\"fewflow\":{\"class\":"
+                                         "\"BENIGN\""), 1);
+    assert_int_equal(testutil_count(out, "\"reason\":\"continues the "
+                                         "connection of flow_id "), 1);
     assert_non_null(strstr(out, "(decided DDoS)\""));
     assert_non_null(strstr(out, "\"continued\":1,"));
     /* Unsorted input: the later flow read first is judged alone. */
@@ -148,7 +142,7 @@ static void test_detect_csv(void **state)
                                    "> %s", csv, csv, rev), 0);
     assert_int_equal(testutil_runf(&out, "%s -q detect --model %s --csv %s "
                                    "--all --explain 0", bin, model, rev), 0);
-    assert_int_equal(count(out, "\"fewflow\":{\"class\":\"DDoS\""), 1);
+    assert_int_equal(testutil_count(out, "\"fewflow\":{\"class\":\"DDoS\""), 1);
     free(out);
     out = NULL;
 }
@@ -292,17 +286,18 @@ static void test_detect_capture(void **state)
     const char *slow = "\"fewflow\":{\"class\":\"slow\"";
     assert_int_equal(testutil_runf(&out, cmd, bin, model, cap,
                                    "--judge-continuations"), 0);
-    assert_int_equal(count(out, slow), 1);
-    assert_int_equal(count(out, "\"fewflow\":{\"class\":\"BENIGN\""), 1);
+    assert_int_equal(testutil_count(out, slow), 1);
+    assert_int_equal(testutil_count(out, "\"fewflow\":{\"class\":"
+                                         "\"BENIGN\""), 1);
     assert_int_equal(testutil_runf(&out, cmd, bin, model, cap,
                                    "--summary-json /dev/stderr 2>&1"), 0);
-    assert_int_equal(count(out, slow), 2);
-    assert_int_equal(count(out, "\"reason\":\"continues the connection of "
-                                "flow_id "), 1);
+    assert_int_equal(testutil_count(out, slow), 2);
+    assert_int_equal(testutil_count(out, "\"reason\":\"continues the "
+                                         "connection of flow_id "), 1);
     assert_non_null(strstr(out, "\"continued\":1,"));
     cap = write_pcap("conn-late.pcap", 700, 1);
     assert_int_equal(testutil_runf(&out, cmd, bin, model, cap, ""), 0);
-    assert_int_equal(count(out, slow), 1);
+    assert_int_equal(testutil_count(out, slow), 1);
     assert_null(strstr(out, "continues the connection"));
     free(out);
     out = NULL;

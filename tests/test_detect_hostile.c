@@ -404,10 +404,7 @@ static void detect_csv_writes_only_ip_addresses(void **state)
                             "--explain 0 --summary-json %s 2>&1",
                             testutil_bin(), model_path, csv, sum), 0);
     const char *o = last_out;
-    int lines = 0;
-    for (const char *p = o; (p = strstr(p, "\"event_type\"")); p++)
-        lines++;
-    assert_int_equal(lines, 4);
+    assert_int_equal(testutil_count(o, "\"event_type\""), 4);
     assert_null(strstr(o, "_ip\":\"1.2.3.4"));
     assert_null(strstr(o, "_ip\":\"0000"));
     assert_null(strstr(o, "_ip\":\"\""));

@@ -401,14 +401,6 @@ static const char *write_capture(void)
 
 static char *out;
 
-static size_t count(const char *text, const char *s)
-{
-    size_t n = 0;
-    for (const char *p = text; (p = strstr(p, s)) != NULL; p++)
-        n++;
-    return n;
-}
-
 static void test_detect_escalates_runs(void **state)
 {
     (void)state;
@@ -432,12 +424,13 @@ static void test_detect_escalates_runs(void **state)
     assert_int_equal(testutil_runf(&out, "%s -q detect --model %s.b -r %s "
                                    "--repeat-sessions 3 --explain 0",
                                    bin, model, cap), 0);
-    assert_int_equal(count(out, "\"class\":\"unknown\""), 4);
-    assert_int_equal(count(out, "\"reason\":\"repeated session: 4 "
-                                "sessions from 10.0.0.1 to 10.0.0.2:22 "
-                                "in 30 s\""), 4);
-    assert_int_equal(count(out, "\"signature\":\"FEWFLOW unknown flow: one "
-                                "of a run of repeated sessions\""), 4);
+    assert_int_equal(testutil_count(out, "\"class\":\"unknown\""), 4);
+    assert_int_equal(testutil_count(out, "\"reason\":\"repeated "
+                                         "session: 4 sessions from 10.0.0.1 "
+                                         "to 10.0.0.2:22 in 30 s\""), 4);
+    assert_int_equal(testutil_count(out, "\"signature\":\"FEWFLOW unknown "
+                                         "flow: one of a run of repeated "
+                                         "sessions\""), 4);
     assert_null(strstr(out, "10.0.0.5"));
     /* The poller's port is not a login service: left alone, unless the
      * port list says otherwise. */
@@ -446,9 +439,9 @@ static void test_detect_escalates_runs(void **state)
                                    "--repeat-sessions 3 --explain 0 "
                                    "--repeat-ports 21,8000-8080",
                                    bin, model, cap), 0);
-    assert_int_equal(count(out, "\"reason\":\"repeated session: 4 "
-                                "sessions from 10.0.0.7 to 10.0.0.2:8080 "
-                                "in 30 s\""), 4);
+    assert_int_equal(testutil_count(out, "\"reason\":\"repeated "
+                                         "session: 4 sessions from 10.0.0.7 "
+                                         "to 10.0.0.2:8080 in 30 s\""), 4);
     assert_null(strstr(out, "10.0.0.1\""));
     /* Sessions longer than the limit (these last 7 ms) do not count. */
     assert_int_equal(testutil_runf(&out, "%s -q detect --model %s.b -r %s "
@@ -472,7 +465,7 @@ static void test_detect_escalates_runs(void **state)
                                    "--repeat-sessions 3 --explain 0 "
                                    "--batch 1 --summary-json /dev/stderr "
                                    "2>&1", bin, model, cap), 0);
-    assert_int_equal(count(out, "\"class\":\"unknown\""), 2);
+    assert_int_equal(testutil_count(out, "\"class\":\"unknown\""), 2);
     assert_non_null(strstr(out, "\"repeated\":{\"runs\":1,\"escalated\":2,"
                                 "\"benign_before\":2}"));
     free(out);

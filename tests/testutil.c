@@ -159,3 +159,11 @@ int testutil_train_small(const char *name, const char *test1,
     return testutil_runf(out, "%s -q train --protocol %s --way 3 --no-val "
                          "%s -o %s 2>&1", testutil_bin(), proto, opts, model);
 }
+
+size_t testutil_count(const char *text, const char *needle)
+{
+    size_t n = 0;
+    for (const char *p = text; (p = strstr(p, needle)) != NULL; p++)
+        n++;
+    return n;
+}

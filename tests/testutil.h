@@ -16,6 +16,9 @@
  * (valid until the next call). Fails the test when the directory is absent. */
 const char *testutil_data_path(const char *relative);
 
+/* How many times needle occurs in text (overlaps counted). */
+size_t testutil_count(const char *text, const char *needle);
+
 /* A fresh temporary directory for this process (created on first call),
  * removed with its contents when the process exits normally, unless
  * FEWFLOW_TEST_KEEP is set. */

@@ -68,6 +68,11 @@ struct learner_opts {
  * relative to Kaiming-normal's: 1/sqrt(6). */
 #define LEARNER_INIT_SCALE_TORCH 0.40824829f
 
+/* An init scale as `--init-scale` and a protocol's maml_init_scale write
+ * it: "kaiming" (1), "torch" (LEARNER_INIT_SCALE_TORCH) or a finite
+ * number above 0, the whole string. 0, or ERR_INVALID. */
+int learner_init_scale_parse(const char *s, float *out);
+
 /* What a learner trains on: rows already normalised. Borrowed. */
 struct learner_data {
     const struct table *train;

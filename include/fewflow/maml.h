@@ -79,6 +79,8 @@ void maml_config_default(struct maml_config *c);
  * 0 or ERR_INVALID. maml_method_name() never returns NULL. */
 int maml_method_parse(const char *name, enum maml_method *out);
 const char *maml_method_name(enum maml_method m);
+/* Whether name is one of the MAML family's methods (nothing recorded). */
+int maml_method_known(const char *name);
 
 struct maml_model {
     struct maml_config cfg;

@@ -148,10 +148,9 @@ static int parse_count(const char *cmd, const char *opt, const char *v,
     return 0;
 }
 
-static int parse_ports(const char *v)
+static int parse_ports(const char *v, struct repeat_ports *p)
 {
-    struct repeat_ports p;
-    if (repeat_ports_parse(v, &p) != 0)
+    if (repeat_ports_parse(v, p) != 0)
         return cli_usage_error("detect", "--repeat-ports: %s", err_msg());
     return 0;
 }
@@ -278,8 +277,7 @@ static int parse(int argc, char **argv, struct detect_run_opts *o,
                              &o->repeat_window_us);
             break;
         case OPT_REPEAT_PORTS:
-            rc = parse_ports(optarg);
-            o->repeat_ports = optarg;
+            rc = parse_ports(optarg, &o->repeat_ports);
             break;
         case OPT_REPEAT_DURATION:
             rc = parse_duration(optarg, &o->repeat_max_duration_s);

@@ -16,6 +16,7 @@
 #include "fewflow/err.h"
 #include "fewflow/learner.h"
 #include "fewflow/log.h"
+#include "fewflow/maml.h"
 #include "fewflow/metatrain.h"
 #include "fewflow/paths.h"
 
@@ -178,13 +179,9 @@ static int parse_init_scale(const char *s, struct train_args *a)
 {
     a->init_given = 1;
     a->init_auto = strcmp(s, "auto") == 0;
-    if (a->init_auto || strcmp(s, "kaiming") == 0)
+    if (a->init_auto)
         a->opts.init_scale = 1.0f;
-    else if (strcmp(s, "torch") == 0)
-        a->opts.init_scale = LEARNER_INIT_SCALE_TORCH;
-    else if (parse_float(s, &a->opts.init_scale, "--init-scale") != 0)
-        return 2;
-    if (!(a->opts.init_scale > 0.0f))
+    else if (learner_init_scale_parse(s, &a->opts.init_scale) != 0)
         return cli_usage_error("train", "--init-scale wants auto, kaiming, "
                                "torch or a number above 0");
     return 0;
@@ -702,19 +699,13 @@ static void train_report(const struct train_args *a,
 static void apply_protocol_init(struct train_args *a,
                                 const struct protocol *p)
 {
-    static const char *const family[] = { "maml", "fomaml", "anil" };
-
-    if (a->init_given || !(p->maml_init_scale > 0.0f) || !a->method)
+    if (a->init_given || !(p->maml_init_scale > 0.0f) || !a->method ||
+        !maml_method_known(a->method))
         return;
-    for (size_t i = 0; i < sizeof(family) / sizeof(family[0]); i++) {
-        if (strcmp(a->method, family[i]) == 0) {
-            a->opts.init_scale = p->maml_init_scale;
-            a->init_given = 1;
-            log_info("train", "encoder init scale %g (protocol %s)",
-                     (double)p->maml_init_scale, p->name);
-            return;
-        }
-    }
+    a->opts.init_scale = p->maml_init_scale;
+    a->init_given = 1;
+    log_info("train", "encoder init scale %g (protocol %s)",
+             (double)p->maml_init_scale, p->name);
 }
 
 int cmd_train(int argc, char **argv)

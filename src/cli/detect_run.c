@@ -31,7 +31,7 @@ void detect_run_opts_default(struct detect_run_opts *o)
     o->repeats = 1;
     o->repeat_sessions = REPEAT_SESSIONS_DEFAULT;
     o->repeat_window_us = (uint64_t)(REPEAT_WINDOW_DEFAULT * 1e6);
-    o->repeat_ports = REPEAT_PORTS_DEFAULT;
+    repeat_ports_parse(REPEAT_PORTS_DEFAULT, &o->repeat_ports);
     o->repeat_max_duration_s = REPEAT_MAX_DURATION_DEFAULT;
     o->connections = 1;
 }
@@ -96,15 +96,11 @@ static int run_init_repeat(struct run *r)
     const struct detector *d = r->d;
     if (!r->o->repeats || !repeat_columns_present(d->col_names, d->n_in))
         return 0;
-    struct repeat_ports ports;
-    int rc = repeat_ports_parse(r->o->repeat_ports, &ports);
-    if (rc != 0)
-        return err_set(rc, "--repeat-ports: %s", err_msg());
     r->rep = repeat_create(d->col_names, d->n_in, r->o->repeat_sessions,
                            (double)r->o->repeat_window_us / 1e6);
     if (r->rep == NULL)
         return ERR_NOMEM;
-    repeat_set_ports(r->rep, &ports);
+    repeat_set_ports(r->rep, &r->o->repeat_ports);
     repeat_set_max_duration(r->rep, r->o->repeat_max_duration_s);
     return 0;
 }

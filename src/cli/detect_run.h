@@ -9,6 +9,7 @@
 #include <stdio.h>
 
 #include "fewflow/detector.h"
+#include "fewflow/repeat.h"
 
 struct detect_run_opts {
     const char *model;
@@ -32,7 +33,7 @@ struct detect_run_opts {
     int repeats;              /* repeated-session rule (repeat.h) */
     uint32_t repeat_sessions;
     uint64_t repeat_window_us;
-    const char *repeat_ports;      /* repeat_ports_parse list */
+    struct repeat_ports repeat_ports;  /* parsed once, from the CLI */
     double repeat_max_duration_s;  /* 0: sessions of any duration */
     int connections;          /* connection rule (conn.h) */
 };

@@ -403,7 +403,7 @@ int csv_next(struct csv_reader *r, struct csv_record *rec)
             return err_set(ERR_PARSE, "%s:%zu: bare CR line ends (classic "
                            "Mac); convert them to LF first, e.g. with "
                            "tr '\\r' '\\n'", r->src.name, r->line);
-        rec->line_hash = hash_mix(hash_bytes(HASH_SEED, r->buf + s, e - s));
+        rec->line_hash = fmix64(hash_bytes(HASH_SEED, r->buf + s, e - s));
         rc = split(r, r->buf + s, r->buf + e, &n);
         if (rc == 0)
             rc = check_count(r, n, r->buf + s, r->buf + e);

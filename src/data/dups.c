@@ -25,7 +25,7 @@ static uint64_t row_hash(const uint64_t *hashes, size_t stride,
 {
     if (hashes != NULL)
         return hashes[i * stride];
-    return hash_mix(hash_bytes(HASH_SEED, table_row(t, i),
+    return fmix64(hash_bytes(HASH_SEED, table_row(t, i),
                                t->n_cols * sizeof(float)));
 }
 

@@ -1,7 +1,8 @@
 /*
  * Internal: a fast non-cryptographic 64-bit hash for duplicate counting and
  * the vocabulary tables. Not collision-resistant against chosen input; the
- * callers that need exactness compare the hashed bytes on a match.
+ * callers that need exactness compare the hashed bytes on a match. Finish
+ * a hash_bytes value with fmix64 (core/fnv.h).
  */
 #ifndef FEWFLOW_DATA_HASH_H
 #define FEWFLOW_DATA_HASH_H
@@ -10,17 +11,9 @@
 #include <stdint.h>
 #include <string.h>
 
-#define HASH_SEED 0x243f6a8885a308d3ULL
+#include "core/fnv.h"
 
-static inline uint64_t hash_mix(uint64_t h)
-{
-    h ^= h >> 33;
-    h *= 0xff51afd7ed558ccdULL;
-    h ^= h >> 33;
-    h *= 0xc4ceb9fe1a85ec53ULL;
-    h ^= h >> 33;
-    return h;
-}
+#define HASH_SEED 0x243f6a8885a308d3ULL
 
 /* Continues hash h over n bytes; word-at-a-time with a final byte tail. */
 static inline uint64_t hash_bytes(uint64_t h, const void *data, size_t n)

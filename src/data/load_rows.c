@@ -195,7 +195,7 @@ int loader_note_row(struct loader *ld, uint64_t line_hash)
      * is hashed once the table is built, as two raw values (NaN and 0
      * without an indicator column) can encode alike. */
     hashes[ld->n_hashes++] = ld->fitting
-        ? hash_mix(hash_bytes(HASH_SEED, ld->raw,
+        ? fmix64(hash_bytes(HASH_SEED, ld->raw,
                               ld->s->n_raw * sizeof(float)))
         : 0;
     return 0;
@@ -244,7 +244,7 @@ static void *expand_part_run(void *arg)
         size_t m = p->to - i < step ? p->to - i : step;
         schema_expand_rows(ld->s, raw + i * raw_w, m, t->x + i * w);
         for (size_t k = i; hashes != NULL && k < i + m; k++)
-            hashes[2 * k + 1] = hash_mix(
+            hashes[2 * k + 1] = fmix64(
                 hash_bytes(HASH_SEED, t->x + k * w, w * sizeof(float)));
         dropped = bigbuf_drop(&ld->rows, dropped,
                               (i + m) * raw_w * sizeof(float));

@@ -208,7 +208,7 @@ long vocab_find(const struct vocab *v, const char *word, size_t len)
     if (v->n_slots == 0)
         return -1;
     size_t mask = v->n_slots - 1;
-    size_t h = (size_t)hash_mix(hash_bytes(HASH_SEED, word, len)) & mask;
+    size_t h = (size_t)fmix64(hash_bytes(HASH_SEED, word, len)) & mask;
     for (;; h = (h + 1) & mask) {
         uint32_t k = v->slots[h];
         if (k == 0)
@@ -236,7 +236,7 @@ static int vocab_grow(struct vocab *v)
     }
     for (size_t k = 0; k < v->n; k++) {
         const char *w = v->words[k];
-        size_t h = (size_t)hash_mix(hash_bytes(HASH_SEED, w, v->lens[k]));
+        size_t h = (size_t)fmix64(hash_bytes(HASH_SEED, w, v->lens[k]));
         while (slots[h & (n_slots - 1)] != 0)
             h++;
         slots[h & (n_slots - 1)] = (uint32_t)k + 1;
@@ -259,7 +259,7 @@ static int vocab_insert(struct vocab *v, const char *word, size_t len)
     memcpy(copy, word, len);
     copy[len] = '\0';
     size_t mask = v->n_slots - 1;
-    size_t h = (size_t)hash_mix(hash_bytes(HASH_SEED, word, len)) & mask;
+    size_t h = (size_t)fmix64(hash_bytes(HASH_SEED, word, len)) & mask;
     while (v->slots[h] != 0)
         h = (h + 1) & mask;
     v->words[v->n] = copy;

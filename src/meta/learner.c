@@ -34,6 +34,24 @@ void learner_opts_default(struct learner_opts *o)
     o->seed = 1;
 }
 
+int learner_init_scale_parse(const char *s, float *out)
+{
+    char *end;
+    double v;
+
+    if (strcmp(s, "kaiming") == 0)
+        v = 1.0;
+    else if (strcmp(s, "torch") == 0)
+        v = LEARNER_INIT_SCALE_TORCH;
+    else {
+        v = strtod(s, &end);
+        if (end == s || *end != '\0' || !isfinite(v) || !(v > 0.0))
+            return ERR_INVALID;
+    }
+    *out = (float)v;
+    return *out > 0.0f && isfinite(*out) ? 0 : ERR_INVALID;
+}
+
 void learner_arch_default(struct model_arch *a, uint32_t n_in)
 {
     memset(a, 0, sizeof(*a));

@@ -35,16 +35,28 @@ void maml_config_default(struct maml_config *c)
 
 static const char *const method_names[] = {"maml", "fomaml", "anil"};
 
-int maml_method_parse(const char *name, enum maml_method *out)
+static int method_index(const char *name)
 {
     for (int i = 0; i < 3; i++) {
-        if (strcmp(name, method_names[i]) == 0) {
-            *out = (enum maml_method)i;
-            return 0;
-        }
+        if (strcmp(name, method_names[i]) == 0)
+            return i;
     }
-    return err_set(ERR_INVALID, "unknown MAML method '%s' "
-                   "(maml, fomaml or anil)", name);
+    return -1;
+}
+
+int maml_method_parse(const char *name, enum maml_method *out)
+{
+    int i = method_index(name);
+    if (i < 0)
+        return err_set(ERR_INVALID, "unknown MAML method '%s' "
+                       "(maml, fomaml or anil)", name);
+    *out = (enum maml_method)i;
+    return 0;
+}
+
+int maml_method_known(const char *name)
+{
+    return method_index(name) >= 0;
 }
 
 const char *maml_method_name(enum maml_method m)

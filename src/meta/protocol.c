@@ -75,25 +75,15 @@ static int protocol_key_again(const struct protocol *p, const char *key)
 static int protocol_set_init_scale(struct protocol *p, char *value,
                                    const char *where, size_t line)
 {
-    const char *v = trim(value);
-    char *end;
-    double s;
+    float s;
 
     if (p->maml_init_scale > 0.0f)
         return err_set(ERR_PARSE, "%s:%zu: 'maml_init_scale:' is given "
                        "twice", where, line);
-    if (strcmp(v, "kaiming") == 0)
-        s = 1.0;
-    else if (strcmp(v, "torch") == 0)
-        s = LEARNER_INIT_SCALE_TORCH;
-    else {
-        s = strtod(v, &end);
-        if (end == v || *trim(end) || !(s > 0.0) || !(s < 1e6))
-            return err_set(ERR_PARSE, "%s:%zu: maml_init_scale must be "
-                           "kaiming, torch or a positive number", where,
-                           line);
-    }
-    p->maml_init_scale = (float)s;
+    if (learner_init_scale_parse(trim(value), &s) != 0 || !(s < 1e6f))
+        return err_set(ERR_PARSE, "%s:%zu: maml_init_scale must be "
+                       "kaiming, torch or a positive number", where, line);
+    p->maml_init_scale = s;
     return 0;
 }
 
