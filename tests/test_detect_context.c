@@ -307,14 +307,6 @@ static const char *write_capture(int scan)
 
 static char *out;
 
-static size_t count_lines(const char *text)
-{
-    size_t n = 0;
-    for (const char *p = text; (p = strchr(p, '\n')) != NULL; p++)
-        n++;
-    return n;
-}
-
 /* The line of the flow to dest_port `port` (the buffer is cut there). */
 static char *line_to(char *text, int port)
 {
@@ -441,21 +433,21 @@ static void test_detect_lone_limit(void **state)
     assert_int_equal(testutil_runf(&out, "%s -q detect --model %s.b -r %s "
                                    "--explain 0 --judge-lone", bin, model,
                                    cap), 0);
-    assert_int_equal(count_lines(out), 1);
+    assert_int_equal(testutil_count(out, "\n"), 1);
     assert_non_null(strstr(out, "\"dest_port\":4444,"));
     assert_null(strstr(out, "unjudged"));
     /* By default the lone SYN is withheld: the benign queries do not
      * make lone flows common. */
     assert_int_equal(testutil_runf(&out, "%s -q detect --model %s.b -r %s "
                                    "--explain 0", bin, model, cap), 0);
-    assert_int_equal(count_lines(out), 1);
+    assert_int_equal(testutil_count(out, "\n"), 1);
     assert_non_null(strstr(out, "\"reason\":\"unanswered when the input "
                                 "ended"));
     /* A spoofed burst: past the limit every one alerts. */
     cap = write_lone("lone_syn", 0, 100);
     assert_int_equal(testutil_runf(&out, "%s -q detect --model %s.b -r %s "
                                    "--explain 0", bin, model, cap), 0);
-    assert_int_equal(count_lines(out), 100);
+    assert_int_equal(testutil_count(out, "\n"), 100);
     assert_null(strstr(out, "unjudged"));
     free(out);
     out = NULL;
