@@ -115,6 +115,32 @@ static int is_space(uint32_t cp)
            cp == 0x3000;
 }
 
+/* Combining marks (the general blocks): "e" + U+0301 shows as the "é"
+ * of U+00E9 but is another byte string, so the two would be two classes.
+ * Refusing them keeps names in the precomposed form that keyboards and
+ * SIEM rules use; scripts whose letters need marks of their own blocks
+ * (Devanagari, Thai, ...) are not affected. */
+static int is_combining(uint32_t cp)
+{
+    return (cp >= 0x300 && cp <= 0x36f) || (cp >= 0x1ab0 && cp <= 0x1aff) ||
+           (cp >= 0x1dc0 && cp <= 0x1dff) || (cp >= 0x20d0 && cp <= 0x20ff) ||
+           (cp >= 0xfe20 && cp <= 0xfe2f);
+}
+
+static int has_combining(const char *name)
+{
+    const unsigned char *p = (const unsigned char *)name;
+    while (*p != '\0') {
+        size_t n = alert_utf8_len(p);
+        if (n == 0)
+            return 0;
+        if (is_combining(utf8_code_point(p, n)))
+            return 1;
+        p += n;
+    }
+    return 0;
+}
+
 /* C0 and C1 controls and DEL would reach a terminal or a log line raw;
  * invalid UTF-8 would read differently in the JSON alerts (U+FFFD);
  * invisible characters and spaces at the ends make two names that look
@@ -202,7 +228,8 @@ static int parse(int argc, char **argv, struct enroll_args *a)
         return cli_usage_error("enroll", "--model, --name, --flows and -o "
                                "are required");
     /* Alerts and summaries use these words for verdicts, not classes. */
-    if (strcmp(a->name, "unknown") == 0 || strcmp(a->name, "unjudged") == 0)
+    if (memo_names_collide(a->name, "unknown") ||
+        memo_names_collide(a->name, "unjudged"))
         return cli_usage_error("enroll", "the class name '%s' is reserved "
                                "for a verdict", a->name);
     size_t len = strlen(a->name);
@@ -215,6 +242,11 @@ static int parse(int argc, char **argv, struct enroll_args *a)
                                "invisible or direction-changing characters, "
                                "or spaces at its ends (it goes into alerts, "
                                "logs and terminals)");
+    if (has_combining(a->name))
+        return cli_usage_error("enroll", "--name: a class name may not hold "
+                               "combining marks (U+0300 to U+036F, ...): "
+                               "write an accented letter precomposed (NFC), "
+                               "so that one name has one spelling");
     return 0;
 }
 
@@ -344,16 +376,31 @@ static void warn_overlap(const struct memo *m, const char *name,
     free(took);
 }
 
+/* The name is taken by a class spelt `have` (the same, or with other
+ * ASCII case). */
+static int name_taken(const struct enroll_args *a, const char *have)
+{
+    char b1[160], b2[160];
+    if (strcmp(have, a->name) == 0)
+        return err_set(ERR_INVALID, "%s: class '%s' already exists (forget "
+                       "it first)", a->model,
+                       cli_printable(a->name, b1, sizeof(b1)));
+    return err_set(ERR_INVALID, "%s: class '%s' would be class '%s' (class "
+                   "names compare with ASCII case folded): enrol under that "
+                   "name after forgetting it, or choose another",
+                   a->model, cli_printable(a->name, b1, sizeof(b1)),
+                   cli_printable(have, b2, sizeof(b2)));
+}
+
 static int enrol(struct detector *d, const struct enroll_args *a)
 {
     struct collect c = { .limit = a->shot ? (size_t)a->shot
                                           : ENROLL_MAX_FLOWS,
                          .n_in = d->n_in };
     float *z = NULL;
-    int rc = memo_class_find(d->memo, a->name) >= 0
-             ? err_set(ERR_INVALID, "%s: class '%s' already exists (forget "
-                       "it first)", a->model, a->name)
-             : read_support(d, a->flows, &a->fc, &c);
+    int32_t same = memo_class_find(d->memo, a->name);
+    int rc = same >= 0 ? name_taken(a, d->memo->cls[same].name)
+                       : read_support(d, a->flows, &a->fc, &c);
 
     /* The flows' kinds join the model's support table (support.h) before
      * embedding normalises them in place. */
