@@ -92,6 +92,9 @@ struct alert_flow {
     /* Set by detect when the repeated-session rule (repeat.h) made the
      * flow unknown: the signature says so. */
     uint8_t repeated;
+    /* Set by detect when the slow-connection rule (slow.h) made it
+     * unknown. */
+    uint8_t slow;
 };
 
 /* A growing text buffer for one JSON line. */

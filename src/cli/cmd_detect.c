@@ -10,6 +10,7 @@
 #include "fewflow/flow.h"
 #include "fewflow/log.h"
 #include "fewflow/repeat.h"
+#include "fewflow/slow.h"
 
 static void usage(FILE *out)
 {
@@ -102,7 +103,22 @@ static void usage(FILE *out)
         "                       with a password login, %s;\n"
         "                       e.g. auth,2222\n"
         "      --repeat-max-duration S  longer sessions do not count "
-        "(default 30, 0 = any)\n",
+        "(default 30, 0 = any)\n"
+        "      --judge-slow     judge each slow connection alone (default: "
+        "when one client\n"
+        "                       holds --slow-min TCP connections to one "
+        "host and port open\n"
+        "                       at once, each unclosed, lasting "
+        "--slow-min-duration and\n"
+        "                       moving at most --slow-max-rate bytes/s, "
+        "their benign\n"
+        "                       verdicts are reported as unknown)\n"
+        "      --slow-min N     slow connections at once that alert "
+        "(default 20, 2-64)\n"
+        "      --slow-min-duration S  shorter flows are not slow "
+        "(default 10)\n"
+        "      --slow-max-rate B  faster flows (payload bytes/s) are not "
+        "slow (default 100)\n",
         auth);
 }
 
@@ -199,12 +215,41 @@ static int parse_lone_prefix(const char *v, struct detect_run_opts *o)
     return 0;
 }
 
+/* A positive number of at most hi, in decimal. */
+static int parse_positive(const char *opt, const char *v, double hi,
+                          double *out)
+{
+    char *end;
+    double x = strtod(v, &end);
+    if (*v == '\0' || *end != '\0' || !(x > 0 && x <= hi))
+        return cli_usage_error("detect", "%s wants a number above 0 and "
+                               "at most %g, not '%s'", opt, hi, v);
+    *out = x;
+    return 0;
+}
+
 enum { OPT_CSV = 256, OPT_ALL, OPT_EXPLAIN, OPT_EXPLAIN_RATE, OPT_BATCH, OPT_IDLE, OPT_ACTIVE,
        OPT_MAX,
        OPT_SUMMARY, OPT_NEUTRAL, OPT_THREADS, OPT_MIN_SUPPORT, OPT_LINGER,
        OPT_JUDGE_CUT, OPT_JUDGE_LONE, OPT_JUDGE_REPEATS, OPT_REPEAT_N,
        OPT_REPEAT_W, OPT_REPEAT_PORTS, OPT_REPEAT_DURATION,
-       OPT_JUDGE_CONT, OPT_LONE_PREFIX };
+       OPT_JUDGE_CONT, OPT_JUDGE_SLOW, OPT_SLOW_MIN, OPT_SLOW_DURATION,
+       OPT_SLOW_RATE, OPT_LONE_PREFIX };
+
+/* The slow-connection rule's numbers (slow.h). */
+static int parse_slow(int opt, const char *v, struct detect_run_opts *o)
+{
+    long n = 0;
+    int rc;
+    if (opt == OPT_SLOW_DURATION)
+        return parse_positive("--slow-min-duration", v, 86400,
+                              &o->slow_min_duration_s);
+    if (opt == OPT_SLOW_RATE)
+        return parse_positive("--slow-max-rate", v, 1e9, &o->slow_max_rate);
+    rc = parse_count("detect", "--slow-min", v, 2, SLOW_MIN_MAX, &n);
+    o->slow_min = (uint32_t)n;
+    return rc;
+}
 
 static int parse(int argc, char **argv, struct detect_run_opts *o,
                  struct flow_config *fc)
@@ -237,6 +282,10 @@ static int parse(int argc, char **argv, struct detect_run_opts *o,
         { "repeat-ports", required_argument, 0, OPT_REPEAT_PORTS },
         { "repeat-max-duration", required_argument, 0,
           OPT_REPEAT_DURATION },
+        { "judge-slow", no_argument, 0, OPT_JUDGE_SLOW },
+        { "slow-min", required_argument, 0, OPT_SLOW_MIN },
+        { "slow-min-duration", required_argument, 0, OPT_SLOW_DURATION },
+        { "slow-max-rate", required_argument, 0, OPT_SLOW_RATE },
         { "help", no_argument, 0, 'h' },
         { 0, 0, 0, 0 },
     };
@@ -315,6 +364,12 @@ static int parse(int argc, char **argv, struct detect_run_opts *o,
             break;
         case OPT_REPEAT_DURATION:
             rc = parse_duration(optarg, &o->repeat_max_duration_s);
+            break;
+        case OPT_JUDGE_SLOW: o->slow = 0; break;
+        case OPT_SLOW_MIN:
+        case OPT_SLOW_DURATION:
+        case OPT_SLOW_RATE:
+            rc = parse_slow(c, optarg, o);
             break;
         case 'h': usage(stdout); return -1;
         default: return 2;

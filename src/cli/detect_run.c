@@ -15,6 +15,7 @@
 #include "fewflow/log.h"
 #include "fewflow/progress.h"
 #include "fewflow/repeat.h"
+#include "fewflow/slow.h"
 #include "fewflow/support.h"
 
 #define MAX_LABELS 64
@@ -38,6 +39,10 @@ void detect_run_opts_default(struct detect_run_opts *o)
     repeat_ports_parse(REPEAT_PORTS_DEFAULT, &o->repeat_ports);
     o->repeat_max_duration_s = REPEAT_MAX_DURATION_DEFAULT;
     o->connections = 1;
+    o->slow = 1;
+    o->slow_min = SLOW_MIN_DEFAULT;
+    o->slow_min_duration_s = SLOW_MIN_DURATION_DEFAULT;
+    o->slow_max_rate = SLOW_MAX_RATE_DEFAULT;
 }
 
 /* Flows wait here until a batch is full, a live source is idle, or the
@@ -62,6 +67,9 @@ struct run {
     struct conn_cols conn_cols;
     struct conn_flow *conn_f;     /* per row, read before classifying */
     char (*conn_reason)[CONN_REASON_LEN];   /* per row, until written */
+    struct slow *slow;            /* slow-connection rule, or NULL */
+    struct slow_mark *slow_mark;  /* per row */
+    char (*slow_reason)[SLOW_REASON_LEN];   /* per row, until written */
     struct alert_buf line;
     uint64_t *per_class;          /* n_classes + 2: unknown, unjudged */
     char *labels[MAX_LABELS];
@@ -150,12 +158,15 @@ static int run_init(struct run *r, struct detector *d,
     r->ctx_verdict = calloc(b, 1);
     r->rep_mark = calloc(b, sizeof(*r->rep_mark));
     r->rep_reason = malloc(b * sizeof(*r->rep_reason));
+    r->slow_mark = calloc(b, sizeof(*r->slow_mark));
+    r->slow_reason = malloc(b * sizeof(*r->slow_reason));
     r->per_class = calloc(c, sizeof(uint64_t));
     r->by_label = calloc(MAX_LABELS * c, sizeof(uint64_t));
     alert_buf_init(&r->line);
     if (!r->x || !r->z || !r->ex_scratch || !r->ids ||
         !r->label_of || !r->dec || !r->kind || !r->ctx_verdict ||
-        !r->rep_mark || !r->rep_reason ||
+        !r->rep_mark || !r->rep_reason || !r->slow_mark ||
+        !r->slow_reason ||
         !r->per_class ||
         !r->by_label)
         return err_set(ERR_NOMEM, "out of memory");
@@ -168,6 +179,8 @@ static int run_init(struct run *r, struct detector *d,
     int rc = run_init_context(r);
     if (rc == 0)
         rc = run_init_conn(r);
+    if (rc == 0)
+        rc = detect_slow_create(d, o, &r->slow);
     return rc == 0 ? run_init_repeat(r) : rc;
 }
 
@@ -185,6 +198,9 @@ static void run_fini(struct run *r)
     free(r->rep_mark);
     free(r->rep_reason);
     repeat_destroy(r->rep);
+    free(r->slow_mark);
+    free(r->slow_reason);
+    slow_destroy(r->slow);
     conn_table_destroy(r->conn);
     free(r->conn_f);
     free(r->conn_reason);
@@ -303,6 +319,16 @@ static void apply_repeat(struct run *r, size_t i)
     id->repeated = 1;
 }
 
+/* A benign slow flow of a client holding many slow connections to one
+ * service (slow.h) becomes an unknown alert with the reason. */
+static void apply_slow(struct run *r, size_t i)
+{
+    if (r->slow != NULL && !r->ids[i].unjudged)
+        detect_slow_apply(r->slow, &r->slow_mark[i],
+                          is_alert(r->d->memo, &r->dec[i], &r->ids[i]),
+                          r->slow_reason[i], &r->ids[i], &r->dec[i].cls);
+}
+
 /* A flow that continues a TCP connection decided non-benign keeps that
  * verdict (conn.h); a withheld (unjudged) flow is left as it is. */
 static void apply_conn(struct run *r, size_t i)
@@ -374,6 +400,7 @@ static int flush(struct run *r)
     for (size_t i = 0; rc == 0 && i < r->n; i++) {
         apply_context(r, i);
         apply_repeat(r, i);
+        apply_slow(r, i);
         apply_conn(r, i);
         size_t k = r->ids[i].unjudged ? c + 1
                    : r->dec[i].cls < 0 ? c : (size_t)r->dec[i].cls;
@@ -419,6 +446,9 @@ static int on_flow(const struct detector_flow *f, void *user)
     if (r->rep != NULL)
         r->rep_mark[r->n] = repeat_note(r->rep, f->x, &f->id,
                                         f->id.proto == 6);
+    if (r->slow != NULL)
+        r->slow_mark[r->n] = slow_note(r->slow, f->x, &f->id,
+                                       f->id.proto == 6);
     if (r->conn != NULL)
         conn_flow_make(&r->conn_cols, f->x, &f->id, &r->conn_f[r->n]);
     r->label_of[r->n] = label_index(r, f->label);
@@ -572,6 +602,7 @@ static void summary_text(const struct run *r,
     held_note(r, st);
     repeat_summary_text(r);
     conn_summary_text(r);
+    detect_slow_log(r->slow, r->o->slow_min);
     /* The label table is fixed; a CSV with more labels must not read as
      * if its rows were all counted there. */
     if (r->label_overflow > 0)
@@ -698,6 +729,7 @@ static int summary_json(const struct run *r,
                      (unsigned long long)ct.linked,
                      (unsigned long long)ct.replaced,
                      (unsigned long long)ct.out_of_order);
+    detect_slow_json(&b, r->slow);
     alert_buf_raw(&b, ",\"by_label\":{", 13);
     for (size_t l = 0; l < r->n_labels; l++) {
         alert_buf_raw(&b, l ? "," : "", l ? 1 : 0);

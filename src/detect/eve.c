@@ -41,7 +41,7 @@ static uint32_t signature_id(const struct memo_class *c)
 }
 
 static void put_alert_object(struct alert_buf *b, const struct memo_class *c,
-                             int held, int repeated)
+                             int held, int repeated, int slow)
 {
     int benign = c && (c->flags & MEMO_CLASS_BENIGN);
     int enrolled = c && (c->flags & MEMO_CLASS_ENROLLED);
@@ -57,6 +57,9 @@ static void put_alert_object(struct alert_buf *b, const struct memo_class *c,
     if (c == NULL && repeated)
         snprintf(sig, sizeof(sig), "FEWFLOW unknown flow: one of a run of "
                  "repeated sessions");
+    else if (c == NULL && slow)
+        snprintf(sig, sizeof(sig), "FEWFLOW unknown flow: one of many slow "
+                 "connections held open by one client");
     else if (c == NULL && held)
         snprintf(sig, sizeof(sig), "FEWFLOW unknown flow: inside a benign "
                  "class that may not take it");
@@ -161,7 +164,7 @@ void alert_format(struct alert_buf *b, const struct alert_flow *f,
     if (f->unjudged)
         put_unjudged_object(b, f->reason);
     else
-        put_alert_object(b, c, dec->held, f->repeated);
+        put_alert_object(b, c, dec->held, f->repeated, f->slow);
     alert_buf_raw(b, ",\"fewflow\":{\"class\":", 20);
     alert_buf_json_str(b, f->unjudged ? "unjudged" : c ? c->name : "unknown");
     if (f->reason != NULL) {
