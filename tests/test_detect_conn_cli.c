@@ -188,6 +188,14 @@ static void test_eval_csv(void **state)
     assert_non_null(strstr(out, "\"linked_rows\":20,"));
     assert_true(botnet_at5(out, "recall") > r_off + 0.1);
     assert_true(botnet_at5(out, "precision") >= p_off - 1e-9);
+    /* The identities are kept as the table loads, each file read once:
+     * data on standard input (which cannot be read twice) links too. */
+    char *on_file = strdup(out);
+    assert_int_equal(testutil_runf(&out, "%s -q eval --openset --model %s "
+                                   "--data - --shots 5 --trials 3 --json "
+                                   "< %s 2>/dev/null", bin, model, csv), 0);
+    assert_string_equal(out, on_file);
+    free(on_file);
     /* A row whose port detect cannot read turns the rule off, with a
      * warning, and the evaluation still runs. */
     assert_int_equal(testutil_runf(&out, "awk -F, 'BEGIN { OFS = \",\" } "
