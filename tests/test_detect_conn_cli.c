@@ -143,6 +143,19 @@ static void test_detect_csv(void **state)
     assert_int_equal(testutil_runf(&out, "%s -q detect --model %s --csv %s "
                                    "--all --explain 0", bin, model, rev), 0);
     assert_int_equal(testutil_count(out, "\"fewflow\":{\"class\":\"DDoS\""), 1);
+    /* ... and counted, with one warning (the part 700 s later could not
+     * continue it in any order). */
+    assert_int_equal(testutil_runf(&out, "%s detect --model %s --csv %s "
+                                   "--explain 0 --summary-json /dev/stderr "
+                                   "2>&1 >/dev/null", bin, model, rev), 0);
+    assert_non_null(strstr(out, "\"before_head\":1}"));
+    assert_int_equal(testutil_count(out, "came before the flow whose "
+                                         "connection they continue"), 1);
+    assert_int_equal(testutil_runf(&out, "%s detect --model %s --csv %s "
+                                   "--explain 0 --summary-json /dev/stderr "
+                                   "2>&1 >/dev/null", bin, model, csv), 0);
+    assert_non_null(strstr(out, "\"before_head\":0}"));
+    assert_null(strstr(out, "came before the flow"));
     free(out);
     out = NULL;
 }

@@ -573,6 +573,11 @@ static void conn_summary_text(const struct run *r)
                  (unsigned long long)t.linked,
                  (unsigned long long)t.continued,
                  (unsigned long long)t.out_of_order);
+    if (t.before_head > 0)
+        log_warn("detect", "connections: %llu flows came before the flow "
+                 "whose connection they continue (a CSV not sorted by "
+                 "time?) and were judged alone; sort by Timestamp to link "
+                 "them", (unsigned long long)t.before_head);
     /* A flood of alerting flows fills the table by design; most of them
      * have no later part, so this is a note, not a warning. */
     if (t.replaced > 0)
@@ -719,16 +724,19 @@ static int summary_json(const struct run *r,
                      "\"benign_before\":%llu}", (unsigned long long)t.runs,
                      (unsigned long long)t.escalated,
                      (unsigned long long)t.benign_before);
-    struct conn_totals ct = { 0, 0, 0, 0 };
+    struct conn_totals ct;
+    memset(&ct, 0, sizeof(ct));
     if (r->conn != NULL)
         conn_table_totals(r->conn, &ct);
     alert_buf_printf(&b, ",\"continued\":%llu,\"connections\":{\"rule\":%s,"
                      "\"linked\":%llu,\"replaced\":%llu,\"out_of_order\":"
-                     "%llu}", (unsigned long long)ct.continued,
+                     "%llu,\"before_head\":%llu}",
+                     (unsigned long long)ct.continued,
                      r->conn ? "true" : "false",
                      (unsigned long long)ct.linked,
                      (unsigned long long)ct.replaced,
-                     (unsigned long long)ct.out_of_order);
+                     (unsigned long long)ct.out_of_order,
+                     (unsigned long long)ct.before_head);
     detect_slow_json(&b, r->slow);
     alert_buf_raw(&b, ",\"by_label\":{", 13);
     for (size_t l = 0; l < r->n_labels; l++) {
