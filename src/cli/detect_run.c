@@ -565,19 +565,20 @@ static void conn_summary_text(const struct run *r)
     if (r->conn == NULL)
         return;
     conn_table_totals(r->conn, &t);
-    if (t.linked > 0 || t.out_of_order > 0)
+    if (t.linked > 0)
         log_info("detect", "connections: %llu flows continue a connection "
                  "decided non-benign, %llu of them took its class "
-                 "(--judge-continuations to judge them alone); %llu rows "
-                 "older than their connection's last flow were judged alone",
+                 "(--judge-continuations to judge them alone)",
                  (unsigned long long)t.linked,
-                 (unsigned long long)t.continued,
-                 (unsigned long long)t.out_of_order);
-    if (t.before_head > 0)
+                 (unsigned long long)t.continued);
+    /* Input out of time order loses links without a word otherwise. */
+    if (t.before_head > 0 || t.out_of_order > 0)
         log_warn("detect", "connections: %llu flows came before the flow "
-                 "whose connection they continue (a CSV not sorted by "
-                 "time?) and were judged alone; sort by Timestamp to link "
-                 "them", (unsigned long long)t.before_head);
+                 "whose connection they continue and %llu were older than "
+                 "their connection's last flow read (input not in time "
+                 "order?): judged alone; sort a CSV by Timestamp to link "
+                 "them", (unsigned long long)t.before_head,
+                 (unsigned long long)t.out_of_order);
     /* A flood of alerting flows fills the table by design; most of them
      * have no later part, so this is a note, not a warning. */
     if (t.replaced > 0)
