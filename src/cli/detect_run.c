@@ -6,6 +6,7 @@
 
 #include "cli/cli.h"
 #include "cli/detect_run.h"
+#include "cli/detect_rules.h"
 #include "fewflow/alert.h"
 #include "fewflow/conn.h"
 #include "fewflow/context.h"
@@ -34,6 +35,9 @@ void detect_run_opts_default(struct detect_run_opts *o)
     repeat_ports_parse(REPEAT_PORTS_DEFAULT, &o->repeat_ports);
     o->repeat_max_duration_s = REPEAT_MAX_DURATION_DEFAULT;
     o->connections = 1;
+    o->beacons = 1;
+    o->beacon_min = BEACON_MIN_DEFAULT;
+    beacon_nets_parse(BEACON_LOCAL_DEFAULT, &o->beacon_local);
 }
 
 /* Flows wait here until a batch is full, a live source is idle, or the
@@ -58,6 +62,9 @@ struct run {
     struct conn_cols conn_cols;
     struct conn_flow *conn_f;     /* per row, read before classifying */
     char (*conn_reason)[CONN_REASON_LEN];   /* per row, until written */
+    struct beacon *bcn;           /* beacon rule (beacon.h), or NULL */
+    struct beacon_mark *bcn_mark; /* per row */
+    char (*bcn_reason)[BEACON_REASON_LEN];  /* per row, until written */
     struct alert_buf line;
     uint64_t *per_class;          /* n_classes + 2: unknown, unjudged */
     char *labels[MAX_LABELS];
@@ -121,6 +128,26 @@ static int run_init_conn(struct run *r)
     return r->conn ? 0 : ERR_NOMEM;
 }
 
+/* The beacon rule reads the originator's bytes; a model without them
+ * runs without it. */
+static int run_init_beacon(struct run *r)
+{
+    const struct detector *d = r->d;
+    const struct flow_config *fc = r->o->in.flow;
+    if (!r->o->beacons || !beacon_columns_present(d->col_names, d->n_in))
+        return 0;
+    r->bcn_mark = malloc(r->cap * sizeof(*r->bcn_mark));
+    r->bcn_reason = malloc(r->cap * sizeof(*r->bcn_reason));
+    if (r->bcn_mark == NULL || r->bcn_reason == NULL)
+        return err_set(ERR_NOMEM, "out of memory");
+    r->bcn = beacon_create(d->col_names, d->n_in, r->o->beacon_min,
+                           fc ? (double)fc->idle_timeout_us / 1e6 : 120);
+    if (r->bcn == NULL)
+        return ERR_NOMEM;
+    beacon_set_scope(r->bcn, &r->o->beacon_local, r->o->beacon_any_dest);
+    return 0;
+}
+
 static int run_init(struct run *r, struct detector *d,
                     const struct detect_run_opts *o, FILE *out)
 {
@@ -160,6 +187,8 @@ static int run_init(struct run *r, struct detector *d,
     int rc = run_init_context(r);
     if (rc == 0)
         rc = run_init_conn(r);
+    if (rc == 0)
+        rc = run_init_beacon(r);
     return rc == 0 ? run_init_repeat(r) : rc;
 }
 
@@ -178,6 +207,9 @@ static void run_fini(struct run *r)
     free(r->rep_reason);
     repeat_destroy(r->rep);
     conn_table_destroy(r->conn);
+    beacon_destroy(r->bcn);
+    free(r->bcn_mark);
+    free(r->bcn_reason);
     free(r->conn_f);
     free(r->conn_reason);
     free(r->per_class);
@@ -295,6 +327,24 @@ static void apply_repeat(struct run *r, size_t i)
     id->repeated = 1;
 }
 
+/* A session of a beacon series (beacon.h): a benign verdict becomes
+ * unknown; any other keeps its class and gains the reason if it had
+ * none. A withheld (unjudged) line is left as it is. */
+static void apply_beacon(struct run *r, size_t i)
+{
+    struct alert_flow *id = &r->ids[i];
+    if (r->bcn == NULL || id->unjudged || !r->bcn_mark[i].decided)
+        return;
+    beacon_judge(r->bcn, &r->bcn_mark[i], id, r->bcn_reason[i]);
+    id->beacon = &r->bcn_mark[i].info;
+    if (!is_alert(r->d->memo, &r->dec[i], id)) {
+        r->dec[i].cls = -1;
+        id->reason = r->bcn_reason[i];
+    } else if (id->reason == NULL) {
+        id->reason = r->bcn_reason[i];
+    }
+}
+
 /* A flow that continues a TCP connection decided non-benign keeps that
  * verdict (conn.h); a withheld (unjudged) flow is left as it is. */
 static void apply_conn(struct run *r, size_t i)
@@ -366,6 +416,7 @@ static int flush(struct run *r)
     for (size_t i = 0; rc == 0 && i < r->n; i++) {
         apply_context(r, i);
         apply_repeat(r, i);
+        apply_beacon(r, i);
         apply_conn(r, i);
         size_t k = r->ids[i].unjudged ? c + 1
                    : r->dec[i].cls < 0 ? c : (size_t)r->dec[i].cls;
@@ -411,6 +462,8 @@ static int on_flow(const struct detector_flow *f, void *user)
     if (r->rep != NULL)
         r->rep_mark[r->n] = repeat_note(r->rep, f->x, &f->id,
                                         f->id.proto == 6);
+    if (r->bcn != NULL)
+        beacon_note(r->bcn, f->x, &f->id, &r->bcn_mark[r->n]);
     if (r->conn != NULL)
         conn_flow_make(&r->conn_cols, f->x, &f->id, &r->conn_f[r->n]);
     r->label_of[r->n] = label_index(r, f->label);
@@ -478,44 +531,6 @@ static void held_note(const struct run *r,
            (unsigned long long)r->held_cut);
 }
 
-/* Runs of repeated sessions, for the stderr summary: the first few still
- * in the table by name, then the totals. */
-#define REPEAT_LOG_RUNS 8
-
-static void repeat_log(const struct repeat_run *run, void *user)
-{
-    size_t *n = user;
-    char a[64], to[80], b[80];
-    alert_format_endpoint(run->dest_ip, run->dest_port, to, sizeof(to));
-    if ((*n)++ < REPEAT_LOG_RUNS)
-        log_info("detect", "repeated sessions: %llu from %s to %s in %.0f s; "
-                 "%llu reported unknown, %llu written as benign before the "
-                 "count was reached", (unsigned long long)run->sessions,
-                 cli_printable(run->src_ip, a, sizeof(a)),
-                 cli_printable(to, b, sizeof(b)), run->span_s,
-                 (unsigned long long)run->escalated,
-                 (unsigned long long)run->benign_before);
-}
-
-static void repeat_summary_text(const struct run *r)
-{
-    size_t n = 0;
-    struct repeat_totals all;
-    if (r->rep == NULL)
-        return;
-    repeat_runs(r->rep, repeat_log, &n);
-    repeat_totals_get(r->rep, &all);
-    if (all.runs > n || n > REPEAT_LOG_RUNS)
-        log_info("detect", "repeated sessions: %llu runs in all, %llu "
-                 "flows reported unknown", (unsigned long long)all.runs,
-                 (unsigned long long)all.escalated);
-    if (all.benign_before > 0)
-        log_warn("detect", "%llu flow(s) of repeated runs were written as "
-                 "benign before their run reached %u sessions",
-                 (unsigned long long)all.benign_before,
-                 (unsigned)r->o->repeat_sessions);
-}
-
 static void conn_summary_text(const struct run *r)
 {
     struct conn_totals t;
@@ -557,7 +572,8 @@ static void summary_text(const struct run *r,
                  "input: the flows up to there were classified, the rest "
                  "was not read");
     held_note(r, st);
-    repeat_summary_text(r);
+    detect_rules_repeat_log(r->rep, r->o->repeat_sessions);
+    detect_rules_beacon_log(r->bcn);
     conn_summary_text(r);
     /* The label table is fixed; a CSV with more labels must not read as
      * if its rows were all counted there. */
@@ -672,6 +688,7 @@ static int summary_json(const struct run *r,
                      "\"benign_before\":%llu}", (unsigned long long)t.runs,
                      (unsigned long long)t.escalated,
                      (unsigned long long)t.benign_before);
+    detect_rules_beacon_json(&b, r->bcn);
     struct conn_totals ct = { 0, 0, 0, 0 };
     if (r->conn != NULL)
         conn_table_totals(r->conn, &ct);
