@@ -107,6 +107,9 @@ struct alert_flow {
     /* Set by detect when the flow belongs to a beacon series: printed as
      * fewflow.beacon. */
     const struct alert_beacon *beacon;
+    /* Set by detect when the slow-connection rule (slow.h) made it
+     * unknown. */
+    uint8_t slow;
 };
 
 /* A growing text buffer for one JSON line. */

@@ -11,6 +11,7 @@
 #include "fewflow/log.h"
 #include "fewflow/beacon.h"
 #include "fewflow/repeat.h"
+#include "fewflow/slow.h"
 
 static void usage(FILE *out)
 {
@@ -116,7 +117,22 @@ static void usage(FILE *out)
         "                       'private' (the default: RFC 1918, "
         "loopback, link-local,\n"
         "                       CGNAT, multicast, IPv6 ULA); e.g. "
-        "private,203.0.113.0/24\n",
+        "private,203.0.113.0/24\n"
+        "      --judge-slow     judge each slow connection alone (default: "
+        "when one client\n"
+        "                       holds --slow-min TCP connections to one "
+        "host and port open\n"
+        "                       at once, each unclosed, lasting "
+        "--slow-min-duration and\n"
+        "                       moving at most --slow-max-rate bytes/s, "
+        "their benign\n"
+        "                       verdicts are reported as unknown)\n"
+        "      --slow-min N     slow connections at once that alert "
+        "(default 20, 2-64)\n"
+        "      --slow-min-duration S  shorter flows are not slow "
+        "(default 10)\n"
+        "      --slow-max-rate B  faster flows (payload bytes/s) are not "
+        "slow (default 100)\n",
         auth, BEACON_MIN_DEFAULT, BEACON_MIN_LOWEST, BEACON_KEEP);
 }
 
@@ -205,13 +221,42 @@ static int parse_duration(const char *v, double *s)
     return rc;
 }
 
+/* A positive number of at most hi, in decimal. */
+static int parse_positive(const char *opt, const char *v, double hi,
+                          double *out)
+{
+    char *end;
+    double x = strtod(v, &end);
+    if (*v == '\0' || *end != '\0' || !(x > 0 && x <= hi))
+        return cli_usage_error("detect", "%s wants a number above 0 and "
+                               "at most %g, not '%s'", opt, hi, v);
+    *out = x;
+    return 0;
+}
+
 enum { OPT_CSV = 256, OPT_ALL, OPT_EXPLAIN, OPT_EXPLAIN_RATE, OPT_BATCH, OPT_IDLE, OPT_ACTIVE,
        OPT_MAX,
        OPT_SUMMARY, OPT_NEUTRAL, OPT_THREADS, OPT_MIN_SUPPORT, OPT_LINGER,
        OPT_JUDGE_CUT, OPT_JUDGE_LONE, OPT_JUDGE_REPEATS, OPT_REPEAT_N,
        OPT_REPEAT_W, OPT_REPEAT_PORTS, OPT_REPEAT_DURATION,
        OPT_JUDGE_CONT, OPT_JUDGE_BEACONS, OPT_BEACON_MIN, OPT_BEACON_TO,
-       OPT_BEACON_LOCAL };
+       OPT_BEACON_LOCAL, OPT_JUDGE_SLOW, OPT_SLOW_MIN, OPT_SLOW_DURATION,
+       OPT_SLOW_RATE };
+
+/* The slow-connection rule's numbers (slow.h). */
+static int parse_slow(int opt, const char *v, struct detect_run_opts *o)
+{
+    long n = 0;
+    int rc;
+    if (opt == OPT_SLOW_DURATION)
+        return parse_positive("--slow-min-duration", v, 86400,
+                              &o->slow_min_duration_s);
+    if (opt == OPT_SLOW_RATE)
+        return parse_positive("--slow-max-rate", v, 1e9, &o->slow_max_rate);
+    rc = parse_count("detect", "--slow-min", v, 2, SLOW_MIN_MAX, &n);
+    o->slow_min = (uint32_t)n;
+    return rc;
+}
 
 static int parse(int argc, char **argv, struct detect_run_opts *o,
                  struct flow_config *fc)
@@ -247,6 +292,10 @@ static int parse(int argc, char **argv, struct detect_run_opts *o,
         { "beacon-min", required_argument, 0, OPT_BEACON_MIN },
         { "beacon-to", required_argument, 0, OPT_BEACON_TO },
         { "beacon-local", required_argument, 0, OPT_BEACON_LOCAL },
+        { "judge-slow", no_argument, 0, OPT_JUDGE_SLOW },
+        { "slow-min", required_argument, 0, OPT_SLOW_MIN },
+        { "slow-min-duration", required_argument, 0, OPT_SLOW_DURATION },
+        { "slow-max-rate", required_argument, 0, OPT_SLOW_RATE },
         { "help", no_argument, 0, 'h' },
         { 0, 0, 0, 0 },
     };
@@ -334,6 +383,12 @@ static int parse(int argc, char **argv, struct detect_run_opts *o,
         case OPT_BEACON_TO: rc = parse_beacon_to(optarg, o); break;
         case OPT_BEACON_LOCAL:
             rc = parse_nets(optarg, &o->beacon_local);
+            break;
+        case OPT_JUDGE_SLOW: o->slow = 0; break;
+        case OPT_SLOW_MIN:
+        case OPT_SLOW_DURATION:
+        case OPT_SLOW_RATE:
+            rc = parse_slow(c, optarg, o);
             break;
         case 'h': usage(stdout); return -1;
         default: return 2;

@@ -2,7 +2,39 @@
 
 #include "cli/cli.h"
 #include "cli/detect_rules.h"
+#include "fewflow/err.h"
+#include "fewflow/flow.h"
 #include "fewflow/log.h"
+
+int detect_rules_beacon_create(const struct detector *d,
+                               const struct detect_run_opts *o,
+                               struct beacon **out)
+{
+    const struct flow_config *fc = o->in.flow;
+    *out = NULL;
+    if (!o->beacons || !beacon_columns_present(d->col_names, d->n_in))
+        return 0;
+    *out = beacon_create(d->col_names, d->n_in, o->beacon_min,
+                         fc ? (double)fc->idle_timeout_us / 1e6 : 120);
+    if (*out == NULL)
+        return ERR_NOMEM;
+    beacon_set_scope(*out, &o->beacon_local, o->beacon_any_dest);
+    return 0;
+}
+
+void detect_rules_beacon_apply(struct beacon *b, const struct beacon_mark *m,
+                               int alert, char *reason, struct alert_flow *id,
+                               int32_t *cls)
+{
+    if (!m->decided)
+        return;
+    beacon_judge(b, m, id, reason);
+    id->beacon = &m->info;
+    if (!alert)
+        *cls = -1;
+    if (!alert || id->reason == NULL)
+        id->reason = reason;
+}
 
 /* Runs of repeated sessions and beacon series, for the stderr summary:
  * the first few still in the table by name, then the totals. */

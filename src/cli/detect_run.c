@@ -16,6 +16,7 @@
 #include "fewflow/log.h"
 #include "fewflow/progress.h"
 #include "fewflow/repeat.h"
+#include "fewflow/slow.h"
 #include "fewflow/support.h"
 
 #define MAX_LABELS 64
@@ -38,6 +39,10 @@ void detect_run_opts_default(struct detect_run_opts *o)
     o->beacons = 1;
     o->beacon_min = BEACON_MIN_DEFAULT;
     beacon_nets_parse(BEACON_LOCAL_DEFAULT, &o->beacon_local);
+    o->slow = 1;
+    o->slow_min = SLOW_MIN_DEFAULT;
+    o->slow_min_duration_s = SLOW_MIN_DURATION_DEFAULT;
+    o->slow_max_rate = SLOW_MAX_RATE_DEFAULT;
 }
 
 /* Flows wait here until a batch is full, a live source is idle, or the
@@ -65,6 +70,9 @@ struct run {
     struct beacon *bcn;           /* beacon rule (beacon.h), or NULL */
     struct beacon_mark *bcn_mark; /* per row */
     char (*bcn_reason)[BEACON_REASON_LEN];  /* per row, until written */
+    struct slow *slow;            /* slow-connection rule, or NULL */
+    struct slow_mark *slow_mark;  /* per row */
+    char (*slow_reason)[SLOW_REASON_LEN];   /* per row, until written */
     struct alert_buf line;
     uint64_t *per_class;          /* n_classes + 2: unknown, unjudged */
     char *labels[MAX_LABELS];
@@ -128,26 +136,6 @@ static int run_init_conn(struct run *r)
     return r->conn ? 0 : ERR_NOMEM;
 }
 
-/* The beacon rule reads the originator's bytes; a model without them
- * runs without it. */
-static int run_init_beacon(struct run *r)
-{
-    const struct detector *d = r->d;
-    const struct flow_config *fc = r->o->in.flow;
-    if (!r->o->beacons || !beacon_columns_present(d->col_names, d->n_in))
-        return 0;
-    r->bcn_mark = malloc(r->cap * sizeof(*r->bcn_mark));
-    r->bcn_reason = malloc(r->cap * sizeof(*r->bcn_reason));
-    if (r->bcn_mark == NULL || r->bcn_reason == NULL)
-        return err_set(ERR_NOMEM, "out of memory");
-    r->bcn = beacon_create(d->col_names, d->n_in, r->o->beacon_min,
-                           fc ? (double)fc->idle_timeout_us / 1e6 : 120);
-    if (r->bcn == NULL)
-        return ERR_NOMEM;
-    beacon_set_scope(r->bcn, &r->o->beacon_local, r->o->beacon_any_dest);
-    return 0;
-}
-
 static int run_init(struct run *r, struct detector *d,
                     const struct detect_run_opts *o, FILE *out)
 {
@@ -169,12 +157,18 @@ static int run_init(struct run *r, struct detector *d,
     r->ctx_verdict = calloc(b, 1);
     r->rep_mark = calloc(b, sizeof(*r->rep_mark));
     r->rep_reason = malloc(b * sizeof(*r->rep_reason));
+    r->bcn_mark = calloc(b, sizeof(*r->bcn_mark));
+    r->bcn_reason = malloc(b * sizeof(*r->bcn_reason));
+    r->slow_mark = calloc(b, sizeof(*r->slow_mark));
+    r->slow_reason = malloc(b * sizeof(*r->slow_reason));
     r->per_class = calloc(c, sizeof(uint64_t));
     r->by_label = calloc(MAX_LABELS * c, sizeof(uint64_t));
     alert_buf_init(&r->line);
     if (!r->x || !r->z || !r->ex_scratch || !r->ids ||
         !r->label_of || !r->dec || !r->kind || !r->ctx_verdict ||
-        !r->rep_mark || !r->rep_reason ||
+        !r->rep_mark || !r->rep_reason || !r->bcn_mark ||
+        !r->bcn_reason || !r->slow_mark ||
+        !r->slow_reason ||
         !r->per_class ||
         !r->by_label)
         return err_set(ERR_NOMEM, "out of memory");
@@ -188,7 +182,9 @@ static int run_init(struct run *r, struct detector *d,
     if (rc == 0)
         rc = run_init_conn(r);
     if (rc == 0)
-        rc = run_init_beacon(r);
+        rc = detect_rules_beacon_create(d, o, &r->bcn);
+    if (rc == 0)
+        rc = detect_slow_create(d, o, &r->slow);
     return rc == 0 ? run_init_repeat(r) : rc;
 }
 
@@ -206,6 +202,9 @@ static void run_fini(struct run *r)
     free(r->rep_mark);
     free(r->rep_reason);
     repeat_destroy(r->rep);
+    free(r->slow_mark);
+    free(r->slow_reason);
+    slow_destroy(r->slow);
     conn_table_destroy(r->conn);
     beacon_destroy(r->bcn);
     free(r->bcn_mark);
@@ -327,22 +326,24 @@ static void apply_repeat(struct run *r, size_t i)
     id->repeated = 1;
 }
 
-/* A session of a beacon series (beacon.h): a benign verdict becomes
- * unknown; any other keeps its class and gains the reason if it had
- * none. A withheld (unjudged) line is left as it is. */
+/* A session of a beacon series (beacon.h). */
 static void apply_beacon(struct run *r, size_t i)
 {
-    struct alert_flow *id = &r->ids[i];
-    if (r->bcn == NULL || id->unjudged || !r->bcn_mark[i].decided)
-        return;
-    beacon_judge(r->bcn, &r->bcn_mark[i], id, r->bcn_reason[i]);
-    id->beacon = &r->bcn_mark[i].info;
-    if (!is_alert(r->d->memo, &r->dec[i], id)) {
-        r->dec[i].cls = -1;
-        id->reason = r->bcn_reason[i];
-    } else if (id->reason == NULL) {
-        id->reason = r->bcn_reason[i];
-    }
+    if (r->bcn != NULL && !r->ids[i].unjudged)
+        detect_rules_beacon_apply(r->bcn, &r->bcn_mark[i],
+                                  is_alert(r->d->memo, &r->dec[i], &r->ids[i]),
+                                  r->bcn_reason[i], &r->ids[i],
+                                  &r->dec[i].cls);
+}
+
+/* A benign slow flow of a client holding many slow connections to one
+ * service (slow.h) becomes an unknown alert with the reason. */
+static void apply_slow(struct run *r, size_t i)
+{
+    if (r->slow != NULL && !r->ids[i].unjudged)
+        detect_slow_apply(r->slow, &r->slow_mark[i],
+                          is_alert(r->d->memo, &r->dec[i], &r->ids[i]),
+                          r->slow_reason[i], &r->ids[i], &r->dec[i].cls);
 }
 
 /* A flow that continues a TCP connection decided non-benign keeps that
@@ -417,6 +418,7 @@ static int flush(struct run *r)
         apply_context(r, i);
         apply_repeat(r, i);
         apply_beacon(r, i);
+        apply_slow(r, i);
         apply_conn(r, i);
         size_t k = r->ids[i].unjudged ? c + 1
                    : r->dec[i].cls < 0 ? c : (size_t)r->dec[i].cls;
@@ -464,6 +466,9 @@ static int on_flow(const struct detector_flow *f, void *user)
                                         f->id.proto == 6);
     if (r->bcn != NULL)
         beacon_note(r->bcn, f->x, &f->id, &r->bcn_mark[r->n]);
+    if (r->slow != NULL)
+        r->slow_mark[r->n] = slow_note(r->slow, f->x, &f->id,
+                                       f->id.proto == 6);
     if (r->conn != NULL)
         conn_flow_make(&r->conn_cols, f->x, &f->id, &r->conn_f[r->n]);
     r->label_of[r->n] = label_index(r, f->label);
@@ -575,6 +580,7 @@ static void summary_text(const struct run *r,
     detect_rules_repeat_log(r->rep, r->o->repeat_sessions);
     detect_rules_beacon_log(r->bcn);
     conn_summary_text(r);
+    detect_slow_log(r->slow, r->o->slow_min);
     /* The label table is fixed; a CSV with more labels must not read as
      * if its rows were all counted there. */
     if (r->label_overflow > 0)
@@ -699,6 +705,7 @@ static int summary_json(const struct run *r,
                      (unsigned long long)ct.linked,
                      (unsigned long long)ct.replaced,
                      (unsigned long long)ct.out_of_order);
+    detect_slow_json(&b, r->slow);
     alert_buf_raw(&b, ",\"by_label\":{", 13);
     for (size_t l = 0; l < r->n_labels; l++) {
         alert_buf_raw(&b, l ? "," : "", l ? 1 : 0);

@@ -60,6 +60,9 @@ static void put_alert_object(struct alert_buf *b, const struct memo_class *c,
     else if (c == NULL && f->repeated)
         snprintf(sig, sizeof(sig), "FEWFLOW unknown flow: one of a run of "
                  "repeated sessions");
+    else if (c == NULL && f->slow)
+        snprintf(sig, sizeof(sig), "FEWFLOW unknown flow: one of many slow "
+                 "connections held open by one client");
     else if (c == NULL && held)
         snprintf(sig, sizeof(sig), "FEWFLOW unknown flow: inside a benign "
                  "class that may not take it");
