@@ -249,6 +249,8 @@ static void test_what_counts(void **state)
     /* The same port within the idle timeout (120 s): a long flow cut by
      * the meter, not new sessions. */
     assert_int_equal(series(b, SERVER, 9998, 17, 0, 1), 0);
+    /* A TCP flow with a SYN is a new connection, whatever its port. */
+    assert_int_equal(series(b, SERVER, 9997, 6, 2, 1), 5);
     struct beacon_nets any;
     assert_int_equal(beacon_nets_parse("192.0.2.0/24", &any), 0);
     beacon_set_scope(b, &any, 1);

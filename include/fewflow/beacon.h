@@ -39,10 +39,11 @@
  * output does not depend on detect's batch size.
  *
  * A session is a new connection: a TCP flow with a SYN (when the model
- * has syn_flag_count), and for any protocol not the same source port as
- * the series' previous session starting within the idle timeout of its
- * end (that is a flow meter cutting a long flow at its active timeout,
- * which would be periodic by construction).
+ * has syn_flag_count); for other protocols (and TCP without that
+ * column) a flow that is not from the same source port as the series'
+ * previous session, starting within the idle timeout of its end (that is
+ * a flow meter cutting a long flow at its active timeout, which would be
+ * periodic by construction).
  *
  * Benign pollers have the same shape (NTP, update checks, monitoring,
  * keep-alives). By default only series to a server outside the local

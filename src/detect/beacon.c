@@ -230,10 +230,13 @@ static int is_session(const struct beacon *b, const float *x,
 }
 
 /* The same source port again within the idle timeout of the last
- * session's end: a long flow cut by the meter, not a new session. */
+ * session's end: a long flow cut by the meter, not a new session. A TCP
+ * flow with a SYN is a new connection whatever its port. */
 static int is_continuation(const struct beacon *b, const struct series *s,
                            const struct alert_flow *id)
 {
+    if (id->proto == 6 && b->col_syn != SIZE_MAX)
+        return 0;
     return s->sessions > 0 && id->src_port == s->last_src_port &&
            fabs(id->first_s - s->last_end_s) < b->idle_s;
 }
