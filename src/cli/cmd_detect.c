@@ -72,6 +72,14 @@ static void usage(FILE *out)
         "                       as 'unjudged' unless its source or target "
         "saw others\n"
         "                       like it within --idle-timeout)\n"
+        "      --lone-prefix S4,S6,D4,D6  networks of the lone limit: "
+        "past 32 lone\n"
+        "                       alerts in a window from one source "
+        "network or to one\n"
+        "                       destination network, theirs alert "
+        "(default 24,64,16,48;\n"
+        "                       V4,V6 sets both sides; 0,0 = all "
+        "together)\n"
         "      --judge-repeats  judge each session of a repeated run alone "
         "(default: when\n"
         "                       one source opens --repeat-sessions "
@@ -221,6 +229,30 @@ static int parse_duration(const char *v, double *s)
     return rc;
 }
 
+/* "S4,S6,D4,D6" or "V4,V6" (both sides): the lone limit's networks. */
+static int parse_lone_prefix(const char *v, struct detect_run_opts *o)
+{
+    unsigned p[4];
+    int end = -1;
+    int n = sscanf(v, "%3u,%3u%n,%3u,%3u%n", &p[0], &p[1], &end, &p[2],
+                   &p[3], &end);
+    int ok = (n == 2 || n == 4) && end > 0 && v[end] == '\0' &&
+             strspn(v, "0123456789,") == strlen(v);
+    if (n == 2) {
+        p[2] = p[0];
+        p[3] = p[1];
+    }
+    for (int i = 0; ok && i < 4; i++)
+        ok = p[i] <= (i % 2 ? 128u : 32u);
+    if (!ok)
+        return cli_usage_error("detect", "--lone-prefix wants prefix "
+                               "lengths SRC4,SRC6,DST4,DST6 or V4,V6 (at "
+                               "most 32 and 128), e.g. 24,64,16,48; not "
+                               "'%s'", v);
+    memcpy(o->lone_prefix, p, sizeof(p));
+    return 0;
+}
+
 /* A positive number of at most hi, in decimal. */
 static int parse_positive(const char *opt, const char *v, double hi,
                           double *out)
@@ -241,7 +273,7 @@ enum { OPT_CSV = 256, OPT_ALL, OPT_EXPLAIN, OPT_EXPLAIN_RATE, OPT_BATCH, OPT_IDL
        OPT_REPEAT_W, OPT_REPEAT_PORTS, OPT_REPEAT_DURATION,
        OPT_JUDGE_CONT, OPT_JUDGE_BEACONS, OPT_BEACON_MIN, OPT_BEACON_TO,
        OPT_BEACON_LOCAL, OPT_JUDGE_SLOW, OPT_SLOW_MIN, OPT_SLOW_DURATION,
-       OPT_SLOW_RATE };
+       OPT_SLOW_RATE, OPT_LONE_PREFIX };
 
 /* The slow-connection rule's numbers (slow.h). */
 static int parse_slow(int opt, const char *v, struct detect_run_opts *o)
@@ -283,6 +315,7 @@ static int parse(int argc, char **argv, struct detect_run_opts *o,
         { "judge-lone", no_argument, 0, OPT_JUDGE_LONE },
         { "judge-repeats", no_argument, 0, OPT_JUDGE_REPEATS },
         { "judge-continuations", no_argument, 0, OPT_JUDGE_CONT },
+        { "lone-prefix", required_argument, 0, OPT_LONE_PREFIX },
         { "repeat-sessions", required_argument, 0, OPT_REPEAT_N },
         { "repeat-window", required_argument, 0, OPT_REPEAT_W },
         { "repeat-ports", required_argument, 0, OPT_REPEAT_PORTS },
@@ -359,6 +392,7 @@ static int parse(int argc, char **argv, struct detect_run_opts *o,
         case OPT_JUDGE_LONE: o->hold_lone = 0; break;
         case OPT_JUDGE_REPEATS: o->repeats = 0; break;
         case OPT_JUDGE_CONT: o->connections = 0; break;
+        case OPT_LONE_PREFIX: rc = parse_lone_prefix(optarg, o); break;
         case OPT_REPEAT_N:
             rc = parse_count("detect", "--repeat-sessions", optarg, 2,
                              1000000000, &v);

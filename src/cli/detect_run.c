@@ -30,6 +30,10 @@ void detect_run_opts_default(struct detect_run_opts *o)
     o->min_support = SUPPORT_MIN_DEFAULT;
     o->hold_cut = 1;
     o->hold_lone = 1;
+    o->lone_prefix[0] = CONTEXT_LONE_SRC4;
+    o->lone_prefix[1] = CONTEXT_LONE_SRC6;
+    o->lone_prefix[2] = CONTEXT_LONE_DST4;
+    o->lone_prefix[3] = CONTEXT_LONE_DST6;
     o->repeats = 1;
     o->repeat_sessions = REPEAT_SESSIONS_DEFAULT;
     o->repeat_window_us = (uint64_t)(REPEAT_WINDOW_DEFAULT * 1e6);
@@ -101,7 +105,11 @@ static int run_init_context(struct run *r)
         !context_columns_present(d->col_names, d->n_in))
         return 0;
     r->ctx = context_create(d->col_names, d->n_in, window);
-    return r->ctx ? 0 : ERR_NOMEM;
+    if (r->ctx == NULL)
+        return ERR_NOMEM;
+    const unsigned *p = r->o->lone_prefix;
+    int rc = context_set_lone_prefix(r->ctx, 0, p[0], p[1]);
+    return rc ? rc : context_set_lone_prefix(r->ctx, 1, p[2], p[3]);
 }
 
 /* The repeated-session rule reads a few raw columns; a model without them
@@ -524,6 +532,11 @@ static void held_note(const struct run *r,
                       const struct detector_input_stats *st)
 {
     uint64_t held = r->held_lone + r->held_cut;
+    uint64_t ev = r->ctx ? context_lone_evicted(r->ctx) : 0;
+    if (ev > 0)
+        log_info("detect", "lone limit: %llu network counts pushed out of "
+                 "its full table; their later lone flows were withheld "
+                 "again", (unsigned long long)ev);
     if (held == 0)
         return;
     int warn = r->held_lone > r->alerts && 2 * r->held_lone >= r->flows &&
@@ -670,6 +683,7 @@ static int summary_json(const struct run *r,
                      "\"max_active_flows\":%llu,\"unexplained\":%llu,"
                      "\"unsupported_packets\":%llu,\"evicted_flows\":%llu,"
                      "\"withheld_lone\":%llu,\"withheld_cut\":%llu,"
+                     "\"lone_evicted\":%llu,"
                      "\"untimed_rows\":%llu,\"unaddressed_rows\":%llu,"
                      "\"clock_steps\":%llu,\"interrupted\":%s,"
                      "\"decided\":",
@@ -682,6 +696,8 @@ static int summary_json(const struct run *r,
                      (unsigned long long)st->evicted,
                      (unsigned long long)r->held_lone,
                      (unsigned long long)r->held_cut,
+                     (unsigned long long)(r->ctx ? context_lone_evicted(r->ctx)
+                                                 : 0),
                      (unsigned long long)st->untimed_rows,
                      (unsigned long long)st->unaddressed_rows,
                      (unsigned long long)st->clock_steps,

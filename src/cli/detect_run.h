@@ -31,6 +31,8 @@ struct detect_run_opts {
     uint32_t min_support;     /* flow-kind rules (support.h), 0 = off */
     int hold_cut;             /* context rules (context.h): withhold the */
     int hold_lone;            /* alert of a cut connection / lone flow */
+    unsigned lone_prefix[4];  /* the lone limit's networks (context.h):
+                                 source v4, v6, destination v4, v6 */
     int repeats;              /* repeated-session rule (repeat.h) */
     uint32_t repeat_sessions;
     uint64_t repeat_window_us;
