@@ -32,29 +32,33 @@
  * scores and distances are never changed. This works whether flows
  * arrive in the order they end (captures) or start (a sorted CSV), and
  * survives intervals dropped from a full group after the count.
-
+ *
  * Defaults and where they come from:
- * - min_open 20 (SLOW_MIN_DEFAULT). Browsers open at most 6 persistent
- *   connections per host (Chromium's per-group socket limit, Firefox's
+ * - min_open 20 (SLOW_MIN_DEFAULT). Browsers open at most 6 connections
+ *   per host (Chromium's g_max_sockets_per_group in
+ *   net/socket/client_socket_pool_manager.cc; Firefox's
  *   network.http.max-persistent-connections-per-server; RFC 9112 §9.4
  *   asks clients to limit them). 20 leaves room for three browsers idle
  *   on one server behind one NAT address (18); the attack tools hold far
- *   more by default: slowhttptest 50 (-c), the Python slowloris 150
- *   sockets (-s), slowloris.pl 1000 (-num).
+ *   more by default: slowhttptest 50 (-c), the Python slowloris 150 or
+ *   200 sockets depending on the version (-s), slowloris.pl 1000.
+ *   Chromium allows 255 WebSockets per host, and a proxy or NAT gateway
+ *   may hold many clients' idle connections to one server: those can
+ *   reach the count (README limits).
  * - min_duration_s 10: slowhttptest's default interval between follow-up
  *   data (-i 10); a connection held for less has not been held across
- *   one trickle. Slowloris waits 15 s between header lines.
- * - max_rate 100 B/s: slowhttptest's follow-up data is at most 24 bytes
+ *   one trickle. Slowloris waits 15 s between header lines (--sleeptime).
+ * - max_rate 100 B/s: slowhttptest's follow-up data is at most 32 bytes
  *   (-x) per 10 s, slowloris sends one short header line per 15 s; an
  *   opening flow carries the partial request too (a few hundred bytes
  *   over its duration). A keep-alive connection that carried a page is
- *   well above it; an idle one may not be, which is why the count, not
- *   one flow, decides.
+ *   well above it over the meter's 120 s; an idle one may not be, which
+ *   is why the count, not one flow, decides.
  *
- * Memory is fixed: SLOW_SLOTS groups in buckets of SLOW_WAYS, each
- * keeping its SLOW_KEEP latest-ending intervals and SLOW_HOT stretches
- * (the one that ended first gives way) (an interval that ended
- * first is dropped for a newer one, counted). A newcomer group takes a
+ * Memory is fixed (slow_bytes(), 2.4 MB): SLOW_SLOTS groups in
+ * buckets of SLOW_WAYS, each keeping its SLOW_KEEP latest-ending
+ * intervals (the one that ended first gives way to a newer one, counted
+ * as dropped) and SLOW_HOT stretches (likewise). A newcomer group takes a
  * free place, else a group whose flows all ended over SLOW_STALE_S
  * before the latest start seen, else the one holding the fewest
  * intervals (counted as replaced): a flood of one-flow clients replaces
