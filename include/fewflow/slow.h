@@ -97,6 +97,10 @@ struct slow_mark {
     uint64_t flow_id;
     double start_s, end_s;
     float rate;               /* payload bytes per second */
+    /* The stretch this flow's own arrival found (peak 0: none), kept here
+     * in case the group's places are taken by the time it is written. */
+    uint32_t peak;
+    float median;
 };
 
 struct slow_totals {

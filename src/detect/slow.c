@@ -308,14 +308,15 @@ static void count_written_before(struct slow *s, struct group *g,
 
 /* After a new interval: when it makes min_open open at once, the
  * stretch is kept for the flows written later. */
-static void group_heat(struct slow *s, struct group *g,
-                       const struct slow_mark *m)
+static void group_heat(struct slow *s, struct group *g, struct slow_mark *m)
 {
     double t;
     uint32_t peak = group_peak(g, m, &t);
     if (peak < s->min_open)
         return;
     struct hot h = hot_at(s, g, t, peak);
+    m->peak = h.peak;
+    m->median = h.median;
     count_written_before(s, g, &h);
     hot_add(g, h);
     if (!g->reached) {
@@ -397,7 +398,10 @@ int slow_judge(struct slow *s, const struct slow_mark *m, int benign,
     struct group *g = &s->slot[m->slot];
     if (g->key == 0 || g->gen != m->gen)
         return 0;
+    struct hot mine = { m->start_s, m->end_s, m->peak, m->median };
     const struct hot *h = hot_find(g, m);
+    if (m->peak > 0 && (h == NULL || h->peak < m->peak))
+        h = &mine;
     struct span *own = span_find(g, m);
     if (own != NULL)
         own->state = benign && h == NULL ? SPAN_WROTE_BENIGN : SPAN_DONE;
