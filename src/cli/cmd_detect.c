@@ -9,6 +9,7 @@
 #include "fewflow/err.h"
 #include "fewflow/flow.h"
 #include "fewflow/log.h"
+#include "fewflow/beacon.h"
 #include "fewflow/repeat.h"
 #include "fewflow/slow.h"
 
@@ -104,6 +105,27 @@ static void usage(FILE *out)
         "                       e.g. auth,2222\n"
         "      --repeat-max-duration S  longer sessions do not count "
         "(default 30, 0 = any)\n"
+        "      --judge-beacons  judge each session of a regular series "
+        "alone (default: once\n"
+        "                       one client's sessions to one server "
+        "port come at a steady\n"
+        "                       period, with similar sizes, their later "
+        "sessions alert\n"
+        "                       as a beacon: benign verdicts become "
+        "unknown)\n"
+        "      --beacon-min N   beats a series needs before it is judged "
+        "(default %d,\n"
+        "                       %d to %d)\n"
+        "      --beacon-to WHERE  'external' (the default): only servers "
+        "outside\n"
+        "                       --beacon-local, DNS and NTP left out; "
+        "'any': every series\n"
+        "      --beacon-local LIST  the local networks: CIDR ranges, "
+        "addresses and\n"
+        "                       'private' (the default: RFC 1918, "
+        "loopback, link-local,\n"
+        "                       CGNAT, multicast, IPv6 ULA); e.g. "
+        "private,203.0.113.0/24\n"
         "      --judge-slow     judge each slow connection alone (default: "
         "when one client\n"
         "                       holds --slow-min TCP connections to one "
@@ -119,7 +141,7 @@ static void usage(FILE *out)
         "(default 10)\n"
         "      --slow-max-rate B  faster flows (payload bytes/s) are not "
         "slow (default 100)\n",
-        auth);
+        auth, BEACON_MIN_DEFAULT, BEACON_MIN_LOWEST, BEACON_KEEP);
 }
 
 static volatile int stop_flag;
@@ -179,6 +201,22 @@ static int parse_ports(const char *v, struct repeat_ports *p)
     return 0;
 }
 
+static int parse_nets(const char *v, struct beacon_nets *n)
+{
+    if (beacon_nets_parse(v, n) != 0)
+        return cli_usage_error("detect", "--beacon-local: %s", err_msg());
+    return 0;
+}
+
+static int parse_beacon_to(const char *v, struct detect_run_opts *o)
+{
+    if (strcmp(v, "external") != 0 && strcmp(v, "any") != 0)
+        return cli_usage_error("detect", "--beacon-to wants 'external' or "
+                               "'any', not '%s'", v);
+    o->beacon_any_dest = strcmp(v, "any") == 0;
+    return 0;
+}
+
 /* Seconds, or 0 for no limit (written "0", "0.0", "00", ...). */
 static int parse_duration(const char *v, double *s)
 {
@@ -233,7 +271,8 @@ enum { OPT_CSV = 256, OPT_ALL, OPT_EXPLAIN, OPT_EXPLAIN_RATE, OPT_BATCH, OPT_IDL
        OPT_SUMMARY, OPT_NEUTRAL, OPT_THREADS, OPT_MIN_SUPPORT, OPT_LINGER,
        OPT_JUDGE_CUT, OPT_JUDGE_LONE, OPT_JUDGE_REPEATS, OPT_REPEAT_N,
        OPT_REPEAT_W, OPT_REPEAT_PORTS, OPT_REPEAT_DURATION,
-       OPT_JUDGE_CONT, OPT_JUDGE_SLOW, OPT_SLOW_MIN, OPT_SLOW_DURATION,
+       OPT_JUDGE_CONT, OPT_JUDGE_BEACONS, OPT_BEACON_MIN, OPT_BEACON_TO,
+       OPT_BEACON_LOCAL, OPT_JUDGE_SLOW, OPT_SLOW_MIN, OPT_SLOW_DURATION,
        OPT_SLOW_RATE, OPT_LONE_PREFIX };
 
 /* The slow-connection rule's numbers (slow.h). */
@@ -282,6 +321,10 @@ static int parse(int argc, char **argv, struct detect_run_opts *o,
         { "repeat-ports", required_argument, 0, OPT_REPEAT_PORTS },
         { "repeat-max-duration", required_argument, 0,
           OPT_REPEAT_DURATION },
+        { "judge-beacons", no_argument, 0, OPT_JUDGE_BEACONS },
+        { "beacon-min", required_argument, 0, OPT_BEACON_MIN },
+        { "beacon-to", required_argument, 0, OPT_BEACON_TO },
+        { "beacon-local", required_argument, 0, OPT_BEACON_LOCAL },
         { "judge-slow", no_argument, 0, OPT_JUDGE_SLOW },
         { "slow-min", required_argument, 0, OPT_SLOW_MIN },
         { "slow-min-duration", required_argument, 0, OPT_SLOW_DURATION },
@@ -364,6 +407,16 @@ static int parse(int argc, char **argv, struct detect_run_opts *o,
             break;
         case OPT_REPEAT_DURATION:
             rc = parse_duration(optarg, &o->repeat_max_duration_s);
+            break;
+        case OPT_JUDGE_BEACONS: o->beacons = 0; break;
+        case OPT_BEACON_MIN:
+            rc = parse_count("detect", "--beacon-min", optarg,
+                             BEACON_MIN_LOWEST, BEACON_KEEP, &v);
+            o->beacon_min = (uint32_t)v;
+            break;
+        case OPT_BEACON_TO: rc = parse_beacon_to(optarg, o); break;
+        case OPT_BEACON_LOCAL:
+            rc = parse_nets(optarg, &o->beacon_local);
             break;
         case OPT_JUDGE_SLOW: o->slow = 0; break;
         case OPT_SLOW_MIN:

@@ -6,6 +6,7 @@
 
 #include "cli/cli.h"
 #include "cli/detect_run.h"
+#include "cli/detect_rules.h"
 #include "fewflow/alert.h"
 #include "fewflow/conn.h"
 #include "fewflow/context.h"
@@ -39,6 +40,9 @@ void detect_run_opts_default(struct detect_run_opts *o)
     repeat_ports_parse(REPEAT_PORTS_DEFAULT, &o->repeat_ports);
     o->repeat_max_duration_s = REPEAT_MAX_DURATION_DEFAULT;
     o->connections = 1;
+    o->beacons = 1;
+    o->beacon_min = BEACON_MIN_DEFAULT;
+    beacon_nets_parse(BEACON_LOCAL_DEFAULT, &o->beacon_local);
     o->slow = 1;
     o->slow_min = SLOW_MIN_DEFAULT;
     o->slow_min_duration_s = SLOW_MIN_DURATION_DEFAULT;
@@ -67,6 +71,9 @@ struct run {
     struct conn_cols conn_cols;
     struct conn_flow *conn_f;     /* per row, read before classifying */
     char (*conn_reason)[CONN_REASON_LEN];   /* per row, until written */
+    struct beacon *bcn;           /* beacon rule (beacon.h), or NULL */
+    struct beacon_mark *bcn_mark; /* per row */
+    char (*bcn_reason)[BEACON_REASON_LEN];  /* per row, until written */
     struct slow *slow;            /* slow-connection rule, or NULL */
     struct slow_mark *slow_mark;  /* per row */
     char (*slow_reason)[SLOW_REASON_LEN];   /* per row, until written */
@@ -158,6 +165,8 @@ static int run_init(struct run *r, struct detector *d,
     r->ctx_verdict = calloc(b, 1);
     r->rep_mark = calloc(b, sizeof(*r->rep_mark));
     r->rep_reason = malloc(b * sizeof(*r->rep_reason));
+    r->bcn_mark = calloc(b, sizeof(*r->bcn_mark));
+    r->bcn_reason = malloc(b * sizeof(*r->bcn_reason));
     r->slow_mark = calloc(b, sizeof(*r->slow_mark));
     r->slow_reason = malloc(b * sizeof(*r->slow_reason));
     r->per_class = calloc(c, sizeof(uint64_t));
@@ -165,7 +174,8 @@ static int run_init(struct run *r, struct detector *d,
     alert_buf_init(&r->line);
     if (!r->x || !r->z || !r->ex_scratch || !r->ids ||
         !r->label_of || !r->dec || !r->kind || !r->ctx_verdict ||
-        !r->rep_mark || !r->rep_reason || !r->slow_mark ||
+        !r->rep_mark || !r->rep_reason || !r->bcn_mark ||
+        !r->bcn_reason || !r->slow_mark ||
         !r->slow_reason ||
         !r->per_class ||
         !r->by_label)
@@ -179,6 +189,8 @@ static int run_init(struct run *r, struct detector *d,
     int rc = run_init_context(r);
     if (rc == 0)
         rc = run_init_conn(r);
+    if (rc == 0)
+        rc = detect_rules_beacon_create(d, o, &r->bcn);
     if (rc == 0)
         rc = detect_slow_create(d, o, &r->slow);
     return rc == 0 ? run_init_repeat(r) : rc;
@@ -202,6 +214,9 @@ static void run_fini(struct run *r)
     free(r->slow_reason);
     slow_destroy(r->slow);
     conn_table_destroy(r->conn);
+    beacon_destroy(r->bcn);
+    free(r->bcn_mark);
+    free(r->bcn_reason);
     free(r->conn_f);
     free(r->conn_reason);
     free(r->per_class);
@@ -319,6 +334,16 @@ static void apply_repeat(struct run *r, size_t i)
     id->repeated = 1;
 }
 
+/* A session of a beacon series (beacon.h). */
+static void apply_beacon(struct run *r, size_t i)
+{
+    if (r->bcn != NULL && !r->ids[i].unjudged)
+        detect_rules_beacon_apply(r->bcn, &r->bcn_mark[i],
+                                  is_alert(r->d->memo, &r->dec[i], &r->ids[i]),
+                                  r->bcn_reason[i], &r->ids[i],
+                                  &r->dec[i].cls);
+}
+
 /* A benign slow flow of a client holding many slow connections to one
  * service (slow.h) becomes an unknown alert with the reason. */
 static void apply_slow(struct run *r, size_t i)
@@ -400,6 +425,7 @@ static int flush(struct run *r)
     for (size_t i = 0; rc == 0 && i < r->n; i++) {
         apply_context(r, i);
         apply_repeat(r, i);
+        apply_beacon(r, i);
         apply_slow(r, i);
         apply_conn(r, i);
         size_t k = r->ids[i].unjudged ? c + 1
@@ -446,6 +472,8 @@ static int on_flow(const struct detector_flow *f, void *user)
     if (r->rep != NULL)
         r->rep_mark[r->n] = repeat_note(r->rep, f->x, &f->id,
                                         f->id.proto == 6);
+    if (r->bcn != NULL)
+        beacon_note(r->bcn, f->x, &f->id, &r->bcn_mark[r->n]);
     if (r->slow != NULL)
         r->slow_mark[r->n] = slow_note(r->slow, f->x, &f->id,
                                        f->id.proto == 6);
@@ -521,44 +549,6 @@ static void held_note(const struct run *r,
            (unsigned long long)r->held_cut);
 }
 
-/* Runs of repeated sessions, for the stderr summary: the first few still
- * in the table by name, then the totals. */
-#define REPEAT_LOG_RUNS 8
-
-static void repeat_log(const struct repeat_run *run, void *user)
-{
-    size_t *n = user;
-    char a[64], to[80], b[80];
-    alert_format_endpoint(run->dest_ip, run->dest_port, to, sizeof(to));
-    if ((*n)++ < REPEAT_LOG_RUNS)
-        log_info("detect", "repeated sessions: %llu from %s to %s in %.0f s; "
-                 "%llu reported unknown, %llu written as benign before the "
-                 "count was reached", (unsigned long long)run->sessions,
-                 cli_printable(run->src_ip, a, sizeof(a)),
-                 cli_printable(to, b, sizeof(b)), run->span_s,
-                 (unsigned long long)run->escalated,
-                 (unsigned long long)run->benign_before);
-}
-
-static void repeat_summary_text(const struct run *r)
-{
-    size_t n = 0;
-    struct repeat_totals all;
-    if (r->rep == NULL)
-        return;
-    repeat_runs(r->rep, repeat_log, &n);
-    repeat_totals_get(r->rep, &all);
-    if (all.runs > n || n > REPEAT_LOG_RUNS)
-        log_info("detect", "repeated sessions: %llu runs in all, %llu "
-                 "flows reported unknown", (unsigned long long)all.runs,
-                 (unsigned long long)all.escalated);
-    if (all.benign_before > 0)
-        log_warn("detect", "%llu flow(s) of repeated runs were written as "
-                 "benign before their run reached %u sessions",
-                 (unsigned long long)all.benign_before,
-                 (unsigned)r->o->repeat_sessions);
-}
-
 static void conn_summary_text(const struct run *r)
 {
     struct conn_totals t;
@@ -606,7 +596,8 @@ static void summary_text(const struct run *r,
                  "input: the flows up to there were classified, the rest "
                  "was not read");
     held_note(r, st);
-    repeat_summary_text(r);
+    detect_rules_repeat_log(r->rep, r->o->repeat_sessions);
+    detect_rules_beacon_log(r->bcn);
     conn_summary_text(r);
     detect_slow_log(r->slow, r->o->slow_min);
     /* The label table is fixed; a CSV with more labels must not read as
@@ -725,6 +716,7 @@ static int summary_json(const struct run *r,
                      "\"benign_before\":%llu}", (unsigned long long)t.runs,
                      (unsigned long long)t.escalated,
                      (unsigned long long)t.benign_before);
+    detect_rules_beacon_json(&b, r->bcn);
     struct conn_totals ct;
     memset(&ct, 0, sizeof(ct));
     if (r->conn != NULL)

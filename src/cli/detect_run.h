@@ -9,6 +9,7 @@
 #include <stdio.h>
 
 #include "fewflow/detector.h"
+#include "fewflow/beacon.h"
 #include "fewflow/repeat.h"
 
 struct detect_run_opts {
@@ -38,6 +39,10 @@ struct detect_run_opts {
     struct repeat_ports repeat_ports;  /* parsed once, from the CLI */
     double repeat_max_duration_s;  /* 0: sessions of any duration */
     int connections;          /* connection rule (conn.h) */
+    int beacons;              /* beacon rule (beacon.h) */
+    uint32_t beacon_min;      /* beats before a series is judged */
+    int beacon_any_dest;      /* 0: only servers outside beacon_local */
+    struct beacon_nets beacon_local;
     int slow;                 /* slow-connection rule (slow.h) */
     uint32_t slow_min;        /* slow connections held at once */
     double slow_min_duration_s;
