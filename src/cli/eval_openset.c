@@ -52,6 +52,26 @@ int cli_radius_rule(const char *cmd, const char *v,
                            "prior");
 }
 
+static const char *metric_names[MEMO_METRICS] = { "none", "pooled",
+                                                   "shrunk" };
+
+const char *cli_enrol_metric_name(enum memo_metric v)
+{
+    return (unsigned)v < MEMO_METRICS ? metric_names[v] : "?";
+}
+
+int cli_enrol_metric(const char *cmd, const char *v, enum memo_metric *out)
+{
+    for (int i = 0; i < MEMO_METRICS; i++) {
+        if (strcmp(v, metric_names[i]) == 0) {
+            *out = (enum memo_metric)i;
+            return 0;
+        }
+    }
+    return cli_usage_error(cmd, "--enrol-metric wants none, pooled or "
+                           "shrunk");
+}
+
 /* The data a model was trained on: the protocol's files under the data
  * directory (the record keeps the protocol's name or path). */
 static int protocol_paths(const struct detector *d, char ***paths,
@@ -169,6 +189,8 @@ static void usage(FILE *out)
         "prior\n                        (default %s)\n"
         "      --prior-weight W  pseudo-count of the prior radius "
         "(default %g)\n"
+        "      --enrol-metric M  enrolled classes' distance: none, pooled or "
+        "shrunk\n                        (default %s; README)\n"
         "      --together        enrol all novel classes at once (default: "
         "each alone)\n"
         "      --no-head         MAML-family models: decide by the memory "
@@ -184,6 +206,7 @@ static void usage(FILE *out)
         m.fit.n_protos, m.fit.benign_protos,
         os.enroll.max_protos, cli_radius_rule_name(os.enroll.rule),
         (double)os.enroll.prior_weight,
+        cli_enrol_metric_name(m.fit.enrol_metric),
         (unsigned long long)os.seed);
 }
 
@@ -224,7 +247,7 @@ static int num(const char *opt, const char *v, double lo, double hi,
 
 enum { O_OPENSET = 256, O_DATA, O_SHOTS, O_TRIALS, O_FPR, O_COVER, O_KCOVER,
        O_PROTOS, O_BPROTOS, O_MAXP, O_PRIOR, O_SEED, O_JSON, O_PROTOCOL,
-       O_TOGETHER, O_RULE, O_NOHEAD, O_NOCONN };
+       O_TOGETHER, O_RULE, O_NOHEAD, O_NOCONN, O_METRIC };
 
 static int apply(struct os_args *a, int c, const char *v)
 {
@@ -239,6 +262,8 @@ static int apply(struct os_args *a, int c, const char *v)
     case O_NOHEAD: a->no_head = 1; return 0;
     case O_NOCONN: a->no_conn = 1; return 0;
     case O_RULE: return cli_radius_rule("eval", v, &a->os.enroll.rule);
+    case O_METRIC:
+        return cli_enrol_metric("eval", v, &a->mem.fit.enrol_metric);
     case O_PROTOCOL: a->protocol = v; return 0;
     case O_SHOTS: return parse_shots(v, &a->os);
     case O_TRIALS: rc = num("--trials", v, 1, 1000, &x);
@@ -303,6 +328,7 @@ static int parse(int argc, char **argv, struct os_args *a)
         { "no-head", no_argument, 0, O_NOHEAD },
         { "no-connections", no_argument, 0, O_NOCONN },
         { "radius-rule", required_argument, 0, O_RULE },
+        { "enrol-metric", required_argument, 0, O_METRIC },
         { "help", no_argument, 0, 'h' },
         { 0, 0, 0, 0 },
     };

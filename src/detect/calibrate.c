@@ -20,6 +20,7 @@ void memo_fit_opts_default(struct memo_fit_opts *o)
     o->kshot_coverage = 0.99f;
     o->benign_fpr = 0.01f;
     o->max_reservoir = 2048;
+    o->enrol_metric = MEMO_METRIC_NONE;
     o->seed = 1;
 }
 
@@ -57,10 +58,7 @@ static size_t nearest_proto(const struct memo_class *c, uint32_t dim,
     size_t best = 0;
     *dist = INFINITY;
     for (uint32_t p = 0; p < c->n_protos; p++) {
-        const float *q = c->protos + (size_t)p * dim;
-        float s = 0;
-        for (uint32_t j = 0; j < dim; j++)
-            s += (z[j] - q[j]) * (z[j] - q[j]);
+        float s = memo_wsqdist(z, c->protos + (size_t)p * dim, c->w, dim);
         if (s < *dist) {
             *dist = s;
             best = p;
@@ -218,6 +216,9 @@ int memo_fit(struct memo *m, const char *const *names, size_t n_names,
     if (rc == 0)
         rc = fill_reservoir(m, n_calib ? calib : fit, is_benign,
                             n_names, o);
+    if (rc == 0)
+        rc = memo_metric_fit(m, n_calib ? calib : fit, is_benign, n_names,
+                             o->enrol_metric);
     if (rc == 0)
         rc = memo_kshot_fit(m, n_calib ? calib : fit, is_benign, n_names,
                             o->kshot_coverage, o->seed);

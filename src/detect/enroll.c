@@ -62,20 +62,26 @@ static float fallback_radius(const struct memo *m, const float *z, size_t k)
     return isfinite(best) ? best / 2 : 0;
 }
 
-float memo_enroll_radius(const struct memo *m, const float *z, size_t k,
-                         float prior_weight)
+static float prior_rule(const struct memo *m, const float *z, size_t k,
+                        float prior_weight, const float *w)
 {
     float prior = prior_radius(m);
-    float loo = memo_support_spread(z, k, m->dim);
-    float w = prior_weight > 0 ? prior_weight : 0;
+    float loo = memo_support_spread(z, k, m->dim, w);
+    float pw = prior_weight > 0 ? prior_weight : 0;
 
     if (loo > 0 && prior > 0)
-        return ((float)k * loo + w * prior) / ((float)k + w);
+        return ((float)k * loo + pw * prior) / ((float)k + pw);
     if (loo > 0)
         return loo;
     if (prior > 0)
         return prior;
     return fallback_radius(m, z, k);
+}
+
+float memo_enroll_radius(const struct memo *m, const float *z, size_t k,
+                         float prior_weight)
+{
+    return prior_rule(m, z, k, prior_weight, NULL);
 }
 
 /*
@@ -108,12 +114,13 @@ static float benign_local_radius(const struct memo *m)
     return r;
 }
 
-float memo_enroll_radius_rule(const struct memo *m, const float *z,
-                              size_t k, const struct memo_enroll_opts *o)
+/* The rule's radius in the metric w of the class (NULL: Euclidean). */
+static float rule_radius(const struct memo *m, const float *z, size_t k,
+                         const struct memo_enroll_opts *o, const float *w)
 {
     int in = k > 0 && k < MEMO_ENROLL_CALIBRATE;
     float a = in ? m->kshot_abs[k] : 0, rel = in ? m->kshot_rel[k] : 0;
-    float spread = memo_support_spread(z, k, m->dim);
+    float spread = memo_support_spread(z, k, m->dim, w);
     float r_rel = rel > 0 && spread > 0 ? rel * spread : 0;
 
     switch (o->rule) {
@@ -126,21 +133,41 @@ float memo_enroll_radius_rule(const struct memo *m, const float *z,
             return sqrtf(r_rel * a);
         break;
     case MEMO_RADIUS_PRIOR:
-        return memo_enroll_radius(m, z, k, o->prior_weight);
+        return prior_rule(m, z, k, o->prior_weight, w);
     default:
         break;
     }
     /* A memory from before K-shot figures existed keeps the prior rule. */
-    return a > 0 ? a : memo_enroll_radius(m, z, k, o->prior_weight);
+    return a > 0 ? a : prior_rule(m, z, k, o->prior_weight, w);
+}
+
+/* The metric weights of an attack class enrolled from z into w; NULL
+ * when it is Euclidean (no metric in m, or a benign class). */
+static const float *class_metric(const struct memo *m, const float *z,
+                                 size_t k, const struct memo_enroll_opts *o,
+                                 float *w)
+{
+    if (o->is_benign || w == NULL || memo_metric_weights(m, z, k, w))
+        return NULL;
+    return w;
+}
+
+float memo_enroll_radius_rule(const struct memo *m, const float *z,
+                              size_t k, const struct memo_enroll_opts *o)
+{
+    float *buf = malloc(m->dim * sizeof(float));
+    float r = rule_radius(m, z, k, o, class_metric(m, z, k, o, buf));
+    free(buf);
+    return r;
 }
 
 static float small_k_radius(const struct memo *m, const float *z, size_t k,
-                            const struct memo_enroll_opts *o)
+                            const struct memo_enroll_opts *o, const float *w)
 {
     if (!o->is_benign)
-        return memo_enroll_radius_rule(m, z, k, o);
+        return rule_radius(m, z, k, o, w);
     float local = benign_local_radius(m);
-    float loo = memo_support_spread(z, k, m->dim);
+    float loo = memo_support_spread(z, k, m->dim, NULL);
     if (local > 0 && loo > 0)
         return loo < local ? loo : local;
     return local > 0 ? local : loo;
@@ -196,7 +223,7 @@ static int floor_radii(struct memo *m, size_t c, const float *z, size_t k,
         return ERR_NOMEM;
     for (size_t i = 0; i < ks; i++)
         memcpy(sub + i * d, z + (i * k / ks) * d, d * sizeof(float));
-    float f = small_k_radius(m, sub, ks, o);
+    float f = small_k_radius(m, sub, ks, o, cl->w);
     for (uint32_t p = 0; p < cl->n_protos; p++)
         r[p] = cl->radii[p] > f ? cl->radii[p] : f;
     memo_class_set_radii(m, c, r);
@@ -211,7 +238,7 @@ static int floor_radii(struct memo *m, size_t c, const float *z, size_t k,
  */
 static int enrol_many(struct memo *m, const char *name, uint32_t flags,
                       const float *z, size_t k, const float *xm,
-                      const struct memo_enroll_opts *o)
+                      const struct memo_enroll_opts *o, const float *w)
 {
     size_t d = m->dim, nf = (k + 1) / 2, nc = k / 2;
     float *fit = malloc(nf * d * sizeof(float));
@@ -226,6 +253,8 @@ static int enrol_many(struct memo *m, const char *name, uint32_t flags,
                        : rc;
     rc = made < 0 ? made : memo_class_add(m, name, flags, protos,
                                           (uint32_t)made, 0, xm);
+    if (rc >= 0 && memo_class_set_metric(m, (size_t)rc, w) != 0)
+        rc = ERR_NOMEM;
     if (rc >= 0 && (memo_fit_radii(m, (size_t)rc, cal, nc, m->coverage) ||
                     floor_radii(m, (size_t)rc, z, k, o)))
         rc = ERR_NOMEM;
@@ -251,15 +280,21 @@ int memo_enroll(struct memo *m, const char *name, const float *z, size_t k,
         mean_rows(x, k, m->n_in, xm);
     uint32_t flags = MEMO_CLASS_ENROLLED |
                      (o->is_benign ? MEMO_CLASS_BENIGN : 0);
+    float *wbuf = rc == 0 ? malloc(m->dim * sizeof(float)) : NULL;
+    rc = rc == 0 && wbuf == NULL ? ERR_NOMEM : rc;
+    const float *w = class_metric(m, z, k, o, wbuf);
     if (rc == 0 && k >= MEMO_ENROLL_CALIBRATE) {
-        rc = enrol_many(m, name, flags, z, k, xm, o);
+        rc = enrol_many(m, name, flags, z, k, xm, o, w);
     } else if (rc == 0) {
         int n_protos = make_protos(m, z, k, o, &protos);
-        float radius = small_k_radius(m, z, k, o);
+        float radius = small_k_radius(m, z, k, o, w);
         rc = n_protos < 0 ? n_protos
                           : memo_class_add(m, name, flags, protos,
                                            (uint32_t)n_protos, radius, xm);
+        if (rc >= 0 && memo_class_set_metric(m, (size_t)rc, w) != 0)
+            rc = ERR_NOMEM;
     }
+    free(wbuf);
     if (rc >= 0) {
         m->cls[rc].n_support = k;
         m->benign_fpr = memo_benign_fpr(m);

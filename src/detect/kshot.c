@@ -22,8 +22,9 @@
 #define KSHOT_MIN_ROWS 16   /* held-out rows a class needs beyond K */
 
 /* Twice the median distance from a support flow to its nearest other
- * support flow (0 for fewer than two flows). */
-float memo_support_spread(const float *z, size_t k, uint32_t d)
+ * support flow under weights w (0 for fewer than two flows). */
+float memo_support_spread(const float *z, size_t k, uint32_t d,
+                          const float *w)
 {
     float nn[MEMO_ENROLL_CALIBRATE];
     if (k < 2 || k > MEMO_ENROLL_CALIBRATE)
@@ -31,7 +32,8 @@ float memo_support_spread(const float *z, size_t k, uint32_t d)
     for (size_t i = 0; i < k; i++) {
         float best = INFINITY;
         for (size_t j = 0; j < k; j++) {
-            float s = j == i ? INFINITY : vec_sqdist(z + i * d, z + j * d, d);
+            float s = j == i ? INFINITY
+                             : memo_wsqdist(z + i * d, z + j * d, w, d);
             best = s < best ? s : best;
         }
         nn[i] = sqrtf(best);
@@ -39,36 +41,41 @@ float memo_support_spread(const float *z, size_t k, uint32_t d)
     return 2 * memo_quantile(nn, k, 0.5f);
 }
 
+struct kshot_buf {
+    const struct memo *m;
+    int *idx;
+    float *dist, *zs, *w;
+};
+
 /* One draw: the coverage quantile of the other rows' distance to the
- * nearest of the first k rows of idx, and the support's own spread. */
+ * nearest of the first k rows of idx, and the support's own spread, both
+ * in the metric a class enrolled from those k rows would have. */
 static float draw_quantile(const float *rows, const int *idx, size_t n,
-                           size_t k, uint32_t d, float coverage,
-                           float *dist, float *zs, float *spread)
+                           size_t k, float coverage, struct kshot_buf *b,
+                           float *spread)
 {
+    uint32_t d = b->m->dim;
     size_t nq = n - k < KSHOT_QUERIES ? n - k : KSHOT_QUERIES;
     for (size_t s = 0; s < k; s++)
-        memcpy(zs + s * d, rows + (size_t)idx[s] * d, d * sizeof(float));
+        memcpy(b->zs + s * d, rows + (size_t)idx[s] * d, d * sizeof(float));
+    const float *w = memo_metric_weights(b->m, b->zs, k, b->w) ? NULL
+                                                                : b->w;
     for (size_t i = 0; i < nq; i++) {
         const float *q = rows + (size_t)idx[k + i] * d;
         float best = INFINITY;
         for (size_t s = 0; s < k; s++) {
-            float v = vec_sqdist(q, zs + s * d, d);
+            float v = memo_wsqdist(q, b->zs + s * d, w, d);
             best = v < best ? v : best;
         }
-        dist[i] = sqrtf(best);
+        b->dist[i] = sqrtf(best);
     }
-    *spread = memo_support_spread(zs, k, d);
-    return memo_quantile(dist, nq, coverage);
+    *spread = memo_support_spread(b->zs, k, d, w);
+    return memo_quantile(b->dist, nq, coverage);
 }
-
-struct kshot_buf {
-    int *idx;
-    float *dist, *zs;
-};
 
 /* Mean over draws of class rows' K-shot quantile (abs) and of that
  * quantile over the support's spread (rel, 0 when k < 2). */
-static void class_kshot(const float *rows, size_t n, size_t k, uint32_t d,
+static void class_kshot(const float *rows, size_t n, size_t k,
                         float coverage, struct rng *g, struct kshot_buf *b,
                         float *abs_q, float *rel_q)
 {
@@ -77,8 +84,7 @@ static void class_kshot(const float *rows, size_t n, size_t k, uint32_t d,
     for (int t = 0; t < KSHOT_DRAWS; t++) {
         float spread = 0;
         rng_shuffle_int(g, b->idx, n);
-        float q = draw_quantile(rows, b->idx, n, k, d, coverage, b->dist,
-                                b->zs, &spread);
+        float q = draw_quantile(rows, b->idx, n, k, coverage, b, &spread);
         sa += q;
         if (spread > 0) {
             sr += q / spread;
@@ -114,7 +120,9 @@ static int measure_classes(const struct memo *m,
     b.idx = malloc((calib->n + 1) * sizeof(int));
     b.dist = malloc((KSHOT_QUERIES + 1) * sizeof(float));
     b.zs = malloc(MEMO_ENROLL_CALIBRATE * m->dim * sizeof(float));
-    int rc = rows && b.idx && b.dist && b.zs ? 0 : ERR_NOMEM;
+    b.w = malloc(m->dim * sizeof(float));
+    b.m = m;
+    int rc = rows && b.idx && b.dist && b.zs && b.w ? 0 : ERR_NOMEM;
     for (size_t c = 0; rc == 0 && c < n_names; c++) {
         size_t n = is_benign[c] ? 0 : class_rows(calib, (int32_t)c,
                                                  m->dim, rows);
@@ -125,7 +133,7 @@ static int measure_classes(const struct memo *m,
         for (size_t k = 1; k < MEMO_ENROLL_CALIBRATE; k++) {
             size_t at = c * MEMO_ENROLL_CALIBRATE + k;
             if (n >= k + KSHOT_MIN_ROWS)
-                class_kshot(rows, n, k, m->dim, coverage, &g, &b,
+                class_kshot(rows, n, k, coverage, &g, &b,
                             &a[at], &r[at]);
         }
     }
@@ -133,6 +141,7 @@ static int measure_classes(const struct memo *m,
     free(b.idx);
     free(b.dist);
     free(b.zs);
+    free(b.w);
     return rc;
 }
 

@@ -12,20 +12,22 @@
  *   u8 encoder[32] | f32 target | f32 achieved |
  *   f32 coverage | u32 n_classes | classes | u32 n_reservoir |
  *   f32 reservoir[n_reservoir × dim] | u32 n_k | f32 kshot_abs[n_k] |
- *   f32 kshot_rel[n_k] | u32 crc32 of everything before.
+ *   f32 kshot_rel[n_k] | u32 metric | f32 metric_var[dim] if metric |
+ *   u32 crc32 of everything before.
  * A class: str name | u32 flags | u32 n_protos | u64 n_support |
  *   u64 n_calib | f32 protos[n_protos × dim] | f32 radii[n_protos] |
- *   f32 tail | f32 x_mean[n_in].
+ *   f32 tail | f32 x_mean[n_in] | u8 has_w | f32 w[dim] if has_w.
  * Version 1 ended after the reservoir (no K-shot figures: enrolment then
  * keeps its first radius rule); version 2 had no encoder digest (the
- * memory is then taken on trust, as it always was); both are still read.
+ * memory is then taken on trust, as it always was); version 3 had no
+ * metric (every class Euclidean, as it was); all are still read.
  * The digest sits at a fixed offset so that a refusal can name it.
  * The section carries its own checksum so that a memory copied between
  * model files (enrol, forget) is checked where it is read.
  */
 
 #define MEMO_MAGIC "FFMEMO"
-#define MEMO_VERSION 3
+#define MEMO_VERSION 4
 #define MEMO_ENCODER_AT 16u   /* offset of has_encoder in the section */
 #define MEMO_MAX_DIM 65536u
 #define MEMO_MAX_IN (1u << 20)
@@ -42,6 +44,9 @@ static void write_class(const struct memo *m, const struct memo_class *c,
     bytes_put_f32s(w, c->radii, c->n_protos);
     bytes_put_f32(w, c->tail);
     bytes_put_f32s(w, c->x_mean, m->n_in);
+    bytes_put_u8(w, c->w != NULL);
+    if (c->w != NULL)
+        bytes_put_f32s(w, c->w, m->dim);
 }
 
 int memo_write(const struct memo *m, struct bytes_writer *w)
@@ -65,6 +70,10 @@ int memo_write(const struct memo *m, struct bytes_writer *w)
     bytes_put_u32(w, MEMO_ENROLL_CALIBRATE);
     bytes_put_f32s(w, m->kshot_abs, MEMO_ENROLL_CALIBRATE);
     bytes_put_f32s(w, m->kshot_rel, MEMO_ENROLL_CALIBRATE);
+    int has_var = m->metric != MEMO_METRIC_NONE && m->metric_var != NULL;
+    bytes_put_u32(w, has_var ? m->metric : MEMO_METRIC_NONE);
+    if (has_var)
+        bytes_put_f32s(w, m->metric_var, m->dim);
     if (bytes_writer_status(w) != 0)
         return err_set(ERR_NOMEM, "class memory: out of memory");
     bytes_put_crc32(w, start);
@@ -92,7 +101,25 @@ static float *get_floats(struct bytes_reader *r, size_t n)
     return v;
 }
 
-static int read_class(struct memo *m, struct bytes_reader *r)
+/* A version-4 class's metric weights (finite, > 0), or NULL for none. */
+static float *read_weights(const struct memo *m, struct bytes_reader *r,
+                           uint32_t version)
+{
+    if (version < 4 || r->failed)
+        return NULL;
+    uint8_t has = bytes_get_u8(r);
+    if (has > 1)
+        bytes_reader_fail(r);
+    float *w = has == 1 ? get_floats(r, m->dim) : NULL;
+    for (uint32_t j = 0; w && !r->failed && j < m->dim; j++) {
+        if (!(w[j] > 0))
+            bytes_reader_fail(r);
+    }
+    return w;
+}
+
+static int read_class(struct memo *m, struct bytes_reader *r,
+                      uint32_t version)
 {
     char *name = bytes_get_str(r, MEMO_NAME_MAX);
     uint32_t flags = bytes_get_u32(r);
@@ -107,6 +134,7 @@ static int read_class(struct memo *m, struct bytes_reader *r)
     float *x_mean = get_floats(r, m->n_in);
     if (!(tail > 0) || !isfinite(tail))
         bytes_reader_fail(r);
+    float *w = read_weights(m, r, version);
     for (uint32_t p = 0; radii && !r->failed && p < n_protos; p++) {
         if (radii[p] < 0)
             bytes_reader_fail(r);
@@ -120,8 +148,11 @@ static int read_class(struct memo *m, struct bytes_reader *r)
             m->cls[rc].tail = tail;
             m->cls[rc].n_support = n_support;
             m->cls[rc].n_calib = n_calib;
+            m->cls[rc].w = w;
+            w = NULL;
         }
     }
+    free(w);
     free(name);
     free(protos);
     free(radii);
@@ -182,6 +213,28 @@ static void read_kshot(struct memo *m, struct bytes_reader *r)
     free(q);
 }
 
+/* A version-4 memory's metric: its kind and, unless none, the pooled
+ * variances (finite, ≥ 0). */
+static void read_metric(struct memo *m, struct bytes_reader *r)
+{
+    uint32_t kind = bytes_get_u32(r);
+    if (kind >= MEMO_METRICS) {
+        bytes_reader_fail(r);
+        return;
+    }
+    float *v = kind != MEMO_METRIC_NONE ? get_floats(r, m->dim) : NULL;
+    for (uint32_t j = 0; v && !r->failed && j < m->dim; j++) {
+        if (v[j] < 0)
+            bytes_reader_fail(r);
+    }
+    if (r->failed) {
+        free(v);
+        return;
+    }
+    m->metric = kind;
+    m->metric_var = v;
+}
+
 static int read_body(struct memo *m, struct bytes_reader *r,
                      uint32_t version)
 {
@@ -192,7 +245,7 @@ static int read_body(struct memo *m, struct bytes_reader *r,
     if (n_classes > MEMO_MAX_CLASSES)
         bytes_reader_fail(r);
     for (uint32_t i = 0; i < n_classes && !r->failed; i++)
-        read_class(m, r);
+        read_class(m, r, version);
     uint32_t n_res = bytes_get_u32(r);
     float *res = get_floats(r, (size_t)n_res * m->dim);
     if (!r->failed && memo_reservoir_set(m, res, n_res) != 0)
@@ -200,6 +253,8 @@ static int read_body(struct memo *m, struct bytes_reader *r,
     free(res);
     if (version >= 2 && !r->failed)
         read_kshot(m, r);
+    if (version >= 4 && !r->failed)
+        read_metric(m, r);
     return r->failed ? ERR_PARSE : 0;
 }
 
