@@ -13,10 +13,11 @@
  *   f32 coverage | u32 n_classes | classes | u32 n_reservoir |
  *   f32 reservoir[n_reservoir × dim] | u32 n_k | f32 kshot_abs[n_k] |
  *   f32 kshot_rel[n_k] | u32 metric | f32 metric_var[dim] if metric |
+ *   u32 n_w | n_w × (u32 class index, f32 w[dim]) in rising index order |
  *   u32 crc32 of everything before.
  * A class: str name | u32 flags | u32 n_protos | u64 n_support |
  *   u64 n_calib | f32 protos[n_protos × dim] | f32 radii[n_protos] |
- *   f32 tail | f32 x_mean[n_in] | u8 has_w | f32 w[dim] if has_w.
+ *   f32 tail | f32 x_mean[n_in].
  * Version 1 ended after the reservoir (no K-shot figures: enrolment then
  * keeps its first radius rule); version 2 had no encoder digest (the
  * memory is then taken on trust, as it always was); version 3 had no
@@ -44,9 +45,25 @@ static void write_class(const struct memo *m, const struct memo_class *c,
     bytes_put_f32s(w, c->radii, c->n_protos);
     bytes_put_f32(w, c->tail);
     bytes_put_f32s(w, c->x_mean, m->n_in);
-    bytes_put_u8(w, c->w != NULL);
-    if (c->w != NULL)
-        bytes_put_f32s(w, c->w, m->dim);
+}
+
+/* The metric block (version 4): kind, pooled variances, weighted classes. */
+static void write_metric(const struct memo *m, struct bytes_writer *w)
+{
+    int has_var = m->metric != MEMO_METRIC_NONE && m->metric_var != NULL;
+    uint32_t n_w = 0;
+    bytes_put_u32(w, has_var ? m->metric : MEMO_METRIC_NONE);
+    if (has_var)
+        bytes_put_f32s(w, m->metric_var, m->dim);
+    for (size_t i = 0; i < m->n_classes; i++)
+        n_w += m->cls[i].w != NULL;
+    bytes_put_u32(w, n_w);
+    for (size_t i = 0; i < m->n_classes; i++) {
+        if (m->cls[i].w == NULL)
+            continue;
+        bytes_put_u32(w, (uint32_t)i);
+        bytes_put_f32s(w, m->cls[i].w, m->dim);
+    }
 }
 
 int memo_write(const struct memo *m, struct bytes_writer *w)
@@ -70,10 +87,7 @@ int memo_write(const struct memo *m, struct bytes_writer *w)
     bytes_put_u32(w, MEMO_ENROLL_CALIBRATE);
     bytes_put_f32s(w, m->kshot_abs, MEMO_ENROLL_CALIBRATE);
     bytes_put_f32s(w, m->kshot_rel, MEMO_ENROLL_CALIBRATE);
-    int has_var = m->metric != MEMO_METRIC_NONE && m->metric_var != NULL;
-    bytes_put_u32(w, has_var ? m->metric : MEMO_METRIC_NONE);
-    if (has_var)
-        bytes_put_f32s(w, m->metric_var, m->dim);
+    write_metric(m, w);
     if (bytes_writer_status(w) != 0)
         return err_set(ERR_NOMEM, "class memory: out of memory");
     bytes_put_crc32(w, start);
@@ -101,25 +115,7 @@ static float *get_floats(struct bytes_reader *r, size_t n)
     return v;
 }
 
-/* A version-4 class's metric weights (finite, > 0), or NULL for none. */
-static float *read_weights(const struct memo *m, struct bytes_reader *r,
-                           uint32_t version)
-{
-    if (version < 4 || r->failed)
-        return NULL;
-    uint8_t has = bytes_get_u8(r);
-    if (has > 1)
-        bytes_reader_fail(r);
-    float *w = has == 1 ? get_floats(r, m->dim) : NULL;
-    for (uint32_t j = 0; w && !r->failed && j < m->dim; j++) {
-        if (!(w[j] > 0))
-            bytes_reader_fail(r);
-    }
-    return w;
-}
-
-static int read_class(struct memo *m, struct bytes_reader *r,
-                      uint32_t version)
+static int read_class(struct memo *m, struct bytes_reader *r)
 {
     char *name = bytes_get_str(r, MEMO_NAME_MAX);
     uint32_t flags = bytes_get_u32(r);
@@ -134,7 +130,6 @@ static int read_class(struct memo *m, struct bytes_reader *r,
     float *x_mean = get_floats(r, m->n_in);
     if (!(tail > 0) || !isfinite(tail))
         bytes_reader_fail(r);
-    float *w = read_weights(m, r, version);
     for (uint32_t p = 0; radii && !r->failed && p < n_protos; p++) {
         if (radii[p] < 0)
             bytes_reader_fail(r);
@@ -148,11 +143,8 @@ static int read_class(struct memo *m, struct bytes_reader *r,
             m->cls[rc].tail = tail;
             m->cls[rc].n_support = n_support;
             m->cls[rc].n_calib = n_calib;
-            m->cls[rc].w = w;
-            w = NULL;
         }
     }
-    free(w);
     free(name);
     free(protos);
     free(radii);
@@ -213,6 +205,34 @@ static void read_kshot(struct memo *m, struct bytes_reader *r)
     free(q);
 }
 
+/* The weighted classes of a version-4 memory: each index once, rising,
+ * weights finite and > 0. */
+static void read_weights(struct memo *m, struct bytes_reader *r)
+{
+    uint32_t n_w = bytes_get_u32(r);
+    int64_t last = -1;
+    if (n_w > m->n_classes)
+        bytes_reader_fail(r);
+    for (uint32_t k = 0; k < n_w && !r->failed; k++) {
+        uint32_t c = bytes_get_u32(r);
+        if (r->failed || (int64_t)c <= last || c >= m->n_classes) {
+            bytes_reader_fail(r);
+            return;
+        }
+        float *w = get_floats(r, m->dim);
+        for (uint32_t j = 0; w && !r->failed && j < m->dim; j++) {
+            if (!(w[j] > 0))
+                bytes_reader_fail(r);
+        }
+        if (r->failed) {
+            free(w);
+            return;
+        }
+        m->cls[c].w = w;
+        last = c;
+    }
+}
+
 /* A version-4 memory's metric: its kind and, unless none, the pooled
  * variances (finite, ≥ 0). */
 static void read_metric(struct memo *m, struct bytes_reader *r)
@@ -233,6 +253,7 @@ static void read_metric(struct memo *m, struct bytes_reader *r)
     }
     m->metric = kind;
     m->metric_var = v;
+    read_weights(m, r);
 }
 
 static int read_body(struct memo *m, struct bytes_reader *r,
@@ -245,7 +266,7 @@ static int read_body(struct memo *m, struct bytes_reader *r,
     if (n_classes > MEMO_MAX_CLASSES)
         bytes_reader_fail(r);
     for (uint32_t i = 0; i < n_classes && !r->failed; i++)
-        read_class(m, r, version);
+        read_class(m, r);
     uint32_t n_res = bytes_get_u32(r);
     float *res = get_floats(r, (size_t)n_res * m->dim);
     if (!r->failed && memo_reservoir_set(m, res, n_res) != 0)
