@@ -66,6 +66,10 @@ struct memo_class {
     float *w;                 /* dim weights of a diagonal metric, or NULL
                                  for the Euclidean distance (see
                                  memo_metric below) */
+    float *xs;                /* n_xs × n_in support inputs of the input
+                                 check (memo_xcheck_one), or NULL */
+    uint32_t n_xs;
+    float x_radius;           /* input radius of that check */
 };
 
 #define MEMO_DIGEST_BYTES 32    /* SHA-256 of the encoder */
@@ -118,6 +122,11 @@ struct memo {
     uint8_t encoder[MEMO_DIGEST_BYTES];
     uint32_t metric;          /* enum memo_metric of enrolled classes */
     float *metric_var;        /* dim pooled variances; NULL without one */
+    /* The input check of classes enrolled from few flows (xcheck 1):
+     * kshot_abs / kshot_rel measured on the normalised inputs. */
+    uint32_t xcheck;
+    float xkshot_abs[MEMO_ENROLL_CALIBRATE];
+    float xkshot_rel[MEMO_ENROLL_CALIBRATE];
 };
 
 /* How an embedding relates to one class. */
@@ -241,6 +250,9 @@ struct memo_fit_opts {
     float benign_fpr;         /* target false-alarm rate on benign rows */
     uint32_t max_reservoir;   /* benign held-out embeddings kept */
     enum memo_metric enrol_metric;  /* of classes enrolled later */
+    int enrol_xcheck;         /* input check of classes enrolled later */
+    const float *x_calib;     /* the calibration rows' normalised inputs
+                                 (n × n_in) for it; NULL: no check */
     uint64_t seed;
 };
 
@@ -294,6 +306,25 @@ int memo_metric_fit(struct memo *m, const struct memo_labelled *calib,
  * m has no metric (w untouched), else 0. */
 int memo_metric_weights(const struct memo *m, const float *z, size_t k,
                         float *w);
+
+/*
+ * The input check: with m->xcheck, an attack class enrolled from
+ * K < MEMO_ENROLL_CALIBRATE flows keeps their normalised inputs and holds
+ * a flow only when the flow's input also lies within x_radius of one of
+ * them (x_radius by the geo rule on xkshot_abs / xkshot_rel). This raises
+ * ev->ratio of class c to the input ratio when that is larger; x is the
+ * flow's normalised input (n_in floats). Nothing for other classes.
+ */
+void memo_xcheck_one(const struct memo *m, size_t c, const float *x,
+                     struct memo_eval *ev);
+/* The same for every class (ev: n_classes entries); x NULL: nothing. */
+void memo_xcheck(const struct memo *m, const float *x, struct memo_eval *ev);
+/* Measures xkshot_abs / xkshot_rel from x (calib's rows' normalised
+ * inputs, memo_kshot_fit's procedure) and sets m->xcheck; without
+ * inputs, xcheck stays 0. */
+int memo_xkshot_fit(struct memo *m, const struct memo_labelled *calib,
+                    const float *x, const int *is_benign, size_t n_names,
+                    float coverage, uint64_t seed);
 
 /* Gives class c the weights w (copied; NULL: Euclidean). 0 or ERR_NOMEM. */
 int memo_class_set_metric(struct memo *m, size_t c, const float *w);
@@ -407,6 +438,9 @@ struct openset_opts {
      * (AUROC) stay each row's own. */
     const int32_t *conn_pred;
     const size_t *conn_order;
+    /* The test rows' normalised inputs (n × n_in) for the input check
+     * of enrolled classes (memo_xcheck_one), or NULL. */
+    const float *test_x;
 };
 
 void openset_opts_default(struct openset_opts *o);

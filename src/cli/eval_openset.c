@@ -191,6 +191,8 @@ static void usage(FILE *out)
         "(default %g)\n"
         "      --enrol-metric M  enrolled classes' distance: none, pooled or "
         "shrunk\n                        (default %s; README)\n"
+        "      --enrol-xcheck    an enrolled class also checks the "
+        "normalised inputs\n"
         "      --together        enrol all novel classes at once (default: "
         "each alone)\n"
         "      --no-head         MAML-family models: decide by the memory "
@@ -247,7 +249,7 @@ static int num(const char *opt, const char *v, double lo, double hi,
 
 enum { O_OPENSET = 256, O_DATA, O_SHOTS, O_TRIALS, O_FPR, O_COVER, O_KCOVER,
        O_PROTOS, O_BPROTOS, O_MAXP, O_PRIOR, O_SEED, O_JSON, O_PROTOCOL,
-       O_TOGETHER, O_RULE, O_NOHEAD, O_NOCONN, O_METRIC };
+       O_TOGETHER, O_RULE, O_NOHEAD, O_NOCONN, O_METRIC, O_XCHECK };
 
 static int apply(struct os_args *a, int c, const char *v)
 {
@@ -262,6 +264,7 @@ static int apply(struct os_args *a, int c, const char *v)
     case O_NOHEAD: a->no_head = 1; return 0;
     case O_NOCONN: a->no_conn = 1; return 0;
     case O_RULE: return cli_radius_rule("eval", v, &a->os.enroll.rule);
+    case O_XCHECK: a->mem.fit.enrol_xcheck = 1; return 0;
     case O_METRIC:
         return cli_enrol_metric("eval", v, &a->mem.fit.enrol_metric);
     case O_PROTOCOL: a->protocol = v; return 0;
@@ -329,6 +332,7 @@ static int parse(int argc, char **argv, struct os_args *a)
         { "no-connections", no_argument, 0, O_NOCONN },
         { "radius-rule", required_argument, 0, O_RULE },
         { "enrol-metric", required_argument, 0, O_METRIC },
+        { "enrol-xcheck", no_argument, 0, O_XCHECK },
         { "help", no_argument, 0, 'h' },
         { 0, 0, 0, 0 },
     };
@@ -676,6 +680,7 @@ static int evaluate(struct os_args *a, struct detector *d,
     for (size_t c = 0; rc == 0 && c < t->n_classes; c++)
         known_of[c] = memo_class_find(d->memo, t->class_names[c]);
     struct memo_labelled test = { ts.z, ts.y, ts.n };
+    a->os.test_x = ts.x;
     if (rc == 0)
         rc = openset_eval(d->memo, &test, known_of, t->n_classes, &a->os,
                           &rep);

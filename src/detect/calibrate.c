@@ -21,6 +21,8 @@ void memo_fit_opts_default(struct memo_fit_opts *o)
     o->benign_fpr = 0.01f;
     o->max_reservoir = 2048;
     o->enrol_metric = MEMO_METRIC_NONE;
+    o->enrol_xcheck = 0;
+    o->x_calib = NULL;
     o->seed = 1;
 }
 
@@ -219,6 +221,11 @@ int memo_fit(struct memo *m, const char *const *names, size_t n_names,
     if (rc == 0)
         rc = memo_metric_fit(m, n_calib ? calib : fit, is_benign, n_names,
                              o->enrol_metric);
+    m->xcheck = 0;
+    if (rc == 0 && o->enrol_xcheck)
+        rc = memo_xkshot_fit(m, n_calib ? calib : fit,
+                             n_calib ? o->x_calib : x_fit, is_benign,
+                             n_names, o->kshot_coverage, o->seed);
     if (rc == 0)
         rc = memo_kshot_fit(m, n_calib ? calib : fit, is_benign, n_names,
                             o->kshot_coverage, o->seed);

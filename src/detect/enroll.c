@@ -200,6 +200,28 @@ static int make_protos(const struct memo *m, const float *z, size_t k,
 }
 
 /*
+ * The input check of a class from k < MEMO_ENROLL_CALIBRATE flows: their
+ * inputs and the geo rule's radius measured in input space (detect.h).
+ */
+static int set_xcheck(struct memo *m, size_t c, const float *x, size_t k,
+                      const struct memo_enroll_opts *o)
+{
+    struct memo_class *cl = &m->cls[c];
+    if (!m->xcheck || o->is_benign || x == NULL || m->n_in == 0 ||
+        k >= MEMO_ENROLL_CALIBRATE || m->xkshot_abs[k] <= 0)
+        return 0;
+    cl->xs = malloc(k * m->n_in * sizeof(float));
+    if (cl->xs == NULL)
+        return ERR_NOMEM;
+    memcpy(cl->xs, x, k * m->n_in * sizeof(float));
+    cl->n_xs = (uint32_t)k;
+    float a = m->xkshot_abs[k], rel = m->xkshot_rel[k];
+    float spread = memo_support_spread(x, k, m->n_in, NULL);
+    cl->x_radius = rel > 0 && spread > 0 ? sqrtf(rel * spread * a) : a;
+    return 0;
+}
+
+/*
  * Calibrated radii are floored at the radius the K-shot rule gives
  * MEMO_ENROLL_CALIBRATE - 1 of the same flows, taken evenly through the
  * support. The held-out half only shows how far this sample spreads: 40
@@ -291,7 +313,8 @@ int memo_enroll(struct memo *m, const char *name, const float *z, size_t k,
         rc = n_protos < 0 ? n_protos
                           : memo_class_add(m, name, flags, protos,
                                            (uint32_t)n_protos, radius, xm);
-        if (rc >= 0 && memo_class_set_metric(m, (size_t)rc, w) != 0)
+        if (rc >= 0 && (memo_class_set_metric(m, (size_t)rc, w) != 0 ||
+                        set_xcheck(m, (size_t)rc, x, k, o) != 0))
             rc = ERR_NOMEM;
     }
     free(wbuf);

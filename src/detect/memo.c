@@ -32,6 +32,7 @@ static void class_fini(struct memo_class *c)
     free(c->radii);
     free(c->x_mean);
     free(c->w);
+    free(c->xs);
     memset(c, 0, sizeof(*c));
 }
 

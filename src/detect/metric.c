@@ -165,3 +165,29 @@ int memo_class_set_metric(struct memo *m, size_t c, const float *w)
     cl->w = copy;
     return 0;
 }
+
+/* ---- the input check (detect.h, memo_xcheck_one) ---- */
+
+void memo_xcheck_one(const struct memo *m, size_t c, const float *x,
+                     struct memo_eval *ev)
+{
+    const struct memo_class *cl = &m->cls[c];
+    if (cl->xs == NULL || x == NULL)
+        return;
+    float best = INFINITY;
+    for (uint32_t i = 0; i < cl->n_xs; i++) {
+        float s = memo_wsqdist(x, cl->xs + (size_t)i * m->n_in, NULL,
+                               m->n_in);
+        best = s < best ? s : best;
+    }
+    float d = sqrtf(best);
+    float r = cl->x_radius > 0 ? d / cl->x_radius : d > 0 ? INFINITY : 0;
+    if (r > ev->ratio)
+        ev->ratio = r;
+}
+
+void memo_xcheck(const struct memo *m, const float *x, struct memo_eval *ev)
+{
+    for (size_t c = 0; x != NULL && c < m->n_classes; c++)
+        memo_xcheck_one(m, c, x, &ev[c]);
+}
