@@ -206,6 +206,47 @@ static void metric_is_stored(void **state)
     memo_destroy(m);
 }
 
+/* The input check by hand: support inputs (0,0), (2,0); spread = 2 ×
+ * median nearest distance = 4; radius = sqrt(xrel · spread · xabs) =
+ * sqrt(1.5 · 4 · 3) = sqrt(18). */
+static void input_check_by_hand(void **state)
+{
+    (void)state;
+    struct memo *m = memo_create(3, 2);
+    const float zs[2 * 3] = { 0, 0, 0, 0.1f, 0, 0 };
+    const float xs[2 * 2] = { 0, 0, 2, 0 };
+    const float z[3] = { 0.05f, 0, 0 };
+    const float inside[2] = { 3, 4 }, outside[2] = { 5, 4 };
+    struct memo_enroll_opts o;
+    struct memo_eval ev[1];
+
+    assert_non_null(m);
+    m->xcheck = 1;
+    m->kshot_abs[2] = 1;
+    m->xkshot_abs[2] = 3;
+    m->xkshot_rel[2] = 1.5f;
+    memo_enroll_opts_default(&o);
+    o.rule = MEMO_RADIUS_KSHOT;
+    assert_int_equal(memo_enroll(m, "new", zs, 2, xs, &o), 0);
+    assert_int_equal(m->cls[0].n_xs, 2);
+    assert_float_near(m->cls[0].x_radius, sqrt(18.0), 1e-5);
+    memo_evaluate(m, z, ev);
+    assert_float_near(ev[0].ratio, 0.05, 1e-6);
+    memo_xcheck(m, inside, ev);    /* held by both: the larger ratio */
+    assert_float_near(ev[0].ratio, sqrt(17.0) / sqrt(18.0), 1e-5);
+    assert_true(ev[0].ratio <= 1);
+    memo_xcheck(m, outside, ev);
+    assert_float_near(ev[0].ratio, 5 / sqrt(18.0), 1e-5);
+    /* no check without inputs, or for a benign class */
+    memo_evaluate(m, z, ev);
+    memo_xcheck(m, NULL, ev);
+    assert_float_near(ev[0].ratio, 0.05, 1e-6);
+    o.is_benign = 1;
+    assert_int_equal(memo_enroll(m, "lan", zs, 2, xs, &o), 0);
+    assert_null(m->cls[1].xs);
+    memo_destroy(m);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -215,6 +256,7 @@ int main(void)
         cmocka_unit_test(benign_enrolment_has_no_metric),
         cmocka_unit_test(batch_agrees_with_one_row),
         cmocka_unit_test(metric_is_stored),
+        cmocka_unit_test(input_check_by_hand),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
