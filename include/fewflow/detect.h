@@ -87,12 +87,15 @@ struct memo_class {
  * mean over known attack classes of their held-out rows' variance about
  * the class mean. SHRUNK: v = lambda s2 + (1 - lambda) metric_var with s2
  * the variance of the class's k flows and lambda = k / (k + 1) (Bateni et
- * al., CVPR 2020, in diagonal form); one flow takes metric_var.
+ * al., CVPR 2020, in diagonal form); one flow takes metric_var. ALL:
+ * POOLED's weights for every class, benign and known ones from memo_fit
+ * on, so that the nearest-class comparison is made in one metric.
  */
 enum memo_metric {
     MEMO_METRIC_NONE,
     MEMO_METRIC_POOLED,
     MEMO_METRIC_SHRUNK,
+    MEMO_METRIC_ALL,          /* POOLED's weights for every class */
     MEMO_METRICS
 };
 

@@ -53,7 +53,7 @@ int cli_radius_rule(const char *cmd, const char *v,
 }
 
 static const char *metric_names[MEMO_METRICS] = { "none", "pooled",
-                                                   "shrunk" };
+                                                   "shrunk", "all" };
 
 const char *cli_enrol_metric_name(enum memo_metric v)
 {
@@ -68,8 +68,8 @@ int cli_enrol_metric(const char *cmd, const char *v, enum memo_metric *out)
             return 0;
         }
     }
-    return cli_usage_error(cmd, "--enrol-metric wants none, pooled or "
-                           "shrunk");
+    return cli_usage_error(cmd, "--enrol-metric wants none, pooled, "
+                           "shrunk or all");
 }
 
 /* The data a model was trained on: the protocol's files under the data
@@ -189,8 +189,8 @@ static void usage(FILE *out)
         "prior\n                        (default %s)\n"
         "      --prior-weight W  pseudo-count of the prior radius "
         "(default %g)\n"
-        "      --enrol-metric M  enrolled classes' distance: none, pooled or "
-        "shrunk\n                        (default %s; README)\n"
+        "      --enrol-metric M  enrolled classes' distance: none, pooled, "
+        "shrunk or all\n                        (default %s; README)\n"
         "      --enrol-xcheck    an enrolled class also checks the "
         "normalised inputs\n"
         "      --together        enrol all novel classes at once (default: "

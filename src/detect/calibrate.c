@@ -134,6 +134,7 @@ int memo_fit_radii(struct memo *m, size_t idx, const float *rows, size_t n,
 
 struct fit_buf {
     float *fit, *calib, *protos, *xm;
+    float *w;                 /* MEMO_METRIC_ALL's weights */
 };
 
 static int fit_class(struct memo *m, const char *name, int benign, int32_t c,
@@ -156,6 +157,9 @@ static int fit_class(struct memo *m, const char *name, int benign, int32_t c,
                              b->protos, (uint32_t)made, 0, b->xm);
     if (idx < 0)
         return idx;
+    if (m->metric == MEMO_METRIC_ALL &&
+        memo_class_set_metric(m, (size_t)idx, b->w) != 0)
+        return ERR_NOMEM;
     int rc = nc ? memo_fit_radii(m, (size_t)idx, b->calib, nc, o->coverage)
                 : memo_fit_radii(m, (size_t)idx, b->fit, nf, o->coverage);
     if (rc != 0)
@@ -212,15 +216,22 @@ int memo_fit(struct memo *m, const char *const *names, size_t n_names,
     int rc = b.fit && b.calib && b.protos && b.xm ? 0 : ERR_NOMEM;
 
     m->coverage = o->coverage;
+    /* Before the classes: under MEMO_METRIC_ALL they are fitted in it. */
+    if (rc == 0)
+        rc = memo_metric_fit(m, n_calib ? calib : fit, is_benign, n_names,
+                             o->enrol_metric);
+    b.w = malloc(m->dim * sizeof(float));
+    rc = rc == 0 && b.w == NULL ? ERR_NOMEM : rc;
+    if (rc == 0 && memo_metric_weights(m, NULL, 0, b.w) != 0) {
+        free(b.w);
+        b.w = NULL;
+    }
     for (size_t c = 0; rc == 0 && c < n_names; c++)
         rc = fit_class(m, names[c], is_benign[c], (int32_t)c, fit, calib,
                        x_fit, o, &b);
     if (rc == 0)
         rc = fill_reservoir(m, n_calib ? calib : fit, is_benign,
                             n_names, o);
-    if (rc == 0)
-        rc = memo_metric_fit(m, n_calib ? calib : fit, is_benign, n_names,
-                             o->enrol_metric);
     m->xcheck = 0;
     if (rc == 0 && o->enrol_xcheck)
         rc = memo_xkshot_fit(m, n_calib ? calib : fit,
@@ -235,6 +246,7 @@ int memo_fit(struct memo *m, const char *const *names, size_t n_names,
     free(b.calib);
     free(b.protos);
     free(b.xm);
+    free(b.w);
     if (rc == ERR_NOMEM)
         err_set(ERR_NOMEM, "class memory: out of memory");
     return rc;

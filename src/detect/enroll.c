@@ -91,7 +91,7 @@ float memo_enroll_radius(const struct memo *m, const float *z, size_t k,
  * the local density of known benign traffic: twice the median distance
  * from a reservoir row to its nearest other reservoir row.
  */
-static float benign_local_radius(const struct memo *m)
+static float benign_local_radius(const struct memo *m, const float *w)
 {
     size_t n = m->n_reservoir > 512 ? 512 : m->n_reservoir;
     if (n < 2)
@@ -103,8 +103,9 @@ static float benign_local_radius(const struct memo *m)
         float best = INFINITY;
         for (size_t j = 0; j < n; j++) {
             float s = j == i ? INFINITY
-                             : vec_sqdist(m->reservoir + i * m->dim,
-                                     m->reservoir + j * m->dim, m->dim);
+                             : memo_wsqdist(m->reservoir + i * m->dim,
+                                            m->reservoir + j * m->dim, w,
+                                            m->dim);
             best = s < best ? s : best;
         }
         nn[i] = sqrtf(best);
@@ -147,7 +148,8 @@ static const float *class_metric(const struct memo *m, const float *z,
                                  size_t k, const struct memo_enroll_opts *o,
                                  float *w)
 {
-    if (o->is_benign || w == NULL || memo_metric_weights(m, z, k, w))
+    if ((o->is_benign && m->metric != MEMO_METRIC_ALL) || w == NULL ||
+        memo_metric_weights(m, z, k, w))
         return NULL;
     return w;
 }
@@ -166,8 +168,8 @@ static float small_k_radius(const struct memo *m, const float *z, size_t k,
 {
     if (!o->is_benign)
         return rule_radius(m, z, k, o, w);
-    float local = benign_local_radius(m);
-    float loo = memo_support_spread(z, k, m->dim, NULL);
+    float local = benign_local_radius(m, w);
+    float loo = memo_support_spread(z, k, m->dim, w);
     if (local > 0 && loo > 0)
         return loo < local ? loo : local;
     return local > 0 ? local : loo;

@@ -142,7 +142,7 @@ int memo_metric_weights(const struct memo *m, const float *z, size_t k,
     for (uint32_t j = 0; j < d; j++)
         mean += m->metric_var[j] / (double)d;
     float eps = (float)(1e-3 * mean) + 1e-12f;
-    if (m->metric == MEMO_METRIC_SHRUNK && k >= 2) {
+    if (m->metric == MEMO_METRIC_SHRUNK && z != NULL && k >= 2) {
         shrunk_variance(m, z, k, w);
         weights_from(w, eps, d, w);
     } else {
