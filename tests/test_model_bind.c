@@ -15,7 +15,7 @@
 #include "fewflow/model.h"
 #include "testutil.h"
 
-#define ENC_AT 16   /* has_encoder in a MEMO section of version 3 on */
+#define ENC_AT 16   /* has_encoder in a version-3 MEMO section */
 #define HEAD_ENC_AT 8
 
 static char model_a[512], model_b[512];
@@ -89,24 +89,22 @@ static void assert_bound(const char *path)
     assert_int_equal(model_section_get(m, "MEMO", &b, &len), 0);
     const uint8_t *s = b;
     assert_true(len > ENC_AT + 1 + MODEL_DIGEST_BYTES);
-    assert_true(s[6] >= 3);   /* the binding exists from version 3 on */
+    assert_int_equal(s[6], 3);
     assert_int_equal(s[ENC_AT], 1);
     assert_memory_equal(s + ENC_AT + 1, want, MODEL_DIGEST_BYTES);
     model_destroy(m);
 }
 
-/* Version 4 → version 2: the digest block goes, and the metric block of
- * a memory without one (8 bytes before the checksum); the checksum is
- * redone. */
+/* Version 3 → version 2: the digest block goes, the checksum is redone. */
 static uint8_t *memo_as_v2(const uint8_t *v3, size_t len, size_t *n2)
 {
-    size_t cut = 1 + MODEL_DIGEST_BYTES, metric = 8;
+    size_t cut = 1 + MODEL_DIGEST_BYTES;
     uint8_t *v2 = malloc(len);
 
     assert_non_null(v2);
     memcpy(v2, v3, ENC_AT);
-    memcpy(v2 + ENC_AT, v3 + ENC_AT + cut, len - ENC_AT - cut - metric - 4);
-    *n2 = len - cut - metric;
+    memcpy(v2 + ENC_AT, v3 + ENC_AT + cut, len - ENC_AT - cut);
+    *n2 = len - cut;
     v2[6] = 2;
     v2[7] = 0;
     uint32_t crc = bytes_crc32(0, v2, *n2 - 4);

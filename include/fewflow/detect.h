@@ -63,41 +63,12 @@ struct memo_class {
     uint64_t n_support;       /* rows the prototypes were built from */
     uint64_t n_calib;         /* held-out rows behind the radius; 0 = rule */
     float *x_mean;            /* n_in: mean normalised input of support */
-    float *w;                 /* dim weights of a diagonal metric, or NULL
-                                 for the Euclidean distance (see
-                                 memo_metric below) */
-    float *xs;                /* n_xs × n_in support inputs of the input
-                                 check (memo_xcheck_one), or NULL */
-    uint32_t n_xs;
-    float x_radius;           /* input radius of that check */
 };
 
 #define MEMO_DIGEST_BYTES 32    /* SHA-256 of the encoder */
 
 /* From this many flows on, enrolment calibrates like training does. */
 #define MEMO_ENROLL_CALIBRATE 40
-
-/*
- * The distance an enrolled attack class uses. Known and benign classes are
- * always Euclidean. With a metric, class c's distance is
- * sqrt(sum_j w_j (z_j - p_j)^2), w_j = 1 / (v_j + eps) scaled to a
- * geometric mean of 1 (the metric keeps volumes, so its distances stay
- * comparable with the Euclidean ones in the nearest-class decision);
- * eps = 1e-3 times the mean of the pooled v. POOLED: v = metric_var, the
- * mean over known attack classes of their held-out rows' variance about
- * the class mean. SHRUNK: v = lambda s2 + (1 - lambda) metric_var with s2
- * the variance of the class's k flows and lambda = k / (k + 1) (Bateni et
- * al., CVPR 2020, in diagonal form); one flow takes metric_var. ALL:
- * POOLED's weights for every class, benign and known ones from memo_fit
- * on, so that the nearest-class comparison is made in one metric.
- */
-enum memo_metric {
-    MEMO_METRIC_NONE,
-    MEMO_METRIC_POOLED,
-    MEMO_METRIC_SHRUNK,
-    MEMO_METRIC_ALL,          /* POOLED's weights for every class */
-    MEMO_METRICS
-};
 
 struct memo {
     uint32_t dim;
@@ -123,13 +94,6 @@ struct memo {
      * binding existed, which is then taken on trust. */
     uint32_t has_encoder;
     uint8_t encoder[MEMO_DIGEST_BYTES];
-    uint32_t metric;          /* enum memo_metric of enrolled classes */
-    float *metric_var;        /* dim pooled variances; NULL without one */
-    /* The input check of classes enrolled from few flows (xcheck 1):
-     * kshot_abs / kshot_rel measured on the normalised inputs. */
-    uint32_t xcheck;
-    float xkshot_abs[MEMO_ENROLL_CALIBRATE];
-    float xkshot_rel[MEMO_ENROLL_CALIBRATE];
 };
 
 /* How an embedding relates to one class. */
@@ -252,10 +216,6 @@ struct memo_fit_opts {
                                  quantile of kshot_abs and kshot_rel */
     float benign_fpr;         /* target false-alarm rate on benign rows */
     uint32_t max_reservoir;   /* benign held-out embeddings kept */
-    enum memo_metric enrol_metric;  /* of classes enrolled later */
-    int enrol_xcheck;         /* input check of classes enrolled later */
-    const float *x_calib;     /* the calibration rows' normalised inputs
-                                 (n × n_in) for it; NULL: no check */
     uint64_t seed;
 };
 
@@ -289,48 +249,6 @@ int memo_fit(struct memo *m, const char *const *names, size_t n_names,
              const int *is_benign, const struct memo_labelled *fit,
              const struct memo_labelled *calib, const float *x_fit,
              const struct memo_fit_opts *o);
-
-/* Squared distance of two dim-vectors under weights w (NULL: Euclidean). */
-float memo_wsqdist(const float *a, const float *b, const float *w,
-                   uint32_t dim);
-
-/*
- * Sets m->metric to `mode` and measures metric_var from held-out rows
- * (calib, class ids into is_benign[0..n_names)): per known attack class
- * with at least two rows, the variance of each dimension (divisor n - 1),
- * then the mean over those classes. No such class leaves the memory
- * without a metric. 0 or ERR_NOMEM.
- */
-int memo_metric_fit(struct memo *m, const struct memo_labelled *calib,
-                    const int *is_benign, size_t n_names,
-                    enum memo_metric mode);
-
-/* The weights (dim floats) m's metric gives a class of k flows z; 1 when
- * m has no metric (w untouched), else 0. */
-int memo_metric_weights(const struct memo *m, const float *z, size_t k,
-                        float *w);
-
-/*
- * The input check: with m->xcheck, an attack class enrolled from
- * K < MEMO_ENROLL_CALIBRATE flows keeps their normalised inputs and holds
- * a flow only when the flow's input also lies within x_radius of one of
- * them (x_radius by the geo rule on xkshot_abs / xkshot_rel). This raises
- * ev->ratio of class c to the input ratio when that is larger; x is the
- * flow's normalised input (n_in floats). Nothing for other classes.
- */
-void memo_xcheck_one(const struct memo *m, size_t c, const float *x,
-                     struct memo_eval *ev);
-/* The same for every class (ev: n_classes entries); x NULL: nothing. */
-void memo_xcheck(const struct memo *m, const float *x, struct memo_eval *ev);
-/* Measures xkshot_abs / xkshot_rel from x (calib's rows' normalised
- * inputs, memo_kshot_fit's procedure) and sets m->xcheck; without
- * inputs, xcheck stays 0. */
-int memo_xkshot_fit(struct memo *m, const struct memo_labelled *calib,
-                    const float *x, const int *is_benign, size_t n_names,
-                    float coverage, uint64_t seed);
-
-/* Gives class c the weights w (copied; NULL: Euclidean). 0 or ERR_NOMEM. */
-int memo_class_set_metric(struct memo *m, size_t c, const float *w);
 
 /*
  * Sets benign radii so that at most `target` of the reservoir rows are
@@ -441,9 +359,6 @@ struct openset_opts {
      * (AUROC) stay each row's own. */
     const int32_t *conn_pred;
     const size_t *conn_order;
-    /* The test rows' normalised inputs (n × n_in) for the input check
-     * of enrolled classes (memo_xcheck_one), or NULL. */
-    const float *test_x;
 };
 
 void openset_opts_default(struct openset_opts *o);

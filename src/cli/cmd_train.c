@@ -35,7 +35,6 @@ struct train_args {
     int init_given;           /* --init-scale named: record it */
     size_t subclasses;
     float benign_fpr;         /* for the class memory (detect module) */
-    enum memo_metric enrol_metric;  /* of classes enrolled later */
 };
 
 static void usage(FILE *out)
@@ -66,8 +65,6 @@ static void usage(FILE *out)
         "                    each training class (0: off)\n"
         "  --benign-fpr F    class memory's benign false-alarm target "
         "(0.01)\n"
-        "  --enrol-metric M  distance of classes enrolled later: none,\n"
-        "                    pooled or shrunk (none; README)\n"
         "  --init-scale S    encoder weights times S after the draw:\n"
         "                    kaiming (1, default), torch (1/sqrt(6), the\n"
         "                    variance of PyTorch's default), a number, or\n"
@@ -167,7 +164,6 @@ static const struct option train_opts[] = {
     { "no-val", no_argument, NULL, 'n' },
     { "subclasses", required_argument, NULL, 'u' },
     { "benign-fpr", required_argument, NULL, 'F' },
-    { "enrol-metric", required_argument, NULL, 'W' },
     { "inner-steps", required_argument, NULL, 'i' },
     { "inner-lr", required_argument, NULL, 'I' },
     { "test-inner-steps", required_argument, NULL, 'T' },
@@ -270,7 +266,6 @@ static int parse_one(int c, int argc, char **argv, struct train_args *a)
     case 'g': return parse_mining(optarg, &a->opts.mining);
     case 'n': a->no_val = 1; return 0;
     case 'F': return parse_float(optarg, &a->benign_fpr, "--benign-fpr");
-    case 'W': return cli_enrol_metric("train", optarg, &a->enrol_metric);
     case 'I': return parse_float(optarg, &a->opts.inner_lr, "--inner-lr");
     case 'G': a->opts.meta_sgd = 1; return 0;
     case 'z': a->opts.zero_head = 1; return 0;
@@ -665,7 +660,6 @@ static int train_attach_memory(const struct train_args *a)
 
     openset_memory_opts_default(&o);
     o.fit.benign_fpr = a->benign_fpr;
-    o.fit.enrol_metric = a->enrol_metric;
     o.fit.seed = a->opts.seed;
     return openset_attach_memory(a->out, (const char *const *)a->files.paths,
                                  a->files.n, &o);

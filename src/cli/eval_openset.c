@@ -52,26 +52,6 @@ int cli_radius_rule(const char *cmd, const char *v,
                            "prior");
 }
 
-static const char *metric_names[MEMO_METRICS] = { "none", "pooled",
-                                                   "shrunk", "all" };
-
-const char *cli_enrol_metric_name(enum memo_metric v)
-{
-    return (unsigned)v < MEMO_METRICS ? metric_names[v] : "?";
-}
-
-int cli_enrol_metric(const char *cmd, const char *v, enum memo_metric *out)
-{
-    for (int i = 0; i < MEMO_METRICS; i++) {
-        if (strcmp(v, metric_names[i]) == 0) {
-            *out = (enum memo_metric)i;
-            return 0;
-        }
-    }
-    return cli_usage_error(cmd, "--enrol-metric wants none, pooled, "
-                           "shrunk or all");
-}
-
 /* The data a model was trained on: the protocol's files under the data
  * directory (the record keeps the protocol's name or path). */
 static int protocol_paths(const struct detector *d, char ***paths,
@@ -189,10 +169,6 @@ static void usage(FILE *out)
         "prior\n                        (default %s)\n"
         "      --prior-weight W  pseudo-count of the prior radius "
         "(default %g)\n"
-        "      --enrol-metric M  enrolled classes' distance: none, pooled, "
-        "shrunk or all\n                        (default %s; README)\n"
-        "      --enrol-xcheck    an enrolled class also checks the "
-        "normalised inputs\n"
         "      --together        enrol all novel classes at once (default: "
         "each alone)\n"
         "      --no-head         MAML-family models: decide by the memory "
@@ -208,7 +184,6 @@ static void usage(FILE *out)
         m.fit.n_protos, m.fit.benign_protos,
         os.enroll.max_protos, cli_radius_rule_name(os.enroll.rule),
         (double)os.enroll.prior_weight,
-        cli_enrol_metric_name(m.fit.enrol_metric),
         (unsigned long long)os.seed);
 }
 
@@ -249,7 +224,7 @@ static int num(const char *opt, const char *v, double lo, double hi,
 
 enum { O_OPENSET = 256, O_DATA, O_SHOTS, O_TRIALS, O_FPR, O_COVER, O_KCOVER,
        O_PROTOS, O_BPROTOS, O_MAXP, O_PRIOR, O_SEED, O_JSON, O_PROTOCOL,
-       O_TOGETHER, O_RULE, O_NOHEAD, O_NOCONN, O_METRIC, O_XCHECK };
+       O_TOGETHER, O_RULE, O_NOHEAD, O_NOCONN };
 
 static int apply(struct os_args *a, int c, const char *v)
 {
@@ -264,9 +239,6 @@ static int apply(struct os_args *a, int c, const char *v)
     case O_NOHEAD: a->no_head = 1; return 0;
     case O_NOCONN: a->no_conn = 1; return 0;
     case O_RULE: return cli_radius_rule("eval", v, &a->os.enroll.rule);
-    case O_XCHECK: a->mem.fit.enrol_xcheck = 1; return 0;
-    case O_METRIC:
-        return cli_enrol_metric("eval", v, &a->mem.fit.enrol_metric);
     case O_PROTOCOL: a->protocol = v; return 0;
     case O_SHOTS: return parse_shots(v, &a->os);
     case O_TRIALS: rc = num("--trials", v, 1, 1000, &x);
@@ -331,8 +303,6 @@ static int parse(int argc, char **argv, struct os_args *a)
         { "no-head", no_argument, 0, O_NOHEAD },
         { "no-connections", no_argument, 0, O_NOCONN },
         { "radius-rule", required_argument, 0, O_RULE },
-        { "enrol-metric", required_argument, 0, O_METRIC },
-        { "enrol-xcheck", no_argument, 0, O_XCHECK },
         { "help", no_argument, 0, 'h' },
         { 0, 0, 0, 0 },
     };
@@ -680,7 +650,6 @@ static int evaluate(struct os_args *a, struct detector *d,
     for (size_t c = 0; rc == 0 && c < t->n_classes; c++)
         known_of[c] = memo_class_find(d->memo, t->class_names[c]);
     struct memo_labelled test = { ts.z, ts.y, ts.n };
-    a->os.test_x = ts.x;
     if (rc == 0)
         rc = openset_eval(d->memo, &test, known_of, t->n_classes, &a->os,
                           &rep);

@@ -34,9 +34,4 @@ int cli_radius_rule(const char *cmd, const char *v,
 
 const char *cli_radius_rule_name(enum memo_radius_rule r);
 
-/* Parses an enrolled-class metric name (none, pooled, shrunk) for command
- * cmd; 0 or a usage error (2). */
-int cli_enrol_metric(const char *cmd, const char *v, enum memo_metric *out);
-const char *cli_enrol_metric_name(enum memo_metric v);
-
 #endif

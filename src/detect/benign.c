@@ -58,8 +58,10 @@ static size_t nearest_benign(const struct memo *m, const float *z,
         const struct memo_class *cl = &m->cls[c];
         for (uint32_t p = 0; is_benign(m, (int32_t)c) && p < cl->n_protos;
              p++) {
-            float s = memo_wsqdist(z, cl->protos + (size_t)p * m->dim,
-                                   cl->w, m->dim);
+            float s = 0;
+            const float *q = cl->protos + (size_t)p * m->dim;
+            for (uint32_t j = 0; j < m->dim; j++)
+                s += (z[j] - q[j]) * (z[j] - q[j]);
             if (s < *dist) {
                 *dist = s;
                 best_c = c;

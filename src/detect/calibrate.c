@@ -20,9 +20,6 @@ void memo_fit_opts_default(struct memo_fit_opts *o)
     o->kshot_coverage = 0.99f;
     o->benign_fpr = 0.01f;
     o->max_reservoir = 2048;
-    o->enrol_metric = MEMO_METRIC_NONE;
-    o->enrol_xcheck = 0;
-    o->x_calib = NULL;
     o->seed = 1;
 }
 
@@ -60,7 +57,10 @@ static size_t nearest_proto(const struct memo_class *c, uint32_t dim,
     size_t best = 0;
     *dist = INFINITY;
     for (uint32_t p = 0; p < c->n_protos; p++) {
-        float s = memo_wsqdist(z, c->protos + (size_t)p * dim, c->w, dim);
+        const float *q = c->protos + (size_t)p * dim;
+        float s = 0;
+        for (uint32_t j = 0; j < dim; j++)
+            s += (z[j] - q[j]) * (z[j] - q[j]);
         if (s < *dist) {
             *dist = s;
             best = p;
@@ -134,7 +134,6 @@ int memo_fit_radii(struct memo *m, size_t idx, const float *rows, size_t n,
 
 struct fit_buf {
     float *fit, *calib, *protos, *xm;
-    float *w;                 /* MEMO_METRIC_ALL's weights */
 };
 
 static int fit_class(struct memo *m, const char *name, int benign, int32_t c,
@@ -157,9 +156,6 @@ static int fit_class(struct memo *m, const char *name, int benign, int32_t c,
                              b->protos, (uint32_t)made, 0, b->xm);
     if (idx < 0)
         return idx;
-    if (m->metric == MEMO_METRIC_ALL &&
-        memo_class_set_metric(m, (size_t)idx, b->w) != 0)
-        return ERR_NOMEM;
     int rc = nc ? memo_fit_radii(m, (size_t)idx, b->calib, nc, o->coverage)
                 : memo_fit_radii(m, (size_t)idx, b->fit, nf, o->coverage);
     if (rc != 0)
@@ -216,27 +212,12 @@ int memo_fit(struct memo *m, const char *const *names, size_t n_names,
     int rc = b.fit && b.calib && b.protos && b.xm ? 0 : ERR_NOMEM;
 
     m->coverage = o->coverage;
-    /* Before the classes: under MEMO_METRIC_ALL they are fitted in it. */
-    if (rc == 0)
-        rc = memo_metric_fit(m, n_calib ? calib : fit, is_benign, n_names,
-                             o->enrol_metric);
-    b.w = malloc(m->dim * sizeof(float));
-    rc = rc == 0 && b.w == NULL ? ERR_NOMEM : rc;
-    if (rc == 0 && memo_metric_weights(m, NULL, 0, b.w) != 0) {
-        free(b.w);
-        b.w = NULL;
-    }
     for (size_t c = 0; rc == 0 && c < n_names; c++)
         rc = fit_class(m, names[c], is_benign[c], (int32_t)c, fit, calib,
                        x_fit, o, &b);
     if (rc == 0)
         rc = fill_reservoir(m, n_calib ? calib : fit, is_benign,
                             n_names, o);
-    m->xcheck = 0;
-    if (rc == 0 && o->enrol_xcheck)
-        rc = memo_xkshot_fit(m, n_calib ? calib : fit,
-                             n_calib ? o->x_calib : x_fit, is_benign,
-                             n_names, o->kshot_coverage, o->seed);
     if (rc == 0)
         rc = memo_kshot_fit(m, n_calib ? calib : fit, is_benign, n_names,
                             o->kshot_coverage, o->seed);
@@ -246,7 +227,6 @@ int memo_fit(struct memo *m, const char *const *names, size_t n_names,
     free(b.calib);
     free(b.protos);
     free(b.xm);
-    free(b.w);
     if (rc == ERR_NOMEM)
         err_set(ERR_NOMEM, "class memory: out of memory");
     return rc;

@@ -34,21 +34,8 @@ static float sq_norm(const float *v, size_t d)
     return s;
 }
 
-/* Σ w_j v_j² (w NULL: all ones). */
-static float wsq_norm(const float *v, const float *w, size_t d)
-{
-    if (w == NULL)
-        return sq_norm(v, d);
-    float s = 0;
-    for (size_t j = 0; j < d; j++)
-        s += w[j] * v[j] * v[j];
-    return s;
-}
-
 /* Copies every prototype into one P × dim matrix, with their squared
- * norms and 1 / radius² (infinite for a zero radius). A class with a
- * metric w keeps w ⊙ p and Σ w p², so that the one product z·(w ⊙ p)
- * gives its weighted distance once Σ w z² is added per row. */
+ * norms and 1 / radius² (infinite for a zero radius). */
 static void gather_protos(const struct memo *m, float *all, float *norms,
                           float *inv_r2)
 {
@@ -57,10 +44,8 @@ static void gather_protos(const struct memo *m, float *all, float *norms,
         const struct memo_class *c = &m->cls[i];
         for (uint32_t p = 0; p < c->n_protos; p++, k++) {
             const float *src = c->protos + (size_t)p * m->dim;
-            float *dst = all + k * m->dim;
-            for (uint32_t j = 0; j < m->dim; j++)
-                dst[j] = c->w ? c->w[j] * src[j] : src[j];
-            norms[k] = wsq_norm(src, c->w, m->dim);
+            memcpy(all + k * m->dim, src, m->dim * sizeof(float));
+            norms[k] = sq_norm(src, m->dim);
             float r = c->radii[p];
             inv_r2[k] = r > 0 ? 1.0f / (r * r) : INFINITY;
         }
@@ -70,17 +55,16 @@ static void gather_protos(const struct memo *m, float *all, float *norms,
 /* Per-class evaluation of one row from its P squared distances; square
  * roots are taken once per class, not once per prototype. */
 static void class_evals(const struct memo *m, const float *row_sq,
-                        const float *z, float zn, const float *pn,
-                        const float *inv_r2, struct memo_eval *ev)
+                        float zn, const float *pn, const float *inv_r2,
+                        struct memo_eval *ev)
 {
     size_t k = 0;
     for (size_t i = 0; i < m->n_classes; i++) {
         const struct memo_class *c = &m->cls[i];
         float best = INFINITY, best_q = INFINITY;
-        float zw = c->w ? wsq_norm(z, c->w, m->dim) : zn;
         uint32_t at = 0;
         for (uint32_t p = 0; p < c->n_protos; p++, k++) {
-            float s = zw + pn[k] + row_sq[k];
+            float s = zn + pn[k] + row_sq[k];
             s = s > 0 ? s : 0;
             float q = s > 0 ? s * inv_r2[k] : 0;
             if (s < best)
@@ -116,7 +100,7 @@ void memo_decide_batch(const struct memo *m, const float *z, size_t n,
                 (int)d, -2.0f, z, (int)d, all, (int)d, 0.0f, dots, (int)p);
     for (size_t r = 0; r < n; r++) {
         float zn = sq_norm(z + r * d, d);
-        class_evals(m, dots + r * p, z + r * d, zn, pn, inv_r2, ev);
+        class_evals(m, dots + r * p, zn, pn, inv_r2, ev);
         memo_decide_from(m, ev, &out[r]);
     }
 }

@@ -196,10 +196,8 @@ int detector_fit_memo(struct detector *d, const struct table *t,
     if (rc == 0)
         rc = embed_rows(d, t, calib, n_calib, map, &ec);
     struct memo_labelled lf = { ef.z, ef.y, ef.n }, lc = { ec.z, ec.y, ec.n };
-    struct memo_fit_opts oc = *o;
-    oc.x_calib = ec.x;
     if (rc == 0)
-        rc = memo_fit(m, keep, n_keep, benign, &lf, &lc, ef.x, &oc);
+        rc = memo_fit(m, keep, n_keep, benign, &lf, &lc, ef.x, o);
     if (rc == 0) {
         memo_destroy(d->memo);
         d->memo = m;

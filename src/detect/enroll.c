@@ -62,26 +62,20 @@ static float fallback_radius(const struct memo *m, const float *z, size_t k)
     return isfinite(best) ? best / 2 : 0;
 }
 
-static float prior_rule(const struct memo *m, const float *z, size_t k,
-                        float prior_weight, const float *w)
+float memo_enroll_radius(const struct memo *m, const float *z, size_t k,
+                         float prior_weight)
 {
     float prior = prior_radius(m);
-    float loo = memo_support_spread(z, k, m->dim, w);
-    float pw = prior_weight > 0 ? prior_weight : 0;
+    float loo = memo_support_spread(z, k, m->dim);
+    float w = prior_weight > 0 ? prior_weight : 0;
 
     if (loo > 0 && prior > 0)
-        return ((float)k * loo + pw * prior) / ((float)k + pw);
+        return ((float)k * loo + w * prior) / ((float)k + w);
     if (loo > 0)
         return loo;
     if (prior > 0)
         return prior;
     return fallback_radius(m, z, k);
-}
-
-float memo_enroll_radius(const struct memo *m, const float *z, size_t k,
-                         float prior_weight)
-{
-    return prior_rule(m, z, k, prior_weight, NULL);
 }
 
 /*
@@ -91,7 +85,7 @@ float memo_enroll_radius(const struct memo *m, const float *z, size_t k,
  * the local density of known benign traffic: twice the median distance
  * from a reservoir row to its nearest other reservoir row.
  */
-static float benign_local_radius(const struct memo *m, const float *w)
+static float benign_local_radius(const struct memo *m)
 {
     size_t n = m->n_reservoir > 512 ? 512 : m->n_reservoir;
     if (n < 2)
@@ -103,9 +97,8 @@ static float benign_local_radius(const struct memo *m, const float *w)
         float best = INFINITY;
         for (size_t j = 0; j < n; j++) {
             float s = j == i ? INFINITY
-                             : memo_wsqdist(m->reservoir + i * m->dim,
-                                            m->reservoir + j * m->dim, w,
-                                            m->dim);
+                             : vec_sqdist(m->reservoir + i * m->dim,
+                                     m->reservoir + j * m->dim, m->dim);
             best = s < best ? s : best;
         }
         nn[i] = sqrtf(best);
@@ -115,13 +108,12 @@ static float benign_local_radius(const struct memo *m, const float *w)
     return r;
 }
 
-/* The rule's radius in the metric w of the class (NULL: Euclidean). */
-static float rule_radius(const struct memo *m, const float *z, size_t k,
-                         const struct memo_enroll_opts *o, const float *w)
+float memo_enroll_radius_rule(const struct memo *m, const float *z,
+                              size_t k, const struct memo_enroll_opts *o)
 {
     int in = k > 0 && k < MEMO_ENROLL_CALIBRATE;
     float a = in ? m->kshot_abs[k] : 0, rel = in ? m->kshot_rel[k] : 0;
-    float spread = memo_support_spread(z, k, m->dim, w);
+    float spread = memo_support_spread(z, k, m->dim);
     float r_rel = rel > 0 && spread > 0 ? rel * spread : 0;
 
     switch (o->rule) {
@@ -134,42 +126,21 @@ static float rule_radius(const struct memo *m, const float *z, size_t k,
             return sqrtf(r_rel * a);
         break;
     case MEMO_RADIUS_PRIOR:
-        return prior_rule(m, z, k, o->prior_weight, w);
+        return memo_enroll_radius(m, z, k, o->prior_weight);
     default:
         break;
     }
     /* A memory from before K-shot figures existed keeps the prior rule. */
-    return a > 0 ? a : prior_rule(m, z, k, o->prior_weight, w);
-}
-
-/* The metric weights of an attack class enrolled from z into w; NULL
- * when it is Euclidean (no metric in m, or a benign class). */
-static const float *class_metric(const struct memo *m, const float *z,
-                                 size_t k, const struct memo_enroll_opts *o,
-                                 float *w)
-{
-    if ((o->is_benign && m->metric != MEMO_METRIC_ALL) || w == NULL ||
-        memo_metric_weights(m, z, k, w))
-        return NULL;
-    return w;
-}
-
-float memo_enroll_radius_rule(const struct memo *m, const float *z,
-                              size_t k, const struct memo_enroll_opts *o)
-{
-    float *buf = malloc(m->dim * sizeof(float));
-    float r = rule_radius(m, z, k, o, class_metric(m, z, k, o, buf));
-    free(buf);
-    return r;
+    return a > 0 ? a : memo_enroll_radius(m, z, k, o->prior_weight);
 }
 
 static float small_k_radius(const struct memo *m, const float *z, size_t k,
-                            const struct memo_enroll_opts *o, const float *w)
+                            const struct memo_enroll_opts *o)
 {
     if (!o->is_benign)
-        return rule_radius(m, z, k, o, w);
-    float local = benign_local_radius(m, w);
-    float loo = memo_support_spread(z, k, m->dim, w);
+        return memo_enroll_radius_rule(m, z, k, o);
+    float local = benign_local_radius(m);
+    float loo = memo_support_spread(z, k, m->dim);
     if (local > 0 && loo > 0)
         return loo < local ? loo : local;
     return local > 0 ? local : loo;
@@ -202,28 +173,6 @@ static int make_protos(const struct memo *m, const float *z, size_t k,
 }
 
 /*
- * The input check of a class from k < MEMO_ENROLL_CALIBRATE flows: their
- * inputs and the geo rule's radius measured in input space (detect.h).
- */
-static int set_xcheck(struct memo *m, size_t c, const float *x, size_t k,
-                      const struct memo_enroll_opts *o)
-{
-    struct memo_class *cl = &m->cls[c];
-    if (!m->xcheck || o->is_benign || x == NULL || m->n_in == 0 ||
-        k >= MEMO_ENROLL_CALIBRATE || m->xkshot_abs[k] <= 0)
-        return 0;
-    cl->xs = malloc(k * m->n_in * sizeof(float));
-    if (cl->xs == NULL)
-        return ERR_NOMEM;
-    memcpy(cl->xs, x, k * m->n_in * sizeof(float));
-    cl->n_xs = (uint32_t)k;
-    float a = m->xkshot_abs[k], rel = m->xkshot_rel[k];
-    float spread = memo_support_spread(x, k, m->n_in, NULL);
-    cl->x_radius = rel > 0 && spread > 0 ? sqrtf(rel * spread * a) : a;
-    return 0;
-}
-
-/*
  * Calibrated radii are floored at the radius the K-shot rule gives
  * MEMO_ENROLL_CALIBRATE - 1 of the same flows, taken evenly through the
  * support. The held-out half only shows how far this sample spreads: 40
@@ -247,7 +196,7 @@ static int floor_radii(struct memo *m, size_t c, const float *z, size_t k,
         return ERR_NOMEM;
     for (size_t i = 0; i < ks; i++)
         memcpy(sub + i * d, z + (i * k / ks) * d, d * sizeof(float));
-    float f = small_k_radius(m, sub, ks, o, cl->w);
+    float f = small_k_radius(m, sub, ks, o);
     for (uint32_t p = 0; p < cl->n_protos; p++)
         r[p] = cl->radii[p] > f ? cl->radii[p] : f;
     memo_class_set_radii(m, c, r);
@@ -262,7 +211,7 @@ static int floor_radii(struct memo *m, size_t c, const float *z, size_t k,
  */
 static int enrol_many(struct memo *m, const char *name, uint32_t flags,
                       const float *z, size_t k, const float *xm,
-                      const struct memo_enroll_opts *o, const float *w)
+                      const struct memo_enroll_opts *o)
 {
     size_t d = m->dim, nf = (k + 1) / 2, nc = k / 2;
     float *fit = malloc(nf * d * sizeof(float));
@@ -277,8 +226,6 @@ static int enrol_many(struct memo *m, const char *name, uint32_t flags,
                        : rc;
     rc = made < 0 ? made : memo_class_add(m, name, flags, protos,
                                           (uint32_t)made, 0, xm);
-    if (rc >= 0 && memo_class_set_metric(m, (size_t)rc, w) != 0)
-        rc = ERR_NOMEM;
     if (rc >= 0 && (memo_fit_radii(m, (size_t)rc, cal, nc, m->coverage) ||
                     floor_radii(m, (size_t)rc, z, k, o)))
         rc = ERR_NOMEM;
@@ -304,22 +251,15 @@ int memo_enroll(struct memo *m, const char *name, const float *z, size_t k,
         mean_rows(x, k, m->n_in, xm);
     uint32_t flags = MEMO_CLASS_ENROLLED |
                      (o->is_benign ? MEMO_CLASS_BENIGN : 0);
-    float *wbuf = rc == 0 ? malloc(m->dim * sizeof(float)) : NULL;
-    rc = rc == 0 && wbuf == NULL ? ERR_NOMEM : rc;
-    const float *w = class_metric(m, z, k, o, wbuf);
     if (rc == 0 && k >= MEMO_ENROLL_CALIBRATE) {
-        rc = enrol_many(m, name, flags, z, k, xm, o, w);
+        rc = enrol_many(m, name, flags, z, k, xm, o);
     } else if (rc == 0) {
         int n_protos = make_protos(m, z, k, o, &protos);
-        float radius = small_k_radius(m, z, k, o, w);
+        float radius = small_k_radius(m, z, k, o);
         rc = n_protos < 0 ? n_protos
                           : memo_class_add(m, name, flags, protos,
                                            (uint32_t)n_protos, radius, xm);
-        if (rc >= 0 && (memo_class_set_metric(m, (size_t)rc, w) != 0 ||
-                        set_xcheck(m, (size_t)rc, x, k, o) != 0))
-            rc = ERR_NOMEM;
     }
-    free(wbuf);
     if (rc >= 0) {
         m->cls[rc].n_support = k;
         m->benign_fpr = memo_benign_fpr(m);

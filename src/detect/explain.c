@@ -54,8 +54,7 @@ static void occlusion_rows(const float *x, uint32_t n_in, float *rows)
 static float proto_dist(const struct memo *m, const struct memo_class *cl,
                         uint32_t p, const float *z)
 {
-    return sqrtf(memo_wsqdist(z, cl->protos + (size_t)p * m->dim, cl->w,
-                              m->dim));
+    return sqrtf(vec_sqdist(z, cl->protos + (size_t)p * m->dim, m->dim));
 }
 
 /*
@@ -106,10 +105,7 @@ static void occlusion_effects(const struct memo *m, size_t c, const float *z,
 {
     const struct memo_class *cl = &m->cls[c];
     float d0buf[MEMO_MAX_PROTOS], dnear, dj;
-    /* The bound needs the shift in the class's own metric; a weighted
-     * class has few prototypes and is scanned in full. */
-    int bounded = cl->n_protos > 0 && cl->n_protos <= MEMO_MAX_PROTOS &&
-                  cl->w == NULL;
+    int bounded = cl->n_protos > 0 && cl->n_protos <= MEMO_MAX_PROTOS;
     uint32_t first = bounded ? flow_distances(m, cl, z, d0buf) : 0;
 
     memo_distances_one(m, c, z, &dnear);

@@ -31,8 +31,6 @@ static void class_fini(struct memo_class *c)
     free(c->protos);
     free(c->radii);
     free(c->x_mean);
-    free(c->w);
-    free(c->xs);
     memset(c, 0, sizeof(*c));
 }
 
@@ -44,7 +42,6 @@ void memo_destroy(struct memo *m)
         class_fini(&m->cls[i]);
     free(m->cls);
     free(m->reservoir);
-    free(m->metric_var);
     free(m);
 }
 
@@ -210,8 +207,7 @@ void memo_evaluate_one(const struct memo *m, size_t c, const float *z,
     ev->ratio = INFINITY;
     ev->radius = 0;
     for (uint32_t p = 0; p < cl->n_protos; p++) {
-        float d = sqrtf(memo_wsqdist(z, cl->protos + (size_t)p * m->dim,
-                                     cl->w, m->dim));
+        float d = sqrtf(vec_sqdist(z, cl->protos + (size_t)p * m->dim, m->dim));
         float r = ratio(d, cl->radii[p]);
         if (d < ev->dist)
             ev->dist = d;

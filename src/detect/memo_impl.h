@@ -30,9 +30,7 @@ int memo_fit_radii(struct memo *m, size_t idx, const float *rows, size_t n,
                    float coverage);
 
 /* Twice the median distance from each of k (2 .. MEMO_ENROLL_CALIBRATE)
- * support embeddings to its nearest other one, under weights w (NULL:
- * Euclidean); 0 otherwise (kshot.c). */
-float memo_support_spread(const float *z, size_t k, uint32_t d,
-                          const float *w);
+ * support embeddings to its nearest other one; 0 otherwise (kshot.c). */
+float memo_support_spread(const float *z, size_t k, uint32_t d);
 
 #endif

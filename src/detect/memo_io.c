@@ -12,23 +12,20 @@
  *   u8 encoder[32] | f32 target | f32 achieved |
  *   f32 coverage | u32 n_classes | classes | u32 n_reservoir |
  *   f32 reservoir[n_reservoir × dim] | u32 n_k | f32 kshot_abs[n_k] |
- *   f32 kshot_rel[n_k] | u32 metric | f32 metric_var[dim] if metric |
- *   u32 n_w | n_w × (u32 class index, f32 w[dim]) in rising index order |
- *   u32 crc32 of everything before.
+ *   f32 kshot_rel[n_k] | u32 crc32 of everything before.
  * A class: str name | u32 flags | u32 n_protos | u64 n_support |
  *   u64 n_calib | f32 protos[n_protos × dim] | f32 radii[n_protos] |
  *   f32 tail | f32 x_mean[n_in].
  * Version 1 ended after the reservoir (no K-shot figures: enrolment then
  * keeps its first radius rule); version 2 had no encoder digest (the
- * memory is then taken on trust, as it always was); version 3 had no
- * metric (every class Euclidean, as it was); all are still read.
+ * memory is then taken on trust, as it always was); both are still read.
  * The digest sits at a fixed offset so that a refusal can name it.
  * The section carries its own checksum so that a memory copied between
  * model files (enrol, forget) is checked where it is read.
  */
 
 #define MEMO_MAGIC "FFMEMO"
-#define MEMO_VERSION 4
+#define MEMO_VERSION 3
 #define MEMO_ENCODER_AT 16u   /* offset of has_encoder in the section */
 #define MEMO_MAX_DIM 65536u
 #define MEMO_MAX_IN (1u << 20)
@@ -45,25 +42,6 @@ static void write_class(const struct memo *m, const struct memo_class *c,
     bytes_put_f32s(w, c->radii, c->n_protos);
     bytes_put_f32(w, c->tail);
     bytes_put_f32s(w, c->x_mean, m->n_in);
-}
-
-/* The metric block (version 4): kind, pooled variances, weighted classes. */
-static void write_metric(const struct memo *m, struct bytes_writer *w)
-{
-    int has_var = m->metric != MEMO_METRIC_NONE && m->metric_var != NULL;
-    uint32_t n_w = 0;
-    bytes_put_u32(w, has_var ? m->metric : MEMO_METRIC_NONE);
-    if (has_var)
-        bytes_put_f32s(w, m->metric_var, m->dim);
-    for (size_t i = 0; i < m->n_classes; i++)
-        n_w += m->cls[i].w != NULL;
-    bytes_put_u32(w, n_w);
-    for (size_t i = 0; i < m->n_classes; i++) {
-        if (m->cls[i].w == NULL)
-            continue;
-        bytes_put_u32(w, (uint32_t)i);
-        bytes_put_f32s(w, m->cls[i].w, m->dim);
-    }
 }
 
 int memo_write(const struct memo *m, struct bytes_writer *w)
@@ -87,7 +65,6 @@ int memo_write(const struct memo *m, struct bytes_writer *w)
     bytes_put_u32(w, MEMO_ENROLL_CALIBRATE);
     bytes_put_f32s(w, m->kshot_abs, MEMO_ENROLL_CALIBRATE);
     bytes_put_f32s(w, m->kshot_rel, MEMO_ENROLL_CALIBRATE);
-    write_metric(m, w);
     if (bytes_writer_status(w) != 0)
         return err_set(ERR_NOMEM, "class memory: out of memory");
     bytes_put_crc32(w, start);
@@ -205,57 +182,6 @@ static void read_kshot(struct memo *m, struct bytes_reader *r)
     free(q);
 }
 
-/* The weighted classes of a version-4 memory: each index once, rising,
- * weights finite and > 0. */
-static void read_weights(struct memo *m, struct bytes_reader *r)
-{
-    uint32_t n_w = bytes_get_u32(r);
-    int64_t last = -1;
-    if (n_w > m->n_classes)
-        bytes_reader_fail(r);
-    for (uint32_t k = 0; k < n_w && !r->failed; k++) {
-        uint32_t c = bytes_get_u32(r);
-        if (r->failed || (int64_t)c <= last || c >= m->n_classes) {
-            bytes_reader_fail(r);
-            return;
-        }
-        float *w = get_floats(r, m->dim);
-        for (uint32_t j = 0; w && !r->failed && j < m->dim; j++) {
-            if (!(w[j] > 0))
-                bytes_reader_fail(r);
-        }
-        if (r->failed) {
-            free(w);
-            return;
-        }
-        m->cls[c].w = w;
-        last = c;
-    }
-}
-
-/* A version-4 memory's metric: its kind and, unless none, the pooled
- * variances (finite, ≥ 0). */
-static void read_metric(struct memo *m, struct bytes_reader *r)
-{
-    uint32_t kind = bytes_get_u32(r);
-    if (kind >= MEMO_METRICS) {
-        bytes_reader_fail(r);
-        return;
-    }
-    float *v = kind != MEMO_METRIC_NONE ? get_floats(r, m->dim) : NULL;
-    for (uint32_t j = 0; v && !r->failed && j < m->dim; j++) {
-        if (v[j] < 0)
-            bytes_reader_fail(r);
-    }
-    if (r->failed) {
-        free(v);
-        return;
-    }
-    m->metric = kind;
-    m->metric_var = v;
-    read_weights(m, r);
-}
-
 static int read_body(struct memo *m, struct bytes_reader *r,
                      uint32_t version)
 {
@@ -274,8 +200,6 @@ static int read_body(struct memo *m, struct bytes_reader *r,
     free(res);
     if (version >= 2 && !r->failed)
         read_kshot(m, r);
-    if (version >= 4 && !r->failed)
-        read_metric(m, r);
     return r->failed ? ERR_PARSE : 0;
 }
 

@@ -191,12 +191,9 @@ static void score_enrolled(struct ctx *x, const int32_t *ys, size_t n_en,
     memset(tl, 0, n_en * sizeof(*tl));
     for (size_t i = 0; i < x->t->n; i++) {
         memcpy(ext, x->ev + i * x->c0, x->c0 * sizeof(*ext));
-        const float *xi = x->o->test_x ? x->o->test_x + i * x->m->n_in : NULL;
-        for (size_t j = 0; j < n_en; j++) {
+        for (size_t j = 0; j < n_en; j++)
             memo_evaluate_one(x->m, x->c0 + j, x->t->z + i * x->m->dim,
                               &ext[x->c0 + j]);
-            memo_xcheck_one(x->m, x->c0 + j, xi, &ext[x->c0 + j]);
-        }
         memo_decide_from(x->m, ext, &d);
         if (head != NULL)
             mhead_choose(head, x->m, x->t->z + i * x->m->dim, &d);
@@ -259,7 +256,6 @@ struct trial_buf {
     int32_t *ys;              /* class ids enrolled this trial */
     uint8_t *support;
     float *zs;
-    float *xs;                /* the support's inputs */
     struct memo_eval *ext;
     struct tally *tl;
 };
@@ -279,17 +275,13 @@ static int enrol_draw(struct ctx *x, size_t j, size_t slot, uint32_t k,
     struct novel_rows *nr = &b->nr[j];
     char name[64];
     rng_shuffle_int(&nr->g, nr->rows, nr->n);
-    uint32_t ni = x->m->n_in;
     for (uint32_t s = 0; s < k; s++) {
         b->support[nr->rows[s]] = 1;
         memcpy(b->zs + (size_t)s * d, x->t->z + (size_t)nr->rows[s] * d,
                d * sizeof(float));
-        if (x->o->test_x != NULL)
-            memcpy(b->xs + (size_t)s * ni,
-                   x->o->test_x + (size_t)nr->rows[s] * ni, ni * sizeof(float));
     }
     int rc = memo_enroll(x->m, enrolled_name(slot, name, sizeof(name)),
-                         b->zs, k, x->o->test_x ? b->xs : NULL, &o->enroll);
+                         b->zs, k, NULL, &o->enroll);
     return rc < 0 ? rc : 0;
 }
 
@@ -398,7 +390,6 @@ static void trial_buf_fini(struct trial_buf *b, size_t n_novel)
     free(b->ys);
     free(b->support);
     free(b->zs);
-    free(b->xs);
     free(b->ext);
     free(b->tl);
 }
@@ -415,10 +406,9 @@ static int trial_buf_init(struct ctx *x, const struct openset_opts *o,
     b->ys = malloc(n_en * sizeof(int32_t));
     b->support = malloc(x->t->n + 1);
     b->zs = malloc(((size_t)kmax + 1) * x->m->dim * sizeof(float));
-    b->xs = malloc(((size_t)kmax + 1) * (x->m->n_in + 1) * sizeof(float));
     b->ext = malloc((x->c0 + n_en) * sizeof(*b->ext));
     b->tl = malloc(n_en * sizeof(*b->tl));
-    if (!b->ys || !b->support || !b->zs || !b->xs || !b->ext || !b->tl)
+    if (!b->ys || !b->support || !b->zs || !b->ext || !b->tl)
         return ERR_NOMEM;
     return novel_rows_init(x, o, r, b);
 }
