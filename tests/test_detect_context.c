@@ -12,6 +12,7 @@
 
 #include "fewflow/capture.h"
 #include "fewflow/context.h"
+#include "fewflow/err.h"
 
 /* The columns the rules read, shuffled, with one they do not. */
 enum { C_SYN, C_EXTRA, C_BWD, C_FIN, C_FWD, C_RST, N_C };
@@ -246,6 +247,117 @@ static void test_lone_limit_keeps_windows(void **state)
     context_destroy(c);
 }
 
+/* Notes one lone alert from src to dst at t. */
+static void note_lone(struct context *c, const char *src, const char *dst,
+                      double t)
+{
+    struct alert_flow f = flow(src, dst, 22, t, 1);
+    context_lone_note(c, &f, CONTEXT_LONE_REFUSED);
+}
+
+/* Whether a lone flow from src to dst at t is past the lone limit. */
+static int common(const struct context *c, const char *src,
+                  const char *dst, double t)
+{
+    struct alert_flow f = flow(src, dst, 22, t, 1);
+    return context_lone_limit(c, &f, CONTEXT_LONE_REFUSED) == CONTEXT_OK;
+}
+
+/* The lone limit counts per source network (/24, /64) and destination
+ * network (/16, /48): one noisy network lifts the hold for its own flows
+ * only. */
+static void test_lone_limit_per_network(void **state)
+{
+    (void)state;
+    struct context *c = context_create(cols, N_C, 120);
+    assert_non_null(c);
+    char src[48], dst[48];
+    /* 40 lone alerts from hosts of 10.1.1.0/24 to 40 other networks. */
+    for (int i = 0; i < 40; i++) {
+        snprintf(src, sizeof(src), "10.1.1.%d", i + 1);
+        snprintf(dst, sizeof(dst), "172.%d.0.1", 100 + i);
+        note_lone(c, src, dst, 10 + i * 0.1);
+    }
+    assert_true(common(c, "10.1.1.250", "198.51.100.7", 15));
+    /* Another host's lone flow stays lone: it hides behind nobody. */
+    assert_false(common(c, "192.168.5.5", "198.51.100.7", 15));
+    assert_false(common(c, "10.1.2.1", "198.51.100.7", 15));
+    /* Many source networks, one target network: a distributed probe. */
+    for (int i = 0; i < 40; i++) {
+        snprintf(src, sizeof(src), "10.%d.0.1", 100 + i);
+        snprintf(dst, sizeof(dst), "172.20.0.%d", i + 1);
+        note_lone(c, src, dst, 20 + i * 0.1);
+    }
+    assert_true(common(c, "203.0.113.9", "172.20.0.200", 25));
+    assert_true(common(c, "203.0.113.9", "172.20.99.1", 25));
+    assert_false(common(c, "203.0.113.9", "172.21.0.200", 25));
+    /* IPv6: /64 sources. */
+    for (int i = 0; i < 40; i++) {
+        snprintf(src, sizeof(src), "2001:db8:0:1::%x", i + 1);
+        snprintf(dst, sizeof(dst), "2001:db8:%x::1", 100 + i);
+        note_lone(c, src, dst, 30 + i * 0.1);
+    }
+    assert_true(common(c, "2001:db8:0:1:ffff::1", "2001:db8:ff::1", 35));
+    assert_false(common(c, "2001:db8:0:2::1", "2001:db8:ff::1", 35));
+    /* In a later window every network is rare again. */
+    assert_false(common(c, "10.1.1.250", "172.20.0.200", 1000));
+    assert_int_equal(context_lone_evicted(c), 0);
+    context_destroy(c);
+}
+
+/* /0 counts every lone alert together (the old global count); prefixes
+ * past the address length are refused. */
+static void test_lone_limit_prefix(void **state)
+{
+    (void)state;
+    struct context *c = context_create(cols, N_C, 120);
+    assert_non_null(c);
+    assert_int_equal(context_set_lone_prefix(c, 0, 33, 64), ERR_INVALID);
+    assert_int_equal(context_set_lone_prefix(c, 1, 24, 129), ERR_INVALID);
+    assert_int_equal(context_set_lone_prefix(c, 0, 0, 0), 0);
+    assert_int_equal(context_set_lone_prefix(c, 1, 0, 0), 0);
+    char src[48];
+    for (int i = 0; i <= CONTEXT_LONE_MAX; i++) {
+        snprintf(src, sizeof(src), "10.%d.0.1", i);
+        note_lone(c, src, "172.16.0.1", 10);
+    }
+    assert_true(common(c, "192.168.5.5", "198.51.100.7", 15));
+    /* IPv4 and IPv6 are counted apart. */
+    assert_false(common(c, "2001:db8::1", "2001:db8::2", 15));
+    context_destroy(c);
+    /* /32: per host. */
+    c = context_create(cols, N_C, 120);
+    assert_int_equal(context_set_lone_prefix(c, 0, 32, 128), 0);
+    assert_int_equal(context_set_lone_prefix(c, 1, 32, 128), 0);
+    for (int i = 0; i <= CONTEXT_LONE_MAX; i++)
+        note_lone(c, "10.0.0.1", "172.16.0.1", 10);
+    assert_true(common(c, "10.0.0.1", "198.51.100.7", 15));
+    assert_false(common(c, "10.0.0.2", "198.51.100.8", 15));
+    context_destroy(c);
+}
+
+/* Memory is fixed: once the table is full, the smallest counts give way
+ * (counted) and a noisy network keeps its count. */
+static void test_lone_limit_bounded(void **state)
+{
+    (void)state;
+    struct context *c = context_create(cols, N_C, 120);
+    assert_non_null(c);
+    char src[48], dst[48];
+    for (int i = 0; i < 40; i++)
+        note_lone(c, "10.1.1.1", "172.16.0.1", 10);
+    for (int i = 0; i < 5000; i++) {
+        snprintf(src, sizeof(src), "10.%d.%d.1", 100 + i / 256, i % 256);
+        snprintf(dst, sizeof(dst), "172.%d.%d.1", 100 + i / 256, i % 256);
+        note_lone(c, src, dst, 11);
+    }
+    assert_true(context_lone_evicted(c) > 0);
+    assert_true(context_lone_evicted(c) <= 2 * 5000);
+    assert_true(common(c, "10.1.1.9", "198.51.100.7", 15));
+    assert_true(common(c, "203.0.113.9", "172.16.0.9", 15));
+    context_destroy(c);
+}
+
 /* ---- detect on hand-built packets ---- */
 
 #define SEC 1000000000LL
@@ -453,6 +565,51 @@ static void test_detect_lone_limit(void **state)
     out = NULL;
 }
 
+/* 40 lone SYNs from 40 hosts of one network to 40 other networks, then
+ * one from elsewhere:
+ * by default only the noisy network's flows alert; --lone-prefix 0,0
+ * (one count for all) lets the stranger's alert out too. */
+static void test_detect_lone_per_network(void **state)
+{
+    (void)state;
+    const char *bin = testutil_bin();
+    char model[512], path[512], src[48], dst[48];
+    struct pcap_out o;
+    assert_int_equal(testutil_train_small("lone", "Heartbleed_11",
+                                          "Botnet_736", "--shot 5 --query 5 "
+                                          "--episodes 20 --hidden 16 --emb 8",
+                                          model, sizeof(model), &out), 0);
+    snprintf(path, sizeof(path), "%s/lone_net.pcap", testutil_tmpdir());
+    assert_int_equal(pcap_out_open(&o, path, DLT_EN10MB, 0), 0);
+    for (int i = 0; i < 40; i++) {
+        snprintf(src, sizeof(src), "10.5.0.%d", i + 1);
+        snprintf(dst, sizeof(dst), "172.%d.0.1", 100 + i);
+        put(&o, T0 + i * (SEC / 100), src, dst, 40000, 4444, 0x02, 0);
+    }
+    put(&o, T0 + SEC, "192.168.9.9", "198.51.100.1", 40000, 4444, 0x02, 0);
+    pcap_out_close(&o);
+    assert_int_equal(testutil_runf(&out, "%s -q detect --model %s -r %s "
+                                   "--explain 0", bin, model, path), 0);
+    assert_int_equal(testutil_count(out, "\n"), 41);
+    assert_int_equal(testutil_count(out, "unjudged"), 1);
+    const char *odd = strstr(out, "\"src_ip\":\"192.168.9.9\"");
+    assert_non_null(odd);
+    const char *why = strstr(odd, "\"reason\":\"unanswered when");
+    assert_non_null(why);
+    assert_true(why < strchr(odd, '\n'));
+    assert_int_equal(testutil_runf(&out, "%s -q detect --model %s -r %s "
+                                   "--explain 0 --lone-prefix 0,0", bin,
+                                   model, path), 0);
+    assert_int_equal(testutil_count(out, "\n"), 41);
+    assert_int_equal(testutil_count(out, "unjudged"), 0);
+    assert_int_equal(testutil_runf(&out, "%s -q detect --model %s -r %s "
+                                   "--lone-prefix 33,64 2>&1", bin, model,
+                                   path), 2);
+    assert_non_null(strstr(out, "--lone-prefix"));
+    free(out);
+    out = NULL;
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -463,6 +620,10 @@ int main(void)
         cmocka_unit_test(test_unaddressed_left_out),
         cmocka_unit_test(test_lone_limit_counts_alerts),
         cmocka_unit_test(test_lone_limit_keeps_windows),
+        cmocka_unit_test(test_lone_limit_per_network),
+        cmocka_unit_test(test_lone_limit_prefix),
+        cmocka_unit_test(test_lone_limit_bounded),
+        cmocka_unit_test(test_detect_lone_per_network),
         cmocka_unit_test(test_detect_lone_limit),
         cmocka_unit_test(test_detect_withholds_alerts),
     };

@@ -67,6 +67,18 @@ int alert_explain(const struct detect_encoder *enc, const struct memo *m,
                   const float *x, const struct memo_decision *dec,
                   size_t top, float *scratch, struct alert_explain *out);
 
+/* A flow's series when the beacon rule (beacon.h) decided it regular. */
+#define ALERT_BEACON_IDS 8
+
+struct alert_beacon {
+    uint64_t sessions;        /* of the series, this one included */
+    double period_s;          /* median interval between beats */
+    double jitter_s;          /* their median absolute deviation */
+    double since_s;           /* the series' first session */
+    uint32_t n_ids;
+    uint64_t ids[ALERT_BEACON_IDS];  /* earlier flows, newest first */
+};
+
 /* The identity of a flow, as the capture or the CSV gave it. */
 struct alert_flow {
     uint64_t flow_id;
@@ -92,6 +104,12 @@ struct alert_flow {
     /* Set by detect when the repeated-session rule (repeat.h) made the
      * flow unknown: the signature says so. */
     uint8_t repeated;
+    /* Set by detect when the flow belongs to a beacon series: printed as
+     * fewflow.beacon. */
+    const struct alert_beacon *beacon;
+    /* Set by detect when the slow-connection rule (slow.h) made it
+     * unknown. */
+    uint8_t slow;
 };
 
 /* A growing text buffer for one JSON line. */

@@ -36,17 +36,28 @@
  * burst is judged with the rest, while the first probe of a scan spread
  * over time is reported unjudged and the next ones alert.
  *
- * Lone is only what is rare: once more than CONTEXT_LONE_MAX lone flows
- * that would alert were seen in one window, the rest of that window's
- * lone flows alert. Many sources each probing one target once, or a
- * burst of spoofed SYNs to many hosts, is otherwise lone flow by flow and
- * would all be withheld. Lone flows the model calls benign do not count:
- * a busy LAN's unanswered queries at the end of a capture say nothing
- * about an attack's lone flow in the same window. The benign captures
- * shipped with the data have at most eight lone flows each; the limit
- * sits well above that. The count is taken over a whole output batch
- * before any of its lines is written, so the first flows of a burst are
- * judged like the rest (context_lone_note, context_lone_limit).
+ * Lone is only what is rare, counted per network: once more than
+ * CONTEXT_LONE_MAX lone flows that would alert were seen in one window
+ * from one source network, or to one destination network, the rest of
+ * that window's lone flows from that source network or to that
+ * destination network alert. Many sources each probing one target once,
+ * or a burst of spoofed SYNs from one network or at one network, is
+ * otherwise lone flow by flow and would all be withheld. Source networks
+ * are /24 (IPv4) and /64 (IPv6): one attacker's network, or one subnet
+ * of ours scanning out. Destination networks are wider, /16 and /48: a
+ * sensor watches its own network, and a probe spread over it sends few
+ * flows to each /24. context_set_lone_prefix changes them; IPv4 and IPv6
+ * are counted apart; /0 on both sides is the one global count of before,
+ * which let one noisy host lift the hold for every other and hid a
+ * host's lone flow behind others'. A probe whose every flow comes from
+ * its own source network and goes to its own destination network stays
+ * withheld. Lone flows the model calls benign do not count: a busy LAN's
+ * unanswered queries at the end of a capture say nothing about an
+ * attack's lone flow in the same window. The benign captures shipped
+ * with the data have at most eight lone flows each; the limit sits well
+ * above that. The count is taken over a whole output batch before any of
+ * its lines is written, so the first flows of a burst are judged like
+ * the rest (context_lone_note, context_lone_limit).
  *
  * Flows without both addresses (CSV rows without address columns, or
  * with text that is no address) are left out of the lone rules: they
@@ -55,18 +66,25 @@
  * Memory is fixed: the last refused connection and the last unanswered
  * flow per source and per target are kept in direct-mapped tables; a
  * colliding newer entry replaces an older one (it can only cost context,
- * never memory).
+ * never memory). The lone counts take 4,096 places in 4-way buckets; a
+ * full bucket gives up its smallest count (counted: a network whose
+ * count is lost withholds again, it never alerts more).
  */
 #ifndef FEWFLOW_CONTEXT_H
 #define FEWFLOW_CONTEXT_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "fewflow/alert.h"
 
 #define CONTEXT_SLOTS 4096
 #define CONTEXT_WINDOW_DEFAULT 120.0  /* seconds: the flow idle timeout */
-#define CONTEXT_LONE_MAX 32           /* lone flows per window (above) */
+#define CONTEXT_LONE_MAX 32      /* lone flows per network and window */
+#define CONTEXT_LONE_SRC4 24     /* networks of the lone limit (above): */
+#define CONTEXT_LONE_SRC6 64     /* source IPv4 and IPv6 prefix lengths, */
+#define CONTEXT_LONE_DST4 16     /* destination ones */
+#define CONTEXT_LONE_DST6 48
 
 enum context_verdict {
     CONTEXT_OK,             /* judge the flow as usual */
@@ -106,10 +124,20 @@ void context_lone_note(struct context *c, const struct alert_flow *id,
                        enum context_verdict v);
 
 /* v, or CONTEXT_OK for a lone v once more than CONTEXT_LONE_MAX lone
- * alerts were noted in the flow's window. */
+ * alerts were noted in the flow's window from its source network or to
+ * its destination network. */
 enum context_verdict context_lone_limit(const struct context *c,
                                         const struct alert_flow *id,
                                         enum context_verdict v);
+
+/* Sets the lone limit's source (dest 0) or destination networks: prefix
+ * lengths v4 <= 32 and v6 <= 128 (ERR_INVALID otherwise). Call before
+ * the first flow. */
+int context_set_lone_prefix(struct context *c, int dest, unsigned v4,
+                            unsigned v6);
+
+/* Lone counts lost to a full bucket so far. */
+uint64_t context_lone_evicted(const struct context *c);
 
 /* Why verdict v (not CONTEXT_OK) withholds the alert; a static string. */
 const char *context_reason(enum context_verdict v);

@@ -134,7 +134,11 @@ struct memo_decision {
 struct memo *memo_create(uint32_t dim, uint32_t n_in);
 void memo_destroy(struct memo *m);
 
-/* The index of a class by name, or -1. */
+/* Whether two class names are the same class: equal with ASCII letters
+ * case-folded ("DDoS" and "ddos" are; "É" and "é" are not). */
+int memo_names_collide(const char *a, const char *b);
+
+/* The index of the class whose name collides with name, or -1. */
 int32_t memo_class_find(const struct memo *m, const char *name);
 
 /* Number of classes whose flags include MEMO_CLASS_BENIGN. */

@@ -9,7 +9,9 @@
 #include "fewflow/err.h"
 #include "fewflow/flow.h"
 #include "fewflow/log.h"
+#include "fewflow/beacon.h"
 #include "fewflow/repeat.h"
+#include "fewflow/slow.h"
 
 static void usage(FILE *out)
 {
@@ -70,6 +72,14 @@ static void usage(FILE *out)
         "                       as 'unjudged' unless its source or target "
         "saw others\n"
         "                       like it within --idle-timeout)\n"
+        "      --lone-prefix S4,S6,D4,D6  networks of the lone limit: "
+        "past 32 lone\n"
+        "                       alerts in a window from one source "
+        "network or to one\n"
+        "                       destination network, theirs alert "
+        "(default 24,64,16,48;\n"
+        "                       V4,V6 sets both sides; 0,0 = all "
+        "together)\n"
         "      --judge-repeats  judge each session of a repeated run alone "
         "(default: when\n"
         "                       one source opens --repeat-sessions "
@@ -94,8 +104,44 @@ static void usage(FILE *out)
         "                       with a password login, %s;\n"
         "                       e.g. auth,2222\n"
         "      --repeat-max-duration S  longer sessions do not count "
-        "(default 30, 0 = any)\n",
-        auth);
+        "(default 30, 0 = any)\n"
+        "      --judge-beacons  judge each session of a regular series "
+        "alone (default: once\n"
+        "                       one client's sessions to one server "
+        "port come at a steady\n"
+        "                       period, with similar sizes, their later "
+        "sessions alert\n"
+        "                       as a beacon: benign verdicts become "
+        "unknown)\n"
+        "      --beacon-min N   beats a series needs before it is judged "
+        "(default %d,\n"
+        "                       %d to %d)\n"
+        "      --beacon-to WHERE  'external' (the default): only servers "
+        "outside\n"
+        "                       --beacon-local, DNS and NTP left out; "
+        "'any': every series\n"
+        "      --beacon-local LIST  the local networks: CIDR ranges, "
+        "addresses and\n"
+        "                       'private' (the default: RFC 1918, "
+        "loopback, link-local,\n"
+        "                       CGNAT, multicast, IPv6 ULA); e.g. "
+        "private,203.0.113.0/24\n"
+        "      --judge-slow     judge each slow connection alone (default: "
+        "when one client\n"
+        "                       holds --slow-min TCP connections to one "
+        "host and port open\n"
+        "                       at once, each unclosed, lasting "
+        "--slow-min-duration and\n"
+        "                       moving at most --slow-max-rate bytes/s, "
+        "their benign\n"
+        "                       verdicts are reported as unknown)\n"
+        "      --slow-min N     slow connections at once that alert "
+        "(default 20, 2-64)\n"
+        "      --slow-min-duration S  shorter flows are not slow "
+        "(default 10)\n"
+        "      --slow-max-rate B  faster flows (payload bytes/s) are not "
+        "slow (default 100)\n",
+        auth, BEACON_MIN_DEFAULT, BEACON_MIN_LOWEST, BEACON_KEEP);
 }
 
 static volatile int stop_flag;
@@ -155,6 +201,22 @@ static int parse_ports(const char *v, struct repeat_ports *p)
     return 0;
 }
 
+static int parse_nets(const char *v, struct beacon_nets *n)
+{
+    if (beacon_nets_parse(v, n) != 0)
+        return cli_usage_error("detect", "--beacon-local: %s", err_msg());
+    return 0;
+}
+
+static int parse_beacon_to(const char *v, struct detect_run_opts *o)
+{
+    if (strcmp(v, "external") != 0 && strcmp(v, "any") != 0)
+        return cli_usage_error("detect", "--beacon-to wants 'external' or "
+                               "'any', not '%s'", v);
+    o->beacon_any_dest = strcmp(v, "any") == 0;
+    return 0;
+}
+
 /* Seconds, or 0 for no limit (written "0", "0.0", "00", ...). */
 static int parse_duration(const char *v, double *s)
 {
@@ -167,12 +229,66 @@ static int parse_duration(const char *v, double *s)
     return rc;
 }
 
+/* "S4,S6,D4,D6" or "V4,V6" (both sides): the lone limit's networks. */
+static int parse_lone_prefix(const char *v, struct detect_run_opts *o)
+{
+    unsigned p[4];
+    int end = -1;
+    int n = sscanf(v, "%3u,%3u%n,%3u,%3u%n", &p[0], &p[1], &end, &p[2],
+                   &p[3], &end);
+    int ok = (n == 2 || n == 4) && end > 0 && v[end] == '\0' &&
+             strspn(v, "0123456789,") == strlen(v);
+    if (n == 2) {
+        p[2] = p[0];
+        p[3] = p[1];
+    }
+    for (int i = 0; ok && i < 4; i++)
+        ok = p[i] <= (i % 2 ? 128u : 32u);
+    if (!ok)
+        return cli_usage_error("detect", "--lone-prefix wants prefix "
+                               "lengths SRC4,SRC6,DST4,DST6 or V4,V6 (at "
+                               "most 32 and 128), e.g. 24,64,16,48; not "
+                               "'%s'", v);
+    memcpy(o->lone_prefix, p, sizeof(p));
+    return 0;
+}
+
+/* A positive number of at most hi, in decimal. */
+static int parse_positive(const char *opt, const char *v, double hi,
+                          double *out)
+{
+    char *end;
+    double x = strtod(v, &end);
+    if (*v == '\0' || *end != '\0' || !(x > 0 && x <= hi))
+        return cli_usage_error("detect", "%s wants a number above 0 and "
+                               "at most %g, not '%s'", opt, hi, v);
+    *out = x;
+    return 0;
+}
+
 enum { OPT_CSV = 256, OPT_ALL, OPT_EXPLAIN, OPT_EXPLAIN_RATE, OPT_BATCH, OPT_IDLE, OPT_ACTIVE,
        OPT_MAX,
        OPT_SUMMARY, OPT_NEUTRAL, OPT_THREADS, OPT_MIN_SUPPORT, OPT_LINGER,
        OPT_JUDGE_CUT, OPT_JUDGE_LONE, OPT_JUDGE_REPEATS, OPT_REPEAT_N,
        OPT_REPEAT_W, OPT_REPEAT_PORTS, OPT_REPEAT_DURATION,
-       OPT_JUDGE_CONT };
+       OPT_JUDGE_CONT, OPT_JUDGE_BEACONS, OPT_BEACON_MIN, OPT_BEACON_TO,
+       OPT_BEACON_LOCAL, OPT_JUDGE_SLOW, OPT_SLOW_MIN, OPT_SLOW_DURATION,
+       OPT_SLOW_RATE, OPT_LONE_PREFIX };
+
+/* The slow-connection rule's numbers (slow.h). */
+static int parse_slow(int opt, const char *v, struct detect_run_opts *o)
+{
+    long n = 0;
+    int rc;
+    if (opt == OPT_SLOW_DURATION)
+        return parse_positive("--slow-min-duration", v, 86400,
+                              &o->slow_min_duration_s);
+    if (opt == OPT_SLOW_RATE)
+        return parse_positive("--slow-max-rate", v, 1e9, &o->slow_max_rate);
+    rc = parse_count("detect", "--slow-min", v, 2, SLOW_MIN_MAX, &n);
+    o->slow_min = (uint32_t)n;
+    return rc;
+}
 
 static int parse(int argc, char **argv, struct detect_run_opts *o,
                  struct flow_config *fc)
@@ -199,11 +315,20 @@ static int parse(int argc, char **argv, struct detect_run_opts *o,
         { "judge-lone", no_argument, 0, OPT_JUDGE_LONE },
         { "judge-repeats", no_argument, 0, OPT_JUDGE_REPEATS },
         { "judge-continuations", no_argument, 0, OPT_JUDGE_CONT },
+        { "lone-prefix", required_argument, 0, OPT_LONE_PREFIX },
         { "repeat-sessions", required_argument, 0, OPT_REPEAT_N },
         { "repeat-window", required_argument, 0, OPT_REPEAT_W },
         { "repeat-ports", required_argument, 0, OPT_REPEAT_PORTS },
         { "repeat-max-duration", required_argument, 0,
           OPT_REPEAT_DURATION },
+        { "judge-beacons", no_argument, 0, OPT_JUDGE_BEACONS },
+        { "beacon-min", required_argument, 0, OPT_BEACON_MIN },
+        { "beacon-to", required_argument, 0, OPT_BEACON_TO },
+        { "beacon-local", required_argument, 0, OPT_BEACON_LOCAL },
+        { "judge-slow", no_argument, 0, OPT_JUDGE_SLOW },
+        { "slow-min", required_argument, 0, OPT_SLOW_MIN },
+        { "slow-min-duration", required_argument, 0, OPT_SLOW_DURATION },
+        { "slow-max-rate", required_argument, 0, OPT_SLOW_RATE },
         { "help", no_argument, 0, 'h' },
         { 0, 0, 0, 0 },
     };
@@ -267,6 +392,7 @@ static int parse(int argc, char **argv, struct detect_run_opts *o,
         case OPT_JUDGE_LONE: o->hold_lone = 0; break;
         case OPT_JUDGE_REPEATS: o->repeats = 0; break;
         case OPT_JUDGE_CONT: o->connections = 0; break;
+        case OPT_LONE_PREFIX: rc = parse_lone_prefix(optarg, o); break;
         case OPT_REPEAT_N:
             rc = parse_count("detect", "--repeat-sessions", optarg, 2,
                              1000000000, &v);
@@ -281,6 +407,22 @@ static int parse(int argc, char **argv, struct detect_run_opts *o,
             break;
         case OPT_REPEAT_DURATION:
             rc = parse_duration(optarg, &o->repeat_max_duration_s);
+            break;
+        case OPT_JUDGE_BEACONS: o->beacons = 0; break;
+        case OPT_BEACON_MIN:
+            rc = parse_count("detect", "--beacon-min", optarg,
+                             BEACON_MIN_LOWEST, BEACON_KEEP, &v);
+            o->beacon_min = (uint32_t)v;
+            break;
+        case OPT_BEACON_TO: rc = parse_beacon_to(optarg, o); break;
+        case OPT_BEACON_LOCAL:
+            rc = parse_nets(optarg, &o->beacon_local);
+            break;
+        case OPT_JUDGE_SLOW: o->slow = 0; break;
+        case OPT_SLOW_MIN:
+        case OPT_SLOW_DURATION:
+        case OPT_SLOW_RATE:
+            rc = parse_slow(c, optarg, o);
             break;
         case 'h': usage(stdout); return -1;
         default: return 2;

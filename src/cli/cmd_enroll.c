@@ -1,4 +1,5 @@
 #include <getopt.h>
+#include <math.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -115,6 +116,32 @@ static int is_space(uint32_t cp)
            cp == 0x3000;
 }
 
+/* Combining marks (the general blocks): "e" + U+0301 shows as the "é"
+ * of U+00E9 but is another byte string, so the two would be two classes.
+ * Refusing them keeps names in the precomposed form that keyboards and
+ * SIEM rules use; scripts whose letters need marks of their own blocks
+ * (Devanagari, Thai, ...) are not affected. */
+static int is_combining(uint32_t cp)
+{
+    return (cp >= 0x300 && cp <= 0x36f) || (cp >= 0x1ab0 && cp <= 0x1aff) ||
+           (cp >= 0x1dc0 && cp <= 0x1dff) || (cp >= 0x20d0 && cp <= 0x20ff) ||
+           (cp >= 0xfe20 && cp <= 0xfe2f);
+}
+
+static int has_combining(const char *name)
+{
+    const unsigned char *p = (const unsigned char *)name;
+    while (*p != '\0') {
+        size_t n = alert_utf8_len(p);
+        if (n == 0)
+            return 0;
+        if (is_combining(utf8_code_point(p, n)))
+            return 1;
+        p += n;
+    }
+    return 0;
+}
+
 /* C0 and C1 controls and DEL would reach a terminal or a log line raw;
  * invalid UTF-8 would read differently in the JSON alerts (U+FFFD);
  * invisible characters and spaces at the ends make two names that look
@@ -202,7 +229,8 @@ static int parse(int argc, char **argv, struct enroll_args *a)
         return cli_usage_error("enroll", "--model, --name, --flows and -o "
                                "are required");
     /* Alerts and summaries use these words for verdicts, not classes. */
-    if (strcmp(a->name, "unknown") == 0 || strcmp(a->name, "unjudged") == 0)
+    if (memo_names_collide(a->name, "unknown") ||
+        memo_names_collide(a->name, "unjudged"))
         return cli_usage_error("enroll", "the class name '%s' is reserved "
                                "for a verdict", a->name);
     size_t len = strlen(a->name);
@@ -215,6 +243,11 @@ static int parse(int argc, char **argv, struct enroll_args *a)
                                "invisible or direction-changing characters, "
                                "or spaces at its ends (it goes into alerts, "
                                "logs and terminals)");
+    if (has_combining(a->name))
+        return cli_usage_error("enroll", "--name: a class name may not hold "
+                               "combining marks (U+0300 to U+036F, ...): "
+                               "write an accented letter precomposed (NFC), "
+                               "so that one name has one spelling");
     return 0;
 }
 
@@ -344,16 +377,31 @@ static void warn_overlap(const struct memo *m, const char *name,
     free(took);
 }
 
+/* The name is taken by a class spelt `have` (the same, or with other
+ * ASCII case). */
+static int name_taken(const struct enroll_args *a, const char *have)
+{
+    char b1[160], b2[160];
+    if (strcmp(have, a->name) == 0)
+        return err_set(ERR_INVALID, "%s: class '%s' already exists (forget "
+                       "it first)", a->model,
+                       cli_printable(a->name, b1, sizeof(b1)));
+    return err_set(ERR_INVALID, "%s: class '%s' would be class '%s' (class "
+                   "names compare with ASCII case folded): enrol under that "
+                   "name after forgetting it, or choose another",
+                   a->model, cli_printable(a->name, b1, sizeof(b1)),
+                   cli_printable(have, b2, sizeof(b2)));
+}
+
 static int enrol(struct detector *d, const struct enroll_args *a)
 {
     struct collect c = { .limit = a->shot ? (size_t)a->shot
                                           : ENROLL_MAX_FLOWS,
                          .n_in = d->n_in };
     float *z = NULL;
-    int rc = memo_class_find(d->memo, a->name) >= 0
-             ? err_set(ERR_INVALID, "%s: class '%s' already exists (forget "
-                       "it first)", a->model, a->name)
-             : read_support(d, a->flows, &a->fc, &c);
+    int32_t same = memo_class_find(d->memo, a->name);
+    int rc = same >= 0 ? name_taken(a, d->memo->cls[same].name)
+                       : read_support(d, a->flows, &a->fc, &c);
 
     /* The flows' kinds join the model's support table (support.h) before
      * embedding normalises them in place. */
@@ -382,17 +430,42 @@ static int enrol(struct detector *d, const struct enroll_args *a)
 
 /* An attack class that takes held-out benign flows costs false alarms
  * the calibration was meant to bound; the operator should hear of it
- * rather than read it off a number in the result line. */
+ * rather than read it off a number in the result line. `before` was
+ * measured in this run on the same held-out benign flows: the rate
+ * stored in the model may predate classes enrolled since (by older
+ * rules), and comparing with it blamed this class for their alarms. */
 static void warn_benign_cost(const struct memo *m, const char *name,
                              float before)
 {
-    if (m->benign_fpr <= m->benign_fpr_target || m->benign_fpr <= before)
-        return;
     char buf[256];
-    log_warn("enroll", "'%s' raises the benign false-alarm rate from %.2f%% "
-             "to %.2f%% (target %.2f%%): it takes held-out benign flows",
-             cli_printable(name, buf, sizeof(buf)), 100.0 * before,
-             100.0 * m->benign_fpr, 100.0 * m->benign_fpr_target);
+    const char *shown = cli_printable(name, buf, sizeof(buf));
+    if (m->benign_fpr <= m->benign_fpr_target)
+        return;
+    if (m->benign_fpr > before)
+        log_warn("enroll", "'%s' raises the benign false-alarm rate from "
+                 "%.2f%% to %.2f%% on the same %u held-out benign flows "
+                 "(target %.2f%%): it takes some of them", shown,
+                 100.0 * before, 100.0 * m->benign_fpr, m->n_reservoir,
+                 100.0 * m->benign_fpr_target);
+    else
+        log_warn("enroll", "the benign false-alarm rate is %.2f%% before "
+                 "and %.2f%% after enrolling '%s' (target %.2f%%): classes "
+                 "already in the model take held-out benign flows, not this "
+                 "one", 100.0 * before, 100.0 * m->benign_fpr, shown,
+                 100.0 * m->benign_fpr_target);
+}
+
+/* The rate stored in the model, when it is no longer what the model
+ * does on its own held-out benign flows. */
+static void note_stale_rate(const struct memo *m, const char *model,
+                            float now)
+{
+    if (fabsf(m->benign_fpr - now) * (float)m->n_reservoir < 0.5f)
+        return;
+    log_info("enroll", "%s stored a benign false-alarm rate of %.2f%%; its "
+             "classes give %.2f%% on its held-out benign flows now (classes "
+             "enrolled or rules changed since)", model,
+             100.0 * m->benign_fpr, 100.0 * now);
 }
 
 int cmd_enroll(int argc, char **argv)
@@ -409,7 +482,8 @@ int cmd_enroll(int argc, char **argv)
     if (d == NULL)
         return cli_fail(err_last());
     rc = detector_set_neutral(d, a.neutral, NULL);
-    float fpr_before = d->memo->benign_fpr;
+    float fpr_before = memo_benign_fpr(d->memo);
+    note_stale_rate(d->memo, a.model, fpr_before);
     if (rc == 0)
         rc = enrol(d, &a);
     if (rc == 0)

@@ -1,5 +1,7 @@
 #include <getopt.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "cli/cli.h"
 #include "fewflow/detector.h"
@@ -44,15 +46,21 @@ int cmd_forget(int argc, char **argv)
     struct detector *d = detector_load(model, 1);
     if (d == NULL)
         return cli_fail(err_last());
-    int rc = memo_class_forget(d->memo, name);
-    if (rc != 0)
+    /* The stored spelling: the name may differ from it in ASCII case
+     * (memo_names_collide), the flow-kind table keys on the stored one. */
+    int32_t at = memo_class_find(d->memo, name);
+    char *stored = at >= 0 ? strdup(d->memo->cls[at].name) : NULL;
+    int rc = at < 0 ? ERR_NOTFOUND
+             : stored == NULL ? err_set(ERR_NOMEM, "out of memory")
+             : memo_class_forget(d->memo, stored);
+    if (rc == ERR_NOTFOUND)
         err_set(rc, "%s: no class named '%s'", model, name);
-    else if (d->support != NULL)
-        support_forget(d->support, name);
+    else if (rc == 0 && d->support != NULL)
+        support_forget(d->support, stored);
     if (rc == 0)
         rc = detector_save(d, out);
     if (rc == 0)
-        printf("forgot %s; %zu classes left\n", name, d->memo->n_classes);
+        printf("forgot %s; %zu classes left\n", stored, d->memo->n_classes);
     /* Allowed (a deliberate choice), but said: without a benign class
      * nothing is decided benign; without any class detect judges nothing
      * and refuses the model. */
@@ -63,6 +71,7 @@ int cmd_forget(int argc, char **argv)
         log_warn("forget", "%s has no benign class left: every flow of a "
                  "kind its classes learnt will alert, other flows are "
                  "unjudged", out);
+    free(stored);
     detector_destroy(d);
     return rc == 0 ? 0 : cli_fail(rc);
 }

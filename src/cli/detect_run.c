@@ -6,6 +6,7 @@
 
 #include "cli/cli.h"
 #include "cli/detect_run.h"
+#include "cli/detect_rules.h"
 #include "fewflow/alert.h"
 #include "fewflow/conn.h"
 #include "fewflow/context.h"
@@ -15,6 +16,7 @@
 #include "fewflow/log.h"
 #include "fewflow/progress.h"
 #include "fewflow/repeat.h"
+#include "fewflow/slow.h"
 #include "fewflow/support.h"
 
 #define MAX_LABELS 64
@@ -28,12 +30,23 @@ void detect_run_opts_default(struct detect_run_opts *o)
     o->min_support = SUPPORT_MIN_DEFAULT;
     o->hold_cut = 1;
     o->hold_lone = 1;
+    o->lone_prefix[0] = CONTEXT_LONE_SRC4;
+    o->lone_prefix[1] = CONTEXT_LONE_SRC6;
+    o->lone_prefix[2] = CONTEXT_LONE_DST4;
+    o->lone_prefix[3] = CONTEXT_LONE_DST6;
     o->repeats = 1;
     o->repeat_sessions = REPEAT_SESSIONS_DEFAULT;
     o->repeat_window_us = (uint64_t)(REPEAT_WINDOW_DEFAULT * 1e6);
     repeat_ports_parse(REPEAT_PORTS_DEFAULT, &o->repeat_ports);
     o->repeat_max_duration_s = REPEAT_MAX_DURATION_DEFAULT;
     o->connections = 1;
+    o->beacons = 1;
+    o->beacon_min = BEACON_MIN_DEFAULT;
+    beacon_nets_parse(BEACON_LOCAL_DEFAULT, &o->beacon_local);
+    o->slow = 1;
+    o->slow_min = SLOW_MIN_DEFAULT;
+    o->slow_min_duration_s = SLOW_MIN_DURATION_DEFAULT;
+    o->slow_max_rate = SLOW_MAX_RATE_DEFAULT;
 }
 
 /* Flows wait here until a batch is full, a live source is idle, or the
@@ -58,6 +71,12 @@ struct run {
     struct conn_cols conn_cols;
     struct conn_flow *conn_f;     /* per row, read before classifying */
     char (*conn_reason)[CONN_REASON_LEN];   /* per row, until written */
+    struct beacon *bcn;           /* beacon rule (beacon.h), or NULL */
+    struct beacon_mark *bcn_mark; /* per row */
+    char (*bcn_reason)[BEACON_REASON_LEN];  /* per row, until written */
+    struct slow *slow;            /* slow-connection rule, or NULL */
+    struct slow_mark *slow_mark;  /* per row */
+    char (*slow_reason)[SLOW_REASON_LEN];   /* per row, until written */
     struct alert_buf line;
     uint64_t *per_class;          /* n_classes + 2: unknown, unjudged */
     char *labels[MAX_LABELS];
@@ -86,7 +105,11 @@ static int run_init_context(struct run *r)
         !context_columns_present(d->col_names, d->n_in))
         return 0;
     r->ctx = context_create(d->col_names, d->n_in, window);
-    return r->ctx ? 0 : ERR_NOMEM;
+    if (r->ctx == NULL)
+        return ERR_NOMEM;
+    const unsigned *p = r->o->lone_prefix;
+    int rc = context_set_lone_prefix(r->ctx, 0, p[0], p[1]);
+    return rc ? rc : context_set_lone_prefix(r->ctx, 1, p[2], p[3]);
 }
 
 /* The repeated-session rule reads a few raw columns; a model without them
@@ -142,12 +165,18 @@ static int run_init(struct run *r, struct detector *d,
     r->ctx_verdict = calloc(b, 1);
     r->rep_mark = calloc(b, sizeof(*r->rep_mark));
     r->rep_reason = malloc(b * sizeof(*r->rep_reason));
+    r->bcn_mark = calloc(b, sizeof(*r->bcn_mark));
+    r->bcn_reason = malloc(b * sizeof(*r->bcn_reason));
+    r->slow_mark = calloc(b, sizeof(*r->slow_mark));
+    r->slow_reason = malloc(b * sizeof(*r->slow_reason));
     r->per_class = calloc(c, sizeof(uint64_t));
     r->by_label = calloc(MAX_LABELS * c, sizeof(uint64_t));
     alert_buf_init(&r->line);
     if (!r->x || !r->z || !r->ex_scratch || !r->ids ||
         !r->label_of || !r->dec || !r->kind || !r->ctx_verdict ||
-        !r->rep_mark || !r->rep_reason ||
+        !r->rep_mark || !r->rep_reason || !r->bcn_mark ||
+        !r->bcn_reason || !r->slow_mark ||
+        !r->slow_reason ||
         !r->per_class ||
         !r->by_label)
         return err_set(ERR_NOMEM, "out of memory");
@@ -160,6 +189,10 @@ static int run_init(struct run *r, struct detector *d,
     int rc = run_init_context(r);
     if (rc == 0)
         rc = run_init_conn(r);
+    if (rc == 0)
+        rc = detect_rules_beacon_create(d, o, &r->bcn);
+    if (rc == 0)
+        rc = detect_slow_create(d, o, &r->slow);
     return rc == 0 ? run_init_repeat(r) : rc;
 }
 
@@ -177,7 +210,13 @@ static void run_fini(struct run *r)
     free(r->rep_mark);
     free(r->rep_reason);
     repeat_destroy(r->rep);
+    free(r->slow_mark);
+    free(r->slow_reason);
+    slow_destroy(r->slow);
     conn_table_destroy(r->conn);
+    beacon_destroy(r->bcn);
+    free(r->bcn_mark);
+    free(r->bcn_reason);
     free(r->conn_f);
     free(r->conn_reason);
     free(r->per_class);
@@ -295,6 +334,26 @@ static void apply_repeat(struct run *r, size_t i)
     id->repeated = 1;
 }
 
+/* A session of a beacon series (beacon.h). */
+static void apply_beacon(struct run *r, size_t i)
+{
+    if (r->bcn != NULL && !r->ids[i].unjudged)
+        detect_rules_beacon_apply(r->bcn, &r->bcn_mark[i],
+                                  is_alert(r->d->memo, &r->dec[i], &r->ids[i]),
+                                  r->bcn_reason[i], &r->ids[i],
+                                  &r->dec[i].cls);
+}
+
+/* A benign slow flow of a client holding many slow connections to one
+ * service (slow.h) becomes an unknown alert with the reason. */
+static void apply_slow(struct run *r, size_t i)
+{
+    if (r->slow != NULL && !r->ids[i].unjudged)
+        detect_slow_apply(r->slow, &r->slow_mark[i],
+                          is_alert(r->d->memo, &r->dec[i], &r->ids[i]),
+                          r->slow_reason[i], &r->ids[i], &r->dec[i].cls);
+}
+
 /* A flow that continues a TCP connection decided non-benign keeps that
  * verdict (conn.h); a withheld (unjudged) flow is left as it is. */
 static void apply_conn(struct run *r, size_t i)
@@ -366,6 +425,8 @@ static int flush(struct run *r)
     for (size_t i = 0; rc == 0 && i < r->n; i++) {
         apply_context(r, i);
         apply_repeat(r, i);
+        apply_beacon(r, i);
+        apply_slow(r, i);
         apply_conn(r, i);
         size_t k = r->ids[i].unjudged ? c + 1
                    : r->dec[i].cls < 0 ? c : (size_t)r->dec[i].cls;
@@ -411,6 +472,11 @@ static int on_flow(const struct detector_flow *f, void *user)
     if (r->rep != NULL)
         r->rep_mark[r->n] = repeat_note(r->rep, f->x, &f->id,
                                         f->id.proto == 6);
+    if (r->bcn != NULL)
+        beacon_note(r->bcn, f->x, &f->id, &r->bcn_mark[r->n]);
+    if (r->slow != NULL)
+        r->slow_mark[r->n] = slow_note(r->slow, f->x, &f->id,
+                                       f->id.proto == 6);
     if (r->conn != NULL)
         conn_flow_make(&r->conn_cols, f->x, &f->id, &r->conn_f[r->n]);
     r->label_of[r->n] = label_index(r, f->label);
@@ -466,6 +532,11 @@ static void held_note(const struct run *r,
                       const struct detector_input_stats *st)
 {
     uint64_t held = r->held_lone + r->held_cut;
+    uint64_t ev = r->ctx ? context_lone_evicted(r->ctx) : 0;
+    if (ev > 0)
+        log_info("detect", "lone limit: %llu network counts pushed out of "
+                 "its full table; their later lone flows were withheld "
+                 "again", (unsigned long long)ev);
     if (held == 0)
         return;
     int warn = r->held_lone > r->alerts && 2 * r->held_lone >= r->flows &&
@@ -476,44 +547,6 @@ static void held_note(const struct run *r,
            "of the input (--judge-cut)", (unsigned long long)held,
            (unsigned long long)r->held_lone,
            (unsigned long long)r->held_cut);
-}
-
-/* Runs of repeated sessions, for the stderr summary: the first few still
- * in the table by name, then the totals. */
-#define REPEAT_LOG_RUNS 8
-
-static void repeat_log(const struct repeat_run *run, void *user)
-{
-    size_t *n = user;
-    char a[64], to[80], b[80];
-    alert_format_endpoint(run->dest_ip, run->dest_port, to, sizeof(to));
-    if ((*n)++ < REPEAT_LOG_RUNS)
-        log_info("detect", "repeated sessions: %llu from %s to %s in %.0f s; "
-                 "%llu reported unknown, %llu written as benign before the "
-                 "count was reached", (unsigned long long)run->sessions,
-                 cli_printable(run->src_ip, a, sizeof(a)),
-                 cli_printable(to, b, sizeof(b)), run->span_s,
-                 (unsigned long long)run->escalated,
-                 (unsigned long long)run->benign_before);
-}
-
-static void repeat_summary_text(const struct run *r)
-{
-    size_t n = 0;
-    struct repeat_totals all;
-    if (r->rep == NULL)
-        return;
-    repeat_runs(r->rep, repeat_log, &n);
-    repeat_totals_get(r->rep, &all);
-    if (all.runs > n || n > REPEAT_LOG_RUNS)
-        log_info("detect", "repeated sessions: %llu runs in all, %llu "
-                 "flows reported unknown", (unsigned long long)all.runs,
-                 (unsigned long long)all.escalated);
-    if (all.benign_before > 0)
-        log_warn("detect", "%llu flow(s) of repeated runs were written as "
-                 "benign before their run reached %u sessions",
-                 (unsigned long long)all.benign_before,
-                 (unsigned)r->o->repeat_sessions);
 }
 
 static void conn_summary_text(const struct run *r)
@@ -557,8 +590,10 @@ static void summary_text(const struct run *r,
                  "input: the flows up to there were classified, the rest "
                  "was not read");
     held_note(r, st);
-    repeat_summary_text(r);
+    detect_rules_repeat_log(r->rep, r->o->repeat_sessions);
+    detect_rules_beacon_log(r->bcn);
     conn_summary_text(r);
+    detect_slow_log(r->slow, r->o->slow_min);
     /* The label table is fixed; a CSV with more labels must not read as
      * if its rows were all counted there. */
     if (r->label_overflow > 0)
@@ -648,6 +683,7 @@ static int summary_json(const struct run *r,
                      "\"max_active_flows\":%llu,\"unexplained\":%llu,"
                      "\"unsupported_packets\":%llu,\"evicted_flows\":%llu,"
                      "\"withheld_lone\":%llu,\"withheld_cut\":%llu,"
+                     "\"lone_evicted\":%llu,"
                      "\"untimed_rows\":%llu,\"unaddressed_rows\":%llu,"
                      "\"clock_steps\":%llu,\"interrupted\":%s,"
                      "\"decided\":",
@@ -660,6 +696,8 @@ static int summary_json(const struct run *r,
                      (unsigned long long)st->evicted,
                      (unsigned long long)r->held_lone,
                      (unsigned long long)r->held_cut,
+                     (unsigned long long)(r->ctx ? context_lone_evicted(r->ctx)
+                                                 : 0),
                      (unsigned long long)st->untimed_rows,
                      (unsigned long long)st->unaddressed_rows,
                      (unsigned long long)st->clock_steps,
@@ -672,6 +710,7 @@ static int summary_json(const struct run *r,
                      "\"benign_before\":%llu}", (unsigned long long)t.runs,
                      (unsigned long long)t.escalated,
                      (unsigned long long)t.benign_before);
+    detect_rules_beacon_json(&b, r->bcn);
     struct conn_totals ct = { 0, 0, 0, 0 };
     if (r->conn != NULL)
         conn_table_totals(r->conn, &ct);
@@ -682,6 +721,7 @@ static int summary_json(const struct run *r,
                      (unsigned long long)ct.linked,
                      (unsigned long long)ct.replaced,
                      (unsigned long long)ct.out_of_order);
+    detect_slow_json(&b, r->slow);
     alert_buf_raw(&b, ",\"by_label\":{", 13);
     for (size_t l = 0; l < r->n_labels; l++) {
         alert_buf_raw(&b, l ? "," : "", l ? 1 : 0);

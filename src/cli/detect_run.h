@@ -9,6 +9,7 @@
 #include <stdio.h>
 
 #include "fewflow/detector.h"
+#include "fewflow/beacon.h"
 #include "fewflow/repeat.h"
 
 struct detect_run_opts {
@@ -30,12 +31,22 @@ struct detect_run_opts {
     uint32_t min_support;     /* flow-kind rules (support.h), 0 = off */
     int hold_cut;             /* context rules (context.h): withhold the */
     int hold_lone;            /* alert of a cut connection / lone flow */
+    unsigned lone_prefix[4];  /* the lone limit's networks (context.h):
+                                 source v4, v6, destination v4, v6 */
     int repeats;              /* repeated-session rule (repeat.h) */
     uint32_t repeat_sessions;
     uint64_t repeat_window_us;
     struct repeat_ports repeat_ports;  /* parsed once, from the CLI */
     double repeat_max_duration_s;  /* 0: sessions of any duration */
     int connections;          /* connection rule (conn.h) */
+    int beacons;              /* beacon rule (beacon.h) */
+    uint32_t beacon_min;      /* beats before a series is judged */
+    int beacon_any_dest;      /* 0: only servers outside beacon_local */
+    struct beacon_nets beacon_local;
+    int slow;                 /* slow-connection rule (slow.h) */
+    uint32_t slow_min;        /* slow connections held at once */
+    double slow_min_duration_s;
+    double slow_max_rate;     /* payload bytes per second */
 };
 
 void detect_run_opts_default(struct detect_run_opts *o);
@@ -57,6 +68,21 @@ int cli_timeout(const char *cmd, const char *opt, const char *v,
 
 /* --close-linger: "0" (no linger) or a timeout as above. */
 int cli_linger(const char *cmd, const char *v, uint64_t *us);
+
+/* The slow-connection rule for a run (detect_slow.c): *out stays NULL
+ * when it is off or the model lacks its columns; 0 or ERR_NOMEM. */
+struct slow;
+struct slow_mark;
+struct alert_buf;
+int detect_slow_create(const struct detector *d,
+                       const struct detect_run_opts *o, struct slow **out);
+/* Judges a written flow (slow_judge); a benign one the rule reports
+ * becomes unknown (*cls -1) with the reason. */
+void detect_slow_apply(struct slow *s, const struct slow_mark *m, int alert,
+                       char *reason, struct alert_flow *id, int32_t *cls);
+/* Its stderr lines and its summary JSON member (",\"slow\":{...}"). */
+void detect_slow_log(const struct slow *s, uint32_t min_open);
+void detect_slow_json(struct alert_buf *b, const struct slow *s);
 
 /* Runs detection; returns the exit status (0, 1 or 2). */
 int detect_run(struct detect_run_opts *o, FILE *out);

@@ -5,6 +5,7 @@
 
 #include "core/fnv.h"
 #include "core/names.h"
+#include "detect/lone_impl.h"
 #include "fewflow/context.h"
 #include "fewflow/err.h"
 
@@ -28,20 +29,6 @@ struct fan_entry {
 struct fan {
     struct fan_entry by_src[CONTEXT_SLOTS];
     struct fan_entry by_dst[CONTEXT_SLOTS];
-};
-
-/* Lone flows that would alert, per window: lone is only what is rare.
- * An output batch is counted before it is written, so it must keep the
- * count of every window it spans: with one window, a single lone flow
- * from another time at the end of a batch (a quiet network, an unsorted
- * CSV) started a new one and withheld the whole burst before it. The
- * oldest window is dropped for a new one. */
-#define LONE_WINDOWS 8
-
-struct lone_count {
-    double epoch_s[LONE_WINDOWS];
-    uint64_t n[LONE_WINDOWS]; /* 0: no window there */
-    size_t next;              /* where the next new window goes */
 };
 
 struct context {
@@ -76,6 +63,7 @@ struct context *context_create(const char *const *col_names, size_t n_in,
     }
     memcpy(c->col, col, sizeof(col));
     c->window_s = window_s;
+    lone_count_init(&c->lone, window_s);
     return c;
 }
 
@@ -200,44 +188,37 @@ enum context_verdict context_recheck(const struct context *c,
     return seen ? CONTEXT_OK : v;
 }
 
-/* The window of time t (the first that holds it) into *at: 1, or 0. */
-static int lone_window(const struct context *c, double t, size_t *at)
-{
-    const struct lone_count *l = &c->lone;
-    for (size_t w = 0; w < LONE_WINDOWS; w++) {
-        if (l->n[w] > 0 && fabs(t - l->epoch_s[w]) <= c->window_s) {
-            *at = w;
-            return 1;
-        }
-    }
-    return 0;
-}
-
 void context_lone_note(struct context *c, const struct alert_flow *id,
                        enum context_verdict v)
 {
-    struct lone_count *l = &c->lone;
-    double t = id->first_s;
-    size_t w;
-    if (!is_lone(v))
-        return;
-    if (!lone_window(c, t, &w)) {
-        w = l->next;
-        l->next = (l->next + 1) % LONE_WINDOWS;
-        l->epoch_s[w] = t;
-        l->n[w] = 0;
-    }
-    l->n[w]++;
+    if (is_lone(v))
+        lone_count_note(&c->lone, id);
 }
 
 enum context_verdict context_lone_limit(const struct context *c,
                                         const struct alert_flow *id,
                                         enum context_verdict v)
 {
-    size_t w;
-    int common = lone_window(c, id->first_s, &w) &&
-                 c->lone.n[w] > CONTEXT_LONE_MAX;
-    return is_lone(v) && common ? CONTEXT_OK : v;
+    if (!is_lone(v))
+        return v;
+    return lone_count_common(&c->lone, id, CONTEXT_LONE_MAX) ? CONTEXT_OK
+                                                              : v;
+}
+
+int context_set_lone_prefix(struct context *c, int dest, unsigned v4,
+                            unsigned v6)
+{
+    if (v4 > 32 || v6 > 128)
+        return err_set(ERR_INVALID, "lone prefix /%u,/%u: wants at most /32 "
+                       "for IPv4 and /128 for IPv6", v4, v6);
+    c->lone.prefix[dest != 0][0] = v4;
+    c->lone.prefix[dest != 0][1] = v6;
+    return 0;
+}
+
+uint64_t context_lone_evicted(const struct context *c)
+{
+    return c->lone.evicted;
 }
 
 const char *context_reason(enum context_verdict v)

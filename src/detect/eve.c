@@ -41,7 +41,7 @@ static uint32_t signature_id(const struct memo_class *c)
 }
 
 static void put_alert_object(struct alert_buf *b, const struct memo_class *c,
-                             int held, int repeated)
+                             int held, const struct alert_flow *f)
 {
     int benign = c && (c->flags & MEMO_CLASS_BENIGN);
     int enrolled = c && (c->flags & MEMO_CLASS_ENROLLED);
@@ -54,9 +54,15 @@ static void put_alert_object(struct alert_buf *b, const struct memo_class *c,
                      "\"signature_id\":%u,\"rev\":1,\"signature\":",
                      signature_id(c));
     char sig[MEMO_NAME_MAX + 64];
-    if (c == NULL && repeated)
+    if (c == NULL && f->beacon != NULL)
+        snprintf(sig, sizeof(sig), "FEWFLOW unknown flow: one of a regular "
+                 "series of sessions (beacon)");
+    else if (c == NULL && f->repeated)
         snprintf(sig, sizeof(sig), "FEWFLOW unknown flow: one of a run of "
                  "repeated sessions");
+    else if (c == NULL && f->slow)
+        snprintf(sig, sizeof(sig), "FEWFLOW unknown flow: one of many slow "
+                 "connections held open by one client");
     else if (c == NULL && held)
         snprintf(sig, sizeof(sig), "FEWFLOW unknown flow: inside a benign "
                  "class that may not take it");
@@ -102,6 +108,24 @@ static void put_header(struct alert_buf *b, const struct alert_flow *f)
     if (f->has_icmp)
         alert_buf_printf(b, ",\"icmp_type\":%u,\"icmp_code\":%u",
                          f->icmp_type, f->icmp_code);
+}
+
+/* The series a beacon alert belongs to: enough to find its other
+ * flows (flow ids) and to judge the timer (period, jitter). */
+static void put_beacon(struct alert_buf *b, const struct alert_beacon *bc)
+{
+    char t0[40];
+    alert_buf_printf(b, ",\"beacon\":{\"sessions\":%llu,\"period_s\":",
+                     (unsigned long long)bc->sessions);
+    alert_buf_json_num(b, bc->period_s);
+    alert_buf_raw(b, ",\"jitter_s\":", 12);
+    alert_buf_json_num(b, bc->jitter_s);
+    alert_format_time(bc->since_s, t0, sizeof(t0));
+    alert_buf_printf(b, ",\"since\":\"%s\",\"flow_ids\":[", t0);
+    for (uint32_t k = 0; k < bc->n_ids; k++)
+        alert_buf_printf(b, k ? ",%llu" : "%llu",
+                         (unsigned long long)bc->ids[k]);
+    alert_buf_raw(b, "]}", 2);
 }
 
 static void put_nearest(struct alert_buf *b, const struct memo *m,
@@ -161,7 +185,7 @@ void alert_format(struct alert_buf *b, const struct alert_flow *f,
     if (f->unjudged)
         put_unjudged_object(b, f->reason);
     else
-        put_alert_object(b, c, dec->held, f->repeated);
+        put_alert_object(b, c, dec->held, f);
     alert_buf_raw(b, ",\"fewflow\":{\"class\":", 20);
     alert_buf_json_str(b, f->unjudged ? "unjudged" : c ? c->name : "unknown");
     if (f->reason != NULL) {
@@ -181,6 +205,8 @@ void alert_format(struct alert_buf *b, const struct alert_flow *f,
         alert_buf_raw(b, ",\"head_prob\":", 13);
         alert_buf_json_num(b, dec->head_prob);
     }
+    if (f->beacon != NULL)
+        put_beacon(b, f->beacon);
     put_nearest(b, m, dec);
     put_features(b, ex, enc);
     alert_format_time(f->first_s, t0, sizeof(t0));

@@ -45,10 +45,29 @@ void memo_destroy(struct memo *m)
     free(m);
 }
 
+static int ascii_lower(int c)
+{
+    return c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c;
+}
+
+/* "DDoS" and "ddos" would be two classes here and one to an analyst or a
+ * SIEM rule matching case-insensitively: ASCII letters are folded. Other
+ * letters are not (no case tables here); enroll refuses combining marks,
+ * so a precomposed and a decomposed accent cannot both come from it. */
+int memo_names_collide(const char *a, const char *b)
+{
+    while (*a != '\0' && ascii_lower((unsigned char)*a) ==
+                          ascii_lower((unsigned char)*b)) {
+        a++;
+        b++;
+    }
+    return ascii_lower((unsigned char)*a) == ascii_lower((unsigned char)*b);
+}
+
 int32_t memo_class_find(const struct memo *m, const char *name)
 {
     for (size_t i = 0; i < m->n_classes; i++) {
-        if (strcmp(m->cls[i].name, name) == 0)
+        if (memo_names_collide(m->cls[i].name, name))
             return (int32_t)i;
     }
     return -1;
@@ -80,8 +99,13 @@ static int check_new_class(const struct memo *m, const char *name,
     if (len == 0 || len > MEMO_NAME_MAX)
         return err_set(ERR_INVALID, "class name must have 1 to %d bytes",
                        MEMO_NAME_MAX);
-    if (memo_class_find(m, name) >= 0)
+    int32_t same = memo_class_find(m, name);
+    if (same >= 0 && strcmp(m->cls[same].name, name) == 0)
         return err_set(ERR_INVALID, "class '%s' already exists", name);
+    if (same >= 0)
+        return err_set(ERR_INVALID, "class '%s' collides with class '%s' "
+                       "(class names compare with ASCII case folded)", name,
+                       m->cls[same].name);
     if (n_protos == 0 || n_protos > MEMO_MAX_PROTOS)
         return err_set(ERR_INVALID, "class '%s': %u prototypes (1 to %d)",
                        name, n_protos, MEMO_MAX_PROTOS);

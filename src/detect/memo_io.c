@@ -92,9 +92,43 @@ static float *get_floats(struct bytes_reader *r, size_t n)
     return v;
 }
 
-static int read_class(struct memo *m, struct bytes_reader *r)
+/* Name text safe for a one-line error: control bytes shown as '?'. */
+static void name_shown(const char *name, char *out, size_t cap)
 {
+    size_t i = 0;
+    for (; name[i] != '\0' && i + 1 < cap; i++) {
+        unsigned char b = (unsigned char)name[i];
+        out[i] = b < 0x20 || b == 0x7f ? '?' : (char)b;
+    }
+    out[i] = '\0';
+}
+
+/* Two classes whose names collide (memo_names_collide) cannot both be
+ * found by name, and alerts would carry two spellings of one class. */
+static int check_collision(const struct memo *m, const char *name,
+                           size_t at, const char *what)
+{
+    char a[MEMO_NAME_MAX + 1], b[MEMO_NAME_MAX + 1];
+    int32_t same = memo_class_find(m, name);
+    if (same < 0)
+        return 0;
+    name_shown(name, a, sizeof(a));
+    name_shown(m->cls[same].name, b, sizeof(b));
+    return err_set(ERR_INVALID, "%s: class memory: class '%s' at offset %zu "
+                   "of the MEMO section has the name of class '%s' (class "
+                   "names compare with ASCII case folded)", what, a, at, b);
+}
+
+static int read_class(struct memo *m, struct bytes_reader *r,
+                      const char *what)
+{
+    size_t at = r->pos;
     char *name = bytes_get_str(r, MEMO_NAME_MAX);
+    if (name != NULL && !r->failed &&
+        check_collision(m, name, at, what) != 0) {
+        free(name);
+        return ERR_INVALID;
+    }
     uint32_t flags = bytes_get_u32(r);
     uint32_t n_protos = bytes_get_u32(r);
     uint64_t n_support = bytes_get_u64(r);
@@ -183,7 +217,7 @@ static void read_kshot(struct memo *m, struct bytes_reader *r)
 }
 
 static int read_body(struct memo *m, struct bytes_reader *r,
-                     uint32_t version)
+                     uint32_t version, const char *what)
 {
     m->benign_fpr_target = bytes_get_f32(r);
     m->benign_fpr = bytes_get_f32(r);
@@ -191,8 +225,10 @@ static int read_body(struct memo *m, struct bytes_reader *r,
     uint32_t n_classes = bytes_get_u32(r);
     if (n_classes > MEMO_MAX_CLASSES)
         bytes_reader_fail(r);
-    for (uint32_t i = 0; i < n_classes && !r->failed; i++)
-        read_class(m, r);
+    for (uint32_t i = 0; i < n_classes && !r->failed; i++) {
+        if (read_class(m, r, what) == ERR_INVALID)
+            return ERR_INVALID;
+    }
     uint32_t n_res = bytes_get_u32(r);
     float *res = get_floats(r, (size_t)n_res * m->dim);
     if (!r->failed && memo_reservoir_set(m, res, n_res) != 0)
@@ -227,7 +263,13 @@ struct memo *memo_read(const void *data, size_t len, const char *what)
         m->has_encoder = h.has_encoder;
         memcpy(m->encoder, h.encoder, MEMO_DIGEST_BYTES);
     }
-    if (rc != 0 || read_body(m, &r, h.version) != 0 || r.pos != r.len) {
+    if (rc == 0)
+        rc = read_body(m, &r, h.version, what);
+    if (rc == ERR_INVALID) {
+        memo_destroy(m);
+        return NULL;
+    }
+    if (rc != 0 || r.pos != r.len) {
         size_t at = r.failed ? r.fail_pos : r.pos;
         err_set(ERR_PARSE, "%s: class memory: bad or truncated data at "
                 "offset %zu of the MEMO section", what, at);

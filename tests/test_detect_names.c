@@ -1,0 +1,144 @@
+/*
+ * Class names that differ only in ASCII case are one class: enroll
+ * refuses the second, forget finds the class by either spelling, and a
+ * model file holding two of them is refused with its file and offset.
+ * Combining marks are refused in enrolled names (one spelling per name).
+ */
+#define _GNU_SOURCE
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fewflow/bytes.h"
+#include "fewflow/detect.h"
+#include "fewflow/err.h"
+#include "testutil.h"
+
+static char model_path[512];
+static char *last_out;
+#define run_ok(...) testutil_runf(&last_out, __VA_ARGS__)
+
+static void names_collide_with_ascii_case_folded(void **state)
+{
+    (void)state;
+    assert_true(memo_names_collide("DDoS", "ddos"));
+    assert_true(memo_names_collide("SSH-Patator", "ssh-PATATOR"));
+    assert_true(memo_names_collide("", ""));
+    assert_false(memo_names_collide("DDoS", "DDoS "));
+    assert_false(memo_names_collide("DDoS", "DDo"));
+    assert_false(memo_names_collide("a", "ab"));
+    /* Only ASCII is folded: É (C3 89) and é (C3 A9). */
+    assert_false(memo_names_collide("\xc3\x89t\xc3\xa9", "\xc3\xa9t\xc3\xa9"));
+    assert_false(memo_names_collide("@", "`"));
+}
+
+static void memory_refuses_a_colliding_class(void **state)
+{
+    (void)state;
+    struct memo *m = memo_create(2, 0);
+    float p[2] = { 0, 0 };
+    assert_int_equal(memo_class_add(m, "DDoS", 0, p, 1, 1, NULL), 0);
+    assert_int_equal(memo_class_add(m, "ddos", 0, p, 1, 1, NULL),
+                     ERR_INVALID);
+    assert_non_null(strstr(err_msg(), "'ddos' collides with class 'DDoS'"));
+    assert_int_equal(memo_class_add(m, "DDoS", 0, p, 1, 1, NULL),
+                     ERR_INVALID);
+    assert_non_null(strstr(err_msg(), "already exists"));
+    assert_int_equal(memo_class_find(m, "dDOs"), 0);
+    assert_int_equal(memo_class_forget(m, "DDOS"), 0);
+    assert_int_equal(m->n_classes, 0);
+    memo_destroy(m);
+}
+
+/* A memory written by an older fewflow may hold "DDoS" and "ddos". */
+static void loader_refuses_colliding_names_with_the_offset(void **state)
+{
+    (void)state;
+    struct memo *m = memo_create(2, 0);
+    float p[2] = { 0, 0 };
+    struct bytes_writer w;
+    assert_int_equal(memo_class_add(m, "DDoS", 0, p, 1, 1, NULL), 0);
+    assert_int_equal(memo_class_add(m, "xdos", 0, p, 1, 1, NULL), 1);
+    bytes_writer_init(&w);
+    assert_int_equal(memo_write(m, &w), 0);
+    struct memo *back = memo_read(w.data, w.len, "t.model");
+    assert_non_null(back);
+    memo_destroy(back);
+    uint8_t *at = memmem(w.data, w.len, "xdos", 4);
+    assert_non_null(at);
+    at[0] = 'd';
+    uint32_t crc = bytes_crc32(0, w.data, w.len - 4);
+    for (int i = 0; i < 4; i++)
+        w.data[w.len - 4 + i] = (uint8_t)(crc >> (8 * i));
+    assert_null(memo_read(w.data, w.len, "t.model"));
+    assert_int_equal(err_last(), ERR_INVALID);
+    char want[160];
+    snprintf(want, sizeof(want), "t.model: class memory: class 'ddos' at "
+             "offset %zu of the MEMO section has the name of class 'DDoS'",
+             (size_t)(at - w.data) - 4);
+    assert_non_null(strstr(err_msg(), want));
+    bytes_writer_fini(&w);
+    memo_destroy(m);
+}
+
+static int setup_model(void **state)
+{
+    (void)state;
+    return testutil_train_small("names", "SSH-Patator_2961", "Heartbleed_11",
+                                "--shot 5 --query 5 --episodes 20 "
+                                "--hidden 32 --emb 16", model_path,
+                                sizeof(model_path), &last_out) == 0 ? 0 : -1;
+}
+
+static int teardown_model(void **state)
+{
+    (void)state;
+    free(last_out);
+    last_out = NULL;
+    return 0;
+}
+
+static void enrol_and_forget_fold_ascii_case(void **state)
+{
+    (void)state;
+    const char *m = testutil_tmp("fold.model");
+    char hb[1024];
+    snprintf(hb, sizeof(hb), "%s", testutil_data_path(
+                 "cic-ids2017-improved/Heartbleed_11.csv.xz"));
+    assert_int_equal(run_ok("cp %s %s", model_path, m), 0);
+    assert_int_equal(run_ok("%s -q enroll --model %s --name ddos --flows %s "
+                            "-o %s 2>&1", testutil_bin(), m, hb, m), 2);
+    assert_non_null(strstr(last_out, "class 'ddos' would be class 'DDoS'"));
+    assert_int_equal(run_ok("%s -q enroll --model %s --name UNKNOWN "
+                            "--flows %s -o %s 2>&1", testutil_bin(), m, hb,
+                            m), 2);
+    assert_non_null(strstr(last_out, "reserved"));
+    /* e + U+0301 refused; the precomposed U+00E9 enrolled. */
+    assert_int_equal(run_ok("%s -q enroll --model %s --name \"$(printf "
+                            "'cafe\\314\\201')\" --flows %s -o %s 2>&1", testutil_bin(),
+                            m, hb, m), 2);
+    assert_non_null(strstr(last_out, "combining marks"));
+    assert_int_equal(run_ok("%s -q enroll --model %s --name \"$(printf "
+                            "'caf\\303\\251')\" --flows %s -o %s 2>&1", testutil_bin(), m, hb,
+                            m), 0);
+    assert_int_equal(run_ok("%s forget --model %s --name \"$(printf "
+                            "'CAF\\303\\211')\" -o %s 2>&1", testutil_bin(), m, m), 2);
+    assert_int_equal(run_ok("%s forget --model %s --name portSCAN -o %s "
+                            "2>&1", testutil_bin(), m, m), 0);
+    assert_non_null(strstr(last_out, "forgot Portscan;"));
+    assert_int_equal(run_ok("%s classes --model %s", testutil_bin(), m), 0);
+    assert_null(strstr(last_out, "Portscan"));
+    assert_non_null(strstr(last_out, "caf\xc3\xa9"));
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(names_collide_with_ascii_case_folded),
+        cmocka_unit_test(memory_refuses_a_colliding_class),
+        cmocka_unit_test(loader_refuses_colliding_names_with_the_offset),
+        cmocka_unit_test_setup_teardown(enrol_and_forget_fold_ascii_case,
+                                        setup_model, teardown_model),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
