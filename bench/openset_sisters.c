@@ -169,7 +169,8 @@ int main(int argc, char **argv)
     int trials = atoi(argv[5]);
     float *x = malloc(t->n_rows * d->n_in * sizeof(float));
     int *y = malloc(t->n_rows * sizeof(int));
-    int *ra = malloc(t->n_rows * sizeof(int)), *rb = malloc(t->n_rows * 4);
+    int *ra = malloc(t->n_rows * sizeof(int));
+    int *rb = malloc(t->n_rows * sizeof(int));
     for (size_t r = 0; r < t->n_rows; r++) {
         if (t->y[r] != ca && t->y[r] != cb)
             continue;
