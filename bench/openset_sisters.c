@@ -6,9 +6,10 @@
  * dense limit); and, with only one of the two enrolled (as `eval
  * --openset` does by default), how well the distance to its K flows ranks
  * its own rows before the other class's (AUROC, 1 = every sister row is
- * farther than every own row; the mean over both directions). Used on the leave-two-out folds (bench/openset_loco.sh
- * models, whose left-out pair the encoder never saw) to ask whether the
- * encoder keeps what separates two sister tools.
+ * farther than every own row; the mean over both directions). Used on
+ * the leave-two-out folds (bench/openset_loco.sh models, whose left-out
+ * pair the encoder never saw) to ask whether the encoder keeps what
+ * separates two sister tools.
  *
  * usage: openset_sisters MODEL "CLASS A" "CLASS B" K TRIALS FILE...
  * build: cc -O2 -Iinclude -Isrc bench/openset_sisters.c \

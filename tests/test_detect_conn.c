@@ -213,6 +213,52 @@ static void test_table(void **state)
     assert_int_equal(tot.linked, 3);
     assert_int_equal(tot.continued, 3);
     assert_int_equal(tot.out_of_order, 1);
+    assert_int_equal(tot.before_head, 0);
+    conn_table_destroy(t);
+    memo_destroy(m);
+}
+
+/* Judges f with decision cls; returns the decision after. */
+static int32_t judge(struct conn_table *t, const struct memo *m,
+                     struct conn_flow f, uint64_t id, int32_t cls)
+{
+    char reason[CONN_REASON_LEN];
+    conn_table_judge(t, m, &f, id, &cls, reason);
+    return cls;
+}
+
+/* A continuation that comes before its connection's first flow (a CSV
+ * not sorted by time) is judged alone, as before, and now counted. */
+static void test_table_continuation_before_head(void **state)
+{
+    (void)state;
+    struct memo *m = memory();
+    struct conn_table *t = conn_table_create(CONN_TIMEOUT_DEFAULT);
+    struct conn_totals tot;
+    /* port 2000: the part at 300 s, then its attack head at 0-100 s */
+    assert_int_equal(judge(t, m, mk(2000, 300, 400, 0, 0), 1, 0), 0);
+    assert_int_equal(judge(t, m, mk(2000, 0, 100, 1, 0), 2, 1), 1);
+    /* a benign head would have changed nothing: not counted */
+    judge(t, m, mk(3000, 300, 400, 0, 0), 3, 0);
+    judge(t, m, mk(3000, 0, 100, 1, 0), 4, 0);
+    /* too long after the head's end (900 s) or before its start */
+    judge(t, m, mk(4000, 1000, 1100, 0, 0), 5, 0);
+    judge(t, m, mk(4000, 0, 100, 1, 0), 6, 1);
+    judge(t, m, mk(5000, 0, 50, 0, 0), 7, 0);
+    judge(t, m, mk(5000, 10, 100, 1, 0), 8, 1);
+    /* a closed head is no connection to continue */
+    judge(t, m, mk(6000, 300, 400, 0, 0), 9, 0);
+    judge(t, m, mk(6000, 0, 100, 1, 1), 10, 1);
+    /* in time order the part links, and is not counted */
+    judge(t, m, mk(7000, 0, 100, 1, 0), 11, 1);
+    assert_int_equal(judge(t, m, mk(7000, 300, 400, 0, 0), 12, 0), 1);
+    conn_table_totals(t, &tot);
+    assert_int_equal(tot.before_head, 1);
+    assert_int_equal(tot.linked, 1);
+    /* counted once: the same head seen again claims nothing */
+    judge(t, m, mk(2000, 0, 100, 1, 0), 13, 1);
+    conn_table_totals(t, &tot);
+    assert_int_equal(tot.before_head, 1);
     conn_table_destroy(t);
     memo_destroy(m);
 }
@@ -486,6 +532,7 @@ int main(void)
         cmocka_unit_test(test_propagate),
         cmocka_unit_test(test_table),
         cmocka_unit_test(test_table_no_link),
+        cmocka_unit_test(test_table_continuation_before_head),
         cmocka_unit_test(test_table_full),
         cmocka_unit_test(test_table_clock),
         cmocka_unit_test(test_table_free_first),

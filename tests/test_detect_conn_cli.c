@@ -143,6 +143,19 @@ static void test_detect_csv(void **state)
     assert_int_equal(testutil_runf(&out, "%s -q detect --model %s --csv %s "
                                    "--all --explain 0", bin, model, rev), 0);
     assert_int_equal(testutil_count(out, "\"fewflow\":{\"class\":\"DDoS\""), 1);
+    /* ... and counted, with one warning (the part 700 s later could not
+     * continue it in any order). */
+    assert_int_equal(testutil_runf(&out, "%s detect --model %s --csv %s "
+                                   "--explain 0 --summary-json /dev/stderr "
+                                   "2>&1 >/dev/null", bin, model, rev), 0);
+    assert_non_null(strstr(out, "\"before_head\":1}"));
+    assert_int_equal(testutil_count(out, "came before the flow whose "
+                                         "connection they continue"), 1);
+    assert_int_equal(testutil_runf(&out, "%s detect --model %s --csv %s "
+                                   "--explain 0 --summary-json /dev/stderr "
+                                   "2>&1 >/dev/null", bin, model, csv), 0);
+    assert_non_null(strstr(out, "\"before_head\":0}"));
+    assert_null(strstr(out, "came before the flow"));
     free(out);
     out = NULL;
 }
@@ -188,6 +201,14 @@ static void test_eval_csv(void **state)
     assert_non_null(strstr(out, "\"linked_rows\":20,"));
     assert_true(botnet_at5(out, "recall") > r_off + 0.1);
     assert_true(botnet_at5(out, "precision") >= p_off - 1e-9);
+    /* The identities are kept as the table loads, each file read once:
+     * data on standard input (which cannot be read twice) links too. */
+    char *on_file = strdup(out);
+    assert_int_equal(testutil_runf(&out, "%s -q eval --openset --model %s "
+                                   "--data - --shots 5 --trials 3 --json "
+                                   "< %s 2>/dev/null", bin, model, csv), 0);
+    assert_string_equal(out, on_file);
+    free(on_file);
     /* A row whose port detect cannot read turns the rule off, with a
      * warning, and the evaluation still runs. */
     assert_int_equal(testutil_runf(&out, "awk -F, 'BEGIN { OFS = \",\" } "

@@ -210,6 +210,52 @@ static void test_full_group(void **state)
     slow_destroy(s);
 }
 
+/* Stretches that overlap are kept as one, so a flow noted before the
+ * count was reached is still covered after many more stretches. */
+static void test_stretches_merge(void **state)
+{
+    (void)state;
+    struct slow *s = slow_create(cols, N_C, 2);
+    char why[SLOW_REASON_LEN];
+    struct slow_mark first;
+    /* Connections of 250 s, one every 100 s: three open at each start. */
+    for (int i = 0; i < 4 * SLOW_HOT; i++) {
+        struct alert_flow f = flow("10.0.0.1", (uint16_t)(1 + i),
+                                   1e9 + 100 * i);
+        struct slow_mark m = slow_note(s, row(250, 500), &f, 1);
+        if (i == 0)
+            first = m;
+    }
+    assert_int_equal(first.peak, 0);
+    assert_int_equal(slow_judge(s, &first, 1, why), 1);
+    assert_string_equal(why, "slow connections: 3 open to 192.0.2.80:80, "
+                        "median 2 B/s");
+    slow_destroy(s);
+}
+
+/* A flow whose arrival reached the count keeps that in its mark, even
+ * when the group's stretches have been replaced since. */
+static void test_own_stretch_kept(void **state)
+{
+    (void)state;
+    struct slow *s = slow_create(cols, N_C, 2);
+    char why[SLOW_REASON_LEN];
+    struct alert_flow f = flow("10.0.0.1", 1, 1e9);
+    slow_note(s, row(1000, 200), &f, 1);
+    struct slow_mark first;
+    /* Short connections beside the long one, apart from each other:
+     * each makes a stretch of its own. */
+    for (int i = 0; i < 3 * SLOW_HOT; i++) {
+        f = flow("10.0.0.1", (uint16_t)(2 + i), 1e9 + 30 * i);
+        struct slow_mark m = slow_note(s, row(10, 20), &f, 1);
+        if (i == 0)
+            first = m;
+    }
+    assert_int_equal(first.peak, 2);
+    assert_int_equal(slow_judge(s, &first, 1, why), 1);
+    slow_destroy(s);
+}
+
 /* A flood of one-connection clients replaces its own kind: memory stays
  * slow_bytes() and a client adding up to the count keeps its place. */
 static void test_flood_of_clients(void **state)
@@ -369,6 +415,8 @@ int main(void)
         cmocka_unit_test(test_verdicts_and_reason),
         cmocka_unit_test(test_written_before),
         cmocka_unit_test(test_full_group),
+        cmocka_unit_test(test_stretches_merge),
+        cmocka_unit_test(test_own_stretch_kept),
         cmocka_unit_test(test_flood_of_clients),
         cmocka_unit_test(test_detect_csv),
         cmocka_unit_test(test_bad_options),

@@ -119,6 +119,8 @@ struct conn_totals {
     uint64_t continued;       /* of those, whose verdict the rule changed */
     uint64_t replaced;        /* live entries pushed out by a full bucket */
     uint64_t out_of_order;    /* flows older than their 5-tuple's entry */
+    uint64_t before_head;     /* continuations met before the flow they
+                                 continue (an unsorted CSV): judged alone */
 };
 
 /* A table of CONN_SLOTS entries (fixed memory: conn_table_bytes()). NULL

@@ -37,6 +37,21 @@ int data_column_snake(const char *header, char *out, size_t len);
 /* Called now and then while loading: bytes of input read so far. */
 typedef void (*data_progress_fn)(void *ctx, uint64_t done, uint64_t total);
 
+struct csv_record;
+
+/*
+ * Sees the records as the loader reads them, so that a caller keeps
+ * columns the schema drops (addresses, ports, times) beside the table in
+ * the same pass instead of reading the files again. on_header gets each
+ * file's header record (NULL for a headerless file); on_row each data
+ * record and the table row it becomes. A non-zero return stops the load
+ * with that code. Either may be NULL.
+ */
+typedef int (*data_header_fn)(void *ctx, const struct csv_record *header,
+                              const char *file);
+typedef int (*data_row_fn)(void *ctx, size_t row,
+                           const struct csv_record *rec, const char *file);
+
 struct data_options {
     const char *profile;   /* NULL or "auto": detect from the header */
     const char *label;     /* label column; NULL: the profile's */
@@ -48,6 +63,9 @@ struct data_options {
     int no_label;          /* the data has no label column */
     data_progress_fn progress;
     void *progress_ctx;
+    data_header_fn on_header;
+    data_row_fn on_row;
+    void *records_ctx;
 };
 
 void data_options_init(struct data_options *o);

@@ -230,6 +230,25 @@ int detector_read_flows(struct detector *d, const struct detector_input *in,
                         detector_flow_fn fn, void *user,
                         struct detector_input_stats *st);
 
+/*
+ * The identity columns of a flow CSV (addresses, ports, protocol, time,
+ * flow id) read as detect --csv reads them, for a caller that reads the
+ * file's records itself (eval --openset, through the data loader's record
+ * hooks). From the file's header record; NULL when out of memory.
+ */
+struct csv_record;
+struct detector_csv_ident;
+struct detector_csv_ident *detector_csv_ident_create(
+    const struct detector *d, const struct csv_record *header);
+void detector_csv_ident_destroy(struct detector_csv_ident *c);
+
+/* Record rec's identity into id: 0, or ERR_PARSE for a port that is no
+ * port (the message names the field, not the file). An unreadable time
+ * gives first_s 0 and an unreadable address "" (as detect --csv has it). */
+int detector_csv_ident_read(const struct detector_csv_ident *c,
+                            const struct csv_record *rec,
+                            struct alert_flow *id);
+
 /* Whether a file starts with a pcap or pcapng magic number (possibly
  * compressed captures are not recognised here). */
 int detector_is_capture(const char *path);

@@ -18,37 +18,47 @@
  * by (source address, destination address, destination port): the
  * source is the client, as the meter or the CSV saw who opened it.
  *
- * When a slow flow is written, the rule looks at the intervals of its
- * group still kept: the largest number of them open at one moment of
- * the flow's own interval, the flow included. When that is at least
- * `min_open`, a benign verdict becomes unknown with the reason
- * "slow connections: N open to S:P, median X B/s" (X over the flows
- * open at that moment). Non-benign verdicts, scores and distances are
- * never changed. The moment is searched among the flows' starts, where
- * the count can only go up; this works whether flows arrive in the
- * order they end (captures) or start (a sorted CSV).
+ * Each time a slow flow is noted (in arrival order), the rule counts the
+ * kept intervals of its group open at each start that falls within the
+ * new flow's interval; the count can only rise at a start, so the most
+ * open at once is found there. When it reaches `min_open`, the stretch
+ * from that moment until fewer than min_open of those flows are still
+ * open is kept (SLOW_HOT per group, overlapping ones merged). When a
+ * slow flow is written, a benign verdict becomes unknown if the flow was
+ * open during a kept stretch of its group: at that moment the client
+ * held at least min_open slow connections, this one among them. The
+ * reason is "slow connections: N open to S:P, median X B/s" (N the most
+ * seen at once, X the median rate of those flows). Non-benign verdicts,
+ * scores and distances are never changed. This works whether flows
+ * arrive in the order they end (captures) or start (a sorted CSV), and
+ * survives intervals dropped from a full group after the count.
  *
  * Defaults and where they come from:
- * - min_open 20 (SLOW_MIN_DEFAULT). Browsers open at most 6 persistent
- *   connections per host (Chromium's per-group socket limit, Firefox's
+ * - min_open 20 (SLOW_MIN_DEFAULT). Browsers open at most 6 connections
+ *   per host (Chromium's g_max_sockets_per_group in
+ *   net/socket/client_socket_pool_manager.cc; Firefox's
  *   network.http.max-persistent-connections-per-server; RFC 9112 §9.4
  *   asks clients to limit them). 20 leaves room for three browsers idle
  *   on one server behind one NAT address (18); the attack tools hold far
- *   more by default: slowhttptest 50 (-c), the Python slowloris 150
- *   sockets (-s), slowloris.pl 1000 (-num).
+ *   more by default: slowhttptest 50 (-c), the Python slowloris 150 or
+ *   200 sockets depending on the version (-s), slowloris.pl 1000.
+ *   Chromium allows 255 WebSockets per host, and a proxy or NAT gateway
+ *   may hold many clients' idle connections to one server: those can
+ *   reach the count (README limits).
  * - min_duration_s 10: slowhttptest's default interval between follow-up
  *   data (-i 10); a connection held for less has not been held across
- *   one trickle. Slowloris waits 15 s between header lines.
- * - max_rate 100 B/s: slowhttptest's follow-up data is at most 24 bytes
+ *   one trickle. Slowloris waits 15 s between header lines (--sleeptime).
+ * - max_rate 100 B/s: slowhttptest's follow-up data is at most 32 bytes
  *   (-x) per 10 s, slowloris sends one short header line per 15 s; an
  *   opening flow carries the partial request too (a few hundred bytes
  *   over its duration). A keep-alive connection that carried a page is
- *   well above it; an idle one may not be, which is why the count, not
- *   one flow, decides.
+ *   well above it over the meter's 120 s; an idle one may not be, which
+ *   is why the count, not one flow, decides.
  *
- * Memory is fixed: SLOW_SLOTS groups in buckets of SLOW_WAYS, each
- * keeping its SLOW_KEEP latest-ending intervals (an interval that ended
- * first is dropped for a newer one, counted). A newcomer group takes a
+ * Memory is fixed (slow_bytes(), 2.4 MB): SLOW_SLOTS groups in
+ * buckets of SLOW_WAYS, each keeping its SLOW_KEEP latest-ending
+ * intervals (the one that ended first gives way to a newer one, counted
+ * as dropped) and SLOW_HOT stretches (likewise). A newcomer group takes a
  * free place, else a group whose flows all ended over SLOW_STALE_S
  * before the latest start seen, else the one holding the fewest
  * intervals (counted as replaced): a flood of one-flow clients replaces
@@ -69,6 +79,7 @@
 #define SLOW_SLOTS 1024
 #define SLOW_WAYS 4
 #define SLOW_KEEP 64                 /* intervals kept per group */
+#define SLOW_HOT 8                   /* stretches kept per group */
 #define SLOW_MIN_DEFAULT 20
 #define SLOW_MIN_MAX SLOW_KEEP
 #define SLOW_MIN_DURATION_DEFAULT 10.0  /* seconds */
@@ -86,6 +97,10 @@ struct slow_mark {
     uint64_t flow_id;
     double start_s, end_s;
     float rate;               /* payload bytes per second */
+    /* The stretch this flow's own arrival found (peak 0: none), kept here
+     * in case the group's places are taken by the time it is written. */
+    uint32_t peak;
+    float median;
 };
 
 struct slow_totals {
@@ -116,9 +131,11 @@ struct slow_mark slow_note(struct slow *s, const float *x,
                            const struct alert_flow *id, int tcp);
 
 /*
- * When the flow is written: 1 when it is slow, benign, and its group
- * held at least min_open slow connections at once during it; the reason
- * is then written to reason[SLOW_REASON_LEN]. 0 otherwise.
+ * When the flow is written: 1 when it is slow, benign, and open during
+ * a stretch in which its group held at least min_open slow connections
+ * at once; the reason is then written to reason[SLOW_REASON_LEN]. 0
+ * otherwise; a benign slow flow written then is counted if a stretch
+ * that it was open in is found later (written_before).
  */
 int slow_judge(struct slow *s, const struct slow_mark *m, int benign,
                char *reason);

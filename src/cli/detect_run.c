@@ -555,13 +555,19 @@ static void conn_summary_text(const struct run *r)
     if (r->conn == NULL)
         return;
     conn_table_totals(r->conn, &t);
-    if (t.linked > 0 || t.out_of_order > 0)
+    if (t.linked > 0)
         log_info("detect", "connections: %llu flows continue a connection "
                  "decided non-benign, %llu of them took its class "
-                 "(--judge-continuations to judge them alone); %llu rows "
-                 "older than their connection's last flow were judged alone",
+                 "(--judge-continuations to judge them alone)",
                  (unsigned long long)t.linked,
-                 (unsigned long long)t.continued,
+                 (unsigned long long)t.continued);
+    /* Input out of time order loses links without a word otherwise. */
+    if (t.before_head > 0 || t.out_of_order > 0)
+        log_warn("detect", "connections: %llu flows came before the flow "
+                 "whose connection they continue and %llu were older than "
+                 "their connection's last flow read (input not in time "
+                 "order?): judged alone; sort a CSV by Timestamp to link "
+                 "them", (unsigned long long)t.before_head,
                  (unsigned long long)t.out_of_order);
     /* A flood of alerting flows fills the table by design; most of them
      * have no later part, so this is a note, not a warning. */
@@ -711,16 +717,19 @@ static int summary_json(const struct run *r,
                      (unsigned long long)t.escalated,
                      (unsigned long long)t.benign_before);
     detect_rules_beacon_json(&b, r->bcn);
-    struct conn_totals ct = { 0, 0, 0, 0 };
+    struct conn_totals ct;
+    memset(&ct, 0, sizeof(ct));
     if (r->conn != NULL)
         conn_table_totals(r->conn, &ct);
     alert_buf_printf(&b, ",\"continued\":%llu,\"connections\":{\"rule\":%s,"
                      "\"linked\":%llu,\"replaced\":%llu,\"out_of_order\":"
-                     "%llu}", (unsigned long long)ct.continued,
+                     "%llu,\"before_head\":%llu}",
+                     (unsigned long long)ct.continued,
                      r->conn ? "true" : "false",
                      (unsigned long long)ct.linked,
                      (unsigned long long)ct.replaced,
-                     (unsigned long long)ct.out_of_order);
+                     (unsigned long long)ct.out_of_order,
+                     (unsigned long long)ct.before_head);
     detect_slow_json(&b, r->slow);
     alert_buf_raw(&b, ",\"by_label\":{", 13);
     for (size_t l = 0; l < r->n_labels; l++) {

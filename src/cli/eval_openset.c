@@ -75,11 +75,16 @@ static int protocol_paths(const struct detector *d, char ***paths,
     return rc;
 }
 
+/* rows (or NULL) keeps each row's identity for the connection rule. */
 static int load_table(const struct detector *d, const char *const *paths,
-                      size_t n, struct table **t)
+                      size_t n, struct table **t,
+                      struct eval_conn_rows *rows)
 {
     struct data_options opt;
+    struct conn_cols cols;
     data_options_init(&opt);
+    if (rows != NULL && conn_cols_find(&cols, d->col_names, d->n_in))
+        eval_conn_rows_hook(rows, d, &opt);
     return data_load_with(paths, n, d->schema, &opt, t, NULL);
 }
 
@@ -95,7 +100,7 @@ int openset_attach_memory(const char *path, const char *const *data_paths,
     int rc = d ? 0 : err_last();
 
     if (rc == 0)
-        rc = load_table(d, data_paths, n_paths, &t);
+        rc = load_table(d, data_paths, n_paths, &t, NULL);
     if (rc == 0 && (known = detector_known_classes(d, &n_known)) == NULL)
         rc = err_set(ERR_NOMEM, "out of memory");
     if (rc == 0)
@@ -129,6 +134,7 @@ struct os_args {
     int no_head;              /* MAML-family: decide without the head */
     int no_conn;              /* no connection rule (conn.h) */
     struct eval_conn conn;
+    struct eval_conn_rows conn_rows;   /* identities, kept as t loads */
     struct openset_memory_opts mem;
     struct openset_opts os;
 };
@@ -641,8 +647,7 @@ static int evaluate(struct os_args *a, struct detector *d,
     if (rc == 0)
         rc = embed_test(d, t, &sp, &nv, &ts);
     if (rc == 0 && !a->no_conn)
-        rc = eval_conn_link(d, t, a->data, a->n_data, ts.row, ts.n,
-                            &a->conn);
+        rc = eval_conn_link(d, t, &a->conn_rows, ts.row, ts.n, &a->conn);
     a->os.conn_pred = a->conn.pred;
     a->os.conn_order = a->conn.order;
     struct maml_model *mm = maml_learner_model(d->learner);
@@ -725,7 +730,8 @@ int cmd_eval_openset(int argc, char **argv)
     user_data = a.n_data > 0;
     rc = d ? data_paths(&a, d, &own, &n_own) : err_last();
     if (rc == 0)
-        rc = load_table(d, a.data, a.n_data, &t);
+        rc = load_table(d, a.data, a.n_data, &t,
+                        a.no_conn ? NULL : &a.conn_rows);
     if (rc == 0)
         rc = openset_check_test_classes(d, t);
     if (rc == 0)
@@ -736,6 +742,7 @@ int cmd_eval_openset(int argc, char **argv)
         log_warn("eval", "%s holds a class memory rebuilt from the data: "
                  "the %zu class(es) enrolled into %s are not in it (%s); "
                  "enrol them again", a.out, n_dropped, a.model, dropped);
+    eval_conn_rows_fini(&a.conn_rows);
     table_destroy(t);
     detector_destroy(d);
     if (own != NULL)

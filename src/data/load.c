@@ -369,6 +369,8 @@ static int add_record(struct loader *ld, const struct csv_record *r,
         rc = record_label(ld, r, file, &id);
     if (rc == 0)
         rc = loader_push_row(ld, id);
+    if (rc == 0 && ld->opt->on_row != NULL)
+        rc = ld->opt->on_row(ld->opt->records_ctx, ld->n_rows - 1, r, file);
     if (rc == 0 && ld->st != NULL)
         rc = loader_note_row(ld, csv_record_hash(r));
     return rc;
@@ -398,6 +400,9 @@ static int prepare_file(struct loader *ld, const struct csv_record *first,
     }
     if (rc == 0)
         rc = map_fields(ld, first, headerless, file);
+    if (rc == 0 && ld->opt->on_header != NULL)
+        rc = ld->opt->on_header(ld->opt->records_ctx,
+                                headerless ? NULL : first, file);
     *is_data = headerless;
     return rc;
 }

@@ -13,10 +13,22 @@ struct entry {
     int32_t cls;              /* its final class, -1 = unknown */
 };
 
+/* A flow shaped like a continuation (no SYN) that continued nothing
+ * when it came: if the flow it continues comes later (a CSV not sorted
+ * by time), the link was missed, and that is counted. Kept by 5-tuple
+ * hash only: a collision can only miscount, never change a verdict. */
+struct orphan {
+    uint64_t tuple;           /* 0: free */
+    double start_s;
+};
+
+#define ORPHAN_SLOTS 4096
+
 struct conn_table {
     double timeout_s;
     struct conn_totals total;
     struct entry slot[CONN_SLOTS];
+    struct orphan orphan[ORPHAN_SLOTS];
 };
 
 struct conn_table *conn_table_create(double timeout_s)
@@ -117,6 +129,41 @@ static int judge_link(struct conn_table *t, const struct memo *m,
     return 1;
 }
 
+static struct orphan *orphans_of(struct conn_table *t, uint64_t h)
+{
+    return &t->orphan[(h % (ORPHAN_SLOTS / CONN_WAYS)) * CONN_WAYS];
+}
+
+/* Notes f, which continued nothing; the oldest note gives way. */
+static void orphan_note(struct conn_table *t, const struct conn_flow *f)
+{
+    uint64_t h = conn_tuple_hash(f);
+    h += h == 0;
+    struct orphan *b = orphans_of(t, h), *o = &b[0];
+    for (int w = 0; w < CONN_WAYS && o->tuple != 0; w++) {
+        if (b[w].tuple == 0 || b[w].start_s < o->start_s)
+            o = &b[w];
+    }
+    o->tuple = h;
+    o->start_s = f->start_s;
+}
+
+/* Counts (and forgets) the noted flows that head f, kept as a
+ * non-benign connection now, would have been continued by. */
+static void orphans_claim(struct conn_table *t, const struct conn_flow *f)
+{
+    uint64_t h = conn_tuple_hash(f);
+    h += h == 0;
+    struct orphan *b = orphans_of(t, h);
+    for (int w = 0; w < CONN_WAYS; w++) {
+        if (b[w].tuple == h && b[w].start_s >= f->start_s &&
+            b[w].start_s - f->end_s <= t->timeout_s) {
+            t->total.before_head++;
+            b[w].tuple = 0;
+        }
+    }
+}
+
 int conn_table_judge(struct conn_table *t, const struct memo *m,
                      const struct conn_flow *f, uint64_t id, int32_t *cls,
                      char *reason)
@@ -130,9 +177,15 @@ int conn_table_judge(struct conn_table *t, const struct memo *m,
         t->total.out_of_order++;
         return 0;
     }
-    if (e != NULL && conn_continues(&e->f, f, t->timeout_s))
+    int linked = e != NULL && conn_continues(&e->f, f, t->timeout_s);
+    if (linked)
         changed = judge_link(t, m, e, cls, reason);
-    if (!is_alert(m, *cls) || f->closed || !f->answered) {
+    int keep = is_alert(m, *cls) && !f->closed && f->answered;
+    if (keep)
+        orphans_claim(t, f);
+    if (!linked && !f->syn)
+        orphan_note(t, f);
+    if (!keep) {
         if (e != NULL)
             e->f.linkable = 0;
         return changed;

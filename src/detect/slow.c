@@ -28,6 +28,14 @@ struct span {
     uint8_t state;
 };
 
+/* A stretch of time during which the group held at least min_open slow
+ * connections at once, with the most seen and their median rate. */
+struct hot {
+    double lo, hi;
+    uint32_t peak;
+    float median;
+};
+
 /* The slow flows of one client to one service. */
 struct group {
     uint64_t key;             /* 0: free */
@@ -36,8 +44,9 @@ struct group {
     char dest_ip[48];
     uint16_t dest_port;
     uint8_t reached;
-    uint32_t n;
+    uint32_t n, n_hot;
     struct span span[SLOW_KEEP];
+    struct hot hot[SLOW_HOT];
 };
 
 struct slow {
@@ -187,6 +196,135 @@ static struct group *group_get(struct slow *s, const struct alert_flow *id,
     return group_take(s, &s->slot[victim], id, key);
 }
 
+static int span_is(const struct span *sp, const struct slow_mark *m)
+{
+    return sp->flow_id == m->flow_id && sp->start_s == m->start_s &&
+           sp->end_s == m->end_s;
+}
+
+static int span_holds(const struct span *sp, double t)
+{
+    return sp->start_s <= t && t <= sp->end_s;
+}
+
+/* The most kept intervals open at one moment of the marked flow's
+ * interval (the flow is kept: it was just noted); *at is that moment. */
+static uint32_t group_peak(const struct group *g, const struct slow_mark *m,
+                           double *at)
+{
+    uint32_t best = 0;
+    *at = m->start_s;
+    for (uint32_t c = 0; c < g->n; c++) {
+        double t = g->span[c].start_s;
+        if (t < m->start_s || t > m->end_s)
+            continue;
+        uint32_t open = 0;
+        for (uint32_t k = 0; k < g->n; k++)
+            open += span_holds(&g->span[k], t);
+        if (open > best) {
+            best = open;
+            *at = t;
+        }
+    }
+    return best;
+}
+
+static int cmp_float(const void *a, const void *b)
+{
+    float x = *(const float *)a, y = *(const float *)b;
+    return (x > y) - (x < y);
+}
+
+static int cmp_double_down(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x < y) - (x > y);
+}
+
+/* The hot stretch from t: as long as min_open of the flows open at t are
+ * still open (the min_open-th latest end), and their median rate. */
+static struct hot hot_at(const struct slow *s, const struct group *g,
+                         double t, uint32_t peak)
+{
+    float r[SLOW_KEEP];
+    double end[SLOW_KEEP];
+    size_t n = 0;
+    for (uint32_t k = 0; k < g->n; k++) {
+        if (span_holds(&g->span[k], t)) {
+            r[n] = g->span[k].rate;
+            end[n++] = g->span[k].end_s;
+        }
+    }
+    qsort(r, n, sizeof(float), cmp_float);
+    qsort(end, n, sizeof(double), cmp_double_down);
+    struct hot h = { t, end[s->min_open - 1], peak, r[n / 2] };
+    if (n % 2 == 0)
+        h.median = 0.5f * (r[n / 2 - 1] + r[n / 2]);
+    return h;
+}
+
+/* Adds h to the group's stretches, merged with those it overlaps; when
+ * all places are taken, the stretch that ended first gives way. */
+static void hot_add(struct group *g, struct hot h)
+{
+    uint32_t k = 0;
+    while (k < g->n_hot) {
+        struct hot *o = &g->hot[k];
+        if (o->lo > h.hi || h.lo > o->hi) {
+            k++;
+            continue;
+        }
+        h.lo = fmin(h.lo, o->lo);
+        h.hi = fmax(h.hi, o->hi);
+        if (o->peak > h.peak) {
+            h.peak = o->peak;
+            h.median = o->median;
+        }
+        *o = g->hot[--g->n_hot];
+    }
+    if (g->n_hot == SLOW_HOT) {
+        uint32_t first = 0;
+        for (k = 1; k < g->n_hot; k++)
+            first = g->hot[k].hi < g->hot[first].hi ? k : first;
+        g->hot[first] = g->hot[--g->n_hot];
+    }
+    g->hot[g->n_hot++] = h;
+}
+
+/* Benign slow flows of the group written before the stretch was found
+ * and open during it: counted once each. */
+static void count_written_before(struct slow *s, struct group *g,
+                                 const struct hot *h)
+{
+    for (uint32_t k = 0; k < g->n; k++) {
+        struct span *sp = &g->span[k];
+        if (sp->state == SPAN_WROTE_BENIGN && sp->start_s <= h->hi &&
+            h->lo <= sp->end_s) {
+            sp->state = SPAN_COUNTED;
+            s->total.written_before++;
+        }
+    }
+}
+
+/* After a new interval: when it makes min_open open at once, the
+ * stretch is kept for the flows written later. */
+static void group_heat(struct slow *s, struct group *g, struct slow_mark *m)
+{
+    double t;
+    uint32_t peak = group_peak(g, m, &t);
+    if (peak < s->min_open)
+        return;
+    struct hot h = hot_at(s, g, t, peak);
+    m->peak = h.peak;
+    m->median = h.median;
+    count_written_before(s, g, &h);
+    hot_add(g, h);
+    if (!g->reached) {
+        g->reached = 1;
+        s->total.clients++;
+    }
+}
+
 /* A place for a new interval: a free one, else that of the interval that
  * ended first (the least likely to overlap flows still to come). */
 static struct span *span_place(struct slow *s, struct group *g)
@@ -225,62 +363,8 @@ struct slow_mark slow_note(struct slow *s, const float *x,
     m.start_s = sp->start_s;
     m.end_s = sp->end_s;
     m.rate = sp->rate;
+    group_heat(s, g, &m);
     return m;
-}
-
-static int span_is(const struct span *sp, const struct slow_mark *m)
-{
-    return sp->flow_id == m->flow_id && sp->start_s == m->start_s &&
-           sp->end_s == m->end_s;
-}
-
-static int span_holds(const struct span *sp, double t)
-{
-    return sp->start_s <= t && t <= sp->end_s;
-}
-
-/* The most kept intervals open at one moment of the marked flow's
- * interval, the flow itself counted once whether still kept or not;
- * *at is that moment. */
-static uint32_t group_peak(const struct group *g, const struct slow_mark *m,
-                           double *at)
-{
-    uint32_t best = 0;
-    *at = m->start_s;
-    for (uint32_t c = 0; c <= g->n; c++) {
-        double t = c == g->n ? m->start_s : g->span[c].start_s;
-        if (t < m->start_s || t > m->end_s)
-            continue;
-        uint32_t open = 1;
-        for (uint32_t k = 0; k < g->n; k++)
-            open += !span_is(&g->span[k], m) && span_holds(&g->span[k], t);
-        if (open > best) {
-            best = open;
-            *at = t;
-        }
-    }
-    return best;
-}
-
-static int cmp_float(const void *a, const void *b)
-{
-    float x = *(const float *)a, y = *(const float *)b;
-    return (x > y) - (x < y);
-}
-
-/* The median rate of the flows open at t, the marked one included. */
-static double group_median(const struct group *g, const struct slow_mark *m,
-                           double t)
-{
-    float r[SLOW_KEEP + 1];
-    size_t n = 0;
-    r[n++] = m->rate;
-    for (uint32_t k = 0; k < g->n; k++) {
-        if (!span_is(&g->span[k], m) && span_holds(&g->span[k], t))
-            r[n++] = g->span[k].rate;
-    }
-    qsort(r, n, sizeof(float), cmp_float);
-    return n % 2 ? r[n / 2] : 0.5 * ((double)r[n / 2 - 1] + r[n / 2]);
 }
 
 static struct span *span_find(struct group *g, const struct slow_mark *m)
@@ -292,17 +376,18 @@ static struct span *span_find(struct group *g, const struct slow_mark *m)
     return NULL;
 }
 
-/* Benign slow flows of the group open at t that were written before the
- * count was reached: counted once each. */
-static void count_written_before(struct slow *s, struct group *g, double t)
+/* The stretch with the most connections that the flow was open in. */
+static const struct hot *hot_find(const struct group *g,
+                                  const struct slow_mark *m)
 {
-    for (uint32_t k = 0; k < g->n; k++) {
-        struct span *sp = &g->span[k];
-        if (sp->state == SPAN_WROTE_BENIGN && span_holds(sp, t)) {
-            sp->state = SPAN_COUNTED;
-            s->total.written_before++;
-        }
+    const struct hot *best = NULL;
+    for (uint32_t k = 0; k < g->n_hot; k++) {
+        const struct hot *h = &g->hot[k];
+        if (h->lo <= m->end_s && m->start_s <= h->hi &&
+            (best == NULL || h->peak > best->peak))
+            best = h;
     }
+    return best;
 }
 
 int slow_judge(struct slow *s, const struct slow_mark *m, int benign,
@@ -313,25 +398,21 @@ int slow_judge(struct slow *s, const struct slow_mark *m, int benign,
     struct group *g = &s->slot[m->slot];
     if (g->key == 0 || g->gen != m->gen)
         return 0;
-    double t;
-    uint32_t peak = group_peak(g, m, &t);
+    struct hot mine = { m->start_s, m->end_s, m->peak, m->median };
+    const struct hot *h = hot_find(g, m);
+    if (m->peak > 0 && (h == NULL || h->peak < m->peak))
+        h = &mine;
     struct span *own = span_find(g, m);
     if (own != NULL)
-        own->state = benign && peak < s->min_open ? SPAN_WROTE_BENIGN
-                                                  : SPAN_DONE;
-    if (peak < s->min_open || !benign)
+        own->state = benign && h == NULL ? SPAN_WROTE_BENIGN : SPAN_DONE;
+    if (h == NULL || !benign)
         return 0;
-    if (!g->reached) {
-        g->reached = 1;
-        s->total.clients++;
-    }
-    count_written_before(s, g, t);
     s->total.escalated++;
     char to[80];
     snprintf(reason, SLOW_REASON_LEN, "slow connections: %u open to %s, "
-             "median %.3g B/s", (unsigned)peak,
+             "median %.3g B/s", (unsigned)h->peak,
              alert_format_endpoint(g->dest_ip, g->dest_port, to, sizeof(to)),
-             group_median(g, m, t));
+             (double)h->median);
     return 1;
 }
 

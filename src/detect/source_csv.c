@@ -47,8 +47,9 @@ static long find_col(const struct csv_cols *c, const char *const *alts)
     return -1;
 }
 
-static int read_header(struct csv_reader *r, const struct schema *s,
-                       struct csv_cols *c)
+/* The identity columns of the header record rec. */
+static int cols_from_header(const struct csv_record *rec,
+                            const struct schema *s, struct csv_cols *c)
 {
     static const char *const alts[ID_COUNT][4] = {
         { "src_ip", "srcip", "source_ip", NULL },
@@ -60,16 +61,11 @@ static int read_header(struct csv_reader *r, const struct schema *s,
         { "flow_id", NULL, NULL, NULL },
         { NULL, NULL, NULL, NULL },
     };
-    struct csv_record rec;
-    int rc = csv_next(r, &rec);
-    if (rc <= 0)
-        return rc < 0 ? rc : err_set(ERR_PARSE, "%s:1: empty file",
-                                     csv_name(r));
-    c->n = rec.n_fields;
-    c->names = calloc(c->n, sizeof(char *));
+    c->n = rec->n_fields;
+    c->names = calloc(c->n + 1, sizeof(char *));
     for (size_t i = 0; c->names != NULL && i < c->n; i++) {
         char buf[256];
-        if (data_column_snake(rec.fields[i], buf, sizeof(buf)) != 0)
+        if (data_column_snake(rec->fields[i], buf, sizeof(buf)) != 0)
             snprintf(buf, sizeof(buf), "column_%zu", i + 1);
         if ((c->names[i] = strdup(buf)) == NULL)
             return err_set(ERR_NOMEM, "out of memory");
@@ -82,6 +78,17 @@ static int read_header(struct csv_reader *r, const struct schema *s,
     const char *lab[2] = { label, NULL };
     c->at[ID_LABEL] = label ? find_col(c, lab) : -1;
     return 0;
+}
+
+static int read_header(struct csv_reader *r, const struct schema *s,
+                       struct csv_cols *c)
+{
+    struct csv_record rec;
+    int rc = csv_next(r, &rec);
+    if (rc <= 0)
+        return rc < 0 ? rc : err_set(ERR_PARSE, "%s:1: empty file",
+                                     csv_name(r));
+    return cols_from_header(&rec, s, c);
 }
 
 /* Seconds ("01" or "01.839467") after the minutes; the end, or NULL. */
@@ -380,6 +387,44 @@ static void note_unaddressed(struct detector_input_stats *st,
 {
     note_row(&st->unaddressed_rows, st->unaddressed_first, path, rec,
              bad_at);
+}
+
+struct detector_csv_ident {
+    struct csv_cols cols;
+};
+
+struct detector_csv_ident *detector_csv_ident_create(
+    const struct detector *d, const struct csv_record *header)
+{
+    struct detector_csv_ident *c = calloc(1, sizeof(*c));
+    if (c == NULL) {
+        err_set(ERR_NOMEM, "out of memory");
+        return NULL;
+    }
+    if (cols_from_header(header, d->schema, &c->cols) != 0) {
+        detector_csv_ident_destroy(c);
+        return NULL;
+    }
+    return c;
+}
+
+void detector_csv_ident_destroy(struct detector_csv_ident *c)
+{
+    if (c == NULL)
+        return;
+    cols_fini(&c->cols);
+    free(c);
+}
+
+int detector_csv_ident_read(const struct detector_csv_ident *c,
+                            const struct csv_record *rec,
+                            struct alert_flow *id)
+{
+    long bad_at;
+    int rc = fill_identity(&c->cols, rec, id, &bad_at);
+    if (rc == 0 && id->first_s < 0)
+        id->first_s = id->last_s = 0;
+    return rc;
 }
 
 int detector_read_csv(struct detector *d, const char *path,
