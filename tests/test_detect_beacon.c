@@ -306,6 +306,10 @@ static void test_nets(void **state)
     assert_true(beacon_nets_has(&n, "fe80::1"));
     assert_false(beacon_nets_has(&n, "2001:db8::1"));
     assert_true(beacon_nets_has(&n, "not an address"));
+    /* IPv4-mapped IPv6 addresses are their IPv4 address. */
+    assert_true(beacon_nets_has(&n, "::ffff:10.1.2.3"));
+    assert_true(beacon_nets_has(&n, "::FFFF:192.168.10.5"));
+    assert_false(beacon_nets_has(&n, "::ffff:205.174.165.73"));
     assert_int_equal(beacon_nets_parse("203.0.113.0/25,2001:db8::/33",
                                        &n), 0);
     assert_true(beacon_nets_has(&n, "203.0.113.127"));
@@ -316,6 +320,7 @@ static void test_nets(void **state)
     static const char *const bad[] = {
         "", ",", "10.0.0.0/33", "10.0.0.0/", "10.0.0/8", "::/129",
         "10.0.0.0/8,", "private,,", "10.0.0.0/-1", "fe80::/1x", "localnet",
+        "10.0.0.0/+8", "10.0.0.0/ 8", "10.0.0.0/8 ",
     };
     for (size_t i = 0; i < sizeof(bad) / sizeof(*bad); i++)
         assert_int_equal(beacon_nets_parse(bad[i], &n), ERR_INVALID);
