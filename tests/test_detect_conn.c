@@ -155,6 +155,40 @@ static void test_link(void **state)
     assert_int_equal(conn_link(g, 2, CONN_TIMEOUT_DEFAULT, pred, NULL), 0);
     g[1].linkable = 0;
     assert_int_equal(conn_link(g, 2, CONN_TIMEOUT_DEFAULT, pred, NULL), 0);
+    /* the reversed 5-tuple is the same connection (the server spoke
+     * first after the pause) */
+    g[1] = mk(80, 160, 200, 0, 0);
+    snprintf(g[1].src_ip, sizeof(g[1].src_ip), "10.0.0.2");
+    snprintf(g[1].dest_ip, sizeof(g[1].dest_ip), "10.0.0.1");
+    g[1].dest_port = 1000;
+    assert_int_equal(conn_link(g, 2, CONN_TIMEOUT_DEFAULT, pred, NULL), 1);
+    assert_int_equal(pred[1], 0);
+    /* ... but not with one port different */
+    g[1].dest_port = 1001;
+    assert_int_equal(conn_link(g, 2, CONN_TIMEOUT_DEFAULT, pred, NULL), 0);
+}
+
+/* detect's table finds a connection from either direction. */
+static void test_table_reversed(void **state)
+{
+    (void)state;
+    struct memo *m = memory();
+    struct conn_table *t = conn_table_create(CONN_TIMEOUT_DEFAULT);
+    char reason[CONN_REASON_LEN] = "";
+    int32_t cls = 1;
+    struct conn_flow a = mk(1000, 0, 100, 1, 0);
+    conn_table_judge(t, m, &a, 7, &cls, reason);
+    struct conn_flow b = mk(80, 300, 400, 0, 0);
+    snprintf(b.src_ip, sizeof(b.src_ip), "10.0.0.2");
+    snprintf(b.dest_ip, sizeof(b.dest_ip), "10.0.0.1");
+    b.dest_port = 1000;
+    cls = 0;
+    assert_int_equal(conn_table_judge(t, m, &b, 8, &cls, reason), 1);
+    assert_int_equal(cls, 1);
+    assert_string_equal(reason, "continues the connection of flow_id 7 "
+                                "(decided attack)");
+    conn_table_destroy(t);
+    memo_destroy(m);
 }
 
 /* Chains carry the first flow's class; a benign start changes nothing. */
@@ -532,6 +566,7 @@ int main(void)
         cmocka_unit_test(test_propagate),
         cmocka_unit_test(test_table),
         cmocka_unit_test(test_table_no_link),
+        cmocka_unit_test(test_table_reversed),
         cmocka_unit_test(test_table_continuation_before_head),
         cmocka_unit_test(test_table_full),
         cmocka_unit_test(test_table_clock),

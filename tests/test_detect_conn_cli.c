@@ -288,6 +288,22 @@ static const char *write_pcap(const char *name, int64_t pause, int n)
     return path[k];
 }
 
+/* One slow connection whose rest, 60 s after its start, opens with a
+ * packet from the server: the meter gives that part the reversed
+ * 5-tuple. */
+static const char *write_pcap_server_first(const char *name)
+{
+    static char path[512];
+    struct pcap_out o;
+    snprintf(path, sizeof(path), "%s/%s", testutil_tmpdir(), name);
+    assert_int_equal(pcap_out_open(&o, path, DLT_EN10MB, 0), 0);
+    slow_start(&o, T0, 40000);
+    put(&o, T0 + 60 * SEC, 0, 40000, 0x18, 24);
+    slow_rest(&o, T0 + 60 * SEC + SEC / 10, 40000);
+    pcap_out_close(&o);
+    return path;
+}
+
 /* The meter ends the slow connection at a 30 s idle gap; its rest, alone,
  * is benign to this model. Within 600 s it keeps the connection's class,
  * after 700 s it does not. */
@@ -320,6 +336,16 @@ static void test_detect_capture(void **state)
     assert_int_equal(testutil_runf(&out, cmd, bin, model, cap, ""), 0);
     assert_int_equal(testutil_count(out, slow), 1);
     assert_null(strstr(out, "continues the connection"));
+    /* The server speaks first after the pause: the same connection. */
+    cap = write_pcap_server_first("conn-rev.pcap");
+    assert_int_equal(testutil_runf(&out, cmd, bin, model, cap,
+                                   "--judge-continuations"), 0);
+    assert_int_equal(testutil_count(out, slow), 1);
+    assert_non_null(strstr(out, "\"src_port\":80,"));
+    assert_int_equal(testutil_runf(&out, cmd, bin, model, cap, ""), 0);
+    assert_int_equal(testutil_count(out, slow), 2);
+    assert_int_equal(testutil_count(out, "\"reason\":\"continues the "
+                                         "connection of flow_id "), 1);
     free(out);
     out = NULL;
 }

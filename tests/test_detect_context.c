@@ -358,6 +358,26 @@ static void test_lone_limit_bounded(void **state)
     context_destroy(c);
 }
 
+/* Lone alerts from as many networks as flows are lone network by network;
+ * past CONTEXT_LONE_MAX_ALL in a window they all alert. */
+static void test_lone_limit_all_networks(void **state)
+{
+    (void)state;
+    struct context *c = context_create(cols, N_C, 120);
+    assert_non_null(c);
+    char src[48], dst[48];
+    for (int i = 0; i < CONTEXT_LONE_MAX_ALL; i++) {
+        snprintf(src, sizeof(src), "10.%d.%d.1", i / 256, i % 256);
+        snprintf(dst, sizeof(dst), "%d.%d.0.1", 100 + i / 256, i % 256);
+        note_lone(c, src, dst, 10);
+    }
+    assert_false(common(c, "192.168.5.5", "198.51.100.7", 15));
+    note_lone(c, "10.200.0.1", "99.0.0.1", 10);
+    assert_true(common(c, "192.168.5.5", "198.51.100.7", 15));
+    assert_false(common(c, "192.168.5.5", "198.51.100.7", 1000));
+    context_destroy(c);
+}
+
 /* ---- detect on hand-built packets ---- */
 
 #define SEC 1000000000LL
@@ -623,6 +643,7 @@ int main(void)
         cmocka_unit_test(test_lone_limit_per_network),
         cmocka_unit_test(test_lone_limit_prefix),
         cmocka_unit_test(test_lone_limit_bounded),
+        cmocka_unit_test(test_lone_limit_all_networks),
         cmocka_unit_test(test_detect_lone_per_network),
         cmocka_unit_test(test_detect_lone_limit),
         cmocka_unit_test(test_detect_withholds_alerts),

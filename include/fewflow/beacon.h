@@ -41,9 +41,10 @@
  * A session is a new connection: a TCP flow with a SYN (when the model
  * has syn_flag_count); for other protocols (and TCP without that
  * column) a flow that is not from the same source port as the series'
- * previous session, starting within the idle timeout of its end (that is
- * a flow meter cutting a long flow at its active timeout, which would be
- * periodic by construction).
+ * previous session, starting within the idle timeout of the end of its
+ * last part (that is a flow meter cutting a long flow at its active
+ * timeout, which would be periodic by construction; a CSV row's end is
+ * its start plus flow_duration).
  *
  * Benign pollers have the same shape (NTP, update checks, monitoring,
  * keep-alives). By default only series to a server outside the local

@@ -11,8 +11,9 @@
  * flow 600 s idle by default: flow-timeouts, tcp, established).
  *
  * A TCP flow CONTINUES the most recent earlier flow of its 5-tuple
- * (source and destination address and port, protocol, in the direction
- * the meter or CSV gave) when it carries no SYN, that earlier flow was
+ * (source and destination address and port, protocol, in either
+ * direction: after a pause a meter starts the next part in the direction
+ * of its first packet, which may be the server's) when it carries no SYN, that earlier flow was
  * answered (a connection needs a reply to exist, and so a SYN flood's
  * unanswered flows take no place in the table) and not closed (no FIN,
  * no RST), and the gap from that flow's end to this
@@ -29,8 +30,7 @@
  * TCP's meaning. It was found by looking at the test classes' CSV rows.
  * Limits: an attacker who closes and reopens connections is not linked;
  * nor is a part after a packet with FIN, RST or SYN on the 5-tuple, even
- * one the host ignores (flows carry no sequence numbers), nor a part
- * whose first packet came from the other side (its 5-tuple is reversed).
+ * one the host ignores (flows carry no sequence numbers).
  * A spoofed packet without those flags can only add alerts.
  *
  * Two forms: conn_link over a whole set of flows (eval --openset), and a

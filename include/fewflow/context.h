@@ -50,8 +50,12 @@
  * are counted apart; /0 on both sides is the one global count of before,
  * which let one noisy host lift the hold for every other and hid a
  * host's lone flow behind others'. A probe whose every flow comes from
- * its own source network and goes to its own destination network stays
- * withheld. Lone flows the model calls benign do not count: a busy LAN's
+ * its own source network and goes to its own destination network (random
+ * spoofed sources at targets spread over many /16s) is lone network by
+ * network: past CONTEXT_LONE_MAX_ALL lone alerts in a window from all
+ * networks together, every lone flow of the window alerts. That bound is
+ * 32 times the per-network one, so hiding a lone flow behind others
+ * takes a storm of over a thousand lone alerts in two minutes. Lone flows the model calls benign do not count: a busy LAN's
  * unanswered queries at the end of a capture say nothing about an
  * attack's lone flow in the same window. The benign captures shipped
  * with the data have at most eight lone flows each; the limit sits well
@@ -81,6 +85,7 @@
 #define CONTEXT_SLOTS 4096
 #define CONTEXT_WINDOW_DEFAULT 120.0  /* seconds: the flow idle timeout */
 #define CONTEXT_LONE_MAX 32      /* lone flows per network and window */
+#define CONTEXT_LONE_MAX_ALL 1024 /* lone flows per window, all networks */
 #define CONTEXT_LONE_SRC4 24     /* networks of the lone limit (above): */
 #define CONTEXT_LONE_SRC6 64     /* source IPv4 and IPv6 prefix lengths, */
 #define CONTEXT_LONE_DST4 16     /* destination ones */
@@ -125,7 +130,7 @@ void context_lone_note(struct context *c, const struct alert_flow *id,
 
 /* v, or CONTEXT_OK for a lone v once more than CONTEXT_LONE_MAX lone
  * alerts were noted in the flow's window from its source network or to
- * its destination network. */
+ * its destination network, or more than CONTEXT_LONE_MAX_ALL in all. */
 enum context_verdict context_lone_limit(const struct context *c,
                                         const struct alert_flow *id,
                                         enum context_verdict v);

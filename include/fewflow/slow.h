@@ -60,7 +60,7 @@
  * intervals (the one that ended first gives way to a newer one, counted
  * as dropped) and SLOW_HOT stretches (likewise). A newcomer group takes a
  * free place, else a group whose flows all ended over SLOW_STALE_S
- * before the latest start seen, else the one holding the fewest
+ * before the newcomer's start, else the one holding the fewest
  * intervals (counted as replaced): a flood of one-flow clients replaces
  * its own kind. Either can only cost alerts.
  *

@@ -10,6 +10,7 @@
 
 static const char col_size[] = "total_length_of_fwd_packet";
 static const char col_syn[] = "syn_flag_count";
+static const char col_duration[] = "flow_duration";
 
 /* One client's sessions to one service. Beats are kept sorted by time
  * (CSV rows need not be); sizes and ids in arrival order, as rings. */
@@ -27,7 +28,7 @@ struct series {
     float size[BEACON_KEEP];
     uint64_t id[ALERT_BEACON_IDS];
     double first_s, last_s;   /* first and latest session start */
-    double last_end_s;        /* end of the latest session */
+    double last_end_s;        /* end of the latest session's last part */
     double period_s, jitter_s;  /* of the latest regular window */
     uint64_t sessions, alerts, before;
 };
@@ -35,6 +36,7 @@ struct series {
 struct beacon {
     size_t col_size;
     size_t col_syn;           /* SIZE_MAX: the model has none */
+    size_t col_duration;      /* SIZE_MAX: the model has none */
     uint32_t min_beats;
     double idle_s;
     uint64_t next_gen;
@@ -69,6 +71,7 @@ struct beacon *beacon_create(const char *const *col_names, size_t n_in,
     }
     b->col_size = size;
     b->col_syn = col_find(col_syn, col_names, n_in);
+    b->col_duration = col_find(col_duration, col_names, n_in);
     b->min_beats = min_beats < BEACON_MIN_LOWEST ? BEACON_MIN_LOWEST
                    : min_beats > BEACON_KEEP ? BEACON_KEEP : min_beats;
     b->idle_s = idle_s;
@@ -229,8 +232,21 @@ static int is_session(const struct beacon *b, const float *x,
            !beacon_nets_has(&b->local, id->dest_ip);
 }
 
+/* When the flow ended: a CSV row's identity has only its start, so its
+ * duration column (microseconds) gives the end. */
+static double flow_end(const struct beacon *b, const float *x,
+                       const struct alert_flow *id)
+{
+    double end = id->last_s;
+    if (b->col_duration != SIZE_MAX && x[b->col_duration] > 0 &&
+        x[b->col_duration] <= 86400e6)
+        end = fmax(end, id->first_s + (double)x[b->col_duration] / 1e6);
+    return end;
+}
+
 /* The same source port again within the idle timeout of the last
- * session's end: a long flow cut by the meter, not a new session. A TCP
+ * part's end (the session's or a continuation's: every part of a long
+ * flow starts where the one before it ended): a long flow cut by the meter, not a new session. A TCP
  * flow with a SYN is a new connection whatever its port. */
 static int is_continuation(const struct beacon *b, const struct series *s,
                            const struct alert_flow *id)
@@ -241,16 +257,16 @@ static int is_continuation(const struct beacon *b, const struct series *s,
            fabs(id->first_s - s->last_end_s) < b->idle_s;
 }
 
-static void series_count(struct series *s, const float *x, size_t col,
-                         const struct alert_flow *id)
+static void series_count(const struct beacon *b, struct series *s,
+                         const float *x, const struct alert_flow *id)
 {
-    s->size[s->sessions % BEACON_KEEP] = x[col];
+    s->size[s->sessions % BEACON_KEEP] = x[b->col_size];
     s->n_sizes += s->n_sizes < BEACON_KEEP;
     beat_add(s, id->first_s);
     s->sessions++;
     s->first_s = fmin(s->first_s, id->first_s);
     s->last_s = fmax(s->last_s, id->first_s);
-    s->last_end_s = id->last_s;
+    s->last_end_s = flow_end(b, x, id);
     s->last_src_port = id->src_port;
 }
 
@@ -275,9 +291,11 @@ void beacon_note(struct beacon *b, const float *x,
     if (!is_session(b, x, id))
         return;
     struct series *s = series_get(b, id, &m->slot);
-    if (is_continuation(b, s, id))
+    if (is_continuation(b, s, id)) {
+        s->last_end_s = fmax(s->last_end_s, flow_end(b, x, id));
         return;
-    series_count(s, x, b->col_size, id);
+    }
+    series_count(b, s, x, id);
     int regular = series_regular(b, s);
     if (regular && !s->decided) {
         s->decided = 1;

@@ -35,7 +35,8 @@ static int net_read(const char *item, struct beacon_net *net)
     if (slash != NULL) {
         char *end;
         prefix = strtol(slash + 1, &end, 10);
-        if (slash[1] == '\0' || *end != '\0' || prefix < 0 || prefix > max)
+        if (strspn(slash + 1, "0123456789") != strlen(slash + 1) ||
+            slash[1] == '\0' || *end != '\0' || prefix > max)
             return -1;
     }
     net->prefix = (uint8_t)prefix;
@@ -101,14 +102,26 @@ static int net_has(const struct beacon_net *net, const uint8_t *a, int v6)
     return (net->addr[whole] & mask) == (a[whole] & mask);
 }
 
+/* An IPv4-mapped IPv6 address (::ffff:a.b.c.d, as dual-stack sockets
+ * log IPv4 peers) is also that IPv4 address: ::ffff:10.1.2.3 is
+ * private. */
+static int is_mapped(const uint8_t *a)
+{
+    static const uint8_t prefix[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+                                        0xff, 0xff };
+    return memcmp(a, prefix, sizeof(prefix)) == 0;
+}
+
 int beacon_nets_has(const struct beacon_nets *n, const char *ip)
 {
     uint8_t a[16];
     int v6 = strchr(ip, ':') != NULL;
     if (inet_pton(v6 ? AF_INET6 : AF_INET, ip, a) != 1)
         return 1;
+    int mapped = v6 && is_mapped(a);
     for (size_t i = 0; i < n->n; i++) {
-        if (net_has(&n->net[i], a, v6))
+        if (net_has(&n->net[i], a, v6) ||
+            (mapped && net_has(&n->net[i], a + 12, 0)))
             return 1;
     }
     return 0;

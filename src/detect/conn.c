@@ -72,21 +72,34 @@ void conn_flow_make(const struct conn_cols *c, const float *x,
                     out->end_s - out->start_s <= CONN_MAX_SPAN_S;
 }
 
+/* a's endpoints are b's, in the same or in the other direction: after a
+ * pause the meter starts a new flow in the direction of its first
+ * packet, which may be the server's. */
 int conn_same_tuple(const struct conn_flow *a, const struct conn_flow *b)
 {
-    return a->proto == b->proto && a->src_port == b->src_port &&
-           a->dest_port == b->dest_port &&
-           strcmp(a->src_ip, b->src_ip) == 0 &&
-           strcmp(a->dest_ip, b->dest_ip) == 0;
+    if (a->proto != b->proto)
+        return 0;
+    if (a->src_port == b->src_port && a->dest_port == b->dest_port &&
+        strcmp(a->src_ip, b->src_ip) == 0 &&
+        strcmp(a->dest_ip, b->dest_ip) == 0)
+        return 1;
+    return a->src_port == b->dest_port && a->dest_port == b->src_port &&
+           strcmp(a->src_ip, b->dest_ip) == 0 &&
+           strcmp(a->dest_ip, b->src_ip) == 0;
 }
 
+static uint64_t endpoint_hash(const char *ip, uint16_t port)
+{
+    uint64_t h = fnv1a(FNV1A_OFFSET, ip, strlen(ip) + 1);
+    return fmix64(fnv1a(h, &port, sizeof(port)));
+}
+
+/* The same for both directions (conn_same_tuple). */
 uint64_t conn_tuple_hash(const struct conn_flow *f)
 {
-    uint64_t h = fnv1a(FNV1A_OFFSET, f->src_ip, strlen(f->src_ip) + 1);
-    h = fnv1a(h, f->dest_ip, strlen(f->dest_ip) + 1);
-    h = fnv1a(h, &f->src_port, sizeof(f->src_port));
-    h = fnv1a(h, &f->dest_port, sizeof(f->dest_port));
-    return fnv1a(h, &f->proto, 1);
+    uint64_t a = endpoint_hash(f->src_ip, f->src_port);
+    uint64_t b = endpoint_hash(f->dest_ip, f->dest_port);
+    return fnv1a(a ^ b, &f->proto, 1);
 }
 
 int conn_continues(const struct conn_flow *a, const struct conn_flow *b,

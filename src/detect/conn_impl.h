@@ -8,10 +8,11 @@
 
 #include "fewflow/conn.h"
 
-/* Whether a and b have the same 5-tuple (compared in full). */
+/* Whether a and b have the same 5-tuple, in either direction (compared
+ * in full). */
 int conn_same_tuple(const struct conn_flow *a, const struct conn_flow *b);
 
-/* FNV-1a over the 5-tuple. */
+/* A hash of the 5-tuple, the same for both directions. */
 uint64_t conn_tuple_hash(const struct conn_flow *f);
 
 #endif

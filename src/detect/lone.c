@@ -138,6 +138,8 @@ int lone_count_common(const struct lone_count *l,
     size_t w;
     if (!lone_window(l, id->first_s, &w))
         return 0;
+    if (l->n[w] > CONTEXT_LONE_MAX_ALL)
+        return 1;
     double ep = l->epoch_s[w];
     const struct lone_net *s = net_find(l, net_key(l, id->src_ip, 0), ep);
     const struct lone_net *d = net_find(l, net_key(l, id->dest_ip, 1), ep);

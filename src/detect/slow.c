@@ -54,7 +54,6 @@ struct slow {
     uint32_t min_open;
     double min_duration_us;
     double max_rate;
-    double now_s;             /* latest start seen */
     uint64_t next_gen;
     struct slow_totals total;
     struct group slot[SLOW_SLOTS];
@@ -81,7 +80,6 @@ struct slow *slow_create(const char *const *col_names, size_t n_in,
     s->min_open = min_open < 2 ? 2
                   : min_open > SLOW_MIN_MAX ? SLOW_MIN_MAX : min_open;
     slow_set_limits(s, SLOW_MIN_DURATION_DEFAULT, SLOW_MAX_RATE_DEFAULT);
-    s->now_s = -INFINITY;
     s->next_gen = 1;
     return s;
 }
@@ -139,16 +137,26 @@ static double group_last_end(const struct group *g)
     return last;
 }
 
-/* Whether a newcomer should take a's place rather than b's: a free
- * place, then a group whose flows all ended long ago, then the one with
- * fewer intervals, then the one whose flows ended first. */
-static int group_before(const struct slow *s, const struct group *a,
-                        const struct group *b)
+/* Whether a group's flows all ended long before t. Judged at the
+ * newcomer's own start, not at the latest start seen: one row dated years
+ * ahead (or a later capture read first) would make every group look
+ * stale, and their replacement would go uncounted. */
+static int group_stale(const struct group *g, double t)
+{
+    return !(group_last_end(g) >= t - SLOW_STALE_S);
+}
+
+/* Whether a newcomer starting at t should take a's place rather than
+ * b's: a free place, then a group whose flows all ended long before t,
+ * then the one with fewer intervals, then the one whose flows ended
+ * first. */
+static int group_before(const struct group *a, const struct group *b,
+                        double t)
 {
     if ((a->key == 0) != (b->key == 0))
         return a->key == 0;
-    int a_stale = !(group_last_end(a) >= s->now_s - SLOW_STALE_S);
-    int b_stale = !(group_last_end(b) >= s->now_s - SLOW_STALE_S);
+    int a_stale = group_stale(a, t);
+    int b_stale = group_stale(b, t);
     if (a_stale != b_stale)
         return a_stale;
     if (a->n != b->n)
@@ -159,8 +167,7 @@ static int group_before(const struct slow *s, const struct group *a,
 static struct group *group_take(struct slow *s, struct group *g,
                                 const struct alert_flow *id, uint64_t key)
 {
-    if (g->key != 0 && g->n > 0 &&
-        group_last_end(g) >= s->now_s - SLOW_STALE_S)
+    if (g->key != 0 && g->n > 0 && !group_stale(g, id->first_s))
         s->total.replaced++;
     memset(g, 0, sizeof(*g));
     g->key = key;
@@ -189,7 +196,7 @@ static struct group *group_get(struct slow *s, const struct alert_flow *id,
             *slot = i;
             return g;
         }
-        if (i != base && group_before(s, g, &s->slot[victim]))
+        if (i != base && group_before(g, &s->slot[victim], id->first_s))
             victim = i;
     }
     *slot = victim;
@@ -348,7 +355,6 @@ struct slow_mark slow_note(struct slow *s, const float *x,
     double rate = slow_rate(s, x, id, tcp);
     if (rate < 0)
         return m;
-    s->now_s = fmax(s->now_s, id->first_s);
     s->total.slow_flows++;
     struct group *g = group_get(s, id, &m.slot);
     struct span *sp = span_place(s, g);
