@@ -116,7 +116,7 @@ void detect_rules_beacon_json(struct alert_buf *buf, const struct beacon *b)
     if (b != NULL)
         beacon_totals_get(b, &t);
     alert_buf_printf(buf, ",\"beacons\":{\"rule\":%s,\"series\":%llu,"
-                     "\"alerts\":%llu,\"before\":%llu,\"evicted\":%llu}",
+                     "\"reported\":%llu,\"before\":%llu,\"evicted\":%llu}",
                      b != NULL ? "true" : "false",
                      (unsigned long long)t.series,
                      (unsigned long long)t.alerts,
