@@ -33,6 +33,14 @@
 #include "fewflow/rng.h"
 #include "fewflow/tensor.h"
 
+/* The open-set term of protonet's open episodes (learner_opts.open_way). */
+enum learner_open_loss {
+    LEARNER_OPEN_ENTROPY = 0,     /* PEELER: maximise the open queries'
+                                   * softmax entropy over the prototypes */
+    LEARNER_OPEN_MARGIN = 1,      /* open queries beyond a ratio of the
+                                   * closed queries' own distance */
+};
+
 enum learner_mining {
     LEARNER_MINE_BATCH_HARD = 0,
     LEARNER_MINE_SEMI_HARD = 1,
@@ -61,6 +69,10 @@ struct learner_opts {
     int zero_head;                /* MAML family: head starts at zero */
     float init_scale;             /* encoder weights times this after the
                                    * draw (1: as drawn); finite, > 0 */
+    size_t open_way;              /* protonet: classes per episode that
+                                   * give only open queries (0: off) */
+    float open_weight;            /* weight of the open-set term */
+    enum learner_open_loss open_loss;
     uint64_t seed;
 };
 

@@ -63,6 +63,11 @@ static void usage(FILE *out)
         "  --no-val          train all episodes, no early stopping\n"
         "  --subclasses K    meta-train on up to K k-means sub-classes of\n"
         "                    each training class (0: off)\n"
+        "  --open-way M      protonet: M more classes per episode give\n"
+        "                    open queries only, pushed away from the\n"
+        "                    episode's prototypes (0: off)\n"
+        "  --open-loss L     entropy (PEELER) or margin (entropy)\n"
+        "  --open-weight F   weight of that term (1)\n"
         "  --benign-fpr F    class memory's benign false-alarm target "
         "(0.01)\n"
         "  --init-scale S    encoder weights times S after the draw:\n"
@@ -163,6 +168,9 @@ static const struct option train_opts[] = {
     { "patience", required_argument, NULL, 't' },
     { "no-val", no_argument, NULL, 'n' },
     { "subclasses", required_argument, NULL, 'u' },
+    { "open-way", required_argument, NULL, 'O' },
+    { "open-weight", required_argument, NULL, 'W' },
+    { "open-loss", required_argument, NULL, 'L' },
     { "benign-fpr", required_argument, NULL, 'F' },
     { "inner-steps", required_argument, NULL, 'i' },
     { "inner-lr", required_argument, NULL, 'I' },
@@ -195,6 +203,17 @@ static int parse_mining(const char *s, enum learner_mining *m)
         *m = LEARNER_MINE_SEMI_HARD;
     else
         return cli_usage_error("train", "--mining: batch-hard or semi-hard");
+    return 0;
+}
+
+static int parse_open_loss(const char *s, enum learner_open_loss *o)
+{
+    if (strcmp(s, "entropy") == 0)
+        *o = LEARNER_OPEN_ENTROPY;
+    else if (strcmp(s, "margin") == 0)
+        *o = LEARNER_OPEN_MARGIN;
+    else
+        return cli_usage_error("train", "--open-loss: entropy or margin");
     return 0;
 }
 
@@ -233,6 +252,7 @@ static int parse_size_opt(int c, const char *v, struct train_args *a)
     case 'Y': a->opts.lr_every = n; break;
     case 'b': a->opts.batch = n; break;
     case 'u': a->subclasses = n; break;
+    case 'O': a->opts.open_way = n; break;
     case 'v': a->opts.val_every = n; break;
     case 'V': a->opts.val_episodes = n; break;
     case 'i': a->opts.inner_steps = n; break;
@@ -264,6 +284,9 @@ static int parse_one(int c, int argc, char **argv, struct train_args *a)
                                  "--weight-decay");
     case 'M': return parse_float(optarg, &a->opts.margin, "--margin");
     case 'g': return parse_mining(optarg, &a->opts.mining);
+    case 'W': return parse_float(optarg, &a->opts.open_weight,
+                                 "--open-weight");
+    case 'L': return parse_open_loss(optarg, &a->opts.open_loss);
     case 'n': a->no_val = 1; return 0;
     case 'F': return parse_float(optarg, &a->benign_fpr, "--benign-fpr");
     case 'I': return parse_float(optarg, &a->opts.inner_lr, "--inner-lr");
@@ -364,6 +387,11 @@ static const struct learner_ops *resolve_method(struct train_args *a,
     if (!learner_rule_known(a->arch.rule)) {
         err_set(ERR_INVALID, "unknown --rule '%s' (%s)", a->arch.rule,
                 learner_rule_names());
+        return NULL;
+    }
+    if (a->opts.open_way > 0 && ops != learner_find("protonet")) {
+        err_set(ERR_INVALID, "--open-way trains protonet only, not '%s'",
+                ops->name);
         return NULL;
     }
     a->arch.n_in = n_in;
@@ -601,6 +629,21 @@ static int record_metrics(struct model *m, const struct meta_train_result *s)
     return rc;
 }
 
+/* Open-set training is recorded only when used, so a model trained
+ * without it keeps the bytes it always had. */
+static int record_open(struct model *m, const struct learner_opts *o)
+{
+    int rc = model_record_set_metric(m, "open_way", (double)o->open_way);
+
+    if (rc == 0)
+        rc = model_record_set_metric(m, "open_weight",
+                                     (double)o->open_weight);
+    if (rc == 0)
+        rc = model_record_set_metric(m, "open_loss_margin",
+                                     o->open_loss == LEARNER_OPEN_MARGIN);
+    return rc;
+}
+
 static int record_fill(struct model *m, const struct train_args *a,
                        const struct protocol *p)
 {
@@ -642,6 +685,8 @@ static int train_save(const struct train_args *a, const struct protocol *p,
     else if (rc == 0 && a->init_given)
         rc = model_record_set_metric(m, "init_scale",
                                      (double)a->opts.init_scale);
+    if (rc == 0 && a->opts.open_way > 0)
+        rc = record_open(m, &a->opts);
     if (rc == 0)
         rc = model_set_schema(m, r->schema);
     if (rc == 0)

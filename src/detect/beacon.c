@@ -246,8 +246,9 @@ static double flow_end(const struct beacon *b, const float *x,
 
 /* The same source port again within the idle timeout of the last
  * part's end (the session's or a continuation's: every part of a long
- * flow starts where the one before it ended): a long flow cut by the meter, not a new session. A TCP
- * flow with a SYN is a new connection whatever its port. */
+ * flow starts where the one before it ended): a long flow cut by the
+ * meter, not a new session. A TCP flow with a SYN is a new connection
+ * whatever its port. */
 static int is_continuation(const struct beacon *b, const struct series *s,
                            const struct alert_flow *id)
 {

@@ -31,6 +31,7 @@ void learner_opts_default(struct learner_opts *o)
     o->inner_steps_test = 10;
     o->meta_batch = 4;
     o->init_scale = 1.0f;
+    o->open_weight = 1.0f;
     o->seed = 1;
 }
 

@@ -37,4 +37,9 @@ struct tensor *learner_episode_embed_all(struct learner *l,
                                          const struct episode *ep,
                                          struct rng *rng, int *y);
 
+/* Protonet's step on an open-set episode (opts.open_way > 0): see
+ * openloss.c. */
+int learner_open_step(struct learner *l, struct rng *rng,
+                      struct episode *ep, float *grad, float *loss);
+
 #endif

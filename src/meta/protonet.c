@@ -72,8 +72,11 @@ static int protonet_step(struct learner *l, struct rng *rng, float *grad,
     struct tensor_arena *ar = l->ar;
     struct tensor *leaves[LEARNER_MAX_VIEWS], *zs, *zq, *protos, *logits;
     int n_leaves;
-    int rc = learner_sample_episode(l, rng, ep);
+    int rc;
 
+    if (l->opts.open_way > 0)
+        return learner_open_step(l, rng, ep, grad, loss);
+    rc = learner_sample_episode(l, rng, ep);
     if (rc != 0)
         return rc;
     tensor_arena_reset(ar);
