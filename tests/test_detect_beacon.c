@@ -321,6 +321,8 @@ static void test_popular_server_not_reported(void **state)
     struct beacon_totals tot;
     beacon_totals_get(b, &tot);
     assert_int_equal(tot.series, 0);
+    /* Held back, not hidden: sessions 16 to 20 were regular. */
+    assert_int_equal(tot.popular, 5);
     beacon_destroy(b);
     /* Four allowed: reported as usual. */
     b = make(BEACON_MIN_DEFAULT);

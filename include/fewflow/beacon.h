@@ -131,8 +131,9 @@ struct beacon_totals {
     uint64_t before;          /* sessions of those noted before the
                                  decision */
     uint64_t evicted;         /* series pushed out of the full table */
-    uint64_t popular;         /* sessions of decided series not reported:
-                                 their server had too many clients */
+    uint64_t popular;         /* sessions of regular or decided series
+                                 not reported: their server had too
+                                 many clients */
 };
 
 /* A decided series still in the table, for the summary. */

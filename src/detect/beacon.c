@@ -347,7 +347,9 @@ void beacon_note(struct beacon *b, const float *x,
         b->total.series++;
         b->total.before += s->before;
     }
-    b->total.popular += s->decided && popular;
+    /* Held back: a series regular now, or decided before its server
+     * turned popular; either would have been reported. */
+    b->total.popular += popular && (regular || s->decided);
     if (s->decided && !popular) {
         m->decided = 1;
         m->gen = s->gen;
