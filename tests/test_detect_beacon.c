@@ -293,6 +293,53 @@ static void test_long_flow_parts_are_one_session(void **state)
     assert_int_equal(stream_parts(1), 0);
 }
 
+/* Notes one session of each of n other clients to SERVER:443 at t. */
+static void other_clients(struct beacon *b, int n, double t)
+{
+    char src[48];
+    for (int k = 1; k <= n; k++) {
+        snprintf(src, sizeof(src), "10.0.1.%d", k);
+        struct alert_flow f = flow(src, SERVER, 443, t + k, 7000);
+        struct beacon_mark m;
+        beacon_note(b, row(200, 2), &f, &m);
+        assert_false(m.decided);
+    }
+}
+
+static void test_popular_server_not_reported(void **state)
+{
+    (void)state;
+    double t[20];
+    int first;
+    for (int i = 0; i < 20; i++)
+        t[i] = 1e9 + 60.0 * i;
+    /* Four clients of the server, at most three allowed: not reported. */
+    struct beacon *b = make(BEACON_MIN_DEFAULT);
+    beacon_set_max_clients(b, 3);
+    other_clients(b, 3, 1e9 - 100);
+    assert_int_equal(decided_count(b, t, 20, &first), 0);
+    struct beacon_totals tot;
+    beacon_totals_get(b, &tot);
+    assert_int_equal(tot.series, 0);
+    beacon_destroy(b);
+    /* Four allowed: reported as usual. */
+    b = make(BEACON_MIN_DEFAULT);
+    beacon_set_max_clients(b, 4);
+    other_clients(b, 3, 1e9 - 100);
+    assert_int_equal(decided_count(b, t, 20, &first), 5);
+    /* Decided, then the server turns out popular: later sessions are
+     * held back and counted. */
+    beacon_set_max_clients(b, 3);
+    assert_false(note_at(b, 1e9 + 60.0 * 20, 200).decided);
+    beacon_totals_get(b, &tot);
+    assert_int_equal(tot.series, 1);
+    assert_int_equal(tot.popular, 1);
+    /* Off (0): any number of clients. */
+    beacon_set_max_clients(b, 0);
+    assert_true(note_at(b, 1e9 + 60.0 * 21, 200).decided);
+    beacon_destroy(b);
+}
+
 static void test_nets(void **state)
 {
     (void)state;
@@ -476,11 +523,20 @@ static void test_detect_reports_beacons(void **state)
     assert_int_equal(testutil_count(out, "\"event_type\""), 11);
     assert_non_null(strstr(out, "\"beacons\":{\"rule\":true,\"series\":1,"
                                 "\"reported\":11,\"before\":9,"
-                                "\"evicted\":0}"));
+                                "\"evicted\":0,\"popular\":0}"));
     /* One "alerts" and one "flows" key in the summary: the quickstart
      * reads them with sed, which takes the last one. */
     assert_int_equal(testutil_count(out, "\"alerts\":"), 1);
     assert_int_equal(testutil_count(out, "\"flows\":"), 1);
+    /* The outside server has one client: --beacon-max-clients 1 keeps
+     * it; the local one (any) has one too. */
+    assert_int_equal(testutil_runf(&out, "%s -q detect --model %s.b -r %s "
+                                   "--explain 0 --beacon-max-clients 1",
+                                   bin, model, cap), 0);
+    assert_int_equal(testutil_count(out, "\"event_type\""), 5);
+    assert_int_equal(testutil_runf(&out, "%s -q detect --model %s.b -r %s "
+                                   "--beacon-max-clients 16 2>&1", bin,
+                                   model, cap), 2);
     assert_int_equal(testutil_runf(&out, "%s -q detect --model %s.b -r %s "
                                    "--beacon-local private,10.0.0.0/40 2>&1",
                                    bin, model, cap), 2);
@@ -503,6 +559,7 @@ int main(void)
         cmocka_unit_test(test_burst_is_one_beat),
         cmocka_unit_test(test_what_counts),
         cmocka_unit_test(test_long_flow_parts_are_one_session),
+        cmocka_unit_test(test_popular_server_not_reported),
         cmocka_unit_test(test_nets),
         cmocka_unit_test(test_flood_stays_bounded),
         cmocka_unit_test(test_unsorted_rows_within_the_window),

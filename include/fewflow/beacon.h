@@ -55,10 +55,21 @@
  * outside server regularly (an update check every minute, a cloud agent's
  * heartbeat) still alerts: the rule cannot tell intent.
  *
+ * Optionally (beacon_set_max_clients), a series is not reported while
+ * its server has had more than max_clients distinct clients in this run:
+ * an update or telemetry service is polled by most hosts of a network,
+ * a C2 server by the few it infected. Off by default: one capture or
+ * CSV often shows a single client, and the CIC-IDS2017 ARES server is
+ * polled by five infected hosts, so the bound must sit above the number
+ * of hosts an implant may reach; it suits a sensor that sees many hosts.
+ *
  * Memory is fixed: BEACON_SLOTS series in buckets of BEACON_WAYS; a
  * newcomer takes a free place, else one idle for BEACON_STALE_S, else the
  * one with the fewest sessions (a flood of one-off pairs replaces its own
  * kind). Every series pushed out is counted (beacon_totals.evicted).
+ * The server table (distinct clients) has BEACON_SLOTS entries,
+ * direct-mapped; a newcomer replaces, which can only make a server look
+ * rarer.
  */
 #ifndef FEWFLOW_BEACON_H
 #define FEWFLOW_BEACON_H
@@ -80,6 +91,7 @@
 #define BEACON_STALE_S 86400.0
 #define BEACON_REASON_LEN 256
 #define BEACON_NETS_MAX 64
+#define BEACON_CLIENTS_MAX 16
 #define BEACON_LOCAL_DEFAULT "private"
 
 /* Address ranges: the local networks. */
@@ -119,6 +131,8 @@ struct beacon_totals {
     uint64_t before;          /* sessions of those noted before the
                                  decision */
     uint64_t evicted;         /* series pushed out of the full table */
+    uint64_t popular;         /* sessions of decided series not reported:
+                                 their server had too many clients */
 };
 
 /* A decided series still in the table, for the summary. */
@@ -148,6 +162,10 @@ void beacon_destroy(struct beacon *b);
  * service; else only those to a server outside local. */
 void beacon_set_scope(struct beacon *b, const struct beacon_nets *local,
                       int any_dest);
+
+/* 0 (the default): any number of clients; else at most
+ * BEACON_CLIENTS_MAX - 1. */
+void beacon_set_max_clients(struct beacon *b, uint32_t max_clients);
 
 /* Counts the flow with raw model row x (arrival order, every flow). */
 void beacon_note(struct beacon *b, const float *x,

@@ -126,6 +126,10 @@ static void usage(FILE *out)
         "loopback, link-local,\n"
         "                       CGNAT, multicast, IPv6 ULA); e.g. "
         "private,203.0.113.0/24\n"
+        "      --beacon-max-clients N  a series whose server more than N "
+        "clients talk to\n"
+        "                       is not reported (default 0: any number; "
+        "at most %d)\n"
         "      --judge-slow     judge each slow connection alone (default: "
         "when one client\n"
         "                       holds --slow-min TCP connections to one "
@@ -141,7 +145,8 @@ static void usage(FILE *out)
         "(default 10)\n"
         "      --slow-max-rate B  faster flows (payload bytes/s) are not "
         "slow (default 100)\n",
-        auth, BEACON_MIN_DEFAULT, BEACON_MIN_LOWEST, BEACON_KEEP);
+        auth, BEACON_MIN_DEFAULT, BEACON_MIN_LOWEST, BEACON_KEEP,
+        BEACON_CLIENTS_MAX - 1);
 }
 
 static volatile int stop_flag;
@@ -272,8 +277,8 @@ enum { OPT_CSV = 256, OPT_ALL, OPT_EXPLAIN, OPT_EXPLAIN_RATE, OPT_BATCH, OPT_IDL
        OPT_JUDGE_CUT, OPT_JUDGE_LONE, OPT_JUDGE_REPEATS, OPT_REPEAT_N,
        OPT_REPEAT_W, OPT_REPEAT_PORTS, OPT_REPEAT_DURATION,
        OPT_JUDGE_CONT, OPT_JUDGE_BEACONS, OPT_BEACON_MIN, OPT_BEACON_TO,
-       OPT_BEACON_LOCAL, OPT_JUDGE_SLOW, OPT_SLOW_MIN, OPT_SLOW_DURATION,
-       OPT_SLOW_RATE, OPT_LONE_PREFIX };
+       OPT_BEACON_LOCAL, OPT_BEACON_CLIENTS, OPT_JUDGE_SLOW, OPT_SLOW_MIN,
+       OPT_SLOW_DURATION, OPT_SLOW_RATE, OPT_LONE_PREFIX };
 
 /* The slow-connection rule's numbers (slow.h). */
 static int parse_slow(int opt, const char *v, struct detect_run_opts *o)
@@ -325,6 +330,7 @@ static int parse(int argc, char **argv, struct detect_run_opts *o,
         { "beacon-min", required_argument, 0, OPT_BEACON_MIN },
         { "beacon-to", required_argument, 0, OPT_BEACON_TO },
         { "beacon-local", required_argument, 0, OPT_BEACON_LOCAL },
+        { "beacon-max-clients", required_argument, 0, OPT_BEACON_CLIENTS },
         { "judge-slow", no_argument, 0, OPT_JUDGE_SLOW },
         { "slow-min", required_argument, 0, OPT_SLOW_MIN },
         { "slow-min-duration", required_argument, 0, OPT_SLOW_DURATION },
@@ -417,6 +423,11 @@ static int parse(int argc, char **argv, struct detect_run_opts *o,
         case OPT_BEACON_TO: rc = parse_beacon_to(optarg, o); break;
         case OPT_BEACON_LOCAL:
             rc = parse_nets(optarg, &o->beacon_local);
+            break;
+        case OPT_BEACON_CLIENTS:
+            rc = parse_count("detect", "--beacon-max-clients", optarg, 0,
+                             BEACON_CLIENTS_MAX - 1, &v);
+            o->beacon_max_clients = (uint32_t)v;
             break;
         case OPT_JUDGE_SLOW: o->slow = 0; break;
         case OPT_SLOW_MIN:

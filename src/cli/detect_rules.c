@@ -19,6 +19,7 @@ int detect_rules_beacon_create(const struct detector *d,
     if (*out == NULL)
         return ERR_NOMEM;
     beacon_set_scope(*out, &o->beacon_local, o->beacon_any_dest);
+    beacon_set_max_clients(*out, o->beacon_max_clients);
     return 0;
 }
 
@@ -102,6 +103,10 @@ void detect_rules_beacon_log(const struct beacon *b)
                  "sessions before their decision",
                  (unsigned long long)t.series, (unsigned long long)t.alerts,
                  (unsigned long long)t.before);
+    if (t.popular > 0)
+        log_info("detect", "beacons: %llu sessions of regular series not "
+                 "reported: their server had more clients than "
+                 "--beacon-max-clients", (unsigned long long)t.popular);
     /* A full table loses context, never memory; a flood of one-off
      * pairs is what fills it, and the reader should know. */
     if (t.evicted > 0)
@@ -112,14 +117,16 @@ void detect_rules_beacon_log(const struct beacon *b)
 
 void detect_rules_beacon_json(struct alert_buf *buf, const struct beacon *b)
 {
-    struct beacon_totals t = { 0, 0, 0, 0 };
+    struct beacon_totals t = { 0, 0, 0, 0, 0 };
     if (b != NULL)
         beacon_totals_get(b, &t);
     alert_buf_printf(buf, ",\"beacons\":{\"rule\":%s,\"series\":%llu,"
-                     "\"reported\":%llu,\"before\":%llu,\"evicted\":%llu}",
+                     "\"reported\":%llu,\"before\":%llu,\"evicted\":%llu,"
+                     "\"popular\":%llu}",
                      b != NULL ? "true" : "false",
                      (unsigned long long)t.series,
                      (unsigned long long)t.alerts,
                      (unsigned long long)t.before,
-                     (unsigned long long)t.evicted);
+                     (unsigned long long)t.evicted,
+                     (unsigned long long)t.popular);
 }

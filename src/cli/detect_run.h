@@ -42,6 +42,7 @@ struct detect_run_opts {
     int beacons;              /* beacon rule (beacon.h) */
     uint32_t beacon_min;      /* beats before a series is judged */
     int beacon_any_dest;      /* 0: only servers outside beacon_local */
+    uint32_t beacon_max_clients;  /* 0: any number */
     struct beacon_nets beacon_local;
     int slow;                 /* slow-connection rule (slow.h) */
     uint32_t slow_min;        /* slow connections held at once */

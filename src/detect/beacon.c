@@ -33,6 +33,14 @@ struct series {
     uint64_t sessions, alerts, before;
 };
 
+/* The distinct clients of one server (address, port, protocol), counted
+ * up to BEACON_CLIENTS_MAX; direct-mapped, a newcomer replaces. */
+struct server {
+    uint64_t key;             /* 0: free */
+    uint32_t n;
+    uint64_t client[BEACON_CLIENTS_MAX];
+};
+
 struct beacon {
     size_t col_size;
     size_t col_syn;           /* SIZE_MAX: the model has none */
@@ -40,10 +48,12 @@ struct beacon {
     uint32_t min_beats;
     double idle_s;
     uint64_t next_gen;
+    uint32_t max_clients;     /* 0: any number */
     int any_dest;
     struct beacon_nets local;
     struct beacon_totals total;
     struct series slot[BEACON_SLOTS];
+    struct server server[BEACON_SLOTS];
 };
 
 static size_t col_find(const char *want, const char *const *names, size_t n)
@@ -82,6 +92,12 @@ struct beacon *beacon_create(const char *const *col_names, size_t n_in,
 void beacon_destroy(struct beacon *b)
 {
     free(b);
+}
+
+void beacon_set_max_clients(struct beacon *b, uint32_t max_clients)
+{
+    b->max_clients = max_clients < BEACON_CLIENTS_MAX ? max_clients
+                                                      : BEACON_CLIENTS_MAX - 1;
 }
 
 void beacon_set_scope(struct beacon *b, const struct beacon_nets *local,
@@ -153,6 +169,31 @@ static struct series *series_get(struct beacon *b,
     s->first_s = s->last_s = id->first_s;
     *slot = victim;
     return s;
+}
+
+/* Counts the flow's client for its server; how many distinct clients
+ * the server has had (BEACON_CLIENTS_MAX: that many or more). A
+ * replaced entry only makes a server look rarer. */
+static uint32_t server_clients(struct beacon *b, const struct alert_flow *id)
+{
+    uint64_t h = fnv1a(FNV1A_OFFSET, id->dest_ip, strlen(id->dest_ip) + 1);
+    h = fnv1a(h, &id->dest_port, sizeof(id->dest_port));
+    h = fmix64(fnv1a(h, &id->proto, 1));
+    h += h == 0;
+    uint64_t c = fmix64(fnv1a(FNV1A_OFFSET, id->src_ip,
+                              strlen(id->src_ip) + 1));
+    struct server *v = &b->server[h % BEACON_SLOTS];
+    if (v->key != h) {
+        memset(v, 0, sizeof(*v));
+        v->key = h;
+    }
+    for (uint32_t i = 0; i < v->n; i++) {
+        if (v->client[i] == c)
+            return v->n;
+    }
+    if (v->n < BEACON_CLIENTS_MAX)
+        v->client[v->n++] = c;
+    return v->n;
 }
 
 /* Adds a beat at t unless one lies within BEACON_BEAT_GAP; when full, the
@@ -246,8 +287,9 @@ static double flow_end(const struct beacon *b, const float *x,
 
 /* The same source port again within the idle timeout of the last
  * part's end (the session's or a continuation's: every part of a long
- * flow starts where the one before it ended): a long flow cut by the meter, not a new session. A TCP
- * flow with a SYN is a new connection whatever its port. */
+ * flow starts where the one before it ended): a long flow cut by the
+ * meter, not a new session. A TCP flow with a SYN is a new connection
+ * whatever its port. */
 static int is_continuation(const struct beacon *b, const struct series *s,
                            const struct alert_flow *id)
 {
@@ -296,14 +338,17 @@ void beacon_note(struct beacon *b, const float *x,
         return;
     }
     series_count(b, s, x, id);
+    int popular = b->max_clients > 0 &&
+                  server_clients(b, id) > b->max_clients;
     int regular = series_regular(b, s);
-    if (regular && !s->decided) {
+    if (regular && !s->decided && !popular) {
         s->decided = 1;
         s->before = s->sessions - 1;
         b->total.series++;
         b->total.before += s->before;
     }
-    if (s->decided) {
+    b->total.popular += s->decided && popular;
+    if (s->decided && !popular) {
         m->decided = 1;
         m->gen = s->gen;
         mark_fill(s, m);

@@ -1,0 +1,73 @@
+#ifndef FEWFLOW_CLI_DETECT_RUN_IMPL_H
+#define FEWFLOW_CLI_DETECT_RUN_IMPL_H
+
+/* The state of one detect run, shared by detect_run.c (reading and
+ * judging flows) and detect_summary.c (what the run says at its end). */
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "cli/detect_run.h"
+#include "fewflow/alert.h"
+#include "fewflow/conn.h"
+#include "fewflow/progress.h"
+#include "fewflow/repeat.h"
+#include "fewflow/slow.h"
+
+#define MAX_LABELS 64
+
+/* Flows wait here until a batch is full, a live source is idle, or the
+ * input ends; then they are embedded together and their lines written. */
+struct run {
+    struct detector *d;
+    struct detector_pool *pool;
+    const struct detect_run_opts *o;
+    FILE *out;
+    size_t n, cap;
+    float *x, *z, *ex_scratch;
+    struct alert_flow *ids;
+    int *label_of;
+    struct memo_decision *dec;
+    int8_t *kind;                 /* flow kind per row (support.h), -1 */
+    struct context *ctx;          /* context rules (context.h), or NULL */
+    int8_t *ctx_verdict;          /* enum context_verdict per row */
+    struct repeat *rep;           /* repeated-session rule, or NULL */
+    struct repeat_mark *rep_mark; /* per row */
+    char (*rep_reason)[REPEAT_REASON_LEN];  /* per row, until written */
+    struct conn_table *conn;      /* connection rule (conn.h), or NULL */
+    struct conn_cols conn_cols;
+    struct conn_flow *conn_f;     /* per row, read before classifying */
+    char (*conn_reason)[CONN_REASON_LEN];   /* per row, until written */
+    struct beacon *bcn;           /* beacon rule (beacon.h), or NULL */
+    struct beacon_mark *bcn_mark; /* per row */
+    char (*bcn_reason)[BEACON_REASON_LEN];  /* per row, until written */
+    struct slow *slow;            /* slow-connection rule, or NULL */
+    struct slow_mark *slow_mark;  /* per row */
+    char (*slow_reason)[SLOW_REASON_LEN];   /* per row, until written */
+    struct alert_buf line;
+    uint64_t *per_class;          /* n_classes + 2: unknown, unjudged */
+    char *labels[MAX_LABELS];
+    size_t n_labels;
+    uint64_t *by_label;           /* MAX_LABELS × (n_classes + 2) */
+    uint64_t flows, alerts;
+    uint64_t unexplained;         /* alerts the explain budget skipped */
+    double tokens, refill_s;      /* explain budget: a token bucket */
+    double classify_s;
+    uint64_t held_lone, held_cut; /* alerts the context rules withheld */
+    struct progress bar;          /* files and CSVs; not a live capture */
+    int show_bar;
+    int stop_said;                /* the stop was logged */
+    uint64_t label_overflow;      /* flows whose label found no room */
+};
+
+/* The stderr summary: counts, per-class and per-label tables, and a
+ * warning for anything that kept input from being judged. */
+void detect_summary_text(const struct run *r,
+                         const struct detector_input_stats *st, double secs);
+/* Writes the --summary-json object; 0 or an error code. */
+int detect_summary_json(const struct run *r,
+                        const struct detector_input_stats *st, double secs);
+/* ERR_PARSE naming the damage when an input was damaged, else 0. */
+int detect_summary_damage(const struct detector_input_stats *st);
+
+#endif
