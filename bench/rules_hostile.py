@@ -13,7 +13,10 @@ usage: bench/rules_hostile.py OUTDIR
       missing), sizes (100-2000 bytes), manydst (40 servers), ntp, local,
       v4mapped (::ffff:10.1.2.3), v6, backwards, equal (one instant),
       nosyn, badtime / futuretime (one odd row inside), flood (500 other
-      pairs between beats), udp_stream (one UDP flow cut every 120 s)
+      pairs between beats), udp_stream (one UDP flow cut every 120 s),
+      12clients (12 clients, one server, every 60 s), spoofed_clients
+      (5 unanswered SYNs from made-up addresses, then a beacon); the
+      last two for --beacon-max-clients
   OUTDIR/csv/slow_*.csv  slow connections: 20, 19, nat18, tabs6x4 (6 to
       each of 4 hosts), rate101, dur9, nan (NaN/Inf/negative durations),
       v6, rev, equal, ports (one per port), 200, day, flood (6,000
@@ -121,6 +124,16 @@ def beacons():
                             sport=1024 + k % 60000, dport=443))
             k += 1
     write('bcn_flood', rows)
+    # Twelve clients polling one server every 60 s (a popular update
+    # service); a beacon after five unanswered SYNs from made-up
+    # addresses (clients of its server to --beacon-max-clients).
+    write('bcn_12clients', [row(i * p + c, src='192.168.10.%d' % (c + 1),
+                                sport=50000 + i)
+                            for i in range(n) for c in range(12)])
+    write('bcn_spoofed_clients',
+          [row(5.0 + k, src='192.168.77.%d' % (k + 1), sport=1000 + k,
+               bwd_pk=0, bwd_bytes=0) for k in range(5)] +
+          [row(i * p, sport=50000 + i) for i in range(n)])
     write('bcn_udp_stream', [row(i * 120.0, proto=17, sport=51820,
                                  dport=51820, dst='203.0.113.7',
                                  dur_us=int(119.9e6), syn=0)
