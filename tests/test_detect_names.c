@@ -1,7 +1,8 @@
 /*
  * Class names that differ only in ASCII case are one class: enroll
- * refuses the second, forget finds the class by either spelling, and a
- * model file holding two of them is refused with its file and offset.
+ * refuses the second, forget finds the class by either spelling; a
+ * model file holding two of them (from an older fewflow) still loads and
+ * each keeps its own spelling, the same name twice is refused.
  * Combining marks are refused in enrolled names (one spelling per name).
  */
 #define _GNU_SOURCE
@@ -10,7 +11,9 @@
 #include <string.h>
 
 #include "fewflow/bytes.h"
+#include "detect/memo_impl.h"
 #include "fewflow/detect.h"
+#include "fewflow/detector.h"
 #include "fewflow/err.h"
 #include "testutil.h"
 
@@ -50,10 +53,11 @@ static void memory_refuses_a_colliding_class(void **state)
     memo_destroy(m);
 }
 
-/* A memory written by an older fewflow may hold "DDoS" and "ddos". */
-static void loader_refuses_colliding_names_with_the_offset(void **state)
+/* Writes a memory of "DDoS" and "xdos", then renames the second to
+ * name2 in the bytes (an older fewflow wrote such memories); returns the
+ * read-back memory or NULL, and where the renamed name starts. */
+static struct memo *read_renamed(const char *name2, size_t *at_out)
 {
-    (void)state;
     struct memo *m = memo_create(2, 0);
     float p[2] = { 0, 0 };
     struct bytes_writer w;
@@ -61,24 +65,51 @@ static void loader_refuses_colliding_names_with_the_offset(void **state)
     assert_int_equal(memo_class_add(m, "xdos", 0, p, 1, 1, NULL), 1);
     bytes_writer_init(&w);
     assert_int_equal(memo_write(m, &w), 0);
-    struct memo *back = memo_read(w.data, w.len, "t.model");
-    assert_non_null(back);
-    memo_destroy(back);
     uint8_t *at = memmem(w.data, w.len, "xdos", 4);
     assert_non_null(at);
-    at[0] = 'd';
+    memcpy(at, name2, 4);
     uint32_t crc = bytes_crc32(0, w.data, w.len - 4);
     for (int i = 0; i < 4; i++)
         w.data[w.len - 4 + i] = (uint8_t)(crc >> (8 * i));
-    assert_null(memo_read(w.data, w.len, "t.model"));
-    assert_int_equal(err_last(), ERR_INVALID);
-    char want[160];
-    snprintf(want, sizeof(want), "t.model: class memory: class 'ddos' at "
-             "offset %zu of the MEMO section has the name of class 'DDoS'",
-             (size_t)(at - w.data) - 4);
-    assert_non_null(strstr(err_msg(), want));
+    *at_out = (size_t)(at - w.data) - 4;
+    struct memo *back = memo_read(w.data, w.len, "t.model");
     bytes_writer_fini(&w);
     memo_destroy(m);
+    return back;
+}
+
+/* Such a memory must stay usable: refusing it left its owner unable even
+ * to forget one of the two names. Each name finds its own class. */
+static void loader_keeps_names_differing_in_case(void **state)
+{
+    (void)state;
+    size_t at, a = 9, b = 9;
+    struct memo *m = read_renamed("ddos", &at);
+    assert_non_null(m);
+    assert_int_equal(m->n_classes, 2);
+    assert_true(memo_names_clash(m, &a, &b));
+    assert_int_equal(a, 0);
+    assert_int_equal(b, 1);
+    assert_int_equal(memo_class_find(m, "DDoS"), 0);
+    assert_int_equal(memo_class_find(m, "ddos"), 1);
+    assert_int_equal(memo_class_find(m, "DDOS"), 0);
+    assert_int_equal(memo_class_forget(m, "ddos"), 0);
+    assert_string_equal(m->cls[0].name, "DDoS");
+    assert_false(memo_names_clash(m, &a, &b));
+    memo_destroy(m);
+}
+
+/* The same name twice is damage (no fewflow writes it). */
+static void loader_refuses_a_name_twice_with_the_offset(void **state)
+{
+    (void)state;
+    size_t at;
+    assert_null(read_renamed("DDoS", &at));
+    assert_int_equal(err_last(), ERR_INVALID);
+    char want[160];
+    snprintf(want, sizeof(want), "t.model: class memory: class 'DDoS' at "
+             "offset %zu of the MEMO section is stored twice", at);
+    assert_non_null(strstr(err_msg(), want));
 }
 
 static int setup_model(void **state)
@@ -131,12 +162,45 @@ static void enrol_and_forget_fold_ascii_case(void **state)
     assert_non_null(strstr(last_out, "caf\xc3\xa9"));
 }
 
+/* The owner of a model enrolled before names were folded is told, and
+ * can forget one spelling without retraining. */
+static void old_model_with_a_case_twin_is_usable(void **state)
+{
+    (void)state;
+    const char *m = testutil_tmp("twin.model");
+    struct detector *d = detector_load(model_path, 1);
+    assert_non_null(d);
+    int32_t c = memo_class_find(d->memo, "DDoS");
+    assert_true(c >= 0);
+    const struct memo_class *cl = &d->memo->cls[c];
+    assert_true(memo_class_add_stored(d->memo, "ddos", cl->flags, cl->protos,
+                                      cl->n_protos, cl->radius,
+                                      cl->x_mean) > 0);
+    assert_int_equal(detector_save(d, m), 0);
+    detector_destroy(d);
+    assert_int_equal(run_ok("%s classes --model %s 2>&1", testutil_bin(), m),
+                     0);
+    assert_non_null(strstr(last_out, "classes 'DDoS' and 'ddos' differ only "
+                           "in case"));
+    assert_int_equal(run_ok("%s forget --model %s --name ddos -o %s 2>&1",
+                            testutil_bin(), m, m), 0);
+    assert_non_null(strstr(last_out, "forgot ddos;"));
+    assert_null(strstr(last_out, "differ only in case"));
+    assert_int_equal(run_ok("%s classes --model %s 2>&1", testutil_bin(), m),
+                     0);
+    assert_non_null(strstr(last_out, "DDoS"));
+    assert_null(strstr(last_out, "ddos"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(names_collide_with_ascii_case_folded),
         cmocka_unit_test(memory_refuses_a_colliding_class),
-        cmocka_unit_test(loader_refuses_colliding_names_with_the_offset),
+        cmocka_unit_test(loader_keeps_names_differing_in_case),
+        cmocka_unit_test(loader_refuses_a_name_twice_with_the_offset),
+        cmocka_unit_test_setup_teardown(old_model_with_a_case_twin_is_usable,
+                                        setup_model, teardown_model),
         cmocka_unit_test_setup_teardown(enrol_and_forget_fold_ascii_case,
                                         setup_model, teardown_model),
     };

@@ -138,8 +138,13 @@ void memo_destroy(struct memo *m);
  * case-folded ("DDoS" and "ddos" are; "É" and "é" are not). */
 int memo_names_collide(const char *a, const char *b);
 
-/* The index of the class whose name collides with name, or -1. */
+/* The index of the class named exactly name, else of the one whose name
+ * collides with it, or -1. */
 int32_t memo_class_find(const struct memo *m, const char *name);
+
+/* 1 and the first pair (*a < *b) when two classes' names collide (a
+ * memory written before names were folded), else 0. */
+int memo_names_clash(const struct memo *m, size_t *a, size_t *b);
 
 /* Number of classes whose flags include MEMO_CLASS_BENIGN. */
 size_t memo_benign_count(const struct memo *m);

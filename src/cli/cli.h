@@ -39,4 +39,11 @@ const char *cli_opt_name(const struct option *opts, int c);
 int cli_usage_error(const char *cmd, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
+/* Warns when two of the memory's class names differ only in ASCII case
+ * (a model enrolled before names were folded): alerts then carry two
+ * spellings of one class, and `forget` takes each by its own. */
+struct memo;
+void cli_warn_name_clash(const char *cmd, const struct memo *m,
+                         const char *path);
+
 #endif

@@ -134,6 +134,7 @@ int cmd_classes(int argc, char **argv)
     struct detector *d = detector_load(model, 1);
     if (d == NULL)
         return cli_fail(err_last());
+    cli_warn_name_clash("classes", d->memo, model);
     if (json)
         print_json(d->memo);
     else

@@ -481,6 +481,7 @@ int cmd_enroll(int argc, char **argv)
     struct detector *d = detector_load(a.model, 1);
     if (d == NULL)
         return cli_fail(err_last());
+    cli_warn_name_clash("enroll", d->memo, a.model);
     rc = detector_set_neutral(d, a.neutral, NULL);
     float fpr_before = memo_benign_fpr(d->memo);
     note_stale_rate(d->memo, a.model, fpr_before);

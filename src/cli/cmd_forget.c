@@ -61,6 +61,8 @@ int cmd_forget(int argc, char **argv)
         rc = detector_save(d, out);
     if (rc == 0)
         printf("forgot %s; %zu classes left\n", stored, d->memo->n_classes);
+    if (rc == 0)
+        cli_warn_name_clash("forget", d->memo, out);
     /* Allowed (a deliberate choice), but said: without a benign class
      * nothing is decided benign; without any class detect judges nothing
      * and refuses the model. */

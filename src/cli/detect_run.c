@@ -488,6 +488,8 @@ int detect_run(struct detect_run_opts *o, FILE *out)
     if (rc == 0)
         rc = memory_check(d, o->model);
     if (rc == 0)
+        cli_warn_name_clash("detect", d->memo, o->model);
+    if (rc == 0)
         rc = detector_set_neutral(d, o->neutral, &n_neutral);
     if (rc == 0 && n_neutral > 0 && (o->n_captures || o->in.iface))
         log_info("detect", "%zu model column(s) that the flow meter computes "

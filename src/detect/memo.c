@@ -66,11 +66,32 @@ int memo_names_collide(const char *a, const char *b)
 
 int32_t memo_class_find(const struct memo *m, const char *name)
 {
+    /* The exact spelling first: a memory written before names were
+     * folded may hold two that collide, and each must stay reachable
+     * (forget one of them by its own spelling). */
+    for (size_t i = 0; i < m->n_classes; i++) {
+        if (strcmp(m->cls[i].name, name) == 0)
+            return (int32_t)i;
+    }
     for (size_t i = 0; i < m->n_classes; i++) {
         if (memo_names_collide(m->cls[i].name, name))
             return (int32_t)i;
     }
     return -1;
+}
+
+int memo_names_clash(const struct memo *m, size_t *a, size_t *b)
+{
+    for (size_t i = 0; i < m->n_classes; i++) {
+        for (size_t j = i + 1; j < m->n_classes; j++) {
+            if (memo_names_collide(m->cls[i].name, m->cls[j].name)) {
+                *a = i;
+                *b = j;
+                return 1;
+            }
+        }
+    }
+    return 0;
 }
 
 size_t memo_benign_count(const struct memo *m)
@@ -92,7 +113,7 @@ static int all_finite(const float *v, size_t n)
 
 static int check_new_class(const struct memo *m, const char *name,
                            const float *protos, uint32_t n_protos,
-                           float radius)
+                           float radius, int as_stored)
 {
     size_t len = name ? strlen(name) : 0;
 
@@ -102,7 +123,7 @@ static int check_new_class(const struct memo *m, const char *name,
     int32_t same = memo_class_find(m, name);
     if (same >= 0 && strcmp(m->cls[same].name, name) == 0)
         return err_set(ERR_INVALID, "class '%s' already exists", name);
-    if (same >= 0)
+    if (same >= 0 && !as_stored)
         return err_set(ERR_INVALID, "class '%s' collides with class '%s' "
                        "(class names compare with ASCII case folded)", name,
                        m->cls[same].name);
@@ -132,11 +153,11 @@ static int grow_classes(struct memo *m)
     return 0;
 }
 
-int memo_class_add(struct memo *m, const char *name, uint32_t flags,
-                   const float *protos, uint32_t n_protos, float radius,
-                   const float *x_mean)
+static int class_add(struct memo *m, const char *name, uint32_t flags,
+                     const float *protos, uint32_t n_protos, float radius,
+                     const float *x_mean, int as_stored)
 {
-    int rc = check_new_class(m, name, protos, n_protos, radius);
+    int rc = check_new_class(m, name, protos, n_protos, radius, as_stored);
     if (rc == 0)
         rc = grow_classes(m);
     if (rc != 0)
@@ -163,6 +184,20 @@ int memo_class_add(struct memo *m, const char *name, uint32_t flags,
         c.radii[p] = radius;
     m->cls[m->n_classes] = c;
     return (int)m->n_classes++;
+}
+
+int memo_class_add(struct memo *m, const char *name, uint32_t flags,
+                   const float *protos, uint32_t n_protos, float radius,
+                   const float *x_mean)
+{
+    return class_add(m, name, flags, protos, n_protos, radius, x_mean, 0);
+}
+
+int memo_class_add_stored(struct memo *m, const char *name, uint32_t flags,
+                          const float *protos, uint32_t n_protos,
+                          float radius, const float *x_mean)
+{
+    return class_add(m, name, flags, protos, n_protos, radius, x_mean, 1);
 }
 
 void memo_class_set_radii(struct memo *m, size_t c, const float *radii)

@@ -33,4 +33,11 @@ int memo_fit_radii(struct memo *m, size_t idx, const float *rows, size_t n,
  * support embeddings to its nearest other one; 0 otherwise (kshot.c). */
 float memo_support_spread(const float *z, size_t k, uint32_t d);
 
+/* memo_class_add for a class read from a model file: a name that
+ * collides with another's (memo_names_collide) but is not the same is
+ * kept, as older fewflow versions wrote such memories. */
+int memo_class_add_stored(struct memo *m, const char *name, uint32_t flags,
+                          const float *protos, uint32_t n_protos,
+                          float radius, const float *x_mean);
+
 #endif

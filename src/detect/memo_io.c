@@ -5,6 +5,7 @@
 #include "fewflow/bytes.h"
 #include "fewflow/detect.h"
 #include "fewflow/err.h"
+#include "detect/memo_impl.h"
 
 /*
  * The class memory's section of a model file:
@@ -103,20 +104,19 @@ static void name_shown(const char *name, char *out, size_t cap)
     out[i] = '\0';
 }
 
-/* Two classes whose names collide (memo_names_collide) cannot both be
- * found by name, and alerts would carry two spellings of one class. */
-static int check_collision(const struct memo *m, const char *name,
-                           size_t at, const char *what)
+/* Two classes of one exact name cannot both be found by name; no
+ * fewflow writes that. Names that differ in ASCII case only were
+ * written before names were folded and are kept (memo_names_clash). */
+static int check_twice(const struct memo *m, const char *name, size_t at,
+                       const char *what)
 {
-    char a[MEMO_NAME_MAX + 1], b[MEMO_NAME_MAX + 1];
+    char a[MEMO_NAME_MAX + 1];
     int32_t same = memo_class_find(m, name);
-    if (same < 0)
+    if (same < 0 || strcmp(m->cls[same].name, name) != 0)
         return 0;
     name_shown(name, a, sizeof(a));
-    name_shown(m->cls[same].name, b, sizeof(b));
     return err_set(ERR_INVALID, "%s: class memory: class '%s' at offset %zu "
-                   "of the MEMO section has the name of class '%s' (class "
-                   "names compare with ASCII case folded)", what, a, at, b);
+                   "of the MEMO section is stored twice", what, a, at);
 }
 
 static int read_class(struct memo *m, struct bytes_reader *r,
@@ -125,7 +125,7 @@ static int read_class(struct memo *m, struct bytes_reader *r,
     size_t at = r->pos;
     char *name = bytes_get_str(r, MEMO_NAME_MAX);
     if (name != NULL && !r->failed &&
-        check_collision(m, name, at, what) != 0) {
+        check_twice(m, name, at, what) != 0) {
         free(name);
         return ERR_INVALID;
     }
@@ -148,7 +148,8 @@ static int read_class(struct memo *m, struct bytes_reader *r,
     int rc = ERR_PARSE;
 
     if (!r->failed) {
-        rc = memo_class_add(m, name, flags, protos, n_protos, 0, x_mean);
+        rc = memo_class_add_stored(m, name, flags, protos, n_protos, 0,
+                                   x_mean);
         if (rc >= 0) {
             memo_class_set_radii(m, (size_t)rc, radii);
             m->cls[rc].tail = tail;
