@@ -97,10 +97,7 @@ static const char *data(const char *file)
 
 static void small_model(char *model, size_t len)
 {
-    assert_int_equal(testutil_train_small("conn", "Heartbleed_11",
-                                          "Botnet_736", "--shot 5 --query 5 "
-                                          "--episodes 20 --hidden 16 --emb 8",
-                                          model, len, &out), 0);
+    assert_int_equal(testutil_model_tiny("conn", model, len, &out), 0);
 }
 
 static void test_detect_csv(void **state)

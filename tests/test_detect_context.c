@@ -458,10 +458,8 @@ static void test_detect_withholds_alerts(void **state)
     (void)state;
     const char *bin = testutil_bin();
     char model[512];
-    assert_int_equal(testutil_train_small("context", "Heartbleed_11",
-                                          "Botnet_736", "--shot 5 --query 5 "
-                                          "--episodes 20 --hidden 16 --emb 8",
-                                          model, sizeof(model), &out), 0);
+    assert_int_equal(testutil_model_tiny("context", model,
+                                         sizeof(model), &out), 0);
     const char *cap = write_capture(0);
 
     /* Judged, both flows alert with this model (checked: the rest of the
@@ -552,10 +550,8 @@ static void test_detect_lone_limit(void **state)
     (void)state;
     const char *bin = testutil_bin();
     char model[512];
-    assert_int_equal(testutil_train_small("lone", "Heartbleed_11",
-                                          "Botnet_736", "--shot 5 --query 5 "
-                                          "--episodes 20 --hidden 16 --emb 8",
-                                          model, sizeof(model), &out), 0);
+    assert_int_equal(testutil_model_tiny("lone", model,
+                                         sizeof(model), &out), 0);
     const char *cap = write_lone("lone_q", 40, 0);
     assert_int_equal(testutil_runf(&out, "%s -q enroll --model %s --name "
                                    "local --benign --flows %s -o %s.b 2>&1",
@@ -595,10 +591,8 @@ static void test_detect_lone_per_network(void **state)
     const char *bin = testutil_bin();
     char model[512], path[512], src[48], dst[48];
     struct pcap_out o;
-    assert_int_equal(testutil_train_small("lone", "Heartbleed_11",
-                                          "Botnet_736", "--shot 5 --query 5 "
-                                          "--episodes 20 --hidden 16 --emb 8",
-                                          model, sizeof(model), &out), 0);
+    assert_int_equal(testutil_model_tiny("lone", model,
+                                         sizeof(model), &out), 0);
     snprintf(path, sizeof(path), "%s/lone_net.pcap", testutil_tmpdir());
     assert_int_equal(pcap_out_open(&o, path, DLT_EN10MB, 0), 0);
     for (int i = 0; i < 40; i++) {

@@ -100,10 +100,8 @@ static void test_capture_flow_ids(void **state)
     (void)state;
     char model[512], args[1200];
     unsigned long long a[MAX_IDS], again[MAX_IDS], ba[MAX_IDS];
-    assert_int_equal(testutil_train_small("flowid", "Heartbleed_11",
-                                          "Botnet_736", "--shot 5 --query 5 "
-                                          "--episodes 20 --hidden 16 --emb 8",
-                                          model, sizeof(model), &out), 0);
+    assert_int_equal(testutil_model_tiny("flowid", model,
+                                         sizeof(model), &out), 0);
     const char *cap_a = write_capture("a");
     const char *cap_b = write_capture("b");
 
@@ -135,10 +133,8 @@ static void test_flows_ids_join_alerts(void **state)
     (void)state;
     char model[512], args[600];
     unsigned long long a[MAX_IDS], f[MAX_IDS];
-    assert_int_equal(testutil_train_small("flowid2", "Heartbleed_11",
-                                          "Botnet_736", "--shot 5 --query 5 "
-                                          "--episodes 20 --hidden 16 --emb 8",
-                                          model, sizeof(model), &out), 0);
+    assert_int_equal(testutil_model_tiny("flowid2", model,
+                                         sizeof(model), &out), 0);
     const char *cap_a = write_capture("a");
     snprintf(args, sizeof(args), "-r %s", cap_a);
     size_t n = run(model, args, a);

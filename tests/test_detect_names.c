@@ -115,10 +115,8 @@ static void loader_refuses_a_name_twice_with_the_offset(void **state)
 static int setup_model(void **state)
 {
     (void)state;
-    return testutil_train_small("names", "SSH-Patator_2961", "Heartbleed_11",
-                                "--shot 5 --query 5 --episodes 20 "
-                                "--hidden 32 --emb 16", model_path,
-                                sizeof(model_path), &last_out) == 0 ? 0 : -1;
+    return testutil_model_ssh("names", model_path,
+                              sizeof(model_path), &last_out) == 0 ? 0 : -1;
 }
 
 static int teardown_model(void **state)

@@ -406,10 +406,8 @@ static void test_detect_escalates_runs(void **state)
     (void)state;
     const char *bin = testutil_bin();
     char model[512];
-    assert_int_equal(testutil_train_small("repeat", "Heartbleed_11",
-                                          "Botnet_736", "--shot 5 --query 5 "
-                                          "--episodes 20 --hidden 16 --emb 8",
-                                          model, sizeof(model), &out), 0);
+    assert_int_equal(testutil_model_tiny("repeat", model,
+                                         sizeof(model), &out), 0);
     const char *cap = write_capture();
     /* The sessions are this network's benign traffic. */
     assert_int_equal(testutil_runf(&out, "%s -q enroll --model %s --name "

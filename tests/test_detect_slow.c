@@ -376,10 +376,8 @@ static void test_detect_csv(void **state)
 {
     (void)state;
     char model[512];
-    assert_int_equal(testutil_train_small("slow", "Heartbleed_11",
-                                          "Botnet_736", "--shot 5 --query 5 "
-                                          "--episodes 20 --hidden 16 --emb 8",
-                                          model, sizeof(model), &out), 0);
+    assert_int_equal(testutil_model_tiny("slow", model,
+                                         sizeof(model), &out), 0);
     const char *c20 = slow_csv("slow20.csv", 20, 0);
     const char *c19 = slow_csv("slow19.csv", 19, 0);
     const char *closed = slow_csv("slow20c.csv", 20, 1);

@@ -348,10 +348,8 @@ static void test_detect_reports_unjudged_and_unsupported(void **state)
     (void)state;
     const char *bin = testutil_bin();
     char model[512];
-    assert_int_equal(testutil_train_small("kinds", "Heartbleed_11",
-                                          "Botnet_736", "--shot 5 --query 5 "
-                                          "--episodes 20 --hidden 16 --emb 8",
-                                          model, sizeof(model), &out), 0);
+    assert_int_equal(testutil_model_tiny("kinds", model,
+                                         sizeof(model), &out), 0);
     const char *cap = write_kinds();
     /* The TCP connection is still open at the end of the capture and the
      * UDP datagram unanswered: judged here (--judge-cut, --judge-lone),

@@ -19,10 +19,8 @@ static char *last_out;
 static int setup_model(void **state)
 {
     (void)state;
-    return testutil_train_small("rate", "SSH-Patator_2961", "Heartbleed_11",
-                                "--shot 5 --query 5 --episodes 20 "
-                                "--hidden 32 --emb 16", model_path,
-                                sizeof(model_path), &last_out) == 0 ? 0 : -1;
+    return testutil_model_ssh("rate", model_path,
+                              sizeof(model_path), &last_out) == 0 ? 0 : -1;
 }
 
 static int teardown_model(void **state)

@@ -160,6 +160,22 @@ int testutil_train_small(const char *name, const char *test1,
                          "%s -o %s 2>&1", testutil_bin(), proto, opts, model);
 }
 
+int testutil_model_tiny(const char *name, char *model, size_t len,
+                        char **out)
+{
+    return testutil_train_small(name, "Heartbleed_11", "Botnet_736",
+                                "--shot 5 --query 5 --episodes 20 "
+                                "--hidden 16 --emb 8", model, len, out);
+}
+
+int testutil_model_ssh(const char *name, char *model, size_t len,
+                       char **out)
+{
+    return testutil_train_small(name, "SSH-Patator_2961", "Heartbleed_11",
+                                "--shot 5 --query 5 --episodes 20 "
+                                "--hidden 32 --emb 16", model, len, out);
+}
+
 size_t testutil_count(const char *text, const char *needle)
 {
     size_t n = 0;

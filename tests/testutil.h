@@ -51,6 +51,15 @@ int testutil_train_small(const char *name, const char *test1,
                          const char *test2, const char *opts, char *model,
                          size_t len, char **out);
 
+/* The two small models most CLI tests share, by testutil_train_small:
+ * "tiny" has test classes Heartbleed and Botnet and a 16-8 encoder;
+ * "ssh" has SSH-Patator and Heartbleed and a 32-16 encoder. Both train
+ * for 20 episodes of 5 shots and 5 queries. */
+int testutil_model_tiny(const char *name, char *model, size_t len,
+                        char **out);
+int testutil_model_ssh(const char *name, char *model, size_t len,
+                       char **out);
+
 #define assert_float_near(a, b, tol) \
     assert_true(testutil_near((double)(a), (double)(b), (double)(tol), \
                               #a, #b, __FILE__, __LINE__))
