@@ -11,6 +11,14 @@
 #        [-- eval args]]
 # prints one line per fold, the mean over folds (K=1,5,10 P/R) and the
 # selection criteria C5 and C. Compare methods with `-- ... -- --trials 20`.
+#
+# SEEDS="4 5 6" bench/openset_loco.sh ...: every fold is trained and
+# evaluated at each seed (train --seed S, eval --seed S; files
+# TAG.sS.FOLD.*), with that block printed per seed and the criteria
+# averaged over the seeds. Compare two tags run at the same seeds with
+# `bench/openset_folds.py paired OUT TAG_A TAG_B 4 5 6` (paired per-seed
+# differences of C5 and C, mean and 95% t interval). SEEDS unset: one run
+# at seed 1, files TAG.FOLD.*, output as before.
 set -eu
 build=$1; out=$2; tag=${3:-default}
 shift 2
@@ -40,45 +48,33 @@ fold() {   # name "test classes" "train classes"
         echo "test: $2"
         echo "val_fraction: 0.2"
     } > "$p"
-    m=$out/$tag.$1.model
+    m=$out$run.$1.model
     # shellcheck disable=SC2086
-    nice "$ff" train --protocol "$p" --seed 1 $targs -o "$m" 2>"$m.log"
+    nice "$ff" train --protocol "$p" --seed "$seed" $targs -o "$m" \
+        2>"$m.log"
     # shellcheck disable=SC2086
-    nice "$ff" eval --openset --model "$m" --trials 5 --seed 1 --json \
-        $eargs > "$out/$tag.$1.json" 2>>"$m.log"
+    nice "$ff" eval --openset --model "$m" --trials 5 --seed "$seed" \
+        --json $eargs > "$out$run.$1.json" 2>>"$m.log"
 }
-fold ddos-portscan "DDoS, Portscan" "BENIGN, DoS Hulk, DoS GoldenEye"
-fold hulk-goldeneye "DoS Hulk, DoS GoldenEye" "BENIGN, DDoS, Portscan"
-fold ddos-hulk "DDoS, DoS Hulk" "BENIGN, DoS GoldenEye, Portscan"
-fold goldeneye-portscan "DoS GoldenEye, Portscan" "BENIGN, DDoS, DoS Hulk"
-fold ddos-goldeneye "DDoS, DoS GoldenEye" "BENIGN, DoS Hulk, Portscan"
-fold hulk-portscan "DoS Hulk, Portscan" "BENIGN, DDoS, DoS GoldenEye"
-/usr/bin/python3 - "$out" "$tag" <<'PY'
-import json, sys
-out, tag = sys.argv[1], sys.argv[2]
-folds = ["ddos-portscan", "hulk-goldeneye", "ddos-hulk",
-         "goldeneye-portscan", "ddos-goldeneye", "hulk-portscan"]
-acc = {}
-for f in folds:
-    j = json.load(open("%s/%s.%s.json" % (out, tag, f)))
-    cells = []
-    for k in ("1", "5", "10"):
-        m = j["mean"][k]
-        cells.append("%.3f/%.3f" % (m["precision"], m["recall"]))
-        acc.setdefault(k, []).append((m["precision"], m["recall"]))
-    acc.setdefault("auroc", []).append(j["auroc"])
-    acc.setdefault("fpr", []).append(j["benign_fpr"])
-    print("%-10s %-18s AUROC %.3f FPR %.2f%% K=1 %s K=5 %s K=10 %s" % (
-        tag, f, j["auroc"], 100 * j["benign_fpr"], *cells))
-mean = lambda v: sum(v) / len(v)
-cells = ["%.3f/%.3f" % (mean([p for p, _ in acc[k]]),
-                        mean([r for _, r in acc[k]])) for k in ("1", "5", "10")]
-print("%-10s %-18s AUROC %.3f FPR %.2f%% K=1 %s K=5 %s K=10 %s" % (
-    tag, "MEAN", mean(acc["auroc"]), 100 * mean(acc["fpr"]), *cells))
-# The selection criteria of bench/RESULTS.md (third open-set pass), on the
-# fold means: C5 = min(P, R) at K=5, C = mean over K of min(P, R).
-mins = {k: min(mean([p for p, _ in acc[k]]), mean([r for _, r in acc[k]]))
-        for k in ("1", "5", "10")}
-print("%-10s %-18s C5 %.3f C %.3f" % (tag, "CRITERIA", mins["5"],
-                                     mean(list(mins.values()))))
-PY
+folds() {
+    fold ddos-portscan "DDoS, Portscan" "BENIGN, DoS Hulk, DoS GoldenEye"
+    fold hulk-goldeneye "DoS Hulk, DoS GoldenEye" "BENIGN, DDoS, Portscan"
+    fold ddos-hulk "DDoS, DoS Hulk" "BENIGN, DoS GoldenEye, Portscan"
+    fold goldeneye-portscan "DoS GoldenEye, Portscan" \
+        "BENIGN, DDoS, DoS Hulk"
+    fold ddos-goldeneye "DDoS, DoS GoldenEye" "BENIGN, DoS Hulk, Portscan"
+    fold hulk-portscan "DoS Hulk, Portscan" "BENIGN, DDoS, DoS GoldenEye"
+}
+summary=$(dirname "$0")/openset_folds.py
+if [ -z "${SEEDS:-}" ]; then
+    seed=1; run=/$tag
+    folds
+    /usr/bin/python3 "$summary" summary "$out" "$tag"
+else
+    for seed in $SEEDS; do
+        run=/$tag.s$seed
+        folds
+    done
+    # shellcheck disable=SC2086
+    /usr/bin/python3 "$summary" summary "$out" "$tag" $SEEDS
+fi
