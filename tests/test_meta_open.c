@@ -14,6 +14,7 @@
 #include "fewflow/learner.h"
 #include "fewflow/metatrain.h"
 #include "fewflow/rng.h"
+#include "learner_check.h"
 #include "testutil.h"
 
 #define DIM 6
@@ -83,17 +84,6 @@ static struct learner *open_learner(enum learner_open_loss kind,
     strcpy(a.rule, "mean");
     return learner_create(learner_find("protonet"), &o, &a, N_CLASSES,
                           seed);
-}
-
-static float step_loss(struct learner *l, uint64_t seed, float *grad)
-{
-    struct rng rng;
-    float loss = NAN;
-
-    rng_seed(&rng, seed);
-    memset(grad, 0, l->n_params * sizeof(float));
-    assert_int_equal(l->ops->train_step(l, &rng, grad, &loss), 0);
-    return loss;
 }
 
 static double sqdist(const float *a, const double *b)
@@ -184,7 +174,7 @@ static void loss_follows_its_formula(void **state)
         int active = 0;
 
         l->data = &data;
-        got = step_loss(l, 41, g);
+        got = learner_check_loss(l, 41, g);
         reference_distances(l, &k, 41, &ep, d);
         want = reference_loss(&ep, d, kinds[i], &active);
         print_message("open loss %d: step %.6f reference %.6f\n", i, got,
@@ -213,28 +203,12 @@ static void gradients_match_central_differences(void **state)
         struct learner *l = open_learner((enum learner_open_loss)kind,
                                          OPEN_WAY, 9);
         struct learner_data data = { k.t, &k.s };
-        float *g = malloc(l->n_params * sizeof(float));
-        float *scratch = malloc(l->n_params * sizeof(float));
-        const float h = 1e-3f;
+        char what[32];
 
+        snprintf(what, sizeof(what), "open loss %d", kind);
         l->data = &data;
-        step_loss(l, 77, g);
-        for (size_t i = 0; i < l->n_params; i += l->n_params / 29 + 1) {
-            float keep = l->params[i], up, down, fd;
-
-            l->params[i] = keep + h;
-            up = step_loss(l, 77, scratch);
-            l->params[i] = keep - h;
-            down = step_loss(l, 77, scratch);
-            l->params[i] = keep;
-            fd = (up - down) / (2.0f * h);
-            if (fabs(g[i] - fd) > 2e-2 * fabs(fd) + 2e-3)
-                print_message("open loss %d param %zu\n", kind, i);
-            assert_float_near(g[i], fd, 2e-2 * fabs(fd) + 2e-3);
-        }
+        learner_check_gradients(l, 77, l->n_params / 29 + 1, what);
         l->data = NULL;
-        free(g);
-        free(scratch);
         learner_destroy(l);
     }
     task_fini(&k);
