@@ -314,6 +314,30 @@ static void flows_names_the_option_with_a_bad_value(void **state)
     assert_non_null(strstr(last_out, "--count"));
 }
 
+/* strtod reads hexadecimal, "inf" and a leading space: "0x10" was taken
+ * as 16 seconds. Numeric option values are plain decimals. */
+static void options_take_plain_decimals_only(void **state)
+{
+    static const char *const bad[] = { "0x10", " 5", "inf", "1e", "5s" };
+    (void)state;
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        assert_int_equal(run("%s -q detect --model %s --csv x.csv "
+                             "--slow-min-duration '%s' 2>&1", testutil_bin(),
+                             model_path, bad[i]), 2);
+        assert_non_null(strstr(last_out, "--slow-min-duration"));
+        assert_int_equal(run("%s -q flows -r x.pcap --idle-timeout '%s' "
+                             "2>&1", testutil_bin(), bad[i]), 2);
+        assert_non_null(strstr(last_out, "--idle-timeout"));
+        assert_int_equal(run("%s -q eval --openset --model %s "
+                             "--benign-fpr '%s' 2>&1", testutil_bin(),
+                             model_path, bad[i]), 2);
+        assert_non_null(strstr(last_out, "--benign-fpr"));
+    }
+    assert_int_equal(run("%s -q flows -r no-such.pcap --idle-timeout 1e1 "
+                         "2>&1", testutil_bin()), 2);
+    assert_null(strstr(last_out, "--idle-timeout"));
+}
+
 /* The summary file's error gives the reason, as other outputs do. */
 static void summary_json_error_gives_the_reason(void **state)
 {
@@ -353,6 +377,7 @@ int main(void)
         cmocka_unit_test(flows_leaves_no_output_for_a_missing_capture),
         cmocka_unit_test(flows_names_the_option_with_a_bad_value),
         cmocka_unit_test(summary_json_error_gives_the_reason),
+        cmocka_unit_test(options_take_plain_decimals_only),
         cmocka_unit_test(stray_arguments_are_named),
         cmocka_unit_test(installed_pkg_config_points_into_the_prefix),
     };

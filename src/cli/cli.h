@@ -39,6 +39,12 @@ const char *cli_opt_name(const struct option *opts, int c);
 int cli_usage_error(const char *cmd, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
+/* Reads v as a plain decimal number ("12", "-0.5", "1e-3"): 0 and *out,
+ * or -1 for anything else, including what strtod also takes (leading
+ * spaces, hexadecimal "0x10", "inf", "nan"), so that a mistyped option
+ * value is refused rather than read as something unintended. */
+int cli_decimal(const char *v, double *out);
+
 /* Warns when two of the memory's class names differ only in ASCII case
  * (a model enrolled before names were folded): alerts then carry two
  * spellings of one class, and `forget` takes each by its own. */

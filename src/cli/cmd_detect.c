@@ -172,9 +172,8 @@ static int add_path(const char ***list, size_t *n, const char *p)
 int cli_timeout(const char *cmd, const char *opt, const char *v,
                 uint64_t *us)
 {
-    char *end;
-    double s = strtod(v, &end);
-    if (*v == '\0' || *end != '\0' || !(s >= 1e-6 && s <= 86400 * 7))
+    double s = 0;
+    if (cli_decimal(v, &s) != 0 || !(s >= 1e-6 && s <= 86400 * 7))
         return cli_usage_error(cmd, "%s wants seconds (e.g. 120 or 0.5), "
                                "not '%s'", opt, v);
     *us = (uint64_t)(s * 1e6 + 0.5);
@@ -225,10 +224,9 @@ static int parse_beacon_to(const char *v, struct detect_run_opts *o)
 /* Seconds, or 0 for no limit (written "0", "0.0", "00", ...). */
 static int parse_duration(const char *v, double *s)
 {
-    char *end;
     uint64_t us = 0;
-    double zero = strtod(v, &end);
-    int rc = *v != '\0' && *end == '\0' && zero == 0
+    double zero = 1;
+    int rc = cli_decimal(v, &zero) == 0 && zero == 0
                  ? 0 : cli_timeout("detect", "--repeat-max-duration", v, &us);
     *s = (double)us / 1e6;
     return rc;
@@ -262,9 +260,8 @@ static int parse_lone_prefix(const char *v, struct detect_run_opts *o)
 static int parse_positive(const char *opt, const char *v, double hi,
                           double *out)
 {
-    char *end;
-    double x = strtod(v, &end);
-    if (*v == '\0' || *end != '\0' || !(x > 0 && x <= hi))
+    double x = 0;
+    if (cli_decimal(v, &x) != 0 || !(x > 0 && x <= hi))
         return cli_usage_error("detect", "%s wants a number above 0 and "
                                "at most %g, not '%s'", opt, hi, v);
     *out = x;

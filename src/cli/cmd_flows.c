@@ -89,10 +89,9 @@ static void usage(FILE *f)
 
 static int parse_seconds(const char *s, uint64_t *us)
 {
-    char *end;
-    double v = strtod(s, &end);
+    double v = 0;
 
-    if (*s == '\0' || *end != '\0' || !(v > 0.0) || v > 1e9)
+    if (cli_decimal(s, &v) != 0 || !(v > 0.0) || v > 1e9)
         return -1;
     *us = (uint64_t)llround(v * 1e6);
     return *us > 0 ? 0 : -1;

@@ -119,10 +119,9 @@ static int parse_size(const char *s, size_t *out, const char *opt)
 
 static int parse_float(const char *s, float *out, const char *opt)
 {
-    char *end;
-    double v = strtod(s, &end);
+    double v = 0;
 
-    if (end == s || *end || !isfinite(v) || v < 0.0)
+    if (cli_decimal(s, &v) != 0 || !isfinite(v) || v < 0.0)
         return cli_usage_error("train", "%s wants a number >= 0", opt);
     *out = (float)v;
     return 0;

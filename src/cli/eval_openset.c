@@ -219,9 +219,8 @@ static int parse_shots(const char *s, struct openset_opts *o)
 static int num(const char *opt, const char *v, double lo, double hi,
                double *out)
 {
-    char *end;
-    double x = strtod(v, &end);
-    if (*v == '\0' || *end != '\0' || !(x >= lo && x <= hi))
+    double x = 0;
+    if (cli_decimal(v, &x) != 0 || !(x >= lo && x <= hi))
         return cli_usage_error("eval", "%s wants a number in [%g, %g]", opt,
                                lo, hi);
     *out = x;

@@ -60,6 +60,27 @@ const char *cli_opt_name(const struct option *opts, int c)
     return "this option";
 }
 
+int cli_decimal(const char *v, double *out)
+{
+    const char *p = v + (*v == '-' || *v == '+');
+    size_t digits = strspn(p, "0123456789");
+    p += digits;
+    if (*p == '.') {
+        size_t frac = strspn(p + 1, "0123456789");
+        digits += frac;
+        p += 1 + frac;
+    }
+    if (digits > 0 && (*p == 'e' || *p == 'E')) {
+        const char *e = p + 1 + (p[1] == '-' || p[1] == '+');
+        size_t n = strspn(e, "0123456789");
+        p = n > 0 ? e + n : p;
+    }
+    if (digits == 0 || *p != '\0')
+        return -1;
+    *out = strtod(v, NULL);
+    return 0;
+}
+
 const char *cli_printable(const char *s, char *buf, size_t size)
 {
     size_t n = 0;
