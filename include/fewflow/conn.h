@@ -13,11 +13,11 @@
  * A TCP flow CONTINUES the most recent earlier flow of its 5-tuple
  * (source and destination address and port, protocol, in either
  * direction: after a pause a meter starts the next part in the direction
- * of its first packet, which may be the server's) when it carries no SYN, that earlier flow was
- * answered (a connection needs a reply to exist, and so a SYN flood's
- * unanswered flows take no place in the table) and not closed (no FIN,
- * no RST), and the gap from that flow's end to this
- * flow's start is at most the timeout (CONN_TIMEOUT_DEFAULT). Chains are
+ * of its first packet, which may be the server's) when it carries no
+ * SYN, that earlier flow was answered (a connection needs a reply to
+ * exist, and so a SYN flood's unanswered flows take no place in the
+ * table) and not closed (no FIN, no RST), and the gap from that flow's
+ * end to this flow's start is at most the timeout (CONN_TIMEOUT_DEFAULT). Chains are
  * transitive: each link is judged with the earlier flow's final verdict.
  *
  * Verdict: when the earlier flow was decided non-benign (a named class

@@ -55,8 +55,9 @@
  * network: past CONTEXT_LONE_MAX_ALL lone alerts in a window from all
  * networks together, every lone flow of the window alerts. That bound is
  * 32 times the per-network one, so hiding a lone flow behind others
- * takes a storm of over a thousand lone alerts in two minutes. Lone flows the model calls benign do not count: a busy LAN's
- * unanswered queries at the end of a capture say nothing about an
+ * takes a storm of over a thousand lone alerts in two minutes. Lone
+ * flows the model calls benign do not count: a busy LAN's unanswered
+ * queries at the end of a capture say nothing about an
  * attack's lone flow in the same window. The benign captures shipped
  * with the data have at most eight lone flows each; the limit sits well
  * above that. The count is taken over a whole output batch before any of
