@@ -88,19 +88,26 @@ def summary(out, tag, seeds):
                              100 * mean([c["fpr"] for c in per]),
                              100 * max(c["fpr_max"] for c in per),
                              " ".join(seeds)))
-    print("%-10s %-18s C5 %.3f C %.3f (seed range C5 %.3f-%.3f)" % (
-        tag, "CRITERIA", mean([c["c5"] for c in per]),
-        mean([c["c"] for c in per]), min(c["c5"] for c in per),
-        max(c["c5"] for c in per)))
+    c5 = [c["c5"] for c in per]
+    print("%-10s %-18s C5 %.3f C %.3f (seed range C5 %.3f-%.3f, sd %.3f)"
+          % (tag, "CRITERIA", mean(c5), mean([c["c"] for c in per]),
+             min(c5), max(c5), sd(c5)))
+
+
+def sd(v):
+    """Sample standard deviation (n - 1); 0 for a single value."""
+    if len(v) < 2:
+        return 0.0
+    m = mean(v)
+    return math.sqrt(sum((x - m) ** 2 for x in v) / (len(v) - 1))
 
 
 def t_interval(d):
     """Mean and 95% t interval of paired differences d (len >= 2)."""
     n = len(d)
     m = mean(d)
-    sd = math.sqrt(sum((x - m) ** 2 for x in d) / (n - 1))
     t = T975[n - 2] if n - 1 <= len(T975) else 1.960
-    half = t * sd / math.sqrt(n)
+    half = t * sd(d) / math.sqrt(n)
     return m, m - half, m + half
 
 
@@ -117,9 +124,10 @@ def paired(out, tag_a, tag_b, seeds):
                  y["c"], y["auroc"], 100 * y["fpr"], y["c5"] - x["c5"],
                  y["c"] - x["c"]))
     for key, name in (("c5", "C5"), ("c", "C"), ("auroc", "AUROC")):
-        m, lo, hi = t_interval([y[key] - x[key] for x, y in zip(a, b)])
-        print("PAIRED %-5s B-A mean %+.4f  95%% t [%+.4f, %+.4f]  (n=%d)"
-              % (name, m, lo, hi, len(seeds)))
+        d = [y[key] - x[key] for x, y in zip(a, b)]
+        m, lo, hi = t_interval(d)
+        print("PAIRED %-5s B-A mean %+.4f  95%% t [%+.4f, %+.4f]  sd %.4f"
+              "  (n=%d)" % (name, m, lo, hi, sd(d), len(seeds)))
     print("PAIRED FPR   A max seed mean %.2f%%  B max seed mean %.2f%%  "
           "B max single fold %.2f%%" % (100 * max(x["fpr"] for x in a),
                                         100 * max(y["fpr"] for y in b),
