@@ -17,8 +17,9 @@
  * SYN, that earlier flow was answered (a connection needs a reply to
  * exist, and so a SYN flood's unanswered flows take no place in the
  * table) and not closed (no FIN, no RST), and the gap from that flow's
- * end to this flow's start is at most the timeout (CONN_TIMEOUT_DEFAULT). Chains are
- * transitive: each link is judged with the earlier flow's final verdict.
+ * end to this flow's start is at most the timeout (CONN_TIMEOUT_DEFAULT).
+ * Chains are transitive: each link is judged with the earlier flow's
+ * final verdict.
  *
  * Verdict: when the earlier flow was decided non-benign (a named class
  * or unknown) and the continuation's own decision is benign, or is
