@@ -211,10 +211,38 @@ static void cli_timestamp_zones_and_hostile_text(void **state)
     assert_null(strchr(last_out, '\x07'));
     assert_int_equal(run_ok("%s -q detect --model %s --csv %s --all",
                             testutil_bin(), model_path, csv), 0);
-    assert_non_null(strstr(last_out, "\"timestamp\":\"2017-07-05T15:00:01"));
-    assert_non_null(strstr(last_out, "\"timestamp\":\"2017-07-05T10:00:02"));
-    assert_non_null(strstr(last_out, "\"timestamp\":\"2017-07-05T22:00:03"));
+    assert_non_null(strstr(last_out, "\"flow_start\":\"2017-07-05T15:00:01"));
+    assert_non_null(strstr(last_out, "\"flow_start\":\"2017-07-05T10:00:02"));
+    assert_non_null(strstr(last_out, "\"flow_start\":\"2017-07-05T22:00:03"));
     assert_null(strstr(last_out, "T10:00:04"));
+}
+
+/* A CSV row's alert spans the flow as a capture flow's does: dated at its
+ * end, with its start and its Flow Duration (it said duration 0 and was
+ * dated at the start). The duration is read here with awk. */
+static void cli_csv_alert_spans_the_flow(void **state)
+{
+    const char *csv = testutil_tmp("span.csv");
+    char want[64];
+
+    (void)state;
+    assert_int_equal(run_ok("xz -dc %s | head -2 > %s", testutil_data_path(
+                            "cic-ids2017-improved/Heartbleed_11.csv.xz"),
+                            csv), 0);
+    assert_int_equal(run_ok("awk -F, 'NR == 1 { for (i = 1; i <= NF; i++) "
+                            "if ($i ~ /^ *Flow Duration *$/) c = i } "
+                            "NR == 2 { printf \"%%.3f\", $c / 1e6 }' %s",
+                            csv), 0);
+    assert_true(strlen(last_out) > 4);
+    snprintf(want, sizeof(want), "\"duration_s\":%s", last_out);
+    assert_int_equal(run_ok("%s -q detect --model %s --csv %s --all",
+                            testutil_bin(), model_path, csv), 0);
+    assert_non_null(strstr(last_out, want));
+    const char *ts = strstr(last_out, "\"timestamp\":\"");
+    const char *start = strstr(last_out, "\"flow_start\":\"");
+    assert_non_null(ts);
+    assert_non_null(start);
+    assert_memory_not_equal(ts + 13, start + 14, 19);
 }
 
 /* enroll --flows - reads standard input once: a capture through a pipe,
@@ -431,6 +459,7 @@ int main(void)
         cmocka_unit_test(cli_explain_rate_bounds_explanations),
         cmocka_unit_test(cli_untimed_rows_are_counted),
         cmocka_unit_test(cli_timestamp_zones_and_hostile_text),
+        cmocka_unit_test(cli_csv_alert_spans_the_flow),
         cmocka_unit_test(cli_enrol_from_standard_input),
         cmocka_unit_test(cli_standard_input_given_twice),
         cmocka_unit_test(cli_detect_from_a_pipe_writes_as_flows_end),

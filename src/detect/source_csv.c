@@ -1,11 +1,13 @@
 #include <arpa/inet.h>
 #include <ctype.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <time.h>
 
+#include "core/names.h"
 #include "fewflow/csv.h"
 #include "fewflow/data.h"
 #include "detect/source_impl.h"
@@ -427,6 +429,26 @@ int detector_csv_ident_read(const struct detector_csv_ident *c,
     return rc;
 }
 
+/* The model column holding Flow Duration (microseconds), or -1. */
+static long duration_col(const struct detector *d)
+{
+    static const char *const want[1] = { "flow_duration" };
+    size_t col;
+    return names_find_all(&col, want, 1, d->col_names, d->n_in) == 0
+               ? (long)col : -1;
+}
+
+/* A row names its start; its end is the start plus its Flow Duration, so
+ * that its alert is dated and timed as a capture flow's is (at the end,
+ * with flow_start and duration_s). A duration over a day is taken for
+ * damage and left out, as the connection and beacon rules do. */
+static void csv_flow_end(long col, const float *x, struct alert_flow *id)
+{
+    if (col >= 0 && id->first_s > 0 && isfinite(x[col]) && x[col] > 0 &&
+        x[col] <= 86400e6)
+        id->last_s = id->first_s + (double)x[col] / 1e6;
+}
+
 int detector_read_csv(struct detector *d, const char *path,
                       detector_flow_fn fn, void *user,
                       struct detector_input_stats *st, float *x,
@@ -436,7 +458,7 @@ int detector_read_csv(struct detector *d, const char *path,
     struct csv_record rec;
     struct detector_flow f;
     char label[256];
-    long bad_at = -1;
+    long bad_at = -1, dur = duration_col(d);
     struct csv_reader *r = csv_open(path);
     int rc = r ? read_header(r, d->schema, &c) : err_last();
 
@@ -445,6 +467,8 @@ int detector_read_csv(struct detector *d, const char *path,
                      &bad_at);
         if (rc == 0 && f.id.first_s < 0)
             note_untimed(st, &c, &rec, path, &f.id);
+        if (rc == 0)
+            csv_flow_end(dur, x, &f.id);
         if (rc == 0 && bad_at >= 0)
             note_unaddressed(st, &rec, path, bad_at);
         st->rows++;
