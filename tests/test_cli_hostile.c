@@ -338,6 +338,36 @@ static void options_take_plain_decimals_only(void **state)
     assert_null(strstr(last_out, "--idle-timeout"));
 }
 
+/* strtol and strtoul take a sign and leading spaces and stop at the first
+ * other character: --hidden 12.5 trained 12 wide, --max-protos
+ * -4294967294 kept 2 prototypes, -c ' -1' read no limit. Each command
+ * runs on inputs that do not exist, so a value wrongly taken shows as
+ * some other error without the option's name. */
+static void counts_take_plain_whole_numbers_only(void **state)
+{
+    static const char *const bad[][2] = {
+        { "train --protocol no-such -o no.model --hidden 12.5", "--hidden" },
+        { "train --protocol no-such -o no.model --hidden 128x,64", "--hidden" },
+        { "train --protocol no-such -o no.model --hidden 64,,64", "--hidden" },
+        { "train --protocol no-such -o no.model --init-scale 0x10", "--init-scale" },
+        { "train --protocol no-such -o no.model --episodes ' 5'", "--episodes" },
+        { "enroll --model no.model --name a --flows no.csv -o no2.model "
+          "--max-protos -4294967294", "--max-protos" },
+        { "enroll --model no.model --name a --flows no.csv -o no2.model "
+          "--shot +3", "--shot" },
+        { "detect --model no.model --csv no.csv --batch ' 8'", "--batch" },
+        { "eval --openset --model no.model --shots ' 5,10'", "--shots" },
+        { "eval --model no.model --episodes +5", "whole number" },
+        { "flows -r no.pcap -c ' -1'", "--count" },
+    };
+    (void)state;
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        int rc = run("%s -q %s 2>&1", testutil_bin(), bad[i][0]);
+        if (rc != 2 || strstr(last_out, bad[i][1]) == NULL)
+            fail_msg("%s: exit %d: %s", bad[i][0], rc, last_out);
+    }
+}
+
 /* The summary file's error gives the reason, as other outputs do. */
 static void summary_json_error_gives_the_reason(void **state)
 {
@@ -378,6 +408,7 @@ int main(void)
         cmocka_unit_test(flows_names_the_option_with_a_bad_value),
         cmocka_unit_test(summary_json_error_gives_the_reason),
         cmocka_unit_test(options_take_plain_decimals_only),
+        cmocka_unit_test(counts_take_plain_whole_numbers_only),
         cmocka_unit_test(stray_arguments_are_named),
         cmocka_unit_test(installed_pkg_config_points_into_the_prefix),
     };

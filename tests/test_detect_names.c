@@ -190,6 +190,40 @@ static void old_model_with_a_case_twin_is_usable(void **state)
     assert_null(strstr(last_out, "ddos"));
 }
 
+/* Three spellings of one name in an old model: a fourth names none of
+ * them, and forget must not guess which one was meant. */
+static void forget_refuses_an_ambiguous_spelling(void **state)
+{
+    (void)state;
+    const char *m = testutil_tmp("twins3.model");
+    struct detector *d = detector_load(model_path, 1);
+    assert_non_null(d);
+    int32_t c = memo_class_find(d->memo, "DDoS");
+    assert_true(c >= 0);
+    const struct memo_class *cl = &d->memo->cls[c];
+    assert_true(memo_class_add_stored(d->memo, "ddos", cl->flags, cl->protos,
+                                      cl->n_protos, cl->radius,
+                                      cl->x_mean) > 0);
+    cl = &d->memo->cls[c];
+    assert_true(memo_class_add_stored(d->memo, "Ddos", cl->flags, cl->protos,
+                                      cl->n_protos, cl->radius,
+                                      cl->x_mean) > 0);
+    assert_int_equal(detector_save(d, m), 0);
+    detector_destroy(d);
+    assert_int_equal(run_ok("%s forget --model %s --name DDOS -o %s 2>&1",
+                            testutil_bin(), m, m), 2);
+    assert_non_null(strstr(last_out, "'DDOS' could be class 'DDoS' or "
+                           "'ddos'"));
+    assert_int_equal(run_ok("%s classes --model %s 2>&1", testutil_bin(), m),
+                     0);
+    assert_non_null(strstr(last_out, "DDoS "));
+    assert_non_null(strstr(last_out, "ddos "));
+    assert_non_null(strstr(last_out, "Ddos "));
+    assert_int_equal(run_ok("%s forget --model %s --name Ddos -o %s 2>&1",
+                            testutil_bin(), m, m), 0);
+    assert_non_null(strstr(last_out, "forgot Ddos;"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -197,6 +231,8 @@ int main(void)
         cmocka_unit_test(memory_refuses_a_colliding_class),
         cmocka_unit_test(loader_keeps_names_differing_in_case),
         cmocka_unit_test(loader_refuses_a_name_twice_with_the_offset),
+        cmocka_unit_test_setup_teardown(forget_refuses_an_ambiguous_spelling,
+                                        setup_model, teardown_model),
         cmocka_unit_test_setup_teardown(old_model_with_a_case_twin_is_usable,
                                         setup_model, teardown_model),
         cmocka_unit_test_setup_teardown(enrol_and_forget_fold_ascii_case,

@@ -45,6 +45,12 @@ int cli_usage_error(const char *cmd, const char *fmt, ...)
  * value is refused rather than read as something unintended. */
 int cli_decimal(const char *v, double *out);
 
+/* Reads v as a plain whole number of at most max ("0", "12"): 0 and *out,
+ * or -1 for anything else. strtol and strtoul also take leading spaces, a
+ * sign (strtoul wraps "-4294967294" round to 2) and stop at the first
+ * other character ("12.5" is 12), so a mistyped count would run. */
+int cli_whole(const char *v, unsigned long long max, unsigned long long *out);
+
 /* Warns when two of the memory's class names differ only in ASCII case
  * (a model enrolled before names were folded): alerts then carry two
  * spellings of one class, and `forget` takes each by its own. */

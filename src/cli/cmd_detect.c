@@ -189,12 +189,12 @@ int cli_linger(const char *cmd, const char *v, uint64_t *us)
 static int parse_count(const char *cmd, const char *opt, const char *v,
                        long lo, long hi, long *out)
 {
-    char *end;
-    long x = strtol(v, &end, 10);
-    if (*v == '\0' || *end != '\0' || x < lo || x > hi)
+    unsigned long long x = 0;
+    if (lo < 0 || hi < lo || cli_whole(v, (unsigned long long)hi, &x) != 0 ||
+        x < (unsigned long long)lo)
         return cli_usage_error(cmd, "%s wants a number from %ld to %ld, "
                                "not '%s'", opt, lo, hi, v);
-    *out = x;
+    *out = (long)x;
     return 0;
 }
 

@@ -181,7 +181,7 @@ static int parse(int argc, char **argv, struct enroll_args *a)
         { 0, 0, 0, 0 },
     };
     int c;
-    char *end;
+    unsigned long long n = 0;
 
     while ((c = getopt_long(argc, argv, "m:n:f:k:o:h", longs, 0)) != -1) {
         switch (c) {
@@ -206,17 +206,16 @@ static int parse(int argc, char **argv, struct enroll_args *a)
                 return 2;
             break;
         case 'k':
-            a->shot = strtol(optarg, &end, 10);
-            if (*end || a->shot < 1 || a->shot > ENROLL_MAX_FLOWS)
+            if (cli_whole(optarg, ENROLL_MAX_FLOWS, &n) != 0 || n < 1)
                 return cli_usage_error("enroll", "--shot wants 1 to %d",
                                        ENROLL_MAX_FLOWS);
+            a->shot = (long)n;
             break;
         case 'p':
-            a->eo.max_protos = (uint32_t)strtoul(optarg, &end, 10);
-            if (*end || a->eo.max_protos < 1 ||
-                a->eo.max_protos > MEMO_MAX_PROTOS)
+            if (cli_whole(optarg, MEMO_MAX_PROTOS, &n) != 0 || n < 1)
                 return cli_usage_error("enroll", "--max-protos wants 1 to "
                                        "%d", MEMO_MAX_PROTOS);
+            a->eo.max_protos = (uint32_t)n;
             break;
         case 'h': usage(stdout); return -1;
         default: return 2;

@@ -53,10 +53,9 @@ static const struct option eval_opts[] = {
 
 static int parse_count(const char *s, size_t *out)
 {
-    char *end;
-    unsigned long long v = strtoull(s, &end, 10);
+    unsigned long long v = 0;
 
-    if (*s == '-' || end == s || *end || v > 100000000ULL)
+    if (cli_whole(s, 100000000ULL, &v) != 0)
         return cli_usage_error("eval", "'%s' is not a whole number", s);
     *out = (size_t)v;
     return 0;

@@ -99,10 +99,9 @@ static int parse_seconds(const char *s, uint64_t *us)
 
 static int parse_count(const char *s, uint64_t max, uint64_t *v)
 {
-    char *end;
-    unsigned long long x = strtoull(s, &end, 10);
+    unsigned long long x = 0;
 
-    if (*s == '\0' || *s == '-' || *end != '\0' || x == 0 || x > max)
+    if (cli_whole(s, max, &x) != 0 || x == 0)
         return -1;
     *v = x;
     return 0;

@@ -16,6 +16,28 @@ static void usage(FILE *out)
             "and writes the result.\n");
 }
 
+/* The class NAME means: its exact spelling, else the one class whose name
+ * differs from it only in ASCII case. A model enrolled before names were
+ * folded may hold several of those; taking the first would forget a class
+ * the user did not name. */
+static int find_target(const struct memo *m, const char *model,
+                       const char *name, int32_t *at)
+{
+    *at = memo_class_find(m, name);
+    if (*at < 0)
+        return err_set(ERR_NOTFOUND, "%s: no class named '%s'", model, name);
+    if (strcmp(m->cls[*at].name, name) == 0)
+        return 0;
+    for (size_t i = (size_t)*at + 1; i < m->n_classes; i++) {
+        if (memo_names_collide(m->cls[i].name, name))
+            return err_set(ERR_INVALID, "%s: '%s' could be class '%s' or "
+                           "'%s' (they differ only in case): forget one by "
+                           "its exact name", model, name, m->cls[*at].name,
+                           m->cls[i].name);
+    }
+    return 0;
+}
+
 int cmd_forget(int argc, char **argv)
 {
     static const struct option longs[] = {
@@ -48,14 +70,13 @@ int cmd_forget(int argc, char **argv)
         return cli_fail(err_last());
     /* The stored spelling: the name may differ from it in ASCII case
      * (memo_names_collide), the flow-kind table keys on the stored one. */
-    int32_t at = memo_class_find(d->memo, name);
-    char *stored = at >= 0 ? strdup(d->memo->cls[at].name) : NULL;
-    int rc = at < 0 ? ERR_NOTFOUND
-             : stored == NULL ? err_set(ERR_NOMEM, "out of memory")
-             : memo_class_forget(d->memo, stored);
-    if (rc == ERR_NOTFOUND)
-        err_set(rc, "%s: no class named '%s'", model, name);
-    else if (rc == 0 && d->support != NULL)
+    int32_t at = -1;
+    int rc = find_target(d->memo, model, name, &at);
+    char *stored = rc == 0 ? strdup(d->memo->cls[at].name) : NULL;
+    if (rc == 0)
+        rc = stored == NULL ? err_set(ERR_NOMEM, "out of memory")
+                            : memo_class_forget(d->memo, stored);
+    if (rc == 0 && d->support != NULL)
         support_forget(d->support, stored);
     if (rc == 0)
         rc = detector_save(d, out);

@@ -86,32 +86,39 @@ static void usage(FILE *out)
         learner_rule_names());
 }
 
+/* Each width whole: "12.5" or "128x" is refused, not read as 12 or 128,
+ * and an empty item (",64", "64,,64") is refused, not skipped. */
 static int parse_hidden(struct model_arch *a, const char *s)
 {
-    char *copy = strdup(s), *save = NULL;
-    int rc = copy ? 0 : ERR_NOMEM;
+    int ok = 1;
 
     a->n_hidden = 0;
-    for (char *tok = copy ? strtok_r(copy, ",", &save) : NULL; tok && !rc;
-         tok = strtok_r(NULL, ",", &save)) {
-        long v = strtol(tok, NULL, 10);
+    for (const char *p = s; ok; p++) {
+        char tok[16];
+        unsigned long long v = 0;
+        size_t n = strcspn(p, ",");
 
-        if (a->n_hidden >= 7 || v < 1 || v > 65536)
-            rc = ERR_INVALID;
-        else
+        ok = n < sizeof(tok) && a->n_hidden < 7;
+        if (ok) {
+            memcpy(tok, p, n);
+            tok[n] = '\0';
+            ok = cli_whole(tok, 65536, &v) == 0 && v >= 1;
+        }
+        if (ok)
             a->hidden[a->n_hidden++] = (uint32_t)v;
+        p += n;
+        if (*p == '\0')
+            break;
     }
-    free(copy);
-    return rc ? cli_usage_error("train", "--hidden wants 1 to 7 widths "
-                                "like 128,128") : 0;
+    return ok ? 0 : cli_usage_error("train", "--hidden wants 1 to 7 widths "
+                                    "like 128,128");
 }
 
 static int parse_size(const char *s, size_t *out, const char *opt)
 {
-    char *end;
-    unsigned long long v = strtoull(s, &end, 10);
+    unsigned long long v = 0;
 
-    if (*s == '-' || end == s || *end || v > 100000000ULL)
+    if (cli_whole(s, 100000000ULL, &v) != 0)
         return cli_usage_error("train", "%s wants a whole number", opt);
     *out = (size_t)v;
     return 0;
@@ -182,13 +189,19 @@ static const struct option train_opts[] = {
     { NULL, 0, NULL, 0 },
 };
 
+/* A number must be a plain decimal: the learner's parser (shared with
+ * protocol files) takes what strtod takes, "0x10" and " 2" included. */
 static int parse_init_scale(const char *s, struct train_args *a)
 {
+    double plain = 0;
+    int word = strcmp(s, "kaiming") == 0 || strcmp(s, "torch") == 0;
+
     a->init_given = 1;
     a->init_auto = strcmp(s, "auto") == 0;
     if (a->init_auto)
         a->opts.init_scale = 1.0f;
-    else if (learner_init_scale_parse(s, &a->opts.init_scale) != 0)
+    else if ((!word && cli_decimal(s, &plain) != 0) ||
+             learner_init_scale_parse(s, &a->opts.init_scale) != 0)
         return cli_usage_error("train", "--init-scale wants auto, kaiming, "
                                "torch or a number above 0");
     return 0;

@@ -195,23 +195,28 @@ static void usage(FILE *out)
 
 static int parse_shots(const char *s, struct openset_opts *o)
 {
-    char *end;
     o->n_shots = 0;
     while (*s) {
-        long k = strtol(s, &end, 10);
-        if (end == s || k < 1 || k > 1000 || o->n_shots == OPENSET_MAX_SHOTS)
+        char tok[8];
+        unsigned long long k = 0;
+        size_t n = strcspn(s, ",");
+        const char *end = s + n;
+        if (n < sizeof(tok)) {
+            memcpy(tok, s, n);
+            tok[n] = '\0';
+        }
+        if (n >= sizeof(tok) || cli_whole(tok, 1000, &k) != 0 || k < 1 ||
+            o->n_shots == OPENSET_MAX_SHOTS)
             return cli_usage_error("eval", "--shots wants up to %d numbers "
                                    "from 1 to 1000, like 1,5,10",
                                    OPENSET_MAX_SHOTS);
         /* A K twice would be one JSON key twice in the report. */
         for (uint32_t i = 0; i < o->n_shots; i++)
             if (o->shots[i] == (uint32_t)k)
-                return cli_usage_error("eval", "--shots: K=%ld is listed "
+                return cli_usage_error("eval", "--shots: K=%llu is listed "
                                        "twice", k);
         o->shots[o->n_shots++] = (uint32_t)k;
         s = *end == ',' ? end + 1 : end;
-        if (*end && *end != ',')
-            return cli_usage_error("eval", "--shots: bad list");
     }
     return o->n_shots ? 0 : cli_usage_error("eval", "--shots is empty");
 }

@@ -81,6 +81,19 @@ int cli_decimal(const char *v, double *out)
     return 0;
 }
 
+int cli_whole(const char *v, unsigned long long max, unsigned long long *out)
+{
+    size_t n = strspn(v, "0123456789");
+    if (n == 0 || v[n] != '\0')
+        return -1;
+    errno = 0;
+    unsigned long long x = strtoull(v, NULL, 10);
+    if (errno == ERANGE || x > max)
+        return -1;
+    *out = x;
+    return 0;
+}
+
 const char *cli_printable(const char *s, char *buf, size_t size)
 {
     size_t n = 0;
