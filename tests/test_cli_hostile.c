@@ -368,6 +368,27 @@ static void counts_take_plain_whole_numbers_only(void **state)
     }
 }
 
+/* --close-linger 0 turns lingering off; "0.0" was refused as not
+ * seconds while --repeat-max-duration took it for its 0. */
+static void linger_takes_zero_in_any_spelling(void **state)
+{
+    static const char *const zero[] = { "0", "0.0", "00", "0e0" };
+    (void)state;
+    for (size_t i = 0; i < sizeof(zero) / sizeof(zero[0]); i++) {
+        run("%s -q detect --model no.model --csv no.csv --close-linger %s "
+            "2>&1", testutil_bin(), zero[i]);
+        if (strstr(last_out, "--close-linger") != NULL)
+            fail_msg("detect --close-linger %s: %s", zero[i], last_out);
+        run("%s -q flows -r no.pcap --close-linger %s 2>&1", testutil_bin(),
+            zero[i]);
+        if (strstr(last_out, "--close-linger") != NULL)
+            fail_msg("flows --close-linger %s: %s", zero[i], last_out);
+    }
+    assert_int_equal(run("%s -q flows -r no.pcap --close-linger 0x0 2>&1",
+                         testutil_bin()), 2);
+    assert_non_null(strstr(last_out, "--close-linger"));
+}
+
 /* The summary file's error gives the reason, as other outputs do. */
 static void summary_json_error_gives_the_reason(void **state)
 {
@@ -409,6 +430,7 @@ int main(void)
         cmocka_unit_test(summary_json_error_gives_the_reason),
         cmocka_unit_test(options_take_plain_decimals_only),
         cmocka_unit_test(counts_take_plain_whole_numbers_only),
+        cmocka_unit_test(linger_takes_zero_in_any_spelling),
         cmocka_unit_test(stray_arguments_are_named),
         cmocka_unit_test(installed_pkg_config_points_into_the_prefix),
     };

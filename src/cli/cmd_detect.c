@@ -180,10 +180,14 @@ int cli_timeout(const char *cmd, const char *opt, const char *v,
     return 0;
 }
 
+/* Seconds, or 0 for none, however the zero is written ("0.0", "00"), as
+ * --repeat-max-duration takes it. */
 int cli_linger(const char *cmd, const char *v, uint64_t *us)
 {
+    double zero = 1;
     *us = 0;
-    return strcmp(v, "0") == 0 ? 0 : cli_timeout(cmd, "--close-linger", v, us);
+    return cli_decimal(v, &zero) == 0 && zero == 0
+               ? 0 : cli_timeout(cmd, "--close-linger", v, us);
 }
 
 static int parse_count(const char *cmd, const char *opt, const char *v,

@@ -148,6 +148,7 @@ static int add_input(struct flows_opts *o, const char *path)
 static int parse_opt(int c, const char *arg, struct flows_opts *o)
 {
     uint64_t v = 0;
+    double zero = 1;
     int bad = 0;
 
     switch (c) {
@@ -176,7 +177,7 @@ static int parse_opt(int c, const char *arg, struct flows_opts *o)
         break;
     case OPT_LINGER:
         o->cfg.close_linger_us = 0;
-        if (strcmp(arg, "0") != 0)
+        if (cli_decimal(arg, &zero) != 0 || zero != 0)
             bad = parse_seconds(arg, &o->cfg.close_linger_us);
         break;
     case OPT_BULK_GAP:
