@@ -245,6 +245,31 @@ static void cli_csv_alert_spans_the_flow(void **state)
     assert_memory_not_equal(ts + 13, start + 14, 19);
 }
 
+/* A port padded with zeros is decimal: "0443" was read as octal (291)
+ * and "0022" as 18, naming another service; 0x hex still reads. */
+static void cli_csv_padded_ports_are_decimal(void **state)
+{
+    const char *csv = testutil_tmp("padded.csv");
+
+    (void)state;
+    assert_int_equal(run_ok("xz -dc %s | head -2 | awk -F, -v OFS=, "
+                            "'NR == 1 { for (i = 1; i <= NF; i++) { "
+                            "if ($i ~ /^ *Src Port *$/) s = i; "
+                            "if ($i ~ /^ *Dst Port *$/) d = i } print; next } "
+                            "{ $s = \"0443\"; $d = \"0022\"; print; "
+                            "$s = \"0x1bb\"; $d = \"00080\"; print }' > %s",
+                            testutil_data_path(
+                                "cic-ids2017-improved/Heartbleed_11.csv.xz"),
+                            csv), 0);
+    assert_int_equal(run_ok("%s -q detect --model %s --csv %s --all "
+                            "--explain 0", testutil_bin(), model_path, csv),
+                     0);
+    assert_non_null(strstr(last_out, "\"src_port\":443,"));
+    assert_non_null(strstr(last_out, "\"dest_port\":22,"));
+    assert_non_null(strstr(last_out, "\"dest_port\":80,"));
+    assert_null(strstr(last_out, "\"src_port\":291,"));
+}
+
 /* enroll --flows - reads standard input once: a capture through a pipe,
  * or a CSV or capture redirected from a file. */
 static void cli_enrol_from_standard_input(void **state)
@@ -460,6 +485,7 @@ int main(void)
         cmocka_unit_test(cli_untimed_rows_are_counted),
         cmocka_unit_test(cli_timestamp_zones_and_hostile_text),
         cmocka_unit_test(cli_csv_alert_spans_the_flow),
+        cmocka_unit_test(cli_csv_padded_ports_are_decimal),
         cmocka_unit_test(cli_enrol_from_standard_input),
         cmocka_unit_test(cli_standard_input_given_twice),
         cmocka_unit_test(cli_detect_from_a_pipe_writes_as_flows_end),

@@ -214,7 +214,9 @@ static const char *field(const struct csv_record *rec, long at)
 }
 
 /* Empty or "-" (no port, e.g. ICMP) is 0; decimal or 0x hex otherwise.
- * A value that is no port is refused: wrapping it would name another. */
+ * A value that is no port is refused: wrapping it would name another.
+ * Leading zeros are decimal padding: strtoull's base 0 read "0443" as
+ * octal 291. */
 static int parse_port(const char *s, uint16_t *port)
 {
     char *end;
@@ -226,7 +228,8 @@ static int parse_port(const char *s, uint16_t *port)
         return 0;
     if (*s < '0' || *s > '9')
         return ERR_PARSE;
-    unsigned long long v = strtoull(s, &end, 0);
+    int hex = s[0] == '0' && (s[1] == 'x' || s[1] == 'X');
+    unsigned long long v = strtoull(s, &end, hex ? 16 : 10);
     while (*end == ' ')
         end++;
     if (*end != '\0' || v > 65535)
