@@ -210,6 +210,11 @@ static void forget_refuses_an_ambiguous_spelling(void **state)
                                       cl->x_mean) > 0);
     assert_int_equal(detector_save(d, m), 0);
     detector_destroy(d);
+    /* Every twin is named, not only the first pair. */
+    assert_int_equal(run_ok("%s classes --model %s 2>&1", testutil_bin(), m),
+                     0);
+    assert_non_null(strstr(last_out, "classes 'DDoS' and 'ddos' differ"));
+    assert_non_null(strstr(last_out, "classes 'DDoS' and 'Ddos' differ"));
     assert_int_equal(run_ok("%s forget --model %s --name DDOS -o %s 2>&1",
                             testutil_bin(), m, m), 2);
     assert_non_null(strstr(last_out, "'DDOS' could be class 'DDoS' or "
