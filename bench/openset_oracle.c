@@ -30,70 +30,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "bench/oracle.h"
+#include "bench/oracle_run.h"
 #include "core/vec.h"
 #include "fewflow/conn.h"
 #include "fewflow/err.h"
 #include "fewflow/rng.h"
 
-#define SHOT 5
-#define ORACLE_CANDIDATES 256
-#define MAX_EN 16
-#define MAX_CLASSES 64         /* known + enrolled */
-
-enum stage { ST_MODEL, ST_A_SUM, ST_A_P90, ST_NB_MODEL, ST_NB_SUM,
-             ST_NB_P90, ST_B_MODEL, ST_B_SUM, ST_B_P90, ST_C_MODEL,
-             ST_C_SUM, ST_C_P90, N_STAGES };
-
-static const char *stage_names[N_STAGES] = {
-    "model (eval)", "A: oracle radius, max P+R", "A: oracle radius, R at "
-    "P>=.9", "nb: no benign competition, model radius", "A+nb, max P+R",
-    "A+nb, R at P>=.9", "B: all rows, model radii", "B: all rows, max P+R",
-    "B: all rows, R at P>=.9", "C: B+nb, model radii", "C: B+nb, max P+R",
-    "C: B+nb, R at P>=.9" };
-
-struct tally {
-    size_t tp, fp, fn, fp_benign, fn_benign, fp_novel;
-};
-
-struct cell {
-    double p, r, fp_benign, fn_benign, fp_novel, draws;
-};
-
-struct space {
-    const char *name;
-    struct memo *m;
-    const float *v;           /* n × dim test rows in this space */
-    size_t dim, c0;
-    struct memo_eval *ev;     /* n × c0 before enrolment */
-};
-
-struct run {
-    const struct oracle_set *s;
-    struct space sp;
-    size_t n_novel, trials;
-    int32_t novel[MAX_EN];    /* class ids */
-    int *sup;                 /* n_novel × trials × SHOT test rows */
-    int together;
-    /* per trial scratch */
-    struct memo_eval *en;     /* n × n_en enrolled classes' evaluations */
-    size_t n_en;
-    int32_t en_class[MAX_EN]; /* class id held by enrolled slot e */
-    int32_t *out, *cls;
-    uint8_t *elig, *support;
-    float *score;
-    struct cell cells[N_STAGES][MAX_EN];
-    /* alone: every candidate's P and R per chain (A, A+nb, B, C), class
-     * and draw, for the joint oracle */
-    struct curve *cv[4][MAX_EN];
-    size_t n_cv[4][MAX_EN];
-};
-
-struct curve {
-    size_t n;
-    float p[ORACLE_CANDIDATES + 1], r[ORACLE_CANDIDATES + 1];
-};
-
+const size_t oracle_curve_k[N_KS] = { 5, 10, 20, 50, 100 };
 /* memo_evaluate for one class: eval's memo_evaluate_one, restated. */
 static void class_eval(const struct memo *m, size_t c, const float *z,
                        struct memo_eval *ev)
@@ -256,13 +199,13 @@ struct pick {
 };
 
 /* pk[0]: scale 1; pk[1]: the best P + R; pk[2]: the best R at P >= 0.90,
- * else the best P. */
+ * else the best P; pk[3]: the best R + u->lam * P. */
 static void sweep(struct run *u, size_t e, struct pick *pk,
                   struct curve *cv)
 {
     float cand[ORACLE_CANDIDATES + 1];
     size_t nc = candidates(u, e, cand);
-    double best_sum = -1, best_r = -1, best_p = -1;
+    double best_sum = -1, best_r = -1, best_p = -1, best_lam = -1;
     int have90 = 0;
     for (size_t c = 0; c < nc; c++) {
         struct tally t;
@@ -276,6 +219,10 @@ static void sweep(struct run *u, size_t e, struct pick *pk,
         }
         if (c == 0)
             pk[0] = here;
+        if (r + u->lam * p > best_lam) {
+            best_lam = r + u->lam * p;
+            pk[3] = here;
+        }
         if (p + r > best_sum) {
             best_sum = p + r;
             pk[1] = here;
@@ -303,10 +250,39 @@ static void cell_add(struct cell *c, const struct tally *t)
     c->draws += 1;
 }
 
-/* Enrols slot e from the k test rows in rows, as eval does, and
- * evaluates every test row against it. */
-static int enrol(struct run *u, size_t e, const int *rows, size_t k)
+/* Slot e as every row of the class, each an exemplar of radius 1: a
+ * row's distance is to the nearest class row other than itself. */
+static void loo_evals(struct run *u, size_t e, const int *rows, size_t k)
 {
+    size_t dim = u->sp.dim;
+    for (size_t i = 0; i < u->s->n; i++) {
+        float best = INFINITY;
+        for (size_t r = 0; r < k; r++) {
+            if ((size_t)rows[r] == i)
+                continue;
+            float q = vec_sqdist(u->sp.v + i * dim,
+                                 u->sp.v + (size_t)rows[r] * dim, dim);
+            best = q < best ? q : best;
+        }
+        struct memo_eval *ev = &u->en[i * u->n_en + e];
+        ev->dist = sqrtf(best);
+        ev->ratio = ev->dist;
+        ev->radius = 1;
+    }
+}
+
+/* Enrols slot e from the k test rows in rows, as eval does, and
+ * evaluates every test row against it; loo: the slot is a placeholder
+ * (enrolled from one row) whose evaluations loo_evals makes. */
+static int enrol(struct run *u, size_t e, const int *rows, size_t k,
+                 int loo)
+{
+    if (loo) {
+        int rc = enrol(u, e, rows, 1, 0);
+        if (rc == 0)
+            loo_evals(u, e, rows, k);
+        return rc;
+    }
     struct memo_enroll_opts eo;
     char name[64];
     size_t dim = u->sp.dim;
@@ -365,16 +341,16 @@ static int enrol_group(struct run *u, const size_t *js, size_t n, long t)
         u->en_class[e] = u->novel[js[e]];
         for (size_t s = 0; t >= 0 && s < k; s++)
             u->support[rows[s]] = 1;
-        rc = enrol(u, e, rows, k);
+        rc = enrol(u, e, rows, k, t == LOO_ROWS);
     }
     free(rows);
     return rc;
 }
 
 /* Every row decided with the enrolled radii scaled, connections
- * followed, and each enrolled class tallied into stage st. */
+ * followed, and each enrolled class tallied into row[class]. */
 static void decide_all(struct run *u, const float *scale, int nobenign,
-                       int st, const size_t *js)
+                       struct cell *row, const size_t *js)
 {
     struct memo_eval ext[MAX_CLASSES];
     struct tally t;
@@ -385,17 +361,17 @@ static void decide_all(struct run *u, const float *scale, int nobenign,
     follow(u);
     for (size_t e = 0; e < u->n_en; e++) {
         tally_class(u, (int32_t)(u->sp.c0 + e), u->en_class[e], &t);
-        cell_add(&u->cells[st][js[e]], &t);
+        cell_add(&row[js[e]], &t);
     }
 }
 
-/* Oracle radii for every enrolled class under criterion crit (1 or 2 of
+/* Oracle radii for every enrolled class under criterion crit (1 to 3 of
  * sweep's picks): two rounds of coordinate ascent, then one decision. */
-static void ascend(struct run *u, int crit, int nobenign, int st,
+static void ascend(struct run *u, int crit, int nobenign, struct cell *row,
                    const size_t *js)
 {
     float scale[MAX_EN];
-    struct pick pk[3];
+    struct pick pk[4];
     for (size_t e = 0; e < u->n_en; e++)
         scale[e] = 1;
     for (int round = 0; round < 2; round++) {
@@ -405,19 +381,21 @@ static void ascend(struct run *u, int crit, int nobenign, int st,
             scale[e] = pk[crit].s;
         }
     }
-    decide_all(u, scale, nobenign, st, js);
+    decide_all(u, scale, nobenign, row, js);
 }
 
-/* The model, A and A+nb stages (or B and C: first = ST_B_MODEL) for the
- * classes enrolled now. Alone, one sweep gives all three picks. */
+/* The stages of one chain pair (first = ST_MODEL, ST_B_MODEL or
+ * ST_L_MODEL) for the classes enrolled now. Alone, one sweep gives all
+ * picks and its curve; together, each pick is its own ascent, and the
+ * joint oracle one ascent per trade-off. */
 static void stages(struct run *u, int first, const size_t *js)
 {
     float one[MAX_EN];
-    struct pick pk[3];
+    struct pick pk[4];
     for (int nb = 0; nb < 2; nb++) {
         int st = first + 3 * nb;
         if (u->n_en == 1) {
-            int chain = (first == ST_B_MODEL ? 2 : 0) + nb;
+            int chain = first / 3 + nb;
             size_t j = js[0], *nc = &u->n_cv[chain][j];
             one[0] = 1;
             prep(u, 0, one, nb);
@@ -429,9 +407,13 @@ static void stages(struct run *u, int first, const size_t *js)
         }
         for (size_t e = 0; e < u->n_en; e++)
             one[e] = 1;
-        decide_all(u, one, nb, st, js);
-        ascend(u, 1, nb, st + 1, js);
-        ascend(u, 2, nb, st + 2, js);
+        decide_all(u, one, nb, u->cells[st], js);
+        ascend(u, 1, nb, u->cells[st + 1], js);
+        ascend(u, 2, nb, u->cells[st + 2], js);
+        for (int l = 0; l < N_LAMBDA; l++) {
+            u->lam = ldexp(1, l - 3);
+            ascend(u, 3, nb, u->lam_cells[first / 3 + nb][l], js);
+        }
     }
 }
 
@@ -451,6 +433,54 @@ static int run_group(struct run *u, const size_t *js, size_t n)
     if (rc == 0)
         stages(u, ST_B_MODEL, js);
     forget_all(u);
+    if (rc == 0)
+        rc = enrol_group(u, js, n, LOO_ROWS);
+    if (rc == 0)
+        stages(u, ST_L_MODEL, js);
+    forget_all(u);
+    return rc;
+}
+
+/* One class, K of its rows as exemplars (radius 1) drawn by g: both
+ * sweeps' curves into the exemplar curve q. */
+static int curve_draw(struct run *u, size_t j, size_t q, int *rows,
+                      size_t m, struct rng *g)
+{
+    float one = 1;
+    struct pick pk[4];
+    size_t k = oracle_curve_k[q] < m ? oracle_curve_k[q] : m - 1;
+    rng_shuffle_int(g, rows, m);
+    memset(u->support, 0, u->s->n);
+    for (size_t s = 0; s < k; s++)
+        u->support[rows[s]] = 1;
+    u->n_en = 1;
+    u->en_class[0] = u->novel[j];
+    int rc = enrol(u, 0, rows, k, 1);
+    for (int nb = 0; rc == 0 && nb < 2; nb++) {
+        size_t ch = N_CHAINS + 2 * q + (size_t)nb, *nc = &u->n_cv[ch][j];
+        prep(u, 0, &one, nb);
+        sweep(u, 0, pk, &u->cv[ch][j][(*nc)++]);
+    }
+    forget_all(u);
+    return rc;
+}
+
+/* Alone: how the five-shot loss shrinks with K. The draws are this
+ * bench's own (seeded per class), not eval's. */
+static int run_curve(struct run *u)
+{
+    int *rows = malloc((u->s->n + 1) * sizeof(int));
+    int rc = rows ? 0 : ERR_NOMEM;
+    for (size_t q = 0; rc == 0 && q < N_KS; q++) {
+        for (size_t j = 0; rc == 0 && j < u->n_novel; j++) {
+            struct rng g;
+            size_t m = class_rows(u, j, -1, rows);
+            rng_seed(&g, 7 + j);
+            for (size_t t = 0; rc == 0 && t < u->trials; t++)
+                rc = curve_draw(u, j, q, rows, m, &g);
+        }
+    }
+    free(rows);
     return rc;
 }
 
@@ -518,7 +548,7 @@ static int run_init(struct run *u, const struct oracle_set *s,
         memo_evaluate(u->sp.m, u->sp.v + i * u->sp.dim,
                       u->sp.ev + i * u->sp.c0);
     list_novel(u);
-    for (int ch = 0; ch < 4; ch++) {
+    for (int ch = 0; ch < N_CURVES; ch++) {
         for (size_t j = 0; j < u->n_novel; j++) {
             u->cv[ch][j] = calloc(trials, sizeof(struct curve));
             if (u->cv[ch][j] == NULL)
@@ -538,104 +568,9 @@ static void run_fini(struct run *u)
     free(u->support);
     free(u->score);
     free(u->sup);
-    for (int ch = 0; ch < 4; ch++)
+    for (int ch = 0; ch < N_CURVES; ch++)
         for (size_t j = 0; j < MAX_EN; j++)
             free(u->cv[ch][j]);
-}
-
-static const char *short_name(const char *name)
-{
-    return strncmp(name, "DoS ", 4) == 0 ? name + 4 : name;
-}
-
-static size_t benign_rows(const struct run *u)
-{
-    size_t n = 0;
-    for (size_t i = 0; i < u->s->n; i++)
-        n += is_benign(u->sp.m, u->s->known_of[u->s->y[i]]);
-    return n;
-}
-
-static void print_stage(const struct run *u, int st)
-{
-    double mp = 0, mr = 0, fpb = 0, fnb = 0;
-    printf("| %s |", stage_names[st]);
-    for (size_t j = 0; j < u->n_novel; j++) {
-        const struct cell *c = &u->cells[st][j];
-        double w = c->draws > 0 ? 1.0 / c->draws : 0;
-        printf(" %.3f / %.3f |", c->p * w, c->r * w);
-        mp += c->p * w / (double)u->n_novel;
-        mr += c->r * w / (double)u->n_novel;
-        fpb += c->fp_benign * w;
-        fnb += c->fn_benign * w / (double)u->n_novel;
-    }
-    printf(" **%.3f / %.3f** | %.1f | %.3f |\n", mp, mr, fpb, fnb);
-}
-
-/* Mean P and R over classes when every draw takes the candidate with the
- * largest R + lam * P. */
-static void joint_at(const struct run *u, int ch, double lam, double *cp,
-                     double *cr, double *mp, double *mr)
-{
-    *mp = *mr = 0;
-    for (size_t j = 0; j < u->n_novel; j++) {
-        size_t nd = u->n_cv[ch][j];
-        cp[j] = cr[j] = 0;
-        for (size_t d = 0; d < nd; d++) {
-            const struct curve *c = &u->cv[ch][j][d];
-            size_t at = 0;
-            for (size_t k = 1; k < c->n; k++)
-                if (c->r[k] + lam * c->p[k] > c->r[at] + lam * c->p[at])
-                    at = k;
-            cp[j] += c->p[at] / (double)nd;
-            cr[j] += c->r[at] / (double)nd;
-        }
-        *mp += cp[j] / (double)u->n_novel;
-        *mr += cr[j] / (double)u->n_novel;
-    }
-}
-
-/* The joint oracle of a chain: one trade-off lam for all classes and
- * draws (a grid from 1e-3 to 1e3), the one whose mean P and mean R have
- * the largest minimum: whether 0.90 / 0.90 is reachable at all. */
-static void print_joint(const struct run *u, int ch, const char *label)
-{
-    double cp[MAX_EN], cr[MAX_EN], bp[MAX_EN], br[MAX_EN];
-    double mp, mr, best = -1, bmp = 0, bmr = 0, blam = 0;
-    for (int g = 0; g <= 400; g++) {
-        double lam = pow(10, -3 + 6.0 * g / 400);
-        joint_at(u, ch, lam, cp, cr, &mp, &mr);
-        if ((mp < mr ? mp : mr) > best) {
-            best = mp < mr ? mp : mr;
-            bmp = mp;
-            bmr = mr;
-            blam = lam;
-            memcpy(bp, cp, sizeof(bp));
-            memcpy(br, cr, sizeof(br));
-        }
-    }
-    printf("| %s, joint (lambda %.3g) |", label, blam);
-    for (size_t j = 0; j < u->n_novel; j++)
-        printf(" %.3f / %.3f |", bp[j], br[j]);
-    printf(" **%.3f / %.3f** | | |\n", bmp, bmr);
-}
-
-static void print_run(const struct run *u, const char *mode)
-{
-    printf("\n%s space, %s, K=%d, %zu draws; %zu benign test rows\n\n",
-           u->sp.name, mode, SHOT, u->trials, benign_rows(u));
-    printf("| stage |");
-    for (size_t j = 0; j < u->n_novel; j++)
-        printf(" %s P / R |", short_name(u->s->t->class_names[u->novel[j]]));
-    printf(" mean P / R | benign rows taken | to benign |\n|---|");
-    for (size_t j = 0; j < u->n_novel + 3; j++)
-        printf("---:|");
-    printf("\n");
-    for (int st = 0; st < N_STAGES; st++)
-        print_stage(u, st);
-    static const char *chains[4] = { "A", "A+nb", "B", "C" };
-    for (int ch = 0; ch < 4 && u->n_cv[0][0] > 0; ch++)
-        print_joint(u, ch, chains[ch]);
 }
 
 static int run_space(const struct oracle_set *s, const struct space *sp,
@@ -650,8 +585,10 @@ static int run_space(const struct oracle_set *s, const struct space *sp,
         rc = run_group(u, js, u->n_novel);
     for (size_t j = 0; rc == 0 && !together && j < u->n_novel; j++)
         rc = run_group(u, &js[j], 1);
+    if (rc == 0 && !together)
+        rc = run_curve(u);
     if (rc == 0)
-        print_run(u, together ? "together" : "alone");
+        oracle_print_run(u, together ? "together" : "alone");
     if (u)
         run_fini(u);
     free(u);

@@ -38,7 +38,8 @@ struct oracle_set {
 int oracle_set_load(struct oracle_set *s, const char *model, uint64_t seed);
 void oracle_set_fini(struct oracle_set *s);
 
-/* Every table row normalised (n_rows × n_in, malloc'd), or NULL. */
-float *oracle_all_inputs(const struct oracle_set *s);
+/* Every table row normalised (*x, n_rows × n_in) and embedded (*z,
+ * n_rows × dim), both malloc'd. 0 or ERR_*. */
+int oracle_all_rows(const struct oracle_set *s, float **x, float **z);
 
 #endif

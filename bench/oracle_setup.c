@@ -234,13 +234,14 @@ void oracle_set_fini(struct oracle_set *s)
     memset(s, 0, sizeof(*s));
 }
 
-float *oracle_all_inputs(const struct oracle_set *s)
+int oracle_all_rows(const struct oracle_set *s, float **x, float **z)
 {
     size_t n = s->t->n_rows, w = s->d->n_in;
-    float *x = malloc((n * w + 1) * sizeof(float));
-    for (size_t i = 0; x && i < n; i++)
-        memcpy(x + i * w, table_row(s->t, i), w * sizeof(float));
-    if (x)
-        normalizer_apply(s->d->norm, x, n);
-    return x;
+    *x = malloc((n * w + 1) * sizeof(float));
+    *z = malloc((n * s->d->dim + 1) * sizeof(float));
+    if (*x == NULL || *z == NULL)
+        return ERR_NOMEM;
+    for (size_t i = 0; i < n; i++)
+        memcpy(*x + i * w, table_row(s->t, i), w * sizeof(float));
+    return detector_embed(s->d, *x, n, *z);
 }
