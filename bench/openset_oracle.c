@@ -12,7 +12,16 @@
  *           holding it is nearer (benign rows it then takes are counted);
  *   B, C    A and A+nb with the class enrolled from ALL its test rows
  *           (memo_enroll's own path for >= 40 flows: k-means prototypes,
- *           calibrated radii) instead of five, scored on the same rows.
+ *           calibrated radii) instead of five, scored on the same rows;
+ *   L       every row of the class an exemplar (a row's distance is to
+ *           the nearest OTHER class row): the dense limit of the
+ *           per-flow exemplars eval enrols from five flows;
+ *   joint   one trade-off lambda for all classes and draws (each draw
+ *           takes the radius maximising R + lambda P), the lambda whose
+ *           mean P and mean R have the largest minimum: whether the
+ *           goal cell can reach 0.90 / 0.90 at all;
+ *   K curve (alone) K = 5 .. 100 random rows as exemplars, oracle radius,
+ *           the bench's own draws.
  * Each chain runs in the embedding and in the normalised input space
  * (a class memory fitted on the inputs exactly as on the embeddings).
  * Alone: each novel class enrolled by itself; together: all at once, the
@@ -23,7 +32,12 @@
  * connection rule, as eval does.
  *
  * usage: openset_oracle MODEL alone|together [TRIALS [SEED]]
- * build: see bench/RESULTS.md, "K=5 ceiling decomposition".
+ * build (after a Release build of the library in build/):
+ *   cc -O2 -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -I. \
+ *      -Iinclude -Isrc bench/openset_oracle.c bench/oracle_report.c \
+ *      bench/oracle_setup.c \
+ *      src/cli/eval_conn.c build/libfewflow.a -lopenblas -llzma -lz \
+ *      -lpcap -lm -o openset_oracle
  */
 #include <math.h>
 #include <stdio.h>

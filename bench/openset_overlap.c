@@ -16,7 +16,11 @@
  * data, where the embedding of training rows is not a fair test.
  *
  * usage: openset_overlap MODEL [SEED]
- * build: see bench/RESULTS.md, "K=5 ceiling decomposition".
+ * build (after a Release build of the library in build/):
+ *   cc -O2 -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -I. \
+ *      -Iinclude -Isrc bench/openset_overlap.c bench/oracle_setup.c \
+ *      src/cli/eval_conn.c build/libfewflow.a -lopenblas -llzma -lz \
+ *      -lpcap -lm -o openset_overlap
  */
 #include <math.h>
 #include <stdio.h>
