@@ -402,6 +402,25 @@ static void ascend(struct run *u, int crit, int nobenign, struct cell *row,
  * ST_L_MODEL) for the classes enrolled now. Alone, one sweep gives all
  * picks and its curve; together, each pick is its own ascent, and the
  * joint oracle one ascent per trade-off. */
+/* The five-shot draw at every multiplier of the grid (prep done for
+ * the single class, alone). */
+static void grid(struct run *u, int nb, const size_t *js)
+{
+    float sc[MAX_EN];
+    struct tally t;
+    for (int g = 0; g < N_GRID; g++) {
+        float s = 0.5f + 0.1f * (float)g;
+        if (u->n_en == 1) {
+            at_scale(u, 0, s, &t);
+            cell_add(&u->grid_cells[nb][g][js[0]], &t);
+            continue;
+        }
+        for (size_t e = 0; e < u->n_en; e++)
+            sc[e] = s;
+        decide_all(u, sc, nb, u->grid_cells[nb][g], js);
+    }
+}
+
 static void stages(struct run *u, int first, const size_t *js)
 {
     float one[MAX_EN];
@@ -417,11 +436,15 @@ static void stages(struct run *u, int first, const size_t *js)
                                             : NULL);
             for (int k = 0; k < 3; k++)
                 cell_add(&u->cells[st + k][js[0]], &pk[k].t);
+            if (first == ST_MODEL)
+                grid(u, nb, js);
             continue;
         }
         for (size_t e = 0; e < u->n_en; e++)
             one[e] = 1;
         decide_all(u, one, nb, u->cells[st], js);
+        if (first == ST_MODEL)
+            grid(u, nb, js);
         ascend(u, 1, nb, u->cells[st + 1], js);
         ascend(u, 2, nb, u->cells[st + 2], js);
         for (int l = 0; l < N_LAMBDA; l++) {

@@ -130,6 +130,32 @@ static void print_lam_joint(const struct run *u, int ch)
     printf(" **%.3f / %.3f** | | |\n", mp, mr);
 }
 
+/* The multiplier of the grid whose mean P and R have the largest
+ * minimum. */
+static void print_grid(const struct run *u, int nb)
+{
+    double best = -1, mp[N_GRID] = { 0 }, mr[N_GRID] = { 0 };
+    int at = 0;
+    for (int g = 0; g < N_GRID; g++) {
+        for (size_t j = 0; j < u->n_novel; j++) {
+            const struct cell *c = &u->grid_cells[nb][g][j];
+            mp[g] += c->p / c->draws / (double)u->n_novel;
+            mr[g] += c->r / c->draws / (double)u->n_novel;
+        }
+        if ((mp[g] < mr[g] ? mp[g] : mr[g]) > best) {
+            best = mp[g] < mr[g] ? mp[g] : mr[g];
+            at = g;
+        }
+    }
+    printf("| %s, one multiplier for every radius (%.1f) |",
+           nb ? "A+nb" : "A", 0.5 + 0.1 * at);
+    for (size_t j = 0; j < u->n_novel; j++) {
+        const struct cell *c = &u->grid_cells[nb][at][j];
+        printf(" %.3f / %.3f |", c->p / c->draws, c->r / c->draws);
+    }
+    printf(" **%.3f / %.3f** | | |\n", mp[at], mr[at]);
+}
+
 void oracle_print_run(const struct run *u, const char *mode)
 {
     printf("\n%s space, %s, K=%d, %zu draws; %zu benign test rows\n\n",
@@ -144,6 +170,8 @@ void oracle_print_run(const struct run *u, const char *mode)
     for (int st = 0; st < N_STAGES; st++)
         if (stage_names[st][0] != '\0')
             print_stage(u, st);
+    print_grid(u, 0);
+    print_grid(u, 1);
     for (int ch = 0; ch < N_CHAINS && u->n_cv[0][0] > 0; ch++)
         print_joint(u, ch, chain_names[ch]);
     for (int ch = 0; ch < N_CHAINS && u->n_cv[0][0] == 0; ch++)
