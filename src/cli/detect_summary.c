@@ -126,6 +126,7 @@ void detect_summary_text(const struct run *r,
     detect_rules_beacon_log(r->bcn);
     conn_summary_text(r);
     detect_slow_log(r->slow, r->o->slow_min);
+    detect_suppress_log(r);
     /* The label table is fixed; a CSV with more labels must not read as
      * if its rows were all counted there. */
     if (r->label_overflow > 0)
@@ -257,6 +258,7 @@ int detect_summary_json(const struct run *r,
                      (unsigned long long)ct.out_of_order,
                      (unsigned long long)ct.before_head);
     detect_slow_json(&b, r->slow);
+    detect_suppress_json(&b, r);
     alert_buf_raw(&b, ",\"by_label\":{", 13);
     for (size_t l = 0; l < r->n_labels; l++) {
         alert_buf_raw(&b, l ? "," : "", l ? 1 : 0);
