@@ -448,6 +448,8 @@ static int on_flow(const struct detector_flow *f, void *user)
         conn_flow_make(&r->conn_cols, f->x, &f->id, &r->conn_f[r->n]);
     r->label_of[r->n] = label_index(r, f->label);
     r->made_by[r->n] = 0;
+    r->timeless += f->id.src_ip[0] != '\0' && f->id.dest_ip[0] != '\0' &&
+                   !(f->id.first_s > 0);
     return ++r->n == r->cap ? flush(r) : 0;
 }
 

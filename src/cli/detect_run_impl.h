@@ -63,6 +63,7 @@ struct run {
     int show_bar;
     int stop_said;                /* the stop was logged */
     uint64_t label_overflow;      /* flows whose label found no room */
+    uint64_t timeless;            /* flows with addresses, dated 0 */
 };
 
 /* The stderr summary: counts, per-class and per-label tables, and a
