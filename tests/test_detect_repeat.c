@@ -186,6 +186,21 @@ static void test_unaddressed_flows_never_group(void **state)
     repeat_destroy(r);
 }
 
+/* Rows without a readable time (dated 0) or with no number for it start
+ * no session: thirty logins "at the epoch" are no run. */
+static void test_untimed_flows_never_group(void **state)
+{
+    (void)state;
+    struct repeat *r = repeat_create(cols, N_C, 3, 60);
+    assert_non_null(r);
+    for (int i = 0; i < 30; i++) {
+        double t = i % 2 ? 0 : NAN;
+        assert_int_equal(note(r, login(), "10.0.0.1", 22, t).gen, 0);
+    }
+    assert_int_equal(repeat_runs(r, NULL, NULL), 0);
+    repeat_destroy(r);
+}
+
 /* A flood of one-session groups (many clients of a busy service) between
  * a guesser's sessions: the memory is fixed, but the newcomers replace
  * each other, not the group whose sessions are adding up to a run. */
@@ -328,7 +343,7 @@ static void test_benign_before(void **state)
      * before the run is there, and the summary says so. */
     int up = 0;
     for (int i = 0; i < 5; i++) {
-        struct repeat_mark m = note(r, login(), "10.0.0.1", 22, i);
+        struct repeat_mark m = note(r, login(), "10.0.0.1", 22, 1 + i);
         up += repeat_judge(r, &m, 1, why);
     }
     assert_int_equal(up, 3);
@@ -353,31 +368,11 @@ static void test_benign_before(void **state)
 #define SEC 1000000000LL
 #define T0 (1600000000LL * SEC)
 
-static void put(struct pcap_out *o, int64_t t, int fwd, uint16_t sport,
-                uint16_t dport, const char *client, uint8_t flags,
-                uint32_t payload)
-{
-    struct pkt p;
-    struct pkt_l4 l = { .protocol = 6, .sport = fwd ? sport : dport,
-                        .dport = fwd ? dport : sport, .flags = flags,
-                        .window = 64240, .payload = payload };
-    pkt_eth(&p, -1, 0x0800);
-    pkt_ipv4(&p, fwd ? client : "10.0.0.2", fwd ? "10.0.0.2" : client, &l,
-             9, 0, 0, 0);
-    pcap_out_write(o, t, &p, 0);
-}
-
-/* One complete session: handshake, a request, a reply, close. */
+/* One complete session from client to 10.0.0.2. */
 static void session(struct pcap_out *o, int64_t t, uint16_t sport,
                     uint16_t dport, const char *client)
 {
-    static const struct { int fwd; uint8_t flags; uint32_t len; } s[] = {
-        { 1, 0x02, 0 }, { 0, 0x12, 0 }, { 1, 0x10, 0 }, { 1, 0x18, 100 },
-        { 0, 0x18, 200 }, { 1, 0x11, 0 }, { 0, 0x11, 0 }, { 1, 0x10, 0 },
-    };
-    for (size_t i = 0; i < sizeof(s) / sizeof(s[0]); i++)
-        put(o, t + (int64_t)i * 1000000, s[i].fwd, sport, dport, client,
-            s[i].flags, s[i].len);
+    pcap_out_session(o, t, client, sport, "10.0.0.2", dport);
 }
 
 /* Four sessions from 10.0.0.1 to port 22 ten seconds apart, one from
@@ -478,6 +473,7 @@ int main(void)
         cmocka_unit_test(test_port_lists),
         cmocka_unit_test(test_login_services_and_short_sessions),
         cmocka_unit_test(test_unaddressed_flows_never_group),
+        cmocka_unit_test(test_untimed_flows_never_group),
         cmocka_unit_test(test_flood_keeps_the_run),
         cmocka_unit_test(test_ipv6_target_in_brackets),
         cmocka_unit_test(test_run_reaches_the_count),

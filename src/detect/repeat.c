@@ -60,13 +60,10 @@ struct repeat *repeat_create(const char *const *col_names, size_t n_in,
                              uint32_t sessions, double window_s)
 {
     size_t col[N_COLS];
-    if (names_find_all(col, col_name, N_COLS, col_names, n_in) != 0)
+    struct repeat *r = names_block_create(sizeof(*r), col, col_name, N_COLS,
+                                          col_names, n_in);
+    if (r == NULL)
         return NULL;
-    struct repeat *r = calloc(1, sizeof(*r));
-    if (r == NULL) {
-        err_set(ERR_NOMEM, "out of memory");
-        return NULL;
-    }
     memcpy(r->col, col, sizeof(col));
     r->sessions = sessions > 0 ? sessions : 1;
     r->window_s = window_s;
@@ -263,8 +260,10 @@ struct repeat_mark repeat_note(struct repeat *r, const float *x,
     struct repeat_mark m = { 0, 0, 0 };
     if (!is_session(r, x, id, tcp))
         return m;
-    /* Without both addresses, many hosts' sessions would share a group. */
-    if (id->src_ip[0] == '\0' || id->dest_ip[0] == '\0')
+    /* Without both addresses, many hosts' sessions would share a group;
+     * rows without a readable time (dated 0) would share one instant. */
+    if (id->src_ip[0] == '\0' || id->dest_ip[0] == '\0' ||
+        !(id->first_s > 0) || !isfinite(id->first_s))
         return m;
     float size[N_SIZES];
     for (int k = 0; k < N_SIZES; k++)
