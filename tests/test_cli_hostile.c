@@ -357,6 +357,9 @@ static void counts_take_plain_whole_numbers_only(void **state)
           "--shot +3", "--shot" },
         { "detect --model no.model --csv no.csv --batch ' 8'", "--batch" },
         { "eval --openset --model no.model --shots ' 5,10'", "--shots" },
+        { "eval --openset --model no.model --shots 1,5,", "--shots" },
+        { "eval --openset --model no.model --shots 5,,", "--shots" },
+        { "eval --openset --model no.model --shots ,5", "--shots" },
         { "eval --model no.model --episodes +5", "whole number" },
         { "flows -r no.pcap -c ' -1'", "--count" },
     };

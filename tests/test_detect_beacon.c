@@ -84,6 +84,25 @@ static int decided_count(struct beacon *b, const double *t, int n,
     return k;
 }
 
+/* A CSV row without a readable time is dated at the epoch (0): it would
+ * join its series as a beat 47 years before the others, and take the
+ * series' alert. */
+static void test_untimed_rows_stay_out(void **state)
+{
+    (void)state;
+    struct beacon *b = make(16);
+    struct beacon_mark m;
+    for (int i = 0; i < 20; i++)
+        assert_int_equal(note_at(b, 1.5e9 + 60.0 * i, 300).decided, i >= 15);
+    assert_false(note_at(b, 0, 300).decided);
+    assert_false(note_at(b, NAN, 300).decided);
+    m = note_at(b, 1.5e9 + 60.0 * 20, 300);
+    assert_true(m.decided);
+    assert_int_equal(m.info.sessions, 21);
+    assert_float_near(m.info.since_s, 1.5e9, 1e-3);
+    beacon_destroy(b);
+}
+
 static void test_columns(void **state)
 {
     (void)state;
@@ -548,10 +567,51 @@ static void test_detect_reports_beacons(void **state)
     out = NULL;
 }
 
+/* The Botnet rows in time order, the 60th of one bot's polls with a time
+ * that cannot be read: it stays out of the series (it was a beat at the
+ * epoch and took the series' alert), and the summary says why. */
+static void test_detect_leaves_untimed_rows_out(void **state)
+{
+    (void)state;
+    char model[512];
+    assert_int_equal(testutil_model_tiny("beacon-t", model, sizeof(model),
+                                         &out), 0);
+    const char *csv = testutil_tmp("untimed.csv");
+    assert_int_equal(testutil_runf(&out, "xz -dc %s | awk -F, -v OFS=, "
+                                   "'NR == 1 { print; next } { print | "
+                                   "\"sort -t, -k8,8\" }' | awk -F, -v "
+                                   "OFS=, '$3 == \"192.168.10.5\" && ++n "
+                                   "== 60 { $8 = \"garbage\"; $1 = "
+                                   "\"untimed\" } { print }' > %s",
+                                   testutil_data_path("cic-ids2017-improved/"
+                                                      "Botnet_736.csv.xz"),
+                                   csv), 0);
+    assert_int_equal(testutil_runf(&out, "%s detect --model %s --csv %s "
+                                   "--explain 0 --all 2>&1", testutil_bin(),
+                                   model, csv), 0);
+    const char *line = strstr(out, "\"flow_start\":\"1970-01-01");
+    assert_non_null(line);
+    const char *start = line;
+    while (start > out && start[-1] != '\n')
+        start--;
+    char *row = strndup(start, (size_t)(line - start));
+    assert_null(strstr(row, "\"beacon\":{"));
+    free(row);
+    assert_non_null(strstr(out, "1 CSV row(s) had no readable timestamp "
+                                "and are dated 1970-01-01; the beacon, "
+                                "slow, repeated-session and connection "
+                                "rules leave them out"));
+    /* The series still has its other polls. */
+    assert_true(testutil_count(out, "\"src_ip\":\"192.168.10.5\"") > 100);
+    assert_non_null(strstr(out, "beacon: 192.168.10.5 to "
+                                "205.174.165.73:8080/TCP, 108 sessions"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_columns),
+        cmocka_unit_test(test_untimed_rows_stay_out),
         cmocka_unit_test(test_regular_series_flags),
         cmocka_unit_test(test_irregular_series_does_not),
         cmocka_unit_test(test_missed_beat_still_flags),
@@ -564,6 +624,7 @@ int main(void)
         cmocka_unit_test(test_flood_stays_bounded),
         cmocka_unit_test(test_unsorted_rows_within_the_window),
         cmocka_unit_test(test_detect_reports_beacons),
+        cmocka_unit_test(test_detect_leaves_untimed_rows_out),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -245,6 +245,33 @@ static void cli_csv_alert_spans_the_flow(void **state)
     assert_memory_not_equal(ts + 13, start + 14, 19);
 }
 
+/* Flow Duration is in microseconds; read as a float32 model column it
+ * lost whole microseconds past 2^24 (16.8 s) and up to 4,096 past 2^36
+ * (19 h), so the alert's end moved. The ends below were computed with
+ * Python's datetime from the start and the duration. */
+static void cli_csv_alert_end_to_the_microsecond(void **state)
+{
+    const char *csv = testutil_tmp("end.csv");
+
+    (void)state;
+    assert_int_equal(run_ok("xz -dc %s | head -2 | awk -F, -v OFS=, "
+                            "'NR == 1 { for (i = 1; i <= NF; i++) { "
+                            "if ($i ~ /^ *Flow Duration *$/) d = i; "
+                            "if ($i ~ /^ *Timestamp *$/) t = i } print; next } "
+                            "{ $t = \"2017-07-07 13:39:36.267908\"; "
+                            "$d = 119999999; print; $d = \"86396004097\"; "
+                            "print }' > %s", testutil_data_path(
+                                "cic-ids2017-improved/Heartbleed_11.csv.xz"),
+                            csv), 0);
+    assert_int_equal(run_ok("%s -q detect --model %s --csv %s --all "
+                            "--explain 0", testutil_bin(), model_path, csv),
+                     0);
+    assert_non_null(strstr(last_out, "\"timestamp\":\"2017-07-07T13:41:36."
+                                     "267907+0000\""));
+    assert_non_null(strstr(last_out, "\"timestamp\":\"2017-07-08T13:39:32."
+                                     "272005+0000\""));
+}
+
 /* A port padded with zeros is decimal: "0443" was read as octal (291)
  * and "0022" as 18, naming another service; 0x hex still reads. */
 static void cli_csv_padded_ports_are_decimal(void **state)
@@ -486,6 +513,7 @@ int main(void)
         cmocka_unit_test(cli_timestamp_zones_and_hostile_text),
         cmocka_unit_test(cli_csv_alert_spans_the_flow),
         cmocka_unit_test(cli_csv_padded_ports_are_decimal),
+        cmocka_unit_test(cli_csv_alert_end_to_the_microsecond),
         cmocka_unit_test(cli_enrol_from_standard_input),
         cmocka_unit_test(cli_standard_input_given_twice),
         cmocka_unit_test(cli_detect_from_a_pipe_writes_as_flows_end),

@@ -186,6 +186,21 @@ static void test_unaddressed_flows_never_group(void **state)
     repeat_destroy(r);
 }
 
+/* Rows without a readable time (dated 0) or with no number for it start
+ * no session: thirty logins "at the epoch" are no run. */
+static void test_untimed_flows_never_group(void **state)
+{
+    (void)state;
+    struct repeat *r = repeat_create(cols, N_C, 3, 60);
+    assert_non_null(r);
+    for (int i = 0; i < 30; i++) {
+        double t = i % 2 ? 0 : NAN;
+        assert_int_equal(note(r, login(), "10.0.0.1", 22, t).gen, 0);
+    }
+    assert_int_equal(repeat_runs(r, NULL, NULL), 0);
+    repeat_destroy(r);
+}
+
 /* A flood of one-session groups (many clients of a busy service) between
  * a guesser's sessions: the memory is fixed, but the newcomers replace
  * each other, not the group whose sessions are adding up to a run. */
@@ -328,7 +343,7 @@ static void test_benign_before(void **state)
      * before the run is there, and the summary says so. */
     int up = 0;
     for (int i = 0; i < 5; i++) {
-        struct repeat_mark m = note(r, login(), "10.0.0.1", 22, i);
+        struct repeat_mark m = note(r, login(), "10.0.0.1", 22, 1 + i);
         up += repeat_judge(r, &m, 1, why);
     }
     assert_int_equal(up, 3);
@@ -478,6 +493,7 @@ int main(void)
         cmocka_unit_test(test_port_lists),
         cmocka_unit_test(test_login_services_and_short_sessions),
         cmocka_unit_test(test_unaddressed_flows_never_group),
+        cmocka_unit_test(test_untimed_flows_never_group),
         cmocka_unit_test(test_flood_keeps_the_run),
         cmocka_unit_test(test_ipv6_target_in_brackets),
         cmocka_unit_test(test_run_reaches_the_count),

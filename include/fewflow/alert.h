@@ -110,6 +110,10 @@ struct alert_flow {
     /* Set by detect when the slow-connection rule (slow.h) made it
      * unknown. */
     uint8_t slow;
+    /* Set by detect when an entry of the suppression list (suppress.h)
+     * holds the alert back: "FILE:LINE", printed with --all as
+     * fewflow.suppressed; NULL otherwise. */
+    const char *suppressed;
 };
 
 /* A growing text buffer for one JSON line. */

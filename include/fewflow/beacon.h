@@ -117,6 +117,18 @@ int beacon_nets_parse(const char *spec, struct beacon_nets *n);
  * counts as inside (it cannot be shown to be outside). */
 int beacon_nets_has(const struct beacon_nets *n, const char *ip);
 
+/* One address with an optional /prefix of digits ("10.0.0.0/8",
+ * "2001:db8::/32", "192.0.2.7") into net; 0, or -1 when it is none. */
+int beacon_net_read(const char *item, struct beacon_net *net);
+
+/* Address text into a (16 bytes; IPv4 in the first 4) and *v6; 0 or -1. */
+int beacon_ip_read(const char *ip, uint8_t *a, int *v6);
+
+/* Whether the address a lies in net; an IPv4-mapped IPv6 address
+ * (::ffff:a.b.c.d) also lies in its IPv4 address's ranges. */
+int beacon_net_has_ip(const struct beacon_net *net, const uint8_t *a,
+                      int v6);
+
 /* A flow's place in its series when it was noted. */
 struct beacon_mark {
     uint8_t decided;          /* the series is a beacon: alert */

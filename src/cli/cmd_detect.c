@@ -144,7 +144,15 @@ static void usage(FILE *out)
         "      --slow-min-duration S  shorter flows are not slow "
         "(default 10)\n"
         "      --slow-max-rate B  faster flows (payload bytes/s) are not "
-        "slow (default 100)\n",
+        "slow (default 100)\n"
+        "      --suppress FILE  alerts known to be fine, one entry a line "
+        "(repeatable):\n"
+        "                       WHAT [src CIDR] [dst CIDR] [port N] "
+        "[proto P]; WHAT is a\n"
+        "                       rule (beacon, slow, lone, repeat, conn), "
+        "unknown, * or a\n"
+        "                       \"class name\"; counted in the summary, "
+        "not written\n",
         auth, BEACON_MIN_DEFAULT, BEACON_MIN_LOWEST, BEACON_KEEP,
         BEACON_CLIENTS_MAX - 1);
 }
@@ -279,7 +287,7 @@ enum { OPT_CSV = 256, OPT_ALL, OPT_EXPLAIN, OPT_EXPLAIN_RATE, OPT_BATCH,
        OPT_REPEAT_W, OPT_REPEAT_PORTS, OPT_REPEAT_DURATION,
        OPT_JUDGE_CONT, OPT_JUDGE_BEACONS, OPT_BEACON_MIN, OPT_BEACON_TO,
        OPT_BEACON_LOCAL, OPT_BEACON_CLIENTS, OPT_JUDGE_SLOW, OPT_SLOW_MIN,
-       OPT_SLOW_DURATION, OPT_SLOW_RATE, OPT_LONE_PREFIX };
+       OPT_SLOW_DURATION, OPT_SLOW_RATE, OPT_LONE_PREFIX, OPT_SUPPRESS };
 
 /* The slow-connection rule's numbers (slow.h). */
 static int parse_slow(int opt, const char *v, struct detect_run_opts *o)
@@ -336,6 +344,7 @@ static int parse(int argc, char **argv, struct detect_run_opts *o,
         { "slow-min", required_argument, 0, OPT_SLOW_MIN },
         { "slow-min-duration", required_argument, 0, OPT_SLOW_DURATION },
         { "slow-max-rate", required_argument, 0, OPT_SLOW_RATE },
+        { "suppress", required_argument, 0, OPT_SUPPRESS },
         { "help", no_argument, 0, 'h' },
         { 0, 0, 0, 0 },
     };
@@ -431,6 +440,9 @@ static int parse(int argc, char **argv, struct detect_run_opts *o,
             o->beacon_max_clients = (uint32_t)v;
             break;
         case OPT_JUDGE_SLOW: o->slow = 0; break;
+        case OPT_SUPPRESS:
+            rc = add_path(&o->suppress, &o->n_suppress, optarg);
+            break;
         case OPT_SLOW_MIN:
         case OPT_SLOW_DURATION:
         case OPT_SLOW_RATE:
@@ -477,5 +489,6 @@ int cmd_detect(int argc, char **argv)
     }
     free(o.captures);
     free(o.csvs);
+    free(o.suppress);
     return rc < 0 ? 0 : rc;
 }

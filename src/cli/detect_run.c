@@ -125,6 +125,7 @@ static int run_init(struct run *r, struct detector *d,
     r->bcn_reason = malloc(b * sizeof(*r->bcn_reason));
     r->slow_mark = calloc(b, sizeof(*r->slow_mark));
     r->slow_reason = malloc(b * sizeof(*r->slow_reason));
+    r->made_by = calloc(b, 1);
     r->per_class = calloc(c, sizeof(uint64_t));
     r->by_label = calloc(MAX_LABELS * c, sizeof(uint64_t));
     alert_buf_init(&r->line);
@@ -132,7 +133,7 @@ static int run_init(struct run *r, struct detector *d,
         !r->label_of || !r->dec || !r->kind || !r->ctx_verdict ||
         !r->rep_mark || !r->rep_reason || !r->bcn_mark ||
         !r->bcn_reason || !r->slow_mark ||
-        !r->slow_reason ||
+        !r->slow_reason || !r->made_by ||
         !r->per_class ||
         !r->by_label)
         return err_set(ERR_NOMEM, "out of memory");
@@ -149,6 +150,8 @@ static int run_init(struct run *r, struct detector *d,
         rc = detect_rules_beacon_create(d, o, &r->bcn);
     if (rc == 0)
         rc = detect_slow_create(d, o, &r->slow);
+    if (rc == 0)
+        rc = detect_suppress_load(r);
     return rc == 0 ? run_init_repeat(r) : rc;
 }
 
@@ -168,6 +171,8 @@ static void run_fini(struct run *r)
     repeat_destroy(r->rep);
     free(r->slow_mark);
     free(r->slow_reason);
+    free(r->made_by);
+    suppress_destroy(r->sup);
     slow_destroy(r->slow);
     conn_table_destroy(r->conn);
     beacon_destroy(r->bcn);
@@ -264,7 +269,10 @@ static void apply_context(struct run *r, size_t i)
     enum context_verdict v = (enum context_verdict)r->ctx_verdict[i];
     if (id->unjudged || r->ctx == NULL)
         return;
+    enum context_verdict held = v;
     v = context_lone_limit(r->ctx, id, v);
+    if (v != held && context_holds(r, held))
+        r->made_by[i] |= SUPPRESS_RULE_LONE;
     if (!context_holds(r, v) || !is_alert(r->d->memo, &r->dec[i], id))
         return;
     id->unjudged = 1;
@@ -318,8 +326,10 @@ static void apply_conn(struct run *r, size_t i)
     if (r->conn == NULL || id->unjudged)
         return;
     if (conn_table_judge(r->conn, r->d->memo, &r->conn_f[i], id->flow_id,
-                         &r->dec[i].cls, r->conn_reason[i]))
+                         &r->dec[i].cls, r->conn_reason[i])) {
         id->reason = r->conn_reason[i];
+        r->made_by[i] |= SUPPRESS_RULE_CONN;
+    }
 }
 
 /* One explanation's worth of budget, refilled at explain_rate per second
@@ -387,11 +397,12 @@ static int flush(struct run *r)
         size_t k = r->ids[i].unjudged ? c + 1
                    : r->dec[i].cls < 0 ? c : (size_t)r->dec[i].cls;
         int alert = is_alert(r->d->memo, &r->dec[i], &r->ids[i]);
+        int held = alert && detect_suppress_apply(r, i);
         r->per_class[k]++;
         if (r->label_of[i] >= 0)
             r->by_label[(size_t)r->label_of[i] * (c + 2) + k]++;
-        r->alerts += alert;
-        if (alert || r->ids[i].unjudged || r->o->all)
+        r->alerts += alert && !held;
+        if ((alert && !held) || r->ids[i].unjudged || r->o->all)
             rc = emit(r, i);
     }
     r->flows += r->n;
@@ -436,6 +447,9 @@ static int on_flow(const struct detector_flow *f, void *user)
     if (r->conn != NULL)
         conn_flow_make(&r->conn_cols, f->x, &f->id, &r->conn_f[r->n]);
     r->label_of[r->n] = label_index(r, f->label);
+    r->made_by[r->n] = 0;
+    r->timeless += f->id.src_ip[0] != '\0' && f->id.dest_ip[0] != '\0' &&
+                   !(f->id.first_s > 0);
     return ++r->n == r->cap ? flush(r) : 0;
 }
 

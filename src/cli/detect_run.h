@@ -48,6 +48,8 @@ struct detect_run_opts {
     uint32_t slow_min;        /* slow connections held at once */
     double slow_min_duration_s;
     double slow_max_rate;     /* payload bytes per second */
+    const char **suppress;    /* suppression files (suppress.h) */
+    size_t n_suppress;
 };
 
 void detect_run_opts_default(struct detect_run_opts *o);

@@ -13,6 +13,7 @@
 #include "fewflow/progress.h"
 #include "fewflow/repeat.h"
 #include "fewflow/slow.h"
+#include "fewflow/suppress.h"
 
 #define MAX_LABELS 64
 
@@ -44,6 +45,10 @@ struct run {
     struct slow *slow;            /* slow-connection rule, or NULL */
     struct slow_mark *slow_mark;  /* per row */
     char (*slow_reason)[SLOW_REASON_LEN];   /* per row, until written */
+    struct suppress *sup;         /* the operator's list, or NULL */
+    uint8_t *made_by;             /* enum suppress_rule bits per row */
+    uint64_t suppressed;          /* alerts an entry held back */
+    char sup_at[288];             /* "FILE:LINE" of the entry, for --all */
     struct alert_buf line;
     uint64_t *per_class;          /* n_classes + 2: unknown, unjudged */
     char *labels[MAX_LABELS];
@@ -58,6 +63,7 @@ struct run {
     int show_bar;
     int stop_said;                /* the stop was logged */
     uint64_t label_overflow;      /* flows whose label found no room */
+    uint64_t timeless;            /* flows with addresses, dated 0 */
 };
 
 /* The stderr summary: counts, per-class and per-label tables, and a
@@ -67,6 +73,16 @@ void detect_summary_text(const struct run *r,
 /* Writes the --summary-json object; 0 or an error code. */
 int detect_summary_json(const struct run *r,
                         const struct detector_input_stats *st, double secs);
+/* Reads the run's suppression files, warning of an empty file and of a
+ * class the model lacks; 0 or the error naming FILE:LINE:COLUMN. */
+int detect_suppress_load(struct run *r);
+/* Whether row i's alert is suppressed: counts it and marks its line. */
+int detect_suppress_apply(struct run *r, size_t i);
+/* The stderr lines and the summary JSON member (nothing without a
+ * list). */
+void detect_suppress_log(const struct run *r);
+void detect_suppress_json(struct alert_buf *b, const struct run *r);
+
 /* ERR_PARSE naming the damage when an input was damaged, else 0. */
 int detect_summary_damage(const struct detector_input_stats *st);
 

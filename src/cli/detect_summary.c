@@ -30,7 +30,8 @@ static void warn_rows(uint64_t n, const char *what, const char *first)
 static void input_warnings(const struct detector_input_stats *st)
 {
     warn_rows(st->untimed_rows, "had no readable timestamp and are dated "
-              "1970-01-01", st->untimed_first);
+              "1970-01-01; the beacon, slow, repeated-session and "
+              "connection rules leave them out", st->untimed_first);
     warn_rows(st->unaddressed_rows, "had an address that is not IPv4/IPv6 "
               "text, left out of their alerts", st->unaddressed_first);
     if (st->unsupported > 0)
@@ -115,6 +116,13 @@ void detect_summary_text(const struct run *r,
              r->flows ? 100.0 * (double)r->alerts / (double)r->flows : 0.0,
              secs, r->classify_s > 0 ? (double)r->flows / r->classify_s : 0);
     input_warnings(st);
+    /* A CSV without a Timestamp column has no row to count above, and
+     * its rows are kept out of the time-based rules too. */
+    if (r->timeless > st->untimed_rows)
+        log_warn("detect", "%llu flows with addresses but no time (a CSV "
+                 "without a Timestamp column?) are left out of the beacon, "
+                 "slow, repeated-session and connection rules",
+                 (unsigned long long)(r->timeless - st->untimed_rows));
     /* Ctrl-C is how a live capture ends; a file or CSV cut short by a
      * signal must not read as the whole of it. */
     if (st->interrupted && r->o->in.iface == NULL)
@@ -126,6 +134,7 @@ void detect_summary_text(const struct run *r,
     detect_rules_beacon_log(r->bcn);
     conn_summary_text(r);
     detect_slow_log(r->slow, r->o->slow_min);
+    detect_suppress_log(r);
     /* The label table is fixed; a CSV with more labels must not read as
      * if its rows were all counted there. */
     if (r->label_overflow > 0)
@@ -257,6 +266,7 @@ int detect_summary_json(const struct run *r,
                      (unsigned long long)ct.out_of_order,
                      (unsigned long long)ct.before_head);
     detect_slow_json(&b, r->slow);
+    detect_suppress_json(&b, r);
     alert_buf_raw(&b, ",\"by_label\":{", 13);
     for (size_t l = 0; l < r->n_labels; l++) {
         alert_buf_raw(&b, l ? "," : "", l ? 1 : 0);

@@ -197,10 +197,14 @@ static void usage(FILE *out)
         (unsigned long long)os.seed);
 }
 
+/* Every comma separates two numbers: "1,5," was taken as 1,5, while the
+ * other list and number options refuse what they cannot read whole. */
 static int parse_shots(const char *s, struct openset_opts *o)
 {
     o->n_shots = 0;
-    while (*s) {
+    if (*s == '\0')
+        return cli_usage_error("eval", "--shots is empty");
+    for (;;) {
         char tok[8];
         unsigned long long k = 0;
         size_t n = strcspn(s, ",");
@@ -220,9 +224,10 @@ static int parse_shots(const char *s, struct openset_opts *o)
                 return cli_usage_error("eval", "--shots: K=%llu is listed "
                                        "twice", k);
         o->shots[o->n_shots++] = (uint32_t)k;
-        s = *end == ',' ? end + 1 : end;
+        if (*end == '\0')
+            return 0;
+        s = end + 1;
     }
-    return o->n_shots ? 0 : cli_usage_error("eval", "--shots is empty");
 }
 
 static int num(const char *opt, const char *v, double lo, double hi,

@@ -265,6 +265,9 @@ static int is_session(const struct beacon *b, const float *x,
 {
     if (id->src_ip[0] == '\0' || id->dest_ip[0] == '\0')
         return 0;
+    /* A CSV row without a readable time is dated 0: not a beat. */
+    if (!(id->first_s > 0) || !isfinite(id->first_s))
+        return 0;
     if (id->proto == 6 && b->col_syn != SIZE_MAX && !(x[b->col_syn] >= 1))
         return 0;
     if (b->any_dest)

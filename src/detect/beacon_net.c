@@ -16,8 +16,7 @@ static const char *const private_nets[] = {
     "ff00::/8",
 };
 
-/* One address with an optional /prefix into net; 0 or -1. */
-static int net_read(const char *item, struct beacon_net *net)
+int beacon_net_read(const char *item, struct beacon_net *net)
 {
     char text[64];
     size_t len = strlen(item);
@@ -47,7 +46,7 @@ static int nets_add(struct beacon_nets *n, const char *item)
 {
     if (n->n == BEACON_NETS_MAX)
         return err_set(ERR_INVALID, "more than %d ranges", BEACON_NETS_MAX);
-    if (net_read(item, &n->net[n->n]) != 0)
+    if (beacon_net_read(item, &n->net[n->n]) != 0)
         return err_set(ERR_INVALID, "'%s' is no address or CIDR range "
                        "(e.g. 10.0.0.0/8, 2001:db8::/32, private)", item);
     n->n++;
@@ -112,16 +111,26 @@ static int is_mapped(const uint8_t *a)
     return memcmp(a, prefix, sizeof(prefix)) == 0;
 }
 
+int beacon_ip_read(const char *ip, uint8_t *a, int *v6)
+{
+    *v6 = strchr(ip, ':') != NULL;
+    return inet_pton(*v6 ? AF_INET6 : AF_INET, ip, a) == 1 ? 0 : -1;
+}
+
+int beacon_net_has_ip(const struct beacon_net *net, const uint8_t *a, int v6)
+{
+    return net_has(net, a, v6) ||
+           (v6 && is_mapped(a) && net_has(net, a + 12, 0));
+}
+
 int beacon_nets_has(const struct beacon_nets *n, const char *ip)
 {
     uint8_t a[16];
-    int v6 = strchr(ip, ':') != NULL;
-    if (inet_pton(v6 ? AF_INET6 : AF_INET, ip, a) != 1)
+    int v6;
+    if (beacon_ip_read(ip, a, &v6) != 0)
         return 1;
-    int mapped = v6 && is_mapped(a);
     for (size_t i = 0; i < n->n; i++) {
-        if (net_has(&n->net[i], a, v6) ||
-            (mapped && net_has(&n->net[i], a + 12, 0)))
+        if (beacon_net_has_ip(&n->net[i], a, v6))
             return 1;
     }
     return 0;

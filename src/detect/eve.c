@@ -192,6 +192,10 @@ void alert_format(struct alert_buf *b, const struct alert_flow *f,
         alert_buf_raw(b, ",\"reason\":", 10);
         alert_buf_json_str(b, f->reason);
     }
+    if (f->suppressed != NULL) {
+        alert_buf_raw(b, ",\"suppressed\":", 14);
+        alert_buf_json_str(b, f->suppressed);
+    }
     alert_buf_printf(b, ",\"known\":%s,\"enrolled\":%s,\"score\":",
                      c ? "true" : "false",
                      c && (c->flags & MEMO_CLASS_ENROLLED) ? "true"

@@ -263,8 +263,10 @@ struct repeat_mark repeat_note(struct repeat *r, const float *x,
     struct repeat_mark m = { 0, 0, 0 };
     if (!is_session(r, x, id, tcp))
         return m;
-    /* Without both addresses, many hosts' sessions would share a group. */
-    if (id->src_ip[0] == '\0' || id->dest_ip[0] == '\0')
+    /* Without both addresses, many hosts' sessions would share a group;
+     * rows without a readable time (dated 0) would share one instant. */
+    if (id->src_ip[0] == '\0' || id->dest_ip[0] == '\0' ||
+        !(id->first_s > 0) || !isfinite(id->first_s))
         return m;
     float size[N_SIZES];
     for (int k = 0; k < N_SIZES; k++)

@@ -441,15 +441,28 @@ static long duration_col(const struct detector *d)
                ? (long)col : -1;
 }
 
+/* The duration's own text read as a double: the float32 model column
+ * drops whole microseconds past 2^24 (16.8 s; up to 4,096 past 2^36),
+ * which moved the alert's end. Text the column read otherwise (the two
+ * disagree beyond float rounding) is left to the column. */
+static double duration_us(const struct csv_record *rec, long at, float v)
+{
+    const char *s = field(rec, at);
+    char *end;
+    double d = strtod(s, &end);
+    return end != s && *end == '\0' && (float)d == v ? d : (double)v;
+}
+
 /* A row names its start; its end is the start plus its Flow Duration, so
  * that its alert is dated and timed as a capture flow's is (at the end,
  * with flow_start and duration_s). A duration over a day is taken for
  * damage and left out, as the connection and beacon rules do. */
-static void csv_flow_end(long col, const float *x, struct alert_flow *id)
+static void csv_flow_end(long col, long at, const struct csv_record *rec,
+                         const float *x, struct alert_flow *id)
 {
-    if (col >= 0 && id->first_s > 0 && isfinite(x[col]) && x[col] > 0 &&
-        x[col] <= 86400e6)
-        id->last_s = id->first_s + (double)x[col] / 1e6;
+    double us = col >= 0 ? duration_us(rec, at, x[col]) : NAN;
+    if (id->first_s > 0 && isfinite(us) && us > 0 && us <= 86400e6)
+        id->last_s = id->first_s + us / 1e6;
 }
 
 int detector_read_csv(struct detector *d, const char *path,
@@ -462,8 +475,10 @@ int detector_read_csv(struct detector *d, const char *path,
     struct detector_flow f;
     char label[256];
     long bad_at = -1, dur = duration_col(d);
+    static const char *const dur_name[] = { "flow_duration", NULL };
     struct csv_reader *r = csv_open(path);
     int rc = r ? read_header(r, d->schema, &c) : err_last();
+    long dur_at = rc == 0 ? find_col(&c, dur_name) : -1;
 
     while (rc == 0 && (rc = csv_next(r, &rec)) == 1) {
         rc = one_row(d, &c, &rec, path, x, &f, label, sizeof(label),
@@ -471,7 +486,7 @@ int detector_read_csv(struct detector *d, const char *path,
         if (rc == 0 && f.id.first_s < 0)
             note_untimed(st, &c, &rec, path, &f.id);
         if (rc == 0)
-            csv_flow_end(dur, x, &f.id);
+            csv_flow_end(dur, dur_at, &rec, x, &f.id);
         if (rc == 0 && bad_at >= 0)
             note_unaddressed(st, &rec, path, bad_at);
         st->rows++;

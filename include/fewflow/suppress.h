@@ -1,0 +1,110 @@
+/*
+ * An operator's suppression list: alerts that are known and accepted on
+ * this network (a monitoring server polling an outside API, a reverse
+ * proxy holding idle connections) are held back from the output without
+ * turning a whole rule off.
+ *
+ * A file holds one entry per line; '#' starts a comment, blank lines and
+ * comment lines are skipped, a line may end in CRLF. An entry names what
+ * it suppresses, then where:
+ *
+ *   beacon   dst 203.0.113.10 port 443 proto tcp   # the status API poller
+ *   slow     src 10.0.8.0/24 dst 10.0.0.5 port 80  # reverse proxy pool
+ *   "DoS Hulk" src 10.0.0.9                        # nightly load test
+ *   *        src 2001:db8:5::/48                   # the scanner's network
+ *
+ * What: a rule that made or marked the alert (beacon, slow, lone, repeat,
+ * conn), `unknown` (an alert with no class), a class name in double
+ * quotes (compared as class names are: ASCII case folded; \" and \\
+ * escape), or `*` (any alert; it needs a where part, since `*` alone
+ * would hide everything). Where, each at most once, all of them holding:
+ * `src CIDR` (the flow's originator), `dst CIDR` (its responder), `port
+ * N` (the responder's port, 0-65535; TCP, UDP and SCTP alerts only),
+ * `proto P` (tcp, udp, icmp, icmp6, sctp, or a number 0-255). An
+ * IPv4-mapped IPv6 address (::ffff:a.b.c.d) lies in its IPv4 ranges.
+ *
+ * The first entry that holds for an alert takes it and counts it, so an
+ * entry shadowed by an earlier one counts nothing. Matching walks the
+ * entries (at most SUPPRESS_MAX, over all files), so one alert costs a
+ * bounded number of comparisons.
+ *
+ * Not thread-safe; no global state.
+ */
+#ifndef FEWFLOW_SUPPRESS_H
+#define FEWFLOW_SUPPRESS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "fewflow/beacon.h"
+#include "fewflow/detect.h"
+
+#define SUPPRESS_MAX 1024          /* entries over all files */
+#define SUPPRESS_LINE_MAX 1024     /* bytes in a line, its end included */
+#define SUPPRESS_FILES_MAX 16
+
+/* The rules an alert can carry (suppress_alert.rules). */
+enum suppress_rule {
+    SUPPRESS_RULE_BEACON = 1,
+    SUPPRESS_RULE_SLOW = 2,
+    SUPPRESS_RULE_LONE = 4,
+    SUPPRESS_RULE_REPEAT = 8,
+    SUPPRESS_RULE_CONN = 16,
+};
+
+enum suppress_what {
+    SUPPRESS_ANY,              /* `*` */
+    SUPPRESS_UNKNOWN,          /* an alert without a class */
+    SUPPRESS_RULE,             /* entry.rule */
+    SUPPRESS_CLASS,            /* entry.cls */
+};
+
+struct suppress_entry {
+    const char *file;          /* owned by the list */
+    uint32_t line, col;        /* of the what, 1-based */
+    uint8_t what;              /* enum suppress_what */
+    uint8_t rule;              /* enum suppress_rule, for SUPPRESS_RULE */
+    char cls[MEMO_NAME_MAX + 1];
+    uint8_t has_src, has_dst;
+    struct beacon_net src, dst;
+    int32_t port;              /* -1: any */
+    int16_t proto;             /* -1: any */
+    uint64_t hits;
+};
+
+/* An alert as the list sees it. */
+struct suppress_alert {
+    const char *cls;           /* the class name, NULL for unknown */
+    unsigned rules;            /* enum suppress_rule bits */
+    const char *src_ip, *dest_ip;  /* text; not an address: no CIDR holds */
+    uint16_t dest_port;
+    uint8_t proto;
+};
+
+struct suppress;
+
+/* An empty list; NULL (err_set) when out of memory. */
+struct suppress *suppress_create(void);
+void suppress_destroy(struct suppress *s);
+
+/* Adds the entries of the file at path. Returns 0, ERR_IO when it
+ * cannot be read, or ERR_PARSE with "PATH:LINE:COLUMN: what is wrong"
+ * (nothing of that file is kept then); ERR_INVALID past SUPPRESS_MAX
+ * entries or SUPPRESS_FILES_MAX files. */
+int suppress_load(struct suppress *s, const char *path);
+
+size_t suppress_count(const struct suppress *s);
+/* Entry i (< suppress_count), borrowed until the list is destroyed. */
+const struct suppress_entry *suppress_entry_get(const struct suppress *s,
+                                                size_t i);
+
+/* The first entry that holds for a, with its hit counted; NULL when none
+ * does. */
+const struct suppress_entry *suppress_match(struct suppress *s,
+                                            const struct suppress_alert *a);
+
+/* The entry's what as text ("beacon", "*", "\"DoS Hulk\""), in buf. */
+const char *suppress_what_text(const struct suppress_entry *e, char *buf,
+                               size_t len);
+
+#endif

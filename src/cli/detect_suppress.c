@@ -1,0 +1,148 @@
+/*
+ * detect's suppression list (suppress.h): read before any input, applied
+ * to each alert after every rule has judged it, reported at the end.
+ *
+ * Suppression only holds a line back from the output. Every rule has
+ * already seen the flow and its verdict by then, so a suppressed flow
+ * still counts where it would have counted: a suppressed poller's
+ * sessions stay in their beacon series (another server's series is its
+ * own), a suppressed class alert still gives its class to the later
+ * flows of its connection and still counts toward a client's slow
+ * connections and the lone limit. An operator silences an alert; the
+ * evidence it carries for other alerts stays.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli/cli.h"
+#include "cli/detect_run_impl.h"
+#include "fewflow/err.h"
+#include "fewflow/log.h"
+#include "fewflow/suppress.h"
+
+/* Entries named in the stderr summary, each way. */
+#define SHOW_MAX 20
+
+static void warn_classes(const struct run *r, size_t from)
+{
+    char what[MEMO_NAME_MAX + 8], buf[256];
+    for (size_t i = from; i < suppress_count(r->sup); i++) {
+        const struct suppress_entry *e = suppress_entry_get(r->sup, i);
+        if (e->what == SUPPRESS_CLASS &&
+            memo_class_find(r->d->memo, e->cls) < 0)
+            log_warn("detect", "%s:%u:%u: %s has no class %s: the entry "
+                     "suppresses nothing until one is enrolled",
+                     cli_printable(e->file, buf, sizeof(buf)), e->line,
+                     e->col, r->o->model,
+                     suppress_what_text(e, what, sizeof(what)));
+    }
+}
+
+int detect_suppress_load(struct run *r)
+{
+    char buf[256];
+    if (r->o->n_suppress == 0)
+        return 0;
+    r->sup = suppress_create();
+    if (r->sup == NULL)
+        return err_last();
+    for (size_t k = 0; k < r->o->n_suppress; k++) {
+        size_t before = suppress_count(r->sup);
+        int rc = suppress_load(r->sup, r->o->suppress[k]);
+        if (rc != 0)
+            return rc;
+        if (suppress_count(r->sup) == before)
+            log_warn("detect", "%s holds no suppression entry (only "
+                     "comments or blank lines)",
+                     cli_printable(r->o->suppress[k], buf, sizeof(buf)));
+        warn_classes(r, before);
+    }
+    return 0;
+}
+
+int detect_suppress_apply(struct run *r, size_t i)
+{
+    struct alert_flow *id = &r->ids[i];
+    int32_t cls = r->dec[i].cls;
+    id->suppressed = NULL;
+    if (r->sup == NULL)
+        return 0;
+    struct suppress_alert a = {
+        .cls = cls >= 0 ? r->d->memo->cls[cls].name : NULL,
+        .rules = r->made_by[i] |
+                 (id->beacon != NULL ? SUPPRESS_RULE_BEACON : 0u) |
+                 (id->slow ? SUPPRESS_RULE_SLOW : 0u) |
+                 (id->repeated ? SUPPRESS_RULE_REPEAT : 0u),
+        .src_ip = id->src_ip, .dest_ip = id->dest_ip,
+        .dest_port = id->dest_port, .proto = id->proto,
+    };
+    const struct suppress_entry *e = suppress_match(r->sup, &a);
+    if (e == NULL)
+        return 0;
+    snprintf(r->sup_at, sizeof(r->sup_at), "%s:%u", e->file, e->line);
+    id->suppressed = r->sup_at;
+    r->suppressed++;
+    return 1;
+}
+
+/* Entries that took alerts, then those that took none: an operator
+ * sees which entries still earn their place. */
+static void log_entries(const struct run *r, int hit)
+{
+    char what[MEMO_NAME_MAX + 8], buf[256];
+    size_t shown = 0, more = 0;
+    for (size_t i = 0; i < suppress_count(r->sup); i++) {
+        const struct suppress_entry *e = suppress_entry_get(r->sup, i);
+        if ((e->hits > 0) != hit)
+            continue;
+        if (shown++ >= SHOW_MAX) {
+            more++;
+            continue;
+        }
+        log_info("detect", "  %s:%u %s: %llu",
+                 cli_printable(e->file, buf, sizeof(buf)), e->line,
+                 cli_printable(suppress_what_text(e, what, sizeof(what)),
+                               buf + 128, 128), (unsigned long long)e->hits);
+    }
+    if (more > 0)
+        log_info("detect", "  and %zu more", more);
+}
+
+void detect_suppress_log(const struct run *r)
+{
+    if (r->sup == NULL)
+        return;
+    size_t n = suppress_count(r->sup), idle = 0;
+    for (size_t i = 0; i < n; i++)
+        idle += suppress_entry_get(r->sup, i)->hits == 0;
+    log_info("detect", "suppressed %llu alerts (not written; --all writes "
+             "them with fewflow.suppressed); by entry:",
+             (unsigned long long)r->suppressed);
+    log_entries(r, 1);
+    if (idle > 0) {
+        log_info("detect", "%zu of %zu suppression entries matched no "
+                 "alert:", idle, n);
+        log_entries(r, 0);
+    }
+}
+
+void detect_suppress_json(struct alert_buf *b, const struct run *r)
+{
+    char what[MEMO_NAME_MAX + 8];
+    if (r->sup == NULL)
+        return;
+    alert_buf_printf(b, ",\"suppressed\":{\"alerts\":%llu,\"entries\":[",
+                     (unsigned long long)r->suppressed);
+    for (size_t i = 0; i < suppress_count(r->sup); i++) {
+        const struct suppress_entry *e = suppress_entry_get(r->sup, i);
+        if (i > 0)
+            alert_buf_raw(b, ",", 1);
+        alert_buf_raw(b, "{\"file\":", 8);
+        alert_buf_json_str(b, e->file);
+        alert_buf_printf(b, ",\"line\":%u,\"what\":", e->line);
+        alert_buf_json_str(b, suppress_what_text(e, what, sizeof(what)));
+        alert_buf_printf(b, ",\"alerts\":%llu}",
+                         (unsigned long long)e->hits);
+    }
+    alert_buf_raw(b, "]}", 2);
+}
