@@ -550,12 +550,9 @@ static void test_detect_lone_limit(void **state)
     (void)state;
     const char *bin = testutil_bin();
     char model[512];
-    assert_int_equal(testutil_model_tiny("lone", model,
-                                         sizeof(model), &out), 0);
     const char *cap = write_lone("lone_q", 40, 0);
-    assert_int_equal(testutil_runf(&out, "%s -q enroll --model %s --name "
-                                   "local --benign --flows %s -o %s.b 2>&1",
-                                   bin, model, cap, model), 0);
+    assert_int_equal(testutil_model_local("lone", cap, model, sizeof(model),
+                                          &out), 0);
     cap = write_lone("lone_q_syn", 40, 1);
     /* Judged, the SYN alerts and the queries are benign. */
     assert_int_equal(testutil_runf(&out, "%s -q detect --model %s.b -r %s "

@@ -168,6 +168,17 @@ int testutil_model_tiny(const char *name, char *model, size_t len,
                                 "--hidden 16 --emb 8", model, len, out);
 }
 
+int testutil_model_local(const char *name, const char *capture, char *model,
+                         size_t len, char **out)
+{
+    int rc = testutil_model_tiny(name, model, len, out);
+    if (rc != 0)
+        return rc;
+    return testutil_runf(out, "%s -q enroll --model %s --name local "
+                         "--benign --flows %s -o %s.b 2>&1", testutil_bin(),
+                         model, capture, model);
+}
+
 int testutil_model_ssh(const char *name, char *model, size_t len,
                        char **out)
 {
