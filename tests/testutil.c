@@ -129,6 +129,16 @@ const char *testutil_tmp(const char *name)
     return p;
 }
 
+const char *testutil_write(const char *name, const char *text)
+{
+    const char *path = testutil_tmp(name);
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    assert_int_equal(fputs(text, f) >= 0, 1);
+    assert_int_equal(fclose(f), 0);
+    return path;
+}
+
 static int class_of(const char *stem)
 {
     const char *u = strrchr(stem, '_');

@@ -39,6 +39,10 @@ const char *testutil_bin(void);
 /* NAME under testutil_tmpdir(), in one of four rotating static buffers. */
 const char *testutil_tmp(const char *name);
 
+/* Writes text to the file name in the temporary directory; its path
+ * (testutil_tmp's buffer). Fails the test when it cannot. */
+const char *testutil_write(const char *name, const char *text);
+
 /*
  * Trains the small CLI-test model: CIC-IDS2017 rows, training classes
  * BENIGN, DDoS and Portscan, test classes from the two files named by
