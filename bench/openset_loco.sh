@@ -19,6 +19,10 @@
 # `bench/openset_folds.py paired OUT TAG_A TAG_B 4 5 6` (paired per-seed
 # differences of C5 and C, mean and 95% t interval). SEEDS unset: one run
 # at seed 1, files TAG.FOLD.*, output as before.
+#
+# MODELS=TAG0: no training; every fold is evaluated on TAG0's model of
+# the same fold and seed (already in OUT_DIR), for candidates that change
+# only the evaluation (the train args are then ignored).
 set -eu
 build=$1; out=$2; tag=${3:-default}
 shift 2
@@ -48,13 +52,17 @@ fold() {   # name "test classes" "train classes"
         echo "test: $2"
         echo "val_fraction: 0.2"
     } > "$p"
-    m=$out$run.$1.model
-    # shellcheck disable=SC2086
-    nice "$ff" train --protocol "$p" --seed "$seed" $targs -o "$m" \
-        2>"$m.log"
+    m=$out$run.$1.model; lg=$m.log
+    if [ -n "${MODELS:-}" ]; then
+        m=$out$reuse.$1.model
+    else
+        # shellcheck disable=SC2086
+        nice "$ff" train --protocol "$p" --seed "$seed" $targs -o "$m" \
+            2>"$lg"
+    fi
     # shellcheck disable=SC2086
     nice "$ff" eval --openset --model "$m" --trials 5 --seed "$seed" \
-        --json $eargs > "$out$run.$1.json" 2>>"$m.log"
+        --json $eargs > "$out$run.$1.json" 2>>"$lg"
 }
 folds() {
     fold ddos-portscan "DDoS, Portscan" "BENIGN, DoS Hulk, DoS GoldenEye"
@@ -67,12 +75,12 @@ folds() {
 }
 summary=$(dirname "$0")/openset_folds.py
 if [ -z "${SEEDS:-}" ]; then
-    seed=1; run=/$tag
+    seed=1; run=/$tag; reuse=/${MODELS:-}
     folds
     /usr/bin/python3 "$summary" summary "$out" "$tag"
 else
     for seed in $SEEDS; do
-        run=/$tag.s$seed
+        run=/$tag.s$seed; reuse=/${MODELS:-}.s$seed
         folds
     done
     # shellcheck disable=SC2086

@@ -67,6 +67,19 @@ struct memo_class {
 
 #define MEMO_DIGEST_BYTES 32    /* SHA-256 of the encoder */
 
+/*
+ * The space the memory's vectors live in. Everything in the memory
+ * (prototypes, radii, reservoir, K-shot figures) is in that space, and
+ * `dim` is its width; "embedding" and z elsewhere in this header mean a
+ * vector of that space.
+ */
+enum memo_space {
+    MEMO_SPACE_Z,             /* the encoder's embedding (the default) */
+    MEMO_SPACE_X,             /* the normalised input alone */
+    MEMO_SPACE_XZ,            /* [a·x, z], a = x_scale (memo_space_scale) */
+    MEMO_SPACES
+};
+
 /* From this many flows on, enrolment calibrates like training does. */
 #define MEMO_ENROLL_CALIBRATE 40
 
@@ -94,6 +107,12 @@ struct memo {
      * binding existed, which is then taken on trust. */
     uint32_t has_encoder;
     uint8_t encoder[MEMO_DIGEST_BYTES];
+    /* What a memory vector is made of (space.c): the space, the weight a
+     * of the normalised input in MEMO_SPACE_XZ (1 otherwise) and the
+     * encoder's width (dim itself in MEMO_SPACE_Z, 0 in MEMO_SPACE_X). */
+    uint32_t space;
+    float x_scale;
+    uint32_t z_dim;
 };
 
 /* How an embedding relates to one class. */
@@ -214,6 +233,37 @@ int memo_check_encoder(const struct memo *m,
                        const uint8_t digest[MEMO_DIGEST_BYTES],
                        const char *what);
 
+/* ---- the memory's space (space.c) ---- */
+
+/* "z", "x", "xz"; "?" for anything else. */
+const char *memo_space_name(enum memo_space s);
+
+/* The space named v, as memo_space_name spells it: 0 or ERR_INVALID. */
+int memo_space_parse(const char *v, enum memo_space *out);
+
+/* The width of a memory vector of space s (0 for an unknown space). */
+uint32_t memo_space_dim(enum memo_space s, uint32_t n_in, uint32_t z_dim);
+
+/*
+ * The weight a of the input part of MEMO_SPACE_XZ: sqrt(Σ_j var(z_j) /
+ * Σ_j var(x_j)) over n rows (population variances), so that both parts
+ * have the same mean squared distance between two of the rows. 1 when
+ * either sum is 0 or not finite, or n < 2.
+ */
+float memo_space_scale(const float *x, uint32_t n_in, const float *z,
+                       uint32_t z_dim, size_t n);
+
+/* Makes m a memory of space s: m->dim must be memo_space_dim(s, m->n_in,
+ * z_dim) and x_scale finite and > 0 (ERR_INVALID otherwise). */
+int memo_space_set(struct memo *m, enum memo_space s, float x_scale,
+                   uint32_t z_dim);
+
+/* Memory vectors of n rows into out (n × m->dim) from the normalised
+ * inputs x (n × m->n_in) and the encoder's embeddings z (n × m->z_dim;
+ * not read, and may be NULL, in MEMO_SPACE_X). */
+void memo_space_map(const struct memo *m, const float *x, const float *z,
+                    size_t n, float *out);
+
 /* ---- building and calibrating (calibrate.c) ---- */
 
 struct memo_fit_opts {
@@ -226,6 +276,7 @@ struct memo_fit_opts {
     float benign_fpr;         /* target false-alarm rate on benign rows */
     uint32_t max_reservoir;   /* benign held-out embeddings kept */
     uint64_t seed;
+    enum memo_space space;    /* where detector_fit_memo builds it */
 };
 
 void memo_fit_opts_default(struct memo_fit_opts *o);

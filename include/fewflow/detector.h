@@ -48,7 +48,13 @@ struct detector {
     struct mhead *head;
     struct detect_encoder enc;    /* callbacks over learner and norm */
     size_t n_in;                  /* encoded columns */
-    size_t dim;                   /* embedding width */
+    size_t dim;                   /* width of the memory's vectors (the
+                                     memory's space, detect.h; z_dim
+                                     without a memory) */
+    size_t z_dim;                 /* the encoder's embedding width */
+    float *zbuf;                  /* encoder output before the memory's
+                                     space is made of it; zbuf_rows rows */
+    size_t zbuf_rows;
     const char **col_names;       /* n_in, borrowed from the schema */
     char *path;
     /* Columns that flows from captures leave at the training mean: a
@@ -89,9 +95,17 @@ void detector_destroy(struct detector *d);
  * Returns 0 or ERR_*. */
 int detector_save(struct detector *d, const char *path);
 
-/* Normalises n encoded rows in place, then embeds them into z (n × dim).
- * Returns 0 or ERR_*. */
+/* Normalises n encoded rows in place, then maps them into the memory's
+ * space: z gets n × dim (the encoder's embedding, the normalised input or
+ * both, as the memory says; the embedding without a memory). Returns 0
+ * or ERR_*. */
 int detector_embed(struct detector *d, float *x, size_t n, float *z);
+
+/* The same for rows x already normalised, with the encoder l (a pool
+ * thread's own) and zbuf holding n × m->z_dim floats (NULL when m is
+ * NULL or of MEMO_SPACE_Z). */
+int detector_space_embed(const struct memo *m, struct learner *l,
+                         const float *x, size_t n, float *zbuf, float *z);
 
 /*
  * Classification on several threads (pool.c): rows of a batch are cut
@@ -133,7 +147,9 @@ int detector_is_benign_name(const char *name);
  * Builds a fresh class memory from labelled encoded rows of t: rows
  * fit[0..n_fit) make prototypes, calib[0..n_calib) the radii and the
  * benign reservoir. Only classes listed in keep[0..n_keep) (names) are
- * used. Replaces d->memo, and d->support with the flow kinds of the same
+ * used. The memory lives in o->space; in MEMO_SPACE_XZ its input weight
+ * is memo_space_scale over the calibration rows. Replaces d->memo (and
+ * d->dim with its width), and d->support with the flow kinds of the same
  * rows. Returns 0 or ERR_*.
  */
 int detector_fit_memo(struct detector *d, const struct table *t,

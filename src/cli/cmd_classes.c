@@ -80,6 +80,10 @@ static void print_table(const struct memo *m)
     printf("benign false-alarm rate %.2f%% (target %.2f%%) on %u held-out "
            "benign flows\n", 100.0 * m->benign_fpr,
            100.0 * m->benign_fpr_target, m->n_reservoir);
+    if (m->space != MEMO_SPACE_Z)
+        printf("memory space %s (%u wide, input weight %.4g): radii are "
+               "in that space\n", memo_space_name((enum memo_space)m->space),
+               m->dim, (double)m->x_scale);
 }
 
 static void print_json(const struct memo *m)
@@ -101,7 +105,12 @@ static void print_json(const struct memo *m)
         alert_buf_json_num(&b, c->radius);
         alert_buf_raw(&b, "}", 1);
     }
-    alert_buf_raw(&b, "]}\n", 3);
+    alert_buf_raw(&b, "]", 1);
+    if (m->space != MEMO_SPACE_Z)
+        alert_buf_printf(&b, ",\"memory_space\":\"%s\",\"x_scale\":%.6g",
+                         memo_space_name((enum memo_space)m->space),
+                         (double)m->x_scale);
+    alert_buf_raw(&b, "}\n", 2);
     if (!b.failed)
         fwrite(b.data, 1, b.len, stdout);
     alert_buf_fini(&b);

@@ -35,6 +35,7 @@ struct train_args {
     int init_given;           /* --init-scale named: record it */
     size_t subclasses;
     float benign_fpr;         /* for the class memory (detect module) */
+    enum memo_space memory_space;   /* where that memory lives */
 };
 
 static void usage(FILE *out)
@@ -70,6 +71,10 @@ static void usage(FILE *out)
         "  --open-weight F   weight of that term (1)\n"
         "  --benign-fpr F    class memory's benign false-alarm target "
         "(0.01)\n"
+        "  --memory-space S  where the class memory lives: z (the "
+        "embedding,\n"
+        "                    default), x (the normalised features) or xz\n"
+        "                    (both, the features weighted to match)\n"
         "  --init-scale S    encoder weights times S after the draw:\n"
         "                    kaiming (1, default), torch (1/sqrt(6), the\n"
         "                    variance of PyTorch's default), a number, or\n"
@@ -178,6 +183,7 @@ static const struct option train_opts[] = {
     { "open-weight", required_argument, NULL, 'W' },
     { "open-loss", required_argument, NULL, 'L' },
     { "benign-fpr", required_argument, NULL, 'F' },
+    { "memory-space", required_argument, NULL, 'Z' },
     { "inner-steps", required_argument, NULL, 'i' },
     { "inner-lr", required_argument, NULL, 'I' },
     { "test-inner-steps", required_argument, NULL, 'T' },
@@ -301,6 +307,9 @@ static int parse_one(int c, int argc, char **argv, struct train_args *a)
     case 'L': return parse_open_loss(optarg, &a->opts.open_loss);
     case 'n': a->no_val = 1; return 0;
     case 'F': return parse_float(optarg, &a->benign_fpr, "--benign-fpr");
+    case 'Z': return memo_space_parse(optarg, &a->memory_space) == 0 ? 0
+                     : cli_usage_error("train", "--memory-space wants z, x "
+                                       "or xz");
     case 'I': return parse_float(optarg, &a->opts.inner_lr, "--inner-lr");
     case 'G': a->opts.meta_sgd = 1; return 0;
     case 'z': a->opts.zero_head = 1; return 0;
@@ -717,6 +726,7 @@ static int train_attach_memory(const struct train_args *a)
 
     openset_memory_opts_default(&o);
     o.fit.benign_fpr = a->benign_fpr;
+    o.fit.space = a->memory_space;
     o.fit.seed = a->opts.seed;
     return openset_attach_memory(a->out, (const char *const *)a->files.paths,
                                  a->files.n, &o);

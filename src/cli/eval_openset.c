@@ -133,6 +133,7 @@ struct os_args {
     int known_unseen;         /* known test rows are encoder-unseen */
     int no_head;              /* MAML-family: decide without the head */
     int no_conn;              /* no connection rule (conn.h) */
+    int space_given;          /* --memory-space: else the model's */
     struct eval_conn conn;
     struct eval_conn_rows conn_rows;   /* identities, kept as t loads */
     struct openset_memory_opts mem;
@@ -175,6 +176,9 @@ static void usage(FILE *out)
         "prior\n                        (default %s)\n"
         "      --prior-weight W  pseudo-count of the prior radius "
         "(default %g)\n"
+        "      --memory-space S  build the class memory in z, x or xz "
+        "(default: the\n                        model's; train's "
+        "--memory-space)\n"
         "      --together        enrol all novel classes at once (default: "
         "each alone)\n"
         "      --no-head         MAML-family models: decide by the memory "
@@ -239,7 +243,7 @@ static int num(const char *opt, const char *v, double lo, double hi,
 
 enum { O_OPENSET = 256, O_DATA, O_SHOTS, O_TRIALS, O_FPR, O_COVER, O_KCOVER,
        O_PROTOS, O_BPROTOS, O_MAXP, O_PRIOR, O_SEED, O_JSON, O_PROTOCOL,
-       O_TOGETHER, O_RULE, O_NOHEAD, O_NOCONN };
+       O_TOGETHER, O_RULE, O_NOHEAD, O_NOCONN, O_SPACE };
 
 static int apply(struct os_args *a, int c, const char *v)
 {
@@ -255,6 +259,10 @@ static int apply(struct os_args *a, int c, const char *v)
     case O_NOCONN: a->no_conn = 1; return 0;
     case O_RULE: return cli_radius_rule("eval", v, &a->os.enroll.rule);
     case O_PROTOCOL: a->protocol = v; return 0;
+    case O_SPACE: a->space_given = 1;
+                  return memo_space_parse(v, &a->mem.fit.space) == 0 ? 0
+                         : cli_usage_error("eval", "--memory-space wants z, "
+                                           "x or xz");
     case O_SHOTS: return parse_shots(v, &a->os);
     case O_TRIALS: rc = num("--trials", v, 1, 1000, &x);
                    a->os.trials = (uint32_t)x; return rc;
@@ -318,6 +326,7 @@ static int parse(int argc, char **argv, struct os_args *a)
         { "no-head", no_argument, 0, O_NOHEAD },
         { "no-connections", no_argument, 0, O_NOCONN },
         { "radius-rule", required_argument, 0, O_RULE },
+        { "memory-space", required_argument, 0, O_SPACE },
         { "help", no_argument, 0, 'h' },
         { 0, 0, 0, 0 },
     };
@@ -566,6 +575,12 @@ static void print_json(const struct table *t, const struct openset_report *r,
     alert_buf_printf(&b, ",\"known_test_rows\":\"%s\",\"head\":%s",
                      a->known_unseen ? "encoder-unseen" : "random",
                      a->os.head_lr > 0 ? "true" : "false");
+    /* Said only off the default, so that a default report keeps its
+     * bytes. */
+    if (m->space != MEMO_SPACE_Z)
+        alert_buf_printf(&b, ",\"memory_space\":\"%s\",\"x_scale\":%g",
+                         memo_space_name((enum memo_space)m->space),
+                         (double)m->x_scale);
     alert_buf_printf(&b, ",\"rows\":{\"known\":%zu,\"novel\":%zu,\"benign\":"
                      "%zu},\"trials\":%u,\"enrolment\":\"%s\"",
                      r->n_known, r->n_novel_rows, r->n_benign, a->os.trials,
@@ -737,6 +752,8 @@ int cmd_eval_openset(int argc, char **argv)
                                                 sizeof(dropped))
                        : 0;
     user_data = a.n_data > 0;
+    if (d != NULL && d->memo != NULL && !a.space_given)
+        a.mem.fit.space = (enum memo_space)d->memo->space;
     rc = d ? data_paths(&a, d, &own, &n_own) : err_last();
     if (rc == 0)
         rc = load_table(d, a.data, a.n_data, &t,

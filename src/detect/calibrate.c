@@ -21,6 +21,7 @@ void memo_fit_opts_default(struct memo_fit_opts *o)
     o->benign_fpr = 0.01f;
     o->max_reservoir = 2048;
     o->seed = 1;
+    o->space = MEMO_SPACE_Z;
 }
 
 /* Copies the rows of class c out of a labelled set; returns the count. */

@@ -17,10 +17,44 @@
 _Static_assert(MEMO_DIGEST_BYTES == MODEL_DIGEST_BYTES,
                "the memory keeps the model's encoder digest");
 
+int detector_space_embed(const struct memo *m, struct learner *l,
+                         const float *x, size_t n, float *zbuf, float *z)
+{
+    if (m == NULL || m->space == MEMO_SPACE_Z)
+        return learner_embed(l, x, n, z);
+    int rc = m->space == MEMO_SPACE_X ? 0 : learner_embed(l, x, n, zbuf);
+    if (rc == 0)
+        memo_space_map(m, x, zbuf, n, z);
+    return rc;
+}
+
+/* Room for the encoder's output of n rows when the memory needs it. */
+static int zbuf_reserve(struct detector *d, size_t n)
+{
+    if (d->memo == NULL || d->memo->space == MEMO_SPACE_Z ||
+        n <= d->zbuf_rows)
+        return 0;
+    float *b = realloc(d->zbuf, (n * d->z_dim + 1) * sizeof(float));
+    if (b == NULL)
+        return err_set(ERR_NOMEM, "out of memory");
+    d->zbuf = b;
+    d->zbuf_rows = n;
+    return 0;
+}
+
 static int enc_embed(void *ctx, const float *x, size_t n, float *z)
 {
     struct detector *d = ctx;
-    return learner_embed(d->learner, x, n, z);
+    int rc = zbuf_reserve(d, n);
+    return rc ? rc : detector_space_embed(d->memo, d->learner, x, n,
+                                          d->zbuf, z);
+}
+
+/* The memory's width becomes the detector's. */
+static void sync_dim(struct detector *d)
+{
+    d->dim = d->memo != NULL ? d->memo->dim : d->z_dim;
+    d->enc.dim = (uint32_t)d->dim;
 }
 
 static double enc_inverse(void *ctx, uint32_t col, float v)
@@ -44,11 +78,14 @@ static int read_memo(struct detector *d, int need)
     d->memo = memo_read(bytes, len, d->path);
     if (d->memo == NULL)
         return err_last();
-    if (d->memo->dim != d->dim || d->memo->n_in != d->n_in)
+    const struct memo *m = d->memo;
+    if (m->n_in != d->n_in ||
+        (m->space != MEMO_SPACE_X && m->z_dim != d->z_dim))
         return err_set(ERR_FORMAT, "%s: class memory is for %u-wide "
                        "embeddings of %u columns, the model makes %zu of "
-                       "%zu", d->path, d->memo->dim, d->memo->n_in, d->dim,
+                       "%zu", d->path, m->z_dim, m->n_in, d->z_dim,
                        d->n_in);
+    sync_dim(d);
     if (!d->memo->has_encoder)
         return 0;
     uint8_t enc[MODEL_DIGEST_BYTES];
@@ -125,7 +162,7 @@ static int check_shapes(struct detector *d)
         return err_set(ERR_NOMEM, "out of memory");
     for (size_t j = 0; j < d->n_in; j++)
         d->col_names[j] = schema_col_name(d->schema, j);
-    d->dim = learner_embed_dim(d->learner);
+    d->dim = d->z_dim = learner_embed_dim(d->learner);
     d->enc = (struct detect_encoder){ d, (uint32_t)d->n_in,
                                       (uint32_t)d->dim, d->col_names,
                                       enc_embed, enc_inverse };
@@ -176,6 +213,7 @@ void detector_destroy(struct detector *d)
     free(d->col_names);
     free(d->neutral);
     free(d->neutral_value);
+    free(d->zbuf);
     free(d->path);
     free(d);
 }
@@ -208,7 +246,7 @@ int detector_save(struct detector *d, const char *path)
 int detector_embed(struct detector *d, float *x, size_t n, float *z)
 {
     normalizer_apply(d->norm, x, n);
-    return learner_embed(d->learner, x, n, z);
+    return enc_embed(d, x, n, z);
 }
 
 const char **detector_known_classes(const struct detector *d, size_t *n)

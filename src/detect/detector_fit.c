@@ -4,6 +4,8 @@
 
 #include "fewflow/detector.h"
 #include "fewflow/err.h"
+#include "fewflow/learner.h"
+#include "fewflow/normalizer.h"
 #include "fewflow/support.h"
 #include "fewflow/rng.h"
 
@@ -104,8 +106,9 @@ int detector_split_rows_held(const struct table *t, const char *const *keep,
 }
 
 struct embedded {
-    float *x;         /* n × n_in, normalised after embedding */
-    float *z;         /* n × dim */
+    float *x;         /* n × n_in, normalised */
+    float *z;         /* n × z_dim, the encoder's (NULL in space x) */
+    float *v;         /* n × the memory's width, made by to_space */
     int32_t *y;       /* index into keep[] */
     size_t n;
 };
@@ -114,25 +117,64 @@ static void embedded_fini(struct embedded *e)
 {
     free(e->x);
     free(e->z);
+    free(e->v);
     free(e->y);
 }
 
+/* Normalised inputs, and the encoder's embeddings when the space has
+ * them (whatever space the detector's present memory is in). */
 static int embed_rows(struct detector *d, const struct table *t,
                       const size_t *idx, size_t n, const int32_t *to_keep,
-                      struct embedded *e)
+                      enum memo_space space, struct embedded *e)
 {
+    int with_z = space != MEMO_SPACE_X;
     e->n = n;
     e->x = malloc((n * d->n_in + 1) * sizeof(float));
-    e->z = malloc((n * d->dim + 1) * sizeof(float));
+    e->z = with_z ? malloc((n * d->z_dim + 1) * sizeof(float)) : NULL;
     e->y = malloc((n + 1) * sizeof(int32_t));
-    if (!e->x || !e->z || !e->y)
+    if (!e->x || (with_z && !e->z) || !e->y)
         return err_set(ERR_NOMEM, "out of memory");
     for (size_t i = 0; i < n; i++) {
         memcpy(e->x + i * d->n_in, table_row(t, idx[i]),
                d->n_in * sizeof(float));
         e->y[i] = to_keep[t->y[idx[i]]];
     }
-    return n ? detector_embed(d, e->x, n, e->z) : 0;
+    normalizer_apply(d->norm, e->x, n);
+    return n && with_z ? learner_embed(d->learner, e->x, n, e->z) : 0;
+}
+
+/* The memory's vectors of e's rows (e->z itself in space z). */
+static int to_space(const struct memo *m, struct embedded *e)
+{
+    if (m->space == MEMO_SPACE_Z) {
+        e->v = e->z;
+        e->z = NULL;
+        return 0;
+    }
+    e->v = malloc((e->n * m->dim + 1) * sizeof(float));
+    if (e->v == NULL)
+        return err_set(ERR_NOMEM, "out of memory");
+    memo_space_map(m, e->x, e->z, e->n, e->v);
+    return 0;
+}
+
+/* An empty memory of space s; in space xz its input weight comes from
+ * the calibration rows c. */
+static struct memo *space_memo(const struct detector *d, enum memo_space s,
+                               const struct embedded *c)
+{
+    uint32_t n_in = (uint32_t)d->n_in, zd = (uint32_t)d->z_dim;
+    uint32_t dim = memo_space_dim(s, n_in, zd);
+    struct memo *m = dim ? memo_create(dim, n_in) : NULL;
+    float a = s == MEMO_SPACE_XZ
+              ? memo_space_scale(c->x, n_in, c->z, zd, c->n) : 1;
+    if (dim == 0)
+        err_set(ERR_INVALID, "class memory: no space %d", (int)s);
+    if (m != NULL && memo_space_set(m, s, a, zd) != 0) {
+        memo_destroy(m);
+        m = NULL;
+    }
+    return m;
 }
 
 /* Table class id → index into keep[], or -1. */
@@ -180,8 +222,8 @@ int detector_fit_memo(struct detector *d, const struct table *t,
     struct embedded ef = { 0 }, ec = { 0 };
     int32_t *map = keep_map(t, keep, n_keep);
     int *benign = calloc(n_keep + 1, sizeof(int));
-    struct memo *m = memo_create((uint32_t)d->dim, (uint32_t)d->n_in);
-    int rc = map && benign && m ? 0 : ERR_NOMEM;
+    struct memo *m = NULL;
+    int rc = map && benign ? 0 : ERR_NOMEM;
 
     for (size_t k = 0; k < n_keep && benign; k++)
         benign[k] = detector_is_benign_name(keep[k]);
@@ -192,15 +234,21 @@ int detector_fit_memo(struct detector *d, const struct table *t,
     if (rc == 0)
         rc = fit_support(d, t, calib, n_calib, map);
     if (rc == 0)
-        rc = embed_rows(d, t, fit, n_fit, map, &ef);
+        rc = embed_rows(d, t, fit, n_fit, map, o->space, &ef);
     if (rc == 0)
-        rc = embed_rows(d, t, calib, n_calib, map, &ec);
-    struct memo_labelled lf = { ef.z, ef.y, ef.n }, lc = { ec.z, ec.y, ec.n };
+        rc = embed_rows(d, t, calib, n_calib, map, o->space, &ec);
+    if (rc == 0 && (m = space_memo(d, o->space, &ec)) == NULL)
+        rc = err_last();
+    if (rc == 0 && (rc = to_space(m, &ef)) == 0)
+        rc = to_space(m, &ec);
+    struct memo_labelled lf = { ef.v, ef.y, ef.n }, lc = { ec.v, ec.y, ec.n };
     if (rc == 0)
         rc = memo_fit(m, keep, n_keep, benign, &lf, &lc, ef.x, o);
     if (rc == 0) {
         memo_destroy(d->memo);
         d->memo = m;
+        d->dim = m->dim;
+        d->enc.dim = m->dim;
         m = NULL;
     }
     if (rc == ERR_NOMEM)

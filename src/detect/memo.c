@@ -22,6 +22,9 @@ struct memo *memo_create(uint32_t dim, uint32_t n_in)
     m->n_in = n_in;
     m->benign_fpr_target = 0.01f;
     m->coverage = 0.95f;
+    m->space = MEMO_SPACE_Z;
+    m->x_scale = 1;
+    m->z_dim = dim;
     return m;
 }
 

@@ -13,20 +13,25 @@
  *   u8 encoder[32] | f32 target | f32 achieved |
  *   f32 coverage | u32 n_classes | classes | u32 n_reservoir |
  *   f32 reservoir[n_reservoir × dim] | u32 n_k | f32 kshot_abs[n_k] |
- *   f32 kshot_rel[n_k] | u32 crc32 of everything before.
+ *   f32 kshot_rel[n_k] | [version 4: u8 space | f32 x_scale | u32 z_dim]
+ *   | u32 crc32 of everything before.
  * A class: str name | u32 flags | u32 n_protos | u64 n_support |
  *   u64 n_calib | f32 protos[n_protos × dim] | f32 radii[n_protos] |
  *   f32 tail | f32 x_mean[n_in].
  * Version 1 ended after the reservoir (no K-shot figures: enrolment then
  * keeps its first radius rule); version 2 had no encoder digest (the
  * memory is then taken on trust, as it always was); both are still read.
+ * Version 4 adds the memory's space (space.c) and is written only for a
+ * memory outside the encoder's embedding, so that a default memory's
+ * bytes stay those of version 3; a section before 4 is an embedding one.
  * The digest sits at a fixed offset so that a refusal can name it.
  * The section carries its own checksum so that a memory copied between
  * model files (enrol, forget) is checked where it is read.
  */
 
 #define MEMO_MAGIC "FFMEMO"
-#define MEMO_VERSION 3
+#define MEMO_VERSION 4
+#define MEMO_VERSION_Z 3      /* what a MEMO_SPACE_Z memory is written as */
 #define MEMO_ENCODER_AT 16u   /* offset of has_encoder in the section */
 #define MEMO_MAX_DIM 65536u
 #define MEMO_MAX_IN (1u << 20)
@@ -49,9 +54,12 @@ int memo_write(const struct memo *m, struct bytes_writer *w)
 {
     size_t start = w->len;
 
+    uint32_t version = m->space == MEMO_SPACE_Z ? MEMO_VERSION_Z
+                                                : MEMO_VERSION;
+
     bytes_put(w, MEMO_MAGIC, 6);
-    bytes_put_u8(w, MEMO_VERSION & 0xff);
-    bytes_put_u8(w, MEMO_VERSION >> 8);
+    bytes_put_u8(w, version & 0xff);
+    bytes_put_u8(w, version >> 8);
     bytes_put_u32(w, m->dim);
     bytes_put_u32(w, m->n_in);
     memo_put_encoder(w, m);
@@ -66,6 +74,11 @@ int memo_write(const struct memo *m, struct bytes_writer *w)
     bytes_put_u32(w, MEMO_ENROLL_CALIBRATE);
     bytes_put_f32s(w, m->kshot_abs, MEMO_ENROLL_CALIBRATE);
     bytes_put_f32s(w, m->kshot_rel, MEMO_ENROLL_CALIBRATE);
+    if (version >= 4) {
+        bytes_put_u8(w, (uint8_t)m->space);
+        bytes_put_f32(w, m->x_scale);
+        bytes_put_u32(w, m->z_dim);
+    }
     if (bytes_writer_status(w) != 0)
         return err_set(ERR_NOMEM, "class memory: out of memory");
     bytes_put_crc32(w, start);
@@ -217,6 +230,22 @@ static void read_kshot(struct memo *m, struct bytes_reader *r)
     free(q);
 }
 
+/* The space block of a version-4 section: a known space whose width is
+ * the section's dim; the failure points at the block. */
+static void read_space(struct memo *m, struct bytes_reader *r)
+{
+    size_t at = r->pos;
+    uint32_t space = bytes_get_u8(r);
+    float a = bytes_get_f32(r);
+    uint32_t z_dim = bytes_get_u32(r);
+    if (!r->failed && (space >= MEMO_SPACES ||
+                       memo_space_set(m, (enum memo_space)space, a,
+                                      z_dim) != 0)) {
+        r->pos = at;
+        bytes_reader_fail(r);
+    }
+}
+
 static int read_body(struct memo *m, struct bytes_reader *r,
                      uint32_t version, const char *what)
 {
@@ -237,6 +266,8 @@ static int read_body(struct memo *m, struct bytes_reader *r,
     free(res);
     if (version >= 2 && !r->failed)
         read_kshot(m, r);
+    if (version >= 4 && !r->failed)
+        read_space(m, r);
     return r->failed ? ERR_PARSE : 0;
 }
 

@@ -32,6 +32,7 @@ struct slot {
     const struct normalizer *norm;
     struct learner *learner;
     float *scratch;
+    float *zbuf;                    /* encoder output, memory not in z */
     pthread_t th;
 };
 
@@ -64,7 +65,7 @@ static int slot_run(struct slot *s, size_t from, size_t n)
     float *x = p->x + from * p->d->n_in, *z = p->z + from * p->d->dim;
 
     normalizer_apply(s->norm, x, n);
-    int rc = learner_embed(s->learner, x, n, z);
+    int rc = detector_space_embed(p->d->memo, s->learner, x, n, s->zbuf, z);
     if (rc == 0)
         memo_decide_batch(p->d->memo, z, n, s->scratch, p->out + from);
     return rc;
@@ -114,9 +115,11 @@ static int slot_init(struct detector_pool *p, size_t i)
     struct slot *s = &p->slots[i];
     s->pool = p;
     size_t rows = i == 0 ? p->max_batch : POOL_CHUNK;
-    s->scratch = malloc(memo_batch_scratch(p->d->memo, rows) *
-                        sizeof(float) + 1);
-    if (s->scratch == NULL)
+    const struct memo *m = p->d->memo;
+    s->scratch = malloc(memo_batch_scratch(m, rows) * sizeof(float) + 1);
+    if (m->space != MEMO_SPACE_Z)
+        s->zbuf = malloc((rows * m->z_dim + 1) * sizeof(float));
+    if (s->scratch == NULL || (m->space != MEMO_SPACE_Z && s->zbuf == NULL))
         return err_set(ERR_NOMEM, "out of memory");
     if (i == 0) {
         s->norm = p->d->norm;
@@ -183,6 +186,7 @@ void detector_pool_destroy(struct detector_pool *p)
     for (size_t i = 0; i < p->n_threads; i++) {
         embedder_destroy(p->slots[i].emb);
         free(p->slots[i].scratch);
+        free(p->slots[i].zbuf);
     }
     pthread_mutex_destroy(&p->mu);
     pthread_cond_destroy(&p->go);
