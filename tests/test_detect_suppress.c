@@ -46,7 +46,7 @@ static void test_every_form(void **state)
         "\"DoS Hulk\" src 10.0.0.9\n"
         "\"say \\\"hi\\\" \\\\o/\" proto 17\n"
         "unknown dst 2001:db8::/32\n"
-        "* src ::ffff:10.0.0.0/104\n"
+        "* src ::ffff:10.0.0.0/104 host 10.0.0.0/8\n"
         "lone proto icmp\n"
         "repeat port 0\n"
         "conn   # the whole rule\n"
@@ -77,6 +77,8 @@ static void test_every_form(void **state)
     assert_int_equal(e->what, SUPPRESS_UNKNOWN);
     assert_true(e->dst.v6 && e->dst.prefix == 32);
     assert_int_equal(suppress_entry_get(s, 5)->what, SUPPRESS_ANY);
+    assert_true(suppress_entry_get(s, 5)->has_host);
+    assert_int_equal(suppress_entry_get(s, 5)->host.prefix, 8);
     assert_int_equal(suppress_entry_get(s, 6)->proto, 1);
     assert_int_equal(suppress_entry_get(s, 7)->port, 0);
     e = suppress_entry_get(s, 8);
@@ -106,6 +108,9 @@ static void test_bad_lines(void **state)
         { "beacons dst 10.0.0.1\n", "1:1", "'beacons' is no rule" },
         { "Botnet src 10.0.0.1\n", "1:1", "double quotes" },
         { "slow src 10.0.0.1 src 10.0.0.2\n", "1:19", "src given twice" },
+        { "slow host 10.0.0.1 host ::1\n", "1:20", "host given twice" },
+        { "slow host 10.0.0.0/33\n", "1:11", "host wants an address" },
+        { "slow hosts 10.0.0.1\n", "1:6", "expected src, dst, host" },
         { "slow src\n", "1:9", "src wants a value" },
         { "slow proto tcpp\n", "1:12", "proto wants" },
         { "slow proto 256\n", "1:12", "proto wants" },
@@ -233,7 +238,8 @@ static void test_matching(void **state)
         "* src 192.168.7.0/24 dst 10.0.0.0/8\n"       /* 5 */
         "lone port 22\n"                              /* 6 */
         "conn src 172.16.0.1\n"                       /* 7 */
-        "* src 172.16.0.0/12\n")), 0);                /* 8 */
+        "* src 172.16.0.0/12\n"                       /* 8 */
+        "* host 198.51.100.0/24 port 25\n")), 0);    /* 9 */
     const unsigned B = SUPPRESS_RULE_BEACON, L = SUPPRESS_RULE_LONE;
     assert_int_equal(line_of(s, alert(NULL, B, "10.0.0.1", "203.0.113.9",
                                       443, 6)), 1);
@@ -278,8 +284,15 @@ static void test_matching(void **state)
                                       "172.16.0.1", "8.8.8.8", 1, 6)), 7);
     assert_int_equal(line_of(s, alert("x", 0, "172.16.0.2", "8.8.8.8", 1,
                                       6)), 8);
-    size_t want[8] = { 2, 1, 1, 0, 1, 1, 2, 1 };
-    for (size_t i = 0; i < 8; i++)
+    /* host: either end. */
+    assert_int_equal(line_of(s, alert("x", 0, "198.51.100.7", "8.8.8.8", 25,
+                                      6)), 9);
+    assert_int_equal(line_of(s, alert("x", 0, "8.8.8.8", "198.51.100.7", 25,
+                                      6)), 9);
+    assert_int_equal(line_of(s, alert("x", 0, "8.8.8.8", "198.51.101.7", 25,
+                                      6)), 0);
+    size_t want[9] = { 2, 1, 1, 0, 1, 1, 2, 1, 2 };
+    for (size_t i = 0; i < 9; i++)
         assert_int_equal(suppress_entry_get(s, i)->hits, want[i]);
     suppress_destroy(s);
 }
