@@ -210,6 +210,31 @@ static inline void pcap_out_close(struct pcap_out *o)
     pcap_close(o->dead);
 }
 
+/* One whole TCP session over IPv4 from t_ns on, a packet a millisecond:
+ * handshake, a 100-byte request, a 200-byte reply, FIN both ways and the
+ * last ACK. */
+static inline void pcap_out_session(struct pcap_out *o, int64_t t_ns,
+                                    const char *client, uint16_t sport,
+                                    const char *server, uint16_t dport)
+{
+    static const struct { int fwd; uint8_t flags; uint32_t len; } s[] = {
+        { 1, 0x02, 0 }, { 0, 0x12, 0 }, { 1, 0x10, 0 }, { 1, 0x18, 100 },
+        { 0, 0x18, 200 }, { 1, 0x11, 0 }, { 0, 0x11, 0 }, { 1, 0x10, 0 },
+    };
+    for (size_t i = 0; i < sizeof(s) / sizeof(s[0]); i++) {
+        struct pkt p;
+        struct pkt_l4 l = { .protocol = 6,
+                            .sport = s[i].fwd ? sport : dport,
+                            .dport = s[i].fwd ? dport : sport,
+                            .flags = s[i].flags, .window = 64240,
+                            .payload = s[i].len };
+        pkt_eth(&p, -1, 0x0800);
+        pkt_ipv4(&p, s[i].fwd ? client : server, s[i].fwd ? server : client,
+                 &l, 9, 0, 0, 0);
+        pcap_out_write(o, t_ns + (int64_t)i * 1000000, &p, 0);
+    }
+}
+
 /* pcapng, little-endian, written by hand. */
 static inline void ng_u32(FILE *f, uint32_t v)
 {

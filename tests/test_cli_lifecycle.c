@@ -10,25 +10,8 @@
 
 #include "testutil.h"
 
-static char model_path[512];
-static char *last_out;
-#define run_ok(...) testutil_runf(&last_out, __VA_ARGS__)
-
 /* Heartbleed has 11 rows: too few for K = 20. */
-static int setup_model(void **state)
-{
-    (void)state;
-    return testutil_model_ssh("life", model_path,
-                              sizeof(model_path), &last_out) == 0 ? 0 : -1;
-}
-
-static int teardown_model(void **state)
-{
-    (void)state;
-    free(last_out);
-    last_out = NULL;
-    return 0;
-}
+TESTUTIL_SSH_FIXTURE("life")
 
 /* `--shots 5,5` ran K=5 twice and wrote the JSON key "5" twice in each
  * class's object, which parsers resolve differently (or refuse). */

@@ -444,30 +444,11 @@ static void test_unsorted_rows_within_the_window(void **state)
 #define SEC 1000000000LL
 #define T0 (1600000000LL * SEC)
 
-static void put(struct pcap_out *o, int64_t t, int fwd, uint16_t sport,
-                const char *server, uint8_t flags, uint32_t payload)
-{
-    struct pkt p;
-    struct pkt_l4 l = { .protocol = 6, .sport = fwd ? sport : 8080,
-                        .dport = fwd ? 8080 : sport, .flags = flags,
-                        .window = 64240, .payload = payload };
-    pkt_eth(&p, -1, 0x0800);
-    pkt_ipv4(&p, fwd ? "10.0.0.7" : server, fwd ? server : "10.0.0.7", &l,
-             9, 0, 0, 0);
-    pcap_out_write(o, t, &p, 0);
-}
-
-/* One poll: handshake, a request, a reply, close. */
+/* One poll from 10.0.0.7 to server:8080. */
 static void poll_once(struct pcap_out *o, int64_t t, uint16_t sport,
                       const char *server)
 {
-    static const struct { int fwd; uint8_t flags; uint32_t len; } s[] = {
-        { 1, 0x02, 0 }, { 0, 0x12, 0 }, { 1, 0x10, 0 }, { 1, 0x18, 100 },
-        { 0, 0x18, 200 }, { 1, 0x11, 0 }, { 0, 0x11, 0 }, { 1, 0x10, 0 },
-    };
-    for (size_t i = 0; i < sizeof(s) / sizeof(s[0]); i++)
-        put(o, t + (int64_t)i * 1000000, s[i].fwd, sport, server,
-            s[i].flags, s[i].len);
+    pcap_out_session(o, t, "10.0.0.7", sport, server, 8080);
 }
 
 /* 20 polls every 30 s to an outside server and 20 to a local one; then

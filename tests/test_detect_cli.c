@@ -19,7 +19,6 @@ static char model_path[512];
 /* Runs a shell command built from the format; returns its exit status and
  * keeps stdout in last_out (freed on the next call). */
 static char *last_out;
-#define run_ok(...) testutil_runf(&last_out, __VA_ARGS__)
 
 static int setup_model(void **state)
 {
@@ -245,27 +244,34 @@ static void cli_csv_alert_spans_the_flow(void **state)
     assert_memory_not_equal(ts + 13, start + 14, 19);
 }
 
+/* detect --csv --all on rows made from the first Heartbleed row: its
+ * fields named a and b are awk's $a and $b in `rows` (awk statements
+ * printing the rows); the alert lines are left in last_out. */
+static void detect_heartbleed(const char *a, const char *b, const char *rows)
+{
+    const char *csv = testutil_tmp("heartbleed-rows.csv");
+    assert_int_equal(run_ok("xz -dc %s | head -2 | awk -F, -v OFS=, "
+                            "'NR == 1 { for (i = 1; i <= NF; i++) { "
+                            "if ($i ~ /^ *%s *$/) a = i; "
+                            "if ($i ~ /^ *%s *$/) b = i } print; next } "
+                            "{ %s }' > %s", testutil_data_path(
+                                "cic-ids2017-improved/Heartbleed_11.csv.xz"),
+                            a, b, rows, csv), 0);
+    assert_int_equal(run_ok("%s -q detect --model %s --csv %s --all "
+                            "--explain 0", testutil_bin(), model_path, csv),
+                     0);
+}
+
 /* Flow Duration is in microseconds; read as a float32 model column it
  * lost whole microseconds past 2^24 (16.8 s) and up to 4,096 past 2^36
  * (19 h), so the alert's end moved. The ends below were computed with
  * Python's datetime from the start and the duration. */
 static void cli_csv_alert_end_to_the_microsecond(void **state)
 {
-    const char *csv = testutil_tmp("end.csv");
-
     (void)state;
-    assert_int_equal(run_ok("xz -dc %s | head -2 | awk -F, -v OFS=, "
-                            "'NR == 1 { for (i = 1; i <= NF; i++) { "
-                            "if ($i ~ /^ *Flow Duration *$/) d = i; "
-                            "if ($i ~ /^ *Timestamp *$/) t = i } print; next } "
-                            "{ $t = \"2017-07-07 13:39:36.267908\"; "
-                            "$d = 119999999; print; $d = \"86396004097\"; "
-                            "print }' > %s", testutil_data_path(
-                                "cic-ids2017-improved/Heartbleed_11.csv.xz"),
-                            csv), 0);
-    assert_int_equal(run_ok("%s -q detect --model %s --csv %s --all "
-                            "--explain 0", testutil_bin(), model_path, csv),
-                     0);
+    detect_heartbleed("Timestamp", "Flow Duration",
+                      "$a = \"2017-07-07 13:39:36.267908\"; "
+                      "$b = 119999999; print; $b = \"86396004097\"; print");
     assert_non_null(strstr(last_out, "\"timestamp\":\"2017-07-07T13:41:36."
                                      "267907+0000\""));
     assert_non_null(strstr(last_out, "\"timestamp\":\"2017-07-08T13:39:32."
@@ -276,21 +282,10 @@ static void cli_csv_alert_end_to_the_microsecond(void **state)
  * and "0022" as 18, naming another service; 0x hex still reads. */
 static void cli_csv_padded_ports_are_decimal(void **state)
 {
-    const char *csv = testutil_tmp("padded.csv");
-
     (void)state;
-    assert_int_equal(run_ok("xz -dc %s | head -2 | awk -F, -v OFS=, "
-                            "'NR == 1 { for (i = 1; i <= NF; i++) { "
-                            "if ($i ~ /^ *Src Port *$/) s = i; "
-                            "if ($i ~ /^ *Dst Port *$/) d = i } print; next } "
-                            "{ $s = \"0443\"; $d = \"0022\"; print; "
-                            "$s = \"0x1bb\"; $d = \"00080\"; print }' > %s",
-                            testutil_data_path(
-                                "cic-ids2017-improved/Heartbleed_11.csv.xz"),
-                            csv), 0);
-    assert_int_equal(run_ok("%s -q detect --model %s --csv %s --all "
-                            "--explain 0", testutil_bin(), model_path, csv),
-                     0);
+    detect_heartbleed("Src Port", "Dst Port",
+                      "$a = \"0443\"; $b = \"0022\"; print; "
+                      "$a = \"0x1bb\"; $b = \"00080\"; print");
     assert_non_null(strstr(last_out, "\"src_port\":443,"));
     assert_non_null(strstr(last_out, "\"dest_port\":22,"));
     assert_non_null(strstr(last_out, "\"dest_port\":80,"));

@@ -329,6 +329,25 @@ static void test_answered_column(void **state)
     assert_false(a.answered);
 }
 
+/* A flood of n alerting, unclosed flows from n sources (10.A.B.last),
+ * the i-th starting and ending at t0 + step * i, with flow ids from id0
+ * on. */
+static void flood(struct conn_table *t, struct memo *m, size_t n,
+                  double t0, double step, int last, int answered,
+                  uint64_t id0)
+{
+    char reason[CONN_REASON_LEN];
+    for (size_t i = 0; i < n; i++) {
+        double at = t0 + step * (double)i;
+        struct conn_flow f = mk((uint16_t)(i % 60000), at, at, 1, 0);
+        snprintf(f.src_ip, sizeof(f.src_ip), "10.%zu.%zu.%d", i / 60000,
+                 i % 250, last);
+        f.answered = (uint8_t)answered;
+        int32_t cls = -1;
+        conn_table_judge(t, m, &f, id0 + i, &cls, reason);
+    }
+}
+
 /* A SYN flood (unanswered, alerting) takes no place in the table: a
  * slow connection opened before it is still followed after it. */
 static void test_table_ignores_unanswered(void **state)
@@ -340,14 +359,7 @@ static void test_table_ignores_unanswered(void **state)
     struct conn_flow slow = mk(1000, 0, 100, 1, 0);
     int32_t cls = 1;
     conn_table_judge(t, m, &slow, 1, &cls, reason);
-    for (size_t i = 0; i < 4 * CONN_SLOTS; i++) {
-        struct conn_flow f = mk((uint16_t)(i % 60000), 100, 100, 1, 0);
-        snprintf(f.src_ip, sizeof(f.src_ip), "10.%zu.%zu.9", i / 60000,
-                 i % 250);
-        f.answered = 0;
-        cls = -1;
-        conn_table_judge(t, m, &f, i + 2, &cls, reason);
-    }
+    flood(t, m, 4 * CONN_SLOTS, 100, 0, 9, 0, 2);
     struct conn_totals tot;
     conn_table_totals(t, &tot);
     assert_int_equal(tot.replaced, 0);
@@ -401,14 +413,7 @@ static void test_table_full(void **state)
     struct conn_table *t = conn_table_create(CONN_TIMEOUT_DEFAULT);
     char reason[CONN_REASON_LEN];
     size_t n = 4 * CONN_SLOTS;
-    for (size_t i = 0; i < n; i++) {
-        struct conn_flow f = mk((uint16_t)(i % 60000), 0.001 * (double)i,
-                                0.001 * (double)i, 1, 0);
-        snprintf(f.src_ip, sizeof(f.src_ip), "10.%zu.%zu.1", i / 60000,
-                 i % 250);
-        int32_t cls = -1;
-        conn_table_judge(t, m, &f, i + 1, &cls, reason);
-    }
+    flood(t, m, n, 0, 0.001, 1, 1, 1);
     struct conn_totals tot;
     conn_table_totals(t, &tot);
     size_t live = conn_table_live(t, 1e9 + 20);
@@ -453,14 +458,7 @@ static void test_table_clock(void **state)
     conn_table_judge(t, m, &head, 1, &cls, reason);
     conn_table_judge(t, m, &bogus, 2, &cls, reason);
     size_t n = 4 * CONN_SLOTS;
-    for (size_t i = 0; i < n; i++) {
-        struct conn_flow f = mk((uint16_t)(i % 60000), 20 + 0.001 * (double)i,
-                                20 + 0.001 * (double)i, 1, 0);
-        snprintf(f.src_ip, sizeof(f.src_ip), "10.%zu.%zu.2", i / 60000,
-                 i % 250);
-        cls = -1;
-        conn_table_judge(t, m, &f, i + 3, &cls, reason);
-    }
+    flood(t, m, n, 20, 0.001, 2, 1, 3);
     struct conn_totals tot;
     conn_table_totals(t, &tot);
     /* every entry made is live (nothing is 600 s old) or counted */

@@ -21,7 +21,6 @@
 
 static char model_path[512];
 static char *last_out;
-#define run_ok(...) testutil_runf(&last_out, __VA_ARGS__)
 
 static int setup_model(void **state)
 {

@@ -141,7 +141,6 @@ static void head_section_round_trip_and_damage(void **state)
 
 static char model_path[600];
 static char *last_out;
-#define run_ok(...) testutil_runf(&last_out, __VA_ARGS__)
 
 static int setup_model(void **state)
 {

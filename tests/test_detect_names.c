@@ -17,9 +17,7 @@
 #include "fewflow/err.h"
 #include "testutil.h"
 
-static char model_path[512];
-static char *last_out;
-#define run_ok(...) testutil_runf(&last_out, __VA_ARGS__)
+TESTUTIL_SSH_FIXTURE("names")
 
 static void names_collide_with_ascii_case_folded(void **state)
 {
@@ -110,21 +108,6 @@ static void loader_refuses_a_name_twice_with_the_offset(void **state)
     snprintf(want, sizeof(want), "t.model: class memory: class 'DDoS' at "
              "offset %zu of the MEMO section is stored twice", at);
     assert_non_null(strstr(err_msg(), want));
-}
-
-static int setup_model(void **state)
-{
-    (void)state;
-    return testutil_model_ssh("names", model_path,
-                              sizeof(model_path), &last_out) == 0 ? 0 : -1;
-}
-
-static int teardown_model(void **state)
-{
-    (void)state;
-    free(last_out);
-    last_out = NULL;
-    return 0;
 }
 
 static void enrol_and_forget_fold_ascii_case(void **state)

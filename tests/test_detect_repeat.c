@@ -368,31 +368,11 @@ static void test_benign_before(void **state)
 #define SEC 1000000000LL
 #define T0 (1600000000LL * SEC)
 
-static void put(struct pcap_out *o, int64_t t, int fwd, uint16_t sport,
-                uint16_t dport, const char *client, uint8_t flags,
-                uint32_t payload)
-{
-    struct pkt p;
-    struct pkt_l4 l = { .protocol = 6, .sport = fwd ? sport : dport,
-                        .dport = fwd ? dport : sport, .flags = flags,
-                        .window = 64240, .payload = payload };
-    pkt_eth(&p, -1, 0x0800);
-    pkt_ipv4(&p, fwd ? client : "10.0.0.2", fwd ? "10.0.0.2" : client, &l,
-             9, 0, 0, 0);
-    pcap_out_write(o, t, &p, 0);
-}
-
-/* One complete session: handshake, a request, a reply, close. */
+/* One complete session from client to 10.0.0.2. */
 static void session(struct pcap_out *o, int64_t t, uint16_t sport,
                     uint16_t dport, const char *client)
 {
-    static const struct { int fwd; uint8_t flags; uint32_t len; } s[] = {
-        { 1, 0x02, 0 }, { 0, 0x12, 0 }, { 1, 0x10, 0 }, { 1, 0x18, 100 },
-        { 0, 0x18, 200 }, { 1, 0x11, 0 }, { 0, 0x11, 0 }, { 1, 0x10, 0 },
-    };
-    for (size_t i = 0; i < sizeof(s) / sizeof(s[0]); i++)
-        put(o, t + (int64_t)i * 1000000, s[i].fwd, sport, dport, client,
-            s[i].flags, s[i].len);
+    pcap_out_session(o, t, client, sport, "10.0.0.2", dport);
 }
 
 /* Four sessions from 10.0.0.1 to port 22 ten seconds apart, one from

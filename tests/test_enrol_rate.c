@@ -12,24 +12,7 @@
 #include "fewflow/detector.h"
 #include "testutil.h"
 
-static char model_path[512];
-static char *last_out;
-#define run_ok(...) testutil_runf(&last_out, __VA_ARGS__)
-
-static int setup_model(void **state)
-{
-    (void)state;
-    return testutil_model_ssh("rate", model_path,
-                              sizeof(model_path), &last_out) == 0 ? 0 : -1;
-}
-
-static int teardown_model(void **state)
-{
-    (void)state;
-    free(last_out);
-    last_out = NULL;
-    return 0;
-}
+TESTUTIL_SSH_FIXTURE("rate")
 
 /* A copy of the model whose stored rate and target say 0: a model
  * whose rate was stored before classes that take benign flows. */

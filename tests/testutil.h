@@ -60,6 +60,30 @@ int testutil_model_tiny(const char *name, char *model, size_t len,
 int testutil_model_ssh(const char *name, char *model, size_t len,
                        char **out);
 
+/*
+ * The group fixture of a CLI test file on the "ssh" model: model_path,
+ * last_out (the last command's output), run_ok(...) (testutil_runf into
+ * last_out) and setup_model/teardown_model for cmocka_run_group_tests,
+ * the model trained once under name.
+ */
+#define TESTUTIL_SSH_FIXTURE(name)                                        \
+    static char model_path[512];                                          \
+    static char *last_out;                                                \
+    static int setup_model(void **state)                                  \
+    {                                                                     \
+        (void)state;                                                      \
+        return testutil_model_ssh(name, model_path, sizeof(model_path),   \
+                                  &last_out) == 0 ? 0 : -1;               \
+    }                                                                     \
+    static int teardown_model(void **state)                               \
+    {                                                                     \
+        (void)state;                                                      \
+        free(last_out);                                                   \
+        last_out = NULL;                                                  \
+        return 0;                                                         \
+    }
+#define run_ok(...) testutil_runf(&last_out, __VA_ARGS__)
+
 #define assert_float_near(a, b, tol) \
     assert_true(testutil_near((double)(a), (double)(b), (double)(tol), \
                               #a, #b, __FILE__, __LINE__))

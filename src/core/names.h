@@ -6,7 +6,10 @@
 #define FEWFLOW_CORE_NAMES_H
 
 #include <stddef.h>
+#include <stdlib.h>
 #include <string.h>
+
+#include "fewflow/err.h"
 
 /* Sets col[k] to the index of want[k] in names[0..n) for every k <
  * n_want; -1 when one is missing (col is then partly set). */
@@ -23,6 +26,23 @@ static inline int names_find_all(size_t *col, const char *const *want,
         col[k] = j;
     }
     return 0;
+}
+
+/* A zeroed block of size bytes for a rule that reads the n_want named
+ * columns, their indices set in col as above. NULL when a column is
+ * missing (the rule does not run: no error is set) or when memory is
+ * out (err_set). */
+static inline void *names_block_create(size_t size, size_t *col,
+                                       const char *const *want,
+                                       size_t n_want,
+                                       const char *const *names, size_t n)
+{
+    if (names_find_all(col, want, n_want, names, n) != 0)
+        return NULL;
+    void *p = calloc(1, size);
+    if (p == NULL)
+        err_set(ERR_NOMEM, "out of memory");
+    return p;
 }
 
 #endif

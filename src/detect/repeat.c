@@ -60,13 +60,10 @@ struct repeat *repeat_create(const char *const *col_names, size_t n_in,
                              uint32_t sessions, double window_s)
 {
     size_t col[N_COLS];
-    if (names_find_all(col, col_name, N_COLS, col_names, n_in) != 0)
+    struct repeat *r = names_block_create(sizeof(*r), col, col_name, N_COLS,
+                                          col_names, n_in);
+    if (r == NULL)
         return NULL;
-    struct repeat *r = calloc(1, sizeof(*r));
-    if (r == NULL) {
-        err_set(ERR_NOMEM, "out of memory");
-        return NULL;
-    }
     memcpy(r->col, col, sizeof(col));
     r->sessions = sessions > 0 ? sessions : 1;
     r->window_s = window_s;

@@ -69,13 +69,10 @@ struct slow *slow_create(const char *const *col_names, size_t n_in,
                          uint32_t min_open)
 {
     size_t col[N_COLS];
-    if (names_find_all(col, col_name, N_COLS, col_names, n_in) != 0)
+    struct slow *s = names_block_create(sizeof(*s), col, col_name, N_COLS,
+                                        col_names, n_in);
+    if (s == NULL)
         return NULL;
-    struct slow *s = calloc(1, sizeof(*s));
-    if (s == NULL) {
-        err_set(ERR_NOMEM, "out of memory");
-        return NULL;
-    }
     memcpy(s->col, col, sizeof(col));
     s->min_open = min_open < 2 ? 2
                   : min_open > SLOW_MIN_MAX ? SLOW_MIN_MAX : min_open;
