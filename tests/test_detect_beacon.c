@@ -481,13 +481,10 @@ static void test_detect_reports_beacons(void **state)
     (void)state;
     const char *bin = testutil_bin();
     char model[512];
-    assert_int_equal(testutil_model_tiny("beacon", model,
-                                         sizeof(model), &out), 0);
     const char *cap = write_capture();
     /* The polls are this network's benign traffic, one by one. */
-    assert_int_equal(testutil_runf(&out, "%s -q enroll --model %s --name "
-                                   "local --benign --flows %s -o %s.b 2>&1",
-                                   bin, model, cap, model), 0);
+    assert_int_equal(testutil_model_local("beacon", cap, model,
+                                          sizeof(model), &out), 0);
     /* Rule off: the old output, nothing printed. */
     assert_int_equal(testutil_runf(&out, "%s -q detect --model %s.b -r %s "
                                    "--judge-beacons --summary-json "
