@@ -519,6 +519,31 @@ static void test_detect_refuses_a_bad_file(void **state)
     free(text);
 }
 
+/* The summary names each entry by its file, line and what, however long
+ * the file's path. */
+static void test_detect_names_entries_of_a_long_path(void **state)
+{
+    (void)state;
+    char dir[512], conf[600], opts[700], want[700];
+    snprintf(dir, sizeof(dir), "%s", testutil_tmp("a-directory-whose-name-"
+             "is-long-enough-that-the-path-to-the-file-passes-128-bytes-"
+             "by-itself-xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"));
+    assert_int_equal(testutil_runf(&out, "mkdir -p %s", dir), 0);
+    snprintf(conf, sizeof(conf), "%s/s.conf", dir);
+    assert_true(strlen(conf) > 140);
+    FILE *f = fopen(conf, "w");
+    assert_non_null(f);
+    fputs("beacon dst 205.174.165.73\n\"Nope\" src 10.0.0.1\n", f);
+    fclose(f);
+    snprintf(opts, sizeof(opts), "-v --suppress %s 2>&1 >/dev/null", conf);
+    char *text = detect(poller_csv(), opts);
+    snprintf(want, sizeof(want), "%s:1 beacon: ", conf);
+    assert_non_null(strstr(text, want));
+    snprintf(want, sizeof(want), "%s:2 \"Nope\": 0", conf);
+    assert_non_null(strstr(text, want));
+    free(text);
+}
+
 static int setup(void **state)
 {
     (void)state;
@@ -545,6 +570,7 @@ int main(void)
         cmocka_unit_test(test_mapped_ranges),
         cmocka_unit_test(test_detect_suppresses_one_poller),
         cmocka_unit_test(test_detect_refuses_a_bad_file),
+        cmocka_unit_test(test_detect_names_entries_of_a_long_path),
         cmocka_unit_test(test_suppressed_alerts_still_count),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
