@@ -331,6 +331,28 @@ static void test_mapped_ranges(void **state)
     suppress_destroy(s);
 }
 
+/* A UTF-8 byte-order mark (Windows editors) starts the first line. */
+static void test_byte_order_mark(void **state)
+{
+    (void)state;
+    struct suppress *s = suppress_create();
+    assert_int_equal(suppress_load(s, write_text("bom.conf",
+        "\xef\xbb\xbf" "beacon dst 10.0.0.1\r\n"
+        "\xef\xbb\xbf" "slow\r\n")), ERR_PARSE);
+    /* Only the file's start: later it is a word that is no rule. */
+    assert_non_null(strstr(err_msg(), "bom.conf:2:1: "));
+    assert_int_equal(suppress_count(s), 0);
+    assert_int_equal(suppress_load(s, write_text("bom.conf",
+        "\xef\xbb\xbf" "beacon dst 10.0.0.1 x\r\n")), ERR_PARSE);
+    assert_non_null(strstr(err_msg(), "bom.conf:1:21: "));
+    assert_int_equal(suppress_load(s, write_text("bom.conf",
+        "\xef\xbb\xbf" "beacon dst 10.0.0.1\r\n")), 0);
+    assert_int_equal(suppress_count(s), 1);
+    assert_int_equal(suppress_entry_get(s, 0)->rule, SUPPRESS_RULE_BEACON);
+    assert_int_equal(suppress_entry_get(s, 0)->col, 1);
+    suppress_destroy(s);
+}
+
 /* ---- detect --suppress, end to end ---- */
 
 static char model[512];
@@ -568,6 +590,7 @@ int main(void)
         cmocka_unit_test(test_big_files),
         cmocka_unit_test(test_matching),
         cmocka_unit_test(test_mapped_ranges),
+        cmocka_unit_test(test_byte_order_mark),
         cmocka_unit_test(test_detect_suppresses_one_poller),
         cmocka_unit_test(test_detect_refuses_a_bad_file),
         cmocka_unit_test(test_detect_names_entries_of_a_long_path),
