@@ -297,6 +297,40 @@ static void test_matching(void **state)
     suppress_destroy(s);
 }
 
+/* A range written in IPv4-mapped form is that IPv4 range: the entry
+ * named the flows' IPv4 addresses and held none of them. */
+static void test_mapped_ranges(void **state)
+{
+    (void)state;
+    struct suppress *s = suppress_create();
+    assert_int_equal(suppress_load(s, write_text("mapped.conf",
+        "unknown src ::ffff:192.168.10.9\n"           /* 1 */
+        "* dst ::FFFF:203.0.113.0/120 port 443\n"    /* 2 */
+        "* src ::ffff:0:0/96 dst 198.51.100.1\n"      /* 3 */
+        "* src ::/80 dst 198.51.100.2\n")), 0);        /* 4 */
+    assert_int_equal(line_of(s, alert(NULL, 0, "192.168.10.9", "1.2.3.4",
+                                      80, 6)), 1);
+    assert_int_equal(line_of(s, alert(NULL, 0, "::ffff:192.168.10.9",
+                                      "1.2.3.4", 80, 6)), 1);
+    assert_int_equal(line_of(s, alert(NULL, 0, "192.168.10.8", "1.2.3.4",
+                                      80, 6)), 0);
+    assert_int_equal(line_of(s, alert("x", 0, "10.0.0.1", "203.0.113.77",
+                                      443, 6)), 2);
+    assert_int_equal(line_of(s, alert("x", 0, "10.0.0.1", "203.0.114.77",
+                                      443, 6)), 0);
+    /* ::ffff:0:0/96 is every IPv4 address, and only those. */
+    assert_int_equal(line_of(s, alert("x", 0, "8.8.8.8", "198.51.100.1",
+                                      80, 6)), 3);
+    assert_int_equal(line_of(s, alert("x", 0, "2001:db8::1",
+                                      "198.51.100.1", 80, 6)), 0);
+    /* A shorter IPv6 range stays an IPv6 range. */
+    assert_int_equal(line_of(s, alert("x", 0, "8.8.8.8", "198.51.100.2",
+                                      80, 6)), 0);
+    assert_int_equal(line_of(s, alert("x", 0, "::5", "198.51.100.2",
+                                      80, 6)), 4);
+    suppress_destroy(s);
+}
+
 /* ---- detect --suppress, end to end ---- */
 
 static char model[512];
@@ -508,6 +542,7 @@ int main(void)
         cmocka_unit_test(test_empty_files),
         cmocka_unit_test(test_big_files),
         cmocka_unit_test(test_matching),
+        cmocka_unit_test(test_mapped_ranges),
         cmocka_unit_test(test_detect_suppresses_one_poller),
         cmocka_unit_test(test_detect_refuses_a_bad_file),
         cmocka_unit_test(test_suppressed_alerts_still_count),

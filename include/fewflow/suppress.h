@@ -22,7 +22,8 @@
  * CIDR` (either of them), `port N` (the responder's port, 0-65535; TCP,
  * UDP and SCTP alerts only),
  * `proto P` (tcp, udp, icmp, icmp6, sctp, or a number 0-255). An
- * IPv4-mapped IPv6 address (::ffff:a.b.c.d) lies in its IPv4 ranges.
+ * IPv4-mapped IPv6 address (::ffff:a.b.c.d) lies in its IPv4 ranges, and
+ * a range inside ::ffff:0:0/96 is the IPv4 range it maps.
  *
  * The first entry that holds for an alert takes it and counts it, so an
  * entry shadowed by an earlier one counts nothing. Matching walks the
