@@ -331,6 +331,28 @@ static void test_mapped_ranges(void **state)
     suppress_destroy(s);
 }
 
+/* A UTF-8 byte-order mark (Windows editors) starts the first line. */
+static void test_byte_order_mark(void **state)
+{
+    (void)state;
+    struct suppress *s = suppress_create();
+    assert_int_equal(suppress_load(s, write_text("bom.conf",
+        "\xef\xbb\xbf" "beacon dst 10.0.0.1\r\n"
+        "\xef\xbb\xbf" "slow\r\n")), ERR_PARSE);
+    /* Only the file's start: later it is a word that is no rule. */
+    assert_non_null(strstr(err_msg(), "bom.conf:2:1: "));
+    assert_int_equal(suppress_count(s), 0);
+    assert_int_equal(suppress_load(s, write_text("bom.conf",
+        "\xef\xbb\xbf" "beacon dst 10.0.0.1 x\r\n")), ERR_PARSE);
+    assert_non_null(strstr(err_msg(), "bom.conf:1:21: "));
+    assert_int_equal(suppress_load(s, write_text("bom.conf",
+        "\xef\xbb\xbf" "beacon dst 10.0.0.1\r\n")), 0);
+    assert_int_equal(suppress_count(s), 1);
+    assert_int_equal(suppress_entry_get(s, 0)->rule, SUPPRESS_RULE_BEACON);
+    assert_int_equal(suppress_entry_get(s, 0)->col, 1);
+    suppress_destroy(s);
+}
+
 /* ---- detect --suppress, end to end ---- */
 
 static char model[512];
@@ -519,6 +541,31 @@ static void test_detect_refuses_a_bad_file(void **state)
     free(text);
 }
 
+/* The summary names each entry by its file, line and what, however long
+ * the file's path. */
+static void test_detect_names_entries_of_a_long_path(void **state)
+{
+    (void)state;
+    char dir[512], conf[600], opts[700], want[700];
+    snprintf(dir, sizeof(dir), "%s", testutil_tmp("a-directory-whose-name-"
+             "is-long-enough-that-the-path-to-the-file-passes-128-bytes-"
+             "by-itself-xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"));
+    assert_int_equal(testutil_runf(&out, "mkdir -p %s", dir), 0);
+    snprintf(conf, sizeof(conf), "%s/s.conf", dir);
+    assert_true(strlen(conf) > 140);
+    FILE *f = fopen(conf, "w");
+    assert_non_null(f);
+    fputs("beacon dst 205.174.165.73\n\"Nope\" src 10.0.0.1\n", f);
+    fclose(f);
+    snprintf(opts, sizeof(opts), "-v --suppress %s 2>&1 >/dev/null", conf);
+    char *text = detect(poller_csv(), opts);
+    snprintf(want, sizeof(want), "%s:1 beacon: ", conf);
+    assert_non_null(strstr(text, want));
+    snprintf(want, sizeof(want), "%s:2 \"Nope\": 0", conf);
+    assert_non_null(strstr(text, want));
+    free(text);
+}
+
 static int setup(void **state)
 {
     (void)state;
@@ -543,8 +590,10 @@ int main(void)
         cmocka_unit_test(test_big_files),
         cmocka_unit_test(test_matching),
         cmocka_unit_test(test_mapped_ranges),
+        cmocka_unit_test(test_byte_order_mark),
         cmocka_unit_test(test_detect_suppresses_one_poller),
         cmocka_unit_test(test_detect_refuses_a_bad_file),
+        cmocka_unit_test(test_detect_names_entries_of_a_long_path),
         cmocka_unit_test(test_suppressed_alerts_still_count),
     };
     return cmocka_run_group_tests(tests, setup, teardown);

@@ -5,7 +5,8 @@
  * turning a whole rule off.
  *
  * A file holds one entry per line; '#' starts a comment, blank lines and
- * comment lines are skipped, a line may end in CRLF. An entry names what
+ * comment lines are skipped, a line may end in CRLF, and a UTF-8
+ * byte-order mark at the file's start is skipped. An entry names what
  * it suppresses, then where:
  *
  *   beacon   dst 203.0.113.10 port 443 proto tcp   # the status API poller

@@ -288,6 +288,18 @@ static int read_line(FILE *f, char *buf, size_t cap, size_t *len)
     return 1;
 }
 
+/* Windows editors may start a UTF-8 file with a byte-order mark; it
+ * draws nothing, so the error it caused ("'beacon' is no rule") showed
+ * no fault. Columns count from after it, as an editor shows them. */
+static void skip_bom(struct lex *lx)
+{
+    if (lx->line != 1 || lx->len < 3 ||
+        memcmp(lx->text, "\xef\xbb\xbf", 3) != 0)
+        return;
+    lx->text += 3;
+    lx->len -= 3;
+}
+
 static int load_lines(struct suppress *s, FILE *f, struct lex *lx)
 {
     char buf[SUPPRESS_LINE_MAX + 1];
@@ -297,6 +309,7 @@ static int load_lines(struct suppress *s, FILE *f, struct lex *lx)
         lx->line++;
         lx->text = buf;
         lx->pos = 0;
+        skip_bom(lx);
         if (got < 0)
             return fail(lx, SUPPRESS_LINE_MAX, "line longer than %d bytes",
                         SUPPRESS_LINE_MAX);
