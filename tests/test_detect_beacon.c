@@ -378,6 +378,11 @@ static void test_nets(void **state)
     assert_true(beacon_nets_has(&n, "::ffff:10.1.2.3"));
     assert_true(beacon_nets_has(&n, "::FFFF:192.168.10.5"));
     assert_false(beacon_nets_has(&n, "::ffff:205.174.165.73"));
+    /* A local range written in mapped form holds IPv4 addresses. */
+    assert_int_equal(beacon_nets_parse("::ffff:203.0.113.0/120", &n), 0);
+    assert_true(beacon_nets_has(&n, "203.0.113.5"));
+    assert_true(beacon_nets_has(&n, "::ffff:203.0.113.5"));
+    assert_false(beacon_nets_has(&n, "203.0.114.5"));
     assert_int_equal(beacon_nets_parse("203.0.113.0/25,2001:db8::/33",
                                        &n), 0);
     assert_true(beacon_nets_has(&n, "203.0.113.127"));
@@ -481,13 +486,10 @@ static void test_detect_reports_beacons(void **state)
     (void)state;
     const char *bin = testutil_bin();
     char model[512];
-    assert_int_equal(testutil_model_tiny("beacon", model,
-                                         sizeof(model), &out), 0);
     const char *cap = write_capture();
     /* The polls are this network's benign traffic, one by one. */
-    assert_int_equal(testutil_runf(&out, "%s -q enroll --model %s --name "
-                                   "local --benign --flows %s -o %s.b 2>&1",
-                                   bin, model, cap, model), 0);
+    assert_int_equal(testutil_model_local("beacon", cap, model,
+                                          sizeof(model), &out), 0);
     /* Rule off: the old output, nothing printed. */
     assert_int_equal(testutil_runf(&out, "%s -q detect --model %s.b -r %s "
                                    "--judge-beacons --summary-json "

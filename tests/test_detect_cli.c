@@ -14,26 +14,11 @@
 
 /* ---- the commands, end to end (small model, a few seconds) ---- */
 
-static char model_path[512];
-
-/* Runs a shell command built from the format; returns its exit status and
- * keeps stdout in last_out (freed on the next call). */
-static char *last_out;
-
-static int setup_model(void **state)
-{
-    return testutil_train_small("e2e", "SSH-Patator_2961", "Botnet_736",
-                                "--shot 5 --query 5 --episodes 30 "
-                                "--hidden 32 --emb 16", model_path,
-                                sizeof(model_path), &last_out) == 0 ? 0 : -1;
-}
-
-static int teardown_model(void **state)
-{
-    free(last_out);
-    last_out = NULL;
-    return 0;
-}
+TESTUTIL_MODEL_FIXTURE(testutil_train_small("e2e", "SSH-Patator_2961",
+                                             "Botnet_736", "--shot 5 --query "
+                                             "5 --episodes 30 --hidden 32 "
+                                             "--emb 16", model_path,
+                                             sizeof(model_path), &last_out))
 
 static void cli_classes_and_openset(void **state)
 {

@@ -134,6 +134,16 @@ static void test_detect_csv(void **state)
                                          "connection of flow_id "), 1);
     assert_non_null(strstr(out, "(decided DDoS)\""));
     assert_non_null(strstr(out, "\"continued\":1,"));
+    /* A `conn` suppression entry holds back the continuation only, a
+     * class entry the head (the summary counts each). */
+    assert_int_equal(testutil_runf(&out, "%s -q detect --model %s --csv %s "
+                                   "--explain 0 --suppress %s --summary-json "
+                                   "/dev/stderr 2>&1", bin, model, csv,
+                                   testutil_write("conn.suppress",
+                                                  "conn\n\"ddos\"\n")), 0);
+    assert_null(strstr(out, "\"event_type\""));
+    assert_non_null(strstr(out, "\"what\":\"conn\",\"alerts\":1}"));
+    assert_non_null(strstr(out, "\"what\":\"\\\"ddos\\\"\",\"alerts\":1}"));
     /* Unsorted input: the later flow read first is judged alone. */
     assert_int_equal(testutil_runf(&out, "(head -1 %s; tail -n +2 %s | tac) "
                                    "> %s", csv, csv, rev), 0);

@@ -19,23 +19,11 @@
 #include "pktbuild.h"
 #include "testutil.h"
 
-static char model_path[512];
-static char *last_out;
-
-static int setup_model(void **state)
-{
-    return testutil_train_small("hostile", "SSH-Patator_2961", "Botnet_736",
-                                "--shot 5 --query 5 --episodes 20 "
-                                "--hidden 32 --emb 16", model_path,
-                                sizeof(model_path), &last_out) == 0 ? 0 : -1;
-}
-
-static int teardown_model(void **state)
-{
-    free(last_out);
-    last_out = NULL;
-    return 0;
-}
+TESTUTIL_MODEL_FIXTURE(testutil_train_small("hostile", "SSH-Patator_2961",
+                                             "Botnet_736", "--shot 5 --query "
+                                             "5 --episodes 20 --hidden 32 "
+                                             "--emb 16", model_path,
+                                             sizeof(model_path), &last_out))
 
 /* n one-packet TCP flows (distinct source ports) in a capture of the
  * given link type; the frames are Ethernet whatever the type says. */

@@ -139,26 +139,12 @@ static void head_section_round_trip_and_damage(void **state)
 
 /* ---- CLI: a tiny fomaml model ---- */
 
-static char model_path[600];
-static char *last_out;
-
-static int setup_model(void **state)
-{
-    (void)state;
-    return testutil_train_small("mh", "SSH-Patator_2961", "Botnet_736",
-                                "--method fomaml --shot 5 --query 5 "
-                                "--episodes 10 --hidden 16 --emb 8",
-                                model_path, sizeof(model_path),
-                                &last_out) == 0 ? 0 : -1;
-}
-
-static int teardown_model(void **state)
-{
-    (void)state;
-    free(last_out);
-    last_out = NULL;
-    return 0;
-}
+TESTUTIL_MODEL_FIXTURE(testutil_train_small("mh", "SSH-Patator_2961",
+                                             "Botnet_736", "--method fomaml "
+                                             "--shot 5 --query 5 --episodes "
+                                             "10 --hidden 16 --emb 8",
+                                             model_path, sizeof(model_path),
+                                             &last_out))
 
 static size_t head_classes(const char *path)
 {

@@ -401,13 +401,10 @@ static void test_detect_escalates_runs(void **state)
     (void)state;
     const char *bin = testutil_bin();
     char model[512];
-    assert_int_equal(testutil_model_tiny("repeat", model,
-                                         sizeof(model), &out), 0);
     const char *cap = write_capture();
     /* The sessions are this network's benign traffic. */
-    assert_int_equal(testutil_runf(&out, "%s -q enroll --model %s --name "
-                                   "local --benign --flows %s -o %s.b 2>&1",
-                                   bin, model, cap, model), 0);
+    assert_int_equal(testutil_model_local("repeat", cap, model,
+                                          sizeof(model), &out), 0);
     /* Rule off: all nine are benign, nothing is printed. */
     assert_int_equal(testutil_runf(&out, "%s -q detect --model %s.b -r %s "
                                    "--judge-repeats --repeat-sessions 3",

@@ -46,7 +46,7 @@ static void test_every_form(void **state)
         "\"DoS Hulk\" src 10.0.0.9\n"
         "\"say \\\"hi\\\" \\\\o/\" proto 17\n"
         "unknown dst 2001:db8::/32\n"
-        "* src ::ffff:10.0.0.0/104\n"
+        "* src ::ffff:10.0.0.0/104 host 10.0.0.0/8\n"
         "lone proto icmp\n"
         "repeat port 0\n"
         "conn   # the whole rule\n"
@@ -77,6 +77,8 @@ static void test_every_form(void **state)
     assert_int_equal(e->what, SUPPRESS_UNKNOWN);
     assert_true(e->dst.v6 && e->dst.prefix == 32);
     assert_int_equal(suppress_entry_get(s, 5)->what, SUPPRESS_ANY);
+    assert_true(suppress_entry_get(s, 5)->has_host);
+    assert_int_equal(suppress_entry_get(s, 5)->host.prefix, 8);
     assert_int_equal(suppress_entry_get(s, 6)->proto, 1);
     assert_int_equal(suppress_entry_get(s, 7)->port, 0);
     e = suppress_entry_get(s, 8);
@@ -106,6 +108,9 @@ static void test_bad_lines(void **state)
         { "beacons dst 10.0.0.1\n", "1:1", "'beacons' is no rule" },
         { "Botnet src 10.0.0.1\n", "1:1", "double quotes" },
         { "slow src 10.0.0.1 src 10.0.0.2\n", "1:19", "src given twice" },
+        { "slow host 10.0.0.1 host ::1\n", "1:20", "host given twice" },
+        { "slow host 10.0.0.0/33\n", "1:11", "host wants an address" },
+        { "slow hosts 10.0.0.1\n", "1:6", "expected src, dst, host" },
         { "slow src\n", "1:9", "src wants a value" },
         { "slow proto tcpp\n", "1:12", "proto wants" },
         { "slow proto 256\n", "1:12", "proto wants" },
@@ -233,7 +238,8 @@ static void test_matching(void **state)
         "* src 192.168.7.0/24 dst 10.0.0.0/8\n"       /* 5 */
         "lone port 22\n"                              /* 6 */
         "conn src 172.16.0.1\n"                       /* 7 */
-        "* src 172.16.0.0/12\n")), 0);                /* 8 */
+        "* src 172.16.0.0/12\n"                       /* 8 */
+        "* host 198.51.100.0/24 port 25\n")), 0);    /* 9 */
     const unsigned B = SUPPRESS_RULE_BEACON, L = SUPPRESS_RULE_LONE;
     assert_int_equal(line_of(s, alert(NULL, B, "10.0.0.1", "203.0.113.9",
                                       443, 6)), 1);
@@ -278,9 +284,72 @@ static void test_matching(void **state)
                                       "172.16.0.1", "8.8.8.8", 1, 6)), 7);
     assert_int_equal(line_of(s, alert("x", 0, "172.16.0.2", "8.8.8.8", 1,
                                       6)), 8);
-    size_t want[8] = { 2, 1, 1, 0, 1, 1, 2, 1 };
-    for (size_t i = 0; i < 8; i++)
+    /* host: either end. */
+    assert_int_equal(line_of(s, alert("x", 0, "198.51.100.7", "8.8.8.8", 25,
+                                      6)), 9);
+    assert_int_equal(line_of(s, alert("x", 0, "8.8.8.8", "198.51.100.7", 25,
+                                      6)), 9);
+    assert_int_equal(line_of(s, alert("x", 0, "8.8.8.8", "198.51.101.7", 25,
+                                      6)), 0);
+    size_t want[9] = { 2, 1, 1, 0, 1, 1, 2, 1, 2 };
+    for (size_t i = 0; i < 9; i++)
         assert_int_equal(suppress_entry_get(s, i)->hits, want[i]);
+    suppress_destroy(s);
+}
+
+/* A range written in IPv4-mapped form is that IPv4 range: the entry
+ * named the flows' IPv4 addresses and held none of them. */
+static void test_mapped_ranges(void **state)
+{
+    (void)state;
+    struct suppress *s = suppress_create();
+    assert_int_equal(suppress_load(s, write_text("mapped.conf",
+        "unknown src ::ffff:192.168.10.9\n"           /* 1 */
+        "* dst ::FFFF:203.0.113.0/120 port 443\n"    /* 2 */
+        "* src ::ffff:0:0/96 dst 198.51.100.1\n"      /* 3 */
+        "* src ::/80 dst 198.51.100.2\n")), 0);        /* 4 */
+    assert_int_equal(line_of(s, alert(NULL, 0, "192.168.10.9", "1.2.3.4",
+                                      80, 6)), 1);
+    assert_int_equal(line_of(s, alert(NULL, 0, "::ffff:192.168.10.9",
+                                      "1.2.3.4", 80, 6)), 1);
+    assert_int_equal(line_of(s, alert(NULL, 0, "192.168.10.8", "1.2.3.4",
+                                      80, 6)), 0);
+    assert_int_equal(line_of(s, alert("x", 0, "10.0.0.1", "203.0.113.77",
+                                      443, 6)), 2);
+    assert_int_equal(line_of(s, alert("x", 0, "10.0.0.1", "203.0.114.77",
+                                      443, 6)), 0);
+    /* ::ffff:0:0/96 is every IPv4 address, and only those. */
+    assert_int_equal(line_of(s, alert("x", 0, "8.8.8.8", "198.51.100.1",
+                                      80, 6)), 3);
+    assert_int_equal(line_of(s, alert("x", 0, "2001:db8::1",
+                                      "198.51.100.1", 80, 6)), 0);
+    /* A shorter IPv6 range stays an IPv6 range. */
+    assert_int_equal(line_of(s, alert("x", 0, "8.8.8.8", "198.51.100.2",
+                                      80, 6)), 0);
+    assert_int_equal(line_of(s, alert("x", 0, "::5", "198.51.100.2",
+                                      80, 6)), 4);
+    suppress_destroy(s);
+}
+
+/* A UTF-8 byte-order mark (Windows editors) starts the first line. */
+static void test_byte_order_mark(void **state)
+{
+    (void)state;
+    struct suppress *s = suppress_create();
+    assert_int_equal(suppress_load(s, write_text("bom.conf",
+        "\xef\xbb\xbf" "beacon dst 10.0.0.1\r\n"
+        "\xef\xbb\xbf" "slow\r\n")), ERR_PARSE);
+    /* Only the file's start: later it is a word that is no rule. */
+    assert_non_null(strstr(err_msg(), "bom.conf:2:1: "));
+    assert_int_equal(suppress_count(s), 0);
+    assert_int_equal(suppress_load(s, write_text("bom.conf",
+        "\xef\xbb\xbf" "beacon dst 10.0.0.1 x\r\n")), ERR_PARSE);
+    assert_non_null(strstr(err_msg(), "bom.conf:1:21: "));
+    assert_int_equal(suppress_load(s, write_text("bom.conf",
+        "\xef\xbb\xbf" "beacon dst 10.0.0.1\r\n")), 0);
+    assert_int_equal(suppress_count(s), 1);
+    assert_int_equal(suppress_entry_get(s, 0)->rule, SUPPRESS_RULE_BEACON);
+    assert_int_equal(suppress_entry_get(s, 0)->col, 1);
     suppress_destroy(s);
 }
 
@@ -472,6 +541,31 @@ static void test_detect_refuses_a_bad_file(void **state)
     free(text);
 }
 
+/* The summary names each entry by its file, line and what, however long
+ * the file's path. */
+static void test_detect_names_entries_of_a_long_path(void **state)
+{
+    (void)state;
+    char dir[512], conf[600], opts[700], want[700];
+    snprintf(dir, sizeof(dir), "%s", testutil_tmp("a-directory-whose-name-"
+             "is-long-enough-that-the-path-to-the-file-passes-128-bytes-"
+             "by-itself-xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"));
+    assert_int_equal(testutil_runf(&out, "mkdir -p %s", dir), 0);
+    snprintf(conf, sizeof(conf), "%s/s.conf", dir);
+    assert_true(strlen(conf) > 140);
+    FILE *f = fopen(conf, "w");
+    assert_non_null(f);
+    fputs("beacon dst 205.174.165.73\n\"Nope\" src 10.0.0.1\n", f);
+    fclose(f);
+    snprintf(opts, sizeof(opts), "-v --suppress %s 2>&1 >/dev/null", conf);
+    char *text = detect(poller_csv(), opts);
+    snprintf(want, sizeof(want), "%s:1 beacon: ", conf);
+    assert_non_null(strstr(text, want));
+    snprintf(want, sizeof(want), "%s:2 \"Nope\": 0", conf);
+    assert_non_null(strstr(text, want));
+    free(text);
+}
+
 static int setup(void **state)
 {
     (void)state;
@@ -495,8 +589,11 @@ int main(void)
         cmocka_unit_test(test_empty_files),
         cmocka_unit_test(test_big_files),
         cmocka_unit_test(test_matching),
+        cmocka_unit_test(test_mapped_ranges),
+        cmocka_unit_test(test_byte_order_mark),
         cmocka_unit_test(test_detect_suppresses_one_poller),
         cmocka_unit_test(test_detect_refuses_a_bad_file),
+        cmocka_unit_test(test_detect_names_entries_of_a_long_path),
         cmocka_unit_test(test_suppressed_alerts_still_count),
     };
     return cmocka_run_group_tests(tests, setup, teardown);

@@ -129,6 +129,16 @@ const char *testutil_tmp(const char *name)
     return p;
 }
 
+const char *testutil_write(const char *name, const char *text)
+{
+    const char *path = testutil_tmp(name);
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    assert_int_equal(fputs(text, f) >= 0, 1);
+    assert_int_equal(fclose(f), 0);
+    return path;
+}
+
 static int class_of(const char *stem)
 {
     const char *u = strrchr(stem, '_');
@@ -166,6 +176,17 @@ int testutil_model_tiny(const char *name, char *model, size_t len,
     return testutil_train_small(name, "Heartbleed_11", "Botnet_736",
                                 "--shot 5 --query 5 --episodes 20 "
                                 "--hidden 16 --emb 8", model, len, out);
+}
+
+int testutil_model_local(const char *name, const char *capture, char *model,
+                         size_t len, char **out)
+{
+    int rc = testutil_model_tiny(name, model, len, out);
+    if (rc != 0)
+        return rc;
+    return testutil_runf(out, "%s -q enroll --model %s --name local "
+                         "--benign --flows %s -o %s.b 2>&1", testutil_bin(),
+                         model, capture, model);
 }
 
 int testutil_model_ssh(const char *name, char *model, size_t len,

@@ -39,6 +39,10 @@ const char *testutil_bin(void);
 /* NAME under testutil_tmpdir(), in one of four rotating static buffers. */
 const char *testutil_tmp(const char *name);
 
+/* Writes text to the file name in the temporary directory; its path
+ * (testutil_tmp's buffer). Fails the test when it cannot. */
+const char *testutil_write(const char *name, const char *text);
+
 /*
  * Trains the small CLI-test model: CIC-IDS2017 rows, training classes
  * BENIGN, DDoS and Portscan, test classes from the two files named by
@@ -60,20 +64,27 @@ int testutil_model_tiny(const char *name, char *model, size_t len,
 int testutil_model_ssh(const char *name, char *model, size_t len,
                        char **out);
 
+/* The "tiny" model trained under name (its path in model), and beside it
+ * MODEL.b: the same with the flows of capture enrolled as the benign
+ * class "local" (this network's traffic). Returns 0, or the exit status
+ * of the command that failed, its output in *out. */
+int testutil_model_local(const char *name, const char *capture, char *model,
+                         size_t len, char **out);
+
 /*
- * The group fixture of a CLI test file on the "ssh" model: model_path,
- * last_out (the last command's output), run_ok(...) (testutil_runf into
- * last_out) and setup_model/teardown_model for cmocka_run_group_tests,
- * the model trained once under name.
+ * The group fixture of a CLI test file: model_path, last_out (the last
+ * command's output), run_ok(...) (testutil_runf into last_out) and
+ * setup_model/teardown_model for cmocka_run_group_tests, the model
+ * trained once by `train`, a call that writes model_path and last_out
+ * and returns 0 on success.
  */
-#define TESTUTIL_SSH_FIXTURE(name)                                        \
+#define TESTUTIL_MODEL_FIXTURE(train)                                     \
     static char model_path[512];                                          \
     static char *last_out;                                                \
     static int setup_model(void **state)                                  \
     {                                                                     \
         (void)state;                                                      \
-        return testutil_model_ssh(name, model_path, sizeof(model_path),   \
-                                  &last_out) == 0 ? 0 : -1;               \
+        return (train) == 0 ? 0 : -1;                                     \
     }                                                                     \
     static int teardown_model(void **state)                               \
     {                                                                     \
@@ -82,6 +93,11 @@ int testutil_model_ssh(const char *name, char *model, size_t len,
         last_out = NULL;                                                  \
         return 0;                                                         \
     }
+/* The same on the "ssh" model, trained under name. */
+#define TESTUTIL_SSH_FIXTURE(name)                                        \
+    TESTUTIL_MODEL_FIXTURE(testutil_model_ssh(name, model_path,           \
+                                              sizeof(model_path),         \
+                                              &last_out))
 #define run_ok(...) testutil_runf(&last_out, __VA_ARGS__)
 
 #define assert_float_near(a, b, tol) \

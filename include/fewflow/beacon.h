@@ -118,7 +118,9 @@ int beacon_nets_parse(const char *spec, struct beacon_nets *n);
 int beacon_nets_has(const struct beacon_nets *n, const char *ip);
 
 /* One address with an optional /prefix of digits ("10.0.0.0/8",
- * "2001:db8::/32", "192.0.2.7") into net; 0, or -1 when it is none. */
+ * "2001:db8::/32", "192.0.2.7") into net; 0, or -1 when it is none. A
+ * range inside ::ffff:0:0/96 becomes the IPv4 range it maps
+ * (::ffff:192.0.2.0/120 is 192.0.2.0/24). */
 int beacon_net_read(const char *item, struct beacon_net *net);
 
 /* Address text into a (16 bytes; IPv4 in the first 4) and *v6; 0 or -1. */

@@ -5,7 +5,8 @@
  * turning a whole rule off.
  *
  * A file holds one entry per line; '#' starts a comment, blank lines and
- * comment lines are skipped, a line may end in CRLF. An entry names what
+ * comment lines are skipped, a line may end in CRLF, and a UTF-8
+ * byte-order mark at the file's start is skipped. An entry names what
  * it suppresses, then where:
  *
  *   beacon   dst 203.0.113.10 port 443 proto tcp   # the status API poller
@@ -18,10 +19,12 @@
  * quotes (compared as class names are: ASCII case folded; \" and \\
  * escape), or `*` (any alert; it needs a where part, since `*` alone
  * would hide everything). Where, each at most once, all of them holding:
- * `src CIDR` (the flow's originator), `dst CIDR` (its responder), `port
- * N` (the responder's port, 0-65535; TCP, UDP and SCTP alerts only),
+ * `src CIDR` (the flow's originator), `dst CIDR` (its responder), `host
+ * CIDR` (either of them), `port N` (the responder's port, 0-65535; TCP,
+ * UDP and SCTP alerts only),
  * `proto P` (tcp, udp, icmp, icmp6, sctp, or a number 0-255). An
- * IPv4-mapped IPv6 address (::ffff:a.b.c.d) lies in its IPv4 ranges.
+ * IPv4-mapped IPv6 address (::ffff:a.b.c.d) lies in its IPv4 ranges, and
+ * a range inside ::ffff:0:0/96 is the IPv4 range it maps.
  *
  * The first entry that holds for an alert takes it and counts it, so an
  * entry shadowed by an earlier one counts nothing. Matching walks the
@@ -65,8 +68,8 @@ struct suppress_entry {
     uint8_t what;              /* enum suppress_what */
     uint8_t rule;              /* enum suppress_rule, for SUPPRESS_RULE */
     char cls[MEMO_NAME_MAX + 1];
-    uint8_t has_src, has_dst;
-    struct beacon_net src, dst;
+    uint8_t has_src, has_dst, has_host;
+    struct beacon_net src, dst, host;
     int32_t port;              /* -1: any */
     int16_t proto;             /* -1: any */
     uint64_t hits;

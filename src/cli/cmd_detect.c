@@ -147,7 +147,7 @@ static void usage(FILE *out)
         "slow (default 100)\n"
         "      --suppress FILE  alerts known to be fine, one entry a line "
         "(repeatable):\n"
-        "                       WHAT [src CIDR] [dst CIDR] [port N] "
+        "                       WHAT [src|dst|host CIDR] [port N] "
         "[proto P]; WHAT is a\n"
         "                       rule (beacon, slow, lone, repeat, conn), "
         "unknown, * or a\n"

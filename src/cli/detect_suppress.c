@@ -89,7 +89,9 @@ int detect_suppress_apply(struct run *r, size_t i)
  * sees which entries still earn their place. */
 static void log_entries(const struct run *r, int hit)
 {
-    char what[MEMO_NAME_MAX + 8], buf[256];
+    /* One buffer each: sharing one put a path of over 127 bytes where
+     * the entry's what belongs. */
+    char what[MEMO_NAME_MAX + 8], wbuf[MEMO_NAME_MAX + 8], fbuf[1024];
     size_t shown = 0, more = 0;
     for (size_t i = 0; i < suppress_count(r->sup); i++) {
         const struct suppress_entry *e = suppress_entry_get(r->sup, i);
@@ -100,9 +102,10 @@ static void log_entries(const struct run *r, int hit)
             continue;
         }
         log_info("detect", "  %s:%u %s: %llu",
-                 cli_printable(e->file, buf, sizeof(buf)), e->line,
+                 cli_printable(e->file, fbuf, sizeof(fbuf)), e->line,
                  cli_printable(suppress_what_text(e, what, sizeof(what)),
-                               buf + 128, 128), (unsigned long long)e->hits);
+                               wbuf, sizeof(wbuf)),
+                 (unsigned long long)e->hits);
     }
     if (more > 0)
         log_info("detect", "  and %zu more", more);

@@ -16,6 +16,29 @@ static const char *const private_nets[] = {
     "ff00::/8",
 };
 
+/* An IPv4-mapped IPv6 address (::ffff:a.b.c.d, as dual-stack sockets
+ * log IPv4 peers) is also that IPv4 address: ::ffff:10.1.2.3 is
+ * private. */
+static int is_mapped(const uint8_t *a)
+{
+    static const uint8_t prefix[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+                                        0xff, 0xff };
+    return memcmp(a, prefix, sizeof(prefix)) == 0;
+}
+
+/* A range inside ::ffff:0:0/96 is an IPv4 range: written as
+ * ::ffff:192.0.2.0/120 it held ::ffff:192.0.2.7 but not 192.0.2.7, so
+ * an operator's entry silently missed every IPv4 flow it named. */
+static void mapped_to_v4(struct beacon_net *net)
+{
+    if (!net->v6 || net->prefix < 96 || !is_mapped(net->addr))
+        return;
+    memmove(net->addr, net->addr + 12, 4);
+    memset(net->addr + 4, 0, 12);
+    net->v6 = 0;
+    net->prefix = (uint8_t)(net->prefix - 96);
+}
+
 int beacon_net_read(const char *item, struct beacon_net *net)
 {
     char text[64];
@@ -39,6 +62,7 @@ int beacon_net_read(const char *item, struct beacon_net *net)
             return -1;
     }
     net->prefix = (uint8_t)prefix;
+    mapped_to_v4(net);
     return 0;
 }
 
@@ -101,15 +125,6 @@ static int net_has(const struct beacon_net *net, const uint8_t *a, int v6)
     return (net->addr[whole] & mask) == (a[whole] & mask);
 }
 
-/* An IPv4-mapped IPv6 address (::ffff:a.b.c.d, as dual-stack sockets
- * log IPv4 peers) is also that IPv4 address: ::ffff:10.1.2.3 is
- * private. */
-static int is_mapped(const uint8_t *a)
-{
-    static const uint8_t prefix[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-                                        0xff, 0xff };
-    return memcmp(a, prefix, sizeof(prefix)) == 0;
-}
 
 int beacon_ip_read(const char *ip, uint8_t *a, int *v6)
 {

@@ -52,19 +52,17 @@ struct repeat {
 
 int repeat_columns_present(const char *const *col_names, size_t n_in)
 {
-    size_t col[N_COLS];
-    return names_find_all(col, col_name, N_COLS, col_names, n_in) == 0;
+    return names_have_all(col_name, N_COLS, col_names, n_in);
 }
 
 struct repeat *repeat_create(const char *const *col_names, size_t n_in,
                              uint32_t sessions, double window_s)
 {
-    size_t col[N_COLS];
-    struct repeat *r = names_block_create(sizeof(*r), col, col_name, N_COLS,
-                                          col_names, n_in);
+    struct repeat *r = names_block_create(sizeof(*r),
+                                          offsetof(struct repeat, col),
+                                          col_name, N_COLS, col_names, n_in);
     if (r == NULL)
         return NULL;
-    memcpy(r->col, col, sizeof(col));
     r->sessions = sessions > 0 ? sessions : 1;
     r->window_s = window_s;
     r->max_duration_us = REPEAT_MAX_DURATION_DEFAULT * 1e6;

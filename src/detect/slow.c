@@ -61,19 +61,16 @@ struct slow {
 
 int slow_columns_present(const char *const *col_names, size_t n_in)
 {
-    size_t col[N_COLS];
-    return names_find_all(col, col_name, N_COLS, col_names, n_in) == 0;
+    return names_have_all(col_name, N_COLS, col_names, n_in);
 }
 
 struct slow *slow_create(const char *const *col_names, size_t n_in,
                          uint32_t min_open)
 {
-    size_t col[N_COLS];
-    struct slow *s = names_block_create(sizeof(*s), col, col_name, N_COLS,
-                                        col_names, n_in);
+    struct slow *s = names_block_create(sizeof(*s), offsetof(struct slow, col),
+                                        col_name, N_COLS, col_names, n_in);
     if (s == NULL)
         return NULL;
-    memcpy(s->col, col, sizeof(col));
     s->min_open = min_open < 2 ? 2
                   : min_open > SLOW_MIN_MAX ? SLOW_MIN_MAX : min_open;
     slow_set_limits(s, SLOW_MIN_DURATION_DEFAULT, SLOW_MAX_RATE_DEFAULT);
