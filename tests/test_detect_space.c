@@ -365,6 +365,12 @@ static void commands_use_the_stored_space(void **state)
     assert_true(testutil_count(out, "\"event_type\":\"alert\"") > 0);
     assert_true(testutil_count(out, "\"class\":\"ssh\"") > 0);
     assert_true(testutil_count(out, "\"features\":[{") > 0);
+    /* detect says which space its distances are in. */
+    assert_int_equal(testutil_runf(&out, "%s detect --model %s --csv %s "
+                                   "--summary-json /dev/stderr 2>&1 "
+                                   ">/dev/null", bin, m2, csv), 0);
+    assert_non_null(strstr(out, "\"memory_space\":\"xz\""));
+    assert_non_null(strstr(out, "class memory in space xz"));
     assert_int_equal(testutil_runf(&out, "%s -q train --protocol x "
                                    "--memory-space zx 2>&1", bin), 2);
     assert_non_null(strstr(out, "--memory-space wants z, x or xz"));

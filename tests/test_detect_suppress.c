@@ -515,6 +515,49 @@ static void test_suppressed_alerts_still_count(void **state)
     free(alone);
 }
 
+/* One answered, unclosed BENIGN connection from 10.9.9.9:40000 whose
+ * first part has a Down/Up Ratio no benign flow has (unknown), then its
+ * later part as the meter starts it from the server's side: no SYN,
+ * ends swapped. Alone that part is benign; it takes the unknown verdict
+ * of the connection. */
+static const char awk_turned[] =
+    "BEGIN { FS = OFS = \",\" }\n"
+    "NR == 1 { for (i = 1; i <= NF; i++) c[$i] = i; print; next }\n"
+    "$c[\"Protocol\"] == 6 && $c[\"FIN Flag Count\"] + $c[\"RST Flag "
+    "Count\"] == 0 && $c[\"Total Bwd packets\"] > 0 && !done {\n"
+    "    done = 1; $c[\"Src IP\"] = \"10.9.9.9\"; $c[\"Src Port\"] = 40000\n"
+    "    d = $c[\"Dst IP\"]; p = $c[\"Dst Port\"]; r = $c[\"Down/Up Ratio\"]\n"
+    "    $c[\"Down/Up Ratio\"] = 1e6; print\n"
+    "    $c[\"Down/Up Ratio\"] = r; $c[\"SYN Flag Count\"] = 0\n"
+    "    $c[\"Src IP\"] = d; $c[\"Src Port\"] = p\n"
+    "    $c[\"Dst IP\"] = \"10.9.9.9\"; $c[\"Dst Port\"] = 40000; print\n"
+    "}\n";
+
+/* An entry that holds a connection's first part holds its later parts,
+ * whichever way the meter turned them. */
+static void test_detect_suppresses_a_turned_continuation(void **state)
+{
+    (void)state;
+    const char *awk = write_text("turned.awk", awk_turned);
+    const char *csv = testutil_tmp("turned.csv");
+    assert_int_equal(testutil_runf(&out, "xz -dc %s | awk -f %s > %s",
+                                   testutil_data_path("cic-ids2017-improved/"
+                                   "BENIGN_4066_no-thursday.csv.xz"), awk,
+                                   csv), 0);
+    char *plain = detect(csv, "");
+    /* Both parts alert, the later one through the connection rule. */
+    assert_int_equal(testutil_count(plain, "\"class\":\"unknown\""), 2);
+    assert_int_equal(testutil_count(plain, "continues the connection"), 1);
+    free(plain);
+    const char *conf = write_text("turned.conf", "unknown src 10.9.9.9\n");
+    char opts[600], want[600];
+    snprintf(opts, sizeof(opts), "--suppress %s --all", conf);
+    char *held = detect(csv, opts);
+    snprintf(want, sizeof(want), "\"suppressed\":\"%s:1\"", conf);
+    assert_int_equal(testutil_count(held, want), 2);
+    free(held);
+}
+
 /* A bad file stops detect before any input, naming the place. */
 static void test_detect_refuses_a_bad_file(void **state)
 {
@@ -594,6 +637,7 @@ int main(void)
         cmocka_unit_test(test_detect_suppresses_one_poller),
         cmocka_unit_test(test_detect_refuses_a_bad_file),
         cmocka_unit_test(test_detect_names_entries_of_a_long_path),
+        cmocka_unit_test(test_detect_suppresses_a_turned_continuation),
         cmocka_unit_test(test_suppressed_alerts_still_count),
     };
     return cmocka_run_group_tests(tests, setup, teardown);

@@ -26,6 +26,8 @@
  * IPv4-mapped IPv6 address (::ffff:a.b.c.d) lies in its IPv4 ranges, and
  * a range inside ::ffff:0:0/96 is the IPv4 range it maps.
  *
+ * (detect also offers a flow that took its connection's class with its
+ * ends swapped, as the meter may start a later part from the server.)
  * The first entry that holds for an alert takes it and counts it, so an
  * entry shadowed by an earlier one counts nothing. Matching walks the
  * entries (at most SUPPRESS_MAX, over all files), so one alert costs a

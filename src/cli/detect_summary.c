@@ -105,6 +105,17 @@ static void conn_summary_text(const struct run *r)
                  (unsigned long long)t.replaced, CONN_SLOTS);
 }
 
+/* An alert's distance and radius are in the memory's space; read beside
+ * those of a model whose memory is in the embedding they mislead. The
+ * default space is not named, so that output stays as it was. */
+static void space_note(const struct memo *m)
+{
+    if (m->space != MEMO_SPACE_Z)
+        log_info("detect", "class memory in space %s (%u wide): the alerts' "
+                 "distances and radii are in that space",
+                 memo_space_name((enum memo_space)m->space), m->dim);
+}
+
 void detect_summary_text(const struct run *r,
                          const struct detector_input_stats *st, double secs)
 {
@@ -135,6 +146,7 @@ void detect_summary_text(const struct run *r,
     conn_summary_text(r);
     detect_slow_log(r->slow, r->o->slow_min);
     detect_suppress_log(r);
+    space_note(r->d->memo);
     /* The label table is fixed; a CSV with more labels must not read as
      * if its rows were all counted there. */
     if (r->label_overflow > 0)
@@ -267,6 +279,9 @@ int detect_summary_json(const struct run *r,
                      (unsigned long long)ct.before_head);
     detect_slow_json(&b, r->slow);
     detect_suppress_json(&b, r);
+    if (r->d->memo->space != MEMO_SPACE_Z)
+        alert_buf_printf(&b, ",\"memory_space\":\"%s\"",
+                         memo_space_name((enum memo_space)r->d->memo->space));
     alert_buf_raw(&b, ",\"by_label\":{", 13);
     for (size_t l = 0; l < r->n_labels; l++) {
         alert_buf_raw(&b, l ? "," : "", l ? 1 : 0);

@@ -60,6 +60,21 @@ int detect_suppress_load(struct run *r)
     return 0;
 }
 
+/* A flow that took its connection's class is a later part of that
+ * connection, and the meter starts a part in the direction of its first
+ * packet, often the server's: seen from there, "DoS Hulk" src CLIENT
+ * missed it, and it alerted naming a flow_id the entry had held back.
+ * The connection is matched the other way round too. */
+static const struct suppress_entry *match_turned(struct suppress *s,
+                                                 struct suppress_alert *a,
+                                                 const struct alert_flow *id)
+{
+    a->src_ip = id->dest_ip;
+    a->dest_ip = id->src_ip;
+    a->dest_port = id->src_port;
+    return suppress_match(s, a);
+}
+
 int detect_suppress_apply(struct run *r, size_t i)
 {
     struct alert_flow *id = &r->ids[i];
@@ -77,6 +92,8 @@ int detect_suppress_apply(struct run *r, size_t i)
         .dest_port = id->dest_port, .proto = id->proto,
     };
     const struct suppress_entry *e = suppress_match(r->sup, &a);
+    if (e == NULL && (r->made_by[i] & SUPPRESS_RULE_CONN))
+        e = match_turned(r->sup, &a, id);
     if (e == NULL)
         return 0;
     snprintf(r->sup_at, sizeof(r->sup_at), "%s:%u", e->file, e->line);
