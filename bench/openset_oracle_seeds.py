@@ -19,8 +19,9 @@ def read(path):
             continue
         mean = re.search(r"\*\*([0-9.]+) / ([0-9.]+)\*\*", line)
         if space and line.startswith("| ") and mean:
-            # the joint oracle's trade-off differs per file
-            label = re.sub(r" \(lambda [^)]*\)", "", line[2:].split(" |")[0])
+            # the chosen trade-off or multiplier differs per file
+            label = re.sub(r" \((lambda )?[0-9.e+-]+\)", "",
+                           line[2:].split(" |")[0])
             out[space][label] = (float(mean.group(1)), float(mean.group(2)))
     return out
 

@@ -24,7 +24,7 @@ enum stage { ST_MODEL, ST_A_SUM, ST_A_P90, ST_NB_MODEL, ST_NB_SUM,
 #define N_CHAINS 6
 #define N_KS 5                /* the exemplar curve's K values */
 #define N_CURVES (N_CHAINS + 2 * N_KS)
-#define N_GRID 26             /* multipliers 0.5, 0.6, .. 3.0 */
+#define N_GRID 56             /* multipliers 0.5, 0.6, .. 6.0 */
 #define N_LAMBDA 7            /* together's joint oracle: 2^-3 .. 2^3 */
 #define LOO_ROWS (-2L)        /* class_rows: every row an exemplar */
 

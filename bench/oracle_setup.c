@@ -205,7 +205,15 @@ int oracle_set_load(struct oracle_set *s, const char *model, uint64_t seed)
 {
     memset(s, 0, sizeof(*s));
     s->d = detector_load(model, 0);
-    int rc = s->d ? load_rows(s) : err_last();
+    int rc = s->d ? 0 : err_last();
+    /* eval builds the memory in the model's space; the oracle's two
+     * spaces are the encoder's z and the input x, built here. */
+    if (rc == 0 && s->d->memo && s->d->memo->space != MEMO_SPACE_Z)
+        rc = err_set(ERR_INVALID, "%s: memory space %s; this bench "
+                     "covers z memories", model,
+                     memo_space_name((enum memo_space)s->d->memo->space));
+    if (rc == 0)
+        rc = load_rows(s);
     if (rc == 0)
         rc = build(s, seed);
     if (rc == 0 && s->d->model->rec.method &&
