@@ -48,7 +48,9 @@ struct run {
     struct suppress *sup;         /* the operator's list, or NULL */
     uint8_t *made_by;             /* enum suppress_rule bits per row */
     uint64_t suppressed;          /* alerts an entry held back */
-    char sup_at[288];             /* "FILE:LINE" of the entry, for --all */
+    /* "FILE:LINE" of the entry, for --all; room for any path open()
+     * takes (4,095 bytes), so the line is never cut off. */
+    char sup_at[4096 + 16];
     struct alert_buf line;
     uint64_t *per_class;          /* n_classes + 2: unknown, unjudged */
     char *labels[MAX_LABELS];
