@@ -573,6 +573,32 @@ static void test_detect_refuses_a_bad_file(void **state)
     assert_non_null(strstr(text, want));
     assert_int_equal(testutil_count(text, "\n"), 1);
     free(text);
+    /* A quoted name no class can have: a direction mark, a space at an
+     * end. A name merely absent from the model is only warned about. */
+    static const char *const odd[] = {
+        "# x\n  \"\xe2\x80\xae" "Botnet\" src 10.0.0.1\n",
+        "# x\n  \"Botnet \"\n",
+        "# x\n  \"\xff\"\n",
+    };
+    for (size_t i = 0; i < sizeof(odd) / sizeof(*odd); i++) {
+        conf = write_text("name.conf", odd[i]);
+        text = NULL;
+        assert_int_equal(testutil_runf(&text, "%s detect --model %s --csv "
+                                       "/nonexistent.csv --suppress %s "
+                                       "2>&1", testutil_bin(), model, conf),
+                         2);
+        snprintf(want, sizeof(want), "fewflow: error: %s:2:3: no class can "
+                 "be named so", conf);
+        assert_non_null(strstr(text, want));
+        assert_int_equal(testutil_count(text, "\n"), 1);
+        free(text);
+    }
+    conf = write_text("name.conf", "\"Caf\xc3\xa9 scan\"\n");
+    char opts0[600];
+    snprintf(opts0, sizeof(opts0), "--suppress %s 2>&1 >/dev/null", conf);
+    text = detect(poller_csv(), opts0);
+    assert_non_null(strstr(text, "has no class \"Caf\xc3\xa9 scan\""));
+    free(text);
     const char *empty = write_text("empty.conf", "# nothing yet\n");
     text = detect(poller_csv(), "--suppress /dev/null 2>&1 >/dev/null");
     assert_non_null(strstr(text, "/dev/null holds no suppression entry"));

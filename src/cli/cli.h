@@ -26,6 +26,10 @@ int cli_fail(int code);
 /* A name from a file (label, class) made safe for a terminal: control
  * bytes (ESC, BEL, ...) become '?'. Returns buf, truncated to size. */
 const char *cli_printable(const char *s, char *buf, size_t size);
+/* Whether name may name a class: UTF-8 text without control, invisible
+ * or direction-changing characters and without spaces at its ends (the
+ * rule enroll applies; combining marks are checked apart). */
+int cli_name_is_text(const char *name);
 
 /* How many of paths are "-" (standard input, which can be read once). */
 size_t cli_stdin_count(const char *const *paths, size_t n);

@@ -146,7 +146,7 @@ static int has_combining(const char *name)
  * invalid UTF-8 would read differently in the JSON alerts (U+FFFD);
  * invisible characters and spaces at the ends make two names that look
  * the same ("DDoS" and "DDoS "), or one that looks empty. */
-static int name_is_text(const char *name)
+int cli_name_is_text(const char *name)
 {
     const unsigned char *p = (const unsigned char *)name;
     uint32_t cp = 0;
@@ -236,7 +236,7 @@ static int parse(int argc, char **argv, struct enroll_args *a)
     if (len == 0 || len > MEMO_NAME_MAX)
         return cli_usage_error("enroll", "--name: a class name has 1 to %d "
                                "bytes, not %zu", MEMO_NAME_MAX, len);
-    if (!name_is_text(a->name))
+    if (!cli_name_is_text(a->name))
         return cli_usage_error("enroll", "--name: a class name must be "
                                "UTF-8 text without control characters, "
                                "invisible or direction-changing characters, "

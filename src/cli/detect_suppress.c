@@ -38,6 +38,23 @@ static void warn_classes(const struct run *r, size_t from)
     }
 }
 
+/* A quoted name no class can have (enroll refuses it) is a typo or a
+ * trick, and its warning would carry the name's direction marks and
+ * invisible characters to the terminal: refused like any bad entry. */
+static int check_names(const struct run *r, size_t from)
+{
+    for (size_t i = from; i < suppress_count(r->sup); i++) {
+        const struct suppress_entry *e = suppress_entry_get(r->sup, i);
+        if (e->what == SUPPRESS_CLASS && !cli_name_is_text(e->cls))
+            return err_set(ERR_PARSE, "%s:%u:%u: no class can be named so "
+                           "(a name is UTF-8 text without control, "
+                           "invisible or direction-changing characters or "
+                           "spaces at its ends)",
+                           e->file, e->line, e->col);
+    }
+    return 0;
+}
+
 int detect_suppress_load(struct run *r)
 {
     char buf[256];
@@ -49,6 +66,8 @@ int detect_suppress_load(struct run *r)
     for (size_t k = 0; k < r->o->n_suppress; k++) {
         size_t before = suppress_count(r->sup);
         int rc = suppress_load(r->sup, r->o->suppress[k]);
+        if (rc == 0)
+            rc = check_names(r, before);
         if (rc != 0)
             return rc;
         if (suppress_count(r->sup) == before)
