@@ -126,6 +126,8 @@ static void test_bad_lines(void **state)
         { "beacon dst fe80::1%eth0\n", "1:12", "CIDR" },
         { "SLOW dst 10.0.0.1\n", "1:1", "no rule" },
         { "slow dst \"10.0.0.1\"\n", "1:10", "CIDR" },
+        { "slow port \"80\"\n", "1:11", "port wants" },
+        { "slow proto \"tcp\"\n", "1:12", "proto wants" },
     };
     for (size_t i = 0; i < sizeof(bad) / sizeof(*bad); i++) {
         struct suppress *s = suppress_create();

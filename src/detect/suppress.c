@@ -164,13 +164,14 @@ static int parse_proto(struct lex *lx, const struct token *v,
         { "ipv6-icmp", 58 }, { "sctp", 132 },
     };
     long num;
-    for (size_t i = 0; i < sizeof(names) / sizeof(*names); i++) {
+    for (size_t i = 0; !v->quoted && i < sizeof(names) / sizeof(*names);
+         i++) {
         if (strcmp(v->text, names[i].name) == 0) {
             e->proto = (int16_t)names[i].num;
             return 0;
         }
     }
-    if (read_number(v->text, 255, &num) != 0)
+    if (v->quoted || read_number(v->text, 255, &num) != 0)
         return fail(lx, v->col, "proto wants tcp, udp, icmp, icmp6, sctp "
                     "or a number from 0 to 255, not '%.40s'", v->text);
     e->proto = (int16_t)num;
