@@ -45,7 +45,7 @@
 #include "fewflow/detect.h"
 
 #define SUPPRESS_MAX 1024          /* entries over all files */
-#define SUPPRESS_LINE_MAX 1024     /* bytes in a line, its end included */
+#define SUPPRESS_LINE_MAX 1024     /* bytes in a line, its end not counted */
 #define SUPPRESS_FILES_MAX 16
 
 /* The rules an alert can carry (suppress_alert.rules). */

@@ -154,10 +154,14 @@ void detect_suppress_log(const struct run *r)
     size_t n = suppress_count(r->sup), idle = 0;
     for (size_t i = 0; i < n; i++)
         idle += suppress_entry_get(r->sup, i)->hits == 0;
-    log_info("detect", "suppressed %llu alerts (not written; --all writes "
-             "them with fewflow.suppressed); by entry:",
-             (unsigned long long)r->suppressed);
-    log_entries(r, 1);
+    if (r->suppressed > 0) {
+        log_info("detect", "suppressed %llu alerts (not written; --all "
+                 "writes them with fewflow.suppressed); by entry:",
+                 (unsigned long long)r->suppressed);
+        log_entries(r, 1);
+    } else {
+        log_info("detect", "suppressed no alerts");
+    }
     if (idle > 0) {
         log_info("detect", "%zu of %zu suppression entries matched no "
                  "alert:", idle, n);
