@@ -46,32 +46,12 @@
 
 #include "bench/oracle_run.h"
 #include "core/vec.h"
+#include "detect/memo_impl.h"
 #include "fewflow/conn.h"
 #include "fewflow/err.h"
 #include "fewflow/rng.h"
 
 const size_t oracle_curve_k[N_KS] = { 5, 10, 20, 50, 100 };
-/* memo_evaluate for one class: eval's memo_evaluate_one, restated. */
-static void class_eval(const struct memo *m, size_t c, const float *z,
-                       struct memo_eval *ev)
-{
-    const struct memo_class *cl = &m->cls[c];
-    ev->dist = INFINITY;
-    ev->ratio = INFINITY;
-    ev->radius = 0;
-    for (uint32_t p = 0; p < cl->n_protos; p++) {
-        float d = sqrtf(vec_sqdist(z, cl->protos + (size_t)p * m->dim,
-                                   m->dim));
-        float r = cl->radii[p] > 0 ? d / cl->radii[p]
-                                   : d > 0 ? INFINITY : 0;
-        ev->dist = d < ev->dist ? d : ev->dist;
-        if (r < ev->ratio || (p == 0 && r == INFINITY)) {
-            ev->ratio = r;
-            ev->radius = cl->radii[p];
-        }
-    }
-}
-
 static int is_benign(const struct memo *m, int32_t c)
 {
     return c >= 0 && (m->cls[c].flags & MEMO_CLASS_BENIGN);
@@ -313,7 +293,7 @@ static int enrol(struct run *u, size_t e, const int *rows, size_t k,
     if (rc < 0)
         return rc;
     for (size_t i = 0; i < u->s->n; i++)
-        class_eval(u->sp.m, u->sp.c0 + e, u->sp.v + i * dim,
+        memo_evaluate_one(u->sp.m, u->sp.c0 + e, u->sp.v + i * dim,
                    &u->en[i * u->n_en + e]);
     return 0;
 }
