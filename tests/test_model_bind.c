@@ -312,6 +312,57 @@ static void memory_round_trip_keeps_the_digest(void **state)
     memo_destroy(m);
 }
 
+/* Where MEMO's bytes start in a saved file, found by reading the file:
+ * its tag, then a little-endian u64 length equal to the section's. */
+static size_t memo_offset_in_file(const char *path, size_t len)
+{
+    FILE *f = fopen(path, "rb");
+    assert_non_null(f);
+    static uint8_t buf[1 << 22];
+    size_t n = fread(buf, 1, sizeof(buf), f);
+    fclose(f);
+    for (size_t i = 0; i + 12 <= n; i++) {
+        if (memcmp(buf + i, "MEMO", 4) != 0)
+            continue;
+        uint64_t l = 0;
+        for (int k = 7; k >= 0; k--)
+            l = l << 8 | buf[i + 4 + k];
+        if (l == len)
+            return i + 12;
+    }
+    fail_msg("no MEMO section header in %s", path);
+    return 0;
+}
+
+/* A damaged class memory is reported with where its section starts in
+ * the file, since the memory's own offsets count from there. */
+static void damaged_memory_names_its_place_in_the_file(void **state)
+{
+    (void)state;
+    const char *bad = testutil_tmp("damaged-memo.model");
+    size_t len;
+    uint8_t *memo = memo_bytes(model_a, &len);
+    memo[len / 2] ^= 0x55;
+    save_with_memo(model_a, memo, len, bad);
+    size_t at = memo_offset_in_file(bad, len);
+
+    struct model *m = model_load(bad);
+    assert_non_null(m);
+    assert_int_equal(model_section_at(m, "MEMO"), at);
+    assert_int_equal(model_section_set(m, "MEMO", memo, len), 0);
+    assert_int_equal(model_section_at(m, "MEMO"), 0);
+    model_destroy(m);
+
+    char want[700];
+    snprintf(want, sizeof(want), "%s (MEMO section from byte %zu): class "
+             "memory is damaged", bad, at);
+    assert_int_equal(run("%s classes --model %s 2>&1", testutil_bin(), bad),
+                     2);
+    assert_non_null(strstr(out, want));
+    assert_int_equal(strchr(out, '\n') - out + 1, (long)strlen(out));
+    free(memo);
+}
+
 int main(void)
 {
     const struct CMUnitTest unit[] = {
@@ -323,6 +374,7 @@ int main(void)
         cmocka_unit_test(spliced_memory_is_refused),
         cmocka_unit_test(old_memory_still_loads),
         cmocka_unit_test(commands_write_the_binding),
+        cmocka_unit_test(damaged_memory_names_its_place_in_the_file),
     };
     int failed = cmocka_run_group_tests_name("unit", unit, NULL, NULL);
     return failed | cmocka_run_group_tests_name("cli", cli, setup_models,

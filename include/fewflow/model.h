@@ -117,6 +117,11 @@ int model_section_set(struct model *m, const char *tag, const void *bytes,
 int model_section_get(const struct model *m, const char *tag,
                       const void **bytes, size_t *len);
 
+/* Where a section's bytes start in the file the model was read from, so
+ * that a section's own parser can point a user at the damage; 0 for a
+ * section set in memory or absent. */
+size_t model_section_at(const struct model *m, const char *tag);
+
 /* Removes a section. Returns 0 or ERR_NOTFOUND. */
 int model_section_remove(struct model *m, const char *tag);
 

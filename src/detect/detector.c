@@ -1,3 +1,4 @@
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -63,6 +64,27 @@ static double enc_inverse(void *ctx, uint32_t col, float v)
     return normalizer_inverse_value(d->norm, col, v);
 }
 
+/* The name a section's parser reports damage under: the path and where
+ * the section starts, since the parser counts offsets from there. NULL
+ * when out of memory; free with section_name_free. */
+static char *section_name(const struct detector *d, const char *tag)
+{
+    size_t at = model_section_at(d->model, tag);
+    if (at == 0)
+        return d->path;
+    size_t n = strlen(d->path) + 64;
+    char *s = malloc(n);
+    if (s != NULL)
+        snprintf(s, n, "%s (%s section from byte %zu)", d->path, tag, at);
+    return s;
+}
+
+static void section_name_free(const struct detector *d, char *name)
+{
+    if (name != d->path)
+        free(name);
+}
+
 static int read_memo(struct detector *d, int need)
 {
     const void *bytes;
@@ -75,7 +97,11 @@ static int read_memo(struct detector *d, int need)
                        "(train it with this fewflow, or run 'fewflow eval "
                        "--openset -o MODEL')", d->path);
     }
-    d->memo = memo_read(bytes, len, d->path);
+    char *name = section_name(d, "MEMO");
+    if (name == NULL)
+        return err_set(ERR_NOMEM, "%s: out of memory", d->path);
+    d->memo = memo_read(bytes, len, name);
+    section_name_free(d, name);
     if (d->memo == NULL)
         return err_last();
     const struct memo *m = d->memo;
@@ -103,7 +129,11 @@ static int read_head(struct detector *d)
     if (d->memo == NULL ||
         model_section_get(d->model, "HEAD", &bytes, &len) != 0)
         return 0;
-    d->head = mhead_read(bytes, len, d->memo, d->path);
+    char *name = section_name(d, "HEAD");
+    if (name == NULL)
+        return err_set(ERR_NOMEM, "%s: out of memory", d->path);
+    d->head = mhead_read(bytes, len, d->memo, name);
+    section_name_free(d, name);
     return d->head ? 0 : err_last();
 }
 
@@ -116,7 +146,11 @@ static int read_support(struct detector *d)
 
     if (model_section_get(d->model, "KIND", &bytes, &len) != 0)
         return 0;
-    d->support = support_read(bytes, len, d->col_names, d->n_in, d->path);
+    char *name = section_name(d, "KIND");
+    if (name == NULL)
+        return err_set(ERR_NOMEM, "%s: out of memory", d->path);
+    d->support = support_read(bytes, len, d->col_names, d->n_in, name);
+    section_name_free(d, name);
     return d->support ? 0 : err_last();
 }
 

@@ -125,7 +125,14 @@ int model_section_set(struct model *m, const char *tag, const void *bytes,
     }
     m->sections[at].data = copy;
     m->sections[at].len = len;
+    m->sections[at].at = 0;
     return 0;
+}
+
+size_t model_section_at(const struct model *m, const char *tag)
+{
+    long at = model_tag_valid(tag) ? section_find(m, tag) : -1;
+    return at < 0 ? 0 : m->sections[at].at;
 }
 
 int model_section_get(const struct model *m, const char *tag,

@@ -209,8 +209,9 @@ static int parse_section(struct model *m, const char *tag,
         rc = ERR_PARSE;
     else if (model_section_get(m, tag, &had, &had_len) == 0)
         rc = ERR_INVALID;   /* which copy to take would be a guess */
-    else
-        rc = model_section_set(m, tag, r->data + r->pos, end - r->pos);
+    else if ((rc = model_section_set(m, tag, r->data + r->pos,
+                                     end - r->pos)) == 0)
+        m->sections[m->n_sections - 1].at = r->pos;
     if (rc == 0 && body.pos != end && model_tag_core(tag))
         rc = ERR_PARSE;
     if (rc == ERR_PARSE)

@@ -12,6 +12,7 @@ struct model_section {
     char tag[5];
     uint8_t *data;
     size_t len;
+    size_t at;      /* file offset of data when read from a file, else 0 */
 };
 
 #define MODEL_MAGIC "FEWFLOWM"
