@@ -34,6 +34,8 @@ import socket
 import struct
 import sys
 
+from lone_probe import csum   # the IPv4 header checksum, kept in one place
+
 OUT = sys.argv[1]
 DATA = os.environ.get('FEWFLOW_DATA') or os.path.join(
     os.path.dirname(os.path.abspath(__file__)), '..', '..', 'shared', 'data')
@@ -177,15 +179,6 @@ def slows():
                  bwd_pk=3, bwd_bytes=0,
                  tstext='2030-01-01 00:00:00.000000')
     write('slow_future_flood', [future] + flood)
-
-
-def csum(b):
-    if len(b) % 2:
-        b += b'\0'
-    s = sum(struct.unpack('!%dH' % (len(b) // 2), b))
-    while s >> 16:
-        s = (s & 0xffff) + (s >> 16)
-    return ~s & 0xffff
 
 
 def l3(src, dst, proto, payload):
