@@ -42,11 +42,20 @@ static struct memo *memory_at(float px, float py)
 
 /* Own cluster A at the origin; a sister cluster B of the same shape 0.8
  * to its right: nearer than the class radius, but no row of B is among
- * the 4 nearest of a row of A, so no mutual link crosses. */
+ * the 4 nearest of a row of A, so no link crosses. Between them, a tight
+ * clump D of DN rows 0.38 from A's edge: rows of A list rows of D among
+ * their 4 nearest, but D's rows list only each other, so the links are
+ * not mutual. */
+enum { DN = 5, CTX = 2 * CELL + DN };
+
 static void two_clusters(float *z)
 {
     grid(0, 0, z);
     grid(1.5f + 0.8f, 0, z + 2 * CELL);
+    for (int i = 0; i < DN; i++) {
+        z[2 * (2 * CELL + i)] = 1.85f + 0.03f * (float)i;
+        z[2 * (2 * CELL + i) + 1] = 0.75f;
+    }
 }
 
 static const int32_t seeds[3] = { 0, 1, SIDE };   /* A's corner */
@@ -60,13 +69,13 @@ static void seed_rows(const float *ctx, float *z)
 static void grows_over_own_cluster_not_sister(void **state)
 {
     (void)state;
-    float ctx[2 * 2 * CELL];
+    float ctx[2 * CTX];
     int32_t added[MEMO_MAX_PROTOS];
     struct memo_context c;
     struct memo *m = memory_at(50, 50);
 
     two_clusters(ctx);
-    assert_int_equal(memo_context_build(&c, m, ctx, 2 * CELL, 4), 0);
+    assert_int_equal(memo_context_build(&c, m, ctx, CTX, 4), 0);
     long n = memo_grow(&c, seeds, 3, 1.0f, 1, MEMO_MAX_PROTOS, added);
     assert_int_equal(n, CELL - 3);
     for (long i = 0; i < n; i++) {
@@ -74,12 +83,12 @@ static void grows_over_own_cluster_not_sister(void **state)
         for (int s = 0; s < 3; s++)
             assert_int_not_equal(added[i], seeds[s]);
     }
-    /* With every link accepted (k large enough for a row of A to list
-     * rows of B), the chain crosses: the mutual rule is what held. */
+    /* With neighbourhoods wide enough for rows of A to list rows of B,
+     * the chain crosses: the graph's k matters. */
     struct memo_context wide;
-    assert_int_equal(memo_context_build(&wide, m, ctx, 2 * CELL, 40), 0);
+    assert_int_equal(memo_context_build(&wide, m, ctx, CTX, 40), 0);
     n = memo_grow(&wide, seeds, 3, 1.0f, 1, MEMO_MAX_PROTOS, added);
-    assert_int_equal(n, 2 * CELL - 3);
+    assert_int_equal(n, CTX - 3);
     /* A radius shorter than the grid's spacing links nothing. */
     assert_int_equal(memo_grow(&c, seeds, 3, 0.29f, 1, 99, added), 0);
     /* The cap, and the same seed twice counts once. */
@@ -155,7 +164,7 @@ static void two_links_stop_a_thin_chain(void **state)
 static void grown_class_covers_its_cluster(void **state)
 {
     (void)state;
-    float ctx[2 * 2 * CELL], z[6];
+    float ctx[2 * CTX], z[6];
     int32_t grown[MEMO_MAX_PROTOS];
     size_t n_grown = 0;
     struct memo_context c;
@@ -167,7 +176,7 @@ static void grown_class_covers_its_cluster(void **state)
     memo_enroll_opts_default(&o);
     two_clusters(ctx);
     seed_rows(ctx, z);
-    assert_int_equal(memo_context_build(&c, m, ctx, 2 * CELL, 4), 0);
+    assert_int_equal(memo_context_build(&c, m, ctx, CTX, 4), 0);
     assert_int_equal(memo_enroll_grown(m, "new", z, 3, NULL, &c, NULL,
                                        seeds, 3, &g, &o, grown, &n_grown),
                      0);
