@@ -169,7 +169,7 @@ static void grown_class_covers_its_cluster(void **state)
     size_t n_grown = 0;
     struct memo_context c;
     struct memo *m = memory_at(50, 50);
-    struct memo_grow_opts g = { 4, 1, 0 };
+    struct memo_grow_opts g = { 4, 1, 0, 0 };
     struct memo_enroll_opts o;
     struct memo_decision d;
 
@@ -191,6 +191,27 @@ static void grown_class_covers_its_cluster(void **state)
     memo_decide(m, ctx + 2 * (2 * CELL - 1), &d);  /* B's far corner */
     assert_int_equal(d.cls, -1);
 
+    /* local: each member's radius is its distance to its 4th nearest
+     * context row (0.42 inside the grid, 0.6 at its corners), under r = 1 */
+    g.local = 1;
+    assert_int_equal(memo_enroll_grown(m, "local", z, 3, NULL, &c, NULL,
+                                       seeds, 3, &g, &o, grown, &n_grown),
+                     0);
+    cl = &m->cls[memo_class_find(m, "local")];
+    assert_int_equal(cl->n_protos, CELL);
+    for (size_t i = 0; i < CELL; i++) {
+        int32_t row = i < 3 ? seeds[i] : grown[i - 3];
+        assert_float_near(cl->radii[i], c.nd[row * 4 + 3], 1e-6);
+        assert_true(cl->radii[i] < 0.61f);
+    }
+    g.local = 2;     /* twice that, still under r */
+    assert_int_equal(memo_enroll_grown(m, "local2", z, 3, NULL, &c, NULL,
+                                       seeds, 3, &g, &o, grown, &n_grown),
+                     0);
+    cl = &m->cls[memo_class_find(m, "local2")];
+    assert_float_near(cl->radii[2], 2 * c.nd[seeds[2] * 4 + 3], 1e-6);
+    assert_float_near(cl->radii[0], 1.0f, 1e-6);    /* 2 × 0.6, capped */
+    g.local = 0;
     g.as_flows = 1;
     assert_int_equal(memo_enroll_grown(m, "flows", z, 3, NULL, &c, NULL,
                                        seeds, 3, &g, &o, grown, &n_grown),
@@ -212,7 +233,7 @@ static void useless_context_changes_nothing(void **state)
     int32_t grown[MEMO_MAX_PROTOS];
     size_t n_grown = 7;
     struct memo_context c;
-    struct memo_grow_opts g = { 4, 1, 0 };
+    struct memo_grow_opts g = { 4, 1, 0, 0 };
     struct memo_enroll_opts o;
 
     memo_enroll_opts_default(&o);

@@ -367,6 +367,9 @@ struct memo_grow_opts {
     int as_flows;             /* 0: every member an exemplar with the
                                  labelled flows' radius; 1: the members
                                  enrolled as ordinary flows */
+    float local;              /* > 0 (exemplars): member i's radius is
+                                 min(radius, local × its distance to its
+                                 k-th nearest context row) */
 };
 struct memo_context;
 

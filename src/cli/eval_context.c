@@ -1,8 +1,30 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli/cli.h"
 #include "cli/eval_openset_impl.h"
 #include "fewflow/err.h"
+
+int cli_grow_as(const char *cmd, const char *v, struct memo_grow_opts *g)
+{
+    static const char *names[] = { "exemplars", "flows", "local1",
+                                   "local2" };
+    for (int i = 0; i < 4; i++) {
+        if (strcmp(v, names[i]) == 0) {
+            g->as_flows = i == 1;
+            g->local = i >= 2 ? (float)(i - 1) : 0;
+            return 0;
+        }
+    }
+    return cli_usage_error(cmd, "--grow-as wants exemplars, flows, local1 "
+                           "or local2");
+}
+
+const char *cli_grow_as_name(const struct memo_grow_opts *g)
+{
+    return g->as_flows ? "flows" : g->local >= 2 ? "local2"
+           : g->local > 0 ? "local1" : "exemplars";
+}
 
 void eval_context_fini(struct eval_context *c)
 {

@@ -181,7 +181,8 @@ static void usage(FILE *out)
         "chaining, as enroll --context)\n"
         "      --grow-links M    links to members a context row needs "
         "(default 1)\n"
-        "      --grow-as A       exemplars or flows (default exemplars)\n"
+        "      --grow-as A       exemplars, flows, local1 or local2 "
+        "(default exemplars)\n"
         "      --seed S          (default %llu)\n"
         "      --json            one JSON object on stdout\n"
         "  -o, --output MODEL2   write the model with the evaluated class "
@@ -265,10 +266,7 @@ static int apply(struct os_args *a, int c, const char *v)
                  a->os.grow.k = (uint32_t)x; return rc;
     case O_GLINKS: rc = num("--grow-links", v, 1, MEMO_GROW_MAX_K, &x);
                    a->os.grow.links = (uint32_t)x; return rc;
-    case O_GAS: a->os.grow.as_flows = strcmp(v, "flows") == 0;
-                return a->os.grow.as_flows || strcmp(v, "exemplars") == 0
-                       ? 0 : cli_usage_error("eval", "--grow-as wants "
-                                             "exemplars or flows");
+    case O_GAS: return cli_grow_as("eval", v, &a->os.grow);
     case O_SHOTS: return parse_shots(v, &a->os);
     case O_TRIALS: rc = num("--trials", v, 1, 1000, &x);
                    a->os.trials = (uint32_t)x; return rc;

@@ -157,7 +157,7 @@ static void json_context(struct alert_buf *b, const struct os_args *a)
                      a->ctx.n_scored, a->ctx.n_idle, g->k);
     if (g->k > 0)
         alert_buf_printf(b, ",\"links\":%u,\"grow_as\":\"%s\"", g->links,
-                         g->as_flows ? "flows" : "exemplars");
+                         cli_grow_as_name(g));
     alert_buf_raw(b, "}", 1);
 }
 

@@ -12,6 +12,7 @@ void memo_grow_opts_default(struct memo_grow_opts *o)
     o->k = 0;
     o->links = 1;
     o->as_flows = 0;
+    o->local = 0;
 }
 
 void memo_context_fini(struct memo_context *c)
@@ -197,12 +198,39 @@ static void members_x_mean(const struct memo *m, const float *x, size_t k,
     }
 }
 
+struct members {
+    const int32_t *seeds;     /* labelled row i is context row seeds[i] */
+    size_t n_seeds;
+    const int32_t *grown;
+    size_t n_grown;
+};
+
+/* Member radii that follow the grown set's density: min(r, f × the
+ * member's distance to its k-th nearest context row); r for a labelled
+ * row that is not in the context. */
+static void local_radii(struct memo *m, size_t cls,
+                        const struct memo_context *c, size_t k,
+                        const struct members *mb, float r, float f)
+{
+    float radii[MEMO_MAX_PROTOS];
+    for (size_t i = 0; i < k + mb->n_grown; i++) {
+        int32_t row = i >= k ? mb->grown[i - k]
+                    : i < mb->n_seeds ? mb->seeds[i] : -1;
+        float d = row >= 0 && (size_t)row < c->n
+                      ? c->nd[(size_t)row * c->k + c->k - 1] * f : r;
+        radii[i] = d < r ? d : r;
+    }
+    memo_class_set_radii(m, cls, radii);
+}
+
 static int add_members(struct memo *m, const char *name, const float *z,
                        size_t k, const float *x, const struct memo_context *c,
-                       const float *cx, const int32_t *grown, size_t n_grown,
-                       float r, const struct memo_grow_opts *g,
+                       const float *cx, const struct members *mb, float r,
+                       const struct memo_grow_opts *g,
                        const struct memo_enroll_opts *o)
 {
+    const int32_t *grown = mb->grown;
+    size_t n_grown = mb->n_grown;
     size_t n = k + n_grown, d = m->dim;
     float *all = malloc(n * d * sizeof(float));
     float *xall = x && cx ? malloc(n * m->n_in * sizeof(float)) : NULL;
@@ -225,6 +253,8 @@ static int add_members(struct memo *m, const char *name, const float *z,
         members_x_mean(m, x, k, cx, grown, n_grown, xm);
         rc = memo_class_add(m, name, MEMO_CLASS_ENROLLED, all, (uint32_t)n,
                             r, xm);
+        if (rc >= 0 && g->local > 0)
+            local_radii(m, (size_t)rc, c, k, mb, r, g->local);
         if (rc >= 0) {
             m->cls[rc].n_support = n;
             m->benign_fpr = memo_benign_fpr(m);
@@ -256,5 +286,6 @@ int memo_enroll_grown(struct memo *m, const char *name, const float *z,
     if (got == 0)
         return memo_enroll(m, name, z, k, x, o);
     *n_grown = (size_t)got;
-    return add_members(m, name, z, k, x, c, cx, grown, *n_grown, r, g, o);
+    struct members mb = { seeds, n_seeds, grown, *n_grown };
+    return add_members(m, name, z, k, x, c, cx, &mb, r, g, o);
 }
