@@ -382,7 +382,13 @@ static int flush(struct run *r)
 {
     size_t c = r->d->memo->n_classes;
     double t0 = progress_now_s();
-    int rc = detector_pool_classify(r->pool, r->x, r->n, r->z, r->dec);
+    int rc = 0;
+    if (r->o->reload != NULL && *r->o->reload) {
+        *r->o->reload = 0;
+        rc = detect_reload(r);
+    }
+    if (rc == 0)
+        rc = detector_pool_classify(r->pool, r->x, r->n, r->z, r->dec);
     if (rc != 0)
         return rc;
     for (size_t i = 0; r->d->head != NULL && i < r->n; i++)
