@@ -104,7 +104,7 @@ static int run_init_conn(struct run *r)
 static int run_init(struct run *r, struct detector *d,
                     const struct detect_run_opts *o, FILE *out)
 {
-    size_t b = o->batch, c = d->memo->n_classes + 2;
+    size_t b = DETECT_BLOCK, c = d->memo->n_classes + 2;
     memset(r, 0, sizeof(*r));
     r->d = d;
     r->o = o;
@@ -140,8 +140,9 @@ static int run_init(struct run *r, struct detector *d,
         return err_set(ERR_NOMEM, "out of memory");
     r->tokens = o->explain_rate;
     r->refill_s = progress_now_s();
+    r->piece = o->batch > 0 && o->batch < b ? o->batch : b;
     r->pool = detector_pool_create(d, o->threads ? o->threads
-                                   : detector_threads_default(), b);
+                                   : detector_threads_default(), r->piece);
     if (r->pool == NULL)
         return err_last();
     int rc = run_init_context(r);
@@ -387,8 +388,11 @@ static int flush(struct run *r)
         *r->o->reload = 0;
         rc = detect_reload(r);
     }
-    if (rc == 0)
-        rc = detector_pool_classify(r->pool, r->x, r->n, r->z, r->dec);
+    for (size_t at = 0; at < r->n && rc == 0; at += r->piece) {
+        size_t k = r->n - at < r->piece ? r->n - at : r->piece;
+        rc = detector_pool_classify(r->pool, r->x + at * r->d->n_in, k,
+                                    r->z + at * r->d->dim, r->dec + at);
+    }
     if (rc != 0)
         return rc;
     for (size_t i = 0; r->d->head != NULL && i < r->n; i++)

@@ -13,6 +13,12 @@
 #include "fewflow/beacon.h"
 #include "fewflow/repeat.h"
 
+/* Flows judged together: the rules that look at other flows (lone,
+ * repeat, slow) see every flow of the block before any of its lines is
+ * written. A fixed count, not --batch, so that the output does not depend
+ * on how many flows are classified at a time. */
+#define DETECT_BLOCK 256
+
 struct detect_run_opts {
     const char *model;
     const char **captures;
@@ -25,7 +31,8 @@ struct detect_run_opts {
     double explain_rate;      /* explanations per second at most, 0 = no
                                  limit; see detect_run_explain_rate */
     int explain_rate_set;     /* given by the user: keep it as it is */
-    size_t batch;             /* flows embedded together */
+    size_t batch;             /* flows classified at a time, a speed
+                                 setting (at most DETECT_BLOCK are) */
     const char *summary_json; /* or NULL */
     const char *neutral;      /* see detector_set_neutral */
     size_t threads;           /* classification threads, 0 = online cores */

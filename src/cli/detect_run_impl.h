@@ -18,14 +18,16 @@
 
 #define MAX_LABELS 64
 
-/* Flows wait here until a batch is full, a live source is idle, or the
- * input ends; then they are embedded together and their lines written. */
+/* Flows wait here until a block (DETECT_BLOCK) is full, a live source is
+ * idle, or the input ends; then they are classified, --batch at a time,
+ * judged and their lines written. */
 struct run {
     struct detector *d;
     struct detector_pool *pool;
     const struct detect_run_opts *o;
     FILE *out;
     size_t n, cap;
+    size_t piece;                 /* rows per classification call */
     float *x, *z, *ex_scratch;
     struct alert_flow *ids;
     int *label_of;
