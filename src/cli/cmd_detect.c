@@ -162,19 +162,26 @@ static void usage(FILE *out)
         "                       by_rule] count N seconds S' writes at most "
         "N alerts of\n"
         "                       a class per track key per window of S "
-        "seconds (flow time);\n"
-        "                       each window that held alerts back ends "
-        "in one closing\n"
-        "                       record (signature_id 9099998) with the "
-        "held count\n"
+        "seconds (flow\n"
+        "                       time);"
+        " each window that held alerts back ends in one\n"
+        "                       closing record (signature_id 9099998) "
+        "with the held count\n"
         "      --alert-limit N/S  the same for every alert no limit line "
         "takes: at most\n"
         "                       N alerts per source and class per S "
         "seconds\n"
         "      --limit-keys N   windows tracked at once (default %d, "
-        "%u-%u); when full,\n"
-        "                       the least recently alerting key of a "
-        "set is dropped\n",
+        "%u-%u);\n"
+        "                       when full, the least recently alerting "
+        "key of a set is\n"
+        "                       dropped. Suppression applies first; "
+        "limits hold alerts\n"
+        "                       only, never unjudged lines. SIGHUP "
+        "re-reads the\n"
+        "                       --suppress files of a live run (-i, or "
+        "input from a pipe\n"
+        "                       or FIFO)\n",
         auth, BEACON_MIN_DEFAULT, BEACON_MIN_LOWEST, BEACON_KEEP,
         BEACON_CLIENTS_MAX - 1, LIMIT_KEYS_DEFAULT, LIMIT_KEYS_MIN,
         LIMIT_KEYS_MAX);
@@ -188,6 +195,15 @@ static void on_signal(int sig)
 {
     stop_flag = 1;
     signal(sig, SIG_DFL);
+}
+
+static volatile sig_atomic_t reload_flag;
+
+/* SIGHUP on a live run: the lists are re-read between batches. */
+static void on_reload(int sig)
+{
+    (void)sig;
+    reload_flag = 1;
 }
 
 static int add_path(const char ***list, size_t *n, const char *p)
@@ -537,10 +553,16 @@ int cmd_detect(int argc, char **argv)
     int rc = parse(argc, argv, &o, &fc);
     if (rc == 0) {
         /* A closed terminal (SIGHUP) ends the run as Ctrl-C does: with
-         * the open flows classified and the summary written. */
+         * the open flows classified and the summary written; a live run
+         * with --suppress files re-reads them instead, as daemons do. */
         signal(SIGINT, on_signal);
         signal(SIGTERM, on_signal);
-        signal(SIGHUP, on_signal);
+        if (detect_reload_wanted(&o)) {
+            o.reload = &reload_flag;
+            signal(SIGHUP, on_reload);
+        } else {
+            signal(SIGHUP, on_signal);
+        }
         rc = detect_run(&o, stdout);
     }
     free(o.captures);

@@ -237,8 +237,8 @@ static int by_held(const void *pa, const void *pb)
  * (or out of memory, when the summary lists none). */
 static struct ranked *held_keys(const struct run *r, size_t *n)
 {
-    size_t slots = limit_slots(r->lim);
-    struct ranked *k = malloc(slots * sizeof(*k));
+    size_t slots = r->lim != NULL ? limit_slots(r->lim) : 0;
+    struct ranked *k = malloc((slots + 1) * sizeof(*k));
     struct limit_slot_info a;
     *n = 0;
     for (size_t i = 0; k != NULL && i < slots; i++) {
@@ -272,11 +272,17 @@ static const char *key_text(const struct run *r, const struct limit_key *k,
     return buf;
 }
 
+/* Whether the run had limits: now, or before a SIGHUP re-read. */
+static int had_limits(const struct run *r)
+{
+    return r->lim != NULL || r->limited > 0 || r->limit_records > 0;
+}
+
 void detect_limit_log(const struct run *r)
 {
     /* One buffer each, as in detect_suppress_log. */
     char name[1024], what[1024], ename[4096 + 16];
-    if (r->lim == NULL)
+    if (!had_limits(r))
         return;
     if (r->limited == 0) {
         log_info("detect", "rate limits held back no alerts");
@@ -288,7 +294,7 @@ void detect_limit_log(const struct run *r)
                  (unsigned long long)r->limit_records);
         if (r->sup != NULL)
             detect_suppress_log_entries(r, 1, 1);
-        if (r->lim_held[cli_entry(r)] > 0)
+        if (r->lim_held != NULL && r->lim_held[cli_entry(r)] > 0)
             log_info("detect", "  --alert-limit %u/%u: %llu",
                      r->o->alert_limit, r->o->alert_limit_s,
                      (unsigned long long)r->lim_held[cli_entry(r)]);
@@ -309,7 +315,7 @@ void detect_limit_log(const struct run *r)
         }
         free(idx);
     }
-    if (limit_evicted(r->lim) > 0)
+    if (r->lim != NULL && limit_evicted(r->lim) > 0)
         log_warn("detect", "rate limits: %llu keys pushed out of the full "
                  "table (--limit-keys %zu), %llu of them holding alerts "
                  "back (their closing records were written); a later "
@@ -322,16 +328,17 @@ void detect_limit_log(const struct run *r)
 void detect_limit_json(struct alert_buf *b, const struct run *r)
 {
     char name[4096 + 16], what[1024];
-    if (r->lim == NULL)
+    if (!had_limits(r))
         return;
     alert_buf_printf(b, ",\"limited\":{\"alerts\":%llu,\"records\":%llu,"
                      "\"evicted_keys\":%llu,\"key_slots\":%zu,\"entries\":[",
                      (unsigned long long)r->limited,
                      (unsigned long long)r->limit_records,
-                     (unsigned long long)limit_evicted(r->lim),
-                     limit_slots(r->lim));
+                     (unsigned long long)(r->lim ? limit_evicted(r->lim)
+                                                 : 0),
+                     r->lim ? limit_slots(r->lim) : 0);
     int first = 1;
-    for (size_t i = 0; i <= cli_entry(r); i++) {
+    for (size_t i = 0; r->lim != NULL && i <= cli_entry(r); i++) {
         const struct suppress_entry *e = i < cli_entry(r)
             ? suppress_entry_get(r->sup, i) : NULL;
         if ((e != NULL && !e->limit) || (e == NULL && !r->o->alert_limit))

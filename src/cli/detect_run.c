@@ -384,6 +384,10 @@ static int flush(struct run *r)
     size_t c = r->d->memo->n_classes;
     double t0 = progress_now_s();
     int rc = 0;
+    if (r->o->reload != NULL && *r->o->reload) {
+        *r->o->reload = 0;
+        rc = detect_reload(r);
+    }
     for (size_t at = 0; at < r->n && rc == 0; at += r->piece) {
         size_t k = r->n - at < r->piece ? r->n - at : r->piece;
         rc = detector_pool_classify(r->pool, r->x + at * r->d->n_in, k,

@@ -5,6 +5,7 @@
 #ifndef FEWFLOW_CLI_DETECT_RUN_H
 #define FEWFLOW_CLI_DETECT_RUN_H
 
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 
@@ -60,6 +61,9 @@ struct detect_run_opts {
     uint32_t alert_limit;     /* --alert-limit N/S: N, 0 = none */
     uint32_t alert_limit_s;   /* and S */
     size_t limit_keys;        /* slots of the limit table (limit.h) */
+    /* Set by a signal handler: re-read the --suppress files before the
+     * next batch is judged (detect_reload_wanted); NULL: never. */
+    volatile sig_atomic_t *reload;
 };
 
 void detect_run_opts_default(struct detect_run_opts *o);
@@ -96,6 +100,11 @@ void detect_slow_apply(struct slow *s, const struct slow_mark *m, int alert,
 /* Its stderr lines and its summary JSON member (",\"slow\":{...}"). */
 void detect_slow_log(const struct slow *s, uint32_t min_open);
 void detect_slow_json(struct alert_buf *b, const struct slow *s);
+
+/* Whether SIGHUP should re-read the --suppress files rather than end
+ * the run: files were given and the input is live (-i, or a capture or
+ * CSV from standard input or a FIFO). */
+int detect_reload_wanted(const struct detect_run_opts *o);
 
 /* Runs detection; returns the exit status (0, 1 or 2). */
 int detect_run(struct detect_run_opts *o, FILE *out);

@@ -117,6 +117,10 @@ void detect_limit_json(struct alert_buf *b, const struct run *r);
 void detect_suppress_alert(const struct run *r, size_t i,
                            struct suppress_alert *a);
 
+/* Re-reads the --suppress files after a SIGHUP (detect_reload.c): the
+ * old lists stay when the new ones do not parse; 0 or ERR_NOMEM. */
+int detect_reload(struct run *r);
+
 /* ERR_PARSE naming the damage when an input was damaged, else 0. */
 int detect_summary_damage(const struct detector_input_stats *st);
 
