@@ -424,6 +424,18 @@ const struct suppress_entry *suppress_match(struct suppress *s,
     return NULL;
 }
 
+const struct suppress_entry *suppress_take(struct suppress *s, size_t i)
+{
+    s->e[i].hits++;
+    return &s->e[i];
+}
+
+size_t suppress_entry_index(const struct suppress *s,
+                            const struct suppress_entry *e)
+{
+    return (size_t)(e - s->e);
+}
+
 const char *suppress_what_text(const struct suppress_entry *e, char *buf,
                                size_t len)
 {
