@@ -10,6 +10,7 @@
 #include "fewflow/flow.h"
 #include "fewflow/log.h"
 #include "fewflow/beacon.h"
+#include "fewflow/limit.h"
 #include "fewflow/repeat.h"
 #include "fewflow/slow.h"
 
@@ -155,9 +156,28 @@ static void usage(FILE *out)
         "                       rule (beacon, slow, lone, repeat, conn), "
         "unknown, * or a\n"
         "                       \"class name\"; counted in the summary, "
-        "not written\n",
+        "not written.\n"
+        "                       A line 'limit WHAT [where] [track by_src|"
+        "by_dst|by_both|\n"
+        "                       by_rule] count N seconds S' writes at most "
+        "N alerts of\n"
+        "                       a class per track key per window of S "
+        "seconds (flow time);\n"
+        "                       each window that held alerts back ends "
+        "in one closing\n"
+        "                       record (signature_id 9099998) with the "
+        "held count\n"
+        "      --alert-limit N/S  the same for every alert no limit line "
+        "takes: at most\n"
+        "                       N alerts per source and class per S "
+        "seconds\n"
+        "      --limit-keys N   windows tracked at once (default %d, "
+        "%u-%u); when full,\n"
+        "                       the least recently alerting key of a "
+        "set is dropped\n",
         auth, BEACON_MIN_DEFAULT, BEACON_MIN_LOWEST, BEACON_KEEP,
-        BEACON_CLIENTS_MAX - 1);
+        BEACON_CLIENTS_MAX - 1, LIMIT_KEYS_DEFAULT, LIMIT_KEYS_MIN,
+        LIMIT_KEYS_MAX);
 }
 
 static volatile int stop_flag;
@@ -290,7 +310,32 @@ enum { OPT_CSV = 256, OPT_ALL, OPT_EXPLAIN, OPT_EXPLAIN_RATE, OPT_BATCH,
        OPT_REPEAT_W, OPT_REPEAT_PORTS, OPT_REPEAT_DURATION,
        OPT_JUDGE_CONT, OPT_JUDGE_BEACONS, OPT_BEACON_MIN, OPT_BEACON_TO,
        OPT_BEACON_LOCAL, OPT_BEACON_CLIENTS, OPT_JUDGE_SLOW, OPT_SLOW_MIN,
-       OPT_SLOW_DURATION, OPT_SLOW_RATE, OPT_LONE_PREFIX, OPT_SUPPRESS };
+       OPT_SLOW_DURATION, OPT_SLOW_RATE, OPT_LONE_PREFIX, OPT_SUPPRESS,
+       OPT_ALERT_LIMIT, OPT_LIMIT_KEYS };
+
+/* "N/S": at most N alerts per S seconds, whole numbers as a limit line
+ * takes them. */
+static int parse_alert_limit(const char *v, struct detect_run_opts *o)
+{
+    unsigned long long n = 0, sec = 0;
+    char num[16];
+    const char *slash = strchr(v, '/');
+    size_t len = slash ? (size_t)(slash - v) : 0;
+    int ok = len > 0 && len < sizeof(num);
+    if (ok) {
+        snprintf(num, sizeof(num), "%.*s", (int)len, v);
+        ok = cli_whole(num, 999999, &n) == 0 && n >= 1 &&
+             cli_whole(slash + 1, 604800, &sec) == 0 && sec >= 1;
+    }
+    if (!ok)
+        return cli_usage_error("detect", "--alert-limit wants N/S: at most "
+                               "N alerts (1-999999) per source and class "
+                               "per S seconds (1-604800), e.g. 10/60; not "
+                               "'%s'", v);
+    o->alert_limit = (uint32_t)n;
+    o->alert_limit_s = (uint32_t)sec;
+    return 0;
+}
 
 /* The slow-connection rule's numbers (slow.h). */
 static int parse_slow(int opt, const char *v, struct detect_run_opts *o)
@@ -348,6 +393,8 @@ static int parse(int argc, char **argv, struct detect_run_opts *o,
         { "slow-min-duration", required_argument, 0, OPT_SLOW_DURATION },
         { "slow-max-rate", required_argument, 0, OPT_SLOW_RATE },
         { "suppress", required_argument, 0, OPT_SUPPRESS },
+        { "alert-limit", required_argument, 0, OPT_ALERT_LIMIT },
+        { "limit-keys", required_argument, 0, OPT_LIMIT_KEYS },
         { "help", no_argument, 0, 'h' },
         { 0, 0, 0, 0 },
     };
@@ -445,6 +492,12 @@ static int parse(int argc, char **argv, struct detect_run_opts *o,
         case OPT_JUDGE_SLOW: o->slow = 0; break;
         case OPT_SUPPRESS:
             rc = add_path(&o->suppress, &o->n_suppress, optarg);
+            break;
+        case OPT_ALERT_LIMIT: rc = parse_alert_limit(optarg, o); break;
+        case OPT_LIMIT_KEYS:
+            rc = parse_count("detect", "--limit-keys", optarg,
+                             LIMIT_KEYS_MIN, LIMIT_KEYS_MAX, &v);
+            o->limit_keys = (size_t)v;
             break;
         case OPT_SLOW_MIN:
         case OPT_SLOW_DURATION:

@@ -46,6 +46,7 @@ void detect_run_opts_default(struct detect_run_opts *o)
     o->slow_min = SLOW_MIN_DEFAULT;
     o->slow_min_duration_s = SLOW_MIN_DURATION_DEFAULT;
     o->slow_max_rate = SLOW_MAX_RATE_DEFAULT;
+    o->limit_keys = LIMIT_KEYS_DEFAULT;
 }
 
 
@@ -154,6 +155,8 @@ static int run_init(struct run *r, struct detector *d,
         rc = detect_slow_create(d, o, &r->slow);
     if (rc == 0)
         rc = detect_suppress_load(r);
+    if (rc == 0)
+        rc = detect_limit_init(r);
     return rc == 0 ? run_init_repeat(r) : rc;
 }
 
@@ -175,6 +178,8 @@ static void run_fini(struct run *r)
     free(r->slow_reason);
     free(r->made_by);
     suppress_destroy(r->sup);
+    limit_destroy(r->lim);
+    free(r->lim_held);
     slow_destroy(r->slow);
     conn_table_destroy(r->conn);
     beacon_destroy(r->bcn);
@@ -410,13 +415,20 @@ static int flush(struct run *r)
                    : r->dec[i].cls < 0 ? c : (size_t)r->dec[i].cls;
         int alert = is_alert(r->d->memo, &r->dec[i], &r->ids[i]);
         int held = alert && detect_suppress_apply(r, i);
+        int limited = 0;
+        r->ids[i].limited = NULL;
+        if (alert && !held)
+            rc = detect_limit_apply(r, i, &limited);
         r->per_class[k]++;
         if (r->label_of[i] >= 0)
             r->by_label[(size_t)r->label_of[i] * (c + 2) + k]++;
-        r->alerts += alert && !held;
-        if ((alert && !held) || r->ids[i].unjudged || r->o->all)
+        r->alerts += alert && !held && !limited;
+        if (rc == 0 && ((alert && !held && !limited) ||
+                        r->ids[i].unjudged || r->o->all))
             rc = emit(r, i);
     }
+    if (rc == 0)
+        rc = detect_limit_sweep(r);
     r->flows += r->n;
     r->n = 0;
     if ((fflush(r->out) != 0 || ferror(r->out)) && rc == 0)
@@ -529,6 +541,11 @@ int detect_run(struct detect_run_opts *o, FILE *out)
         rc = detector_read_flows(d, &o->in, on_flow, &r, &st);
     if (rc == 0)
         rc = flush(&r);
+    if (rc == 0)
+        rc = detect_limit_finish(&r);
+    if (rc == 0 && (fflush(out) != 0 || ferror(out)))
+        rc = err_set(ERR_IO, "standard output: cannot write the alerts: %s",
+                     strerror(errno));
     double secs = progress_now_s() - t0;
     if (r.show_bar)
         progress_finish(&r.bar);

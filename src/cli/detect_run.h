@@ -57,6 +57,9 @@ struct detect_run_opts {
     double slow_max_rate;     /* payload bytes per second */
     const char **suppress;    /* suppression files (suppress.h) */
     size_t n_suppress;
+    uint32_t alert_limit;     /* --alert-limit N/S: N, 0 = none */
+    uint32_t alert_limit_s;   /* and S */
+    size_t limit_keys;        /* slots of the limit table (limit.h) */
 };
 
 void detect_run_opts_default(struct detect_run_opts *o);

@@ -10,6 +10,7 @@
 #include "cli/detect_run.h"
 #include "fewflow/alert.h"
 #include "fewflow/conn.h"
+#include "fewflow/limit.h"
 #include "fewflow/progress.h"
 #include "fewflow/repeat.h"
 #include "fewflow/slow.h"
@@ -54,6 +55,14 @@ struct run {
     /* "FILE:LINE" of the entry, for --all; room for any path open()
      * takes (4,095 bytes), so the line is never cut off. */
     char sup_at[4096 + 16];
+    struct limit *lim;            /* rate limits (limit.h), or NULL */
+    uint64_t *lim_held;           /* per entry; the last: --alert-limit */
+    uint64_t limited;             /* alerts a limit held back */
+    uint64_t lim_cli_seen;        /* alerts --alert-limit counted */
+    uint64_t limit_records;       /* closing records written */
+    size_t lim_cursor;            /* the sweep's place (limit_sweep) */
+    double lim_now;               /* the latest alert's time */
+    char lim_at[4096 + 16];       /* as sup_at, for fewflow.limited */
     struct alert_buf line;
     uint64_t *per_class;          /* n_classes + 2: unknown, unjudged */
     char *labels[MAX_LABELS];
@@ -87,6 +96,27 @@ int detect_suppress_apply(struct run *r, size_t i);
  * list). */
 void detect_suppress_log(const struct run *r);
 void detect_suppress_json(struct alert_buf *b, const struct run *r);
+/* The entries of one kind (limit 0: suppression, 1: limits) that
+ * matched alerts (hit 1) or none (hit 0), at most 20, on stderr. */
+void detect_suppress_log_entries(const struct run *r, int limit, int hit);
+
+/* The run's limit table when a list has limit entries or
+ * --alert-limit is given; 0 or ERR_NOMEM. */
+int detect_limit_init(struct run *r);
+/* Whether row i's alert (not suppressed) is held back by a limit:
+ * counts it and marks its line; writes the closing record of a window
+ * that this ended first. 0 or an error code. */
+int detect_limit_apply(struct run *r, size_t i, int *held);
+/* After each batch: closing records of windows the latest alert's time
+ * has ended, a bounded number of slots looked at per batch. */
+int detect_limit_sweep(struct run *r);
+/* At the end of the input: the closing records still due. */
+int detect_limit_finish(struct run *r);
+void detect_limit_log(const struct run *r);
+void detect_limit_json(struct alert_buf *b, const struct run *r);
+/* Row i's alert as the suppression and limit lists see it. */
+void detect_suppress_alert(const struct run *r, size_t i,
+                           struct suppress_alert *a);
 
 /* ERR_PARSE naming the damage when an input was damaged, else 0. */
 int detect_summary_damage(const struct detector_input_stats *st);

@@ -147,6 +147,7 @@ void detect_summary_text(const struct run *r,
     conn_summary_text(r);
     detect_slow_log(r->slow, r->o->slow_min);
     detect_suppress_log(r);
+    detect_limit_log(r);
     space_note(r->d->memo);
     /* The label table is fixed; a CSV with more labels must not read as
      * if its rows were all counted there. */
@@ -280,6 +281,7 @@ int detect_summary_json(const struct run *r,
                      (unsigned long long)ct.before_head);
     detect_slow_json(&b, r->slow);
     detect_suppress_json(&b, r);
+    detect_limit_json(&b, r);
     if (r->d->memo->space != MEMO_SPACE_Z)
         alert_buf_printf(&b, ",\"memory_space\":\"%s\"",
                          memo_space_name((enum memo_space)r->d->memo->space));
