@@ -3,7 +3,9 @@
  * N packets in flows of P packets each (SYN, SYN-ACK, ACK, data both ways,
  * FIN from both sides), with C flows open at once, interleaved round-robin,
  * 20 µs apart. Deterministic (no randomness): the same arguments give the
- * same bytes.
+ * same bytes. PACKETS_PER_FLOW 1 writes a lone SYN per flow, each from
+ * its own source (10.0.0.0/8 by flow number): a spoofed SYN flood, whose
+ * flows alert, for the rate-limit benchmark.
  *
  * usage: detect_gen_pcap OUT.pcap PACKETS [PACKETS_PER_FLOW] [CONCURRENT]
  */
@@ -77,7 +79,7 @@ int main(int argc, char **argv)
     long open = argc > 4 ? atol(argv[4]) : 20000;
     pcap_t *dead = pcap_open_dead(DLT_EN10MB, 65535);
     pcap_dumper_t *out = pcap_dump_open(dead, argv[1]);
-    if (out == NULL || per < 4 || open < 1) {
+    if (out == NULL || (per < 4 && per != 1) || open < 1) {
         fprintf(stderr, "cannot write %s\n", argv[1]);
         return 1;
     }
@@ -88,8 +90,10 @@ int main(int argc, char **argv)
         for (int k = 0; k < per && written < n; k++) {
             for (long f = 0; f < open && written < n; f++) {
                 struct pcap_pkthdr h;
+                /* A last packet of -1: none, so the SYN is the
+                 * client's and nothing closes the flow. */
                 size_t len = build(buf, (uint32_t)(wave * open + f), k,
-                                   per - 1);
+                                   per > 1 ? per - 1 : -1);
                 t += 20e-6;
                 h.ts.tv_sec = (time_t)t;
                 h.ts.tv_usec = (suseconds_t)((t - (double)(time_t)t) * 1e6);

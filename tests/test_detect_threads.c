@@ -25,7 +25,7 @@ static int setup_model(void **state)
     char *out = NULL;
     int rc = testutil_train_small("threads", "SSH-Patator_2961",
                                   "Botnet_736", "--shot 5 --query 5 "
-                                  "--episodes 20 --hidden 32 --emb 16",
+                                  "--episodes 20 --hidden 32 --emb 32",
                                   model_path, sizeof(model_path), &out);
     if (rc != 0)
         fprintf(stderr, "%s", out ? out : "");
@@ -110,9 +110,13 @@ static void threads_decide_exactly_as_one(void **state)
     }
     assert_true(unknown > 0 && known > 0);
 
+    /* Batches of one and three too: BLAS takes other kernels for a
+     * matrix of one or a few rows, which once moved a score's last digits
+     * with --batch. */
     const size_t runs[][2] = { { 2, N_ROWS }, { 3, N_ROWS }, { 2, 256 },
                                { 4, 100 }, { 2, 33 }, { 1, 500 },
-                               { 3, 1000 } };
+                               { 3, 1000 }, { 1, 1 }, { 2, 1 }, { 1, 3 },
+                               { 2, 3 }, { 1, 256 } };
     for (size_t k = 0; k < sizeof(runs) / sizeof(*runs); k++) {
         memset(z2, 0, N_ROWS * d->dim * sizeof(float));
         memset(got, 0, N_ROWS * sizeof(*got));
@@ -126,6 +130,47 @@ static void threads_decide_exactly_as_one(void **state)
     free(z1);
     free(z2);
     free(s);
+    free(ref);
+    free(got);
+    detector_destroy(d);
+}
+
+/* With many prototypes, BLAS computes the distance product of a single
+ * row by another kernel than that of a full chunk, and a score once
+ * changed in its last digits with --batch 1. The pool gives every product
+ * one shape, so batches of 1, 3 and 256 on one or two threads agree to
+ * the bit. */
+static void batch_size_changes_no_bit(void **state)
+{
+    (void)state;
+    enum { N = 400, PROTOS = 48 };
+    struct detector *d = detector_load(model_path, 1);
+    assert_non_null(d);
+    float *x = synthetic_rows(d, N);
+    float *z = malloc(N * d->dim * sizeof(float));
+    float *z2 = malloc(N * d->dim * sizeof(float));
+    struct memo_decision *ref = malloc(N * sizeof(*ref));
+    struct memo_decision *got = malloc(N * sizeof(*got));
+    assert_true(z && z2 && ref && got);
+    /* Prototypes among the rows, so that distances are of every size. */
+    memcpy(z2, x, PROTOS * d->n_in * sizeof(float));
+    assert_int_equal(detector_embed(d, z2, PROTOS, z), 0);
+    assert_true(memo_class_add(d->memo, "many", 0, z, PROTOS, 0.5f,
+                               NULL) >= 0);
+
+    pool_run(d, x, N, 1, 256, z, ref);
+    const size_t runs[][2] = { { 1, 1 }, { 2, 1 }, { 1, 3 }, { 2, 3 },
+                               { 2, 256 } };
+    for (size_t k = 0; k < sizeof(runs) / sizeof(*runs); k++) {
+        memset(z2, 0, N * d->dim * sizeof(float));
+        pool_run(d, x, N, runs[k][0], runs[k][1], z2, got);
+        assert_memory_equal(z, z2, N * d->dim * sizeof(float));
+        for (size_t i = 0; i < N; i++)
+            same_decision(&ref[i], &got[i]);
+    }
+    free(x);
+    free(z);
+    free(z2);
     free(ref);
     free(got);
     detector_destroy(d);
@@ -153,6 +198,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(threads_decide_exactly_as_one),
+        cmocka_unit_test(batch_size_changes_no_bit),
         cmocka_unit_test(pool_limits),
     };
     return cmocka_run_group_tests(tests, setup_model, NULL);

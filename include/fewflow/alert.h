@@ -114,6 +114,10 @@ struct alert_flow {
      * holds the alert back: "FILE:LINE", printed with --all as
      * fewflow.suppressed; NULL otherwise. */
     const char *suppressed;
+    /* Set by detect when a rate limit (limit.h) holds the alert back:
+     * "FILE:LINE" or "--alert-limit", printed with --all as
+     * fewflow.limited; NULL otherwise. */
+    const char *limited;
 };
 
 /* A growing text buffer for one JSON line. */

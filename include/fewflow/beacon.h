@@ -36,7 +36,7 @@
  * Once regular, a series stays decided: its later sessions alert with the
  * period and jitter of the last regular window. Sessions noted before the
  * decision are counted (beacon_totals.before), not re-emitted, so the
- * output does not depend on detect's batch size.
+ * output does not depend on where detect's output blocks end.
  *
  * A session is a new connection: a TCP flow with a SYN (when the model
  * has syn_flag_count); for other protocols (and TCP without that

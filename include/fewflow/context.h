@@ -32,7 +32,7 @@
  * is unjudged. Unanswered flows that timed out count as context too.
  *
  * The window reaches back from the flow, and forward to the flows that
- * end in the same output batch (context_recheck): the first flow of a
+ * end in the same output block of detect (context_recheck): the first flow of a
  * burst is judged with the rest, while the first probe of a scan spread
  * over time is reported unjudged and the next ones alert.
  *
@@ -60,13 +60,15 @@
  * queries at the end of a capture say nothing about an
  * attack's lone flow in the same window. The benign captures shipped
  * with the data have at most eight lone flows each; the limit sits well
- * above that. The count is taken over a whole output batch before any of
+ * above that. The count is taken over a whole output block before any of
  * its lines is written, so the first flows of a burst are judged like
  * the rest (context_lone_note, context_lone_limit).
  *
  * Flows without both addresses (CSV rows without address columns, or
  * with text that is no address) are left out of the lone rules: they
- * cannot be told apart by source or target.
+ * cannot be told apart by source or target. So are flows without a time
+ * (first_s <= 0: CSV rows without a readable Timestamp): no window can
+ * be placed around them.
  *
  * Memory is fixed: the last refused connection and the last unanswered
  * flow per source and per target are kept in direct-mapped tables; a
@@ -118,7 +120,7 @@ enum context_verdict context_check(struct context *c, const float *x,
 
 /* Verdict v of context_check looked at again with the flows noted since
  * (detect does so when it writes the flow out, after the rest of its
- * batch has been noted): a lone flow that later ones keep company is no
+ * block has been noted): a lone flow that later ones keep company is no
  * longer lone, so the first packet of a flood is judged like the rest. */
 enum context_verdict context_recheck(const struct context *c,
                                      const struct alert_flow *id,

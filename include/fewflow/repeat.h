@@ -41,7 +41,7 @@
  * 1.3%); 10% keeps 95.2% / 95.9%, 30% gains little (97.8% / 99.7%).
  *
  * Flows noted before the count was reached are escalated only if they
- * are still waiting in detect's output batch (repeat_judge looks at the
+ * are still waiting in detect's output block (repeat_judge looks at the
  * table when the flow is written); those already written stay benign
  * and are counted per run (benign_before) for the summary. Memory is
  * fixed: REPEAT_SLOTS groups in buckets of four; a newcomer takes the

@@ -65,7 +65,7 @@
  * its own kind. Either can only cost alerts.
  *
  * Flows written before their group reached the count stay as decided
- * and are counted (written_before); detect's output batch lets flows
+ * and are counted (written_before); detect's output block lets flows
  * that arrive together be judged together.
  */
 #ifndef FEWFLOW_SLOW_H

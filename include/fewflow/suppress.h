@@ -26,12 +26,26 @@
  * IPv4-mapped IPv6 address (::ffff:a.b.c.d) lies in its IPv4 ranges, and
  * a range inside ::ffff:0:0/96 is the IPv4 range it maps.
  *
- * (detect also offers a flow that took its connection's class with its
- * ends swapped, as the meter may start a later part from the server.)
+ * (detect holds a later part of a connection with the connection's
+ * alert, and matches it the way round that alert's flow ran: see
+ * README, "Suppression".)
  * The first entry that holds for an alert takes it and counts it, so an
  * entry shadowed by an earlier one counts nothing. Matching walks the
  * entries (at most SUPPRESS_MAX, over all files), so one alert costs a
  * bounded number of comparisons.
+ *
+ * A line led by the keyword `limit` is a rate limit instead (limit.h):
+ *
+ *   limit unknown dst 10.10.10.10 track by_dst count 10 seconds 60
+ *   limit *       track by_src count 5 seconds 300
+ *
+ * It takes the same what and where, then `count N` (1-999999, alerts
+ * written per window), `seconds S` (1-604800, the window) and
+ * optionally `track by_src|by_dst|by_both|by_rule` (whose alerts share
+ * a window; by_src when not given); `*` alone is allowed there. Limit
+ * entries are matched apart from suppression entries (suppress_match
+ * skips them, suppress_limit_match sees only them), so one file may mix
+ * both in any order.
  *
  * Not thread-safe; no global state.
  */
@@ -57,6 +71,14 @@ enum suppress_rule {
     SUPPRESS_RULE_CONN = 16,
 };
 
+/* Whose alerts share a limit's window (besides the entry and class). */
+enum suppress_track {
+    SUPPRESS_BY_SRC,
+    SUPPRESS_BY_DST,
+    SUPPRESS_BY_BOTH,          /* the source and destination pair */
+    SUPPRESS_BY_RULE,          /* all of the entry's alerts */
+};
+
 enum suppress_what {
     SUPPRESS_ANY,              /* `*` */
     SUPPRESS_UNKNOWN,          /* an alert without a class */
@@ -75,6 +97,11 @@ struct suppress_entry {
     int32_t port;              /* -1: any */
     int16_t proto;             /* -1: any */
     uint64_t hits;
+    uint8_t limit;             /* a `limit` line: the fields below hold */
+    uint8_t track;             /* enum suppress_track */
+    uint8_t has_track;         /* given on the line */
+    uint32_t count;            /* alerts written per window */
+    uint32_t seconds;          /* the window */
 };
 
 /* An alert as the list sees it. */
@@ -103,10 +130,25 @@ size_t suppress_count(const struct suppress *s);
 const struct suppress_entry *suppress_entry_get(const struct suppress *s,
                                                 size_t i);
 
-/* The first entry that holds for a, with its hit counted; NULL when none
- * does. */
+/* The first suppression entry that holds for a, with its hit counted;
+ * NULL when none does. */
 const struct suppress_entry *suppress_match(struct suppress *s,
                                             const struct suppress_alert *a);
+/* The same over the limit entries; *index gets the entry's place. */
+const struct suppress_entry *suppress_limit_match(
+    struct suppress *s, const struct suppress_alert *a, size_t *index);
+
+/* "by_src", "by_dst", "by_both" or "by_rule". */
+const char *suppress_track_name(unsigned track);
+
+/* Entry i (< suppress_count) takes an alert that it held earlier in
+ * another form (a later part of a connection it held): its hit is
+ * counted and the entry returned. */
+const struct suppress_entry *suppress_take(struct suppress *s, size_t i);
+
+/* The index of entry e of s (suppress_entry_get's i). */
+size_t suppress_entry_index(const struct suppress *s,
+                            const struct suppress_entry *e);
 
 /* The entry's what as text ("beacon", "*", "\"DoS Hulk\""), in buf. */
 const char *suppress_what_text(const struct suppress_entry *e, char *buf,

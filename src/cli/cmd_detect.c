@@ -10,6 +10,7 @@
 #include "fewflow/flow.h"
 #include "fewflow/log.h"
 #include "fewflow/beacon.h"
+#include "fewflow/limit.h"
 #include "fewflow/repeat.h"
 #include "fewflow/slow.h"
 
@@ -37,7 +38,10 @@ static void usage(FILE *out)
         "alerts go out\n"
         "                       without one (default 1000 for -i, "
         "no limit otherwise; 0 = no limit)\n"
-        "      --batch N        flows embedded together (default 256)\n"
+        "      --batch N        flows classified at a time (default 256, "
+        "at most 256\n"
+        "                       used): speed only, the output is the same "
+        "for any N\n"
         "      --threads N      classification threads (default: online "
         "cores, at most 8)\n"
         "      --idle-timeout S flow idle timeout in seconds "
@@ -152,9 +156,35 @@ static void usage(FILE *out)
         "                       rule (beacon, slow, lone, repeat, conn), "
         "unknown, * or a\n"
         "                       \"class name\"; counted in the summary, "
-        "not written\n",
+        "not written.\n"
+        "                       A line 'limit WHAT [where] [track by_src|"
+        "by_dst|by_both|\n"
+        "                       by_rule] count N seconds S' writes at most "
+        "N alerts of\n"
+        "                       a class per track key per window of S "
+        "seconds (flow\n"
+        "                       time);"
+        " each window that held alerts back ends in one\n"
+        "                       closing record (signature_id 9099998) "
+        "with the held count\n"
+        "      --alert-limit N/S  the same for every alert no limit line "
+        "takes: at most\n"
+        "                       N alerts per source and class per S "
+        "seconds\n"
+        "      --limit-keys N   windows tracked at once (default %d, "
+        "%u-%u);\n"
+        "                       when full, the least recently alerting "
+        "key of a set is\n"
+        "                       dropped. Suppression applies first; "
+        "limits hold alerts\n"
+        "                       only, never unjudged lines. SIGHUP "
+        "re-reads the\n"
+        "                       --suppress files of a live run (-i, or "
+        "input from a pipe\n"
+        "                       or FIFO)\n",
         auth, BEACON_MIN_DEFAULT, BEACON_MIN_LOWEST, BEACON_KEEP,
-        BEACON_CLIENTS_MAX - 1);
+        BEACON_CLIENTS_MAX - 1, LIMIT_KEYS_DEFAULT, LIMIT_KEYS_MIN,
+        LIMIT_KEYS_MAX);
 }
 
 static volatile int stop_flag;
@@ -165,6 +195,15 @@ static void on_signal(int sig)
 {
     stop_flag = 1;
     signal(sig, SIG_DFL);
+}
+
+static volatile sig_atomic_t reload_flag;
+
+/* SIGHUP on a live run: the lists are re-read between batches. */
+static void on_reload(int sig)
+{
+    (void)sig;
+    reload_flag = 1;
 }
 
 static int add_path(const char ***list, size_t *n, const char *p)
@@ -287,7 +326,32 @@ enum { OPT_CSV = 256, OPT_ALL, OPT_EXPLAIN, OPT_EXPLAIN_RATE, OPT_BATCH,
        OPT_REPEAT_W, OPT_REPEAT_PORTS, OPT_REPEAT_DURATION,
        OPT_JUDGE_CONT, OPT_JUDGE_BEACONS, OPT_BEACON_MIN, OPT_BEACON_TO,
        OPT_BEACON_LOCAL, OPT_BEACON_CLIENTS, OPT_JUDGE_SLOW, OPT_SLOW_MIN,
-       OPT_SLOW_DURATION, OPT_SLOW_RATE, OPT_LONE_PREFIX, OPT_SUPPRESS };
+       OPT_SLOW_DURATION, OPT_SLOW_RATE, OPT_LONE_PREFIX, OPT_SUPPRESS,
+       OPT_ALERT_LIMIT, OPT_LIMIT_KEYS };
+
+/* "N/S": at most N alerts per S seconds, whole numbers as a limit line
+ * takes them. */
+static int parse_alert_limit(const char *v, struct detect_run_opts *o)
+{
+    unsigned long long n = 0, sec = 0;
+    char num[16];
+    const char *slash = strchr(v, '/');
+    size_t len = slash ? (size_t)(slash - v) : 0;
+    int ok = len > 0 && len < sizeof(num);
+    if (ok) {
+        snprintf(num, sizeof(num), "%.*s", (int)len, v);
+        ok = cli_whole(num, 999999, &n) == 0 && n >= 1 &&
+             cli_whole(slash + 1, 604800, &sec) == 0 && sec >= 1;
+    }
+    if (!ok)
+        return cli_usage_error("detect", "--alert-limit wants N/S: at most "
+                               "N alerts (1-999999) per source and class "
+                               "per S seconds (1-604800), e.g. 10/60; not "
+                               "'%s'", v);
+    o->alert_limit = (uint32_t)n;
+    o->alert_limit_s = (uint32_t)sec;
+    return 0;
+}
 
 /* The slow-connection rule's numbers (slow.h). */
 static int parse_slow(int opt, const char *v, struct detect_run_opts *o)
@@ -345,6 +409,8 @@ static int parse(int argc, char **argv, struct detect_run_opts *o,
         { "slow-min-duration", required_argument, 0, OPT_SLOW_DURATION },
         { "slow-max-rate", required_argument, 0, OPT_SLOW_RATE },
         { "suppress", required_argument, 0, OPT_SUPPRESS },
+        { "alert-limit", required_argument, 0, OPT_ALERT_LIMIT },
+        { "limit-keys", required_argument, 0, OPT_LIMIT_KEYS },
         { "help", no_argument, 0, 'h' },
         { 0, 0, 0, 0 },
     };
@@ -443,6 +509,12 @@ static int parse(int argc, char **argv, struct detect_run_opts *o,
         case OPT_SUPPRESS:
             rc = add_path(&o->suppress, &o->n_suppress, optarg);
             break;
+        case OPT_ALERT_LIMIT: rc = parse_alert_limit(optarg, o); break;
+        case OPT_LIMIT_KEYS:
+            rc = parse_count("detect", "--limit-keys", optarg,
+                             LIMIT_KEYS_MIN, LIMIT_KEYS_MAX, &v);
+            o->limit_keys = (size_t)v;
+            break;
         case OPT_SLOW_MIN:
         case OPT_SLOW_DURATION:
         case OPT_SLOW_RATE:
@@ -481,10 +553,16 @@ int cmd_detect(int argc, char **argv)
     int rc = parse(argc, argv, &o, &fc);
     if (rc == 0) {
         /* A closed terminal (SIGHUP) ends the run as Ctrl-C does: with
-         * the open flows classified and the summary written. */
+         * the open flows classified and the summary written; a live run
+         * with --suppress files re-reads them instead, as daemons do. */
         signal(SIGINT, on_signal);
         signal(SIGTERM, on_signal);
-        signal(SIGHUP, on_signal);
+        if (detect_reload_wanted(&o)) {
+            o.reload = &reload_flag;
+            signal(SIGHUP, on_reload);
+        } else {
+            signal(SIGHUP, on_signal);
+        }
         rc = detect_run(&o, stdout);
     }
     free(o.captures);

@@ -46,6 +46,7 @@ void detect_run_opts_default(struct detect_run_opts *o)
     o->slow_min = SLOW_MIN_DEFAULT;
     o->slow_min_duration_s = SLOW_MIN_DURATION_DEFAULT;
     o->slow_max_rate = SLOW_MAX_RATE_DEFAULT;
+    o->limit_keys = LIMIT_KEYS_DEFAULT;
 }
 
 
@@ -94,7 +95,8 @@ static int run_init_conn(struct run *r)
         return 0;
     r->conn_f = malloc(r->cap * sizeof(*r->conn_f));
     r->conn_reason = malloc(r->cap * sizeof(*r->conn_reason));
-    if (r->conn_f == NULL || r->conn_reason == NULL)
+    r->conn_carry = calloc(r->cap, sizeof(*r->conn_carry));
+    if (r->conn_f == NULL || r->conn_reason == NULL || r->conn_carry == NULL)
         return err_set(ERR_NOMEM, "out of memory");
     r->conn = conn_table_create(CONN_TIMEOUT_DEFAULT);
     return r->conn ? 0 : ERR_NOMEM;
@@ -103,7 +105,7 @@ static int run_init_conn(struct run *r)
 static int run_init(struct run *r, struct detector *d,
                     const struct detect_run_opts *o, FILE *out)
 {
-    size_t b = o->batch, c = d->memo->n_classes + 2;
+    size_t b = DETECT_BLOCK, c = d->memo->n_classes + 2;
     memset(r, 0, sizeof(*r));
     r->d = d;
     r->o = o;
@@ -139,8 +141,9 @@ static int run_init(struct run *r, struct detector *d,
         return err_set(ERR_NOMEM, "out of memory");
     r->tokens = o->explain_rate;
     r->refill_s = progress_now_s();
+    r->piece = o->batch > 0 && o->batch < b ? o->batch : b;
     r->pool = detector_pool_create(d, o->threads ? o->threads
-                                   : detector_threads_default(), b);
+                                   : detector_threads_default(), r->piece);
     if (r->pool == NULL)
         return err_last();
     int rc = run_init_context(r);
@@ -152,6 +155,8 @@ static int run_init(struct run *r, struct detector *d,
         rc = detect_slow_create(d, o, &r->slow);
     if (rc == 0)
         rc = detect_suppress_load(r);
+    if (rc == 0)
+        rc = detect_limit_init(r);
     return rc == 0 ? run_init_repeat(r) : rc;
 }
 
@@ -173,6 +178,8 @@ static void run_fini(struct run *r)
     free(r->slow_reason);
     free(r->made_by);
     suppress_destroy(r->sup);
+    limit_destroy(r->lim);
+    free(r->lim_held);
     slow_destroy(r->slow);
     conn_table_destroy(r->conn);
     beacon_destroy(r->bcn);
@@ -180,6 +187,7 @@ static void run_fini(struct run *r)
     free(r->bcn_reason);
     free(r->conn_f);
     free(r->conn_reason);
+    free(r->conn_carry);
     free(r->per_class);
     free(r->by_label);
     detector_pool_destroy(r->pool);
@@ -323,10 +331,14 @@ static void apply_slow(struct run *r, size_t i)
 static void apply_conn(struct run *r, size_t i)
 {
     struct alert_flow *id = &r->ids[i];
-    if (r->conn == NULL || id->unjudged)
+    if (r->conn == NULL)
         return;
-    if (conn_table_judge(r->conn, r->d->memo, &r->conn_f[i], id->flow_id,
-                         &r->dec[i].cls, r->conn_reason[i])) {
+    memset(&r->conn_carry[i], 0, sizeof(r->conn_carry[i]));
+    if (id->unjudged)
+        return;
+    if (conn_table_judge_carry(r->conn, r->d->memo, &r->conn_f[i],
+                               id->flow_id, &r->dec[i].cls,
+                               r->conn_reason[i], &r->conn_carry[i])) {
         id->reason = r->conn_reason[i];
         r->made_by[i] |= SUPPRESS_RULE_CONN;
     }
@@ -377,7 +389,16 @@ static int flush(struct run *r)
 {
     size_t c = r->d->memo->n_classes;
     double t0 = progress_now_s();
-    int rc = detector_pool_classify(r->pool, r->x, r->n, r->z, r->dec);
+    int rc = 0;
+    if (r->o->reload != NULL && *r->o->reload) {
+        *r->o->reload = 0;
+        rc = detect_reload(r);
+    }
+    for (size_t at = 0; at < r->n && rc == 0; at += r->piece) {
+        size_t k = r->n - at < r->piece ? r->n - at : r->piece;
+        rc = detector_pool_classify(r->pool, r->x + at * r->d->n_in, k,
+                                    r->z + at * r->d->dim, r->dec + at);
+    }
     if (rc != 0)
         return rc;
     for (size_t i = 0; r->d->head != NULL && i < r->n; i++)
@@ -398,13 +419,20 @@ static int flush(struct run *r)
                    : r->dec[i].cls < 0 ? c : (size_t)r->dec[i].cls;
         int alert = is_alert(r->d->memo, &r->dec[i], &r->ids[i]);
         int held = alert && detect_suppress_apply(r, i);
+        int limited = 0;
+        r->ids[i].limited = NULL;
+        if (alert && !held)
+            rc = detect_limit_apply(r, i, &limited);
         r->per_class[k]++;
         if (r->label_of[i] >= 0)
             r->by_label[(size_t)r->label_of[i] * (c + 2) + k]++;
-        r->alerts += alert && !held;
-        if ((alert && !held) || r->ids[i].unjudged || r->o->all)
+        r->alerts += alert && !held && !limited;
+        if (rc == 0 && ((alert && !held && !limited) ||
+                        r->ids[i].unjudged || r->o->all))
             rc = emit(r, i);
     }
+    if (rc == 0)
+        rc = detect_limit_sweep(r);
     r->flows += r->n;
     r->n = 0;
     if ((fflush(r->out) != 0 || ferror(r->out)) && rc == 0)
@@ -517,6 +545,11 @@ int detect_run(struct detect_run_opts *o, FILE *out)
         rc = detector_read_flows(d, &o->in, on_flow, &r, &st);
     if (rc == 0)
         rc = flush(&r);
+    if (rc == 0)
+        rc = detect_limit_finish(&r);
+    if (rc == 0 && (fflush(out) != 0 || ferror(out)))
+        rc = err_set(ERR_IO, "standard output: cannot write the alerts: %s",
+                     strerror(errno));
     double secs = progress_now_s() - t0;
     if (r.show_bar)
         progress_finish(&r.bar);

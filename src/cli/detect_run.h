@@ -5,12 +5,19 @@
 #ifndef FEWFLOW_CLI_DETECT_RUN_H
 #define FEWFLOW_CLI_DETECT_RUN_H
 
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 
 #include "fewflow/detector.h"
 #include "fewflow/beacon.h"
 #include "fewflow/repeat.h"
+
+/* Flows judged together: the rules that look at other flows (lone,
+ * repeat, slow) see every flow of the block before any of its lines is
+ * written. A fixed count, not --batch, so that the output does not depend
+ * on how many flows are classified at a time. */
+#define DETECT_BLOCK 256
 
 struct detect_run_opts {
     const char *model;
@@ -24,7 +31,8 @@ struct detect_run_opts {
     double explain_rate;      /* explanations per second at most, 0 = no
                                  limit; see detect_run_explain_rate */
     int explain_rate_set;     /* given by the user: keep it as it is */
-    size_t batch;             /* flows embedded together */
+    size_t batch;             /* flows classified at a time, a speed
+                                 setting (at most DETECT_BLOCK are) */
     const char *summary_json; /* or NULL */
     const char *neutral;      /* see detector_set_neutral */
     size_t threads;           /* classification threads, 0 = online cores */
@@ -50,6 +58,12 @@ struct detect_run_opts {
     double slow_max_rate;     /* payload bytes per second */
     const char **suppress;    /* suppression files (suppress.h) */
     size_t n_suppress;
+    uint32_t alert_limit;     /* --alert-limit N/S: N, 0 = none */
+    uint32_t alert_limit_s;   /* and S */
+    size_t limit_keys;        /* slots of the limit table (limit.h) */
+    /* Set by a signal handler: re-read the --suppress files before the
+     * next batch is judged (detect_reload_wanted); NULL: never. */
+    volatile sig_atomic_t *reload;
 };
 
 void detect_run_opts_default(struct detect_run_opts *o);
@@ -86,6 +100,11 @@ void detect_slow_apply(struct slow *s, const struct slow_mark *m, int alert,
 /* Its stderr lines and its summary JSON member (",\"slow\":{...}"). */
 void detect_slow_log(const struct slow *s, uint32_t min_open);
 void detect_slow_json(struct alert_buf *b, const struct slow *s);
+
+/* Whether SIGHUP should re-read the --suppress files rather than end
+ * the run: files were given and the input is live (-i, or a capture or
+ * CSV from standard input or a FIFO). */
+int detect_reload_wanted(const struct detect_run_opts *o);
 
 /* Runs detection; returns the exit status (0, 1 or 2). */
 int detect_run(struct detect_run_opts *o, FILE *out);

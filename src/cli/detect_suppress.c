@@ -7,9 +7,10 @@
  * still counts where it would have counted: a suppressed poller's
  * sessions stay in their beacon series (another server's series is its
  * own), a suppressed class alert still gives its class to the later
- * flows of its connection and still counts toward a client's slow
- * connections and the lone limit. An operator silences an alert; the
- * evidence it carries for other alerts stays.
+ * flows of its connection (and holds them back with it: match_part) and
+ * still counts toward a client's slow connections and the lone limit.
+ * An operator silences an alert; the evidence it carries for other
+ * alerts stays.
  */
 #include <stdio.h>
 #include <string.h>
@@ -31,7 +32,7 @@ static void warn_classes(const struct run *r, size_t from)
         if (e->what == SUPPRESS_CLASS &&
             memo_class_find(r->d->memo, e->cls) < 0)
             log_warn("detect", "%s:%u:%u: %s has no class %s: the entry "
-                     "suppresses nothing until one is enrolled",
+                     "matches nothing until one is enrolled",
                      cli_printable(e->file, buf, sizeof(buf)), e->line,
                      e->col, r->o->model,
                      suppress_what_text(e, what, sizeof(what)));
@@ -79,40 +80,58 @@ int detect_suppress_load(struct run *r)
     return 0;
 }
 
-/* A flow that took its connection's class is a later part of that
- * connection, and the meter starts a part in the direction of its first
- * packet, often the server's: seen from there, "DoS Hulk" src CLIENT
- * missed it, and it alerted naming a flow_id the entry had held back.
- * The connection is matched the other way round too. */
-static const struct suppress_entry *match_turned(struct suppress *s,
-                                                 struct suppress_alert *a,
-                                                 const struct alert_flow *id)
+/* A later part of a connection is the connection's alert going on. It is
+ * matched the way round that alert's flow ran (the meter may start a part
+ * from the server's side: `src CLIENT` missed it, and an entry naming the
+ * server as source held it though not the connection), and when no entry
+ * holds it so, it is held with the connection's alert if that was held,
+ * by the same entry. So the first entry that holds still takes it (a
+ * `conn` entry before a class entry keeps its count). */
+static const struct suppress_entry *match_part(struct run *r, size_t i,
+                                               struct suppress_alert *a)
 {
-    a->src_ip = id->dest_ip;
-    a->dest_ip = id->src_ip;
-    a->dest_port = id->src_port;
-    return suppress_match(s, a);
+    const struct conn_carry *c = r->conn != NULL ? &r->conn_carry[i] : NULL;
+    const struct alert_flow *id = &r->ids[i];
+    if (c != NULL && c->carried && c->turned) {
+        a->src_ip = id->dest_ip;
+        a->dest_ip = id->src_ip;
+        a->dest_port = id->src_port;
+    }
+    const struct suppress_entry *e = suppress_match(r->sup, a);
+    if (e == NULL && c != NULL && c->carried && c->tag > 0)
+        e = suppress_take(r->sup, c->tag - 1);
+    return e;
+}
+
+void detect_suppress_alert(const struct run *r, size_t i,
+                           struct suppress_alert *a)
+{
+    const struct alert_flow *id = &r->ids[i];
+    int32_t cls = r->dec[i].cls;
+    a->cls = cls >= 0 ? r->d->memo->cls[cls].name : NULL;
+    a->rules = r->made_by[i] |
+               (id->beacon != NULL ? SUPPRESS_RULE_BEACON : 0u) |
+               (id->slow ? SUPPRESS_RULE_SLOW : 0u) |
+               (id->repeated ? SUPPRESS_RULE_REPEAT : 0u);
+    a->src_ip = id->src_ip;
+    a->dest_ip = id->dest_ip;
+    a->dest_port = id->dest_port;
+    a->proto = id->proto;
 }
 
 int detect_suppress_apply(struct run *r, size_t i)
 {
     struct alert_flow *id = &r->ids[i];
-    int32_t cls = r->dec[i].cls;
     id->suppressed = NULL;
     if (r->sup == NULL)
         return 0;
-    struct suppress_alert a = {
-        .cls = cls >= 0 ? r->d->memo->cls[cls].name : NULL,
-        .rules = r->made_by[i] |
-                 (id->beacon != NULL ? SUPPRESS_RULE_BEACON : 0u) |
-                 (id->slow ? SUPPRESS_RULE_SLOW : 0u) |
-                 (id->repeated ? SUPPRESS_RULE_REPEAT : 0u),
-        .src_ip = id->src_ip, .dest_ip = id->dest_ip,
-        .dest_port = id->dest_port, .proto = id->proto,
-    };
-    const struct suppress_entry *e = suppress_match(r->sup, &a);
-    if (e == NULL && (r->made_by[i] & SUPPRESS_RULE_CONN))
-        e = match_turned(r->sup, &a, id);
+    struct suppress_alert a;
+    detect_suppress_alert(r, i, &a);
+    const struct suppress_entry *e = match_part(r, i, &a);
+    if (r->conn != NULL)
+        conn_table_tag(r->conn, &r->conn_f[i], id->flow_id,
+                       e != NULL ? (uint32_t)suppress_entry_index(r->sup, e)
+                                   + 1 : 0);
     if (e == NULL)
         return 0;
     snprintf(r->sup_at, sizeof(r->sup_at), "%s:%u", e->file, e->line);
@@ -122,8 +141,9 @@ int detect_suppress_apply(struct run *r, size_t i)
 }
 
 /* Entries that took alerts, then those that took none: an operator
- * sees which entries still earn their place. */
-static void log_entries(const struct run *r, int hit)
+ * sees which entries still earn their place. Suppression and limit
+ * entries are listed apart. */
+void detect_suppress_log_entries(const struct run *r, int limit, int hit)
 {
     /* One buffer each: sharing one put a path of over 127 bytes where
      * the entry's what belongs. */
@@ -131,7 +151,7 @@ static void log_entries(const struct run *r, int hit)
     size_t shown = 0, more = 0;
     for (size_t i = 0; i < suppress_count(r->sup); i++) {
         const struct suppress_entry *e = suppress_entry_get(r->sup, i);
-        if ((e->hits > 0) != hit)
+        if ((e->hits > 0) != hit || e->limit != limit)
             continue;
         if (shown++ >= SHOW_MAX) {
             more++;
@@ -151,21 +171,27 @@ void detect_suppress_log(const struct run *r)
 {
     if (r->sup == NULL)
         return;
-    size_t n = suppress_count(r->sup), idle = 0;
-    for (size_t i = 0; i < n; i++)
-        idle += suppress_entry_get(r->sup, i)->hits == 0;
+    size_t n = 0, idle = 0;
+    for (size_t i = 0; i < suppress_count(r->sup); i++) {
+        const struct suppress_entry *e = suppress_entry_get(r->sup, i);
+        n += !e->limit;
+        idle += !e->limit && e->hits == 0;
+    }
+    /* A list of limits only says nothing of suppression. */
+    if (n == 0)
+        return;
     if (r->suppressed > 0) {
         log_info("detect", "suppressed %llu alerts (not written; --all "
                  "writes them with fewflow.suppressed); by entry:",
                  (unsigned long long)r->suppressed);
-        log_entries(r, 1);
+        detect_suppress_log_entries(r, 0, 1);
     } else {
         log_info("detect", "suppressed no alerts");
     }
     if (idle > 0) {
         log_info("detect", "%zu of %zu suppression entries matched no "
                  "alert:", idle, n);
-        log_entries(r, 0);
+        detect_suppress_log_entries(r, 0, 0);
     }
 }
 
@@ -176,10 +202,14 @@ void detect_suppress_json(struct alert_buf *b, const struct run *r)
         return;
     alert_buf_printf(b, ",\"suppressed\":{\"alerts\":%llu,\"entries\":[",
                      (unsigned long long)r->suppressed);
+    int first = 1;
     for (size_t i = 0; i < suppress_count(r->sup); i++) {
         const struct suppress_entry *e = suppress_entry_get(r->sup, i);
-        if (i > 0)
+        if (e->limit)
+            continue;
+        if (!first)
             alert_buf_raw(b, ",", 1);
+        first = 0;
         alert_buf_raw(b, "{\"file\":", 8);
         alert_buf_json_str(b, e->file);
         alert_buf_printf(b, ",\"line\":%u,\"what\":", e->line);

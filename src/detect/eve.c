@@ -196,6 +196,10 @@ void alert_format(struct alert_buf *b, const struct alert_flow *f,
         alert_buf_raw(b, ",\"suppressed\":", 14);
         alert_buf_json_str(b, f->suppressed);
     }
+    if (f->limited != NULL) {
+        alert_buf_raw(b, ",\"limited\":", 11);
+        alert_buf_json_str(b, f->limited);
+    }
     alert_buf_printf(b, ",\"known\":%s,\"enrolled\":%s,\"score\":",
                      c ? "true" : "false",
                      c && (c->flags & MEMO_CLASS_ENROLLED) ? "true"

@@ -1,6 +1,7 @@
 #include <cblas.h>
 #include <pthread.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "fewflow/detector.h"
@@ -12,14 +13,18 @@
 /*
  * Classification on several cores. A batch is cut into chunks of
  * contiguous rows that the threads take in turn; every row is normalised,
- * embedded and decided by the same code as on one thread, only inside a
- * smaller matrix, so each row's result does not depend on the cut (each
- * output row of the encoder's products and of the distance product is
- * computed from that row alone). The caller's thread takes chunks too,
- * with the detector's own encoder; the others keep an embedder each,
- * because an encoder keeps a workspace. Chunks rather than one slice per
- * thread: on a busy machine a worker may wake late, and the caller then
- * does its share instead of waiting for it.
+ * embedded and decided by the same code as on one thread. The caller's
+ * thread takes chunks too, with the detector's own encoder; the others
+ * keep an embedder each, because an encoder keeps a workspace. Chunks
+ * rather than one slice per thread: on a busy machine a worker may wake
+ * late, and the caller then does its share instead of waiting for it.
+ *
+ * Every matrix product sees the same shape: POOL_CHUNK rows, a short
+ * chunk padded with zero rows. BLAS picks its kernels by shape (a single
+ * row went another way than 256), and each kernel sums in its own order,
+ * so a flow's score once depended on how many flows were classified with
+ * it (--batch). Within one shape every row is computed alike, so a row's
+ * result is the same in any batch and on any thread.
  */
 
 /* Rows per chunk: small enough to share a 256-flow batch, large enough
@@ -33,6 +38,8 @@ struct slot {
     struct learner *learner;
     float *scratch;
     float *zbuf;                    /* encoder output, memory not in z */
+    float *xpad, *zpad;             /* a short chunk, padded */
+    struct memo_decision *dpad;
     pthread_t th;
 };
 
@@ -59,15 +66,43 @@ size_t detector_threads_default(void)
                                             : (size_t)n;
 }
 
-static int slot_run(struct slot *s, size_t from, size_t n)
+static int slot_chunk(struct slot *s, float *x, float *z,
+                      struct memo_decision *out)
 {
     struct detector_pool *p = s->pool;
-    float *x = p->x + from * p->d->n_in, *z = p->z + from * p->d->dim;
+    int rc = detector_space_embed(p->d->memo, s->learner, x, POOL_CHUNK,
+                                  s->zbuf, z);
+    if (rc == 0)
+        memo_decide_batch(p->d->memo, z, POOL_CHUNK, s->scratch, out);
+    return rc;
+}
+
+/* Rows [from, from + n), n <= POOL_CHUNK, in one fixed-shape chunk. */
+static int slot_run_one(struct slot *s, size_t from, size_t n)
+{
+    struct detector_pool *p = s->pool;
+    size_t n_in = p->d->n_in, dim = p->d->dim;
+    float *x = p->x + from * n_in, *z = p->z + from * dim;
 
     normalizer_apply(s->norm, x, n);
-    int rc = detector_space_embed(p->d->memo, s->learner, x, n, s->zbuf, z);
-    if (rc == 0)
-        memo_decide_batch(p->d->memo, z, n, s->scratch, p->out + from);
+    if (n == POOL_CHUNK)
+        return slot_chunk(s, x, z, p->out + from);
+    memcpy(s->xpad, x, n * n_in * sizeof(float));
+    memset(s->xpad + n * n_in, 0, (POOL_CHUNK - n) * n_in * sizeof(float));
+    int rc = slot_chunk(s, s->xpad, s->zpad, s->dpad);
+    if (rc == 0) {
+        memcpy(z, s->zpad, n * dim * sizeof(float));
+        memcpy(p->out + from, s->dpad, n * sizeof(*s->dpad));
+    }
+    return rc;
+}
+
+static int slot_run(struct slot *s, size_t from, size_t n)
+{
+    int rc = 0;
+    for (size_t at = 0; at < n && rc == 0; at += POOL_CHUNK)
+        rc = slot_run_one(s, from + at,
+                          n - at < POOL_CHUNK ? n - at : POOL_CHUNK);
     return rc;
 }
 
@@ -114,12 +149,16 @@ static int slot_init(struct detector_pool *p, size_t i)
 {
     struct slot *s = &p->slots[i];
     s->pool = p;
-    size_t rows = i == 0 ? p->max_batch : POOL_CHUNK;
     const struct memo *m = p->d->memo;
+    size_t rows = POOL_CHUNK;
     s->scratch = malloc(memo_batch_scratch(m, rows) * sizeof(float) + 1);
+    s->xpad = malloc(rows * p->d->n_in * sizeof(float) + 1);
+    s->zpad = malloc(rows * p->d->dim * sizeof(float) + 1);
+    s->dpad = malloc(rows * sizeof(*s->dpad));
     if (m->space != MEMO_SPACE_Z)
         s->zbuf = malloc((rows * m->z_dim + 1) * sizeof(float));
-    if (s->scratch == NULL || (m->space != MEMO_SPACE_Z && s->zbuf == NULL))
+    if (s->scratch == NULL || s->xpad == NULL || s->zpad == NULL ||
+        s->dpad == NULL || (m->space != MEMO_SPACE_Z && s->zbuf == NULL))
         return err_set(ERR_NOMEM, "out of memory");
     if (i == 0) {
         s->norm = p->d->norm;
@@ -187,6 +226,9 @@ void detector_pool_destroy(struct detector_pool *p)
         embedder_destroy(p->slots[i].emb);
         free(p->slots[i].scratch);
         free(p->slots[i].zbuf);
+        free(p->slots[i].xpad);
+        free(p->slots[i].zpad);
+        free(p->slots[i].dpad);
     }
     pthread_mutex_destroy(&p->mu);
     pthread_cond_destroy(&p->go);

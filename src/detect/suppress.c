@@ -188,18 +188,72 @@ static int parse_net(struct lex *lx, const struct token *k,
     return 0;
 }
 
+static const char *const track_names[] = {
+    "by_src", "by_dst", "by_both", "by_rule",
+};
+
+const char *suppress_track_name(unsigned track)
+{
+    return track < 4 ? track_names[track] : "?";
+}
+
+/* A limit's own keys: track, count and seconds; 1 when k is none of
+ * them, else 0 or an error code. */
+static int parse_limit_key(struct lex *lx, const struct token *k,
+                           const struct token *v, struct suppress_entry *e)
+{
+    int track = strcmp(k->text, "track") == 0;
+    int count = strcmp(k->text, "count") == 0;
+    long n;
+    if (k->quoted || !e->limit ||
+        !(track || count || strcmp(k->text, "seconds") == 0))
+        return 1;
+    if ((track && e->has_track) || (count && e->count > 0) ||
+        (!track && !count && e->seconds > 0))
+        return fail(lx, k->col, "%s given twice", k->text);
+    if (v == NULL)
+        return fail(lx, k->col + k->len, "%s wants a value", k->text);
+    if (track) {
+        for (unsigned i = 0; !v->quoted && i < 4; i++) {
+            if (strcmp(v->text, track_names[i]) == 0) {
+                e->track = (uint8_t)i;
+                e->has_track = 1;
+                return 0;
+            }
+        }
+        return fail(lx, v->col, "track wants by_src, by_dst, by_both or "
+                    "by_rule, not '%.40s'", v->text);
+    }
+    if (count) {
+        if (v->quoted || read_number(v->text, 999999, &n) != 0 || n < 1)
+            return fail(lx, v->col, "count wants a number from 1 to "
+                        "999999, not '%.40s'", v->text);
+        e->count = (uint32_t)n;
+        return 0;
+    }
+    if (v->quoted || read_number(v->text, 604800, &n) != 0 || n < 1)
+        return fail(lx, v->col, "seconds wants a whole number from 1 to "
+                    "604800 (a week), not '%.40s'", v->text);
+    e->seconds = (uint32_t)n;
+    return 0;
+}
+
 /* One "KEY VALUE" of the where part. */
 static int parse_where(struct lex *lx, const struct token *k,
                        const struct token *v, struct suppress_entry *e)
 {
     long port;
+    int lk = parse_limit_key(lx, k, v, e);
+    if (lk != 1)
+        return lk;
     int src = strcmp(k->text, "src") == 0, dst = strcmp(k->text, "dst") == 0;
     int host = strcmp(k->text, "host") == 0;
     int is_port = strcmp(k->text, "port") == 0;
     int is_proto = strcmp(k->text, "proto") == 0;
     if (k->quoted || !(src || dst || host || is_port || is_proto))
-        return fail(lx, k->col, "expected src, dst, host, port or proto, "
-                    "not '%.40s'", k->text);
+        return fail(lx, k->col, "expected src, dst, host, port or proto%s, "
+                    "not '%.40s'", e->limit ? ", track, count or seconds"
+                                            : "", k->text);
     if ((src && e->has_src) || (dst && e->has_dst) ||
         (host && e->has_host) || (is_port && e->port >= 0) ||
         (is_proto && e->proto >= 0))
@@ -228,7 +282,10 @@ static int entry_check(struct lex *lx, const struct suppress_entry *e)
                  e->proto == 132;
     if (e->port >= 0 && !ported)
         return fail(lx, e->col, "a port is only for tcp, udp or sctp");
-    if (e->what == SUPPRESS_ANY && !e->has_src && !e->has_dst &&
+    if (e->limit && (e->count == 0 || e->seconds == 0))
+        return fail(lx, e->col, "a limit wants count N and seconds S "
+                    "(at most N alerts per S seconds)");
+    if (!e->limit && e->what == SUPPRESS_ANY && !e->has_src && !e->has_dst &&
         !e->has_host && e->port < 0 && e->proto < 0)
         return fail(lx, e->col, "'*' without src, dst, host, port or "
                     "proto would suppress every alert");
@@ -247,6 +304,16 @@ static int parse_line(struct lex *lx, struct suppress_entry *e)
     if (rc <= 0)
         return rc;
     e->line = lx->line;
+    if (!k.quoted && strcmp(k.text, "limit") == 0) {
+        uint32_t col = k.col + 5;
+        e->limit = 1;
+        rc = next_token(lx, &k);
+        if (rc == 0)
+            return fail(lx, col, "limit wants what it limits: a rule, "
+                        "unknown, * or a \"class name\"");
+        if (rc < 0)
+            return rc;
+    }
     rc = parse_what(lx, &k, e);
     while (rc == 0 && (rc = next_token(lx, &k)) == 1) {
         int has_v = next_token(lx, &v);
@@ -408,20 +475,48 @@ static int where_holds(const struct suppress_entry *e,
     return !e->has_dst || net_holds(&e->dst, dst);
 }
 
-const struct suppress_entry *suppress_match(struct suppress *s,
-                                            const struct suppress_alert *a)
+static const struct suppress_entry *match_kind(
+    struct suppress *s, const struct suppress_alert *a, int limit,
+    size_t *index)
 {
     struct addr src, dst;
     src.ok = a->src_ip && beacon_ip_read(a->src_ip, src.a, &src.v6) == 0;
     dst.ok = a->dest_ip && beacon_ip_read(a->dest_ip, dst.a, &dst.v6) == 0;
     for (size_t i = 0; i < s->n; i++) {
         struct suppress_entry *e = &s->e[i];
-        if (what_holds(e, a) && where_holds(e, a, &src, &dst)) {
+        if (e->limit == limit && what_holds(e, a) &&
+            where_holds(e, a, &src, &dst)) {
             e->hits++;
+            *index = i;
             return e;
         }
     }
     return NULL;
+}
+
+const struct suppress_entry *suppress_match(struct suppress *s,
+                                            const struct suppress_alert *a)
+{
+    size_t i;
+    return match_kind(s, a, 0, &i);
+}
+
+const struct suppress_entry *suppress_limit_match(
+    struct suppress *s, const struct suppress_alert *a, size_t *index)
+{
+    return match_kind(s, a, 1, index);
+}
+
+const struct suppress_entry *suppress_take(struct suppress *s, size_t i)
+{
+    s->e[i].hits++;
+    return &s->e[i];
+}
+
+size_t suppress_entry_index(const struct suppress *s,
+                            const struct suppress_entry *e)
+{
+    return (size_t)(e - s->e);
 }
 
 const char *suppress_what_text(const struct suppress_entry *e, char *buf,
