@@ -169,7 +169,7 @@ static void grown_class_covers_its_cluster(void **state)
     size_t n_grown = 0;
     struct memo_context c;
     struct memo *m = memory_at(50, 50);
-    struct memo_grow_opts g = { 4, 1, 0, 0 };
+    struct memo_grow_opts g = { 4, 1, 0, 0, 0 };
     struct memo_enroll_opts o;
     struct memo_decision d;
 
@@ -223,6 +223,55 @@ static void grown_class_covers_its_cluster(void **state)
     memo_destroy(m);
 }
 
+/* More members than a class holds prototypes: 256 centres, and every
+ * member's own ball (its 4th-neighbour distance) inside a centre's. */
+static void cover_holds_every_member(void **state)
+{
+    (void)state;
+    enum { W = 20, NR = W * W };
+    static float ctx[2 * NR];
+    static int32_t grown[NR];
+    float z[6];
+    size_t n_grown = 0;
+    struct memo_context c;
+    struct memo *m = memory_at(50, 50);
+    struct memo_grow_opts g = { 4, 1, 0, 1, 1 };
+    struct memo_enroll_opts o;
+    struct memo_eval ev[2];
+
+    memo_enroll_opts_default(&o);
+    for (int i = 0; i < NR; i++) {
+        ctx[2 * i] = 0.3f * (float)(i % W);
+        ctx[2 * i + 1] = 0.3f * (float)(i / W);
+    }
+    const int32_t corner[3] = { 0, 1, W };
+    for (int i = 0; i < 3; i++)
+        memcpy(z + 2 * i, ctx + 2 * corner[i], 2 * sizeof(float));
+    assert_int_equal(memo_context_build(&c, m, ctx, NR, 4), 0);
+    assert_int_equal(memo_enroll_grown(m, "cover", z, 3, NULL, &c, NULL,
+                                       corner, 3, &g, &o, grown, &n_grown),
+                     0);
+    assert_int_equal(n_grown, NR - 3);      /* not capped at 253 */
+    const struct memo_class *cl = &m->cls[1];
+    assert_int_equal(cl->n_protos, MEMO_MAX_PROTOS);
+    assert_int_equal(cl->n_support, NR);
+    assert_memory_equal(cl->protos, z, sizeof(z));   /* labelled first */
+    for (int i = 0; i < NR; i++) {
+        float own = c.nd[i * 4 + 3];
+        int inside = 0;
+        for (uint32_t q = 0; q < cl->n_protos && !inside; q++) {
+            float dx = ctx[2 * i] - cl->protos[2 * q];
+            float dy = ctx[2 * i + 1] - cl->protos[2 * q + 1];
+            inside = sqrtf(dx * dx + dy * dy) + own <= cl->radii[q] + 1e-5f;
+        }
+        assert_true(inside);
+        memo_evaluate(m, ctx + 2 * i, ev);
+        assert_true(ev[1].ratio <= 1.0f);
+    }
+    memo_context_fini(&c);
+    memo_destroy(m);
+}
+
 /* A context with no row that chains to the flows (all of it far away),
  * growth turned off, or a benign class: the class is exactly what
  * memo_enroll makes. */
@@ -233,7 +282,7 @@ static void useless_context_changes_nothing(void **state)
     int32_t grown[MEMO_MAX_PROTOS];
     size_t n_grown = 7;
     struct memo_context c;
-    struct memo_grow_opts g = { 4, 1, 0, 0 };
+    struct memo_grow_opts g = { 4, 1, 0, 0, 0 };
     struct memo_enroll_opts o;
 
     memo_enroll_opts_default(&o);
@@ -460,6 +509,7 @@ int main(void)
         cmocka_unit_test(two_links_stop_a_thin_chain),
         cmocka_unit_test(grown_class_covers_its_cluster),
         cmocka_unit_test(useless_context_changes_nothing),
+        cmocka_unit_test(cover_holds_every_member),
         cmocka_unit_test(context_refuses_bad_sizes),
         cmocka_unit_test(split_keeps_connections_whole),
         cmocka_unit_test(eval_draws_and_grows_from_context_only),

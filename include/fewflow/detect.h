@@ -370,6 +370,10 @@ struct memo_grow_opts {
     float local;              /* > 0 (exemplars): member i's radius is
                                  min(radius, local × its distance to its
                                  k-th nearest context row) */
+    int cover;                /* with local: growth not capped; at most
+                                 MEMO_MAX_PROTOS centres chosen farthest
+                                 first cover the members, each centre's
+                                 radius holding its members' own radii */
 };
 struct memo_context;
 

@@ -68,10 +68,11 @@ void memo_grow_opts_default(struct memo_grow_opts *o);
  * the context c are seeds (n_seeds of them; the labelled flows must be
  * among c's rows). An attack class from fewer than MEMO_ENROLL_CALIBRATE
  * flows grows (memo_grow with r = the radius o's rule gives the k flows,
- * at most MEMO_MAX_PROTOS − k rows); otherwise, or for a benign class,
+ * at most MEMO_MAX_PROTOS − k rows unless g->cover); otherwise, or for a
+ * benign class,
  * this is memo_enroll. x (k × n_in) and cx (c->n × n_in), either may be
  * NULL, give the class's mean input. The grown rows' context indices go
- * to grown (room for MEMO_MAX_PROTOS) and their number to *n_grown.
+ * to grown (room for c->n) and their number to *n_grown.
  * Returns 0 or ERR_*.
  */
 int memo_enroll_grown(struct memo *m, const char *name, const float *z,

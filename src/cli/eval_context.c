@@ -5,25 +5,28 @@
 #include "cli/eval_openset_impl.h"
 #include "fewflow/err.h"
 
+static const char *grow_as_names[] = { "exemplars", "flows", "local1",
+                                       "local2", "cover1", "cover2" };
+
 int cli_grow_as(const char *cmd, const char *v, struct memo_grow_opts *g)
 {
-    static const char *names[] = { "exemplars", "flows", "local1",
-                                   "local2" };
-    for (int i = 0; i < 4; i++) {
-        if (strcmp(v, names[i]) == 0) {
+    for (int i = 0; i < 6; i++) {
+        if (strcmp(v, grow_as_names[i]) == 0) {
             g->as_flows = i == 1;
-            g->local = i >= 2 ? (float)(i - 1) : 0;
+            g->local = i >= 2 ? (float)(1 + i % 2) : 0;
+            g->cover = i >= 4;
             return 0;
         }
     }
-    return cli_usage_error(cmd, "--grow-as wants exemplars, flows, local1 "
-                           "or local2");
+    return cli_usage_error(cmd, "--grow-as wants exemplars, flows, local1, "
+                           "local2, cover1 or cover2");
 }
 
 const char *cli_grow_as_name(const struct memo_grow_opts *g)
 {
-    return g->as_flows ? "flows" : g->local >= 2 ? "local2"
-           : g->local > 0 ? "local1" : "exemplars";
+    if (g->as_flows || g->local <= 0)
+        return grow_as_names[g->as_flows ? 1 : 0];
+    return grow_as_names[(g->cover ? 4 : 2) + (g->local >= 2)];
 }
 
 void eval_context_fini(struct eval_context *c)

@@ -64,8 +64,8 @@ int eval_context_setup(struct os_args *a, const struct memo *m,
                        uint64_t seed);
 void eval_context_fini(struct eval_context *c);
 
-/* --grow-as: exemplars, flows, local1 or local2 into g; 0 or a usage
- * error (2) for command cmd. */
+/* --grow-as: exemplars, flows, local1, local2, cover1 or cover2 into
+ * g; 0 or a usage error (2) for command cmd. */
 int cli_grow_as(const char *cmd, const char *v, struct memo_grow_opts *g);
 const char *cli_grow_as_name(const struct memo_grow_opts *g);
 

@@ -13,6 +13,7 @@ void memo_grow_opts_default(struct memo_grow_opts *o)
     o->links = 1;
     o->as_flows = 0;
     o->local = 0;
+    o->cover = 0;
 }
 
 void memo_context_fini(struct memo_context *c)
@@ -210,17 +211,99 @@ struct members {
  * row that is not in the context. */
 static void local_radii(struct memo *m, size_t cls,
                         const struct memo_context *c, size_t k,
+                        const struct members *mb, float r, float f);
+
+/* A member's own radius for the cover: f × its k-th neighbour distance,
+ * r for a labelled row outside the context. */
+static float member_radius(const struct memo_context *c, size_t k,
+                           const struct members *mb, size_t i, float r,
+                           float f)
+{
+    int32_t row = i >= k ? mb->grown[i - k]
+                : i < mb->n_seeds ? mb->seeds[i] : -1;
+    float d = row >= 0 && (size_t)row < c->n
+                  ? c->nd[(size_t)row * c->k + c->k - 1] * f : r;
+    return d < r ? d : r;
+}
+
+/*
+ * More members than a class holds prototypes: centres chosen farthest
+ * first (the labelled rows first, then each time the member farthest
+ * from every centre so far; greedy k-centre), each member assigned to its
+ * nearest centre, and a centre's radius the largest over its members of
+ * distance + the member's own radius (capped at r), so that every
+ * member's ball lies inside its centre's. Writes the centres to protos
+ * and their radii; returns their number, or ERR_NOMEM.
+ */
+static long cover_centres(const struct memo_context *c, size_t k,
+                          const struct members *mb, const float *all,
+                          size_t n, float r, float f, float *protos,
+                          float *radii)
+{
+    size_t d = c->dim, nc = n < MEMO_MAX_PROTOS ? n : MEMO_MAX_PROTOS;
+    float *mind = malloc(n * sizeof(float));
+    uint32_t *near = malloc(n * sizeof(uint32_t));
+    if (mind == NULL || near == NULL) {
+        free(mind);
+        free(near);
+        return ERR_NOMEM;
+    }
+    for (size_t i = 0; i < n; i++)
+        mind[i] = INFINITY;
+    for (size_t q = 0; q < nc; q++) {
+        size_t pick = q;
+        if (q >= k) {
+            for (size_t i = 0; i < n; i++)
+                pick = mind[i] > mind[pick] ? i : pick;
+        }
+        memcpy(protos + q * d, all + pick * d, d * sizeof(float));
+        for (size_t i = 0; i < n; i++) {
+            float s = vec_sqdist(all + i * d, all + pick * d, d);
+            if (s < mind[i]) {
+                mind[i] = s;
+                near[i] = (uint32_t)q;
+            }
+        }
+    }
+    for (size_t q = 0; q < nc; q++)
+        radii[q] = 0;
+    for (size_t i = 0; i < n; i++) {
+        float e = sqrtf(mind[i]) + member_radius(c, k, mb, i, r, f);
+        radii[near[i]] = e > radii[near[i]] ? e : radii[near[i]];
+    }
+    for (size_t q = 0; q < nc; q++)
+        radii[q] = radii[q] < r ? radii[q] : r;
+    free(mind);
+    free(near);
+    return (long)nc;
+}
+
+static void local_radii(struct memo *m, size_t cls,
+                        const struct memo_context *c, size_t k,
                         const struct members *mb, float r, float f)
 {
     float radii[MEMO_MAX_PROTOS];
-    for (size_t i = 0; i < k + mb->n_grown; i++) {
-        int32_t row = i >= k ? mb->grown[i - k]
-                    : i < mb->n_seeds ? mb->seeds[i] : -1;
-        float d = row >= 0 && (size_t)row < c->n
-                      ? c->nd[(size_t)row * c->k + c->k - 1] * f : r;
-        radii[i] = d < r ? d : r;
-    }
+    for (size_t i = 0; i < k + mb->n_grown; i++)
+        radii[i] = member_radius(c, k, mb, i, r, f);
     memo_class_set_radii(m, cls, radii);
+}
+
+static int add_cover(struct memo *m, const char *name, size_t k,
+                     const struct memo_context *c, const struct members *mb,
+                     const float *all, size_t n, float r, float f,
+                     const float *xm)
+{
+    float *protos = malloc(MEMO_MAX_PROTOS * m->dim * sizeof(float));
+    float radii[MEMO_MAX_PROTOS];
+    long nc = protos ? cover_centres(c, k, mb, all, n, r, f, protos, radii)
+                     : ERR_NOMEM;
+    int rc = nc < 0 ? (int)nc
+                    : memo_class_add(m, name, MEMO_CLASS_ENROLLED, protos,
+                                     (uint32_t)nc, r, xm);
+    if (rc >= 0)
+        memo_class_set_radii(m, (size_t)rc, radii);
+    free(protos);
+    return rc;
 }
 
 static int add_members(struct memo *m, const char *name, const float *z,
@@ -251,9 +334,11 @@ static int add_members(struct memo *m, const char *name, const float *z,
                          o);
     } else if (rc == 0) {
         members_x_mean(m, x, k, cx, grown, n_grown, xm);
-        rc = memo_class_add(m, name, MEMO_CLASS_ENROLLED, all, (uint32_t)n,
-                            r, xm);
-        if (rc >= 0 && g->local > 0)
+        rc = g->cover ? add_cover(m, name, k, c, mb, all, n, r,
+                                  g->local > 0 ? g->local : 1, xm)
+                      : memo_class_add(m, name, MEMO_CLASS_ENROLLED, all,
+                                       (uint32_t)n, r, xm);
+        if (rc >= 0 && g->local > 0 && !g->cover)
             local_radii(m, (size_t)rc, c, k, mb, r, g->local);
         if (rc >= 0) {
             m->cls[rc].n_support = n;
@@ -280,7 +365,7 @@ int memo_enroll_grown(struct memo *m, const char *name, const float *z,
         return memo_enroll(m, name, z, k, x, o);
     float r = memo_enroll_radius_rule(m, z, k, o);
     long got = memo_grow(c, seeds, n_seeds, r, g->links,
-                         MEMO_MAX_PROTOS - k, grown);
+                         g->cover ? c->n : MEMO_MAX_PROTOS - k, grown);
     if (got < 0)
         return (int)got;
     if (got == 0)

@@ -470,7 +470,7 @@ static int trial_buf_init(struct ctx *x, const struct openset_opts *o,
     b->ext = malloc((x->c0 + n_en) * sizeof(*b->ext));
     b->tl = malloc(n_en * sizeof(*b->tl));
     b->seeds = malloc(((size_t)kmax + 1) * sizeof(int32_t));
-    b->grown = malloc(MEMO_MAX_PROTOS * sizeof(int32_t));
+    b->grown = malloc((MEMO_CONTEXT_MAX + 1) * sizeof(int32_t));
     b->from = calloc(n_en * OPENSET_FROM_KINDS, sizeof(double));
     if (!b->ys || !b->support || !b->zs || !b->ext || !b->tl || !b->seeds ||
         !b->grown || !b->from)
