@@ -168,7 +168,11 @@ long memo_grow(const struct memo_context *c, const int32_t *seeds,
             if (v < 0 || w.member[v] || !c->mutual[u * c->k + s] ||
                 !(c->nd[u * c->k + s] <= r))
                 continue;
-            if (++w.count[v] < links || !nearer_to_members(&w, v))
+            /* The linking member is usually near enough; the scan over
+             * every member is needed only when it is not. */
+            if (++w.count[v] < links ||
+                !(c->nd[u * c->k + s] < c->d_known[v] ||
+                  nearer_to_members(&w, v)))
                 continue;
             w.member[v] = 1;
             w.queue[w.n_members++] = v;
