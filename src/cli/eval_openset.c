@@ -178,7 +178,7 @@ static void usage(FILE *out)
         "come from, and scored rows\n"
         "      --grow K          with --context-split: grow each enrolled "
         "class from the\n                        context (mutual K-NN "
-        "chaining, as enroll --context)\n"
+        "chaining, README; an experiment)\n"
         "      --grow-links M    links to members a context row needs "
         "(default 1)\n"
         "      --grow-as A       exemplars, flows, local1, local2, cover1 "
