@@ -165,20 +165,23 @@ int detect_limit_apply(struct run *r, size_t i, int *held)
     *held = 0;
     if (r->lim == NULL)
         return 0;
+    /* A later part of a connection may run the other way than the flow
+     * that began its alert (the meter starts a part from its first
+     * packet, often the server's): matched, and keyed, the way that
+     * alert ran, as suppression matches it, so that the parts share the
+     * client's window. */
+    if (r->conn != NULL && r->conn_carry[i].carried &&
+        r->conn_carry[i].turned)
+        turned = 1;
     if (r->sup != NULL) {
         struct suppress_alert a;
         detect_suppress_alert(r, i, &a);
-        e = suppress_limit_match(r->sup, &a, &entry);
-        /* A later part of a connection may start from the server's side
-         * (detect_suppress.c, match_turned): matched, and keyed, as its
-         * connection, so that its parts share the client's window. */
-        if (e == NULL && (r->made_by[i] & SUPPRESS_RULE_CONN)) {
+        if (turned) {
             a.src_ip = id->dest_ip;
             a.dest_ip = id->src_ip;
             a.dest_port = id->src_port;
-            e = suppress_limit_match(r->sup, &a, &entry);
-            turned = e != NULL;
         }
+        e = suppress_limit_match(r->sup, &a, &entry);
     }
     if (e == NULL && r->o->alert_limit == 0)
         return 0;
