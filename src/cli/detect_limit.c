@@ -161,12 +161,26 @@ int detect_limit_apply(struct run *r, size_t i, int *held)
     struct alert_flow *id = &r->ids[i];
     const struct suppress_entry *e = NULL;
     size_t entry = cli_entry(r);
+    int turned = 0;
     *held = 0;
     if (r->lim == NULL)
         return 0;
+    /* A later part of a connection may run the other way than the flow
+     * that began its alert (the meter starts a part from its first
+     * packet, often the server's): matched, and keyed, the way that
+     * alert ran, as suppression matches it, so that the parts share the
+     * client's window. */
+    if (r->conn != NULL && r->conn_carry[i].carried &&
+        r->conn_carry[i].turned)
+        turned = 1;
     if (r->sup != NULL) {
         struct suppress_alert a;
         detect_suppress_alert(r, i, &a);
+        if (turned) {
+            a.src_ip = id->dest_ip;
+            a.dest_ip = id->src_ip;
+            a.dest_port = id->src_port;
+        }
         e = suppress_limit_match(r->sup, &a, &entry);
     }
     if (e == NULL && r->o->alert_limit == 0)
@@ -177,8 +191,10 @@ int detect_limit_apply(struct run *r, size_t i, int *held)
     entry_rule(r, entry, &track, &count, &seconds);
     uint8_t sa[16], da[16];
     int s6 = 0, d6 = 0;
-    const uint8_t *src = read_addr(id->src_ip, sa, &s6);
-    const uint8_t *dst = read_addr(id->dest_ip, da, &d6);
+    const uint8_t *src = read_addr(turned ? id->dest_ip : id->src_ip, sa,
+                                   &s6);
+    const uint8_t *dst = read_addr(turned ? id->src_ip : id->dest_ip, da,
+                                   &d6);
     struct limit_key k;
     struct limit_closed c;
     int closed;
