@@ -582,8 +582,8 @@ static void test_detect_leaves_untimed_rows_out(void **state)
     free(row);
     assert_non_null(strstr(out, "1 CSV row(s) had no readable timestamp "
                                 "and are dated 1970-01-01; the beacon, "
-                                "slow, repeated-session and connection "
-                                "rules leave them out"));
+                                "slow, repeated-session, connection and "
+                                "lone rules leave them out"));
     /* The series still has its other polls. */
     assert_true(testutil_count(out, "\"src_ip\":\"192.168.10.5\"") > 100);
     assert_non_null(strstr(out, "beacon: 192.168.10.5 to "

@@ -191,6 +191,63 @@ static void test_table_reversed(void **state)
     memo_destroy(m);
 }
 
+/* A chain hands its first alert's tag on to its last part, with which
+ * way round each part runs against that alert; a part with a class of
+ * its own takes nothing over. */
+static void test_table_carry(void **state)
+{
+    (void)state;
+    struct memo *m = memory();
+    struct conn_table *t = conn_table_create(CONN_TIMEOUT_DEFAULT);
+    char reason[CONN_REASON_LEN] = "";
+    struct conn_carry c;
+    int32_t cls = 1;
+    struct conn_flow a = mk(1000, 0, 100, 1, 0);
+    conn_table_judge_carry(t, m, &a, 7, &cls, reason, &c);
+    assert_int_equal(c.carried, 0);
+    conn_table_tag(t, &a, 7, 5);
+    /* the server's side first, then the client's */
+    struct conn_flow b = mk(80, 300, 400, 0, 0);
+    snprintf(b.src_ip, sizeof(b.src_ip), "10.0.0.2");
+    snprintf(b.dest_ip, sizeof(b.dest_ip), "10.0.0.1");
+    b.dest_port = 1000;
+    cls = 0;
+    assert_int_equal(conn_table_judge_carry(t, m, &b, 8, &cls, reason, &c),
+                     1);
+    assert_true(c.carried && c.turned);
+    assert_int_equal(c.tag, 5);
+    struct conn_flow d = mk(1000, 500, 600, 0, 0);
+    cls = -1;
+    conn_table_judge_carry(t, m, &d, 9, &cls, reason, &c);
+    assert_int_equal(cls, 1);
+    assert_true(c.carried && !c.turned);
+    assert_int_equal(c.tag, 5);
+    /* a tag for another flow of the 5-tuple changes nothing */
+    conn_table_tag(t, &a, 7, 6);
+    struct conn_flow e = mk(1000, 700, 800, 0, 0);
+    cls = 1;
+    assert_int_equal(conn_table_judge_carry(t, m, &e, 10, &cls, reason, &c),
+                     0);
+    assert_true(c.carried);
+    assert_int_equal(c.tag, 5);
+    /* unknown after a named class takes the class; a benign head is no
+     * connection alert, and a part after it takes nothing */
+    struct conn_flow f = mk(1000, 900, 1000, 0, 0);
+    cls = 0;
+    conn_table_judge_carry(t, m, &f, 11, &cls, reason, &c);
+    assert_int_equal(c.carried, 1);
+    conn_table_destroy(t);
+    t = conn_table_create(CONN_TIMEOUT_DEFAULT);
+    cls = 0;
+    conn_table_judge_carry(t, m, &a, 7, &cls, reason, &c);
+    cls = 1;
+    conn_table_judge_carry(t, m, &b, 8, &cls, reason, &c);
+    assert_int_equal(c.carried, 0);
+    assert_int_equal(c.tag, 0);
+    conn_table_destroy(t);
+    memo_destroy(m);
+}
+
 /* Chains carry the first flow's class; a benign start changes nothing. */
 static void test_propagate(void **state)
 {
@@ -565,6 +622,7 @@ int main(void)
         cmocka_unit_test(test_table),
         cmocka_unit_test(test_table_no_link),
         cmocka_unit_test(test_table_reversed),
+        cmocka_unit_test(test_table_carry),
         cmocka_unit_test(test_table_continuation_before_head),
         cmocka_unit_test(test_table_full),
         cmocka_unit_test(test_table_clock),

@@ -224,6 +224,30 @@ static void test_lone_limit_counts_alerts(void **state)
     context_destroy(c);
 }
 
+/* A row without a time is left out of the lone rules, as one without
+ * addresses is: judged alone, and no company for others. Dated at the
+ * epoch, it was withheld as lone, and kept a flow 50 s after the epoch
+ * company. */
+static void test_untimed_rows(void **state)
+{
+    (void)state;
+    struct context *c = context_create(cols, N_C, 120);
+    assert_non_null(c);
+    assert_int_equal(refusal(c, "10.0.0.8", "10.0.0.9", 80, 0),
+                     CONTEXT_OK);
+    assert_int_equal(refusal(c, "10.0.0.8", "10.0.0.9", 81, 0),
+                     CONTEXT_OK);
+    assert_int_equal(refusal(c, "10.0.0.8", "10.0.0.9", 82, 50),
+                     CONTEXT_LONE_REFUSED);
+    struct alert_flow f = flow("10.0.0.1", "10.0.0.2", 53, 0, 1);
+    assert_int_equal(context_check(c, row(1, 0, 0, 0, 0), &f, 0),
+                     CONTEXT_OK);
+    f.first_s = 30;
+    assert_int_equal(context_check(c, row(1, 0, 0, 0, 0), &f, 0),
+                     CONTEXT_LONE_UNANSWERED);
+    context_destroy(c);
+}
+
 /* A batch is noted whole before it is written: one lone flow from another
  * time at its end (a quiet network, an unsorted CSV) must not make the
  * burst before it rare again. */
@@ -641,6 +665,7 @@ int main(void)
         cmocka_unit_test(test_columns),
         cmocka_unit_test(test_cut_connection),
         cmocka_unit_test(test_refusals),
+        cmocka_unit_test(test_untimed_rows),
         cmocka_unit_test(test_unanswered),
         cmocka_unit_test(test_unaddressed_left_out),
         cmocka_unit_test(test_lone_limit_counts_alerts),

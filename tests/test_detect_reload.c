@@ -71,7 +71,7 @@ static void run_hup(const char *next)
     fprintf(f, "set -e\ncd '%s'\nrm -f hfifo hup.json; mkfifo hfifo\n"
             "printf 'limit unknown dst 10.10.10.10 track by_dst count 5 "
             "seconds 3600\\n' > hup.conf\n"
-            "'%s' detect --model '%s' -r hfifo --explain 0 --batch 1 "
+            "'%s' detect --model '%s' -r hfifo --explain 0 "
             "--threads 1 --idle-timeout 1 --judge-lone --suppress hup.conf "
             "--summary-json hup.json > hup.out 2> hup.err & pid=$!\n"
             "exec 3> hfifo\ncat p1 >&3\n"

@@ -558,6 +558,64 @@ static void test_detect_suppresses_a_turned_continuation(void **state)
     snprintf(want, sizeof(want), "\"suppressed\":\"%s:1\"", conf);
     assert_int_equal(testutil_count(held, want), 2);
     free(held);
+    /* An entry naming the server as source held that part alone, though
+     * not the connection: no longer. */
+    char *part = lines_with(held = detect(csv, ""), "continues the");
+    const char *at = strstr(part, "\"src_ip\":\"");
+    assert_non_null(at);
+    char server[64];
+    assert_int_equal(sscanf(at + 10, "%63[^\"]", server), 1);
+    snprintf(want, sizeof(want), "unknown src %s\n", server);
+    conf = write_text("server.conf", want);
+    snprintf(opts, sizeof(opts), "--suppress %s --all", conf);
+    free(held);
+    held = detect(csv, opts);
+    assert_null(strstr(held, "\"suppressed\":"));
+    free(held);
+    free(part);
+}
+
+/* Twenty slow connections from 10.9.9.9 to one server (benign alone, the
+ * slow rule makes them unknown), then a later part of the last one that
+ * the meter started from the server's side: no SYN, ends swapped. */
+static const char awk_slow_part[] =
+    "BEGIN { FS = OFS = \",\" }\n"
+    "NR == 1 { for (i = 1; i <= NF; i++) c[$i] = i; print; next }\n"
+    "$c[\"Protocol\"] == 6 && $c[\"FIN Flag Count\"] + $c[\"RST Flag "
+    "Count\"] == 0 && $c[\"Total Bwd packets\"] > 0 && $c[\"Flow "
+    "Duration\"] >= 10e6 && ($c[\"Total Length of Fwd Packet\"] + "
+    "$c[\"Total Length of Bwd Packet\"]) * 1e6 <= 100 * $c[\"Flow "
+    "Duration\"] && !done {\n"
+    "    done = 1; $c[\"Src IP\"] = \"10.9.9.9\"\n"
+    "    for (i = 0; i < 20; i++) { $c[\"Src Port\"] = 40000 + i; print }\n"
+    "    d = $c[\"Dst IP\"]; p = $c[\"Dst Port\"]; $c[\"SYN Flag Count\"] = 0\n"
+    "    $c[\"Src IP\"] = d; $c[\"Src Port\"] = p\n"
+    "    $c[\"Dst IP\"] = \"10.9.9.9\"; $c[\"Dst Port\"] = 40019; print\n"
+    "}\n";
+
+/* A part is held back when its connection's alert was, by the same entry,
+ * though it lacks what made the entry hold that alert (here the slow
+ * rule's mark). */
+static void test_detect_holds_a_part_with_its_connection(void **state)
+{
+    (void)state;
+    const char *awk = write_text("slowpart.awk", awk_slow_part);
+    const char *csv = testutil_tmp("slowpart.csv");
+    assert_int_equal(testutil_runf(&out, "xz -dc %s | awk -f %s > %s",
+                                   testutil_data_path("cic-ids2017-improved/"
+                                   "BENIGN_4066_no-thursday.csv.xz"), awk,
+                                   csv), 0);
+    char *plain = detect(csv, "");
+    assert_int_equal(testutil_count(plain, "slow connections: 20 open"), 20);
+    assert_int_equal(testutil_count(plain, "continues the connection"), 1);
+    free(plain);
+    const char *conf = write_text("slowpart.conf", "slow src 10.9.9.9\n");
+    char opts[600], want[600];
+    snprintf(opts, sizeof(opts), "--suppress %s --all", conf);
+    char *held = detect(csv, opts);
+    snprintf(want, sizeof(want), "\"suppressed\":\"%s:1\"", conf);
+    assert_int_equal(testutil_count(held, want), 21);
+    free(held);
 }
 
 /* A bad file stops detect before any input, naming the place. */
@@ -677,6 +735,7 @@ int main(void)
         cmocka_unit_test(test_detect_refuses_a_bad_file),
         cmocka_unit_test(test_detect_names_entries_of_a_long_path),
         cmocka_unit_test(test_detect_suppresses_a_turned_continuation),
+        cmocka_unit_test(test_detect_holds_a_part_with_its_connection),
         cmocka_unit_test(test_suppressed_alerts_still_count),
     };
     return cmocka_run_group_tests(tests, setup, teardown);

@@ -146,6 +146,33 @@ int conn_table_judge(struct conn_table *t, const struct memo *m,
                      const struct conn_flow *f, uint64_t id, int32_t *cls,
                      char *reason);
 
+/*
+ * What a connection's alert hands on to its later parts besides its
+ * class: the caller's tag for it (detect: the suppression entry that held
+ * it back, so that its later parts are held back with it) and which way
+ * round the part is, against the connection's first alert.
+ */
+struct conn_carry {
+    uint8_t carried;          /* f continues an entry and keeps its class */
+    uint8_t turned;           /* f runs the other way than the flow that
+                                 began that alert */
+    uint32_t tag;             /* the entry's tag (conn_table_tag), 0 none */
+};
+
+/* conn_table_judge, and into *carry what f takes over from the entry it
+ * continues ({0} when it continues none or keeps a class of its own). f's
+ * new entry starts with what it took over: a chain passes its first
+ * alert's tag on to its last part. */
+int conn_table_judge_carry(struct conn_table *t, const struct memo *m,
+                           const struct conn_flow *f, uint64_t id,
+                           int32_t *cls, char *reason,
+                           struct conn_carry *carry);
+
+/* Sets the tag of the entry that flow f (flow_id id) left in the table,
+ * if it is still there. */
+void conn_table_tag(struct conn_table *t, const struct conn_flow *f,
+                    uint64_t id, uint32_t tag);
+
 /* Entries in use whose end is within the timeout of time now_s. */
 size_t conn_table_live(const struct conn_table *t, double now_s);
 

@@ -66,7 +66,9 @@
  *
  * Flows without both addresses (CSV rows without address columns, or
  * with text that is no address) are left out of the lone rules: they
- * cannot be told apart by source or target.
+ * cannot be told apart by source or target. So are flows without a time
+ * (first_s <= 0: CSV rows without a readable Timestamp): no window can
+ * be placed around them.
  *
  * Memory is fixed: the last refused connection and the last unanswered
  * flow per source and per target are kept in direct-mapped tables; a

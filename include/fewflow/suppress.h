@@ -26,8 +26,9 @@
  * IPv4-mapped IPv6 address (::ffff:a.b.c.d) lies in its IPv4 ranges, and
  * a range inside ::ffff:0:0/96 is the IPv4 range it maps.
  *
- * (detect also offers a flow that took its connection's class with its
- * ends swapped, as the meter may start a later part from the server.)
+ * (detect holds a later part of a connection with the connection's
+ * alert, and matches it the way round that alert's flow ran: see
+ * README, "Suppression".)
  * The first entry that holds for an alert takes it and counts it, so an
  * entry shadowed by an earlier one counts nothing. Matching walks the
  * entries (at most SUPPRESS_MAX, over all files), so one alert costs a
@@ -139,6 +140,15 @@ const struct suppress_entry *suppress_limit_match(
 
 /* "by_src", "by_dst", "by_both" or "by_rule". */
 const char *suppress_track_name(unsigned track);
+
+/* Entry i (< suppress_count) takes an alert that it held earlier in
+ * another form (a later part of a connection it held): its hit is
+ * counted and the entry returned. */
+const struct suppress_entry *suppress_take(struct suppress *s, size_t i);
+
+/* The index of entry e of s (suppress_entry_get's i). */
+size_t suppress_entry_index(const struct suppress *s,
+                            const struct suppress_entry *e);
 
 /* The entry's what as text ("beacon", "*", "\"DoS Hulk\""), in buf. */
 const char *suppress_what_text(const struct suppress_entry *e, char *buf,

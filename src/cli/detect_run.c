@@ -95,7 +95,8 @@ static int run_init_conn(struct run *r)
         return 0;
     r->conn_f = malloc(r->cap * sizeof(*r->conn_f));
     r->conn_reason = malloc(r->cap * sizeof(*r->conn_reason));
-    if (r->conn_f == NULL || r->conn_reason == NULL)
+    r->conn_carry = calloc(r->cap, sizeof(*r->conn_carry));
+    if (r->conn_f == NULL || r->conn_reason == NULL || r->conn_carry == NULL)
         return err_set(ERR_NOMEM, "out of memory");
     r->conn = conn_table_create(CONN_TIMEOUT_DEFAULT);
     return r->conn ? 0 : ERR_NOMEM;
@@ -186,6 +187,7 @@ static void run_fini(struct run *r)
     free(r->bcn_reason);
     free(r->conn_f);
     free(r->conn_reason);
+    free(r->conn_carry);
     free(r->per_class);
     free(r->by_label);
     detector_pool_destroy(r->pool);
@@ -329,10 +331,14 @@ static void apply_slow(struct run *r, size_t i)
 static void apply_conn(struct run *r, size_t i)
 {
     struct alert_flow *id = &r->ids[i];
-    if (r->conn == NULL || id->unjudged)
+    if (r->conn == NULL)
         return;
-    if (conn_table_judge(r->conn, r->d->memo, &r->conn_f[i], id->flow_id,
-                         &r->dec[i].cls, r->conn_reason[i])) {
+    memset(&r->conn_carry[i], 0, sizeof(r->conn_carry[i]));
+    if (id->unjudged)
+        return;
+    if (conn_table_judge_carry(r->conn, r->d->memo, &r->conn_f[i],
+                               id->flow_id, &r->dec[i].cls,
+                               r->conn_reason[i], &r->conn_carry[i])) {
         id->reason = r->conn_reason[i];
         r->made_by[i] |= SUPPRESS_RULE_CONN;
     }

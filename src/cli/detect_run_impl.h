@@ -42,6 +42,7 @@ struct run {
     struct conn_cols conn_cols;
     struct conn_flow *conn_f;     /* per row, read before classifying */
     char (*conn_reason)[CONN_REASON_LEN];   /* per row, until written */
+    struct conn_carry *conn_carry;  /* per row: what it took over */
     struct beacon *bcn;           /* beacon rule (beacon.h), or NULL */
     struct beacon_mark *bcn_mark; /* per row */
     char (*bcn_reason)[BEACON_REASON_LEN];  /* per row, until written */

@@ -30,8 +30,9 @@ static void warn_rows(uint64_t n, const char *what, const char *first)
 static void input_warnings(const struct detector_input_stats *st)
 {
     warn_rows(st->untimed_rows, "had no readable timestamp and are dated "
-              "1970-01-01; the beacon, slow, repeated-session and "
-              "connection rules leave them out", st->untimed_first);
+              "1970-01-01; the beacon, slow, repeated-session, "
+              "connection and lone rules leave them out",
+              st->untimed_first);
     warn_rows(st->unaddressed_rows, "had an address that is not IPv4/IPv6 "
               "text, left out of their alerts", st->unaddressed_first);
     if (st->unsupported > 0)
@@ -132,7 +133,7 @@ void detect_summary_text(const struct run *r,
     if (r->timeless > st->untimed_rows)
         log_warn("detect", "%llu flows with addresses but no time (a CSV "
                  "without a Timestamp column?) are left out of the beacon, "
-                 "slow, repeated-session and connection rules",
+                 "slow, repeated-session, connection and lone rules",
                  (unsigned long long)(r->timeless - st->untimed_rows));
     /* Ctrl-C is how a live capture ends; a file or CSV cut short by a
      * signal must not read as the whole of it. */

@@ -7,9 +7,10 @@
  * still counts where it would have counted: a suppressed poller's
  * sessions stay in their beacon series (another server's series is its
  * own), a suppressed class alert still gives its class to the later
- * flows of its connection and still counts toward a client's slow
- * connections and the lone limit. An operator silences an alert; the
- * evidence it carries for other alerts stays.
+ * flows of its connection (and holds them back with it: match_part) and
+ * still counts toward a client's slow connections and the lone limit.
+ * An operator silences an alert; the evidence it carries for other
+ * alerts stays.
  */
 #include <stdio.h>
 #include <string.h>
@@ -79,19 +80,27 @@ int detect_suppress_load(struct run *r)
     return 0;
 }
 
-/* A flow that took its connection's class is a later part of that
- * connection, and the meter starts a part in the direction of its first
- * packet, often the server's: seen from there, "DoS Hulk" src CLIENT
- * missed it, and it alerted naming a flow_id the entry had held back.
- * The connection is matched the other way round too. */
-static const struct suppress_entry *match_turned(struct suppress *s,
-                                                 struct suppress_alert *a,
-                                                 const struct alert_flow *id)
+/* A later part of a connection is the connection's alert going on. It is
+ * matched the way round that alert's flow ran (the meter may start a part
+ * from the server's side: `src CLIENT` missed it, and an entry naming the
+ * server as source held it though not the connection), and when no entry
+ * holds it so, it is held with the connection's alert if that was held,
+ * by the same entry. So the first entry that holds still takes it (a
+ * `conn` entry before a class entry keeps its count). */
+static const struct suppress_entry *match_part(struct run *r, size_t i,
+                                               struct suppress_alert *a)
 {
-    a->src_ip = id->dest_ip;
-    a->dest_ip = id->src_ip;
-    a->dest_port = id->src_port;
-    return suppress_match(s, a);
+    const struct conn_carry *c = r->conn != NULL ? &r->conn_carry[i] : NULL;
+    const struct alert_flow *id = &r->ids[i];
+    if (c != NULL && c->carried && c->turned) {
+        a->src_ip = id->dest_ip;
+        a->dest_ip = id->src_ip;
+        a->dest_port = id->src_port;
+    }
+    const struct suppress_entry *e = suppress_match(r->sup, a);
+    if (e == NULL && c != NULL && c->carried && c->tag > 0)
+        e = suppress_take(r->sup, c->tag - 1);
+    return e;
 }
 
 void detect_suppress_alert(const struct run *r, size_t i,
@@ -118,9 +127,11 @@ int detect_suppress_apply(struct run *r, size_t i)
         return 0;
     struct suppress_alert a;
     detect_suppress_alert(r, i, &a);
-    const struct suppress_entry *e = suppress_match(r->sup, &a);
-    if (e == NULL && (r->made_by[i] & SUPPRESS_RULE_CONN))
-        e = match_turned(r->sup, &a, id);
+    const struct suppress_entry *e = match_part(r, i, &a);
+    if (r->conn != NULL)
+        conn_table_tag(r->conn, &r->conn_f[i], id->flow_id,
+                       e != NULL ? (uint32_t)suppress_entry_index(r->sup, e)
+                                   + 1 : 0);
     if (e == NULL)
         return 0;
     snprintf(r->sup_at, sizeof(r->sup_at), "%s:%u", e->file, e->line);

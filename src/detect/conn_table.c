@@ -11,6 +11,8 @@ struct entry {
     struct conn_flow f;       /* f.linkable 0: free */
     uint64_t flow_id;
     int32_t cls;              /* its final class, -1 = unknown */
+    uint32_t tag;             /* conn_carry.tag */
+    uint8_t turned;           /* conn_carry.turned */
 };
 
 /* A flow shaped like a continuation (no SYN) that continued nothing
@@ -164,10 +166,27 @@ static void orphans_claim(struct conn_table *t, const struct conn_flow *f)
     }
 }
 
+/* Whether b runs the other way than a (same 5-tuple). */
+static int reversed(const struct conn_flow *a, const struct conn_flow *b)
+{
+    return a->src_port != b->src_port || strcmp(a->src_ip, b->src_ip) != 0;
+}
+
 int conn_table_judge(struct conn_table *t, const struct memo *m,
                      const struct conn_flow *f, uint64_t id, int32_t *cls,
                      char *reason)
 {
+    return conn_table_judge_carry(t, m, f, id, cls, reason, NULL);
+}
+
+int conn_table_judge_carry(struct conn_table *t, const struct memo *m,
+                           const struct conn_flow *f, uint64_t id,
+                           int32_t *cls, char *reason,
+                           struct conn_carry *carry)
+{
+    struct conn_carry took = { 0, 0, 0 };
+    if (carry != NULL)
+        *carry = took;
     if (!f->linkable)
         return 0;
     struct entry *b = bucket_of(t, f);
@@ -180,6 +199,13 @@ int conn_table_judge(struct conn_table *t, const struct memo *m,
     int linked = e != NULL && conn_continues(&e->f, f, t->timeout_s);
     if (linked)
         changed = judge_link(t, m, e, cls, reason);
+    if (linked && *cls == e->cls) {
+        took.carried = 1;
+        took.turned = (uint8_t)(e->turned ^ reversed(&e->f, f));
+        took.tag = e->tag;
+    }
+    if (carry != NULL)
+        *carry = took;
     int keep = is_alert(m, *cls) && !f->closed && f->answered;
     if (keep)
         orphans_claim(t, f);
@@ -195,7 +221,19 @@ int conn_table_judge(struct conn_table *t, const struct memo *m,
     e->f = *f;
     e->flow_id = id;
     e->cls = *cls;
+    e->tag = took.tag;
+    e->turned = took.turned;
     return changed;
+}
+
+void conn_table_tag(struct conn_table *t, const struct conn_flow *f,
+                    uint64_t id, uint32_t tag)
+{
+    if (!f->linkable)
+        return;
+    struct entry *e = find(bucket_of(t, f), f);
+    if (e != NULL && e->flow_id == id && e->f.start_s == f->start_s)
+        e->tag = tag;
 }
 
 size_t conn_table_live(const struct conn_table *t, double now_s)

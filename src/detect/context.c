@@ -155,12 +155,22 @@ static int addressed(const struct alert_flow *id)
     return id->src_ip[0] != '\0' && id->dest_ip[0] != '\0';
 }
 
+/* A CSV row without a readable time is dated at the epoch: within the
+ * window of every other such row, however far apart they really were, so
+ * they kept one another company and a lone one counted toward the lone
+ * limit of a window that never was. (The cut rule reads no time, and
+ * only capture flows, which always have one, end open.) */
+static int timed(const struct alert_flow *id)
+{
+    return id->first_s > 0;
+}
+
 enum context_verdict context_check(struct context *c, const float *x,
                                    const struct alert_flow *id, int tcp)
 {
     if (tcp && id->open_at_end && answered_open(c, x))
         return CONTEXT_CUT;
-    if (!addressed(id))
+    if (!addressed(id) || !timed(id))
         return CONTEXT_OK;
     if (tcp && refused(c, x))
         return fan_note(&c->refused, c->window_s, id, 1)

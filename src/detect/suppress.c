@@ -507,6 +507,18 @@ const struct suppress_entry *suppress_limit_match(
     return match_kind(s, a, 1, index);
 }
 
+const struct suppress_entry *suppress_take(struct suppress *s, size_t i)
+{
+    s->e[i].hits++;
+    return &s->e[i];
+}
+
+size_t suppress_entry_index(const struct suppress *s,
+                            const struct suppress_entry *e)
+{
+    return (size_t)(e - s->e);
+}
+
 const char *suppress_what_text(const struct suppress_entry *e, char *buf,
                                size_t len)
 {
