@@ -202,6 +202,68 @@ static void test_sweep(void **state)
     limit_destroy(l);
 }
 
+/* A clock set back by more than the window and the input's disorder
+ * opens a new window: one alert dated years ahead must not hold its
+ * key's later alerts back until that date. Within the disorder an
+ * alert dated before its window's start still counts in it. */
+static void test_clock_step(void **state)
+{
+    (void)state;
+    struct limit *l = limit_create(64);
+    struct limit_key k = key_of(0, 1, SUPPRESS_BY_SRC, 1, 0);
+    struct limit_closed c;
+    int closed;
+    limit_set_disorder(l, 120);
+    assert_int_equal(limit_check(l, &k, 1000, 1, 60, &c, &closed), 0);
+    assert_int_equal(limit_check(l, &k, 1e9, 1, 60, &c, &closed), 0);
+    assert_int_equal(limit_check(l, &k, 1e9 + 1, 1, 60, &c, &closed), 1);
+    /* Back to the right time: the window ahead is reported. */
+    assert_int_equal(limit_check(l, &k, 1100, 1, 60, &c, &closed), 0);
+    assert_int_equal(closed, 1);
+    assert_int_equal(c.held, 1);
+    assert_true(c.first_s == 1e9 + 1);
+    assert_int_equal(limit_check(l, &k, 1110, 1, 60, &c, &closed), 1);
+    /* 119 s before the start: disorder, this window. */
+    assert_int_equal(limit_check(l, &k, 981, 1, 60, &c, &closed), 1);
+    assert_int_equal(closed, 0);
+    /* 121 s before it: a step. */
+    assert_int_equal(limit_check(l, &k, 979, 1, 60, &c, &closed), 0);
+    assert_int_equal(closed, 1);
+    assert_int_equal(c.held, 2);
+    /* Without a disorder the window's length is the bound. */
+    limit_set_disorder(l, 0);
+    assert_int_equal(limit_check(l, &k, 920, 1, 60, &c, &closed), 1);
+    assert_int_equal(limit_check(l, &k, 918, 1, 60, &c, &closed), 0);
+    limit_destroy(l);
+}
+
+/* A window the sweep reported is over: an alert of its key dated
+ * inside it that comes later (out of order) opens a new window, so the
+ * window has one closing record, not a second one at the end. */
+static void test_sweep_once(void **state)
+{
+    (void)state;
+    struct limit *l = limit_create(64);
+    struct limit_key a = key_of(0, 1, SUPPRESS_BY_SRC, 1, 0);
+    struct limit_closed c;
+    int closed;
+    size_t cur = 0;
+    assert_int_equal(limit_check(l, &a, 0, 1, 10, &c, &closed), 0);
+    assert_int_equal(limit_check(l, &a, 5, 1, 10, &c, &closed), 1);
+    assert_int_equal(limit_sweep(l, &cur, 64, 30, &c), 1);
+    assert_int_equal(c.held, 1);
+    assert_int_equal(limit_check(l, &a, 7, 1, 10, &c, &closed), 0);
+    assert_int_equal(closed, 0);
+    cur = 0;
+    assert_int_equal(limit_drain(l, &cur, &c), 0);
+    /* The new window counts from 7. */
+    assert_int_equal(limit_check(l, &a, 8, 1, 10, &c, &closed), 1);
+    cur = 0;
+    assert_int_equal(limit_drain(l, &cur, &c), 1);
+    assert_true(c.held == 1 && c.first_s == 8);
+    limit_destroy(l);
+}
+
 static void test_limit_lines(void **state)
 {
     (void)state;
@@ -394,6 +456,29 @@ static void test_detect_window(void **state)
     free(lim);
 }
 
+/* A row dated hours ahead, then the rows go on at the right time: one
+ * a minute is within "1 per 60 s", so each is written again once the
+ * clock is back (the window ahead reported first); a row 100 s before
+ * a window's start (under the 120 s idle timeout) still counts in it. */
+static void test_detect_clock_step(void **state)
+{
+    (void)state;
+    const char *csv = rows_csv("step.csv", "10.9.0.1@0 10.9.0.1@30000 "
+        "10.9.0.1@29900 10.9.0.1@120 10.9.0.1@240");
+    const char *conf = testutil_write("step.conf",
+        "limit \"DDoS\" count 1 seconds 60\n");
+    char opts[600];
+    snprintf(opts, sizeof(opts), "--suppress %s", conf);
+    char *lim = detect(csv, opts, NULL);
+    assert_int_equal(testutil_count(lim, "\n"), 5);
+    assert_int_equal(testutil_count(lim, "\"signature_id\":9099998"), 1);
+    const char *rec = line_at(lim, 2);
+    assert_true(line_has(rec, "\"held\":1,"));
+    assert_true(line_has(line_at(lim, 3), "\"flow_id\""));
+    assert_true(line_has(line_at(lim, 4), "T10:04:04"));
+    free(lim);
+}
+
 /* Suppression first: its alerts do not use up the limit. */
 static void test_detect_suppression_first(void **state)
 {
@@ -522,9 +607,12 @@ int main(void)
         cmocka_unit_test(test_tracks),
         cmocka_unit_test(test_eviction),
         cmocka_unit_test(test_sweep),
+        cmocka_unit_test(test_sweep_once),
+        cmocka_unit_test(test_clock_step),
         cmocka_unit_test(test_limit_lines),
         cmocka_unit_test(test_bad_limit_lines),
         cmocka_unit_test(test_detect_window),
+        cmocka_unit_test(test_detect_clock_step),
         cmocka_unit_test(test_detect_suppression_first),
         cmocka_unit_test(test_detect_alert_limit),
         cmocka_unit_test(test_detect_bad_line),

@@ -22,7 +22,9 @@
 #include "cli/cli.h"
 #include "cli/detect_run_impl.h"
 #include "fewflow/beacon.h"
+#include "fewflow/context.h"
 #include "fewflow/err.h"
+#include "fewflow/flow.h"
 #include "fewflow/limit.h"
 #include "fewflow/log.h"
 
@@ -57,6 +59,11 @@ int detect_limit_init(struct run *r)
     r->lim_held = calloc(cli_entry(r) + 1, sizeof(*r->lim_held));
     if (r->lim == NULL || r->lim_held == NULL)
         return err_set(ERR_NOMEM, "out of memory");
+    /* Flows end out of time order by up to the idle timeout; CSV rows
+     * are taken to be as the other rules take them. */
+    const struct flow_config *fc = r->o->in.flow;
+    limit_set_disorder(r->lim, fc ? (double)fc->idle_timeout_us / 1e6
+                                  : CONTEXT_WINDOW_DEFAULT);
     return 0;
 }
 
