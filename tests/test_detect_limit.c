@@ -450,6 +450,13 @@ static void test_detect_window(void **state)
     snprintf(want, sizeof(want), "\"limited\":\"%s:2\"", conf);
     assert_int_equal(testutil_count(all, want), 5);
     assert_int_equal(testutil_count(all, "\n"), 13);
+    /* The stderr summary's line per entry: held, of the alerts taken
+     * (12 alone read as more held than the 5 in total). */
+    assert_int_equal(testutil_runf(&json, "%s detect --model %s --csv %s "
+                                   "--explain 0 --suppress %s 2>&1 "
+                                   ">/dev/null", testutil_bin(), model,
+                                   csv, conf), 0);
+    assert_non_null(strstr(json, ":2 \"DDoS\": 5 of 12 held\n"));
     free(json);
     free(all);
     free(plain);
@@ -517,7 +524,14 @@ static void test_detect_alert_limit(void **state)
     assert_non_null(strstr(text, "\"src_ip\":\"10.9.0.1\",\"alert\":{"));
     assert_non_null(strstr(text, "\"src_ip\":\"2001:db8::7\",\"alert\":{"));
     assert_int_equal(testutil_count(text, "\"held\":2,"), 1);
+    /* The stderr summary says held out of taken. */
+    assert_int_equal(testutil_runf(&text, "%s detect --model %s --csv %s "
+                                   "--explain 0 --alert-limit 1/60 2>&1 "
+                                   ">/dev/null", testutil_bin(), model,
+                                   csv), 0);
+    assert_non_null(strstr(text, "--alert-limit 1/60: 4 of 7 held\n"));
     free(text);
+    text = NULL;
     static const char *bad[] = { "1", "0/60", "1/0", "/60", "1/", "a/60",
                                  "1/604801", "1000000/1", "1/60/2",
                                  "-1/60", "1.5/60" };

@@ -171,11 +171,12 @@ int detect_limit_apply(struct run *r, size_t i, int *held)
     *held = 0;
     if (r->lim == NULL)
         return 0;
-    if (r->sup != NULL) {
-        struct suppress_alert a;
-        detect_suppress_alert(r, i, &a);
+    /* Matched and keyed the way round the connection's alert ran, as
+     * suppression matches it. */
+    struct suppress_alert a;
+    detect_suppress_alert(r, i, &a);
+    if (r->sup != NULL)
         e = suppress_limit_match(r->sup, &a, &entry);
-    }
     if (e == NULL && r->o->alert_limit == 0)
         return 0;
     r->lim_cli_seen += e == NULL;
@@ -184,8 +185,8 @@ int detect_limit_apply(struct run *r, size_t i, int *held)
     entry_rule(r, entry, &track, &count, &seconds);
     uint8_t sa[16], da[16];
     int s6 = 0, d6 = 0;
-    const uint8_t *src = read_addr(id->src_ip, sa, &s6);
-    const uint8_t *dst = read_addr(id->dest_ip, da, &d6);
+    const uint8_t *src = read_addr(a.src_ip, sa, &s6);
+    const uint8_t *dst = read_addr(a.dest_ip, da, &d6);
     struct limit_key k;
     struct limit_closed c;
     int closed;
@@ -302,9 +303,10 @@ void detect_limit_log(const struct run *r)
         if (r->sup != NULL)
             detect_suppress_log_entries(r, 1, 1);
         if (r->lim_held != NULL && r->lim_held[cli_entry(r)] > 0)
-            log_info("detect", "  --alert-limit %u/%u: %llu",
-                     r->o->alert_limit, r->o->alert_limit_s,
-                     (unsigned long long)r->lim_held[cli_entry(r)]);
+            log_info("detect", "  --alert-limit %u/%u: %llu of %llu "
+                     "held", r->o->alert_limit, r->o->alert_limit_s,
+                     (unsigned long long)r->lim_held[cli_entry(r)],
+                     (unsigned long long)r->lim_cli_seen);
         size_t n = 0;
         struct ranked *idx = held_keys(r, &n);
         struct limit_slot_info a;
