@@ -486,6 +486,30 @@ static void test_detect_clock_step(void **state)
     free(lim);
 }
 
+/* One row dated hours ahead must not end the other keys' windows at the
+ * next sweep: 10.9.0.1's 400 rows within a minute stay in one window
+ * (written 1, held 400, one record at the end), though the sweep passes
+ * every slot of the 64 after the first block of 256 rows. */
+static void test_detect_sweep_after_step(void **state)
+{
+    (void)state;
+    char spec[400 * 24 + 64];
+    size_t n = (size_t)snprintf(spec, sizeof(spec),
+                                "10.9.0.1@0 10.9.0.2@30000");
+    for (int i = 1; i <= 400; i++)
+        n += (size_t)snprintf(spec + n, sizeof(spec) - n, " 10.9.0.1@%d.%d",
+                              i / 10, i % 10);
+    const char *csv = rows_csv("ahead.csv", spec);
+    const char *conf = testutil_write("ahead.conf",
+        "limit \"DDoS\" count 1 seconds 60\n");
+    char opts[600];
+    snprintf(opts, sizeof(opts), "--suppress %s --limit-keys 64", conf);
+    char *lim = detect(csv, opts, NULL);
+    assert_int_equal(testutil_count(lim, "\n"), 3);
+    assert_int_equal(testutil_count(lim, "\"held\":400,"), 1);
+    free(lim);
+}
+
 /* Suppression first: its alerts do not use up the limit. */
 static void test_detect_suppression_first(void **state)
 {
@@ -627,6 +651,7 @@ int main(void)
         cmocka_unit_test(test_bad_limit_lines),
         cmocka_unit_test(test_detect_window),
         cmocka_unit_test(test_detect_clock_step),
+        cmocka_unit_test(test_detect_sweep_after_step),
         cmocka_unit_test(test_detect_suppression_first),
         cmocka_unit_test(test_detect_alert_limit),
         cmocka_unit_test(test_detect_bad_line),

@@ -82,6 +82,7 @@ void limit_destroy(struct limit *l);
  * flow meter's idle timeout, since a flow's alert is dated at its last
  * packet and flows end up to that long after it. */
 void limit_set_disorder(struct limit *l, double seconds);
+double limit_disorder(const struct limit *l);
 
 /* The key of an alert: src and dst are 16-byte addresses (an IPv4 one
  * in the first 4 bytes) or NULL when unknown; only those the track

@@ -192,7 +192,12 @@ int detect_limit_apply(struct run *r, size_t i, int *held)
     int closed;
     limit_key_make(&k, (uint32_t)entry, r->dec[i].cls, track, src, s6, dst,
                    d6);
-    r->lim_now = id->last_s > r->lim_now ? id->last_s : r->lim_now;
+    /* The sweep's clock: the latest alert's time, but it follows a clock
+     * set back past the disorder, or one alert dated ahead would end
+     * every window the sweep passes from then on. */
+    if (id->last_s > r->lim_now ||
+        r->lim_now - id->last_s > limit_disorder(r->lim))
+        r->lim_now = id->last_s;
     *held = limit_check(r->lim, &k, id->last_s, count, seconds, &c, &closed);
     if (*held) {
         r->limited++;
