@@ -59,11 +59,17 @@ int detect_limit_init(struct run *r)
     r->lim_held = calloc(cli_entry(r) + 1, sizeof(*r->lim_held));
     if (r->lim == NULL || r->lim_held == NULL)
         return err_set(ERR_NOMEM, "out of memory");
-    /* Flows end out of time order by up to the idle timeout; CSV rows
-     * are taken to be as the other rules take them. */
+    /* Flows end out of time order by up to the idle timeout (and the
+     * close linger); a CSV's rows by anything within a day (the CIC-IDS
+     * 2017 files are shuffled within theirs), the bound past which a
+     * duration is taken for damage too. */
     const struct flow_config *fc = r->o->in.flow;
-    limit_set_disorder(r->lim, fc ? (double)fc->idle_timeout_us / 1e6
-                                  : CONTEXT_WINDOW_DEFAULT);
+    double disorder = CONTEXT_WINDOW_DEFAULT;
+    if (r->o->n_csvs > 0)
+        disorder = 86400;
+    else if (fc != NULL)
+        disorder = (double)(fc->idle_timeout_us + fc->close_linger_us) / 1e6;
+    limit_set_disorder(r->lim, disorder);
     return 0;
 }
 
