@@ -558,6 +558,18 @@ static void test_detect_suppresses_a_turned_continuation(void **state)
     snprintf(want, sizeof(want), "\"suppressed\":\"%s:1\"", conf);
     assert_int_equal(testutil_count(held, want), 2);
     free(held);
+    /* A limit line takes the turned part as its connection too, in the
+     * client's window: the second part is held. */
+    conf = write_text("turned-limit.conf",
+                      "limit unknown src 10.9.9.9 count 1 seconds 600\n");
+    snprintf(opts, sizeof(opts), "--suppress %s --all", conf);
+    held = detect(csv, opts);
+    snprintf(want, sizeof(want), "\"limited\":\"%s:1\"", conf);
+    assert_int_equal(testutil_count(held, want), 1);
+    assert_int_equal(testutil_count(held, "\"held\":1,"), 1);
+    assert_int_equal(testutil_count(held, "\"src_ip\":\"10.9.9.9\","
+                                    "\"alert\""), 1);
+    free(held);
     /* An entry naming the server as source held that part alone, though
      * not the connection: no longer. */
     char *part = lines_with(held = detect(csv, ""), "continues the");
