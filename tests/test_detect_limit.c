@@ -485,6 +485,16 @@ static void test_detect_clock_step(void **state)
     assert_true(line_has(line_at(lim, 3), "\"flow_id\""));
     assert_true(line_has(line_at(lim, 4), "T10:04:04"));
     free(lim);
+    /* Rows without a time (dated at the epoch) between dated ones are
+     * no clock set back either: they share a window of their own. */
+    csv = rows_csv("untimed.csv", "10.9.0.1@0 10.9.0.1@no_time "
+                   "10.9.0.1@1 10.9.0.1@no_time 10.9.0.1@2 10.9.0.1@no_time");
+    lim = detect(csv, opts, NULL);
+    assert_int_equal(testutil_count(lim, "\n"), 4);
+    assert_int_equal(testutil_count(lim, "\"held\":2,"), 2);
+    assert_int_equal(testutil_count(lim, "\"first_held\":\"1970-01-01T"),
+                     1);
+    free(lim);
     /* Rows shuffled within minutes (as the CIC-IDS2017 files are within
      * their day) are no clock set back: one window holds them. */
     csv = rows_csv("shuffled.csv", "10.9.0.1@600 10.9.0.1@0 10.9.0.1@300 "

@@ -52,7 +52,9 @@ struct limit_key {
     uint8_t track;             /* enum suppress_track */
     uint8_t has_src, has_dst;  /* 0: not tracked, or no address */
     uint8_t src_v6, dst_v6;
-    uint8_t pad[3];
+    uint8_t untimed;           /* a CSV row without a time: a window of
+                                  its own, apart from the dated ones */
+    uint8_t pad[2];
     uint8_t src[16], dst[16];
 };
 

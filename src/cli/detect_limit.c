@@ -198,6 +198,9 @@ int detect_limit_apply(struct run *r, size_t i, int *held)
     int closed;
     limit_key_make(&k, (uint32_t)entry, r->dec[i].cls, track, src, s6, dst,
                    d6);
+    /* Dated at the epoch, such a row would count in a dated window (or,
+     * as a clock set back, open one between every two dated rows). */
+    k.untimed = !(id->first_s > 0);
     /* The sweep's clock: the latest alert's time, but it follows a clock
      * set back past the disorder, or one alert dated ahead would end
      * every window the sweep passes from then on. */
@@ -280,14 +283,15 @@ static const char *key_text(const struct run *r, const struct limit_key *k,
         inet_ntop(k->src_v6 ? AF_INET6 : AF_INET, k->src, s, sizeof(s));
     if (k->has_dst)
         inet_ntop(k->dst_v6 ? AF_INET6 : AF_INET, k->dst, d, sizeof(d));
+    const char *when = k->untimed ? " (rows without a time)" : "";
     cli_printable(class_of(r, k->cls), cls, sizeof(cls));
     if (k->track == SUPPRESS_BY_BOTH)
-        snprintf(buf, len, "%s by_both %s -> %s", cls, s, d);
+        snprintf(buf, len, "%s by_both %s -> %s%s", cls, s, d, when);
     else if (k->track == SUPPRESS_BY_RULE)
-        snprintf(buf, len, "%s by_rule", cls);
+        snprintf(buf, len, "%s by_rule%s", cls, when);
     else
-        snprintf(buf, len, "%s %s %s", cls, suppress_track_name(k->track),
-                 k->track == SUPPRESS_BY_SRC ? s : d);
+        snprintf(buf, len, "%s %s %s%s", cls, suppress_track_name(k->track),
+                 k->track == SUPPRESS_BY_SRC ? s : d, when);
     return buf;
 }
 
