@@ -675,6 +675,8 @@ static void test_detect_refuses_a_bad_file(void **state)
         "# x\n  \"\xe2\x80\xae" "Botnet\" src 10.0.0.1\n",
         "# x\n  \"Botnet \"\n",
         "# x\n  \"\xff\"\n",
+        "# x\n  \"unknown\"\n",
+        "# x\n  \"UnJudged\" src 10.0.0.1\n",
     };
     for (size_t i = 0; i < sizeof(odd) / sizeof(*odd); i++) {
         conf = write_text("name.conf", odd[i]);

@@ -52,6 +52,16 @@ static int check_names(const struct run *r, size_t from)
                            "invisible or direction-changing characters or "
                            "spaces at its ends)",
                            e->file, e->line, e->col);
+        /* Quoted, a verdict would be a class that can never be there:
+         * the entry would hold nothing while the operator thinks it
+         * holds the unknown flows. */
+        if (e->what == SUPPRESS_CLASS &&
+            (memo_names_collide(e->cls, "unknown") ||
+             memo_names_collide(e->cls, "unjudged")))
+            return err_set(ERR_PARSE, "%s:%u:%u: no class can be named so "
+                           "(unknown and unjudged are verdicts: write "
+                           "unknown without quotes; unjudged lines are "
+                           "never held back)", e->file, e->line, e->col);
     }
     return 0;
 }
