@@ -53,6 +53,12 @@ static void usage(FILE *out)
         "                       packets this long (default 1, 0 = none)\n"
         "      --max-flows N    flow table size (default 262144)\n"
         "      --summary-json F write the summary as JSON to F\n"
+        "      --community-id-seed N  seed of each line's community_id "
+        "(the Community ID\n"
+        "                       flow hash, as Suricata and Zeek write it; "
+        "0-65535,\n"
+        "                       default 0): set it as the other sensors "
+        "have it\n"
         "      --neutral LIST   columns left at the training mean for "
         "capture input:\n"
         "                       'default' (features known to differ from "
@@ -327,7 +333,7 @@ enum { OPT_CSV = 256, OPT_ALL, OPT_EXPLAIN, OPT_EXPLAIN_RATE, OPT_BATCH,
        OPT_JUDGE_CONT, OPT_JUDGE_BEACONS, OPT_BEACON_MIN, OPT_BEACON_TO,
        OPT_BEACON_LOCAL, OPT_BEACON_CLIENTS, OPT_JUDGE_SLOW, OPT_SLOW_MIN,
        OPT_SLOW_DURATION, OPT_SLOW_RATE, OPT_LONE_PREFIX, OPT_SUPPRESS,
-       OPT_ALERT_LIMIT, OPT_LIMIT_KEYS };
+       OPT_ALERT_LIMIT, OPT_LIMIT_KEYS, OPT_CID_SEED };
 
 /* "N/S": at most N alerts per S seconds, whole numbers as a limit line
  * takes them. */
@@ -411,6 +417,7 @@ static int parse(int argc, char **argv, struct detect_run_opts *o,
         { "suppress", required_argument, 0, OPT_SUPPRESS },
         { "alert-limit", required_argument, 0, OPT_ALERT_LIMIT },
         { "limit-keys", required_argument, 0, OPT_LIMIT_KEYS },
+        { "community-id-seed", required_argument, 0, OPT_CID_SEED },
         { "help", no_argument, 0, 'h' },
         { 0, 0, 0, 0 },
     };
@@ -514,6 +521,11 @@ static int parse(int argc, char **argv, struct detect_run_opts *o,
             rc = parse_count("detect", "--limit-keys", optarg,
                              LIMIT_KEYS_MIN, LIMIT_KEYS_MAX, &v);
             o->limit_keys = (size_t)v;
+            break;
+        case OPT_CID_SEED:
+            rc = parse_count("detect", "--community-id-seed", optarg, 0,
+                             65535, &v);
+            o->community_seed = (uint16_t)v;
             break;
         case OPT_SLOW_MIN:
         case OPT_SLOW_DURATION:

@@ -461,6 +461,7 @@ static int on_flow(const struct detector_flow *f, void *user)
     }
     memcpy(r->x + r->n * r->d->n_in, f->x, r->d->n_in * sizeof(float));
     r->ids[r->n] = f->id;
+    r->ids[r->n].community_seed = r->o->community_seed;
     r->kind[r->n] = (int8_t)(r->d->support
                              ? support_kind(r->d->support, f->x) : -1);
     r->ctx_verdict[r->n] = context_of(r, f->x, &f->id, r->kind[r->n]);

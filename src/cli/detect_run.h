@@ -61,6 +61,7 @@ struct detect_run_opts {
     uint32_t alert_limit;     /* --alert-limit N/S: N, 0 = none */
     uint32_t alert_limit_s;   /* and S */
     size_t limit_keys;        /* slots of the limit table (limit.h) */
+    uint16_t community_seed;  /* --community-id-seed (community_id.h) */
     /* Set by a signal handler: re-read the --suppress files before the
      * next batch is judged (detect_reload_wanted); NULL: never. */
     volatile sig_atomic_t *reload;

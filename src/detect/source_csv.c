@@ -246,6 +246,9 @@ static int fill_ports(const struct csv_cols *c, const struct csv_record *rec,
     long at[2] = { c->at[ID_SRC_PORT], c->at[ID_DST_PORT] };
 
     for (int i = 0; i < 2; i++) {
+        const char *v = field(rec, at[i]) + strspn(field(rec, at[i]), " ");
+        if (*v == '\0' || strcmp(v, "-") == 0)
+            id->ports_unknown = 1;
         if (parse_port(field(rec, at[i]), ports[i]) != 0)
             return err_set(ERR_PARSE, "%s: '%s' is not a port (0 to 65535)",
                            names[i], field(rec, at[i]));
