@@ -52,7 +52,9 @@ struct limit_key {
     uint8_t track;             /* enum suppress_track */
     uint8_t has_src, has_dst;  /* 0: not tracked, or no address */
     uint8_t src_v6, dst_v6;
-    uint8_t pad[3];
+    uint8_t untimed;           /* a CSV row without a time: a window of
+                                  its own, apart from the dated ones */
+    uint8_t pad[2];
     uint8_t src[16], dst[16];
 };
 
@@ -82,6 +84,7 @@ void limit_destroy(struct limit *l);
  * flow meter's idle timeout, since a flow's alert is dated at its last
  * packet and flows end up to that long after it. */
 void limit_set_disorder(struct limit *l, double seconds);
+double limit_disorder(const struct limit *l);
 
 /* The key of an alert: src and dst are 16-byte addresses (an IPv4 one
  * in the first 4 bytes) or NULL when unknown; only those the track

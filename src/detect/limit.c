@@ -56,6 +56,11 @@ void limit_set_disorder(struct limit *l, double seconds)
     l->disorder = seconds > 0 ? seconds : 0;
 }
 
+double limit_disorder(const struct limit *l)
+{
+    return l->disorder;
+}
+
 void limit_key_make(struct limit_key *k, uint32_t entry, int32_t cls,
                     unsigned track, const uint8_t *src, int src_v6,
                     const uint8_t *dst, int dst_v6)
