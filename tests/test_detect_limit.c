@@ -333,6 +333,12 @@ static void test_bad_limit_lines(void **state)
         { "limit * cnt 5 seconds 1\n", "1:9", "track, count or seconds" },
         { "limit * count 1 seconds 1 port 7 proto icmp\n", "1:7",
           "only for tcp" },
+        /* The line's words are quoted as bytes: a direction mark or a
+         * byte-order mark mid-file reaches no terminal as it is. */
+        { "limit \xe2\x80\xae* count 1 seconds 1\n", "1:7",
+          "'\\xe2\\x80\\xae*' is no rule" },
+        { "limit * count 1 seconds 1\n\xef\xbb\xbflimit * count 1\n",
+          "2:1", "'\\xef\\xbb\\xbflimit' is no rule" },
     };
     for (size_t i = 0; i < sizeof(bad) / sizeof(*bad); i++) {
         struct suppress *s = suppress_create();
@@ -344,6 +350,8 @@ static void test_bad_limit_lines(void **state)
             strstr(err_msg(), bad[i].why) == NULL)
             fail_msg("line %zu: rc %d, '%s' (want %s ... %s)", i, rc,
                      err_msg(), want, bad[i].why);
+        for (const char *m = err_msg(); *m; m++)
+            assert_true((unsigned char)*m < 0x80);
         assert_int_equal(suppress_count(s), 0);
         suppress_destroy(s);
     }
