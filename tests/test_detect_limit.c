@@ -202,6 +202,68 @@ static void test_sweep(void **state)
     limit_destroy(l);
 }
 
+/* A clock set back by more than the window and the input's disorder
+ * opens a new window: one alert dated years ahead must not hold its
+ * key's later alerts back until that date. Within the disorder an
+ * alert dated before its window's start still counts in it. */
+static void test_clock_step(void **state)
+{
+    (void)state;
+    struct limit *l = limit_create(64);
+    struct limit_key k = key_of(0, 1, SUPPRESS_BY_SRC, 1, 0);
+    struct limit_closed c;
+    int closed;
+    limit_set_disorder(l, 120);
+    assert_int_equal(limit_check(l, &k, 1000, 1, 60, &c, &closed), 0);
+    assert_int_equal(limit_check(l, &k, 1e9, 1, 60, &c, &closed), 0);
+    assert_int_equal(limit_check(l, &k, 1e9 + 1, 1, 60, &c, &closed), 1);
+    /* Back to the right time: the window ahead is reported. */
+    assert_int_equal(limit_check(l, &k, 1100, 1, 60, &c, &closed), 0);
+    assert_int_equal(closed, 1);
+    assert_int_equal(c.held, 1);
+    assert_true(c.first_s == 1e9 + 1);
+    assert_int_equal(limit_check(l, &k, 1110, 1, 60, &c, &closed), 1);
+    /* 119 s before the start: disorder, this window. */
+    assert_int_equal(limit_check(l, &k, 981, 1, 60, &c, &closed), 1);
+    assert_int_equal(closed, 0);
+    /* 121 s before it: a step. */
+    assert_int_equal(limit_check(l, &k, 979, 1, 60, &c, &closed), 0);
+    assert_int_equal(closed, 1);
+    assert_int_equal(c.held, 2);
+    /* Without a disorder the window's length is the bound. */
+    limit_set_disorder(l, 0);
+    assert_int_equal(limit_check(l, &k, 920, 1, 60, &c, &closed), 1);
+    assert_int_equal(limit_check(l, &k, 918, 1, 60, &c, &closed), 0);
+    limit_destroy(l);
+}
+
+/* A window the sweep reported is over: an alert of its key dated
+ * inside it that comes later (out of order) opens a new window, so the
+ * window has one closing record, not a second one at the end. */
+static void test_sweep_once(void **state)
+{
+    (void)state;
+    struct limit *l = limit_create(64);
+    struct limit_key a = key_of(0, 1, SUPPRESS_BY_SRC, 1, 0);
+    struct limit_closed c;
+    int closed;
+    size_t cur = 0;
+    assert_int_equal(limit_check(l, &a, 0, 1, 10, &c, &closed), 0);
+    assert_int_equal(limit_check(l, &a, 5, 1, 10, &c, &closed), 1);
+    assert_int_equal(limit_sweep(l, &cur, 64, 30, &c), 1);
+    assert_int_equal(c.held, 1);
+    assert_int_equal(limit_check(l, &a, 7, 1, 10, &c, &closed), 0);
+    assert_int_equal(closed, 0);
+    cur = 0;
+    assert_int_equal(limit_drain(l, &cur, &c), 0);
+    /* The new window counts from 7. */
+    assert_int_equal(limit_check(l, &a, 8, 1, 10, &c, &closed), 1);
+    cur = 0;
+    assert_int_equal(limit_drain(l, &cur, &c), 1);
+    assert_true(c.held == 1 && c.first_s == 8);
+    limit_destroy(l);
+}
+
 static void test_limit_lines(void **state)
 {
     (void)state;
@@ -271,6 +333,12 @@ static void test_bad_limit_lines(void **state)
         { "limit * cnt 5 seconds 1\n", "1:9", "track, count or seconds" },
         { "limit * count 1 seconds 1 port 7 proto icmp\n", "1:7",
           "only for tcp" },
+        /* The line's words are quoted as bytes: a direction mark or a
+         * byte-order mark mid-file reaches no terminal as it is. */
+        { "limit \xe2\x80\xae* count 1 seconds 1\n", "1:7",
+          "'\\xe2\\x80\\xae*' is no rule" },
+        { "limit * count 1 seconds 1\n\xef\xbb\xbflimit * count 1\n",
+          "2:1", "'\\xef\\xbb\\xbflimit' is no rule" },
     };
     for (size_t i = 0; i < sizeof(bad) / sizeof(*bad); i++) {
         struct suppress *s = suppress_create();
@@ -282,6 +350,8 @@ static void test_bad_limit_lines(void **state)
             strstr(err_msg(), bad[i].why) == NULL)
             fail_msg("line %zu: rc %d, '%s' (want %s ... %s)", i, rc,
                      err_msg(), want, bad[i].why);
+        for (const char *m = err_msg(); *m; m++)
+            assert_true((unsigned char)*m < 0x80);
         assert_int_equal(suppress_count(s), 0);
         suppress_destroy(s);
     }
@@ -388,9 +458,82 @@ static void test_detect_window(void **state)
     snprintf(want, sizeof(want), "\"limited\":\"%s:2\"", conf);
     assert_int_equal(testutil_count(all, want), 5);
     assert_int_equal(testutil_count(all, "\n"), 13);
+    /* The stderr summary's line per entry: held, of the alerts taken
+     * (12 alone read as more held than the 5 in total). */
+    assert_int_equal(testutil_runf(&json, "%s detect --model %s --csv %s "
+                                   "--explain 0 --suppress %s 2>&1 "
+                                   ">/dev/null", testutil_bin(), model,
+                                   csv, conf), 0);
+    assert_non_null(strstr(json, ":2 \"DDoS\": 5 of 12 held\n"));
     free(json);
     free(all);
     free(plain);
+    free(lim);
+}
+
+/* A row dated years ahead, then the rows go on at the right time: one
+ * a minute is within "1 per 60 s", so each is written again once the
+ * clock is back (the window ahead reported first); a row 10 h before a
+ * window's start (a CSV's disorder is a day) still counts in it. */
+static void test_detect_clock_step(void **state)
+{
+    (void)state;
+    const char *csv = rows_csv("step.csv", "10.9.0.1@0 "
+        "10.9.0.1@2030-01-01_10:00:00 10.9.0.1@2030-01-01_00:00:00 "
+        "10.9.0.1@120 10.9.0.1@240");
+    const char *conf = testutil_write("step.conf",
+        "limit \"DDoS\" count 1 seconds 60\n");
+    char opts[600];
+    snprintf(opts, sizeof(opts), "--suppress %s", conf);
+    char *lim = detect(csv, opts, NULL);
+    assert_int_equal(testutil_count(lim, "\n"), 5);
+    assert_int_equal(testutil_count(lim, "\"signature_id\":9099998"), 1);
+    const char *rec = line_at(lim, 2);
+    assert_true(line_has(rec, "\"held\":1,"));
+    assert_true(line_has(line_at(lim, 3), "\"flow_id\""));
+    assert_true(line_has(line_at(lim, 4), "T10:04:04"));
+    free(lim);
+    /* Rows without a time (dated at the epoch) between dated ones are
+     * no clock set back either: they share a window of their own. */
+    csv = rows_csv("untimed.csv", "10.9.0.1@0 10.9.0.1@no_time "
+                   "10.9.0.1@1 10.9.0.1@no_time 10.9.0.1@2 10.9.0.1@no_time");
+    lim = detect(csv, opts, NULL);
+    assert_int_equal(testutil_count(lim, "\n"), 4);
+    assert_int_equal(testutil_count(lim, "\"held\":2,"), 2);
+    assert_int_equal(testutil_count(lim, "\"first_held\":\"1970-01-01T"),
+                     1);
+    free(lim);
+    /* Rows shuffled within minutes (as the CIC-IDS2017 files are within
+     * their day) are no clock set back: one window holds them. */
+    csv = rows_csv("shuffled.csv", "10.9.0.1@600 10.9.0.1@0 10.9.0.1@300 "
+                   "10.9.0.1@10 10.9.0.1@590");
+    lim = detect(csv, opts, NULL);
+    assert_int_equal(testutil_count(lim, "\n"), 2);
+    assert_int_equal(testutil_count(lim, "\"held\":4,"), 1);
+    free(lim);
+}
+
+/* One row dated years ahead must not end the other keys' windows at the
+ * next sweep: 10.9.0.1's 400 rows within a minute stay in one window
+ * (written 1, held 400, one record at the end), though the sweep passes
+ * every slot of the 64 after the first block of 256 rows. */
+static void test_detect_sweep_after_step(void **state)
+{
+    (void)state;
+    char spec[400 * 24 + 64];
+    size_t n = (size_t)snprintf(spec, sizeof(spec),
+                                "10.9.0.1@0 10.9.0.2@2030-01-01_10:00:00");
+    for (int i = 1; i <= 400; i++)
+        n += (size_t)snprintf(spec + n, sizeof(spec) - n, " 10.9.0.1@%d.%d",
+                              i / 10, i % 10);
+    const char *csv = rows_csv("ahead.csv", spec);
+    const char *conf = testutil_write("ahead.conf",
+        "limit \"DDoS\" count 1 seconds 60\n");
+    char opts[600];
+    snprintf(opts, sizeof(opts), "--suppress %s --limit-keys 64", conf);
+    char *lim = detect(csv, opts, NULL);
+    assert_int_equal(testutil_count(lim, "\n"), 3);
+    assert_int_equal(testutil_count(lim, "\"held\":400,"), 1);
     free(lim);
 }
 
@@ -432,7 +575,14 @@ static void test_detect_alert_limit(void **state)
     assert_non_null(strstr(text, "\"src_ip\":\"10.9.0.1\",\"alert\":{"));
     assert_non_null(strstr(text, "\"src_ip\":\"2001:db8::7\",\"alert\":{"));
     assert_int_equal(testutil_count(text, "\"held\":2,"), 1);
+    /* The stderr summary says held out of taken. */
+    assert_int_equal(testutil_runf(&text, "%s detect --model %s --csv %s "
+                                   "--explain 0 --alert-limit 1/60 2>&1 "
+                                   ">/dev/null", testutil_bin(), model,
+                                   csv), 0);
+    assert_non_null(strstr(text, "--alert-limit 1/60: 4 of 7 held\n"));
     free(text);
+    text = NULL;
     static const char *bad[] = { "1", "0/60", "1/0", "/60", "1/", "a/60",
                                  "1/604801", "1000000/1", "1/60/2",
                                  "-1/60", "1.5/60" };
@@ -522,9 +672,13 @@ int main(void)
         cmocka_unit_test(test_tracks),
         cmocka_unit_test(test_eviction),
         cmocka_unit_test(test_sweep),
+        cmocka_unit_test(test_sweep_once),
+        cmocka_unit_test(test_clock_step),
         cmocka_unit_test(test_limit_lines),
         cmocka_unit_test(test_bad_limit_lines),
         cmocka_unit_test(test_detect_window),
+        cmocka_unit_test(test_detect_clock_step),
+        cmocka_unit_test(test_detect_sweep_after_step),
         cmocka_unit_test(test_detect_suppression_first),
         cmocka_unit_test(test_detect_alert_limit),
         cmocka_unit_test(test_detect_bad_line),

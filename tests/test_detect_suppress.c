@@ -558,6 +558,18 @@ static void test_detect_suppresses_a_turned_continuation(void **state)
     snprintf(want, sizeof(want), "\"suppressed\":\"%s:1\"", conf);
     assert_int_equal(testutil_count(held, want), 2);
     free(held);
+    /* A limit line takes the turned part as its connection too, in the
+     * client's window: the second part is held. */
+    conf = write_text("turned-limit.conf",
+                      "limit unknown src 10.9.9.9 count 1 seconds 600\n");
+    snprintf(opts, sizeof(opts), "--suppress %s --all", conf);
+    held = detect(csv, opts);
+    snprintf(want, sizeof(want), "\"limited\":\"%s:1\"", conf);
+    assert_int_equal(testutil_count(held, want), 1);
+    assert_int_equal(testutil_count(held, "\"held\":1,"), 1);
+    assert_int_equal(testutil_count(held, "\"src_ip\":\"10.9.9.9\","
+                                    "\"alert\""), 1);
+    free(held);
     /* An entry naming the server as source held that part alone, though
      * not the connection: no longer. */
     char *part = lines_with(held = detect(csv, ""), "continues the");
@@ -618,6 +630,30 @@ static void test_detect_holds_a_part_with_its_connection(void **state)
     free(held);
 }
 
+/* A limit line matches and keys a part the way round its connection ran,
+ * as suppression does: the turned part, whose source is the server, is
+ * the client's twenty-first alert, held by "src CLIENT" (it escaped the
+ * entry, and was written, when matched as it ran). */
+static void test_detect_limits_a_part_as_its_connection(void **state)
+{
+    (void)state;
+    const char *awk = write_text("limpart.awk", awk_slow_part);
+    const char *csv = testutil_tmp("limpart.csv");
+    assert_int_equal(testutil_runf(&out, "xz -dc %s | awk -f %s > %s",
+                                   testutil_data_path("cic-ids2017-improved/"
+                                   "BENIGN_4066_no-thursday.csv.xz"), awk,
+                                   csv), 0);
+    const char *conf = write_text("limpart.conf", "limit unknown src "
+                                  "10.9.9.9 count 1 seconds 3600\n");
+    char opts[600], want[600];
+    snprintf(opts, sizeof(opts), "--suppress %s --all", conf);
+    char *held = detect(csv, opts);
+    snprintf(want, sizeof(want), "\"limited\":\"%s:1\"", conf);
+    assert_int_equal(testutil_count(held, want), 20);
+    assert_int_equal(testutil_count(held, "rate limit: 20 alerts"), 1);
+    free(held);
+}
+
 /* A bad file stops detect before any input, naming the place. */
 static void test_detect_refuses_a_bad_file(void **state)
 {
@@ -639,6 +675,8 @@ static void test_detect_refuses_a_bad_file(void **state)
         "# x\n  \"\xe2\x80\xae" "Botnet\" src 10.0.0.1\n",
         "# x\n  \"Botnet \"\n",
         "# x\n  \"\xff\"\n",
+        "# x\n  \"unknown\"\n",
+        "# x\n  \"UnJudged\" src 10.0.0.1\n",
     };
     for (size_t i = 0; i < sizeof(odd) / sizeof(*odd); i++) {
         conf = write_text("name.conf", odd[i]);
@@ -736,6 +774,7 @@ int main(void)
         cmocka_unit_test(test_detect_names_entries_of_a_long_path),
         cmocka_unit_test(test_detect_suppresses_a_turned_continuation),
         cmocka_unit_test(test_detect_holds_a_part_with_its_connection),
+        cmocka_unit_test(test_detect_limits_a_part_as_its_connection),
         cmocka_unit_test(test_suppressed_alerts_still_count),
     };
     return cmocka_run_group_tests(tests, setup, teardown);

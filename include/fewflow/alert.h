@@ -91,6 +91,12 @@ struct alert_flow {
      * code (EVE prints these instead of ports); has_icmp 0 otherwise. */
     uint8_t has_icmp;
     uint8_t icmp_type, icmp_code;
+    /* TCP, UDP or SCTP ports the source could not give (an empty CSV
+     * field; SCTP from a capture, whose ports the meter does not read):
+     * the ports printed are 0 and the line has no community_id. */
+    uint8_t ports_unknown;
+    /* The Community ID seed (community_id.h) of community_id. */
+    uint16_t community_seed;
     double first_s;           /* first packet, seconds since the epoch */
     double last_s;            /* last packet */
     /* The flow was still open when the input ended (captures only; CSV

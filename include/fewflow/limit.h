@@ -9,13 +9,20 @@
  * back, and the first alert at or after the window's start plus S opens
  * the next one. Times are the flows' own (capture or CSV timestamps),
  * so a replay decides the same; an alert dated before its window's
- * start (input out of time order) counts in that window.
+ * start (input out of time order) counts in that window, unless it is
+ * dated more than the window's length and more than the input's
+ * disorder (limit_set_disorder) before it: then the clock was set back,
+ * and it opens a new window. Otherwise one alert dated years ahead (a
+ * sensor clock set wrong, then corrected) would hold every later alert
+ * of its key back until that time came.
  *
  * When a window that held alerts back is over (a later alert of its key
  * came, or a sweep found it ended by the latest alert's time), or its
  * key is pushed out of the full table, or the input ends, the caller
  * gets the window's held count and the times of its first and last held
- * alert, to report.
+ * alert, to report. A window is reported once: an alert of its key
+ * dated inside it that comes after a sweep reported it opens a new
+ * window at its own time.
  *
  * The table has a fixed number of slots, set at creation, in sets of
  * LIMIT_WAYS: a key lives in the set its hash picks. A new key takes a
@@ -45,7 +52,9 @@ struct limit_key {
     uint8_t track;             /* enum suppress_track */
     uint8_t has_src, has_dst;  /* 0: not tracked, or no address */
     uint8_t src_v6, dst_v6;
-    uint8_t pad[3];
+    uint8_t untimed;           /* a CSV row without a time: a window of
+                                  its own, apart from the dated ones */
+    uint8_t pad[2];
     uint8_t src[16], dst[16];
 };
 
@@ -70,6 +79,12 @@ struct limit;
  * memory. */
 struct limit *limit_create(size_t keys);
 void limit_destroy(struct limit *l);
+
+/* How far out of time order alerts may come (seconds, default 0): the
+ * flow meter's idle timeout, since a flow's alert is dated at its last
+ * packet and flows end up to that long after it. */
+void limit_set_disorder(struct limit *l, double seconds);
+double limit_disorder(const struct limit *l);
 
 /* The key of an alert: src and dst are 16-byte addresses (an IPv4 one
  * in the first 4 bytes) or NULL when unknown; only those the track

@@ -24,6 +24,10 @@ static void usage(FILE *out)
         "Classifies every flow as it ends: a known class, an enrolled one, "
         "or unknown.\nOne JSON line per alert on stdout (Suricata EVE "
         "shape); a summary on stderr.\n\n"
+        "  -o, --output FILE    append the alert lines to FILE (created "
+        "0640) instead of\n"
+        "                       stdout; a live run opens it again on "
+        "SIGHUP (logrotate)\n"
         "  -r, --read FILE      capture file (pcap/pcapng, .gz/.xz), or - "
         "for stdin\n"
         "                       (tcpdump -U -w - | ...); repeatable\n"
@@ -53,6 +57,12 @@ static void usage(FILE *out)
         "                       packets this long (default 1, 0 = none)\n"
         "      --max-flows N    flow table size (default 262144)\n"
         "      --summary-json F write the summary as JSON to F\n"
+        "      --community-id-seed N  seed of each line's community_id "
+        "(the Community ID\n"
+        "                       flow hash, as Suricata and Zeek write it; "
+        "0-65535,\n"
+        "                       default 0): set it as the other sensors "
+        "have it\n"
         "      --neutral LIST   columns left at the training mean for "
         "capture input:\n"
         "                       'default' (features known to differ from "
@@ -181,7 +191,9 @@ static void usage(FILE *out)
         "re-reads the\n"
         "                       --suppress files of a live run (-i, or "
         "input from a pipe\n"
-        "                       or FIFO)\n",
+        "                       or FIFO) and opens the -o file again; "
+        "over files it\n"
+        "                       ends the run as Ctrl-C does\n",
         auth, BEACON_MIN_DEFAULT, BEACON_MIN_LOWEST, BEACON_KEEP,
         BEACON_CLIENTS_MAX - 1, LIMIT_KEYS_DEFAULT, LIMIT_KEYS_MIN,
         LIMIT_KEYS_MAX);
@@ -327,7 +339,7 @@ enum { OPT_CSV = 256, OPT_ALL, OPT_EXPLAIN, OPT_EXPLAIN_RATE, OPT_BATCH,
        OPT_JUDGE_CONT, OPT_JUDGE_BEACONS, OPT_BEACON_MIN, OPT_BEACON_TO,
        OPT_BEACON_LOCAL, OPT_BEACON_CLIENTS, OPT_JUDGE_SLOW, OPT_SLOW_MIN,
        OPT_SLOW_DURATION, OPT_SLOW_RATE, OPT_LONE_PREFIX, OPT_SUPPRESS,
-       OPT_ALERT_LIMIT, OPT_LIMIT_KEYS };
+       OPT_ALERT_LIMIT, OPT_LIMIT_KEYS, OPT_CID_SEED };
 
 /* "N/S": at most N alerts per S seconds, whole numbers as a limit line
  * takes them. */
@@ -373,6 +385,7 @@ static int parse(int argc, char **argv, struct detect_run_opts *o,
 {
     static const struct option longs[] = {
         { "model", required_argument, 0, 'm' },
+        { "output", required_argument, 0, 'o' },
         { "read", required_argument, 0, 'r' },
         { "interface", required_argument, 0, 'i' },
         { "filter", required_argument, 0, 'f' },
@@ -411,6 +424,7 @@ static int parse(int argc, char **argv, struct detect_run_opts *o,
         { "suppress", required_argument, 0, OPT_SUPPRESS },
         { "alert-limit", required_argument, 0, OPT_ALERT_LIMIT },
         { "limit-keys", required_argument, 0, OPT_LIMIT_KEYS },
+        { "community-id-seed", required_argument, 0, OPT_CID_SEED },
         { "help", no_argument, 0, 'h' },
         { 0, 0, 0, 0 },
     };
@@ -418,9 +432,10 @@ static int parse(int argc, char **argv, struct detect_run_opts *o,
     long v = 0;
 
     while (rc == 0 &&
-           (c = getopt_long(argc, argv, "m:r:i:f:h", longs, NULL)) != -1) {
+           (c = getopt_long(argc, argv, "m:o:r:i:f:h", longs, NULL)) != -1) {
         switch (c) {
         case 'm': o->model = optarg; break;
+        case 'o': o->output = optarg; break;
         case 'r': rc = add_path(&o->captures, &o->n_captures, optarg);
                   break;
         case 'i': o->in.iface = optarg; break;
@@ -515,6 +530,11 @@ static int parse(int argc, char **argv, struct detect_run_opts *o,
                              LIMIT_KEYS_MIN, LIMIT_KEYS_MAX, &v);
             o->limit_keys = (size_t)v;
             break;
+        case OPT_CID_SEED:
+            rc = parse_count("detect", "--community-id-seed", optarg, 0,
+                             65535, &v);
+            o->community_seed = (uint16_t)v;
+            break;
         case OPT_SLOW_MIN:
         case OPT_SLOW_DURATION:
         case OPT_SLOW_RATE:
@@ -554,7 +574,8 @@ int cmd_detect(int argc, char **argv)
     if (rc == 0) {
         /* A closed terminal (SIGHUP) ends the run as Ctrl-C does: with
          * the open flows classified and the summary written; a live run
-         * with --suppress files re-reads them instead, as daemons do. */
+         * with --suppress files or -o re-reads the files and opens the
+         * output again instead, as daemons do. */
         signal(SIGINT, on_signal);
         signal(SIGTERM, on_signal);
         if (detect_reload_wanted(&o)) {

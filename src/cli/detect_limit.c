@@ -22,7 +22,9 @@
 #include "cli/cli.h"
 #include "cli/detect_run_impl.h"
 #include "fewflow/beacon.h"
+#include "fewflow/context.h"
 #include "fewflow/err.h"
+#include "fewflow/flow.h"
 #include "fewflow/limit.h"
 #include "fewflow/log.h"
 
@@ -57,6 +59,17 @@ int detect_limit_init(struct run *r)
     r->lim_held = calloc(cli_entry(r) + 1, sizeof(*r->lim_held));
     if (r->lim == NULL || r->lim_held == NULL)
         return err_set(ERR_NOMEM, "out of memory");
+    /* Flows end out of time order by up to the idle timeout (and the
+     * close linger); a CSV's rows by anything within a day (the CIC-IDS
+     * 2017 files are shuffled within theirs), the bound past which a
+     * duration is taken for damage too. */
+    const struct flow_config *fc = r->o->in.flow;
+    double disorder = CONTEXT_WINDOW_DEFAULT;
+    if (r->o->n_csvs > 0)
+        disorder = 86400;
+    else if (fc != NULL)
+        disorder = (double)(fc->idle_timeout_us + fc->close_linger_us) / 1e6;
+    limit_set_disorder(r->lim, disorder);
     return 0;
 }
 
@@ -164,11 +177,12 @@ int detect_limit_apply(struct run *r, size_t i, int *held)
     *held = 0;
     if (r->lim == NULL)
         return 0;
-    if (r->sup != NULL) {
-        struct suppress_alert a;
-        detect_suppress_alert(r, i, &a);
+    /* Matched and keyed the way round the connection's alert ran, as
+     * suppression matches it. */
+    struct suppress_alert a;
+    detect_suppress_alert(r, i, &a);
+    if (r->sup != NULL)
         e = suppress_limit_match(r->sup, &a, &entry);
-    }
     if (e == NULL && r->o->alert_limit == 0)
         return 0;
     r->lim_cli_seen += e == NULL;
@@ -177,14 +191,22 @@ int detect_limit_apply(struct run *r, size_t i, int *held)
     entry_rule(r, entry, &track, &count, &seconds);
     uint8_t sa[16], da[16];
     int s6 = 0, d6 = 0;
-    const uint8_t *src = read_addr(id->src_ip, sa, &s6);
-    const uint8_t *dst = read_addr(id->dest_ip, da, &d6);
+    const uint8_t *src = read_addr(a.src_ip, sa, &s6);
+    const uint8_t *dst = read_addr(a.dest_ip, da, &d6);
     struct limit_key k;
     struct limit_closed c;
     int closed;
     limit_key_make(&k, (uint32_t)entry, r->dec[i].cls, track, src, s6, dst,
                    d6);
-    r->lim_now = id->last_s > r->lim_now ? id->last_s : r->lim_now;
+    /* Dated at the epoch, such a row would count in a dated window (or,
+     * as a clock set back, open one between every two dated rows). */
+    k.untimed = !(id->first_s > 0);
+    /* The sweep's clock: the latest alert's time, but it follows a clock
+     * set back past the disorder, or one alert dated ahead would end
+     * every window the sweep passes from then on. */
+    if (id->last_s > r->lim_now ||
+        r->lim_now - id->last_s > limit_disorder(r->lim))
+        r->lim_now = id->last_s;
     *held = limit_check(r->lim, &k, id->last_s, count, seconds, &c, &closed);
     if (*held) {
         r->limited++;
@@ -261,14 +283,15 @@ static const char *key_text(const struct run *r, const struct limit_key *k,
         inet_ntop(k->src_v6 ? AF_INET6 : AF_INET, k->src, s, sizeof(s));
     if (k->has_dst)
         inet_ntop(k->dst_v6 ? AF_INET6 : AF_INET, k->dst, d, sizeof(d));
+    const char *when = k->untimed ? " (rows without a time)" : "";
     cli_printable(class_of(r, k->cls), cls, sizeof(cls));
     if (k->track == SUPPRESS_BY_BOTH)
-        snprintf(buf, len, "%s by_both %s -> %s", cls, s, d);
+        snprintf(buf, len, "%s by_both %s -> %s%s", cls, s, d, when);
     else if (k->track == SUPPRESS_BY_RULE)
-        snprintf(buf, len, "%s by_rule", cls);
+        snprintf(buf, len, "%s by_rule%s", cls, when);
     else
-        snprintf(buf, len, "%s %s %s", cls, suppress_track_name(k->track),
-                 k->track == SUPPRESS_BY_SRC ? s : d);
+        snprintf(buf, len, "%s %s %s%s", cls, suppress_track_name(k->track),
+                 k->track == SUPPRESS_BY_SRC ? s : d, when);
     return buf;
 }
 
@@ -295,9 +318,10 @@ void detect_limit_log(const struct run *r)
         if (r->sup != NULL)
             detect_suppress_log_entries(r, 1, 1);
         if (r->lim_held != NULL && r->lim_held[cli_entry(r)] > 0)
-            log_info("detect", "  --alert-limit %u/%u: %llu",
-                     r->o->alert_limit, r->o->alert_limit_s,
-                     (unsigned long long)r->lim_held[cli_entry(r)]);
+            log_info("detect", "  --alert-limit %u/%u: %llu of %llu "
+                     "held", r->o->alert_limit, r->o->alert_limit_s,
+                     (unsigned long long)r->lim_held[cli_entry(r)],
+                     (unsigned long long)r->lim_cli_seen);
         size_t n = 0;
         struct ranked *idx = held_keys(r, &n);
         struct limit_slot_info a;

@@ -52,6 +52,16 @@ static int check_names(const struct run *r, size_t from)
                            "invisible or direction-changing characters or "
                            "spaces at its ends)",
                            e->file, e->line, e->col);
+        /* Quoted, a verdict would be a class that can never be there:
+         * the entry would hold nothing while the operator thinks it
+         * holds the unknown flows. */
+        if (e->what == SUPPRESS_CLASS &&
+            (memo_names_collide(e->cls, "unknown") ||
+             memo_names_collide(e->cls, "unjudged")))
+            return err_set(ERR_PARSE, "%s:%u:%u: no class can be named so "
+                           "(unknown and unjudged are verdicts: write "
+                           "unknown without quotes; unjudged lines are "
+                           "never held back)", e->file, e->line, e->col);
     }
     return 0;
 }
@@ -80,23 +90,15 @@ int detect_suppress_load(struct run *r)
     return 0;
 }
 
-/* A later part of a connection is the connection's alert going on. It is
- * matched the way round that alert's flow ran (the meter may start a part
- * from the server's side: `src CLIENT` missed it, and an entry naming the
- * server as source held it though not the connection), and when no entry
- * holds it so, it is held with the connection's alert if that was held,
- * by the same entry. So the first entry that holds still takes it (a
- * `conn` entry before a class entry keeps its count). */
+/* A later part of a connection is the connection's alert going on: it
+ * is matched the way round that alert's flow ran (detect_suppress_alert),
+ * and when no entry holds it so, it is held with the connection's alert
+ * if that was held, by the same entry. So the first entry that holds
+ * still takes it (a `conn` entry before a class entry keeps its count). */
 static const struct suppress_entry *match_part(struct run *r, size_t i,
                                                struct suppress_alert *a)
 {
     const struct conn_carry *c = r->conn != NULL ? &r->conn_carry[i] : NULL;
-    const struct alert_flow *id = &r->ids[i];
-    if (c != NULL && c->carried && c->turned) {
-        a->src_ip = id->dest_ip;
-        a->dest_ip = id->src_ip;
-        a->dest_port = id->src_port;
-    }
     const struct suppress_entry *e = suppress_match(r->sup, a);
     if (e == NULL && c != NULL && c->carried && c->tag > 0)
         e = suppress_take(r->sup, c->tag - 1);
@@ -117,6 +119,16 @@ void detect_suppress_alert(const struct run *r, size_t i,
     a->dest_ip = id->dest_ip;
     a->dest_port = id->dest_port;
     a->proto = id->proto;
+    /* The meter may start a later part from the server's side: `src
+     * CLIENT` would miss it, an entry naming the server as source would
+     * take it though not the connection, and a limit would count it
+     * under the server's key. */
+    const struct conn_carry *c = r->conn != NULL ? &r->conn_carry[i] : NULL;
+    if (c != NULL && c->carried && c->turned) {
+        a->src_ip = id->dest_ip;
+        a->dest_ip = id->src_ip;
+        a->dest_port = id->src_port;
+    }
 }
 
 int detect_suppress_apply(struct run *r, size_t i)
@@ -157,11 +169,18 @@ void detect_suppress_log_entries(const struct run *r, int limit, int hit)
             more++;
             continue;
         }
-        log_info("detect", "  %s:%u %s: %llu",
+        /* A limit's line says what it held, out of what it took: its
+         * alerts alone read as held, past the total held. */
+        char held[48] = "";
+        if (limit && r->lim_held != NULL)
+            snprintf(held, sizeof(held), "%llu of ",
+                     (unsigned long long)r->lim_held[i]);
+        log_info("detect", "  %s:%u %s: %s%llu%s",
                  cli_printable(e->file, fbuf, sizeof(fbuf)), e->line,
                  cli_printable(suppress_what_text(e, what, sizeof(what)),
                                wbuf, sizeof(wbuf)),
-                 (unsigned long long)e->hits);
+                 held, (unsigned long long)e->hits,
+                 held[0] != '\0' ? " held" : "");
     }
     if (more > 0)
         log_info("detect", "  and %zu more", more);

@@ -4,6 +4,7 @@
 
 #include "fewflow/alert.h"
 #include "fewflow/bytes.h"
+#include "fewflow/community_id.h"
 
 /*
  * The alert line. Suricata's severity runs from 1 (high) to 3 (low):
@@ -108,6 +109,11 @@ static void put_header(struct alert_buf *b, const struct alert_flow *f)
     if (f->has_icmp)
         alert_buf_printf(b, ",\"icmp_type\":%u,\"icmp_code\":%u",
                          f->icmp_type, f->icmp_code);
+    /* Left out, as Suricata does, when the flow lacks what the hash
+     * needs: "" would join every such flow to every other. */
+    char cid[COMMUNITY_ID_SIZE];
+    if (community_id_of_flow(f, f->community_seed, cid) == 0)
+        alert_buf_printf(b, ",\"community_id\":\"%s\"", cid);
 }
 
 /* The series a beacon alert belongs to: enough to find its other

@@ -16,11 +16,13 @@ struct slot {
     double seconds;            /* the window's length */
     uint32_t win_count;        /* alerts counted in the window */
     uint8_t used;
+    uint8_t reported;          /* the window's record was written */
 };
 
 struct limit {
     struct slot *s;
     size_t n;                  /* a power of two, LIMIT_WAYS at least */
+    double disorder;           /* limit_set_disorder */
     uint64_t evicted, evicted_holding;
 };
 
@@ -47,6 +49,16 @@ void limit_destroy(struct limit *l)
         return;
     free(l->s);
     free(l);
+}
+
+void limit_set_disorder(struct limit *l, double seconds)
+{
+    l->disorder = seconds > 0 ? seconds : 0;
+}
+
+double limit_disorder(const struct limit *l)
+{
+    return l->disorder;
 }
 
 void limit_key_make(struct limit_key *k, uint32_t entry, int32_t cls,
@@ -108,7 +120,9 @@ int limit_check(struct limit *l, const struct limit_key *k, double t_s,
     int found;
     struct slot *s = find(l, k, &found);
     *has_closed = 0;
-    if (found && t_s - s->start_s < seconds) {
+    double back = seconds > l->disorder ? seconds : l->disorder;
+    int stepped = found && s->start_s - t_s > back;
+    if (found && !s->reported && !stepped && t_s - s->start_s < seconds) {
         s->alerts++;
         s->last_s = t_s > s->last_s ? t_s : s->last_s;
         if (++s->win_count <= count)
@@ -123,7 +137,9 @@ int limit_check(struct limit *l, const struct limit_key *k, double t_s,
         closed_from(s, closed);
         *has_closed = 1;
     }
-    double last = found && s->last_s > t_s ? s->last_s : t_s;
+    /* After a clock set back, the key's latest time is this one again,
+     * or a date ahead would keep it from ever being evicted. */
+    double last = found && !stepped && s->last_s > t_s ? s->last_s : t_s;
     if (found) {
         s->alerts++;
     } else {
@@ -141,6 +157,7 @@ int limit_check(struct limit *l, const struct limit_key *k, double t_s,
     s->last_s = last;
     s->win_count = 1;
     s->win_held = 0;
+    s->reported = 0;
     /* A count of 0 would be a suppression; the parser refuses it, and a
      * caller passing it still holds every alert back, as asked. */
     if (count > 0)
@@ -174,6 +191,7 @@ int limit_sweep(struct limit *l, size_t *cursor, size_t steps,
         if (s->used && s->win_held > 0 && now_s - s->start_s >= s->seconds) {
             closed_from(s, closed);
             s->win_held = 0;
+            s->reported = 1;
             return 1;
         }
     }

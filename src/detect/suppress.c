@@ -61,12 +61,26 @@ static int fail(const struct lex *lx, size_t col, const char *fmt, ...)
 
 static int fail(const struct lex *lx, size_t col, const char *fmt, ...)
 {
-    char msg[256];
+    char msg[256], shown[4 * sizeof(msg)];
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(msg, sizeof(msg), fmt, ap);
     va_end(ap);
-    return err_set(ERR_PARSE, "%s:%u:%zu: %s", lx->path, lx->line, col, msg);
+    /* The message quotes the line's own words: a byte beyond printable
+     * ASCII (a byte-order mark, a direction mark) is shown as \xNN, so
+     * that the error reads as the bytes are and cannot reorder or hide
+     * text on the operator's terminal. */
+    size_t n = 0;
+    for (const unsigned char *p = (const unsigned char *)msg; *p; p++) {
+        if (*p >= 0x20 && *p < 0x7f)
+            shown[n++] = (char)*p;
+        else
+            n += (size_t)snprintf(shown + n, sizeof(shown) - n, "\\x%02x",
+                                  *p);
+    }
+    shown[n] = '\0';
+    return err_set(ERR_PARSE, "%s:%u:%zu: %s", lx->path, lx->line, col,
+                   shown);
 }
 
 /* A quoted class name; \" and \\ are the only escapes. */
