@@ -105,4 +105,18 @@ const char *capture_damage(const struct capture_source *src);
 
 void capture_close(struct capture_source *src);
 
+/*
+ * A BPF filter (tcpdump's expression language, libpcap's compiler) for
+ * packets read from files, compiled for each link type as it appears.
+ * create checks the expression at once (for Ethernet): NULL with
+ * ERR_INVALID naming the error, or ERR_NOMEM. match returns 1 when the
+ * packet passes, 0 when not, or a negative ERR_* when the expression
+ * does not compile for the packet's link type.
+ */
+struct capture_filter;
+struct capture_filter *capture_filter_create(const char *expr);
+int capture_filter_match(struct capture_filter *f,
+                         const struct capture_packet *pkt);
+void capture_filter_destroy(struct capture_filter *f);
+
 #endif

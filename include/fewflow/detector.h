@@ -208,6 +208,7 @@ struct detector_input {
     size_t n_captures;
     const char *iface;            /* -i, or NULL */
     const char *filter;           /* BPF for -i, or NULL */
+    const char *file_filter;      /* BPF for the capture files, or NULL */
     const char *const *csvs;      /* --csv files */
     size_t n_csvs;
     const struct flow_config *flow;   /* NULL: the flow meter's defaults */
@@ -230,6 +231,7 @@ struct detector_input_stats {
     uint64_t unsupported;         /* packets of a link type not decoded */
     uint32_t unsupported_linktype; /* the first such link type */
     uint64_t evicted;             /* flows ended early: flow table full */
+    uint64_t filtered;            /* packets the file_filter left out */
     uint64_t clock_steps;         /* capture clock set back past the idle
                                      timeout: open flows ended there */
     int interrupted;              /* *stop was set: inputs not read to the

@@ -8,6 +8,7 @@
 
 #include "cli/cli.h"
 #include "cli/detect_run.h"
+#include "cli/enroll_pick.h"
 #include "fewflow/alert.h"
 #include "fewflow/flow.h"
 #include "fewflow/detector.h"
@@ -28,7 +29,18 @@ static void usage(FILE *out)
         "flow CSV) with no\nretraining, and calibrates its radius. FILE "
         "- is standard input: a capture\nwhen it is a pipe.\n\n"
         "      --shot K     use the first K flows (default: all, up to "
-        "%d)\n"
+        "%d);\n"
+        "                   with --pick, the first K picks in P's order\n"
+        "      --pick P     take only the flows whose flow_id P lists: "
+        "detect's alert\n"
+        "                   lines (JSON lines) or flow_id numbers, one a "
+        "line ('-':\n"
+        "                   stdin);"
+        " all must be found: read FILE with the flow\n"
+        "                   timeouts detect used\n"
+        "      --filter EXPR  read only the capture's packets this BPF "
+        "filter keeps\n"
+        "                   (tcpdump syntax); not for a flow CSV\n"
         "      --benign     the class is benign traffic (raises no "
         "alerts)\n"
         "      --max-protos N  prototypes kept (default 16; more flows are "
@@ -47,6 +59,8 @@ static void usage(FILE *out)
 struct collect {
     float *x;
     size_t n, cap, limit, n_in;
+    size_t n_seen;                 /* flows read, picked or not */
+    struct enroll_pick *pick;      /* --pick, or NULL */
     char label[ENROLL_LABELS][64];
     size_t label_n[ENROLL_LABELS + 1];  /* the last: any further label */
     size_t n_labels;
@@ -67,6 +81,13 @@ static int on_flow(const struct detector_flow *f, void *user)
     struct collect *c = user;
     if (f == NULL)
         return 0;
+    c->n_seen++;
+    if (c->pick != NULL) {
+        int took = enroll_pick_flow(c->pick, f);
+        if (took > 0 && f->label != NULL)
+            count_label(c, f->label);
+        return took == 2 ? 1 : took < 0 ? took : 0;
+    }
     if (c->n == c->cap) {
         size_t cap = c->cap ? 2 * c->cap : 64;
         float *g = realloc(c->x, cap * c->n_in * sizeof(float));
@@ -82,7 +103,7 @@ static int on_flow(const struct detector_flow *f, void *user)
 }
 
 struct enroll_args {
-    const char *model, *name, *flows, *out, *neutral;
+    const char *model, *name, *flows, *out, *neutral, *pick, *filter;
     long shot;
     struct memo_enroll_opts eo;
     struct flow_config fc;
@@ -177,6 +198,8 @@ static int parse(int argc, char **argv, struct enroll_args *a)
         { "idle-timeout", required_argument, 0, 'I' },
         { "active-timeout", required_argument, 0, 'A' },
         { "close-linger", required_argument, 0, 'L' },
+        { "pick", required_argument, 0, 'P' },
+        { "filter", required_argument, 0, 'F' },
         { "help", no_argument, 0, 'h' },
         { 0, 0, 0, 0 },
     };
@@ -191,6 +214,8 @@ static int parse(int argc, char **argv, struct enroll_args *a)
         case 'o': a->out = optarg; break;
         case 'b': a->eo.is_benign = 1; break;
         case 'N': a->neutral = optarg; break;
+        case 'P': a->pick = optarg; break;
+        case 'F': a->filter = optarg; break;
         case 'I':
             if (cli_timeout("enroll", "--idle-timeout", optarg,
                             &a->fc.idle_timeout_us) != 0)
@@ -227,6 +252,10 @@ static int parse(int argc, char **argv, struct enroll_args *a)
     if (!a->model || !a->name || !a->flows || !a->out)
         return cli_usage_error("enroll", "--model, --name, --flows and -o "
                                "are required");
+    if (a->pick != NULL && strcmp(a->pick, "-") == 0 &&
+        strcmp(a->flows, "-") == 0)
+        return cli_usage_error("enroll", "--pick and --flows cannot both "
+                               "read standard input");
     /* Alerts and summaries use these words for verdicts, not classes. */
     if (memo_names_collide(a->name, "unknown") ||
         memo_names_collide(a->name, "unjudged"))
@@ -290,7 +319,8 @@ static int no_flows_error(const char *path, int capture,
 }
 
 static int read_support(struct detector *d, const char *path,
-                        const struct flow_config *fc, struct collect *c)
+                        const char *filter, const struct flow_config *fc,
+                        struct collect *c)
 {
     struct detector_input in;
     struct detector_input_stats st;
@@ -298,9 +328,14 @@ static int read_support(struct detector *d, const char *path,
     memset(&in, 0, sizeof(in));
     in.flow = fc;
     int capture = flows_are_capture(path);
+    if (!capture && filter != NULL)
+        return err_set(ERR_INVALID, "%s: --filter selects a capture's "
+                       "packets, and this is a flow CSV (select its rows "
+                       "with --pick)", path);
     if (capture) {
         in.captures = &path;
         in.n_captures = 1;
+        in.file_filter = filter;
     } else {
         in.csvs = &path;
         in.n_csvs = 1;
@@ -319,7 +354,11 @@ static int read_support(struct detector *d, const char *path,
     /* A class is not built from a capture that ended in damage. */
     if (rc == 0 && st.damaged_inputs)
         rc = err_set(ERR_PARSE, "%s", st.damage);
-    if (rc == 0 && c->n == 0)
+    if (rc == 0 && c->n_seen == 0 && st.filtered > 0)
+        rc = err_set(ERR_INVALID, "%s: no flows to enrol from (--filter "
+                     "'%s' left out all %llu packets)", path, filter,
+                     (unsigned long long)st.filtered);
+    if (rc == 0 && c->n_seen == 0)
         rc = no_flows_error(path, capture, &st);
     return rc;
 }
@@ -399,8 +438,16 @@ static int enrol(struct detector *d, const struct enroll_args *a)
                          .n_in = d->n_in };
     float *z = NULL;
     int32_t same = memo_class_find(d->memo, a->name);
-    int rc = same >= 0 ? name_taken(a, d->memo->cls[same].name)
-                       : read_support(d, a->flows, &a->fc, &c);
+    int rc = same >= 0 ? name_taken(a, d->memo->cls[same].name) : 0;
+    if (rc == 0 && a->pick != NULL &&
+        (c.pick = enroll_pick_create(a->pick, d->n_in)) == NULL)
+        rc = err_last();
+    if (rc == 0)
+        rc = read_support(d, a->flows, a->filter, &a->fc, &c);
+    if (rc == 0 && c.pick != NULL)
+        rc = enroll_pick_finish(c.pick, a->flows, &a->fc, (size_t)a->shot,
+                                &c.x, &c.n);
+    enroll_pick_destroy(c.pick);
 
     /* The flows' kinds join the model's support table (support.h) before
      * embedding normalises them in place. */

@@ -31,6 +31,7 @@ struct cap_ctx {
     struct detector_input_stats *st;
     const struct capture_source *src;  /* the capture being read */
     long icmp_col[2];        /* meter features icmp_type, icmp_code */
+    struct capture_filter *filter;     /* files' BPF filter, or NULL */
 };
 
 static long *feature_map(const struct detector *d)
@@ -138,6 +139,13 @@ static int pump(struct capture_source *src, struct flow_meter *fm,
             capture_break(src);
             c->st->interrupted = 1;
         }
+        if (rc == 1 && c->filter != NULL && c->src != NULL &&
+            (rc = capture_filter_match(c->filter, &pkt)) != 1) {
+            if (rc < 0)
+                return err_set(rc, "%s: %s", c->origin, err_msg());
+            c->st->filtered++;
+            continue;
+        }
         if (rc == 2) {
             rc = flow_meter_advance(fm, pkt.ts_ns);
             if (rc == 0)
@@ -195,14 +203,21 @@ static int read_captures(struct detector *d, const struct detector_input *in,
                          struct cap_ctx *c)
 {
     int rc = 0;
+    if (in->file_filter != NULL && in->n_captures > 0 &&
+        (c->filter = capture_filter_create(in->file_filter)) == NULL)
+        return err_last();
     for (size_t i = 0;
          rc == 0 && i < in->n_captures && !stopped(in, c->st); i++) {
         struct capture_source *src = capture_open_file(in->captures[i]);
-        if (src == NULL)
-            return err_last();
+        if (src == NULL) {
+            rc = err_last();
+            break;
+        }
         rc = read_capture(c, src, in);
         capture_close(src);
     }
+    capture_filter_destroy(c->filter);
+    c->filter = NULL;
     if (rc == 0 && in->iface != NULL && !stopped(in, c->st)) {
         struct capture_source *src = capture_open_live(in->iface, in->filter,
                                                        0, 1);
@@ -220,7 +235,7 @@ int detector_read_flows(struct detector *d, const struct detector_input *in,
 {
     struct cap_ctx c = { d, fn, user, NULL, NULL, NULL, NULL, st, 0,
                          { flow_feature_index("icmp_type"),
-                           flow_feature_index("icmp_code") } };
+                           flow_feature_index("icmp_code") }, NULL };
     int rc = 0;
 
     memset(st, 0, sizeof(*st));
