@@ -51,42 +51,10 @@ static void quiet_feed_is_written(void **state)
     assert_non_null(strstr(last_out, "same"));
 }
 
-/* A replay through a pipe is judged in the file's blocks: momentary
- * empty pipes (cat is slower than detect at times) cut no block, so the
- * lines are the file's (they differed from run to run when any empty
- * instant flushed). */
-static void replay_is_the_file(void **state)
-{
-    (void)state;
-    char csv[512], lines[512];
-    snprintf(csv, sizeof(csv), "%s", testutil_tmp("replay.csv"));
-    snprintf(lines, sizeof(lines), "%s", testutil_tmp("replay.file"));
-    assert_int_equal(run_ok("(xz -dc %s; xz -dc %s | tail -n +2; "
-                            "xz -dc %s | tail -n +2) > %s",
-                            testutil_data_path("cic-ids2017-improved/"
-                                               "Portscan_5000.csv.xz"),
-                            testutil_data_path("cic-ids2017-improved/"
-                                               "DDoS_5000.csv.xz"),
-                            testutil_data_path("cic-ids2017-improved/"
-                                               "SSH-Patator_2961.csv.xz"),
-                            csv), 0);
-    assert_int_equal(run_ok("'%s' -q detect --model '%s' --csv %s "
-                            "--explain 0 --all > %s",
-                            testutil_bin(), model_path, csv, lines), 0);
-    for (int i = 0; i < 3; i++) {
-        assert_int_equal(run_ok("cat %s | '%s' -q detect --model '%s' "
-                                "--csv - --explain 0 --all | cmp - %s && "
-                                "echo same", csv, testutil_bin(),
-                                model_path, lines), 0);
-        assert_non_null(strstr(last_out, "same"));
-    }
-}
-
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(quiet_feed_is_written),
-        cmocka_unit_test(replay_is_the_file),
     };
     return cmocka_run_group_tests(tests, setup_model, teardown_model);
 }

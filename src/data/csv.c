@@ -13,8 +13,6 @@
 #include "fewflow/err.h"
 
 #define CSV_CHUNK_BYTES ((size_t)1 << 20)
-/* How long a live feed must be quiet before csv_idle says so. */
-#define CSV_IDLE_MS 1000
 
 struct csv_reader {
     struct csv_source src;
@@ -392,12 +390,8 @@ int csv_idle(struct csv_reader *r)
     if (!r->live || r->eof || r->src.in_pos < r->src.in_len ||
         record_end(r, &nl, &open) >= 0)
         return 0;
-    /* Quiet for a whole second, not just now: a replay through a pipe
-     * (cat, xz -dc) is often empty for an instant, and flushing there
-     * would cut its blocks where the scheduler happened to, so that its
-     * lines differed from the file's and from run to run. */
     struct pollfd p = { .fd = r->src.fd, .events = POLLIN };
-    return poll(&p, 1, CSV_IDLE_MS) == 0;
+    return poll(&p, 1, 0) == 0;
 }
 
 int csv_next(struct csv_reader *r, struct csv_record *rec)
