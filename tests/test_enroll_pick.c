@@ -235,6 +235,19 @@ static void test_pick_not_found(void **state)
     assert_non_null(strstr(last_out, "2 of 3 picked flows not found "
                                      "(first: 123456789, 987654321)"));
     assert_null(fopen(out, "r"));
+
+    /* Found by flow_id, but the line's community_id is another flow's:
+     * taken, with a warning. */
+    char line[2048] = "";
+    append_line(base, "10.0.0.2", line, sizeof(line));
+    snprintf(text, sizeof(text), "{\"flow_id\":%llu,\"community_id\":"
+             "\"1:notThisFlow=\"}\n", id_of(line));
+    pf = testutil_write("other_cid.jsonl", text);
+    assert_int_equal(run_ok("%s enroll --model %s --name x --flows %s "
+                            "--pick %s -o %s 2>&1", testutil_bin(),
+                            model_path, mixed, pf, out), 0);
+    assert_non_null(strstr(last_out, "1 flows taken have another "
+                                     "community_id"));
     free(base);
 }
 
@@ -280,6 +293,9 @@ static void test_pick_timeouts(void **state)
                             model_path, mixed, pf, out), 2);
     assert_non_null(strstr(last_out, "1 of 2 picked flows not found"));
     assert_non_null(strstr(last_out, "--active-timeout 120"));
+    assert_non_null(strstr(last_out, "1 of them name a 5-tuple, by "
+                                     "community_id, that is here under "
+                                     "another flow_id"));
     assert_null(fopen(out, "r"));
     snprintf(args, sizeof(args), "--flows %s --pick %s --active-timeout 1",
              mixed, pf);
@@ -409,6 +425,9 @@ static void test_pick_accepted(void **state)
     assert_int_equal(s.order[1], 2);
     assert_int_equal(pick_find(&s, 20), 1);
     assert_int_equal(pick_find(&s, 21), -1);
+    assert_int_equal(s.n_cid, 1);
+    assert_true(s.cid[2] == pick_cid_hash("1:abc=", 6));
+    assert_true(s.cid[0] == 0);
     pick_fini(&s);
 }
 

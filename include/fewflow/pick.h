@@ -6,8 +6,8 @@
  * The file is not trusted: every line is parsed in full by a small strict
  * JSON reader (RFC 8259 grammar, valid UTF-8 in strings, nesting at most
  * PICK_DEPTH_MAX, lines at most PICK_LINE_MAX bytes) that keeps only the
- * top-level "flow_id" (an integer from 1 to 2^53 - 1) and checks a
- * top-level "community_id" is a string. What it accepts beyond the
+ * top-level "flow_id" (an integer from 1 to 2^53 - 1) and a hash of the
+ * top-level "community_id" (a string). What it accepts beyond the
  * grammar: a UTF-8 BOM before the first line, CRLF line ends, blank lines.
  * An object with no flow_id (detect's rate-limit records name no flow) is
  * counted and skipped. Anything else stops with ERR_PARSE and the message
@@ -29,6 +29,9 @@
 struct pick_set {
     uint64_t *ids;      /* distinct flow_ids, ascending */
     uint32_t *order;    /* ids[i]'s rank in input order (first mention) */
+    uint64_t *cid;      /* ids[i]'s community_id, pick_cid_hash (first
+                           mention), or 0 when it names none */
+    size_t n_cid;       /* ids with a community_id */
     size_t n;           /* distinct ids */
     size_t lines;       /* lines naming a flow, repeats included */
     size_t no_id;       /* JSON objects without a flow_id, skipped */
@@ -40,6 +43,10 @@ struct pick_set {
  * and position (no flow named at all is ERR_INVALID). */
 int pick_read(const char *path, struct pick_set *s);
 void pick_fini(struct pick_set *s);
+
+/* A community_id string's hash (never 0), to compare without keeping
+ * the strings. */
+uint64_t pick_cid_hash(const char *cid, size_t len);
 
 /* The index in s->ids of id, or -1. */
 long pick_find(const struct pick_set *s, uint64_t id);

@@ -5,6 +5,7 @@
 #include "cli/cli.h"
 #include "cli/enroll_pick.h"
 #include "fewflow/alert.h"
+#include "fewflow/community_id.h"
 #include "fewflow/err.h"
 #include "fewflow/log.h"
 #include "fewflow/pick.h"
@@ -20,12 +21,30 @@ struct hit {
     struct alert_flow id;
 };
 
+struct cid_ref {
+    uint64_t hash;
+    uint32_t pick;           /* index in set.ids */
+};
+
+static int cid_cmp(const void *a, const void *b)
+{
+    const struct cid_ref *x = a, *y = b;
+    return x->hash < y->hash ? -1 : x->hash > y->hash;
+}
+
 struct enroll_pick {
     struct pick_set set;
     const char *path;
     size_t n_in;
     uint8_t *found;          /* set.n flags */
     size_t n_found;
+    /* Picks with a community_id, by its hash: a missing pick whose
+     * 5-tuple the input holds under another flow_id points at other flow
+     * timeouts; a found one whose community_id differs is a flow_id
+     * collision or another --community-id-seed. */
+    struct cid_ref *by_cid;  /* set.n_cid, ascending hash */
+    uint8_t *cid_seen;       /* set.n flags: 5-tuple seen, id not */
+    size_t cid_other;        /* flows taken whose community_id differs */
     float *x;                /* n_hits × n_in */
     struct hit *hits;
     size_t n_hits, cap;
@@ -45,11 +64,18 @@ struct enroll_pick *enroll_pick_create(const char *path, size_t n_in)
         return NULL;
     }
     p->found = calloc(p->set.n, 1);
-    if (p->found == NULL) {
+    p->cid_seen = calloc(p->set.n, 1);
+    p->by_cid = malloc((p->set.n_cid + 1) * sizeof(*p->by_cid));
+    if (p->found == NULL || p->cid_seen == NULL || p->by_cid == NULL) {
         enroll_pick_destroy(p);
         err_set(ERR_NOMEM, "out of memory");
         return NULL;
     }
+    for (size_t i = 0, k = 0; i < p->set.n; i++) {
+        if (p->set.cid[i] != 0)
+            p->by_cid[k++] = (struct cid_ref){ p->set.cid[i], (uint32_t)i };
+    }
+    qsort(p->by_cid, p->set.n_cid, sizeof(*p->by_cid), cid_cmp);
     log_info("enroll", "%s: %zu flows picked (%zu alert lines, %zu "
              "flow_id numbers; %zu repeats)%s", strcmp(path, "-") ? path
              : "stdin", p->set.n, p->set.json, p->set.plain,
@@ -64,6 +90,8 @@ void enroll_pick_destroy(struct enroll_pick *p)
         return;
     pick_fini(&p->set);
     free(p->found);
+    free(p->cid_seen);
+    free(p->by_cid);
     free(p->x);
     free(p->hits);
     free(p);
@@ -84,11 +112,38 @@ static int grow(struct enroll_pick *p)
     return 0;
 }
 
+/* The flow's community_id hash with the default seed, or 0. */
+static uint64_t flow_cid(const struct detector_flow *f)
+{
+    char cid[COMMUNITY_ID_SIZE];
+    if (community_id_of_flow(&f->id, 0, cid) != 0)
+        return 0;
+    return pick_cid_hash(cid, strlen(cid));
+}
+
+static void note_cid(struct enroll_pick *p, uint64_t h)
+{
+    struct cid_ref key = { h, 0 };
+    struct cid_ref *r = bsearch(&key, p->by_cid, p->set.n_cid,
+                                sizeof(key), cid_cmp);
+    if (r == NULL)
+        return;
+    while (r > p->by_cid && r[-1].hash == h)
+        r--;
+    for (; r < p->by_cid + p->set.n_cid && r->hash == h; r++)
+        p->cid_seen[r->pick] = 1;
+}
+
 int enroll_pick_flow(struct enroll_pick *p, const struct detector_flow *f)
 {
     long k = pick_find(&p->set, f->id.flow_id);
+    uint64_t cid = p->set.n_cid > 0 ? flow_cid(f) : 0;
+    if (cid != 0)
+        note_cid(p, cid);
     if (k < 0)
         return 0;
+    if (p->set.cid[k] != 0 && cid != p->set.cid[k])
+        p->cid_other++;
     if (p->n_hits == PICK_ROWS_MAX)
         return err_set(ERR_INVALID, "%s: more than %d flows carry the "
                        "picked flow_ids", f->origin, PICK_ROWS_MAX);
@@ -135,16 +190,24 @@ static int missing_error(const struct enroll_pick *p, const char *flows,
         at += (size_t)snprintf(list + at, sizeof(list) - at, "%s%llu",
                                i ? ", " : "",
                                (unsigned long long)first[i]);
-    size_t miss = p->set.n - p->n_found;
+    size_t miss = p->set.n - p->n_found, moved = 0;
+    char why[200] = "";
+    for (size_t i = 0; i < p->set.n; i++)
+        moved += !p->found[i] && p->cid_seen[i];
+    if (moved > 0)
+        snprintf(why, sizeof(why), " (%zu of them name a 5-tuple, by "
+                 "community_id, that is here under another flow_id: its "
+                 "flows start at other times, so the timeouts differ)",
+                 moved);
     return err_set(ERR_NOTFOUND, "%s: %zu of %zu picked flows not found "
                    "(first: %s%s): from another capture, or detect read it "
                    "under other flow timeouts than these (--idle-timeout "
                    "%g --active-timeout %g --close-linger %g): flow_ids "
-                   "depend on where flows start; no model written", flows,
+                   "depend on where flows start%s; no model written", flows,
                    miss, p->set.n, list, miss > shown ? ", ..." : "",
                    (double)fc->idle_timeout_us / 1e6,
                    (double)fc->active_timeout_us / 1e6,
-                   (double)fc->close_linger_us / 1e6);
+                   (double)fc->close_linger_us / 1e6, why);
 }
 
 static int hit_cmp(const void *a, const void *b)
@@ -251,6 +314,11 @@ int enroll_pick_finish(struct enroll_pick *p, const char *flows,
         log_warn("enroll", "%s: %zu flows carry the %zu picked flow_ids "
                  "(flows sharing an id are all taken)", flows, p->n_hits,
                  p->set.n);
+    if (p->cid_other > 0)
+        log_warn("enroll", "%s: %zu flows taken have another community_id "
+                 "than their pick names (flow_ids shared by two flows, or "
+                 "detect ran with a --community-id-seed other than 0)",
+                 flows, p->cid_other);
     describe(p->hits, take, flows);
     *x = rows;
     *n = take;

@@ -2,6 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/fnv.h"
 #include "fewflow/alert.h"
 #include "fewflow/err.h"
 #include "fewflow/pick.h"
@@ -17,7 +18,7 @@ struct jp {
     size_t n, i;
     const char *why;
     char why_buf[96];
-    uint64_t id;
+    uint64_t id, cid;
     int has_id, has_cid;
     int is_json;
 };
@@ -247,6 +248,10 @@ static int top_member(struct jp *p, const char *key)
             return fail(p, "a second \"community_id\" in the object");
         if (p->i >= p->n || p->s[p->i] != '"')
             return fail(p, "\"community_id\" is not a string");
+        if (value(p, 1) != 0)
+            return -1;
+        p->cid = pick_cid_hash((const char *)p->s + at + 1, p->i - at - 2);
+        return 0;
     }
     return value(p, 1);
 }
@@ -358,7 +363,7 @@ static int parse_line(struct jp *p, const unsigned char *s, size_t n)
 }
 
 struct raw {
-    uint64_t id;
+    uint64_t id, cid;
     uint32_t order;
 };
 
@@ -382,12 +387,15 @@ static int finish(struct pick_set *s, struct raw *r, size_t n)
     qsort(r, n, sizeof(*r), raw_cmp);
     s->ids = malloc((n + 1) * sizeof(*s->ids));
     s->order = malloc((n + 1) * sizeof(*s->order));
-    if (s->ids == NULL || s->order == NULL)
+    s->cid = malloc((n + 1) * sizeof(*s->cid));
+    if (s->ids == NULL || s->order == NULL || s->cid == NULL)
         return err_set(ERR_NOMEM, "out of memory");
     for (size_t i = 0; i < n; i++) {
         if (s->n > 0 && s->ids[s->n - 1] == r[i].id)
             continue;
         s->ids[s->n] = r[i].id;
+        s->cid[s->n] = r[i].cid;
+        s->n_cid += r[i].cid != 0;
         s->order[s->n++] = r[i].order;
     }
     /* Ranks 0..n-1 in input order, so the first K picks are ranks < K. */
@@ -460,6 +468,7 @@ static int read_lines(struct reader *r, struct pick_set *s)
         if (r->n_raw == PICK_MAX)
             return where(r, 1, "more than 100000 lines name a flow");
         r->raw[r->n_raw].id = p.id;
+        r->raw[r->n_raw].cid = p.cid;
         r->raw[r->n_raw].order = (uint32_t)r->n_raw;
         r->n_raw++;
         *(p.is_json ? &s->json : &s->plain) += 1;
@@ -503,7 +512,14 @@ void pick_fini(struct pick_set *s)
 {
     free(s->ids);
     free(s->order);
+    free(s->cid);
     memset(s, 0, sizeof(*s));
+}
+
+uint64_t pick_cid_hash(const char *cid, size_t len)
+{
+    uint64_t h = fnv1a(FNV1A_OFFSET, cid, len);
+    return h != 0 ? h : 1;
 }
 
 long pick_find(const struct pick_set *s, uint64_t id)
