@@ -52,12 +52,6 @@ void csv_close(struct csv_reader *r);
  * decompression failures, ERR_RANGE for a record over the limits). */
 int csv_next(struct csv_reader *r, struct csv_record *rec);
 
-/* 1 when the next csv_next() would wait: a plain pipe, FIFO or terminal
- * with no whole record buffered and no byte ready, so that a caller
- * writes what it holds before blocking on a quiet live feed. 0 for files
- * and compressed input, which never wait for a writer. */
-int csv_idle(struct csv_reader *r);
-
 /* The name given at open time (borrowed). */
 const char *csv_name(const struct csv_reader *r);
 

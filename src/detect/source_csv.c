@@ -530,10 +530,6 @@ int detector_read_csv(struct detector *d, const char *path,
         st->flows++;
         if (rc == 0)
             rc = fn(&f, user);
-        /* A quiet live feed: the rows held are judged and written now,
-         * not when the block fills (as a capture pipe does). */
-        if (rc == 0 && csv_idle(r))
-            rc = fn(NULL, user);
         if (rc == 0 && stop != NULL && *stop) {
             st->interrupted = 1;
             break;
