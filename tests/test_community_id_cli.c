@@ -4,8 +4,9 @@
  * make_community_id_reference.py from the packet bytes of shared
  * captures (and the rows of a flow CSV) with Python's hashlib and
  * base64. Every line of `detect --all` must carry the ID that the
- * reference gives its first packet's tuple, for two seeds; a CSV row
- * with an empty port carries none.
+ * reference gives its first packet's tuple (a CSV row's tuple, ICMP
+ * rows with their type and code), for two seeds; a CSV row with an
+ * empty port carries none.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -165,11 +166,40 @@ static void csv_rows_match_the_reference(void **state)
                                     "s4BAat6nUldQFdps6oL98=\""), 2);
 }
 
+/* ICMP rows take their type and code from the ICMP Type and ICMP Code
+ * columns: printed as EVE does, and hashed. */
+static void csv_icmp_rows_match_the_reference(void **state)
+{
+    static const char *const names[2] = {
+        "cic-ids2017-improved/BENIGN_4066_no-thursday.csv.xz",
+        "cic-ids2017-improved/Portscan_5000.csv.xz",
+    };
+    static const size_t rows[2] = { 2, 1 };
+    const char *csv = testutil_tmp("icmp.csv");
+    (void)state;
+    read_reference();
+    for (int i = 0; i < 2; i++) {
+        assert_int_equal(run_ok("xz -dc %s | awk -F, 'NR == 1 || $7 == 1' "
+                                "> %s", testutil_data_path(names[i]), csv),
+                         0);
+        for (int seed = 0; seed <= 4242; seed += 4242) {
+            assert_int_equal(run_ok("%s -q detect --model %s --all "
+                                    "--explain 0 --community-id-seed %d "
+                                    "--csv %s", testutil_bin(), model_path,
+                                    seed, csv), 0);
+            assert_non_null(strstr(last_out, "\"proto\":\"ICMP\","
+                                   "\"icmp_type\":"));
+            assert_int_equal(compare_lines(names[i], seed), rows[i]);
+        }
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(captures_match_the_reference),
         cmocka_unit_test(csv_rows_match_the_reference),
+        cmocka_unit_test(csv_icmp_rows_match_the_reference),
     };
     int rc = cmocka_run_group_tests(tests, setup_model, teardown_model);
     free(reference);

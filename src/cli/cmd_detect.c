@@ -24,6 +24,10 @@ static void usage(FILE *out)
         "Classifies every flow as it ends: a known class, an enrolled one, "
         "or unknown.\nOne JSON line per alert on stdout (Suricata EVE "
         "shape); a summary on stderr.\n\n"
+        "  -o, --output FILE    append the alert lines to FILE (created "
+        "0640) instead of\n"
+        "                       stdout; a live run opens it again on "
+        "SIGHUP (logrotate)\n"
         "  -r, --read FILE      capture file (pcap/pcapng, .gz/.xz), or - "
         "for stdin\n"
         "                       (tcpdump -U -w - | ...); repeatable\n"
@@ -187,7 +191,9 @@ static void usage(FILE *out)
         "re-reads the\n"
         "                       --suppress files of a live run (-i, or "
         "input from a pipe\n"
-        "                       or FIFO)\n",
+        "                       or FIFO) and opens the -o file again; "
+        "over files it\n"
+        "                       ends the run as Ctrl-C does\n",
         auth, BEACON_MIN_DEFAULT, BEACON_MIN_LOWEST, BEACON_KEEP,
         BEACON_CLIENTS_MAX - 1, LIMIT_KEYS_DEFAULT, LIMIT_KEYS_MIN,
         LIMIT_KEYS_MAX);
@@ -379,6 +385,7 @@ static int parse(int argc, char **argv, struct detect_run_opts *o,
 {
     static const struct option longs[] = {
         { "model", required_argument, 0, 'm' },
+        { "output", required_argument, 0, 'o' },
         { "read", required_argument, 0, 'r' },
         { "interface", required_argument, 0, 'i' },
         { "filter", required_argument, 0, 'f' },
@@ -425,9 +432,10 @@ static int parse(int argc, char **argv, struct detect_run_opts *o,
     long v = 0;
 
     while (rc == 0 &&
-           (c = getopt_long(argc, argv, "m:r:i:f:h", longs, NULL)) != -1) {
+           (c = getopt_long(argc, argv, "m:o:r:i:f:h", longs, NULL)) != -1) {
         switch (c) {
         case 'm': o->model = optarg; break;
+        case 'o': o->output = optarg; break;
         case 'r': rc = add_path(&o->captures, &o->n_captures, optarg);
                   break;
         case 'i': o->in.iface = optarg; break;
@@ -566,7 +574,8 @@ int cmd_detect(int argc, char **argv)
     if (rc == 0) {
         /* A closed terminal (SIGHUP) ends the run as Ctrl-C does: with
          * the open flows classified and the summary written; a live run
-         * with --suppress files re-reads them instead, as daemons do. */
+         * with --suppress files or -o re-reads the files and opens the
+         * output again instead, as daemons do. */
         signal(SIGINT, on_signal);
         signal(SIGTERM, on_signal);
         if (detect_reload_wanted(&o)) {

@@ -10,9 +10,17 @@
  * its closing record, since their entries may be gone; per-entry and
  * per-key counts then start again with the new lists, while the run's
  * totals (alerts suppressed, held, records) go on.
+ *
+ * The same signal opens the -o file again, as daemons do for logrotate:
+ * the file was renamed, the lines already written stay in it, and the
+ * lines after the signal go to a new file under the name.
  */
+#include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "cli/detect_run_impl.h"
 #include "fewflow/err.h"
@@ -21,7 +29,7 @@
 int detect_reload_wanted(const struct detect_run_opts *o)
 {
     struct stat st;
-    if (o->n_suppress == 0)
+    if (o->n_suppress == 0 && o->output == NULL)
         return 0;
     if (o->in.iface != NULL)
         return 1;
@@ -70,4 +78,35 @@ int detect_reload(struct run *r)
              "entries; counts per entry and key start again",
              fresh != NULL ? suppress_count(fresh) : (size_t)0);
     return detect_limit_init(r);
+}
+
+FILE *detect_output_open(const char *path)
+{
+    int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
+    FILE *f = fd >= 0 ? fdopen(fd, "a") : NULL;
+    if (f == NULL) {
+        err_set(ERR_IO, "%s: cannot open for the alerts: %s", path,
+                strerror(errno));
+        if (fd >= 0)
+            close(fd);
+    }
+    return f;
+}
+
+int detect_output_reopen(struct run *r)
+{
+    const char *path = r->o->output;
+    if (fflush(r->out) != 0 || ferror(r->out))
+        return err_set(ERR_IO, "%s: cannot write the alerts: %s", path,
+                       strerror(errno));
+    FILE *fresh = detect_output_open(path);
+    if (fresh == NULL) {
+        log_error("detect", "%s (SIGHUP); the alerts go on to the file "
+                  "open before", err_msg());
+        return 0;
+    }
+    fclose(r->out);
+    r->out = fresh;
+    log_info("detect", "opened %s again (SIGHUP)", path);
+    return 0;
 }

@@ -385,6 +385,11 @@ static int emit(struct run *r, size_t i)
     return 0;
 }
 
+static const char *out_name(const struct detect_run_opts *o)
+{
+    return o->output != NULL ? o->output : "standard output";
+}
+
 static int flush(struct run *r)
 {
     size_t c = r->d->memo->n_classes;
@@ -392,7 +397,10 @@ static int flush(struct run *r)
     int rc = 0;
     if (r->o->reload != NULL && *r->o->reload) {
         *r->o->reload = 0;
-        rc = detect_reload(r);
+        if (r->o->n_suppress > 0)
+            rc = detect_reload(r);
+        if (rc == 0 && r->o->output != NULL)
+            rc = detect_output_reopen(r);
     }
     for (size_t at = 0; at < r->n && rc == 0; at += r->piece) {
         size_t k = r->n - at < r->piece ? r->n - at : r->piece;
@@ -436,8 +444,8 @@ static int flush(struct run *r)
     r->flows += r->n;
     r->n = 0;
     if ((fflush(r->out) != 0 || ferror(r->out)) && rc == 0)
-        rc = err_set(ERR_IO, "standard output: cannot write the alerts: %s",
-                     strerror(errno));
+        rc = err_set(ERR_IO, "%s: cannot write the alerts: %s",
+                     out_name(r->o), strerror(errno));
     if (r->show_bar) {
         char extra[48];
         snprintf(extra, sizeof(extra), "%llu alerts",
@@ -528,6 +536,10 @@ int detect_run(struct detect_run_opts *o, FILE *out)
     double t0 = progress_now_s();
     size_t n_neutral = 0;
     int rc = summary_path_check(o->summary_json);
+    if (rc == 0 && o->output != NULL) {
+        out = detect_output_open(o->output);
+        rc = out != NULL ? 0 : ERR_IO;
+    }
     if (rc == 0)
         rc = memory_check(d, o->model);
     if (rc == 0)
@@ -548,8 +560,13 @@ int detect_run(struct detect_run_opts *o, FILE *out)
         rc = flush(&r);
     if (rc == 0)
         rc = detect_limit_finish(&r);
-    if (rc == 0 && (fflush(out) != 0 || ferror(out)))
-        rc = err_set(ERR_IO, "standard output: cannot write the alerts: %s",
+    if (r.out != NULL)
+        out = r.out;
+    if (rc == 0 && out != NULL && (fflush(out) != 0 || ferror(out)))
+        rc = err_set(ERR_IO, "%s: cannot write the alerts: %s",
+                     out_name(o), strerror(errno));
+    if (o->output != NULL && out != NULL && fclose(out) != 0 && rc == 0)
+        rc = err_set(ERR_IO, "%s: cannot write the alerts: %s", o->output,
                      strerror(errno));
     double secs = progress_now_s() - t0;
     if (r.show_bar)

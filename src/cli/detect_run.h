@@ -62,6 +62,10 @@ struct detect_run_opts {
     uint32_t alert_limit_s;   /* and S */
     size_t limit_keys;        /* slots of the limit table (limit.h) */
     uint16_t community_seed;  /* --community-id-seed (community_id.h) */
+    /* -o FILE: the alert lines are appended there, the file opened again
+     * on SIGHUP in a live run (log rotation); NULL: the FILE* given to
+     * detect_run. */
+    const char *output;
     /* Set by a signal handler: re-read the --suppress files before the
      * next batch is judged (detect_reload_wanted); NULL: never. */
     volatile sig_atomic_t *reload;
@@ -102,10 +106,14 @@ void detect_slow_apply(struct slow *s, const struct slow_mark *m, int alert,
 void detect_slow_log(const struct slow *s, uint32_t min_open);
 void detect_slow_json(struct alert_buf *b, const struct slow *s);
 
-/* Whether SIGHUP should re-read the --suppress files rather than end
- * the run: files were given and the input is live (-i, or a capture or
- * CSV from standard input or a FIFO). */
+/* Whether SIGHUP should re-read the --suppress files and open the -o
+ * file again rather than end the run: either was given and the input is
+ * live (-i, or a capture or CSV from standard input or a FIFO). */
 int detect_reload_wanted(const struct detect_run_opts *o);
+
+/* The -o file opened for appending (created 0640, less the umask);
+ * NULL with the error set naming it. */
+FILE *detect_output_open(const char *path);
 
 /* Runs detection; returns the exit status (0, 1 or 2). */
 int detect_run(struct detect_run_opts *o, FILE *out);

@@ -121,6 +121,11 @@ void detect_suppress_alert(const struct run *r, size_t i,
 /* Re-reads the --suppress files after a SIGHUP (detect_reload.c): the
  * old lists stay when the new ones do not parse; 0 or ERR_NOMEM. */
 int detect_reload(struct run *r);
+/* Opens the -o file again after a SIGHUP, between two lines, so that a
+ * rotated file gets every line whole and the new one the lines after;
+ * when it cannot be opened the lines go on to the old one (an error on
+ * stderr). 0, or ERR_IO when the old file cannot be written. */
+int detect_output_reopen(struct run *r);
 
 /* ERR_PARSE naming the damage when an input was damaged, else 0. */
 int detect_summary_damage(const struct detector_input_stats *st);

@@ -23,7 +23,8 @@
  */
 
 enum ident { ID_SRC_IP, ID_SRC_PORT, ID_DST_IP, ID_DST_PORT, ID_PROTO,
-             ID_TIME, ID_FLOW_ID, ID_LABEL, ID_COUNT };
+             ID_TIME, ID_FLOW_ID, ID_ICMP_TYPE, ID_ICMP_CODE, ID_LABEL,
+             ID_COUNT };
 
 struct csv_cols {
     char **names;            /* snake_case header names */
@@ -61,6 +62,8 @@ static int cols_from_header(const struct csv_record *rec,
         { "protocol", "proto", NULL, NULL },
         { "timestamp", "stime", NULL, NULL },
         { "flow_id", NULL, NULL, NULL },
+        { "icmp_type", NULL, NULL, NULL },
+        { "icmp_code", NULL, NULL, NULL },
         { NULL, NULL, NULL, NULL },
     };
     c->n = rec->n_fields;
@@ -323,6 +326,36 @@ static int given_flow_id(const char *s, uint64_t *id)
     return 0;
 }
 
+/* A whole number from 0 to 255 (spaces around it allowed), or -1: the
+ * CIC-IDS2017 CSVs write -1 where a flow has no ICMP message. */
+static int icmp_value(const char *s)
+{
+    char *end;
+    while (*s == ' ')
+        s++;
+    if (*s < '0' || *s > '9')
+        return -1;
+    long v = strtol(s, &end, 10);
+    while (*end == ' ')
+        end++;
+    return *end == '\0' && v <= 255 ? (int)v : -1;
+}
+
+/* An ICMP or ICMPv6 row's first message type and code, where the CSV
+ * has them (CIC-IDS2017's ICMP Type and ICMP Code): printed as EVE
+ * does, and what the row's community_id needs. */
+static void fill_icmp(const struct csv_cols *c, const struct csv_record *rec,
+                      struct alert_flow *id)
+{
+    int type = icmp_value(field(rec, c->at[ID_ICMP_TYPE]));
+    int code = icmp_value(field(rec, c->at[ID_ICMP_CODE]));
+    if ((id->proto != 1 && id->proto != 58) || type < 0 || code < 0)
+        return;
+    id->has_icmp = 1;
+    id->icmp_type = (uint8_t)type;
+    id->icmp_code = (uint8_t)code;
+}
+
 static int fill_identity(const struct csv_cols *c,
                          const struct csv_record *rec, struct alert_flow *id,
                          long *bad_at)
@@ -332,6 +365,7 @@ static int fill_identity(const struct csv_cols *c,
         return ERR_PARSE;
     fill_addrs(c, rec, id, bad_at);
     id->proto = parse_proto(field(rec, c->at[ID_PROTO]));
+    fill_icmp(c, rec, id);
     id->first_s = parse_time(field(rec, c->at[ID_TIME]));
     id->last_s = id->first_s;
     if (given_flow_id(field(rec, c->at[ID_FLOW_ID]), &id->flow_id) != 0)

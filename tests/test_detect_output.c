@@ -1,0 +1,164 @@
+/*
+ * detect -o FILE: alert lines appended to a file created 0640, a bad
+ * path refused before any input is read, and on a live run SIGHUP opens
+ * the file again, so that logrotate's rename and `kill -HUP` split the
+ * lines between the two files with none lost and none cut.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "testutil.h"
+#include "jsoncheck.h"
+
+TESTUTIL_MODEL_FIXTURE(testutil_model_tiny("output", model_path,
+                                           sizeof(model_path), &last_out))
+
+static uint32_t le32(const uint8_t *p)
+{
+    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
+           (uint32_t)p[3] << 24;
+}
+
+static void put_le32(uint8_t *p, uint32_t v)
+{
+    for (int i = 0; i < 4; i++)
+        p[i] = (uint8_t)(v >> (8 * i));
+}
+
+/* p1 and p2 in the temporary directory: the spoofed SYN flood's first
+ * 3,000 packets, 2 ms apart (so that flows end by the idle timeout as
+ * the capture goes on), the first 2,000 in p1 with the file header. */
+static void write_parts(void)
+{
+    FILE *in = fopen(testutil_data_path("pcaps/stopddos/"
+                                        "pkt.TCP.synflood.spoofed.pcap"),
+                     "rb");
+    assert_non_null(in);
+    FILE *p1 = fopen(testutil_tmp("p1"), "wb");
+    FILE *p2 = fopen(testutil_tmp("p2"), "wb");
+    assert_true(p1 != NULL && p2 != NULL);
+    uint8_t head[24], rec[16], data[65536];
+    assert_int_equal(fread(head, 1, 24, in), 24);
+    assert_int_equal(le32(head), 0xa1b2c3d4u);
+    fwrite(head, 1, 24, p1);
+    for (uint32_t n = 0; n < 3000; n++) {
+        assert_int_equal(fread(rec, 1, 16, in), 16);
+        uint32_t len = le32(rec + 8);
+        assert_true(len <= sizeof(data));
+        assert_int_equal(fread(data, 1, len, in), len);
+        put_le32(rec, 1619605821u + n * 2000 / 1000000);
+        put_le32(rec + 4, n * 2000 % 1000000);
+        fwrite(rec, 1, 16, n < 2000 ? p1 : p2);
+        fwrite(data, 1, len, n < 2000 ? p1 : p2);
+    }
+    fclose(in);
+    fclose(p1);
+    fclose(p2);
+}
+
+/* The lines of a file: each whole (ends in a newline) and valid JSON. */
+static long valid_lines(const char *name)
+{
+    assert_int_equal(run_ok("cat %s", testutil_tmp(name)), 0);
+    assert_non_null(last_out);
+    size_t len = strlen(last_out);
+    assert_true(len > 0 && last_out[len - 1] == '\n');
+    long n = 0;
+    char *save = NULL;
+    for (char *line = strtok_r(last_out, "\n", &save); line != NULL;
+         line = strtok_r(NULL, "\n", &save)) {
+        char whole[8192];
+        snprintf(whole, sizeof(whole), "%s\n", line);
+        if (!json_line_ok(whole))
+            fail_msg("%s: line %ld is not JSON: %s", name, n + 1, line);
+        n++;
+    }
+    return n;
+}
+
+static void output_is_appended_to_a_0640_file(void **state)
+{
+    const char *caps = testutil_data_path("pcaps/chrissanders-packets/"
+                                          "icmp_traceroute.pcapng");
+    (void)state;
+    for (int i = 0; i < 2; i++)
+        assert_int_equal(run_ok("umask 022; %s -q detect --model %s --all "
+                                "--explain 0 -r %s -o %s", testutil_bin(),
+                                model_path, caps,
+                                testutil_tmp("a.json")), 0);
+    assert_string_equal(last_out, "");
+    long twice = valid_lines("a.json");
+    assert_int_equal(run_ok("%s -q detect --model %s --all --explain 0 "
+                            "-r %s", testutil_bin(), model_path, caps), 0);
+    assert_true(twice > 0);
+    assert_int_equal(testutil_count(last_out, "\n") * 2, twice);
+    assert_int_equal(run_ok("stat -c %%a %s", testutil_tmp("a.json")), 0);
+    assert_string_equal(last_out, "640\n");
+}
+
+/* Refused before the input: the capture named is not read (it does not
+ * exist, and its error would come first otherwise). */
+static void bad_output_is_one_line_before_input(void **state)
+{
+    (void)state;
+    int rc = run_ok("%s detect --model %s -r %s -o %s 2>&1",
+                    testutil_bin(), model_path, testutil_tmp("none.pcap"),
+                    testutil_tmp("no/such/dir/a.json"));
+    assert_int_equal(rc, 2);
+    assert_int_equal(testutil_count(last_out, "\n"), 1);
+    assert_non_null(strstr(last_out, "fewflow: error: "));
+    assert_non_null(strstr(last_out, "no/such/dir/a.json: cannot open for "
+                           "the alerts: No such file or directory"));
+}
+
+/* A capture on a FIFO; once 5 lines are in the file it is renamed, as
+ * logrotate does, and detect gets SIGHUP; then the rest of the input. */
+static void sighup_reopens_the_output(void **state)
+{
+    const char *script = testutil_tmp("rot.sh");
+    FILE *f = fopen(script, "w");
+    (void)state;
+    write_parts();
+    assert_non_null(f);
+    fprintf(f, "set -e\ncd '%s'\nrm -f rfifo rot.json*; mkfifo rfifo\n"
+            "'%s' detect --model '%s' -r rfifo --explain 0 --all "
+            "--threads 1 --idle-timeout 1 -o rot.json "
+            "--summary-json rot.sum 2> rot.err & pid=$!\n"
+            "exec 3> rfifo\ncat p1 >&3\n"
+            "i=0; while [ \"$(cat rot.json 2>/dev/null | wc -l)\" -lt 5 ] "
+            "&& [ $i -lt 600 ]; do sleep 0.1; i=$((i+1)); done\n"
+            "mv rot.json rot.json.1\nkill -HUP $pid\n"
+            "cat p2 >&3 || true\nexec 3>&-\nset +e\nwait $pid\n"
+            "echo rc=$?\n", testutil_tmpdir(), testutil_bin(), model_path);
+    fclose(f);
+    assert_int_equal(run_ok("bash %s", script), 0);
+    assert_non_null(strstr(last_out, "rc=0"));
+
+    long old = valid_lines("rot.json.1");
+    long fresh = valid_lines("rot.json");
+    assert_true(old >= 5);
+    assert_true(fresh > 0);
+    /* Every flow has its line (--all), in one file or the other. */
+    assert_int_equal(run_ok("cat %s", testutil_tmp("rot.sum")), 0);
+    assert_non_null(strstr(last_out, "\"flows\":2872,"));
+    assert_int_equal(old + fresh, 2872);
+    assert_int_equal(run_ok("cat %s", testutil_tmp("rot.err")), 0);
+    assert_int_equal(testutil_count(last_out, "rot.json again (SIGHUP)"),
+                     1);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(output_is_appended_to_a_0640_file),
+        cmocka_unit_test(bad_output_is_one_line_before_input),
+        cmocka_unit_test(sighup_reopens_the_output),
+    };
+    return cmocka_run_group_tests(tests, setup_model, teardown_model);
+}
