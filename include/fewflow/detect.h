@@ -359,6 +359,24 @@ struct memo_enroll_opts {
     uint64_t seed;
 };
 void memo_enroll_opts_default(struct memo_enroll_opts *o);
+
+/* Growth of an enrolled class from unlabelled context (grow.h). */
+struct memo_grow_opts {
+    uint32_t k;               /* neighbours of the graph; 0 = no growth */
+    uint32_t links;           /* member links a row needs to join */
+    int as_flows;             /* 0: every member an exemplar with the
+                                 labelled flows' radius; 1: the members
+                                 enrolled as ordinary flows */
+    float local;              /* > 0 (exemplars): member i's radius is
+                                 min(radius, local × its distance to its
+                                 k-th nearest context row) */
+    int cover;                /* with local: growth not capped; at most
+                                 MEMO_MAX_PROTOS centres chosen farthest
+                                 first cover the members, each centre's
+                                 radius holding its members' own radii */
+};
+struct memo_context;
+
 int memo_enroll(struct memo *m, const char *name, const float *z, size_t k,
                 const float *x, const struct memo_enroll_opts *o);
 
@@ -419,9 +437,37 @@ struct openset_opts {
      * (AUROC) stay each row's own. */
     const int32_t *conn_pred;
     const size_t *conn_order;
+    /* NULL: every test row is scored and a class's supports are drawn
+     * from all its rows. Else per test row an OPENSET_ROLE_*: supports
+     * come from the class's context rows, and only scored rows count in
+     * any figure (AUROC and benign FPR too). */
+    const uint8_t *role;
+    /* Growth (grow.h) from unlabelled context, or NULL: context row c is
+     * test row ctx_rows[c], test row i is context row ctx_of[i] (-1: not
+     * in it). Only the figures read the labels of the grown rows. */
+    const struct memo_context *context;
+    const int32_t *ctx_of;
+    const int32_t *ctx_rows;
+    struct memo_grow_opts grow;
 };
 
+enum { OPENSET_ROLE_SCORED, OPENSET_ROLE_CONTEXT, OPENSET_ROLE_IDLE };
+
 void openset_opts_default(struct openset_opts *o);
+
+/*
+ * Splits n test rows once into context and scored rows (role, n
+ * entries) for an evaluation whose enrolment may read unlabelled rows:
+ * a row's side is a seeded hash of its key (e.g. its table row), and a
+ * row that continues a connection (pred[i] >= 0; order lists a row after
+ * the row it continues; pred NULL: none) takes the side of the row it
+ * continues, so that a connection lies on one side. Beyond cap context
+ * rows a seeded sample of cap is kept and the rest are idle. 0 or
+ * ERR_NOMEM.
+ */
+int openset_split(const int32_t *pred, const size_t *order,
+                  const size_t *keys, size_t n, uint64_t seed, size_t cap,
+                  uint8_t *role);
 
 /* Where an enrolled class's missed rows went (openset_cell.missed). */
 enum {
@@ -430,6 +476,15 @@ enum {
     OPENSET_MISS_KNOWN,       /* a known attack class */
     OPENSET_MISS_ENROLLED,    /* another enrolled class (together only) */
     OPENSET_MISS_KINDS
+};
+
+/* Where a grown row came from (openset_cell.grown_from). */
+enum {
+    OPENSET_FROM_OWN,         /* the enrolled class itself */
+    OPENSET_FROM_NOVEL,       /* another novel class */
+    OPENSET_FROM_BENIGN,
+    OPENSET_FROM_KNOWN,       /* a known attack class */
+    OPENSET_FROM_KINDS
 };
 
 /* One class at one shot, means over trials. precision + false_novel +
@@ -441,6 +496,11 @@ struct openset_cell {
     double missed[OPENSET_MISS_KINDS];  /* fractions of the class's rows */
     double false_novel;       /* of the rows it took: other novel classes */
     double false_known;       /* of the rows it took: known classes */
+    /* With a role array: scored benign rows the class took (fraction);
+     * with growth: rows grown, and how many of them were of the class
+     * itself, another novel class, benign, a known attack. */
+    double benign_taken;
+    double grown, grown_from[OPENSET_FROM_KINDS];
 };
 
 struct openset_report {

@@ -11,6 +11,7 @@
 #include "cli/eval_conn.h"
 #include "cli/eval_openset.h"
 #include "cli/eval_openset_checks.h"
+#include "cli/eval_openset_impl.h"
 #include "cli/openset.h"
 #include "fewflow/alert.h"
 #include "fewflow/data.h"
@@ -125,20 +126,6 @@ int openset_attach_memory(const char *path, const char *const *data_paths,
 
 /* ---- eval --openset ---- */
 
-struct os_args {
-    const char *model, *out, *protocol;
-    const char **data;
-    size_t n_data;
-    int json;
-    int known_unseen;         /* known test rows are encoder-unseen */
-    int no_head;              /* MAML-family: decide without the head */
-    int no_conn;              /* no connection rule (conn.h) */
-    int space_given;          /* --memory-space: else the model's */
-    struct eval_conn conn;
-    struct eval_conn_rows conn_rows;   /* identities, kept as t loads */
-    struct openset_memory_opts mem;
-    struct openset_opts os;
-};
 
 /* Defaults are printed from the option structs, so help cannot drift
  * from what the code does. */
@@ -186,6 +173,16 @@ static void usage(FILE *out)
         "      --no-connections  judge each row alone (default: a TCP row "
         "that continues\n                        an earlier row's "
         "connection keeps its alert, README)\n"
+        "      --context-split   split the test rows once (by connection) "
+        "into unlabelled\n                        context, where supports "
+        "come from, and scored rows\n"
+        "      --grow K          with --context-split: grow each enrolled "
+        "class from the\n                        context (mutual K-NN "
+        "chaining, README; an experiment)\n"
+        "      --grow-links M    links to members a context row needs "
+        "(default 1)\n"
+        "      --grow-as A       exemplars, flows, local1, local2, cover1 "
+        "or cover2\n                        (default exemplars)\n"
         "      --seed S          (default %llu)\n"
         "      --json            one JSON object on stdout\n"
         "  -o, --output MODEL2   write the model with the evaluated class "
@@ -243,7 +240,8 @@ static int num(const char *opt, const char *v, double lo, double hi,
 
 enum { O_OPENSET = 256, O_DATA, O_SHOTS, O_TRIALS, O_FPR, O_COVER, O_KCOVER,
        O_PROTOS, O_BPROTOS, O_MAXP, O_PRIOR, O_SEED, O_JSON, O_PROTOCOL,
-       O_TOGETHER, O_RULE, O_NOHEAD, O_NOCONN, O_SPACE };
+       O_TOGETHER, O_RULE, O_NOHEAD, O_NOCONN, O_SPACE, O_CSPLIT, O_GROW,
+       O_GLINKS, O_GAS };
 
 static int apply(struct os_args *a, int c, const char *v)
 {
@@ -263,6 +261,12 @@ static int apply(struct os_args *a, int c, const char *v)
                   return memo_space_parse(v, &a->mem.fit.space) == 0 ? 0
                          : cli_usage_error("eval", "--memory-space wants z, "
                                            "x or xz");
+    case O_CSPLIT: a->context_split = 1; return 0;
+    case O_GROW: rc = num("--grow", v, 1, MEMO_GROW_MAX_K, &x);
+                 a->os.grow.k = (uint32_t)x; return rc;
+    case O_GLINKS: rc = num("--grow-links", v, 1, MEMO_GROW_MAX_K, &x);
+                   a->os.grow.links = (uint32_t)x; return rc;
+    case O_GAS: return cli_grow_as("eval", v, &a->os.grow);
     case O_SHOTS: return parse_shots(v, &a->os);
     case O_TRIALS: rc = num("--trials", v, 1, 1000, &x);
                    a->os.trials = (uint32_t)x; return rc;
@@ -327,6 +331,10 @@ static int parse(int argc, char **argv, struct os_args *a)
         { "no-connections", no_argument, 0, O_NOCONN },
         { "radius-rule", required_argument, 0, O_RULE },
         { "memory-space", required_argument, 0, O_SPACE },
+        { "context-split", no_argument, 0, O_CSPLIT },
+        { "grow", required_argument, 0, O_GROW },
+        { "grow-links", required_argument, 0, O_GLINKS },
+        { "grow-as", required_argument, 0, O_GAS },
         { "help", no_argument, 0, 'h' },
         { 0, 0, 0, 0 },
     };
@@ -350,6 +358,9 @@ static int parse(int argc, char **argv, struct os_args *a)
                              argv[optind]);
     if (rc == 0 && a->model == NULL)
         rc = cli_usage_error("eval", "--model is required");
+    if (rc == 0 && a->os.grow.k > 0 && !a->context_split)
+        rc = cli_usage_error("eval", "--grow needs --context-split (the "
+                             "context must be rows that are not scored)");
     return rc;
 }
 
@@ -439,168 +450,6 @@ static int embed_test(struct detector *d, const struct table *t,
     return detector_embed(d, ts->x, ts->n, ts->z);
 }
 
-static void print_text(const struct table *t, const struct openset_report *r,
-                       const struct memo *m, const struct eval_conn *c)
-{
-    printf("open-set: AUROC %.4f (unknown vs known; %.4f with the decision "
-           "score), benign false-alarm rate %.2f%% on %zu held-out benign "
-           "rows (calibrated %.2f%%, target %.2f%%)\n", r->auroc,
-           r->auroc_ratio, 100 * r->benign_fpr, r->n_benign,
-           100.0 * m->benign_fpr, 100.0 * m->benign_fpr_target);
-    printf("before enrolment: %.1f%% of novel rows unknown, %.1f%% of known "
-           "rows to their class\n", 100 * r->unknown_recall,
-           100 * r->known_accuracy);
-    if (c->pred != NULL)
-        printf("connections: %zu of %zu test rows continue an earlier row's "
-               "TCP connection; %zu base decisions changed\n", c->n_linked,
-               r->n_known + r->n_novel_rows, r->conn_base_changed);
-    else
-        printf("connections: rule off, each row judged alone\n");
-    /* Each shot's block is 16 columns wide in all three lines, so that P
-     * and R stand over their figures. */
-    printf("%-24s", "enrolled class");
-    for (uint32_t s = 0; s < r->n_shots; s++)
-        printf("   K=%-11u", r->shots[s]);
-    printf("\n%-24s", "");
-    for (uint32_t s = 0; s < r->n_shots; s++)
-        printf("   P     R      ");
-    printf("\n");
-    for (size_t j = 0; j < r->n_novel; j++) {
-        printf("%-24s", t->class_names[r->novel_ids[j]]);
-        for (uint32_t s = 0; s < r->n_shots; s++) {
-            size_t at = j * r->n_shots + s;
-            if (isnan(r->recall[at]))
-                printf("     n/a   n/a  ");
-            else
-                printf("   %5.3f %5.3f  ", r->precision[at], r->recall[at]);
-        }
-        printf("\n");
-    }
-}
-
-/* Mean over classes of one metric at shot s, skipping classes too small
- * for that shot. */
-static double mean_at(const struct openset_report *r, const double *v,
-                      uint32_t s)
-{
-    double sum = 0;
-    size_t k = 0;
-    for (size_t j = 0; j < r->n_novel; j++) {
-        double x = v[j * r->n_shots + s];
-        if (!isnan(x)) {
-            sum += x;
-            k++;
-        }
-    }
-    return k ? sum / (double)k : NAN;
-}
-
-/* {"precision":p,"recall":q, left open for more members. */
-static void json_pr(struct alert_buf *b, double p, double q)
-{
-    alert_buf_raw(b, "{\"precision\":", 13);
-    alert_buf_json_num(b, p);
-    alert_buf_raw(b, ",\"recall\":", 10);
-    alert_buf_json_num(b, q);
-}
-
-/* Where a class's misses and false alarms came from: members of its
- * {"precision":..,"recall":..} object. */
-static void json_where(struct alert_buf *b, const struct openset_cell *c)
-{
-    static const char *kinds[OPENSET_MISS_KINDS] = { "unknown", "benign",
-                                                     "known", "enrolled" };
-    alert_buf_raw(b, ",\"sd\":{\"precision\":", 19);
-    alert_buf_json_num(b, c->precision_sd);
-    alert_buf_raw(b, ",\"recall\":", 10);
-    alert_buf_json_num(b, c->recall_sd);
-    alert_buf_raw(b, "},\"missed\":{", 12);
-    for (int k = 0; k < OPENSET_MISS_KINDS; k++) {
-        alert_buf_printf(b, "%s\"%s\":", k ? "," : "", kinds[k]);
-        alert_buf_json_num(b, c->missed[k]);
-    }
-    alert_buf_raw(b, "},\"false_from\":{\"novel\":", 24);
-    alert_buf_json_num(b, c->false_novel);
-    alert_buf_raw(b, ",\"known\":", 9);
-    alert_buf_json_num(b, c->false_known);
-    alert_buf_raw(b, "}", 1);
-}
-
-static void json_by_shot(struct alert_buf *b, const struct openset_report *r,
-                         size_t j, int mean)
-{
-    alert_buf_raw(b, "{", 1);
-    for (uint32_t s = 0; s < r->n_shots; s++) {
-        size_t at = j * r->n_shots + s;
-        alert_buf_printf(b, "%s\"%u\":", s ? "," : "", r->shots[s]);
-        if (mean) {
-            json_pr(b, mean_at(r, r->precision, s),
-                    mean_at(r, r->recall, s));
-        } else {
-            json_pr(b, r->precision[at], r->recall[at]);
-            if (!isnan(r->recall[at]))
-                json_where(b, &r->cells[at]);
-        }
-        alert_buf_raw(b, "}", 1);
-    }
-    alert_buf_raw(b, "}", 1);
-}
-
-static void json_conn(struct alert_buf *b, const struct openset_report *r,
-                      const struct eval_conn *c)
-{
-    alert_buf_printf(b, ",\"connections\":{\"rule\":%s,\"linkable_rows\":"
-                     "%zu,\"linked_rows\":%zu,\"base_changed\":%zu}",
-                     c->pred ? "true" : "false", c->n_linkable, c->n_linked,
-                     r->conn_base_changed);
-}
-
-static void print_json(const struct table *t, const struct openset_report *r,
-                       const struct memo *m, const struct os_args *a)
-{
-    struct alert_buf b;
-    alert_buf_init(&b);
-    alert_buf_raw(&b, "{\"auroc\":", 9);
-    alert_buf_json_num(&b, r->auroc);
-    alert_buf_raw(&b, ",\"auroc_ratio\":", 15);
-    alert_buf_json_num(&b, r->auroc_ratio);
-    alert_buf_raw(&b, ",\"benign_fpr\":", 14);
-    alert_buf_json_num(&b, r->benign_fpr);
-    alert_buf_printf(&b, ",\"benign_fpr_target\":%g,\"benign_fpr_"
-                     "calibration\":%g,\"unknown_recall\":",
-                     (double)m->benign_fpr_target, (double)m->benign_fpr);
-    alert_buf_json_num(&b, r->unknown_recall);
-    alert_buf_raw(&b, ",\"known_accuracy\":", 18);
-    alert_buf_json_num(&b, r->known_accuracy);
-    alert_buf_printf(&b, ",\"known_test_rows\":\"%s\",\"head\":%s",
-                     a->known_unseen ? "encoder-unseen" : "random",
-                     a->os.head_lr > 0 ? "true" : "false");
-    /* Said only off the default, so that a default report keeps its
-     * bytes. */
-    if (m->space != MEMO_SPACE_Z)
-        alert_buf_printf(&b, ",\"memory_space\":\"%s\",\"x_scale\":%g",
-                         memo_space_name((enum memo_space)m->space),
-                         (double)m->x_scale);
-    alert_buf_printf(&b, ",\"rows\":{\"known\":%zu,\"novel\":%zu,\"benign\":"
-                     "%zu},\"trials\":%u,\"enrolment\":\"%s\"",
-                     r->n_known, r->n_novel_rows, r->n_benign, a->os.trials,
-                     a->os.together ? "together" : "alone");
-    json_conn(&b, r, &a->conn);
-    alert_buf_raw(&b, ",\"enrolled\":{", 13);
-    for (size_t j = 0; j < r->n_novel; j++) {
-        alert_buf_raw(&b, j ? "," : "", j ? 1 : 0);
-        alert_buf_json_str(&b, t->class_names[r->novel_ids[j]]);
-        alert_buf_raw(&b, ":", 1);
-        json_by_shot(&b, r, j, 0);
-    }
-    alert_buf_raw(&b, "},\"mean\":", 9);
-    json_by_shot(&b, r, 0, 1);
-    alert_buf_raw(&b, "}\n", 2);
-    if (!b.failed)
-        fwrite(b.data, 1, b.len, stdout);
-    alert_buf_fini(&b);
-}
-
 /* The files the model was trained from, when they are all still there. */
 static int record_paths(struct os_args *a, const struct detector *d)
 {
@@ -674,6 +523,9 @@ static int evaluate(struct os_args *a, struct detector *d,
         rc = eval_conn_link(d, t, &a->conn_rows, ts.row, ts.n, &a->conn);
     a->os.conn_pred = a->conn.pred;
     a->os.conn_order = a->conn.order;
+    if (rc == 0 && a->context_split)
+        rc = eval_context_setup(a, d->memo, ts.z, ts.row, ts.n,
+                                a->os.seed);
     struct maml_model *mm = maml_learner_model(d->learner);
     a->os.head_lr = mm != NULL && !a->no_head ? mm->cfg.inner_lr : 0;
     for (size_t c = 0; rc == 0 && c < t->n_classes; c++)
@@ -685,9 +537,9 @@ static int evaluate(struct os_args *a, struct detector *d,
     if (rc == 0)
         openset_warn_too_small(t, &rep);
     if (rc == 0 && a->json)
-        print_json(t, &rep, d->memo, a);
+        openset_print_json(t, &rep, d->memo, a);
     else if (rc == 0)
-        print_text(t, &rep, d->memo, &a->conn);
+        openset_print_text(t, &rep, d->memo, a);
     openset_report_fini(&rep);
     detector_split_fini(&sp);
     detector_split_fini(&nv);
@@ -696,6 +548,7 @@ static int evaluate(struct os_args *a, struct detector *d,
     free(ts.y);
     free(ts.row);
     eval_conn_fini(&a->conn);
+    eval_context_fini(&a->ctx);
     free(known);
     free(known_of);
     free(held);

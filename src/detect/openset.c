@@ -7,6 +7,7 @@
 #include "fewflow/conn.h"
 #include "fewflow/detect.h"
 #include "fewflow/err.h"
+#include "fewflow/grow.h"
 #include "fewflow/mhead.h"
 #include "fewflow/rng.h"
 
@@ -22,6 +23,7 @@ void openset_opts_default(struct openset_opts *o)
     o->trials = 5;
     o->seed = 1;
     memo_enroll_opts_default(&o->enroll);
+    memo_grow_opts_default(&o->grow);
 }
 
 void openset_report_fini(struct openset_report *r)
@@ -89,6 +91,12 @@ static int32_t known_id(const struct ctx *x, int32_t y)
     return y >= 0 && (size_t)y < x->n_ids ? x->known_of[y] : -2;
 }
 
+/* Whether test row i counts in the figures (role array, else all). */
+static int scored(const struct ctx *x, size_t i)
+{
+    return x->o->role == NULL || x->o->role[i] == OPENSET_ROLE_SCORED;
+}
+
 /* The connection rule over the decisions in x->cls; how many changed. */
 static size_t follow_connections(struct ctx *x)
 {
@@ -112,7 +120,7 @@ static void base_metrics(struct ctx *x, struct openset_report *r)
         const struct memo_eval *row = x->ev + i * x->c0;
         memo_decide_from(x->m, row, &d);
         x->cls[i] = d.cls;
-        if (known_id(x, x->t->y[i]) == -2)
+        if (known_id(x, x->t->y[i]) == -2 || !scored(x, i))
             continue;
         score[k] = memo_novelty(x->m, row);
         by_ratio[k] = d.score;
@@ -121,7 +129,7 @@ static void base_metrics(struct ctx *x, struct openset_report *r)
     r->conn_base_changed = follow_connections(x);
     for (size_t i = 0; score && by_ratio && pos && i < n; i++) {
         int32_t kid = known_id(x, x->t->y[i]), c = x->cls[i];
-        if (kid == -2)
+        if (kid == -2 || !scored(x, i))
             continue;
         if (kid < 0) {
             r->n_novel_rows++;
@@ -150,7 +158,14 @@ struct tally {
     size_t tp, fp, fn;
     size_t miss[OPENSET_MISS_KINDS];   /* fn by where the row went */
     size_t fp_novel;                   /* fp from rows of novel classes */
+    size_t fp_benign, n_benign;        /* benign rows taken, of all */
 };
+
+static int is_benign_row(const struct ctx *x, int32_t y)
+{
+    int32_t kid = known_id(x, y);
+    return kid >= 0 && (x->m->cls[kid].flags & MEMO_CLASS_BENIGN);
+}
 
 /* Where a row of an enrolled class went instead. */
 static int miss_kind(const struct ctx *x, int32_t cls)
@@ -173,6 +188,8 @@ static void tally_row(const struct ctx *x, int32_t y, int32_t cls,
         tl[j].tp += said && is;
         tl[j].fp += said && !is;
         tl[j].fp_novel += said && !is && known_id(x, y) < 0;
+        tl[j].fp_benign += said && is_benign_row(x, y);
+        tl[j].n_benign += is_benign_row(x, y);
         if (!said && is) {
             tl[j].fn++;
             tl[j].miss[miss_kind(x, cls)]++;
@@ -201,7 +218,7 @@ static void score_enrolled(struct ctx *x, const int32_t *ys, size_t n_en,
     }
     follow_connections(x);
     for (size_t i = 0; i < x->t->n; i++) {
-        if (support[i] || known_id(x, x->t->y[i]) == -2)
+        if (support[i] || known_id(x, x->t->y[i]) == -2 || !scored(x, i))
             continue;
         tally_row(x, x->t->y[i], x->cls[i], ys, n_en, tl);
     }
@@ -222,6 +239,8 @@ static void cell_add(struct openset_cell *c, const struct tally *t)
     c->false_novel += said ? (double)t->fp_novel / (double)said : 0;
     c->false_known += said ? (double)(t->fp - t->fp_novel) / (double)said
                            : 0;
+    c->benign_taken += t->n_benign ? (double)t->fp_benign /
+                                     (double)t->n_benign : 0;
 }
 
 /* Sample standard deviation from the sum of squares and the mean of n
@@ -238,7 +257,9 @@ static void cell_finish(struct openset_cell *c, uint32_t trials)
 {
     double *v[] = { &c->precision, &c->recall, &c->missed[0], &c->missed[1],
                     &c->missed[2], &c->missed[3], &c->false_novel,
-                    &c->false_known };
+                    &c->false_known, &c->benign_taken, &c->grown,
+                    &c->grown_from[0], &c->grown_from[1],
+                    &c->grown_from[2], &c->grown_from[3] };
     for (size_t k = 0; k < sizeof(v) / sizeof(v[0]); k++)
         *v[k] /= trials;
     c->precision_sd = sample_sd(c->precision_sd, c->precision, trials);
@@ -258,6 +279,9 @@ struct trial_buf {
     float *zs;
     struct memo_eval *ext;
     struct tally *tl;
+    int32_t *seeds, *grown;   /* growth: context rows */
+    double *from;             /* per enrolled slot: grown rows by origin
+                                 (OPENSET_FROM_KINDS) */
 };
 
 static const char *enrolled_name(size_t j, char *buf, size_t cap)
@@ -280,9 +304,37 @@ static int enrol_draw(struct ctx *x, size_t j, size_t slot, uint32_t k,
         memcpy(b->zs + (size_t)s * d, x->t->z + (size_t)nr->rows[s] * d,
                d * sizeof(float));
     }
-    int rc = memo_enroll(x->m, enrolled_name(slot, name, sizeof(name)),
-                         b->zs, k, NULL, &o->enroll);
+    enrolled_name(slot, name, sizeof(name));
+    if (o->context == NULL || o->grow.k == 0) {
+        int rc = memo_enroll(x->m, name, b->zs, k, NULL, &o->enroll);
+        return rc < 0 ? rc : 0;
+    }
+    size_t n_grown = 0;
+    for (uint32_t s = 0; s < k; s++)
+        b->seeds[s] = o->ctx_of[nr->rows[s]];
+    int rc = memo_enroll_grown(x->m, name, b->zs, k, NULL, o->context, NULL,
+                               b->seeds, k, &o->grow, &o->enroll, b->grown,
+                               &n_grown);
+    double *from = b->from + slot * OPENSET_FROM_KINDS;
+    memset(from, 0, OPENSET_FROM_KINDS * sizeof(double));
+    for (size_t g = 0; rc == 0 && g < n_grown; g++) {
+        int32_t y = x->t->y[o->ctx_rows[b->grown[g]]];
+        int kind = y == x->t->y[nr->rows[0]] ? OPENSET_FROM_OWN
+                   : known_id(x, y) < 0      ? OPENSET_FROM_NOVEL
+                   : is_benign_row(x, y)     ? OPENSET_FROM_BENIGN
+                                             : OPENSET_FROM_KNOWN;
+        from[kind]++;
+    }
     return rc < 0 ? rc : 0;
+}
+
+/* The grown rows of enrolled slot e into a report cell (sums). */
+static void cell_add_grown(struct openset_cell *c, const double *from)
+{
+    for (int k = 0; k < OPENSET_FROM_KINDS; k++) {
+        c->grown_from[k] += from[k];
+        c->grown += from[k];
+    }
 }
 
 static int forget_enrolled(struct ctx *x, size_t n_en)
@@ -323,8 +375,12 @@ static int one_trial(struct ctx *x, uint32_t s, const struct openset_opts *o,
             return err_last();
         score_enrolled(x, b->ys, n_en, b->support, b->ext, head, b->tl);
         mhead_destroy(head);
-        for (size_t e = 0; e < n_en; e++)
-            cell_add(&r->cells[(size_t)at[e] * r->n_shots + s], &b->tl[e]);
+        for (size_t e = 0; e < n_en; e++) {
+            struct openset_cell *c = &r->cells[(size_t)at[e] * r->n_shots +
+                                               s];
+            cell_add(c, &b->tl[e]);
+            cell_add_grown(c, b->from + e * OPENSET_FROM_KINDS);
+        }
         int rc = forget_enrolled(x, n_en);
         if (rc != 0)
             return rc;
@@ -332,11 +388,13 @@ static int one_trial(struct ctx *x, uint32_t s, const struct openset_opts *o,
     return 0;
 }
 
+/* A class's rows that supports are drawn from. */
 static size_t rows_of(const struct ctx *x, int32_t y, int *rows)
 {
     size_t n = 0;
     for (size_t i = 0; i < x->t->n; i++) {
-        if (x->t->y[i] == y)
+        if (x->t->y[i] == y && (x->o->role == NULL ||
+                                x->o->role[i] == OPENSET_ROLE_CONTEXT))
             rows[n++] = (int)i;
     }
     return n;
@@ -392,6 +450,9 @@ static void trial_buf_fini(struct trial_buf *b, size_t n_novel)
     free(b->zs);
     free(b->ext);
     free(b->tl);
+    free(b->seeds);
+    free(b->grown);
+    free(b->from);
 }
 
 static int trial_buf_init(struct ctx *x, const struct openset_opts *o,
@@ -408,7 +469,11 @@ static int trial_buf_init(struct ctx *x, const struct openset_opts *o,
     b->zs = malloc(((size_t)kmax + 1) * x->m->dim * sizeof(float));
     b->ext = malloc((x->c0 + n_en) * sizeof(*b->ext));
     b->tl = malloc(n_en * sizeof(*b->tl));
-    if (!b->ys || !b->support || !b->zs || !b->ext || !b->tl)
+    b->seeds = malloc(((size_t)kmax + 1) * sizeof(int32_t));
+    b->grown = malloc((MEMO_CONTEXT_MAX + 1) * sizeof(int32_t));
+    b->from = calloc(n_en * OPENSET_FROM_KINDS, sizeof(double));
+    if (!b->ys || !b->support || !b->zs || !b->ext || !b->tl || !b->seeds ||
+        !b->grown || !b->from)
         return ERR_NOMEM;
     return novel_rows_init(x, o, r, b);
 }
