@@ -22,7 +22,7 @@ struct pkt {
 };
 
 struct pkt_l4 {
-    uint8_t protocol;        /* 6, 17, 1, 58 or anything else */
+    uint8_t protocol;        /* 6, 17, 1, 58, 132 or anything else */
     uint16_t sport, dport;
     uint8_t flags;           /* TCP flags */
     uint16_t window;
@@ -59,6 +59,8 @@ static inline uint32_t l4_hdr_len(const struct pkt_l4 *l)
         return 20 + l->opt_len;
     if (l->protocol == 17 || l->protocol == 1 || l->protocol == 58)
         return 8;
+    if (l->protocol == 132)
+        return 12;
     return 0;
 }
 
@@ -76,6 +78,9 @@ static inline void pkt_l4_write(struct pkt *p, const struct pkt_l4 *l)
         put16(h + 14, l->window);
         if (l->opt_len)
             memcpy(h + 20, l->opts, l->opt_len);
+    } else if (l->protocol == 132) {
+        put16(h, l->sport);
+        put16(h + 2, l->dport);
     } else if (l->protocol == 17) {
         put16(h, l->sport);
         put16(h + 2, l->dport);

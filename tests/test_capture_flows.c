@@ -304,6 +304,39 @@ static void test_ipv6_no_next_header(void **state)
     assert_feat(0, "fwd_ip_bytes", 40 + 48);
 }
 
+/* SCTP (RFC 9260, 3.1) is keyed by its ports as TCP and UDP are: two
+ * associations between the same hosts are two flows, and the 12-byte
+ * common header is header, not payload. */
+static void test_sctp_ports(void **state)
+{
+    struct pcap_out o;
+    const char *path = tmp("sctp.pcap");
+    struct pkt p;
+    struct pkt_l4 a = { .protocol = 132, .sport = 2905, .dport = 2905,
+                        .payload = 40 };
+    struct pkt_l4 b = { .protocol = 132, .sport = 36412, .dport = 38412,
+                        .payload = 20 };
+
+    assert_int_equal(pcap_out_open(&o, path, DLT_EN10MB, 0), 0);
+    for (int i = 0; i < 4; i++) {
+        pkt_eth(&p, -1, 0x0800);
+        pkt_ipv4(&p, "10.0.0.1", "10.0.0.2", i % 2 ? &b : &a, 1, 0, 0, 0);
+        pcap_out_write(&o, T0 + i * MS, &p, 0);
+    }
+    pcap_out_close(&o);
+
+    run(path);
+    assert_int_equal(got.n, 2);
+    for (size_t i = 0; i < 2; i++) {
+        const struct pkt_l4 *l = got.rec[i].src_port == 2905 ? &a : &b;
+        assert_int_equal(got.rec[i].protocol, 132);
+        assert_int_equal(got.rec[i].dst_port, l->dport);
+        assert_feat(i, "total_fwd_packet", 2);
+        assert_feat(i, "fwd_header_length", 24);
+        assert_feat(i, "total_length_of_fwd_packet", 2 * l->payload);
+    }
+}
+
 /* The client's packets carry VLAN 100, the server's none: one flow. */
 static void test_vlan_one_side(void **state)
 {
@@ -619,6 +652,7 @@ int main(void)
         cmocka_unit_test(test_icmp_echo),
         cmocka_unit_test(test_ipv6_extension_header),
         cmocka_unit_test(test_ipv6_no_next_header),
+        cmocka_unit_test(test_sctp_ports),
         cmocka_unit_test(test_vlan_one_side),
         cmocka_unit_test(test_fragments),
         cmocka_unit_test(test_ipv6_fragments),

@@ -18,6 +18,7 @@
 #include <cmocka.h>
 
 #include "testutil.h"
+#include "pktbuild.h"
 
 TESTUTIL_MODEL_FIXTURE(testutil_model_tiny("cid", model_path,
                                            sizeof(model_path), &last_out))
@@ -194,12 +195,40 @@ static void csv_icmp_rows_match_the_reference(void **state)
     }
 }
 
+/* An SCTP association from a capture has its ports, so its ID: the
+ * specification's SCTP vector, both ways (baseline_deflt.json). */
+static void sctp_from_a_capture(void **state)
+{
+    struct pcap_out o;
+    const char *path = testutil_tmp("sctp.pcap");
+    struct pkt p;
+    struct pkt_l4 l = { .protocol = 132, .sport = 7, .dport = 7,
+                        .payload = 16 };
+    (void)state;
+    assert_int_equal(pcap_out_open(&o, path, 1, 0), 0);
+    pkt_eth(&p, -1, 0x0800);
+    pkt_ipv4(&p, "192.168.170.56", "192.168.170.8", &l, 1, 0, 0, 0);
+    pcap_out_write(&o, 1500000000LL * 1000000000LL, &p, 0);
+    pkt_eth(&p, -1, 0x0800);
+    pkt_ipv4(&p, "192.168.170.8", "192.168.170.56", &l, 2, 0, 0, 0);
+    pcap_out_write(&o, 1500000000LL * 1000000000LL + 1000000, &p, 0);
+    pcap_out_close(&o);
+    assert_int_equal(run_ok("%s -q detect --model %s --all --explain 0 "
+                            "-r %s", testutil_bin(), model_path, path), 0);
+    assert_int_equal(testutil_count(last_out, "\n"), 1);
+    assert_non_null(strstr(last_out, "\"src_port\":7,\"dest_ip\":"
+                           "\"192.168.170.8\",\"dest_port\":7,\"proto\":"
+                           "\"SCTP\",\"community_id\":\"1:MP2EtRCAUIZvTw6"
+                           "MxJHLV7N7JDs=\""));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(captures_match_the_reference),
         cmocka_unit_test(csv_rows_match_the_reference),
         cmocka_unit_test(csv_icmp_rows_match_the_reference),
+        cmocka_unit_test(sctp_from_a_capture),
     };
     int rc = cmocka_run_group_tests(tests, setup_model, teardown_model);
     free(reference);

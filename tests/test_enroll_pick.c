@@ -274,23 +274,24 @@ static size_t append_all(const char *text, const char *src, char *buf,
 }
 
 /* Alerts of a run under --active-timeout 1 name a flow that the default
- * timeouts do not cut: the error says so and shows the timeouts; the
- * same timeouts find both. */
+ * timeouts do not cut: the error says so, shows the timeouts and, by the
+ * community_id of detect's seed, that the 5-tuple is there; the same
+ * timeouts find both. */
 static void test_pick_timeouts(void **state)
 {
     (void)state;
     const char *mixed = write_capture("mixed", 0x7f);
     char text[8192] = "", out[600], args[1200];
     assert_int_equal(run_ok("%s -q detect --model %s --all --explain 0 "
-                            "--active-timeout 1 -r %s", testutil_bin(),
-                            model_path, mixed), 0);
+                            "--active-timeout 1 --community-id-seed 7 "
+                            "-r %s", testutil_bin(), model_path, mixed), 0);
     char *cut = dup_out();
     assert_int_equal(append_all(cut, "10.0.0.9", text, sizeof(text)), 2);
     const char *pf = testutil_write("cut.jsonl", text);
     snprintf(out, sizeof(out), "%s/cut.model", testutil_tmpdir());
     assert_int_equal(run_ok("%s enroll --model %s --name x --flows %s "
-                            "--pick %s -o %s 2>&1", testutil_bin(),
-                            model_path, mixed, pf, out), 2);
+                            "--pick %s --community-id-seed 7 -o %s 2>&1",
+                            testutil_bin(), model_path, mixed, pf, out), 2);
     assert_non_null(strstr(last_out, "1 of 2 picked flows not found"));
     assert_non_null(strstr(last_out, "--active-timeout 120"));
     assert_non_null(strstr(last_out, "1 of them name a 5-tuple, by "
@@ -301,6 +302,9 @@ static void test_pick_timeouts(void **state)
              mixed, pf);
     enrol_ok(args, out);
     assert_non_null(strstr(last_out, "from 2 flows"));
+    /* Without detect's seed every community_id differs. */
+    assert_non_null(strstr(last_out, "2 flows taken have another "
+                                     "community_id"));
     free(cut);
 }
 
@@ -469,6 +473,33 @@ static void test_filter(void **state)
     assert_non_null(strstr(last_out, "is a flow CSV"));
 }
 
+/* A flow CSV (as `flows` writes it, ids kept by detect --csv) takes
+ * picks too, here from standard input. */
+static void test_pick_csv_stdin(void **state)
+{
+    (void)state;
+    const char *mixed = write_capture("mixed", 0x7f);
+    char csv[600], out[600], text[4096] = "";
+    snprintf(csv, sizeof(csv), "%s/pick.csv", testutil_tmpdir());
+    snprintf(out, sizeof(out), "%s/csv.model", testutil_tmpdir());
+    assert_int_equal(run_ok("%s -q flows -r %s -o %s", testutil_bin(),
+                            mixed, csv), 0);
+    assert_int_equal(run_ok("%s -q detect --model %s --all --explain 0 "
+                            "--csv %s", testutil_bin(), model_path, csv), 0);
+    append_line(last_out, "10.0.0.4", text, sizeof(text));
+    append_line(last_out, "10.0.0.1", text, sizeof(text));
+    const char *pf = testutil_write("csv_picks.jsonl", text);
+    assert_int_equal(run_ok("%s enroll --model %s --name x --flows %s "
+                            "--pick - -o %s < %s 2>&1", testutil_bin(),
+                            model_path, csv, out, pf), 0);
+    assert_non_null(strstr(last_out, "from 2 flows"));
+    assert_non_null(strstr(last_out, "src_ip 2 (10.0.0.1, 10.0.0.4)"));
+    assert_int_equal(run_ok("%s enroll --model %s --name x --flows - "
+                            "--pick - -o %s < %s 2>&1", testutil_bin(),
+                            model_path, out, pf), 2);
+    assert_non_null(strstr(last_out, "cannot both read standard input"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -479,6 +510,7 @@ int main(void)
         cmocka_unit_test(test_pick_not_found),
         cmocka_unit_test(test_pick_timeouts),
         cmocka_unit_test(test_filter),
+        cmocka_unit_test(test_pick_csv_stdin),
     };
     return cmocka_run_group_tests(tests, setup_model, teardown_model);
 }

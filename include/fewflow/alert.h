@@ -92,8 +92,8 @@ struct alert_flow {
     uint8_t has_icmp;
     uint8_t icmp_type, icmp_code;
     /* TCP, UDP or SCTP ports the source could not give (an empty CSV
-     * field; SCTP from a capture, whose ports the meter does not read):
-     * the ports printed are 0 and the line has no community_id. */
+     * field): the ports printed are 0 and the line has no
+     * community_id. */
     uint8_t ports_unknown;
     /* The Community ID seed (community_id.h) of community_id. */
     uint16_t community_seed;

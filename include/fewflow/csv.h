@@ -52,11 +52,14 @@ void csv_close(struct csv_reader *r);
  * decompression failures, ERR_RANGE for a record over the limits). */
 int csv_next(struct csv_reader *r, struct csv_record *rec);
 
-/* 1 when the next csv_next() would wait: a plain pipe, FIFO or terminal
- * with no whole record buffered and no byte ready, so that a caller
- * writes what it holds before blocking on a quiet live feed. 0 for files
- * and compressed input, which never wait for a writer. */
-int csv_idle(struct csv_reader *r);
+/* For a live feed (a plain pipe, FIFO or terminal) with no whole record
+ * buffered: waits up to ms milliseconds for a byte. 1 when csv_next()
+ * may be called (a byte or the end came, a record is buffered, or the
+ * input is a file or compressed, which never waits for a writer); 0
+ * after ms of quiet; -1 when a signal came first. A caller writes what it
+ * holds on 0, and looks at its stop flag on -1, so that a quiet live
+ * feed neither holds rows back nor a signal. */
+int csv_wait(struct csv_reader *r, int ms);
 
 /* The name given at open time (borrowed). */
 const char *csv_name(const struct csv_reader *r);

@@ -19,6 +19,7 @@
 #define PROTO_AH 51
 #define PROTO_ICMPV6 58
 #define PROTO_DSTOPTS 60
+#define PROTO_SCTP 132
 #define PROTO_MOBILITY 135
 
 static uint16_t rd16(const uint8_t *p)
@@ -93,6 +94,18 @@ static enum decode_status decode_transport(const uint8_t *p, uint32_t cap,
         d->dport = rd16(p + 2);
         d->has_ports = 1;
         d->l4_hdr_len = 8;
+        return DECODE_OK;
+    case PROTO_SCTP:
+        /* The common header (RFC 9260, 3.1): ports, verification tag,
+         * checksum; the chunks after it are the payload. */
+        if (l4_len < 12)
+            return DECODE_MALFORMED;
+        if (cap < 12)
+            return DECODE_TRUNCATED;
+        d->sport = rd16(p);
+        d->dport = rd16(p + 2);
+        d->has_ports = 1;
+        d->l4_hdr_len = 12;
         return DECODE_OK;
     case PROTO_ICMP:
     case PROTO_ICMPV6:

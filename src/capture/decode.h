@@ -26,7 +26,7 @@ struct decoded {
     uint8_t ip_version;      /* 4 or 6 */
     uint8_t protocol;        /* transport protocol after extensions */
     uint8_t tcp_flags;       /* FIN 0x01 ... CWR 0x80 */
-    uint8_t has_ports;       /* TCP or UDP (sport/dport valid) */
+    uint8_t has_ports;       /* TCP, UDP, SCTP (sport/dport valid) */
     uint8_t src[16];         /* IPv4 in the first 4 bytes, rest zero */
     uint8_t dst[16];
     uint16_t sport;

@@ -568,7 +568,8 @@ static void count_damage(struct flow_meter *m, enum decode_status st,
 static int fragment_ports(struct flow_meter *m, enum decode_status st,
                           struct decoded *d, int64_t ts)
 {
-    int has_ports = d->protocol == 6 || d->protocol == 17;
+    int has_ports = d->protocol == 6 || d->protocol == 17 ||
+                    d->protocol == 132;
 
     m->stats.fragments++;
     if (st == DECODE_OK && d->has_ports) {

@@ -38,6 +38,9 @@ static void usage(FILE *out)
         "                   stdin);"
         " all must be found: read FILE with the flow\n"
         "                   timeouts detect used\n"
+        "      --community-id-seed N  the seed detect used (default 0), "
+        "to check the\n"
+        "                   picks' community_id\n"
         "      --filter EXPR  read only the capture's packets this BPF "
         "filter keeps\n"
         "                   (tcpdump syntax); not for a flow CSV\n"
@@ -105,6 +108,7 @@ static int on_flow(const struct detector_flow *f, void *user)
 struct enroll_args {
     const char *model, *name, *flows, *out, *neutral, *pick, *filter;
     long shot;
+    uint16_t cid_seed;
     struct memo_enroll_opts eo;
     struct flow_config fc;
 };
@@ -200,6 +204,7 @@ static int parse(int argc, char **argv, struct enroll_args *a)
         { "close-linger", required_argument, 0, 'L' },
         { "pick", required_argument, 0, 'P' },
         { "filter", required_argument, 0, 'F' },
+        { "community-id-seed", required_argument, 0, 'C' },
         { "help", no_argument, 0, 'h' },
         { 0, 0, 0, 0 },
     };
@@ -216,6 +221,12 @@ static int parse(int argc, char **argv, struct enroll_args *a)
         case 'N': a->neutral = optarg; break;
         case 'P': a->pick = optarg; break;
         case 'F': a->filter = optarg; break;
+        case 'C':
+            if (cli_whole(optarg, 65535, &n) != 0)
+                return cli_usage_error("enroll", "--community-id-seed "
+                                       "wants 0 to 65535");
+            a->cid_seed = (uint16_t)n;
+            break;
         case 'I':
             if (cli_timeout("enroll", "--idle-timeout", optarg,
                             &a->fc.idle_timeout_us) != 0)
@@ -440,7 +451,8 @@ static int enrol(struct detector *d, const struct enroll_args *a)
     int32_t same = memo_class_find(d->memo, a->name);
     int rc = same >= 0 ? name_taken(a, d->memo->cls[same].name) : 0;
     if (rc == 0 && a->pick != NULL &&
-        (c.pick = enroll_pick_create(a->pick, d->n_in)) == NULL)
+        (c.pick = enroll_pick_create(a->pick, d->n_in,
+                                     a->cid_seed)) == NULL)
         rc = err_last();
     if (rc == 0)
         rc = read_support(d, a->flows, a->filter, &a->fc, &c);

@@ -36,6 +36,7 @@ struct enroll_pick {
     struct pick_set set;
     const char *path;
     size_t n_in;
+    uint16_t seed;
     uint8_t *found;          /* set.n flags */
     size_t n_found;
     /* Picks with a community_id, by its hash: a missing pick whose
@@ -50,7 +51,8 @@ struct enroll_pick {
     size_t n_hits, cap;
 };
 
-struct enroll_pick *enroll_pick_create(const char *path, size_t n_in)
+struct enroll_pick *enroll_pick_create(const char *path, size_t n_in,
+                                       uint16_t seed)
 {
     struct enroll_pick *p = calloc(1, sizeof(*p));
     if (p == NULL) {
@@ -59,6 +61,7 @@ struct enroll_pick *enroll_pick_create(const char *path, size_t n_in)
     }
     p->path = path;
     p->n_in = n_in;
+    p->seed = seed;
     if (pick_read(path, &p->set) != 0) {
         free(p);
         return NULL;
@@ -112,11 +115,12 @@ static int grow(struct enroll_pick *p)
     return 0;
 }
 
-/* The flow's community_id hash with the default seed, or 0. */
-static uint64_t flow_cid(const struct detector_flow *f)
+/* The flow's community_id hash, or 0. */
+static uint64_t flow_cid(const struct enroll_pick *p,
+                         const struct detector_flow *f)
 {
     char cid[COMMUNITY_ID_SIZE];
-    if (community_id_of_flow(&f->id, 0, cid) != 0)
+    if (community_id_of_flow(&f->id, p->seed, cid) != 0)
         return 0;
     return pick_cid_hash(cid, strlen(cid));
 }
@@ -137,7 +141,7 @@ static void note_cid(struct enroll_pick *p, uint64_t h)
 int enroll_pick_flow(struct enroll_pick *p, const struct detector_flow *f)
 {
     long k = pick_find(&p->set, f->id.flow_id);
-    uint64_t cid = p->set.n_cid > 0 ? flow_cid(f) : 0;
+    uint64_t cid = p->set.n_cid > 0 ? flow_cid(p, f) : 0;
     if (cid != 0)
         note_cid(p, cid);
     if (k < 0)
@@ -317,8 +321,8 @@ int enroll_pick_finish(struct enroll_pick *p, const char *flows,
     if (p->cid_other > 0)
         log_warn("enroll", "%s: %zu flows taken have another community_id "
                  "than their pick names (flow_ids shared by two flows, or "
-                 "detect ran with a --community-id-seed other than 0)",
-                 flows, p->cid_other);
+                 "detect ran with another --community-id-seed than %u)",
+                 flows, p->cid_other, (unsigned)p->seed);
     describe(p->hits, take, flows);
     *x = rows;
     *n = take;

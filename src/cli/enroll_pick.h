@@ -7,14 +7,17 @@
 #define FEWFLOW_CLI_ENROLL_PICK_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "fewflow/detector.h"
 #include "fewflow/flow.h"
 
 struct enroll_pick;
 
-/* Reads the picks of path; NULL with err_msg() on failure. */
-struct enroll_pick *enroll_pick_create(const char *path, size_t n_in);
+/* Reads the picks of path; flows' community_ids are computed with seed
+ * (detect's --community-id-seed). NULL with err_msg() on failure. */
+struct enroll_pick *enroll_pick_create(const char *path, size_t n_in,
+                                       uint16_t seed);
 void enroll_pick_destroy(struct enroll_pick *p);
 
 /* One flow of the input: 0 when not picked, 1 when taken, 2 when taken

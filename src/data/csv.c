@@ -2,6 +2,7 @@
  * The CSV record reader (RFC 4180 quoting, lenient about a quote inside an
  * unquoted field, which is kept literally as most CSV writers expect).
  */
+#include <errno.h>
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,7 +29,7 @@ struct csv_reader {
     size_t *lens;
     size_t fields_cap;
     int quoted;           /* the record found last has a quote */
-    int live;             /* a plain pipe, FIFO or terminal (csv_idle) */
+    int live;             /* a plain pipe, FIFO or terminal (csv_wait) */
 };
 
 enum scan_state { AT_FIELD, IN_PLAIN, IN_QUOTES, QUOTE_IN_QUOTES };
@@ -383,15 +384,20 @@ static int next_extent(struct csv_reader *r, size_t *start, size_t *end,
     }
 }
 
-int csv_idle(struct csv_reader *r)
+int csv_wait(struct csv_reader *r, int ms)
 {
     size_t nl;
     int open;
     if (!r->live || r->eof || r->src.in_pos < r->src.in_len ||
         record_end(r, &nl, &open) >= 0)
-        return 0;
+        return 1;
+    /* poll is never restarted after a signal handler, unlike read, so a
+     * signal on a quiet feed is seen at once. */
     struct pollfd p = { .fd = r->src.fd, .events = POLLIN };
-    return poll(&p, 1, 0) == 0;
+    int n = poll(&p, 1, ms);
+    if (n < 0 && errno == EINTR)
+        return -1;
+    return n != 0;
 }
 
 int csv_next(struct csv_reader *r, struct csv_record *rec)

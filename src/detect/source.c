@@ -107,8 +107,6 @@ static int on_flow(const struct flow_record *rec, void *user)
     f.id.src_port = rec->src_port;
     f.id.dest_port = rec->dst_port;
     f.id.proto = rec->protocol;
-    /* The meter keys SCTP by addresses only: its ports are not known. */
-    f.id.ports_unknown = rec->protocol == 132;
     icmp_of(c, rec, &f.id);
     f.id.first_s = (double)rec->first_ns / 1e9;
     f.id.last_s = (double)rec->last_ns / 1e9;

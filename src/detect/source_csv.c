@@ -502,6 +502,9 @@ static void csv_flow_end(long col, long at, const struct csv_record *rec,
         id->last_s = id->first_s + us / 1e6;
 }
 
+/* How long a live CSV feed is quiet before its rows are written. */
+#define CSV_QUIET_MS 1000
+
 int detector_read_csv(struct detector *d, const char *path,
                       detector_flow_fn fn, void *user,
                       struct detector_input_stats *st, float *x,
@@ -517,7 +520,24 @@ int detector_read_csv(struct detector *d, const char *path,
     int rc = r ? read_header(r, d->schema, &c) : err_last();
     long dur_at = rc == 0 ? find_col(&c, dur_name) : -1;
 
-    while (rc == 0 && (rc = csv_next(r, &rec)) == 1) {
+    while (rc == 0) {
+        /* A live feed quiet for a second: the rows held are judged and
+         * written now, not when the block of 256 fills, as a capture
+         * pipe's are (a replay through a pipe keeps the file's blocks
+         * unless its writer pauses that long). A signal during the wait
+         * is seen at once: a stop ends the run, a SIGHUP re-read is done
+         * now. */
+        int w = csv_wait(r, CSV_QUIET_MS);
+        if (w <= 0) {
+            rc = fn(NULL, user);
+            if (rc == 0 && stop != NULL && *stop) {
+                st->interrupted = 1;
+                break;
+            }
+            continue;
+        }
+        if ((rc = csv_next(r, &rec)) != 1)
+            break;
         rc = one_row(d, &c, &rec, path, x, &f, label, sizeof(label),
                      &bad_at);
         if (rc == 0 && f.id.first_s < 0)
@@ -530,10 +550,6 @@ int detector_read_csv(struct detector *d, const char *path,
         st->flows++;
         if (rc == 0)
             rc = fn(&f, user);
-        /* A quiet live feed: the rows held are judged and written now,
-         * not when the block fills (as a capture pipe does). */
-        if (rc == 0 && csv_idle(r))
-            rc = fn(NULL, user);
         if (rc == 0 && stop != NULL && *stop) {
             st->interrupted = 1;
             break;
