@@ -371,6 +371,9 @@ static void test_pick_malformed(void **state)
         "lone low surrogate");
     bad("{\"flow_id\":7,\"s\":\"\\q\"}", "1:20: unknown escape 'q'");
     bad("{\"flow_id\":07}", "1:12: a number with a leading zero");
+    bad("12 junk", "1:4: text after the flow_id number: 'j'");
+    bad("7\n\t123abc\n", "2:5: text after the flow_id number: 'a'");
+    bad("5.0", "1:2: text after the flow_id number: '.'");
 
     struct pick_set s;
     const char nul[] = "{\"flow_id\":7,\"s\":\"a\0\"}";
@@ -463,6 +466,10 @@ static void test_filter(void **state)
                             "--filter 'host 10.9.9.9' -o %s 2>&1",
                             testutil_bin(), model_path, mixed, a), 2);
     assert_non_null(strstr(last_out, "left out all"));
+    assert_int_equal(run_ok("%s enroll --model %s --name x --flows %s "
+                            "--filter ' ' -o %s 2>&1", testutil_bin(),
+                            model_path, mixed, a), 2);
+    assert_non_null(strstr(last_out, "filter ' ': empty"));
 
     snprintf(csv, sizeof(csv), "%s/mixed.csv", testutil_tmpdir());
     assert_int_equal(run_ok("%s -q flows -r %s -o %s", testutil_bin(),

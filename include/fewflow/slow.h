@@ -44,7 +44,7 @@
  *   200 sockets depending on the version (-s), slowloris.pl 1000.
  *   Chromium allows 255 WebSockets per host, and a proxy or NAT gateway
  *   may hold many clients' idle connections to one server: those can
- *   reach the count (README limits).
+ *   reach the count (docs/limits.md).
  * - min_duration_s 10: slowhttptest's default interval between follow-up
  *   data (-i 10); a connection held for less has not been held across
  *   one trickle. Slowloris waits 15 s between header lines (--sleeptime).

@@ -28,7 +28,7 @@
  *
  * (detect holds a later part of a connection with the connection's
  * alert, and matches it the way round that alert's flow ran: see
- * README, "Suppression".)
+ * docs/detect.md, "Running a sensor".)
  * The first entry that holds for an alert takes it and counts it, so an
  * entry shadowed by an earlier one counts nothing. Matching walks the
  * entries (at most SUPPRESS_MAX, over all files), so one alert costs a

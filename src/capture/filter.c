@@ -43,6 +43,13 @@ static int compile(struct capture_filter *f, uint32_t linktype,
 struct capture_filter *capture_filter_create(const char *expr)
 {
     struct bpf_program probe;
+    /* libpcap compiles a blank expression to "keep everything", so an
+     * unset shell variable would enrol the whole capture unnoticed. */
+    if (expr[strspn(expr, " \t\r\n")] == '\0') {
+        err_set(ERR_INVALID, "filter '%s': empty, so it would keep every "
+                "packet (leave --filter out to read them all)", expr);
+        return NULL;
+    }
     struct capture_filter *f = calloc(1, sizeof(*f));
     if (f == NULL || (f->expr = strdup(expr)) == NULL) {
         free(f);

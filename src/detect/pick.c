@@ -324,8 +324,14 @@ static int plain_id(const unsigned char *s, size_t n, struct jp *p)
         return 0;
     p->i = a;
     for (size_t j = a; j < b; j++) {
-        if (s[j] < '0' || s[j] > '9')
-            return 0;
+        if (s[j] >= '0' && s[j] <= '9')
+            continue;
+        /* Point at what follows the number, not at the line's start:
+         * "123 abc" is a number with trailing text, not a non-number. */
+        p->i = j;
+        while (s[p->i] == ' ' || s[p->i] == '\t')
+            p->i++;
+        return fail_byte(p, "text after the flow_id number:");
     }
     p->id = 0;
     for (size_t j = a; j < b && p->id <= PICK_ID_MAX; j++)
