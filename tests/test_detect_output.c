@@ -19,49 +19,6 @@
 TESTUTIL_MODEL_FIXTURE(testutil_model_tiny("output", model_path,
                                            sizeof(model_path), &last_out))
 
-static uint32_t le32(const uint8_t *p)
-{
-    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
-           (uint32_t)p[3] << 24;
-}
-
-static void put_le32(uint8_t *p, uint32_t v)
-{
-    for (int i = 0; i < 4; i++)
-        p[i] = (uint8_t)(v >> (8 * i));
-}
-
-/* p1 and p2 in the temporary directory: the spoofed SYN flood's first
- * 3,000 packets, 2 ms apart (so that flows end by the idle timeout as
- * the capture goes on), the first 2,000 in p1 with the file header. */
-static void write_parts(void)
-{
-    FILE *in = fopen(testutil_data_path("pcaps/stopddos/"
-                                        "pkt.TCP.synflood.spoofed.pcap"),
-                     "rb");
-    assert_non_null(in);
-    FILE *p1 = fopen(testutil_tmp("p1"), "wb");
-    FILE *p2 = fopen(testutil_tmp("p2"), "wb");
-    assert_true(p1 != NULL && p2 != NULL);
-    uint8_t head[24], rec[16], data[65536];
-    assert_int_equal(fread(head, 1, 24, in), 24);
-    assert_int_equal(le32(head), 0xa1b2c3d4u);
-    fwrite(head, 1, 24, p1);
-    for (uint32_t n = 0; n < 3000; n++) {
-        assert_int_equal(fread(rec, 1, 16, in), 16);
-        uint32_t len = le32(rec + 8);
-        assert_true(len <= sizeof(data));
-        assert_int_equal(fread(data, 1, len, in), len);
-        put_le32(rec, 1619605821u + n * 2000 / 1000000);
-        put_le32(rec + 4, n * 2000 % 1000000);
-        fwrite(rec, 1, 16, n < 2000 ? p1 : p2);
-        fwrite(data, 1, len, n < 2000 ? p1 : p2);
-    }
-    fclose(in);
-    fclose(p1);
-    fclose(p2);
-}
-
 /* The lines of a file: each whole (ends in a newline) and valid JSON. */
 static long valid_lines(const char *name)
 {
@@ -170,7 +127,7 @@ static void sighup_reopens_the_output(void **state)
     const char *script = testutil_tmp("rot.sh");
     FILE *f = fopen(script, "w");
     (void)state;
-    write_parts();
+    testutil_synflood_parts();
     assert_non_null(f);
     fprintf(f, "set -e\ncd '%s'\nrm -f rfifo rot.json*; mkfifo rfifo\n"
             "'%s' detect --model '%s' -r rfifo --explain 0 --all "

@@ -18,49 +18,6 @@
 TESTUTIL_MODEL_FIXTURE(testutil_model_tiny("reload", model_path,
                                            sizeof(model_path), &last_out))
 
-static uint32_t le32(const uint8_t *p)
-{
-    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
-           (uint32_t)p[3] << 24;
-}
-
-static void put_le32(uint8_t *p, uint32_t v)
-{
-    for (int i = 0; i < 4; i++)
-        p[i] = (uint8_t)(v >> (8 * i));
-}
-
-/* p1 and p2 in the temporary directory: the spoofed SYN flood's first
- * 3,000 packets, 2 ms apart (so that flows end by the idle timeout as
- * the capture goes on), the first 2,000 in p1 with the file header. */
-static void write_parts(void)
-{
-    FILE *in = fopen(testutil_data_path("pcaps/stopddos/"
-                                        "pkt.TCP.synflood.spoofed.pcap"),
-                     "rb");
-    assert_non_null(in);
-    FILE *p1 = fopen(testutil_tmp("p1"), "wb");
-    FILE *p2 = fopen(testutil_tmp("p2"), "wb");
-    assert_true(p1 != NULL && p2 != NULL);
-    uint8_t head[24], rec[16], data[65536];
-    assert_int_equal(fread(head, 1, 24, in), 24);
-    assert_int_equal(le32(head), 0xa1b2c3d4u);
-    fwrite(head, 1, 24, p1);
-    for (uint32_t n = 0; n < 3000; n++) {
-        assert_int_equal(fread(rec, 1, 16, in), 16);
-        uint32_t len = le32(rec + 8);
-        assert_true(len <= sizeof(data));
-        assert_int_equal(fread(data, 1, len, in), len);
-        put_le32(rec, 1619605821u + n * 2000 / 1000000);
-        put_le32(rec + 4, n * 2000 % 1000000);
-        fwrite(rec, 1, 16, n < 2000 ? p1 : p2);
-        fwrite(data, 1, len, n < 2000 ? p1 : p2);
-    }
-    fclose(in);
-    fclose(p1);
-    fclose(p2);
-}
-
 /* detect on a FIFO: p1, then (once 5 lines are out) the list becomes
  * `next` and detect gets SIGHUP, then p2. Leaves the script's output. */
 static void run_hup(const char *next)
@@ -97,7 +54,7 @@ static long number_in(const char *name, const char *key)
 static void reload_takes_the_new_list(void **state)
 {
     (void)state;
-    write_parts();
+    testutil_synflood_parts();
     run_hup("unknown dst 10.10.10.10");
     /* The whole input was read: SIGHUP did not end the run. */
     assert_int_equal(number_in("hup.json", "\"flows\":"), 2872);
@@ -123,7 +80,7 @@ static void reload_takes_the_new_list(void **state)
 static void reload_keeps_the_old_list_when_bad(void **state)
 {
     (void)state;
-    write_parts();
+    testutil_synflood_parts();
     run_hup("limit unknown dst 10.10.10.10 count 5");
     assert_int_equal(number_in("hup.json", "\"flows\":"), 2872);
     assert_int_equal(number_in("hup.json", "\"limited\":{\"alerts\":"),

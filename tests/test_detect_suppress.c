@@ -522,6 +522,23 @@ static void test_suppressed_alerts_still_count(void **state)
  * later part as the meter starts it from the server's side: no SYN,
  * ends swapped. Alone that part is benign; it takes the unknown verdict
  * of the connection. */
+/* STEM.csv in the temporary directory: CIC-IDS2017 benign rows passed
+ * through the awk program (which adds the flows a test needs). */
+static const char *benign_through(const char *stem, const char *program)
+{
+    static char csv[4096];
+    char name[64];
+    snprintf(name, sizeof(name), "%s.awk", stem);
+    const char *awk = write_text(name, program);
+    snprintf(name, sizeof(name), "%s.csv", stem);
+    snprintf(csv, sizeof(csv), "%s", testutil_tmp(name));
+    assert_int_equal(testutil_runf(&out, "xz -dc %s | awk -f %s > %s",
+                                   testutil_data_path("cic-ids2017-improved/"
+                                   "BENIGN_4066_no-thursday.csv.xz"), awk,
+                                   csv), 0);
+    return csv;
+}
+
 static const char awk_turned[] =
     "BEGIN { FS = OFS = \",\" }\n"
     "NR == 1 { for (i = 1; i <= NF; i++) c[$i] = i; print; next }\n"
@@ -540,12 +557,7 @@ static const char awk_turned[] =
 static void test_detect_suppresses_a_turned_continuation(void **state)
 {
     (void)state;
-    const char *awk = write_text("turned.awk", awk_turned);
-    const char *csv = testutil_tmp("turned.csv");
-    assert_int_equal(testutil_runf(&out, "xz -dc %s | awk -f %s > %s",
-                                   testutil_data_path("cic-ids2017-improved/"
-                                   "BENIGN_4066_no-thursday.csv.xz"), awk,
-                                   csv), 0);
+    const char *csv = benign_through("turned", awk_turned);
     char *plain = detect(csv, "");
     /* Both parts alert, the later one through the connection rule. */
     assert_int_equal(testutil_count(plain, "\"class\":\"unknown\""), 2);
@@ -611,12 +623,7 @@ static const char awk_slow_part[] =
 static void test_detect_holds_a_part_with_its_connection(void **state)
 {
     (void)state;
-    const char *awk = write_text("slowpart.awk", awk_slow_part);
-    const char *csv = testutil_tmp("slowpart.csv");
-    assert_int_equal(testutil_runf(&out, "xz -dc %s | awk -f %s > %s",
-                                   testutil_data_path("cic-ids2017-improved/"
-                                   "BENIGN_4066_no-thursday.csv.xz"), awk,
-                                   csv), 0);
+    const char *csv = benign_through("slowpart", awk_slow_part);
     char *plain = detect(csv, "");
     assert_int_equal(testutil_count(plain, "slow connections: 20 open"), 20);
     assert_int_equal(testutil_count(plain, "continues the connection"), 1);
@@ -637,12 +644,7 @@ static void test_detect_holds_a_part_with_its_connection(void **state)
 static void test_detect_limits_a_part_as_its_connection(void **state)
 {
     (void)state;
-    const char *awk = write_text("limpart.awk", awk_slow_part);
-    const char *csv = testutil_tmp("limpart.csv");
-    assert_int_equal(testutil_runf(&out, "xz -dc %s | awk -f %s > %s",
-                                   testutil_data_path("cic-ids2017-improved/"
-                                   "BENIGN_4066_no-thursday.csv.xz"), awk,
-                                   csv), 0);
+    const char *csv = benign_through("limpart", awk_slow_part);
     const char *conf = write_text("limpart.conf", "limit unknown src "
                                   "10.9.9.9 count 1 seconds 3600\n");
     char opts[600], want[600];

@@ -43,6 +43,13 @@ const char *testutil_tmp(const char *name);
  * (testutil_tmp's buffer). Fails the test when it cannot. */
 const char *testutil_write(const char *name, const char *text);
 
+/* p1 and p2 in the temporary directory: the first 3,000 packets of the
+ * spoofed SYN flood in pcaps/stopddos, restamped 2 ms apart so that flows
+ * end by the idle timeout as the capture goes on; the first 2,000 in p1
+ * with the file header, the rest in p2 (to be fed after it, as one
+ * capture on a pipe). */
+void testutil_synflood_parts(void);
+
 /*
  * Trains the small CLI-test model: CIC-IDS2017 rows, training classes
  * BENIGN, DDoS and Portscan, test classes from the two files named by
