@@ -74,6 +74,52 @@ static void bad_output_is_one_line_before_input(void **state)
                            "the alerts: No such file or directory"));
 }
 
+/* -o naming an input (by another spelling, or a link) is refused before
+ * anything is written: detect appended alerts to the capture, CSV or
+ * model it read, and flows -o truncated the capture it was to read. */
+static void output_that_is_an_input_is_refused(void **state)
+{
+    (void)state;
+    const char *cap = testutil_tmp("in.pcapng");
+    const char *csv = testutil_tmp("in.csv");
+    assert_int_equal(run_ok("cp %s %s && ln -sf %s %s",
+                            testutil_data_path("pcaps/chrissanders-packets/"
+                                               "icmp_traceroute.pcapng"),
+                            cap, cap, testutil_tmp("in.link")), 0);
+    assert_int_equal(run_ok("%s -q flows -r %s -o %s", testutil_bin(),
+                            cap, csv), 0);
+    assert_int_equal(run_ok("cat %s %s %s | md5sum", cap, csv, model_path),
+                     0);
+    char before[64];
+    snprintf(before, sizeof(before), "%s", last_out);
+
+    const char *cmds[][2] = {
+        { "detect --model %s --all -r %s -o %s", "in.pcapng" },
+        { "detect --model %s --all -r %s -o %s", "in.link" },
+        { "detect --model %s --all --csv %s -o %s", "in.csv" },
+        { "detect --model %s --all --csv %s -o %s", "model" },
+    };
+    for (size_t i = 0; i < 4; i++) {
+        char fmt[160];
+        const char *out = strcmp(cmds[i][1], "model") == 0 ? model_path
+                          : testutil_tmp(cmds[i][1]);
+        const char *in = strcmp(cmds[i][1], "in.csv") == 0 ||
+                         strcmp(cmds[i][1], "model") == 0 ? csv : cap;
+        snprintf(fmt, sizeof(fmt), "%%s -q %s 2>&1", cmds[i][0]);
+        assert_int_equal(run_ok(fmt, testutil_bin(), model_path, in, out),
+                         2);
+        assert_int_equal(testutil_count(last_out, "\n"), 1);
+        assert_non_null(strstr(last_out, "the output file is also the "
+                               "input"));
+    }
+    assert_int_equal(run_ok("%s -q flows -r %s -o %s 2>&1", testutil_bin(),
+                            cap, testutil_tmp("in.link")), 2);
+    assert_non_null(strstr(last_out, "the output file is also the input"));
+    assert_int_equal(run_ok("cat %s %s %s | md5sum", cap, csv, model_path),
+                     0);
+    assert_string_equal(last_out, before);
+}
+
 /* A capture on a FIFO; once 5 lines are in the file it is renamed, as
  * logrotate does, and detect gets SIGHUP; then the rest of the input. */
 static void sighup_reopens_the_output(void **state)
@@ -115,6 +161,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(output_is_appended_to_a_0640_file),
         cmocka_unit_test(bad_output_is_one_line_before_input),
+        cmocka_unit_test(output_that_is_an_input_is_refused),
         cmocka_unit_test(sighup_reopens_the_output),
     };
     return cmocka_run_group_tests(tests, setup_model, teardown_model);

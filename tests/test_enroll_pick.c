@@ -480,6 +480,32 @@ static void test_filter(void **state)
     assert_non_null(strstr(last_out, "is a flow CSV"));
 }
 
+/* -o naming the capture or the pick list would replace it with the
+ * model: refused, the file untouched. */
+static void test_output_not_input(void **state)
+{
+    (void)state;
+    const char *cap = write_capture("keep", 0x7f);
+    const char *ids = testutil_tmp("keep.ids");
+    FILE *f = fopen(ids, "w");
+    assert_non_null(f);
+    fputs("12345\n", f);
+    fclose(f);
+    assert_int_equal(run_ok("cat %s %s | md5sum", cap, ids), 0);
+    char before[64];
+    snprintf(before, sizeof(before), "%s", last_out);
+    assert_int_equal(run_ok("%s enroll --model %s --name x --flows %s "
+                            "-o %s 2>&1", testutil_bin(), model_path, cap,
+                            cap), 2);
+    assert_non_null(strstr(last_out, "the output file is also the input"));
+    assert_int_equal(run_ok("%s enroll --model %s --name x --flows %s "
+                            "--pick %s -o %s 2>&1", testutil_bin(),
+                            model_path, cap, ids, ids), 2);
+    assert_non_null(strstr(last_out, "the output file is also the input"));
+    assert_int_equal(run_ok("cat %s %s | md5sum", cap, ids), 0);
+    assert_string_equal(last_out, before);
+}
+
 /* A flow CSV (as `flows` writes it, ids kept by detect --csv) takes
  * picks too, here from standard input. */
 static void test_pick_csv_stdin(void **state)
@@ -518,6 +544,7 @@ int main(void)
         cmocka_unit_test(test_pick_timeouts),
         cmocka_unit_test(test_filter),
         cmocka_unit_test(test_pick_csv_stdin),
+        cmocka_unit_test(test_output_not_input),
     };
     return cmocka_run_group_tests(tests, setup_model, teardown_model);
 }

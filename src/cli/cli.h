@@ -34,6 +34,12 @@ int cli_name_is_text(const char *name);
 /* How many of paths are "-" (standard input, which can be read once). */
 size_t cli_stdin_count(const char *const *paths, size_t n);
 
+/* ERR_INVALID, with a message, when out names an existing regular file
+ * that is one of paths (the same inode, whatever the spelling): -o given
+ * an input would truncate it or append to it while it is read. */
+int cli_output_is_input(const char *out, const char *const *paths,
+                        size_t n);
+
 /* "--name" of the long option whose value is c in opts (a getopt_long
  * table), for messages; "this option" when none. A static buffer. */
 struct option;

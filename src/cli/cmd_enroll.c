@@ -267,6 +267,11 @@ static int parse(int argc, char **argv, struct enroll_args *a)
         strcmp(a->flows, "-") == 0)
         return cli_usage_error("enroll", "--pick and --flows cannot both "
                                "read standard input");
+    /* The model is written whole after the flows are read, over any
+     * file: -o naming the capture or the pick list would replace it. */
+    const char *in[2] = { a->flows, a->pick != NULL ? a->pick : "-" };
+    if (cli_output_is_input(a->out, in, 2) != 0)
+        return cli_fail(err_last());
     /* Alerts and summaries use these words for verdicts, not classes. */
     if (memo_names_collide(a->name, "unknown") ||
         memo_names_collide(a->name, "unjudged"))

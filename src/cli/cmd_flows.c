@@ -414,7 +414,11 @@ int cmd_flows(int argc, char **argv)
     if (rc != 0)
         return rc;
     struct flows_run run = { .o = &o };
-    if ((rc = inputs_readable(&o, &run)) != 0) {
+    rc = cli_output_is_input(o.out_path, (const char *const *)o.inputs,
+                             o.n_inputs);
+    if (rc == 0)
+        rc = inputs_readable(&o, &run);
+    if (rc != 0) {
         capture_close(run.stdin_src);
         return cli_fail(rc);
     }

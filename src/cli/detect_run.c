@@ -520,6 +520,21 @@ static int summary_path_check(const char *path)
     return 0;
 }
 
+/* -o naming the model, a capture, a CSV or a suppression file would
+ * append alerts to what is being read. */
+static int output_not_input(const struct detect_run_opts *o)
+{
+    const char *model = o->model;
+    int rc = cli_output_is_input(o->output, &model, 1);
+    if (rc == 0)
+        rc = cli_output_is_input(o->output, o->captures, o->n_captures);
+    if (rc == 0)
+        rc = cli_output_is_input(o->output, o->csvs, o->n_csvs);
+    if (rc == 0)
+        rc = cli_output_is_input(o->output, o->suppress, o->n_suppress);
+    return rc;
+}
+
 int detect_run(struct detect_run_opts *o, FILE *out)
 {
     struct detector_input_stats st;
@@ -536,6 +551,8 @@ int detect_run(struct detect_run_opts *o, FILE *out)
     double t0 = progress_now_s();
     size_t n_neutral = 0;
     int rc = summary_path_check(o->summary_json);
+    if (rc == 0)
+        rc = output_not_input(o);
     if (rc == 0 && o->output != NULL) {
         out = detect_output_open(o->output);
         rc = out != NULL ? 0 : ERR_IO;

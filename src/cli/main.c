@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cli/cli.h"
@@ -45,6 +46,26 @@ size_t cli_stdin_count(const char *const *paths, size_t n)
     for (size_t i = 0; i < n; i++)
         k += strcmp(paths[i], "-") == 0;
     return k;
+}
+
+int cli_output_is_input(const char *out, const char *const *paths,
+                        size_t n)
+{
+    struct stat o, i;
+
+    /* Only an existing regular file can be both: a new path is no input,
+     * and devices or pipes (/dev/stdout) are not overwritten. */
+    if (out == NULL || strcmp(out, "-") == 0 || stat(out, &o) != 0 ||
+        !S_ISREG(o.st_mode))
+        return 0;
+    for (size_t k = 0; k < n; k++) {
+        if (strcmp(paths[k], "-") != 0 && stat(paths[k], &i) == 0 &&
+            i.st_dev == o.st_dev && i.st_ino == o.st_ino)
+            return err_set(ERR_INVALID, "%s: the output file is also the "
+                           "input %s: writing would destroy what is read",
+                           out, paths[k]);
+    }
+    return 0;
 }
 
 const char *cli_opt_name(const struct option *opts, int c)
