@@ -222,6 +222,24 @@ static void detect_csv_refuses_an_impossible_port(void **state)
     assert_true(one_line(last_out));
 }
 
+/* -o naming a --data file would replace the data with the model. */
+static void train_refuses_its_data_as_output(void **state)
+{
+    const char *csv = tmp("data-out.csv");
+    FILE *f = fopen(csv, "w");
+
+    (void)state;
+    assert_non_null(f);
+    fputs("a,Label\n1,x\n", f);
+    fclose(f);
+    assert_int_equal(run("%s train --protocol cic-ids2017 --data %s -o %s "
+                         "2>&1", testutil_bin(), csv, csv), 2);
+    assert_true(one_line(last_out));
+    assert_non_null(strstr(last_out, "the output file is also the input"));
+    assert_int_equal(run("cat %s", csv), 0);
+    assert_string_equal(last_out, "a,Label\n1,x\n");
+}
+
 /* Asking for more classes per episode than training has is said, not
  * silently shrunk while the log still claims the asked-for shape. */
 static void train_says_when_episodes_have_fewer_classes(void **state)
@@ -425,6 +443,7 @@ int main(void)
         cmocka_unit_test(train_refuses_useless_option_values),
         cmocka_unit_test(openset_help_states_the_real_defaults),
         cmocka_unit_test(detect_csv_refuses_an_impossible_port),
+        cmocka_unit_test(train_refuses_its_data_as_output),
         cmocka_unit_test(train_says_when_episodes_have_fewer_classes),
         cmocka_unit_test(train_names_divergence),
         cmocka_unit_test(text_output_carries_no_terminal_escapes),

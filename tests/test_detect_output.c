@@ -112,6 +112,15 @@ static void output_that_is_an_input_is_refused(void **state)
         assert_non_null(strstr(last_out, "the output file is also the "
                                "input"));
     }
+    assert_int_equal(run_ok("%s -q detect --model %s --csv %s "
+                            "--summary-json %s 2>&1", testutil_bin(),
+                            model_path, csv, csv), 2);
+    assert_non_null(strstr(last_out, "the output file is also the input"));
+    assert_int_equal(run_ok("%s -q detect --model %s --csv %s -o %s "
+                            "--summary-json %s 2>&1", testutil_bin(),
+                            model_path, csv, testutil_tmp("in.link"),
+                            testutil_tmp("in.pcapng")), 2);
+    assert_non_null(strstr(last_out, "the output file is also the input"));
     assert_int_equal(run_ok("%s -q flows -r %s -o %s 2>&1", testutil_bin(),
                             cap, testutil_tmp("in.link")), 2);
     assert_non_null(strstr(last_out, "the output file is also the input"));

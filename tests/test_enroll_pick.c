@@ -396,6 +396,13 @@ static void test_pick_malformed(void **state)
                                 "name a flow", &s), ERR_PARSE);
     free(big);
 
+    /* Why a file cannot be read, not only that it cannot. */
+    assert_int_equal(pick_read(testutil_tmp("no-such.ids"), &s), ERR_IO);
+    assert_non_null(strstr(err_msg(), "no-such.ids: cannot open: No such "
+                           "file or directory"));
+    assert_int_equal(pick_read(testutil_tmpdir(), &s), ERR_IO);
+    assert_non_null(strstr(err_msg(), ": Is a directory"));
+
     /* Only objects without a flow_id: nothing to enrol. */
     const char *none = "{\"event_type\":\"alert\",\"alert\":{}}\n";
     assert_int_equal(read_bytes(none, strlen(none), NULL, &s),

@@ -672,6 +672,9 @@ int cmd_train(int argc, char **argv)
     p = protocol_load(a.protocol);
     rc = p ? resolve_files(&a, p) : err_last();
     if (rc == 0)
+        rc = cli_output_is_input(a.out, (const char *const *)a.files.paths,
+                                 a.files.n);
+    if (rc == 0)
         apply_protocol_init(&a, p);
     if (rc == 0)
         rc = train_prepare(&a, p, &r);

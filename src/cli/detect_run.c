@@ -520,18 +520,23 @@ static int summary_path_check(const char *path)
     return 0;
 }
 
-/* -o naming the model, a capture, a CSV or a suppression file would
- * append alerts to what is being read. */
+/* -o or --summary-json naming the model, a capture, a CSV or a
+ * suppression file would append alerts to what is being read, or replace
+ * it with the summary; the two outputs must differ too. */
 static int output_not_input(const struct detect_run_opts *o)
 {
+    const char *outs[2] = { o->output, o->summary_json };
     const char *model = o->model;
-    int rc = cli_output_is_input(o->output, &model, 1);
-    if (rc == 0)
-        rc = cli_output_is_input(o->output, o->captures, o->n_captures);
-    if (rc == 0)
-        rc = cli_output_is_input(o->output, o->csvs, o->n_csvs);
-    if (rc == 0)
-        rc = cli_output_is_input(o->output, o->suppress, o->n_suppress);
+    int rc = cli_output_is_input(o->summary_json, &outs[0], 1);
+    for (int k = 0; k < 2 && rc == 0; k++) {
+        rc = cli_output_is_input(outs[k], &model, 1);
+        if (rc == 0)
+            rc = cli_output_is_input(outs[k], o->captures, o->n_captures);
+        if (rc == 0)
+            rc = cli_output_is_input(outs[k], o->csvs, o->n_csvs);
+        if (rc == 0)
+            rc = cli_output_is_input(outs[k], o->suppress, o->n_suppress);
+    }
     return rc;
 }
 

@@ -59,7 +59,8 @@ int cli_output_is_input(const char *out, const char *const *paths,
         !S_ISREG(o.st_mode))
         return 0;
     for (size_t k = 0; k < n; k++) {
-        if (strcmp(paths[k], "-") != 0 && stat(paths[k], &i) == 0 &&
+        if (paths[k] != NULL && strcmp(paths[k], "-") != 0 &&
+            stat(paths[k], &i) == 0 &&
             i.st_dev == o.st_dev && i.st_ino == o.st_ino)
             return err_set(ERR_INVALID, "%s: the output file is also the "
                            "input %s: writing would destroy what is read",

@@ -1,3 +1,4 @@
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -480,8 +481,8 @@ static int read_lines(struct reader *r, struct pick_set *s)
         *(p.is_json ? &s->json : &s->plain) += 1;
     }
     if (ferror(r->fp))
-        return err_set(ERR_IO, "%s: read error after line %zu", r->name,
-                       r->line);
+        return err_set(ERR_IO, "%s: read error after line %zu: %s",
+                       r->name, r->line, strerror(errno));
     return 0;
 }
 
@@ -493,7 +494,8 @@ int pick_read(const char *path, struct pick_set *s)
     r.name = is_stdin ? "stdin" : path;
     r.fp = is_stdin ? stdin : fopen(path, "rb");
     if (r.fp == NULL)
-        return err_set(ERR_IO, "%s: cannot open", path);
+        return err_set(ERR_IO, "%s: cannot open: %s", path,
+                       strerror(errno));
     r.buf = malloc(PICK_LINE_MAX + 1);
     r.raw = malloc(PICK_MAX * sizeof(*r.raw));
     int rc = r.buf && r.raw ? read_lines(&r, s)
