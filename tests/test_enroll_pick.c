@@ -208,6 +208,16 @@ static void test_pick_plain_ids(void **state)
     enrol_ok(args, a);
     assert_non_null(strstr(last_out, "from 2 flows"));
     assert_non_null(strstr(last_out, "1 repeats"));
+    /* Short of --shot: the pick list is named, not the capture. */
+    snprintf(args, sizeof(args), "--flows %s --pick %s --shot 5", mixed,
+             pf);
+    enrol_ok(args, testutil_tmp("short.model"));
+    assert_non_null(strstr(last_out, "plain.txt names only 2 flows of "));
+    snprintf(args, sizeof(args), "--flows %s --filter 'host 10.0.0.3' "
+             "--shot 5", mixed);
+    enrol_ok(args, testutil_tmp("short.model"));
+    assert_non_null(strstr(last_out, "holds only 1 flows that --filter "
+                           "keeps"));
     snprintf(args, sizeof(args), "--flows %s",
              write_capture("only3", 0x21));
     enrol_ok(args, b);

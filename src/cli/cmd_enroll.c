@@ -483,9 +483,16 @@ static int enrol(struct detector *d, const struct enroll_args *a)
     if (rc == 0 && (rc = memo_enroll(d->memo, a->name, z, c.n, c.x,
                                      &a->eo)) != 0)
         rc = err_set(rc, "%s: %s", a->model, err_msg());
-    if (rc == 0 && a->shot && c.n < (size_t)a->shot)
-        log_warn("enroll", "%s holds only %zu flows (asked for %ld)",
-                 a->flows, c.n, a->shot);
+    /* Name what ran short: the pick list, or what the filter kept, not
+     * the capture, which may hold many more flows. */
+    if (rc == 0 && a->shot && c.n < (size_t)a->shot && a->pick != NULL)
+        log_warn("enroll", "%s names only %zu flows of %s (asked for %ld)",
+                 strcmp(a->pick, "-") ? a->pick : "stdin", c.n, a->flows,
+                 a->shot);
+    else if (rc == 0 && a->shot && c.n < (size_t)a->shot)
+        log_warn("enroll", "%s holds only %zu flows%s (asked for %ld)",
+                 a->flows, c.n, a->filter ? " that --filter keeps" : "",
+                 a->shot);
     free(c.x);
     free(z);
     return rc;
