@@ -17,8 +17,8 @@
 #include "fewflow/suppress.h"
 #include "testutil.h"
 
-static char model[512];
-static char *out;
+TESTUTIL_MODEL_FIXTURE(testutil_model_tiny("limit", model_path,
+                                           sizeof(model_path), &last_out))
 
 static struct limit_key key_of(uint32_t entry, int32_t cls, unsigned track,
                                uint8_t src, uint8_t dst)
@@ -367,7 +367,7 @@ static const char *rows_csv(const char *name, const char *spec)
     snprintf(spec_path, sizeof(spec_path), "%s",
              testutil_write("rows.spec", spec));
     snprintf(path, sizeof(path), "%s", testutil_tmp(name));
-    assert_int_equal(testutil_runf(&out, "xz -dc %s | awk -v spec=\"$(cat "
+    assert_int_equal(testutil_runf(&last_out, "xz -dc %s | awk -v spec=\"$(cat "
                                    "%s)\" -f %s/tests/fixtures/"
                                    "limit_rows.awk > %s",
                                    testutil_data_path("cic-ids2017-improved/"
@@ -383,7 +383,7 @@ static char *detect(const char *csv, const char *opts, int *rc)
 {
     char *text = NULL;
     int got = testutil_runf(&text, "%s -q detect --model %s --csv %s "
-                            "--explain 0 %s", testutil_bin(), model, csv,
+                            "--explain 0 %s", testutil_bin(), model_path, csv,
                             opts);
     if (rc != NULL)
         *rc = got;
@@ -462,7 +462,7 @@ static void test_detect_window(void **state)
      * (12 alone read as more held than the 5 in total). */
     assert_int_equal(testutil_runf(&json, "%s detect --model %s --csv %s "
                                    "--explain 0 --suppress %s 2>&1 "
-                                   ">/dev/null", testutil_bin(), model,
+                                   ">/dev/null", testutil_bin(), model_path,
                                    csv, conf), 0);
     assert_non_null(strstr(json, ":2 \"DDoS\": 5 of 12 held\n"));
     free(json);
@@ -578,7 +578,7 @@ static void test_detect_alert_limit(void **state)
     /* The stderr summary says held out of taken. */
     assert_int_equal(testutil_runf(&text, "%s detect --model %s --csv %s "
                                    "--explain 0 --alert-limit 1/60 2>&1 "
-                                   ">/dev/null", testutil_bin(), model,
+                                   ">/dev/null", testutil_bin(), model_path,
                                    csv), 0);
     assert_non_null(strstr(text, "--alert-limit 1/60: 4 of 7 held\n"));
     free(text);
@@ -651,20 +651,6 @@ static void test_detect_replay(void **state)
     free(b);
 }
 
-static int setup(void **state)
-{
-    (void)state;
-    return testutil_model_tiny("limit", model, sizeof(model), &out) == 0
-           ? 0 : -1;
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    free(out);
-    return 0;
-}
-
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -684,5 +670,5 @@ int main(void)
         cmocka_unit_test(test_detect_bad_line),
         cmocka_unit_test(test_detect_replay),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return cmocka_run_group_tests(tests, setup_model, teardown_model);
 }

@@ -14,7 +14,8 @@
 #include "fewflow/suppress.h"
 #include "testutil.h"
 
-static char *out;
+TESTUTIL_MODEL_FIXTURE(testutil_model_tiny("suppress", model_path,
+                                           sizeof(model_path), &last_out))
 
 /* Writes text to a file in the temporary directory; returns its path. */
 static const char *write_file(const char *name, const char *text, size_t n)
@@ -357,14 +358,13 @@ static void test_byte_order_mark(void **state)
 
 /* ---- detect --suppress, end to end ---- */
 
-static char model[512];
 
 /* The Botnet rows sorted by time (two bots polling their C2 every 10 s);
  * the second bot's server moved to 198.51.100.7. */
 static const char *poller_csv(void)
 {
     const char *p = testutil_tmp("pollers.csv");
-    assert_int_equal(testutil_runf(&out, "xz -dc %s | awk -F, -v OFS=, "
+    assert_int_equal(testutil_runf(&last_out, "xz -dc %s | awk -F, -v OFS=, "
                                    "'NR == 1 { print; next } $3 == "
                                    "\"192.168.10.14\" { $5 = \"198.51.100.7\""
                                    " } { print | \"sort -t, -k8,8\" }' > %s",
@@ -381,7 +381,7 @@ static char *detect(const char *csv, const char *more)
     int loud = strncmp(more, "-v ", 3) == 0;
     assert_int_equal(testutil_runf(&text, "%s %s detect --model %s --csv %s "
                                    "--explain 0 %s", testutil_bin(),
-                                   loud ? "" : "-q", model, csv,
+                                   loud ? "" : "-q", model_path, csv,
                                    more + (loud ? 3 : 0)), 0);
     return text;
 }
@@ -478,8 +478,8 @@ static const char *mixed_csv(int n, int odd)
 {
     const char *awk = write_text("mixed.awk", awk_mixed);
     const char *p = testutil_tmp("mixed.csv");
-    assert_int_equal(testutil_runf(&out, "xz -dc %s | awk -v n=%d -v odd=%d "
-                                   "-f %s > %s", testutil_data_path(
+    assert_int_equal(testutil_runf(&last_out, "xz -dc %s | awk -v n=%d "
+                                   "-v odd=%d -f %s > %s", testutil_data_path(
                                    "cic-ids2017-improved/BENIGN_4066_no-"
                                    "thursday.csv.xz"), n, odd, awk, p), 0);
     return p;
@@ -532,7 +532,7 @@ static const char *benign_through(const char *stem, const char *program)
     const char *awk = write_text(name, program);
     snprintf(name, sizeof(name), "%s.csv", stem);
     snprintf(csv, sizeof(csv), "%s", testutil_tmp(name));
-    assert_int_equal(testutil_runf(&out, "xz -dc %s | awk -f %s > %s",
+    assert_int_equal(testutil_runf(&last_out, "xz -dc %s | awk -f %s > %s",
                                    testutil_data_path("cic-ids2017-improved/"
                                    "BENIGN_4066_no-thursday.csv.xz"), awk,
                                    csv), 0);
@@ -664,7 +664,7 @@ static void test_detect_refuses_a_bad_file(void **state)
     char *text = NULL;
     assert_int_equal(testutil_runf(&text, "%s detect --model %s --csv "
                                    "/nonexistent.csv --suppress %s 2>&1",
-                                   testutil_bin(), model, conf), 2);
+                                   testutil_bin(), model_path, conf), 2);
     char want[600];
     snprintf(want, sizeof(want), "fewflow: error: %s:2:10: dst wants an "
              "address or CIDR range", conf);
@@ -685,8 +685,8 @@ static void test_detect_refuses_a_bad_file(void **state)
         text = NULL;
         assert_int_equal(testutil_runf(&text, "%s detect --model %s --csv "
                                        "/nonexistent.csv --suppress %s "
-                                       "2>&1", testutil_bin(), model, conf),
-                         2);
+                                       "2>&1", testutil_bin(), model_path,
+                                       conf), 2);
         snprintf(want, sizeof(want), "fewflow: error: %s:2:3: no class can "
                  "be named so", conf);
         assert_non_null(strstr(text, want));
@@ -724,7 +724,7 @@ static void test_detect_names_entries_of_a_long_path(void **state)
                        "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx";
     char dir[512], conf[600], opts[700], want[700];
     snprintf(dir, sizeof(dir), "%s/%s", testutil_tmp(name), name);
-    assert_int_equal(testutil_runf(&out, "mkdir -p %s", dir), 0);
+    assert_int_equal(testutil_runf(&last_out, "mkdir -p %s", dir), 0);
     snprintf(conf, sizeof(conf), "%s/s.conf", dir);
     assert_true(strlen(conf) > 300);
     FILE *f = fopen(conf, "w");
@@ -746,20 +746,6 @@ static void test_detect_names_entries_of_a_long_path(void **state)
     free(text);
 }
 
-static int setup(void **state)
-{
-    (void)state;
-    return testutil_model_tiny("suppress", model, sizeof(model), &out) == 0
-           ? 0 : -1;
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    free(out);
-    return 0;
-}
-
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -779,5 +765,5 @@ int main(void)
         cmocka_unit_test(test_detect_limits_a_part_as_its_connection),
         cmocka_unit_test(test_suppressed_alerts_still_count),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return cmocka_run_group_tests(tests, setup_model, teardown_model);
 }
