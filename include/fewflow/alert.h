@@ -144,6 +144,13 @@ void alert_buf_printf(struct alert_buf *b, const char *fmt, ...)
  * U+FFFD for bytes that are not valid UTF-8, so the line always parses. */
 void alert_buf_json_str(struct alert_buf *b, const char *s);
 
+/* Opens an EVE `alert` object, `,"alert":{"action":"allowed","gid":1,
+ * "signature_id":SID,"rev":1,"signature":SIG`, as every line kind (flow
+ * alerts, unjudged lines, rate-limit records) writes it; the caller adds
+ * category and severity and closes it. */
+void alert_buf_alert_head(struct alert_buf *b, unsigned sid,
+                          const char *sig);
+
 /* Length of the valid UTF-8 sequence at s (no overlongs, no surrogates,
  * at most U+10FFFF), or 0 when it is not valid; the JSON writer turns an
  * invalid byte into U+FFFD. */

@@ -132,13 +132,10 @@ static int write_record(struct run *r, const struct limit_closed *c)
         put_addr(b, "src_ip", k->src_v6, k->src);
     if (k->has_dst)
         put_addr(b, "dest_ip", k->dst_v6, k->dst);
-    alert_buf_printf(b, ",\"alert\":{\"action\":\"allowed\",\"gid\":1,"
-                     "\"signature_id\":%u,\"rev\":1,\"signature\":",
-                     SID_LIMIT);
     snprintf(sig, sizeof(sig), "FEWFLOW rate limit: %llu alerts of class "
              "%s held back", (unsigned long long)c->held,
              class_of(r, k->cls));
-    alert_buf_json_str(b, sig);
+    alert_buf_alert_head(b, SID_LIMIT, sig);
     alert_buf_printf(b, ",\"category\":\"fewflow: rate limit\","
                      "\"severity\":%d},\"fewflow\":{\"class\":",
                      k->cls < 0 ? 2 : 1);

@@ -1,7 +1,7 @@
-#include <arpa/inet.h>
 #include <string.h>
 
 #include "fewflow/alert.h"
+#include "fewflow/beacon.h"
 #include "fewflow/community_id.h"
 #include "fewflow/sha1.h"
 
@@ -92,13 +92,12 @@ void community_id_v1(const struct community_tuple *t, uint16_t seed,
 /* Both addresses as bytes, of one family; 0, else -1. */
 static int read_addrs(const struct alert_flow *f, struct community_tuple *t)
 {
-    int v6 = strchr(f->src_ip, ':') != NULL;
-    if (v6 != (strchr(f->dest_ip, ':') != NULL))
+    int s6, d6;
+    if (beacon_ip_read(f->src_ip, t->saddr, &s6) != 0 ||
+        beacon_ip_read(f->dest_ip, t->daddr, &d6) != 0 || s6 != d6)
         return -1;
-    int af = v6 ? AF_INET6 : AF_INET;
-    t->is_v6 = (uint8_t)v6;
-    return inet_pton(af, f->src_ip, t->saddr) == 1 &&
-           inet_pton(af, f->dest_ip, t->daddr) == 1 ? 0 : -1;
+    t->is_v6 = (uint8_t)s6;
+    return 0;
 }
 
 int community_id_of_flow(const struct alert_flow *f, uint16_t seed,

@@ -21,13 +21,10 @@
 
 static void put_unjudged_object(struct alert_buf *b, const char *reason)
 {
-    alert_buf_printf(b, ",\"alert\":{\"action\":\"allowed\",\"gid\":1,"
-                     "\"signature_id\":%u,\"rev\":1,\"signature\":",
-                     SID_UNJUDGED);
     char sig[160];
     snprintf(sig, sizeof(sig), "FEWFLOW flow not judged: %s",
              reason ? reason : "kind absent from the training data");
-    alert_buf_json_str(b, sig);
+    alert_buf_alert_head(b, SID_UNJUDGED, sig);
     alert_buf_raw(b, ",\"category\":", 12);
     alert_buf_json_str(b, "fewflow: not judged");
     alert_buf_raw(b, ",\"severity\":3}", 14);
@@ -51,9 +48,6 @@ static void put_alert_object(struct alert_buf *b, const struct memo_class *c,
                            : enrolled ? "fewflow: enrolled attack class"
                                       : "fewflow: known attack class";
 
-    alert_buf_printf(b, ",\"alert\":{\"action\":\"allowed\",\"gid\":1,"
-                     "\"signature_id\":%u,\"rev\":1,\"signature\":",
-                     signature_id(c));
     char sig[MEMO_NAME_MAX + 64];
     if (c == NULL && f->beacon != NULL)
         snprintf(sig, sizeof(sig), "FEWFLOW unknown flow: one of a regular "
@@ -73,7 +67,7 @@ static void put_alert_object(struct alert_buf *b, const struct memo_class *c,
     else
         snprintf(sig, sizeof(sig), "FEWFLOW %s flow: inside class %s",
                  benign ? "benign" : "attack", c->name);
-    alert_buf_json_str(b, sig);
+    alert_buf_alert_head(b, signature_id(c), sig);
     alert_buf_raw(b, ",\"category\":", 12);
     alert_buf_json_str(b, category);
     alert_buf_printf(b, ",\"severity\":%d}", c == NULL ? 2 : benign ? 3 : 1);

@@ -153,6 +153,14 @@ void alert_buf_json_num(struct alert_buf *b, double v)
     alert_buf_printf(b, "%.6g", v);
 }
 
+void alert_buf_alert_head(struct alert_buf *b, unsigned sid,
+                          const char *sig)
+{
+    alert_buf_printf(b, ",\"alert\":{\"action\":\"allowed\",\"gid\":1,"
+                     "\"signature_id\":%u,\"rev\":1,\"signature\":", sid);
+    alert_buf_json_str(b, sig);
+}
+
 void alert_format_time(double t_s, char *buf, size_t len)
 {
     if (!isfinite(t_s) || t_s < 0 || t_s > 253402300799.0)
